@@ -1,0 +1,72 @@
+// swift-tools-version: 6.1
+// Sluice: training data for language models, from raw crawls to a trained compact model.
+import PackageDescription
+
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+        .library(name: "SluiceCore", targets: ["SluiceCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: - C libraries (Debian -dev packages; `make deps` installs them)
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBzip2", providers: [.apt(["libbz2-dev"])]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .target(
+            name: "CICUShim",
+            cSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]
+        ),
+
+        // MARK: - Libraries, in dependency order
+        .target(
+            name: "SluiceCore",
+            dependencies: [
+                "CZstd", "CZlib", "CBzip2", "CDeflate", "CICUShim",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "SluiceIngest", dependencies: ["SluiceCore", "CXML2", "CICUShim"], swiftSettings: swiftSettings),
+        .target(name: "SluiceClean", dependencies: ["SluiceCore", "CICUShim"], swiftSettings: swiftSettings),
+        .target(name: "SluiceDedup", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
+        .target(name: "SluiceTokenize", dependencies: ["SluiceCore", "CZstd"], swiftSettings: swiftSettings),
+        .target(name: "SluiceTrain", dependencies: ["SluiceCore", "SluiceTokenize", "COpenBLAS"], swiftSettings: swiftSettings),
+
+        // MARK: - The command-line tool
+        .executableTarget(
+            name: "sluice",
+            dependencies: [
+                "SluiceCore", "SluiceIngest", "SluiceClean", "SluiceDedup", "SluiceTokenize", "SluiceTrain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "CZstd", "CZlib", "CBzip2", "CICUShim"]),
+        .testTarget(name: "SluiceIngestTests", dependencies: ["SluiceIngest", "CXML2"]),
+        .testTarget(name: "SluiceCleanTests", dependencies: ["SluiceClean"]),
+        .testTarget(name: "SluiceDedupTests", dependencies: ["SluiceDedup"]),
+        .testTarget(name: "SluiceTokenizeTests", dependencies: ["SluiceTokenize"]),
+        .testTarget(name: "SluiceTrainTests", dependencies: ["SluiceTrain", "COpenBLAS"]),
+        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+var swiftSettings: [SwiftSetting] {
+    [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)), .enableExperimentalFeature("Lifetimes")]
+}

@@ -1,0 +1,65 @@
+// What a stage sees of the task running it: where to write, how to count, how to report bad
+// records. One per task and thread; never shared.
+import Logging
+
+/// The running task, handed to every stage call.
+public final class TaskContext {
+    public let taskIndex: Int
+    public let taskCount: Int
+    /// The pipeline's output folder (final names).
+    public let outputDirectory: String
+    /// Where this task's files are written until the task commits them by rename.
+    public let temporaryDirectory: String
+    public var logger: Logger
+    public var stats: TaskStats
+    /// The index in `stats.stages` of the stage being called; the engine sets it.
+    public var stageIndex: Int = 0
+    /// The input being read and its index among the run's sorted inputs.
+    public var currentInput: String = ""
+    public var currentInputIndex: Int = 0
+    /// The position of the current document within `currentInput`, from 0.
+    public var documentOrdinal: Int = 0
+    /// Outputs written so far, as (temporary path, final path).
+    public private(set) var outputs: [(temporary: String, final: String)] = []
+
+    public init(
+        taskIndex: Int, taskCount: Int, outputDirectory: String, temporaryDirectory: String,
+        stageNames: [String], logger: Logger = Logger(label: "sluice")
+    ) {
+        self.taskIndex = taskIndex
+        self.taskCount = taskCount
+        self.outputDirectory = outputDirectory
+        self.temporaryDirectory = temporaryDirectory
+        self.logger = logger
+        self.stats = TaskStats(stageNames: stageNames)
+    }
+
+    /// `00003` for task 3: the stem of this task's output file names.
+    public var taskStem: String {
+        let s = String(taskIndex)
+        return String(repeating: "0", count: max(0, 5 - s.count)) + s
+    }
+
+    /// A path to write `name` (relative to the output folder) to. The file is moved to its final
+    /// name when the task completes, so a crash never leaves a partial file under a final name.
+    public func outputPath(_ name: String) -> String {
+        let temporary = temporaryDirectory + "/" + name
+        outputs.append((temporary, outputDirectory + "/" + name))
+        return temporary
+    }
+
+    /// Counts a broken record under `reason` for the current stage and logs where it was.
+    /// - Parameters:
+    ///   - reason: `stage:kind`, e.g. `warc:truncated_record`.
+    public func reportBadRecord(_ reason: String, file: String, offset: Int? = nil, line: Int? = nil, _ message: String) {
+        stats.stages[stageIndex].errors[reason, default: 0] += 1
+        var at = file
+        if let line { at += ":\(line)" } else if let offset { at += ":\(offset)" }
+        logger.warning("\(reason): \(message) (\(at))")
+    }
+
+    /// Adds to a named counter of the current stage (`records_skipped_type`, `pages_redirect`).
+    public func count(_ counter: String, by n: Int = 1) {
+        stats.stages[stageIndex].counters[counter, default: 0] += n
+    }
+}
