@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 SWIFT ?= swift
-DEBS := pkg-config libzstd-dev libopenblas-dev libxml2-dev libicu-dev libbz2-dev zlib1g-dev libdeflate-dev git python3-venv
+DEBS := pkg-config libzstd-dev libopenblas-dev libxml2-dev libicu-dev libbz2-dev zlib1g-dev libdeflate-dev git
 VENV := .venv
 PY := $(VENV)/bin/python
 SLUICE := .build/release/sluice

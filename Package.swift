@@ -56,13 +56,14 @@ let package = Package(
         ),
 
         // MARK: - Tests
-        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "CZstd", "CZlib", "CBzip2", "CICUShim"]),
-        .testTarget(name: "SluiceIngestTests", dependencies: ["SluiceIngest", "CXML2"]),
-        .testTarget(name: "SluiceCleanTests", dependencies: ["SluiceClean"]),
-        .testTarget(name: "SluiceDedupTests", dependencies: ["SluiceDedup"]),
-        .testTarget(name: "SluiceTokenizeTests", dependencies: ["SluiceTokenize"]),
-        .testTarget(name: "SluiceTrainTests", dependencies: ["SluiceTrain", "COpenBLAS"]),
-        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceCore"]),
+        .target(name: "SluiceTestSupport", dependencies: ["SluiceCore"], path: "Tests/SluiceTestSupport"),
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceTestSupport", "SluiceCore", "CZstd", "CZlib", "CBzip2", "CICUShim"]),
+        .testTarget(name: "SluiceIngestTests", dependencies: ["SluiceTestSupport", "SluiceIngest", "CXML2"]),
+        .testTarget(name: "SluiceCleanTests", dependencies: ["SluiceTestSupport", "SluiceClean"]),
+        .testTarget(name: "SluiceDedupTests", dependencies: ["SluiceTestSupport", "SluiceDedup"]),
+        .testTarget(name: "SluiceTokenizeTests", dependencies: ["SluiceTestSupport", "SluiceTokenize"]),
+        .testTarget(name: "SluiceTrainTests", dependencies: ["SluiceTestSupport", "SluiceTrain", "COpenBLAS"]),
+        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTestSupport", "SluiceCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

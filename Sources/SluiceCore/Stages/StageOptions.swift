@@ -1,7 +1,7 @@
 // Strict, self-describing stage options. A stage reads each option once with a typed accessor that
-import Foundation
 // carries its default and help; the same calls, in describing mode, list the options for
 // `sluice stages`, so the listing cannot drift from the code. Unknown keys fail in `finish()`.
+import Foundation
 import Yams
 
 /// A configuration value with the line it came from (0 when it came from the command line).

@@ -1,2 +1,0 @@
-import SluiceCore
-print("sluice")
