@@ -92,13 +92,4 @@ func options(_ stage: String, _ values: [(String, String)]) -> StageOptions {
         var bad = SluiceCoreTests.options("sample", [("fraction", "1.5")])
         #expect(throws: SluiceError.self) { _ = try SampleFilter(options: &bad) }
     }
-
-    /// Known XXH64 values (from the xxHash reference implementation).
-    @Test func xxhash64Vectors() {
-        #expect(XXHash64.hash("", seed: 0) == 0xEF46_DB37_51D8_E999)
-        #expect(XXHash64.hash("a", seed: 0) == 0xD24E_C4F1_A98C_6E5B)
-        #expect(XXHash64.hash("abc", seed: 0) == 0x44BC_2CF5_AD77_0999)
-        #expect(
-            XXHash64.hash("Nobody inspects the spammish repetition", seed: 0) == 0xFBCE_A83C_8A37_8BF1)
-    }
 }

@@ -1,7 +1,7 @@
 // The `sample` filter: keeps a deterministic fraction of documents, chosen by a seeded 64-bit hash
-// of the id (XXH64), so the same documents are kept whatever the task split or worker count.
+// of the id (xxHash64, Text/Hashing.swift), so the same documents are kept whatever the task split or worker count.
 
-/// Keeps about `fraction` of the documents: those whose `XXH64(id, seed)` falls below
+/// Keeps about `fraction` of the documents: those whose `xxHash64(id, seed)` falls below
 /// `fraction · 2⁶⁴`. Others are dropped as `sample:not_sampled`. A different `seed` draws a
 /// different (independent) sample; the same seed always draws the same one.
 public struct SampleFilter: Filter {
@@ -33,6 +33,6 @@ public struct SampleFilter: Filter {
 
     public mutating func verdict(for document: Document) -> Verdict {
         if keepAll { return .keep }
-        return XXHash64.hash(document.id, seed: seed) < threshold ? .keep : .drop(Self.notSampled)
+        return xxHash64(document.id, seed: seed) < threshold ? .keep : .drop(Self.notSampled)
     }
 }
