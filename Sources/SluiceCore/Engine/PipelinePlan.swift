@@ -17,6 +17,12 @@ public struct PlannedPass: Sendable, Equatable {
     public let name: String
     public let kind: Kind
     public let taskCount: Int
+
+    public init(name: String, kind: Kind, taskCount: Int) {
+        self.name = name
+        self.kind = kind
+        self.taskCount = taskCount
+    }
 }
 
 /// Where a run keeps its files under the output folder.
