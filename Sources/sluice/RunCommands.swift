@@ -121,10 +121,25 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let overrides = PipelineOverrides(
+            var overrides = PipelineOverrides(
                 inputs: inputs, output: output, tasks: taskOptions.tasks, workers: taskOptions.workers, settings: settings)
-            let pipeline = try Pipeline.load(path: pipeline, registry: stageRegistry, overrides: overrides)
-            let plan = try PipelinePlan(pipeline: pipeline, registry: stageRegistry)
+            var plan = try PipelinePlan(
+                pipeline: try Pipeline.load(path: pipeline, registry: stageRegistry, overrides: overrides),
+                registry: stageRegistry)
+            // With --pass naming a corpus pass (as a scheduler's array job gives it), --tasks is
+            // that pass's task count, checked against the plan, not the segments' task count.
+            if let pass, let tasks = taskOptions.tasks, let i = plan.passIndex(named: pass),
+                case .corpus = plan.passes[i].kind
+            {
+                overrides.tasks = nil
+                plan = try PipelinePlan(
+                    pipeline: try Pipeline.load(path: pipeline, registry: stageRegistry, overrides: overrides),
+                    registry: stageRegistry)
+                guard let j = plan.passIndex(named: pass), plan.passes[j].taskCount == tasks else {
+                    throw SluiceError(
+                        .usage, "--tasks \(tasks) does not match pass \(pass) (\(plan.passes[i].taskCount) tasks)")
+                }
+            }
             try execute(plan, taskOptions: taskOptions, pass: pass, force: force, printPlan: self.plan)
         }
     }
