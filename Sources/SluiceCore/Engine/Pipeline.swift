@@ -259,10 +259,27 @@ public struct Pipeline: Sendable {
                     readers.append(StageSpec(name: type.name, type: type, values: d.readerOptions, file: file, line: d.readerLine))
                 }
             }
-            if readers.count > 1 && !d.readerOptions.isEmpty {
+            // Options keyed by reader name (`options: {text: {split: paragraph}}`) go to that reader;
+            // otherwise they go to the one reader in use.
+            let names = Set(readers.map(\.name))
+            let keyed = !d.readerOptions.isEmpty
+                && d.readerOptions.allSatisfy { registry.stage(named: $0.key) is any DocumentReader.Type && $0.value.mapValue != nil }
+            if keyed {
+                for (name, value) in d.readerOptions {
+                    guard let i = readers.firstIndex(where: { $0.name == name }) else {
+                        throw configError(
+                            "input.options.\(name): no input uses this reader (readers in use: \(names.sorted().joined(separator: ", ")))",
+                            line: value.line)
+                    }
+                    readers[i].values = value.mapValue ?? []
+                }
+                for i in readers.indices where !d.readerOptions.contains(where: { $0.key == readers[i].name }) {
+                    readers[i].values = []
+                }
+            } else if readers.count > 1 && !d.readerOptions.isEmpty {
                 throw configError(
-                    "input.options: the inputs use several readers (\(readers.map(\.name).joined(separator: ", "))); name one with input.reader",
-                    line: d.readerLine)
+                    "input.options: the inputs use several readers (\(names.sorted().joined(separator: ", "))); key the options by reader (options: {text: {split: paragraph}}) or name one with input.reader",
+                    line: d.readerOptions[0].value.line)
             }
         }
 
