@@ -265,13 +265,13 @@ public struct Pipeline: Sendable {
             let keyed = !d.readerOptions.isEmpty
                 && d.readerOptions.allSatisfy { registry.stage(named: $0.key) is any DocumentReader.Type && $0.value.mapValue != nil }
             if keyed {
+                // Options of readers no input uses (after `--input`) are ignored.
                 for (name, value) in d.readerOptions {
-                    guard let i = readers.firstIndex(where: { $0.name == name }) else {
-                        throw configError(
-                            "input.options.\(name): no input uses this reader (readers in use: \(names.sorted().joined(separator: ", ")))",
-                            line: value.line)
+                    if let i = readers.firstIndex(where: { $0.name == name }) {
+                        readers[i].values = value.mapValue ?? []
+                    } else if let type = registry.stage(named: name) {
+                        _ = try StageSpec(name: name, type: type, values: value.mapValue ?? [], file: file, line: value.line).build()
                     }
-                    readers[i].values = value.mapValue ?? []
                 }
                 for i in readers.indices where !d.readerOptions.contains(where: { $0.key == readers[i].name }) {
                     readers[i].values = []
