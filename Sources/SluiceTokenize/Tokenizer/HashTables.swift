@@ -3,7 +3,7 @@
 
 /// A 64-bit mix (the murmur3 finalizer): spreads pair keys over the table.
 @inline(__always)
-func mix64(_ x: UInt64) -> UInt64 {
+func mixBits(_ x: UInt64) -> UInt64 {
     var z = x
     z ^= z >> 33
     z &*= 0xff51_afd7_ed55_8ccd
@@ -29,7 +29,7 @@ func hashBytes(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
         h = (h ^ UInt64(p[i])) &* 0x0000_0100_0000_01b3
         i += 1
     }
-    return mix64(h ^ UInt64(n))
+    return mixBits(h ^ UInt64(n))
 }
 
 /// UInt64 → UInt64 map with linear probing; key `UInt64.max` is reserved as empty.
@@ -49,7 +49,7 @@ struct PairTable: Sendable {
 
     mutating func insert(_ key: UInt64, _ value: UInt64) {
         precondition(key != .max && count * 2 < keys.count)
-        var i = Int(truncatingIfNeeded: mix64(key)) & mask
+        var i = Int(truncatingIfNeeded: mixBits(key)) & mask
         while keys[i] != .max && keys[i] != key { i = (i + 1) & mask }
         if keys[i] == .max { count += 1 }
         keys[i] = key
@@ -59,7 +59,7 @@ struct PairTable: Sendable {
     @inline(__always)
     func get(_ key: UInt64) -> UInt64? {
         keys.withUnsafeBufferPointer { k in
-            var i = Int(truncatingIfNeeded: mix64(key)) & mask
+            var i = Int(truncatingIfNeeded: mixBits(key)) & mask
             while true {
                 let x = k[i]
                 if x == key { return values.withUnsafeBufferPointer { $0[i] } }
