@@ -64,6 +64,8 @@ struct TokenizerCommand: ParsableCommand {
         @Option(help: "BPE: stop merging below this pair count.") var minFrequency: UInt64 = 0
         @Option(help: "BPE: no token longer than this many bytes.") var maxTokenLength: Int?
         @Option(help: "BPE split pattern: gpt2 or cl100k.") var pattern: String = "gpt2"
+        @Flag(help: "Unigram: no <0xNN> byte pieces.") var noByteFallback = false
+        @Flag(help: "Unigram: do not NFKC-normalize.") var noNfkc = false
         @Option(help: "Threads for counting.") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
         @Option(help: "Where to write tokenizer.json.") var output: String
         @Argument(help: "Text files (a sequence per line) or JSONL files (the text field).") var inputs: [String]
@@ -78,19 +80,15 @@ struct TokenizerCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let start = Date()
-                let tok: Tokenizer
-                let specials = specialTokens.isEmpty ? (model == "bpe" ? ["<|endoftext|>"] : ["<unk>", "<s>", "</s>"]) : specialTokens
-                if model == "bpe" {
-                    let p = SplitPattern(rawValue: pattern)!
-                    let counts = try TrainingCorpus.countWords(paths: inputs, pattern: p, workers: workers)
-                    var trainer = BPETrainer(vocabSize: vocabSize, minFrequency: minFrequency, specialTokens: specials, pattern: p)
-                    trainer.maxTokenLength = maxTokenLength
-                    tok = try trainer.train(counts)
-                    FileHandle.standardError.write(Data(
-                        "counted \(counts.distinct) distinct pre-tokens (\(counts.total) total, \(counts.memoryBytes / 1_048_576) MiB)\n".utf8))
-                } else {
-                    throw SluiceError(.usage, "the Unigram trainer is not in this build yet")
-                }
+                var settings = TokenizerTrainingSettings(
+                    model: model, vocabSize: vocabSize, specialTokens: specialTokens, pattern: SplitPattern(rawValue: pattern)!)
+                settings.minFrequency = Int(minFrequency)
+                settings.maxTokenLength = maxTokenLength
+                settings.byteFallback = !noByteFallback
+                settings.nfkc = !noNfkc
+                let (tok, counts) = try settings.train(paths: inputs, workers: workers)
+                FileHandle.standardError.write(Data(
+                    "counted \(counts.distinct) distinct words (\(counts.total) total, \(counts.memoryBytes / 1_048_576) MiB)\n".utf8))
                 try tok.save(path: output)
                 FileHandle.standardError.write(Data(String(
                     format: "wrote %@: %d tokens, fingerprint %@, %.2f s\n", output, tok.vocabSize, fingerprintHex(tok.fingerprint),

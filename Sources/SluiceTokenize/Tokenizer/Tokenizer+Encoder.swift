@@ -1,5 +1,6 @@
 // Encoding: added tokens split the text, then the pre-tokenizer, then the model (byte-level BPE
 // merges by rank, or Unigram Viterbi). All scratch is in the Encoder, reused across calls.
+import SluiceCore
 
 extension Tokenizer {
     /// Per-thread encoding state over a shared tokenizer; reuse one per task or thread.
@@ -17,9 +18,16 @@ extension Tokenizer {
         private var cacheIDs: [[UInt32]]
         private var addedFirst = [Bool](repeating: false, count: 256)
         private var addedBytes: [[UInt8]] = []
+        private let unicodeNormalizer: UnicodeNormalizer?
 
-        public init(_ tokenizer: Tokenizer) {
+        /// Whether added tokens written in the text (`<|endoftext|>`) become their ids, as HF
+        /// does. The `tokenize` stage turns this off so document text never injects an EOS.
+        public var recognizeAddedTokens = true
+
+        public init(_ tokenizer: Tokenizer, recognizeAddedTokens: Bool = true) {
             self.tokenizer = tokenizer
+            self.recognizeAddedTokens = recognizeAddedTokens
+            unicodeNormalizer = tokenizer.normalizer == .nfkc ? UnicodeNormalizer(form: .nfkc) : nil
             cacheKeys = [UInt64](repeating: 0, count: 1 << 14)
             cacheIDs = [[UInt32]](repeating: [], count: 1 << 14)
             for a in tokenizer.addedTokens {
@@ -42,7 +50,7 @@ extension Tokenizer {
 
         /// Appends the ids of UTF-8 `bytes` (must be valid UTF-8) to `out`.
         public mutating func encodeBytes(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
-            if addedBytes.isEmpty {
+            if addedBytes.isEmpty || !recognizeAddedTokens {
                 encodeSegment(bytes, first: true, into: &out)
                 return
             }
@@ -78,6 +86,17 @@ extension Tokenizer {
         }
 
         private mutating func encodeSegment(_ bytes: UnsafeBufferPointer<UInt8>, first: Bool, into out: inout [UInt32]) {
+            if let n = unicodeNormalizer, !bytes.allSatisfy({ $0 < 0x80 }) {
+                // NFKC (ICU through SluiceCore); ASCII is already normal.
+                let text = String(decoding: bytes, as: UTF8.self)
+                var normalized = (try? n.normalize(text)) ?? text
+                normalized.withUTF8 { b in encodeNormalized(b, first: first, into: &out) }
+                return
+            }
+            encodeNormalized(bytes, first: first, into: &out)
+        }
+
+        private mutating func encodeNormalized(_ bytes: UnsafeBufferPointer<UInt8>, first: Bool, into out: inout [UInt32]) {
             switch tokenizer.preTokenizer {
             case .byteLevel(let pattern, let addPrefixSpace):
                 if addPrefixSpace && bytes.first != 0x20 {

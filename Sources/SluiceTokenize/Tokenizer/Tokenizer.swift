@@ -316,7 +316,8 @@ public final class Tokenizer: Sendable {
         h.add("sluice-tokenizer-v1|\(kind.rawValue)|\(pre)|\(normalizer)|\(byteFallback)|\(ignoreMerges)|")
         for s in vocab { h.add(s); h.add("\u{0}") }
         for (a, b) in merges { h.add(UInt64(a) << 32 | UInt64(b)) }
-        for s in scores { h.add(s.bitPattern) }
+        // Scores are hashed at 1e-6: a JSON round trip may move the last bit of a double.
+        for s in scores { h.add(UInt64(bitPattern: Int64((s * 1e6).rounded()))) }
         for a in added { h.add("\(a.id)|\(a.content)|\(a.special)\u{0}") }
         return h.value
     }

@@ -1,7 +1,7 @@
 // Reads training text for the tokenizer trainers from files (plain text: one sequence per line,
-// its newline kept, as HF `train(files)` does; JSONL: the "text" field of each document) and
-// counts pre-tokens on all cores. Files are read in blocks cut at line ends, so memory stays at
-// a few blocks plus the counts.
+// its newline kept, as HF `train(files)` does; JSONL: the "text" field of each document; either
+// plain or .zst) and counts pre-tokens on all cores. Files are read in blocks cut at line ends,
+// a batch of blocks per round, so memory stays at a few blocks plus the counts.
 import Foundation
 import SluiceCore
 
@@ -10,111 +10,166 @@ public enum TrainingCorpus {
     /// Bytes per block handed to a worker.
     static let blockSize = 1 << 22
 
-    /// Counts the pre-tokens of every sequence in `paths` with `pattern`, on `workers` threads.
-    /// - Throws: `SluiceError(.io)` naming a file that cannot be read; `.corruptInput` for a
-    ///   JSONL line that is not a JSON object with a string "text" (with its line number).
-    public static func countWords(paths: [String], pattern: SplitPattern, workers: Int) throws -> WordCounts {
-        let blocks = try paths.flatMap { try Self.blocks(of: $0) }
-        let n = max(1, min(workers, blocks.count))
-        let partials = UnsafeMutableBufferPointer<WordCounts>.allocate(capacity: n)
-        partials.initialize(repeating: WordCounts())
-        defer { partials.deinitialize().deallocate() }
-        let errors = UnsafeMutableBufferPointer<SluiceError?>.allocate(capacity: n)
-        errors.initialize(repeating: nil)
-        defer { errors.deinitialize().deallocate() }
-        nonisolated(unsafe) let p = partials
-        nonisolated(unsafe) let e = errors
-        DispatchQueue.concurrentPerform(iterations: n) { w in
-            var counts = WordCounts()
-            var b = w
-            while b < blocks.count {
-                do { try countBlock(blocks[b], pattern: pattern, into: &counts) } catch let err as SluiceError {
-                    e[w] = err
-                    return
-                } catch {
-                    e[w] = SluiceError(.io, "\(error)", file: blocks[b].path)
-                    return
-                }
-                b += n
-            }
-            p[w] = counts
+    /// How a sequence is split into counted words.
+    public enum Splitter: Sendable {
+        /// Byte-level BPE pre-tokens.
+        case pattern(SplitPattern)
+        /// sentencepiece words: NFKC when asked, spaces → `▁`, a `▁` before each word.
+        case metaspace(nfkc: Bool)
+    }
+
+    /// A block of whole lines from one file.
+    struct Block: Sendable {
+        var path: String
+        var bytes: [UInt8]
+        var offset: Int
+        var jsonl: Bool
+    }
+
+    static func isJSONL(_ path: String) -> Bool {
+        for ext in [".jsonl", ".json", ".jsonl.zst", ".jsonl.zstd", ".json.zst"] where path.hasSuffix(ext) { return true }
+        return false
+    }
+
+    /// Calls `body` with consecutive blocks of whole lines of `path` (plain or zstd).
+    static func forEachBlock(_ path: String, _ body: (Block) throws -> Void) throws {
+        for c in [".gz", ".bz2"] where path.hasSuffix(c) {
+            throw SluiceError(.usage, "gzip/bz2 training input is not supported by the tokenizer trainer; use plain or .zst", file: path)
         }
-        if let err = errors.compactMap({ $0 }).first { throw err }
+        let jsonl = isJSONL(path)
+        var carry: [UInt8] = []
+        var offset = 0
+        func emit(_ final: Bool) throws {
+            guard !carry.isEmpty else { return }
+            var cut = carry.count
+            if !final {
+                guard let nl = carry.lastIndex(of: 0x0A) else { return }
+                cut = nl + 1
+            }
+            let block = Block(path: path, bytes: Array(carry[0..<cut]), offset: offset, jsonl: jsonl)
+            offset += cut
+            carry.removeFirst(cut)
+            try body(block)
+        }
+        if path.hasSuffix(".zst") || path.hasSuffix(".zstd") {
+            let z = try ZstdFileReader(path: path)
+            while try z.read(appendingTo: &carry, capacity: blockSize) > 0 {
+                if carry.count >= blockSize { try emit(false) }
+            }
+        } else {
+            guard let h = FileHandle(forReadingAtPath: path) else { throw SluiceError(.io, "cannot open input", file: path) }
+            defer { try? h.close() }
+            while true {
+                let d = h.readData(ofLength: blockSize)
+                if d.isEmpty { break }
+                carry += d
+                if carry.count >= blockSize { try emit(false) }
+            }
+        }
+        try emit(true)
+    }
+
+    /// Counts the words of every sequence in `paths`, on `workers` threads.
+    /// - Throws: `SluiceError(.io)` naming a file that cannot be read; `.corruptInput` for a
+    ///   JSONL line that is not a JSON object with a string "text", or damaged zstd.
+    public static func countWords(paths: [String], splitter: Splitter, workers: Int) throws -> WordCounts {
+        let n = max(1, workers)
+        var partials = [WordCounts](repeating: WordCounts(), count: n)
+        var batch: [Block] = []
+        func runBatch() throws {
+            guard !batch.isEmpty else { return }
+            let blocks = batch
+            let errors = UnsafeMutableBufferPointer<SluiceError?>.allocate(capacity: n)
+            errors.initialize(repeating: nil)
+            defer { errors.deinitialize().deallocate() }
+            try partials.withUnsafeMutableBufferPointer { parts in
+                nonisolated(unsafe) let p = parts
+                nonisolated(unsafe) let e = errors
+                DispatchQueue.concurrentPerform(iterations: min(n, blocks.count)) { w in
+                    var counter = WordCounter(splitter: splitter)
+                    var b = w
+                    while b < blocks.count {
+                        do { try counter.count(blocks[b], into: &p[w]) } catch {
+                            e[w] = error as? SluiceError ?? SluiceError(.io, "\(error)", file: blocks[b].path)
+                            return
+                        }
+                        b += n
+                    }
+                }
+                if let err = errors.compactMap({ $0 }).first { throw err }
+            }
+            batch.removeAll()
+        }
+        for path in paths {
+            try forEachBlock(path) { block in
+                batch.append(block)
+                if batch.count >= n { try runBatch() }
+            }
+        }
+        try runBatch()
         var total = partials[0]
         for w in 1..<n { total.merge(partials[w]) }
         return total
     }
 
-    /// A byte range of a file, cut at line ends.
-    struct Block: Sendable {
-        var path: String
-        var offset: Int
-        var length: Int
-        var firstLine: Int
-        var jsonl: Bool
-    }
+    /// Counts one thread's blocks (keeps the normalizer's scratch).
+    struct WordCounter {
+        let splitter: Splitter
+        var normalizer: UnicodeNormalizer?
+        var scratch: [UInt8] = []
 
-    static func isJSONL(_ path: String) -> Bool {
-        path.hasSuffix(".jsonl") || path.hasSuffix(".json")
-    }
-
-    /// Splits a file into blocks of about `blockSize` bytes ending at newlines.
-    static func blocks(of path: String) throws -> [Block] {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw SluiceError(.io, "cannot open input", file: path) }
-        defer { try? h.close() }
-        for c in [".gz", ".zst", ".zstd", ".bz2"] where path.hasSuffix(c) {
-            throw SluiceError(.usage, "compressed training input is read through SluiceCore streams, not yet available in this build; decompress first", file: path)
+        init(splitter: Splitter) {
+            self.splitter = splitter
+            if case .metaspace(true) = splitter { normalizer = UnicodeNormalizer(form: .nfkc) }
         }
-        let size = Int((try? h.seekToEnd()) ?? 0)
-        var blocks: [Block] = []
-        var start = 0
-        var line = 1
-        while start < size {
-            var end = min(size, start + blockSize)
-            if end < size {
-                try h.seek(toOffset: UInt64(end))
-                // Extend to the next newline.
-                while end < size {
-                    let chunk = h.readData(ofLength: 65_536)
-                    if chunk.isEmpty { end = size; break }
-                    if let nl = chunk.firstIndex(of: 0x0A) {
-                        end += chunk.distance(from: chunk.startIndex, to: nl) + 1
-                        break
-                    }
-                    end += chunk.count
+
+        mutating func count(_ block: Block, into counts: inout WordCounts) throws {
+            try forEachSequence(in: block) { seq in add(seq, into: &counts) }
+        }
+
+        mutating func add(_ seq: UnsafeBufferPointer<UInt8>, into counts: inout WordCounts) {
+            switch splitter {
+            case .pattern(let p): counts.addText(seq, pattern: p)
+            case .metaspace:
+                if let normalizer, !seq.allSatisfy({ $0 < 0x80 }) {
+                    var s = (try? normalizer.normalize(String(decoding: seq, as: UTF8.self))) ?? String(decoding: seq, as: UTF8.self)
+                    s.withUTF8 { addMetaspaceWords($0, into: &counts) }
+                } else {
+                    addMetaspaceWords(seq, into: &counts)
                 }
             }
-            blocks.append(Block(path: path, offset: start, length: end - start, firstLine: line, jsonl: isJSONL(path)))
-            line += 0  // line numbers inside a block are counted from its start by the reader
-            start = end
         }
-        return blocks
-    }
 
-    static func countBlock(_ block: Block, pattern: SplitPattern, into counts: inout WordCounts) throws {
-        try forEachSequence(in: block) { seq in counts.addText(seq, pattern: pattern) }
+        /// Words split at whitespace, each counted as `▁word` (sentencepiece's split_by_whitespace).
+        mutating func addMetaspaceWords(_ seq: UnsafeBufferPointer<UInt8>, into counts: inout WordCounts) {
+            var i = 0
+            let n = seq.count
+            while i < n {
+                while i < n && (seq[i] == 0x20 || seq[i] == 0x0A || seq[i] == 0x0D || seq[i] == 0x09) { i += 1 }
+                guard i < n else { break }
+                var j = i
+                while j < n && !(seq[j] == 0x20 || seq[j] == 0x0A || seq[j] == 0x0D || seq[j] == 0x09) { j += 1 }
+                scratch.removeAll(keepingCapacity: true)
+                scratch += [0xE2, 0x96, 0x81]
+                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: seq[i..<j]))
+                scratch.withUnsafeBufferPointer { counts.add($0.baseAddress!, $0.count) }
+                i = j
+            }
+        }
     }
 
     /// Calls `body` with each sequence of `block`: a line (newline included), or a JSONL document's text.
     static func forEachSequence(in block: Block, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
-        guard let h = FileHandle(forReadingAtPath: block.path) else { throw SluiceError(.io, "cannot open input", file: block.path) }
-        defer { try? h.close() }
-        try h.seek(toOffset: UInt64(block.offset))
-        let data = h.readData(ofLength: block.length)
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            let bytes = raw.bindMemory(to: UInt8.self)
+        try block.bytes.withUnsafeBufferPointer { bytes in
             var start = 0
-            var lineNo = 0
             while start < bytes.count {
                 var end = start
                 while end < bytes.count && bytes[end] != 0x0A { end += 1 }
                 if end < bytes.count { end += 1 }
-                lineNo += 1
                 let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
                 if block.jsonl {
-                    if let text = try jsonText(line, path: block.path, offset: block.offset + start) {
-                        var t = text
-                        t.withUTF8 { try? body($0) }
+                    if var text = try jsonText(line, path: block.path, offset: block.offset + start) {
+                        try text.withUTF8 { try body($0) }
                     }
                 } else if validUTF8(line) {
                     try body(line)
@@ -136,7 +191,6 @@ public enum TrainingCorpus {
 
     /// Whether `b` is valid UTF-8 (invalid lines are skipped: the pre-tokenizer needs valid text).
     static func validUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        // Fast path: all ASCII.
         var i = 0
         while i < b.count && b[i] < 0x80 { i += 1 }
         if i == b.count { return true }
