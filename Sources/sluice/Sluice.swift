@@ -14,6 +14,8 @@ struct Sluice: ParsableCommand {
             StageCommand.self,
             StagesCommand.self,
             StatsCommand.self,
+            TokenizerCommand.self,
+            ShardsCommand.self,
         ]
     )
 
