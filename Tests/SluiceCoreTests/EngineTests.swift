@@ -268,4 +268,43 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
         let decoded = try JSONDecoder().decode(StatsReport.self, from: Data(try report.json().utf8))
         #expect(decoded == report)
     }
+    @Test func readerOptionsKeyedByReaderAndMoreTasksThanFiles() throws {
+        let dir = try TestSupport.temporaryDirectory("engine")
+        try makeInputs(dir, count: 2) { ["doc \($0)"] }
+        let p = try pipeline(
+            "input: {paths: \"\(dir)/in/*.lines\", options: {lines: {prefix: k/}}}\noutput: \(dir)/out\ntasks: 4\nstages: [write]\n",
+            in: dir)
+        #expect(p.readers[0].values.map(\.key) == ["prefix"])
+        let plan = try PipelinePlan(pipeline: p, registry: engineTestRegistry)
+        try LocalExecutor(workers: 2).run(plan)
+        #expect(try String(contentsOfFile: dir + "/out/00001-0.lines", encoding: .utf8) == "k/f1.lines:1\tdoc 1\n")
+        // Tasks 2 and 3 have no input: they complete with no output.
+        #expect(plan.pendingTasks(passIndex: 0).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out/00003-0.lines"))
+        let bad = configError {
+            _ = try pipeline("input: {paths: \"\(dir)/in/*.lines\", options: {lines: {prefx: a}}}\noutput: o\nstages: [write]\n", in: dir)
+        }
+        #expect(bad?.message.hasPrefix("lines.prefx: unknown option") == true)
+    }
+
+    @Test func everyWriterReceivesEveryDocument() throws {
+        let dir = try TestSupport.temporaryDirectory("engine")
+        try makeInputs(dir, count: 1) { _ in ["a", "b", "c"] }
+        let p = try pipeline(
+            "input: \(dir)/in/*.lines\noutput: \(dir)/out\nstages: [write: {max_documents: 2}, write: {compression: zstd}]\n", in: dir)
+        try LocalExecutor(workers: 1).run(try PipelinePlan(pipeline: p, registry: engineTestRegistry))
+        #expect(try String(contentsOfFile: dir + "/out/00000.jsonl.zst", encoding: .utf8).split(separator: "\n").count == 3)
+        #expect(try String(contentsOfFile: dir + "/out/00000-1.lines", encoding: .utf8) == "f0.lines:3\tc\n")
+        let s = try StatsReport.load(outputDirectory: dir + "/out").passes[0].stages
+        #expect(s.map(\.name) == ["lines", "write", "write"])
+        #expect(s[1].documentsIn == 3 && s[2].documentsIn == 3)
+        #expect(s[1].bytesOut == 2 * "f0.lines:1\ta\n".utf8.count + "f0.lines:3\tc\n".utf8.count)
+        #expect(s[2].bytesOut == 3 * "f0.lines:1\ta\n".utf8.count)
+    }
+
+    @Test func badRecordsAreCountedAllButLoggedUpToALimit() throws {
+        let context = TaskContext(taskIndex: 0, taskCount: 1, outputDirectory: "/o", temporaryDirectory: "/t", stageNames: ["r"])
+        for i in 0..<100 { context.reportBadRecord("r:bad", file: "f", line: i, "broken") }
+        #expect(context.stats.stages[0].errors == ["r:bad": 100])
+    }
 }
