@@ -193,7 +193,8 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
             outputs.append(outputFiles(dir + "/out\(workers)"))
         }
         #expect(outputs[0].count > 5)
-        #expect(outputs[0] == outputs[1])
+        let differing = Set(outputs[0].keys).union(outputs[1].keys).filter { outputs[0][$0] != outputs[1][$0] }.sorted()
+        #expect(differing.isEmpty, "files differing between 1 and 2 workers: \(differing)")
     }
 
     @Test func corpusStageSplitsThePipelineIntoPasses() throws {

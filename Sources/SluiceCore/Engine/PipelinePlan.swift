@@ -213,8 +213,9 @@ public struct PipelinePlan: Sendable {
         let statsFile = TaskStatsFile(
             pass: pass.name, passIndex: passIndex, task: task, taskCount: pass.taskCount,
             seconds: Self.seconds(since: started), stages: context.stats.stages)
-        try Self.writeAtomically(statsFile.json(), to: layout.stats(pass: pass.name, task: task))
-        try Self.writeAtomically(Data("done\n".utf8), to: marker)
+        try Self.writeAtomically(
+            statsFile.json(), to: layout.stats(pass: pass.name, task: task), through: temporary + "/.stats.json")
+        try Self.writeAtomically(Data("done\n".utf8), to: marker, through: temporary + "/.marker")
         try? fm.removeItem(atPath: temporary)
     }
 
@@ -230,7 +231,7 @@ public struct PipelinePlan: Sendable {
             }
             if outputs.isEmpty {
                 let empty = context.temporaryDirectory + "/intermediate.jsonl.zst"
-                _ = fm.createFile(atPath: empty, contents: Data())
+                try Self.writeFile(Data(), to: empty)
                 outputs = [(empty, intermediateFile)]
             } else {
                 outputs[0].final = intermediateFile
@@ -244,14 +245,31 @@ public struct PipelinePlan: Sendable {
         }
     }
 
-    /// Writes `data` to `path` through a temporary name and a rename, creating folders.
-    static func writeAtomically(_ data: Data, to path: String) throws {
+    /// Writes `data` to `path` through `temporary` (a name in the task's temporary folder, on the
+    /// same file system) and a rename, creating folders. Plain POSIX writes: Foundation's atomic
+    /// writes leave their own temporary files beside `path` when the process is killed.
+    static func writeAtomically(_ data: Data, to path: String, through temporary: String) throws {
         let fm = FileManager.default
         try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let temporary = path + ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        guard fm.createFile(atPath: temporary, contents: data), rename(temporary, path) == 0 else {
-            try? fm.removeItem(atPath: temporary)
-            throw SluiceError(.io, "cannot write", file: path)
+        try writeFile(data, to: temporary)
+        guard rename(temporary, path) == 0 else {
+            throw SluiceError(.io, "cannot rename into place: \(String(cString: strerror(errno)))", file: path)
+        }
+    }
+
+    /// Creates or truncates `path` and writes `data` to it.
+    static func writeFile(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SluiceError(.io, "cannot create: \(String(cString: strerror(errno)))", file: path) }
+        defer { close(fd) }
+        try data.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw SluiceError(.io, "cannot write: \(String(cString: strerror(errno)))", file: path) }
+                done += n
+            }
         }
     }
 
