@@ -42,7 +42,8 @@ test: deps venv
 	$(SWIFT) build --build-tests
 	@mkdir -p .build; set -o pipefail; \
 	SLUICE_PYTHON=$(abspath $(PY)) $(SWIFT) test --skip-build 2>&1 | tee $(TEST_LOG) \
-	  | grep --line-buffered -E '✘|↳|error:|[Ff]atal error|[Cc]rash|skipped|Test run with' | cut -c1-400; \
+	  | grep --line-buffered -E '✘|↳|error:|[Ff]atal error|[Cc]rash|skipped|Test run with' \
+	  | grep --line-buffered -v -E '↳ (Testing Library Version|Target Platform)' | cut -c1-400; \
 	status=$${PIPESTATUS[0]}; \
 	if [ $$status -ne 0 ]; then \
 	  echo; echo "FAILED (exit $$status). Failed tests:"; \

@@ -176,6 +176,17 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
         #expect(second.tasksRun == 1 && second.tasksSkipped == 2)
         #expect(try LocalExecutor(workers: 2).run(plan).tasksRun == 0)
         #expect(try LocalExecutor(workers: 2, force: true).run(plan).tasksRun == 3)
+        // A marker of another configuration does not count: changing an option reruns every task.
+        let changed = try pipeline(
+            "input: \(dir)/in/*.lines\noutput: \(dir)/out\nstages: [upper, write]\n", in: dir,
+            overrides: PipelineOverrides(settings: ["lines.prefix=x"]))
+        #expect(try LocalExecutor(workers: 2).run(try PipelinePlan(pipeline: changed, registry: engineTestRegistry)).tasksRun == 3)
+        #expect(try LocalExecutor(workers: 2).run(plan).tasksRun == 3)
+        // Fewer tasks than an earlier run in the same folder is an error before any work.
+        let fewer = try pipeline(
+            "input: \(dir)/in/*.lines\noutput: \(dir)/out\ntasks: 2\nstages: [upper, write]\n", in: dir)
+        let e = configError { try LocalExecutor().run(try PipelinePlan(pipeline: fewer, registry: engineTestRegistry)) }
+        #expect(e?.message.contains("holds task 2 of pass segment-0 from an earlier run with more tasks") == true)
         // Scheduler mode: one task.
         #expect(try LocalExecutor().runTask(plan, passIndex: 0, task: 2) == false)
         #expect(try LocalExecutor(force: true).runTask(plan, passIndex: 0, task: 2) == true)
