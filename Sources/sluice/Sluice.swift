@@ -16,6 +16,8 @@ struct Sluice: ParsableCommand {
             StatsCommand.self,
             TokenizerCommand.self,
             ShardsCommand.self,
+            ClassifierCommand.self,
+            CleanVerdicts.self,
         ]
     )
 
