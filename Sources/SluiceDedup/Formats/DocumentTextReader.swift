@@ -5,10 +5,10 @@ import SluiceCore
 
 /// Reads `(ordinal, text bytes)` from a JSON Lines document file, one object per line.
 ///
-/// The ordinal counts non-empty lines from 0, the same numbering the engine gives
-/// `TaskContext.documentOrdinal` when it reads the file again. A line that is not a JSON object
-/// with a string `text` still takes its ordinal (so keys stay aligned) and is reported to
-/// `onBadLine`.
+/// The ordinal counts documents from 0, the numbering the engine gives
+/// `TaskContext.documentOrdinal` when its JSONL reader reads the file again: blank lines are
+/// skipped, and a line that is not a JSON object with a string `text` is reported to
+/// `onBadLine` and skipped without an ordinal, as the reader skips a broken record.
 public struct DocumentTextReader {
     public let path: String
     private let source: any ByteSource
@@ -46,10 +46,10 @@ public struct DocumentTextReader {
             }
             if ok {
                 try text.withUnsafeBufferPointer { try body(ordinal, $0) }
+                ordinal += 1
             } else {
                 onBadLine(ordinal, "\(path):\(lineNumber)")
             }
-            ordinal += 1
         }
     }
 
