@@ -133,12 +133,14 @@ import Testing
     }
 
     @Test func fixtureCorpusLosesItsCopies() throws {
-        let lines = try String(contentsOfFile: TestSupport.fixture("dedup/near-duplicates.jsonl"), encoding: .utf8).split(separator: "\n")
-        let docs = try lines.map { line in
-            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            return doc(o["id"] as! String, o["text"] as! String)
+        let files = try ["a", "b"].map { name in
+            try String(contentsOfFile: TestSupport.fixture("dedup/near-duplicates-\(name).jsonl"), encoding: .utf8)
+                .split(separator: "\n").map { line in
+                    let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                    return doc(o["id"] as! String, o["text"] as! String)
+                }
         }
-        let h = try DedupHarness([Array(docs[..<28]), Array(docs[28...])])
+        let h = try DedupHarness(files)
         let r = try h.run(MinHashDedup(settings: MinHashSettings()))
         #expect(r.kept.count == 40)
         #expect(r.dropped.count == 16)

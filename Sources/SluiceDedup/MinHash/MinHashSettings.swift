@@ -96,7 +96,7 @@ public struct MinHashSettings: Sendable {
     /// The S-curve: P(candidate) for s = 0.5, 0.55, … 0.95, and the midpoint, as printable lines.
     public var sCurve: String {
         var lines = [
-            "minhash_dedup: \(bands) bands × \(rows) rows = \(bands * rows) permutations, \(ngram)-\(shingles.rawValue) shingles, seed \(seed); S-curve midpoint (1/b)^(1/r) = \(format(MinHasher.threshold(bands: bands, rows: rows)))"
+            "minhash_dedup: \(bands) bands × \(rows) rows = \(bands * rows) permutations, \(ngram)-\(shingles == .words ? "word" : "character") shingles, seed \(seed); S-curve midpoint (1/b)^(1/r) = \(format(MinHasher.threshold(bands: bands, rows: rows)))"
         ]
         var row1 = "  Jaccard s      "
         var row2 = "  P(candidate)   "

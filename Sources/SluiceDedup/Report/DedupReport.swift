@@ -67,7 +67,7 @@ public struct DedupReport: Sendable {
         }
         for (dir, s) in minhash {
             out += "minhash_dedup (\(dir))\n"
-            out += "  settings             preset \(s.preset), \(s.ngram)-\(s.shingles) shingles, \(s.bands) bands × \(s.rows) rows, seed \(s.seed)\(s.verify ? ", verified" : "")\n"
+            out += "  settings             preset \(s.preset), \(s.ngram)-\(s.shingles == "words" ? "word" : "character") shingles, \(s.bands) bands × \(s.rows) rows, seed \(s.seed)\(s.verify ? ", verified" : "")\n"
             out += "  documents            \(s.documents) (\(s.documents - s.documentsWithShingles) without shingles)\n"
             out += "  candidate pairs      \(s.candidatePairs)\n"
             out += "  clusters             \(s.clusters) holding \(s.documentsInClusters) documents\n"
