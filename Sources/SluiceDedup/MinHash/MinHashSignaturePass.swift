@@ -24,6 +24,7 @@ public struct MinHashSignaturePass: CorpusPass {
         let hasher = settings.makeHasher()
         let shingler = try settings.makeShingler()
         var shingles: [UInt64] = []
+        var reduced: [UInt64] = []
         var signature = [UInt64](repeating: 0, count: hasher.permutations)
         var keys = [UInt64](repeating: 0, count: bands)
         // Per band, (band key, document key) pairs, flat.
@@ -73,7 +74,7 @@ public struct MinHashSignaturePass: CorpusPass {
             guard !shingles.isEmpty else { return }
             signed += 1
             shingles.withUnsafeBufferPointer { s in
-                signature.withUnsafeMutableBufferPointer { hasher.signature(of: s, into: $0) }
+                signature.withUnsafeMutableBufferPointer { hasher.signature(of: s, into: $0, scratch: &reduced) }
             }
             signature.withUnsafeBufferPointer { s in keys.withUnsafeMutableBufferPointer { hasher.bandKeys(of: s, into: $0) } }
             let key = DocumentKey.make(file: task, ordinal: ordinal)

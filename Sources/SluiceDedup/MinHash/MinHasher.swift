@@ -46,27 +46,58 @@ public struct MinHasher: Sendable {
 
     /// Writes the signature of `shingles` into `signature` (`permutations` values). An empty set
     /// gives all p (never equal to a real minimum, so empty documents never collide by accident).
+    /// `scratch` holds the shingles reduced mod p (reused across documents).
     /// - Complexity: O(shingles × permutations).
-    public func signature(of shingles: UnsafeBufferPointer<UInt64>, into signature: UnsafeMutableBufferPointer<UInt64>) {
+    public func signature(
+        of shingles: UnsafeBufferPointer<UInt64>, into signature: UnsafeMutableBufferPointer<UInt64>,
+        scratch: inout [UInt64]
+    ) {
         let m = permutations
         precondition(signature.count >= m, "signature buffer too small")
+        scratch.removeAll(keepingCapacity: true)
+        for s in shingles {
+            var x = (s & Self.prime) &+ (s >> 61)
+            if x >= Self.prime { x &-= Self.prime }
+            scratch.append(x)
+        }
         let sig = signature.baseAddress!
-        for i in 0..<m { sig[i] = Self.prime }
-        a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in
-                let ap = ap.baseAddress!
-                let bp = bp.baseAddress!
-                for s in shingles {
-                    // x mod p for a 64-bit shingle hash.
-                    var x = (s & Self.prime) &+ (s >> 61)
-                    if x >= Self.prime { x &-= Self.prime }
-                    for i in 0..<m {
-                        let v = Self.permute(x, ap[i], bp[i])
-                        sig[i] = v < sig[i] ? v : sig[i]
+        scratch.withUnsafeBufferPointer { xs in
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    // Permutations outside, shingles inside: a, b and the running minima stay in
+                    // registers; four independent chains keep the multiplier busy.
+                    var i = 0
+                    while i + 4 <= m {
+                        let (a0, a1, a2, a3) = (ap[i], ap[i + 1], ap[i + 2], ap[i + 3])
+                        let (b0, b1, b2, b3) = (bp[i], bp[i + 1], bp[i + 2], bp[i + 3])
+                        var (m0, m1, m2, m3) = (Self.prime, Self.prime, Self.prime, Self.prime)
+                        for x in xs {
+                            m0 = Swift.min(m0, Self.permute(x, a0, b0))
+                            m1 = Swift.min(m1, Self.permute(x, a1, b1))
+                            m2 = Swift.min(m2, Self.permute(x, a2, b2))
+                            m3 = Swift.min(m3, Self.permute(x, a3, b3))
+                        }
+                        sig[i] = m0
+                        sig[i + 1] = m1
+                        sig[i + 2] = m2
+                        sig[i + 3] = m3
+                        i += 4
+                    }
+                    while i < m {
+                        var m0 = Self.prime
+                        for x in xs { m0 = Swift.min(m0, Self.permute(x, ap[i], bp[i])) }
+                        sig[i] = m0
+                        i += 1
                     }
                 }
             }
         }
+    }
+
+    /// The signature of `shingles` (allocates scratch; tests and cold paths).
+    public func signature(of shingles: UnsafeBufferPointer<UInt64>, into signature: UnsafeMutableBufferPointer<UInt64>) {
+        var scratch: [UInt64] = []
+        self.signature(of: shingles, into: signature, scratch: &scratch)
     }
 
     /// One 64-bit key per band: xxHash64 of the band's `rows` values, seeded by the band index,

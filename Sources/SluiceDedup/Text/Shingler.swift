@@ -22,6 +22,9 @@ public final class Shingler {
     private var wordStarts: [Int] = []
     private var wordEnds: [Int] = []
     private var wordHashes: [UInt64] = []
+    private let table = FoldTable.shared
+    /// Whether non-ASCII text in the table's scripts skips ICU (tests turn it off to compare).
+    var useFoldTable = true
 
     /// - Throws: `SluiceError(.library)` when ICU's word-break iterator cannot be opened.
     public init(kind: ShingleKind = .words, n: Int = 5) throws {
@@ -50,11 +53,13 @@ public final class Shingler {
         return out
     }
 
-    /// The simplified text, as datatrove's `simplify_text` would give it (tests, reports).
+    /// The words of the simplified text joined by single spaces, as datatrove's `simplify_text`
+    /// would give it (tests, reports).
     public func simplifiedText(_ text: String) -> String {
         var t = text
         t.withUTF8 { simplify($0) }
-        return String(decoding: simplified, as: UTF8.self)
+        return wordStarts.indices.map { String(decoding: simplified[wordStarts[$0]..<wordEnds[$0]], as: UTF8.self) }
+            .joined(separator: " ")
     }
 
     // MARK: - Simplification
@@ -68,6 +73,10 @@ public final class Shingler {
             simplifyASCII(text)
             return
         }
+        if useFoldTable && simplifyWithTable(text) { return }
+        simplified.removeAll(keepingCapacity: true)
+        wordStarts.removeAll(keepingCapacity: true)
+        wordEnds.removeAll(keepingCapacity: true)
         // Rare path: case folding and NFD through ICU need a String; then the byte pass below
         // strips combining marks and maps ASCII as the fast path does; ICU then finds words.
         let folded = (try? nfd.foldCase(String(decoding: text, as: UTF8.self))) ?? String(decoding: text, as: UTF8.self)
@@ -100,6 +109,60 @@ public final class Shingler {
             }
         }
         if inWord { wordEnds.append(simplified.count) }
+    }
+
+    /// Latin, Greek, Cyrillic, Armenian, Hebrew text through the fold table, finding words as
+    /// the ASCII path does. Returns false (leaving partial output) at the first code point the
+    /// table does not cover; the caller then takes the ICU path.
+    private func simplifyWithTable(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        simplified.reserveCapacity(text.count)
+        var inWord = false
+        var i = 0
+        let n = text.count
+        while i < n {
+            let c = text[i]
+            if c < 0x80 {
+                let m = asciiMap(c)
+                if m != 0 {
+                    if !inWord {
+                        if !simplified.isEmpty { simplified.append(32) }
+                        wordStarts.append(simplified.count)
+                        inWord = true
+                    }
+                    simplified.append(m)
+                } else if inWord {
+                    wordEnds.append(simplified.count)
+                    inWord = false
+                }
+                i += 1
+                continue
+            }
+            let len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1
+            let end = min(i + len, n)
+            var scalar = UInt32(c) & (len == 4 ? 0x07 : len == 3 ? 0x0F : 0x1F)
+            var k = i + 1
+            while k < end {
+                scalar = scalar << 6 | UInt32(text[k] & 0x3F)
+                k += 1
+            }
+            guard let e = table.entry(scalar) else { return false }
+            if e == FoldTable.separator {
+                if inWord {
+                    wordEnds.append(simplified.count)
+                    inWord = false
+                }
+            } else if e & 0xFF != 0 {
+                if !inWord {
+                    if !simplified.isEmpty { simplified.append(32) }
+                    wordStarts.append(simplified.count)
+                    inWord = true
+                }
+                table.withBytes(e) { simplified.append(contentsOf: $0) }
+            }
+            i = end
+        }
+        if inWord { wordEnds.append(simplified.count) }
+        return true
     }
 
     /// Non-ASCII (already case-folded and NFD): combining diacritics dropped, ASCII mapped as in
