@@ -18,6 +18,7 @@ struct Sluice: ParsableCommand {
             ShardsCommand.self,
             ClassifierCommand.self,
             CleanVerdicts.self,
+            DedupCommand.self,
         ]
     )
 
