@@ -72,3 +72,66 @@ struct StandardOutput {
         buffer.removeAll(keepingCapacity: true)
     }
 }
+
+/// `sluice extract FILE.html…`: the main text of pages, for checking extraction by eye.
+struct Extract: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the main text of HTML pages (.html or .html.gz).",
+        discussion: "With several files, --json prints one JSON object per line; text output separates pages with a form feed.")
+
+    @Argument(help: "HTML files.")
+    var files: [String]
+
+    @Option(help: "The page's URL (used as the document base only; nothing is fetched).")
+    var url: String?
+
+    @Option(help: "Charset to assume when the page does not declare one in HTTP terms (default: <meta>, then detection).")
+    var charset: String?
+
+    @Flag(help: "Print {\"title\",\"text\",\"lang\"} as JSON.")
+    var json = false
+
+    @Flag(help: "Every visible block of the page, without boilerplate removal.")
+    var wholePage = false
+
+    func run() throws {
+        var options = ExtractionOptions()
+        options.mainContent = !wholePage
+        let extractor = HTMLExtractor(options: options)
+        var out = StandardOutput()
+        var first = true
+        for f in files {
+            let bytes: [UInt8]
+            do { bytes = try HTMLPage.readFile(f) } catch let e as SluiceError {
+                out.flush()
+                throw ValidationError(e.description)
+            }
+            let outcome = bytes.withUnsafeBytes { HTMLPage.extract($0, declaredCharset: charset, url: url, extractor: extractor) }
+            let page: ExtractedPage
+            switch outcome {
+            case .binary:
+                FileHandle.standardError.write(Data("\(f): extract:binary (not an HTML page)\n".utf8))
+                page = ExtractedPage(text: "", title: nil, lang: nil, description: nil)
+            case .unparsable:
+                FileHandle.standardError.write(Data("\(f): extract:parse_failed\n".utf8))
+                page = ExtractedPage(text: "", title: nil, lang: nil, description: nil)
+            case .page(let p, _): page = p
+            }
+            if json {
+                var line = "{\"title\": "
+                if let t = page.title { appendJSONString(t, to: &line) } else { line += "null" }
+                line += ", \"text\": "
+                appendJSONString(page.text, to: &line)
+                line += ", \"lang\": "
+                if let l = page.lang { appendJSONString(l, to: &line) } else { line += "null" }
+                line += "}"
+                out.write(line)
+            } else {
+                if !first { out.write("\u{0C}") }
+                out.write(page.text)
+            }
+            first = false
+        }
+        out.flush()
+    }
+}

@@ -1,0 +1,212 @@
+// Main-content selection, after Mozilla Readability (readability.js, Apache-2.0; re-implemented
+// over our text blocks): paragraphs score their ancestors, scores are damped by link density,
+// the best container and its like-scored siblings are kept, then link lists are dropped. It
+// does not use visual layout or site-specific rules.
+@preconcurrency internal import CXML2
+
+extension HTMLExtractor {
+    /// Every block (whole-page mode).
+    func wholePage() -> [Int] { Array(blocks.indices) }
+
+    /// Characters in a block (UTF-8 continuation bytes not counted).
+    func characters(_ b: TextBlock) -> Int {
+        var n = 0
+        for i in b.start..<b.end where buffer[i] & 0xc0 != 0x80 { n += 1 }
+        return n
+    }
+
+    /// The blocks of the main content, in document order.
+    func selectMainContent() -> [Int] {
+        typealias Node = UnsafeMutablePointer<xmlNode>
+        var scores: [Node: Double] = [:]
+        var textOf: [Node: Int] = [:]
+        var linkOf: [Node: Int] = [:]
+        var chars = [Int](repeating: 0, count: blocks.count)
+        // Totals of text and link text per ancestor, for link density.
+        for (i, b) in blocks.enumerated() {
+            chars[i] = characters(b)
+            guard !b.boilerplate, var n = b.owner else { continue }
+            var level = 0
+            while level < 64 {
+                textOf[n, default: 0] += b.end - b.start
+                linkOf[n, default: 0] += b.linkBytes
+                guard let p = n.pointee.parent, p.pointee.type == XML_ELEMENT_NODE else { break }
+                n = p
+                level += 1
+            }
+        }
+        // Paragraph scores flow to five ancestors: parent 1, grandparent 1/2, then 1/(3·level).
+        for (i, b) in blocks.enumerated() where !b.boilerplate {
+            guard let owner = b.owner else { continue }
+            switch b.kind {
+            case .paragraph, .block, .pre, .tableRow, .blockquote, .listItem: break
+            default: continue
+            }
+            let len = chars[i]
+            if len < 25 { continue }
+            var score = 1.0 + Double(b.commas) + Double(min(len / 100, 3))
+            if b.kind == .listItem { score *= 0.5 }
+            var n = owner.pointee.parent
+            var level = 0
+            while let a = n, a.pointee.type == XML_ELEMENT_NODE, level < 5 {
+                if scores[a] == nil { scores[a] = initialScore(a) }
+                let divider = level == 0 ? 1.0 : level == 1 ? 2.0 : Double(level * 3)
+                scores[a]! += score / divider
+                n = a.pointee.parent
+                level += 1
+            }
+        }
+        var top: Node?
+        var topScore = -Double.infinity
+        for (n, s) in scores {
+            let total = textOf[n] ?? 0
+            let density = total > 0 ? Double(linkOf[n] ?? 0) / Double(total) : 0
+            let final = s * (1 - density)
+            scores[n] = final
+            if final > topScore || (final == topScore && (top.map { depthOf($0) < depthOf(n) } ?? true)) {
+                topScore = final
+                top = n
+            }
+        }
+        guard let top else {
+            return blocks.indices.filter { !blocks[$0].boilerplate && linkDensity(blocks[$0]) < 0.5 }
+        }
+        // Siblings that score like the top candidate join it.
+        var chosen: Set<Node> = [top]
+        if let parent = top.pointee.parent {
+            let threshold = max(10, topScore * 0.2)
+            var c = parent.pointee.children
+            let topClass = attribute(top, "class") ?? ""
+            while let s = c {
+                defer { c = s.pointee.next }
+                guard s != top, s.pointee.type == XML_ELEMENT_NODE else { continue }
+                var bonus = 0.0
+                if !topClass.isEmpty, attribute(s, "class") == topClass { bonus = topScore * 0.2 }
+                if let sc = scores[s], sc + bonus >= threshold {
+                    chosen.insert(s)
+                } else if tagKind(s.pointee.name) == .paragraph {
+                    let total = textOf[s] ?? 0
+                    let density = total > 0 ? Double(linkOf[s] ?? 0) / Double(total) : 0
+                    if total > 80 && density < 0.25 {
+                        chosen.insert(s)
+                    } else if total > 0 && total <= 80 && density == 0, let b = blocks.first(where: { $0.owner == s }),
+                        b.end > b.start, buffer[b.end - 1] == 0x2e
+                    {
+                        chosen.insert(s)
+                    }
+                }
+            }
+        }
+        var out: [Int] = []
+        for (i, b) in blocks.enumerated() where !b.boilerplate {
+            guard var n = b.owner else { continue }
+            var inside = false
+            var steps = 0
+            while steps < 10_000 {
+                if chosen.contains(n) {
+                    inside = true
+                    break
+                }
+                guard let p = n.pointee.parent else { break }
+                n = p
+                steps += 1
+            }
+            guard inside else { continue }
+            // Link lists and navigation left inside the content.
+            let density = linkDensity(b)
+            if density > 0.5 && b.kind != .heading { continue }
+            if b.kind == .heading && density > 0.9 { continue }
+            out.append(i)
+        }
+        return out
+    }
+
+    func linkDensity(_ b: TextBlock) -> Double {
+        let n = b.end - b.start
+        return n > 0 ? Double(b.linkBytes) / Double(n) : 0
+    }
+
+    private func depthOf(_ n: UnsafeMutablePointer<xmlNode>) -> Int {
+        var d = 0
+        var c = n.pointee.parent
+        while let p = c, d < 10_000 {
+            d += 1
+            c = p.pointee.parent
+        }
+        return d
+    }
+
+    /// Readability's starting score: by tag, plus ±25 for class and id words.
+    private func initialScore(_ n: UnsafeMutablePointer<xmlNode>) -> Double {
+        var s = 0.0
+        if let name = n.pointee.name {
+            if nameEquals(name, "div") || nameEquals(name, "article") || nameEquals(name, "main") || nameEquals(name, "section") {
+                s += 5
+            } else if nameEquals(name, "pre") || nameEquals(name, "td") || nameEquals(name, "blockquote") {
+                s += 3
+            } else if nameEquals(name, "ol") || nameEquals(name, "ul") || nameEquals(name, "dl") || nameEquals(name, "li")
+                || nameEquals(name, "form") || nameEquals(name, "address")
+            {
+                s -= 3
+            } else if tagKind(name) == .heading || nameEquals(name, "th") {
+                s -= 5
+            }
+        }
+        return s + classWeight(n)
+    }
+
+    /// +25 for content-looking class or id words, −25 for boilerplate-looking ones (each attribute).
+    func classWeight(_ n: UnsafeMutablePointer<xmlNode>) -> Double {
+        var w = 0.0
+        for attr in [attribute(n, "class"), attribute(n, "id")] {
+            guard let v = attr?.lowercased(), !v.isEmpty else { continue }
+            if HTMLWords.negative.contains(where: { v.contains($0) }) { w -= 25 }
+            if HTMLWords.positive.contains(where: { v.contains($0) }) { w += 25 }
+        }
+        if let ip = attribute(n, "itemprop")?.lowercased(), ip.contains("articlebody") { w += 50 }
+        return w
+    }
+
+    /// Readability's "unlikely candidate": a class, id or role that names boilerplate, without a
+    /// word that names content. Never for body, article, main or links.
+    func looksLikeBoilerplate(_ n: UnsafeMutablePointer<xmlNode>, kind: TagKind) -> Bool {
+        guard let name = n.pointee.name else { return false }
+        if kind == .body || kind == .anchor || nameEquals(name, "article") || nameEquals(name, "main")
+            || nameEquals(name, "html") || kind == .tableCell || kind == .tableRow
+        {
+            return false
+        }
+        if let role = attribute(n, "role")?.lowercased(), HTMLWords.boilerplateRoles.contains(role) { return true }
+        var words = ""
+        if let c = attribute(n, "class") { words += c.lowercased() }
+        if let i = attribute(n, "id") { words += " " + i.lowercased() }
+        guard !words.isEmpty else { return false }
+        guard HTMLWords.unlikely.contains(where: { words.contains($0) }) else { return false }
+        return !HTMLWords.maybe.contains(where: { words.contains($0) })
+    }
+}
+
+/// Class and id words, from readability.js's REGEXPS plus common modern widgets.
+enum HTMLWords {
+    static let unlikely = [
+        "-ad-", "ai2html", "banner", "breadcrumb", "combx", "comment", "community", "cover-wrap", "disqus", "extra",
+        "footer", "gdpr", "header", "legends", "menu", "related", "remark", "replies", "rss", "shoutbox", "sidebar",
+        "skyscraper", "social", "sponsor", "supplemental", "ad-break", "agegate", "pagination", "pager", "popup",
+        "yom-remote", "cookie", "consent", "share", "sharing", "newsletter", "subscribe", "promo", "advert", "recommend",
+        "outbrain", "taboola", "trending", "most-popular", "navbar", "signup", "sign-up", "login", "paywall", "modal",
+        "toolbar", "skip-link", "sr-only", "visually-hidden", "screen-reader",
+    ]
+    static let maybe = ["and", "article", "body", "column", "content", "main", "shadow"]
+    static let positive = [
+        "article", "body", "content", "entry", "hentry", "h-entry", "main", "page", "post", "text", "blog", "story",
+    ]
+    static let negative = [
+        "hidden", "banner", "combx", "comment", "com-", "contact", "foot", "footer", "footnote", "gdpr", "masthead",
+        "media", "meta", "outbrain", "promo", "related", "scroll", "share", "shoutbox", "sidebar", "skyscraper",
+        "sponsor", "shopping", "tags", "tool", "widget",
+    ]
+    static let boilerplateRoles: Set<String> = [
+        "menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog", "banner", "contentinfo",
+        "search",
+    ]
+}
