@@ -46,8 +46,11 @@ public enum CharsetDecoder {
         // ICU's detector on a bounded prefix (it reads everything it is given).
         var name = [CChar](repeating: 0, count: 64)
         var status: Int32 = 0
-        let sample = min(b.count, 64 << 10)
-        let confidence = sluice_icu_detect_charset(b.baseAddress, Int32(sample), &name, 64, &status)
+        // Four leading NULs: ICU's UTF-16 recognisers otherwise claim (confidence 10) any
+        // NUL-free text whose first code-unit pairs are not ASCII, ahead of the real charset.
+        var sample = [UInt8](repeating: 0, count: 4)
+        sample.append(contentsOf: UnsafeBufferPointer(rebasing: b[..<min(b.count, 64 << 10)]))
+        let confidence = sluice_icu_detect_charset(sample, Int32(sample.count), &name, 64, &status)
         if confidence > 0 {
             let detected = String(cString: name).lowercased()
             // The detector says ISO-8859-1 for windows-1252 text; the superset decodes both.

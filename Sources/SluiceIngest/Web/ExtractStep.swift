@@ -41,6 +41,7 @@ public struct ExtractStep: Step {
         if extractor == nil { extractor = HTMLExtractor(options: options) }
         let raw = document.raw ?? Array(document.text.utf8)
         if raw.count > maxBytes { return .drop(Self.tooLarge) }
+        if raw.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) { return .drop(Self.empty) }
         let declared = document.metadata["charset"]?.stringValue
         let url = document.metadata["url"]?.stringValue
         let result = raw.withUnsafeBytes { HTMLPage.extract($0, declaredCharset: declared, url: url, extractor: extractor!) }

@@ -108,7 +108,7 @@ enum WARCDigest {
         if v.utf8.count == 32, let b = base32(v) { return b }
         if v.utf8.count == 40, let b = hex(v) { return b }
         if let b = base64(v), b.count == 20 { return b }
-        return nil
+        return []  // a SHA-1 digest that does not decode never matches
     }
 
     static func base32(_ s: String) -> [UInt8]? {

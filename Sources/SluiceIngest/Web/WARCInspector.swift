@@ -1,4 +1,4 @@
-// `sluice inspect warc`: one JSON object per record (offset, type, uri, date, content_type,
+// `sluice inspect warc`: one JSON object per whole record (offset, type, uri, date, content_type,
 // length, record_id) and one stderr line per bad record; and a counting mode that reads every
 // record through the `warc` reader (the WARC iteration benchmark). No extraction here.
 import SluiceCore
@@ -14,10 +14,13 @@ public enum WARCInspector {
         var line = ""
         line.reserveCapacity(512)
         while let h = try scanner.next() {
+            // Only whole records are listed; a broken one shows as a problem line instead.
+            let whole = try scanner.skipContent()
             for p in scanner.takeProblems() {
                 problems += 1
                 err(p.description)
             }
+            guard whole else { continue }
             line.removeAll(keepingCapacity: true)
             line += "{\"offset\": \(h.offset), \"type\": "
             appendJSONString(h.type, to: &line)

@@ -136,7 +136,11 @@ struct WARCDocumentIterator: DocumentIterator {
         guard let block = try scanner.loadContent() else { return nil }  // broken: reported by the scanner
 
         var bodyStart = 0
-        if let http { bodyStart = http.bodyOffset }
+        if let http {
+            bodyStart = http.bodyOffset
+        } else if head.contentType.lowercased().hasPrefix("application/http") {
+            bodyStart = httpBodyOffset(block)  // request and revisit records: payload after the head
+        }
         let body = UnsafeRawBufferPointer(rebasing: block[bodyStart...])
         if reader.verifyDigests && !digestsMatch(head, block: block, body: body) { return nil }
 
@@ -224,4 +228,18 @@ func stripAngles(_ s: String) -> String {
     let u = s.utf8
     if u.first == 0x3c && u.last == 0x3e && u.count >= 2 { return String(s.dropFirst().dropLast()) }
     return s
+}
+
+/// The offset after the first empty line of an HTTP message (its head), or 0 when there is none.
+func httpBodyOffset(_ block: UnsafeRawBufferPointer) -> Int {
+    let b = block.bindMemory(to: UInt8.self)
+    var i = 0
+    while i + 1 < b.count {
+        if b[i] == 0x0a {
+            if b[i + 1] == 0x0a { return i + 2 }
+            if b[i + 1] == 0x0d, i + 2 < b.count, b[i + 2] == 0x0a { return i + 3 }
+        }
+        i += 1
+    }
+    return 0
 }

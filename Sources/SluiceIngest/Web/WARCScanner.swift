@@ -64,6 +64,8 @@ public final class WARCScanner {
     private var content = Content.none
     /// Problems found since the consumer last took them.
     private var problems: [WARCProblem] = []
+    /// Set after a reported mismatch: the garbage that follows is the same problem, not a new one.
+    private var quietGarbage = false
     /// A header block larger than this is not a header block.
     static let maxHeaderBytes = 1 << 20
 
@@ -71,6 +73,11 @@ public final class WARCScanner {
     /// - Throws: `SluiceError(.io)` for an unreadable file, `.corruptInput` for an unsupported container.
     public init(path: String) throws {
         input = try WARCInput(path: path)
+        // ARC (the format before WARC) starts with a `filedesc://` record.
+        _ = try available(11)
+        if input.count >= 11, String(decoding: UnsafeRawBufferPointer(start: input.bytes, count: 11), as: UTF8.self) == "filedesc://" {
+            throw SluiceError(.corruptInput, "ARC files (filedesc://) are not supported, only WARC", file: path, offset: 0)
+        }
     }
 
     /// Problems found so far (each once), in file order; clears the list.
@@ -130,14 +137,21 @@ public final class WARCScanner {
                 pos += 1
                 continue
             }
-            if try isWARCLine(at: pos) { return true }
+            if try isWARCLine(at: pos) {
+                quietGarbage = false
+                return true
+            }
             let start = pos
+            let quiet = quietGarbage
+            quietGarbage = false
             guard let k = try findWARCLine(from: pos + 1) else {
-                report("warc:garbage", at: start, "\(input.count - start) bytes without a WARC record skipped up to the end")
+                if !quiet {
+                    report("warc:garbage", at: start, "\(input.count - start) bytes without a WARC record skipped up to the end")
+                }
                 pos = input.count
                 return false
             }
-            report("warc:garbage", at: start, "\(k - start) bytes before the next WARC record skipped")
+            if !quiet { report("warc:garbage", at: start, "\(k - start) bytes before the next WARC record skipped") }
             pos = k
             return true
         }
@@ -277,8 +291,16 @@ public final class WARCScanner {
         return UnsafeRawBufferPointer(start: input.bytes + contentStart, count: contentEnd - contentStart)
     }
 
+    /// Skips the current record's content without keeping it and checks that the record is whole;
+    /// returns false (after reporting) when it is broken.
+    public func skipContent() throws -> Bool {
+        precondition(content == .pending, "skipContent outside a record")
+        return try finishContent()
+    }
+
     /// Skips the rest of the current record without keeping it (bounded memory for huge records).
-    private func finishContent() throws {
+    @discardableResult
+    private func finishContent() throws -> Bool {
         content = .done
         // Shed the window while skipping a block larger than what is buffered.
         while input.count < contentEnd + 4 {
@@ -290,14 +312,16 @@ public final class WARCScanner {
             pos = 0
             if try !input.fill() { break }
         }
-        _ = try checkEnd()
+        return try checkEnd()
     }
 
     /// Checks that the content block is whole and followed by the record trailer; sets `pos`
     /// to the next record. Returns false (after reporting) when the record is broken.
     private func checkEnd() throws -> Bool {
         let e = contentEnd
-        if let d = input.damage(after: contentStart, through: e) {
+        // Damage inside the record or right after it (corrupt deflate data can decode to wrong
+        // bytes before zlib notices): the record is not trusted.
+        if let d = input.damage(after: contentStart, through: min(e + 64, input.count)) {
             // A broken gzip member cut the record (reported by the input layer).
             _ = takeInputProblemsIntoList()
             pos = d
@@ -350,6 +374,7 @@ public final class WARCScanner {
                 "warc:content_length_mismatch", at: recordOffset,
                 "no record trailer after Content-Length (\(contentEnd - contentStart)) bytes")
             pos = e
+            quietGarbage = true
         }
         return false
     }
