@@ -171,18 +171,24 @@ extension HTMLExtractor {
     /// word that names content. Never for body, article, main or links.
     func looksLikeBoilerplate(_ n: UnsafeMutablePointer<xmlNode>, kind: TagKind) -> Bool {
         guard let name = n.pointee.name else { return false }
-        if kind == .body || kind == .anchor || nameEquals(name, "article") || nameEquals(name, "main")
-            || nameEquals(name, "html") || kind == .tableCell || kind == .tableRow
+        if kind == .body || kind == .anchor || kind == .tableCell || kind == .tableRow || nameEquals(name, "article")
+            || nameEquals(name, "main") || nameEquals(name, "html")
         {
             return false
         }
-        if let role = attribute(n, "role")?.lowercased(), HTMLWords.boilerplateRoles.contains(role) { return true }
-        var words = ""
-        if let c = attribute(n, "class") { words += c.lowercased() }
-        if let i = attribute(n, "id") { words += " " + i.lowercased() }
-        guard !words.isEmpty else { return false }
-        guard HTMLWords.unlikely.contains(where: { words.contains($0) }) else { return false }
-        return !HTMLWords.maybe.contains(where: { words.contains($0) })
+        scratch.removeAll(keepingCapacity: true)
+        if let role = attributeValue(n, "role") {
+            appendLowercased(role, to: &scratch)
+            if scratch.withUnsafeBufferPointer({ HTMLWords.rolesMatcher.matches($0) }) { return true }
+            scratch.removeAll(keepingCapacity: true)
+        }
+        appendLowercased(attributeValue(n, "class"), to: &scratch)
+        scratch.append(0x20)
+        appendLowercased(attributeValue(n, "id"), to: &scratch)
+        guard scratch.count > 1 else { return false }
+        return scratch.withUnsafeBufferPointer {
+            HTMLWords.unlikelyMatcher.matches($0) && !HTMLWords.maybeMatcher.matches($0)
+        }
     }
 }
 
@@ -205,6 +211,10 @@ enum HTMLWords {
         "media", "meta", "outbrain", "promo", "related", "scroll", "share", "shoutbox", "sidebar", "skyscraper",
         "sponsor", "shopping", "tags", "tool", "widget",
     ]
+    static let unlikelyMatcher = WordMatcher(unlikely)
+    static let hiddenStyleMatcher = WordMatcher(["display:none", "visibility:hidden"])
+    static let maybeMatcher = WordMatcher(maybe)
+    static let rolesMatcher = WordMatcher(Array(boilerplateRoles))
     static let boilerplateRoles: Set<String> = [
         "menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog", "banner", "contentinfo",
         "search",

@@ -65,6 +65,8 @@ public final class HTMLExtractor {
     /// Text of all blocks, back to back.
     var buffer: [UInt8] = []
     var blocks: [TextBlock] = []
+    /// Scratch for attribute values.
+    var scratch: [UInt8] = []
 
     public init(options: ExtractionOptions = ExtractionOptions()) {
         self.options = options
@@ -151,9 +153,9 @@ public final class HTMLExtractor {
         var commas = 0
         /// Whether the last byte written is a space (collapsing whitespace).
         var space = true
-        var inTitle = false
-        var titleText: [UInt8] = []
-        var skipDepth = 0
+        /// Open table rows and list items (so a block knows it sits in one without a scan).
+        var rows = 0
+        var items = 0
     }
 
     /// Handles an element start; returns whether to descend into it.
@@ -189,6 +191,8 @@ public final class HTMLExtractor {
         }
         if kind == .pre { s.pre += 1 }
         if kind == .anchor { s.link += 1 }
+        if kind == .tableRow { s.rows += 1 }
+        if kind == .listItem { s.items += 1 }
         if boiler { s.boilerplate += 1 }
         s.open.append((n, kind, boiler))
         return true
@@ -200,6 +204,8 @@ public final class HTMLExtractor {
         if isBlockLevel(top.kind) { flush(&s, closing: top) }
         if top.kind == .pre { s.pre -= 1 }
         if top.kind == .anchor { s.link -= 1 }
+        if top.kind == .tableRow { s.rows -= 1 }
+        if top.kind == .listItem { s.items -= 1 }
         if top.boilerplate { s.boilerplate -= 1 }
     }
 
@@ -311,10 +317,8 @@ public final class HTMLExtractor {
                 kind = o.kind
             }
             // Cells are blocks of their row.
-            if kind == .tableRow || s.open.contains(where: { $0.kind == .tableRow }) && kind != .table {
-                kind = .tableRow
-            }
-            if s.open.contains(where: { $0.kind == .listItem }) && kind == .block { kind = .listItem }
+            if kind == .tableRow || s.rows > 0 && kind != .table { kind = .tableRow }
+            if s.items > 0 && kind == .block { kind = .listItem }
             blocks.append(
                 TextBlock(
                     start: s.blockStart, end: buffer.count, linkBytes: min(s.linkBytes, buffer.count - s.blockStart),
@@ -373,8 +377,15 @@ public final class HTMLExtractor {
                     return true
                 }
                 if nameEquals(an, "style"), let v = attr.pointee.children?.pointee.content {
-                    let s = String(cString: v).lowercased().filter { $0 != " " }
-                    if s.contains("display:none") || s.contains("visibility:hidden") { return true }
+                    // Lower-cased without spaces, then searched for display:none / visibility:hidden.
+                    scratch.removeAll(keepingCapacity: true)
+                    var p = UnsafePointer(v)
+                    while p.pointee != 0 {
+                        let c = p.pointee
+                        if c != 0x20 && c != 0x09 { scratch.append(c >= 0x41 && c <= 0x5a ? c | 0x20 : c) }
+                        p += 1
+                    }
+                    if scratch.withUnsafeBufferPointer({ HTMLWords.hiddenStyleMatcher.matches($0) }) { return true }
                 }
             }
             a = attr.pointee.next
@@ -459,38 +470,83 @@ func nameEquals(_ p: UnsafePointer<xmlChar>, _ s: StaticString) -> Bool {
     return p[n] == 0
 }
 
-/// The kind of an element by name.
+/// The kind of an element by name: the name's bytes (lower-cased, at most 10) packed into a key.
 func tagKind(_ name: UnsafePointer<xmlChar>?) -> TagKind {
     guard let p = name else { return .inline }
-    // Dispatch on length and first letter; names are lower-case from libxml2's HTML parser.
+    var key: UInt64 = 0
     var len = 0
-    while p[len] != 0 && len < 12 { len += 1 }
-    let s = String(decoding: UnsafeBufferPointer(start: p, count: len), as: UTF8.self).lowercased()
-    switch s {
-    case "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas", "button",
-        "select", "input", "textarea", "option", "link", "audio", "video", "map", "datalist", "dialog", "menu",
-        "source", "track", "picture", "frameset", "frame", "applet", "param":
-        return .skip
-    case "title": return .title
-    case "nav", "aside", "form", "footer", "header": return .boilerplate
-    case "br", "hr", "wbr": return .br
-    case "img": return .image
-    case "a": return .anchor
-    case "h1", "h2", "h3", "h4", "h5", "h6": return .heading
-    case "p": return .paragraph
-    case "li", "dt", "dd": return .listItem
-    case "ul", "ol", "dl": return .list
-    case "td", "th": return .tableCell
-    case "tr": return .tableRow
-    case "table", "thead", "tbody", "tfoot": return .table
-    case "pre", "listing", "plaintext", "xmp": return .pre
-    case "code", "kbd", "samp", "tt": return .code
-    case "blockquote": return .blockquote
-    case "figcaption", "caption": return .caption
-    case "body": return .body
-    case "div", "section", "article", "main", "address", "center", "details", "summary", "fieldset", "figure", "hgroup",
-        "legend", "html", "head":
-        return .block
-    default: return .inline
+    while p[len] != 0 {
+        if len == 8 {
+            // Only blockquote, figcaption and plaintext are longer than 8 among the names we know.
+            var rest = 0
+            while p[len + rest] != 0 && rest < 3 { rest += 1 }
+            if rest > 2 || p[len + rest] != 0 { return .inline }
+            key = key &* 31 &+ UInt64(p[8] | 0x20) &* 7 &+ UInt64(rest == 2 ? p[9] | 0x20 : 1)
+            return TagTable.long[key] ?? .inline
+        }
+        key |= UInt64(p[len] | 0x20) << (8 * UInt64(len))
+        len += 1
     }
+    return TagTable.short[key] ?? .inline
+}
+
+/// Element names by packed key (see `tagKind`).
+enum TagTable {
+    static func pack(_ s: String) -> UInt64 {
+        var key: UInt64 = 0
+        let b = Array(s.utf8)
+        if b.count > 8 {
+            for i in 0..<8 { key |= UInt64(b[i]) << (8 * UInt64(i)) }
+            return key &* 31 &+ UInt64(b[8]) &* 7 &+ UInt64(b.count == 10 ? b[9] : 1)
+        }
+        for (i, c) in b.enumerated() { key |= UInt64(c) << (8 * UInt64(i)) }
+        return key
+    }
+
+    static let names: [(TagKind, [String])] = [
+        (
+            .skip,
+            [
+                "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas", "button",
+                "select", "input", "textarea", "option", "link", "audio", "video", "map", "datalist", "dialog", "menu",
+                "source", "track", "picture", "frameset", "frame", "applet", "param",
+            ]
+        ),
+        (.title, ["title"]),
+        (.boilerplate, ["nav", "aside", "form", "footer", "header"]),
+        (.br, ["br", "hr", "wbr"]),
+        (.image, ["img"]),
+        (.anchor, ["a"]),
+        (.heading, ["h1", "h2", "h3", "h4", "h5", "h6"]),
+        (.paragraph, ["p"]),
+        (.listItem, ["li", "dt", "dd"]),
+        (.list, ["ul", "ol", "dl"]),
+        (.tableCell, ["td", "th"]),
+        (.tableRow, ["tr"]),
+        (.table, ["table", "thead", "tbody", "tfoot"]),
+        (.pre, ["pre", "listing", "plaintext", "xmp"]),
+        (.code, ["code", "kbd", "samp", "tt"]),
+        (.blockquote, ["blockquote"]),
+        (.caption, ["figcaption", "caption"]),
+        (.body, ["body"]),
+        (
+            .block,
+            [
+                "div", "section", "article", "main", "address", "center", "details", "summary", "fieldset", "figure",
+                "hgroup", "legend", "html", "head",
+            ]
+        ),
+    ]
+
+    static let short: [UInt64: TagKind] = {
+        var d: [UInt64: TagKind] = [:]
+        for (k, list) in names { for n in list where n.utf8.count <= 8 { d[pack(n)] = k } }
+        return d
+    }()
+
+    static let long: [UInt64: TagKind] = {
+        var d: [UInt64: TagKind] = [:]
+        for (k, list) in names { for n in list where n.utf8.count > 8 { d[pack(n)] = k } }
+        return d
+    }()
 }
