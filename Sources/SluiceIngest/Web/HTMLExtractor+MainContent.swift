@@ -18,9 +18,23 @@ extension HTMLExtractor {
     /// The blocks of the main content, in document order.
     func selectMainContent() -> [Int] {
         typealias Node = UnsafeMutablePointer<xmlNode>
-        var scores: [Node: Double] = [:]
-        var textOf: [Node: Int] = [:]
-        var linkOf: [Node: Int] = [:]
+        // Per-element figures live in arrays; libxml2's `_private` field holds each element's index
+        // + 1 (the tree is ours until it is freed), so no pointer hashing.
+        var nodes: [Node] = []
+        var text: [Int] = []
+        var link: [Int] = []
+        var score: [Double] = []
+        var scored: [Bool] = []
+        func index(_ n: Node) -> Int {
+            if let p = n.pointee._private { return Int(bitPattern: p) - 1 }
+            nodes.append(n)
+            text.append(0)
+            link.append(0)
+            score.append(0)
+            scored.append(false)
+            n.pointee._private = UnsafeMutableRawPointer(bitPattern: nodes.count)
+            return nodes.count - 1
+        }
         var chars = [Int](repeating: 0, count: blocks.count)
         // Totals of text and link text per ancestor, for link density.
         for (i, b) in blocks.enumerated() {
@@ -28,8 +42,9 @@ extension HTMLExtractor {
             guard !b.boilerplate, var n = b.owner else { continue }
             var level = 0
             while level < 64 {
-                textOf[n, default: 0] += b.end - b.start
-                linkOf[n, default: 0] += b.linkBytes
+                let k = index(n)
+                text[k] += b.end - b.start
+                link[k] += b.linkBytes
                 guard let p = n.pointee.parent, p.pointee.type == XML_ELEMENT_NODE else { break }
                 n = p
                 level += 1
@@ -44,49 +59,55 @@ extension HTMLExtractor {
             }
             let len = chars[i]
             if len < 25 { continue }
-            var score = 1.0 + Double(b.commas) + Double(min(len / 100, 3))
-            if b.kind == .listItem { score *= 0.5 }
+            var s = 1.0 + Double(b.commas) + Double(min(len / 100, 3))
+            if b.kind == .listItem { s *= 0.5 }
             var n = owner.pointee.parent
             var level = 0
             while let a = n, a.pointee.type == XML_ELEMENT_NODE, level < 5 {
-                if scores[a] == nil { scores[a] = initialScore(a) }
+                let k = index(a)
+                if !scored[k] {
+                    scored[k] = true
+                    score[k] = initialScore(a)
+                }
                 let divider = level == 0 ? 1.0 : level == 1 ? 2.0 : Double(level * 3)
-                scores[a]! += score / divider
+                score[k] += s / divider
                 n = a.pointee.parent
                 level += 1
             }
         }
-        var top: Node?
+        var top = -1
         var topScore = -Double.infinity
-        for (n, s) in scores {
-            let total = textOf[n] ?? 0
-            let density = total > 0 ? Double(linkOf[n] ?? 0) / Double(total) : 0
-            let final = s * (1 - density)
-            scores[n] = final
-            if final > topScore || (final == topScore && (top.map { depthOf($0) < depthOf(n) } ?? true)) {
-                topScore = final
-                top = n
+        for k in nodes.indices where scored[k] {
+            let density = text[k] > 0 ? Double(link[k]) / Double(text[k]) : 0
+            score[k] *= 1 - density
+            // Ties go to the earlier (outer or preceding) candidate, as in document order.
+            if score[k] > topScore {
+                topScore = score[k]
+                top = k
             }
         }
-        guard let top else {
+        defer { for n in nodes { n.pointee._private = nil } }
+        guard top >= 0 else {
             return blocks.indices.filter { !blocks[$0].boilerplate && linkDensity(blocks[$0]) < 0.5 }
         }
+        let topNode = nodes[top]
         // Siblings that score like the top candidate join it.
-        var chosen: Set<Node> = [top]
-        if let parent = top.pointee.parent {
+        var chosen: Set<Node> = [topNode]
+        if let parent = topNode.pointee.parent {
             let threshold = max(10, topScore * 0.2)
             var c = parent.pointee.children
-            let topClass = attribute(top, "class") ?? ""
+            let topClass = attribute(topNode, "class") ?? ""
             while let s = c {
                 defer { c = s.pointee.next }
-                guard s != top, s.pointee.type == XML_ELEMENT_NODE else { continue }
+                guard s != topNode, s.pointee.type == XML_ELEMENT_NODE else { continue }
                 var bonus = 0.0
                 if !topClass.isEmpty, attribute(s, "class") == topClass { bonus = topScore * 0.2 }
-                if let sc = scores[s], sc + bonus >= threshold {
+                let k = s.pointee._private.map { Int(bitPattern: $0) - 1 }
+                if let k, scored[k], score[k] + bonus >= threshold {
                     chosen.insert(s)
-                } else if tagKind(s.pointee.name) == .paragraph {
-                    let total = textOf[s] ?? 0
-                    let density = total > 0 ? Double(linkOf[s] ?? 0) / Double(total) : 0
+                } else if let k, tagKind(s.pointee.name) == .paragraph {
+                    let total = text[k]
+                    let density = total > 0 ? Double(link[k]) / Double(total) : 0
                     if total > 80 && density < 0.25 {
                         chosen.insert(s)
                     } else if total > 0 && total <= 80 && density == 0, let b = blocks.first(where: { $0.owner == s }),
@@ -126,16 +147,6 @@ extension HTMLExtractor {
         return n > 0 ? Double(b.linkBytes) / Double(n) : 0
     }
 
-    private func depthOf(_ n: UnsafeMutablePointer<xmlNode>) -> Int {
-        var d = 0
-        var c = n.pointee.parent
-        while let p = c, d < 10_000 {
-            d += 1
-            c = p.pointee.parent
-        }
-        return d
-    }
-
     /// Readability's starting score: by tag, plus ±25 for class and id words.
     private func initialScore(_ n: UnsafeMutablePointer<xmlNode>) -> Double {
         var s = 0.0
@@ -158,12 +169,20 @@ extension HTMLExtractor {
     /// +25 for content-looking class or id words, −25 for boilerplate-looking ones (each attribute).
     func classWeight(_ n: UnsafeMutablePointer<xmlNode>) -> Double {
         var w = 0.0
-        for attr in [attribute(n, "class"), attribute(n, "id")] {
-            guard let v = attr?.lowercased(), !v.isEmpty else { continue }
-            if HTMLWords.negative.contains(where: { v.contains($0) }) { w -= 25 }
-            if HTMLWords.positive.contains(where: { v.contains($0) }) { w += 25 }
+        for v in [attributeValue(n, "class"), attributeValue(n, "id")] {
+            guard let v, v.pointee != 0 else { continue }
+            scratch.removeAll(keepingCapacity: true)
+            appendLowercased(v, to: &scratch)
+            scratch.withUnsafeBufferPointer {
+                if HTMLWords.negativeMatcher.matches($0) { w -= 25 }
+                if HTMLWords.positiveMatcher.matches($0) { w += 25 }
+            }
         }
-        if let ip = attribute(n, "itemprop")?.lowercased(), ip.contains("articlebody") { w += 50 }
+        if let ip = attributeValue(n, "itemprop") {
+            scratch.removeAll(keepingCapacity: true)
+            appendLowercased(ip, to: &scratch)
+            if scratch.withUnsafeBufferPointer({ HTMLWords.articleBodyMatcher.matches($0) }) { w += 50 }
+        }
         return w
     }
 
@@ -212,6 +231,9 @@ enum HTMLWords {
         "sponsor", "shopping", "tags", "tool", "widget",
     ]
     static let unlikelyMatcher = WordMatcher(unlikely)
+    static let positiveMatcher = WordMatcher(positive)
+    static let negativeMatcher = WordMatcher(negative)
+    static let articleBodyMatcher = WordMatcher(["articlebody"])
     static let hiddenStyleMatcher = WordMatcher(["display:none", "visibility:hidden"])
     static let maybeMatcher = WordMatcher(maybe)
     static let rolesMatcher = WordMatcher(Array(boilerplateRoles))
