@@ -19,6 +19,8 @@ struct Sluice: ParsableCommand {
             ClassifierCommand.self,
             CleanVerdicts.self,
             DedupCommand.self,
+            Inspect.self,
+            Extract.self,
         ]
     )
 
