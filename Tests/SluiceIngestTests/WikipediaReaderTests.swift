@@ -79,7 +79,7 @@ final class ChunkedSource: ByteSource {
         let d = try #require(docs.first)
         #expect(docs.count == 1)
         #expect(d.id == "wikipedia/enwiki/19252820")
-        #expect(d.metadata["url"] == "http://en.wikipedia.org/wiki/Çullu,_Agdam"  // <base> as the dump gives it)
+        #expect(d.metadata["url"] == "http://en.wikipedia.org/wiki/Çullu,_Agdam")  // <base> as the dump gives it
         #expect(d.metadata["revision_id"] == 237_383_099)
         #expect(d.text == "Çullu, Agdam may refer to:\nÇullu, Quzanlı\nÇullu (Chullu Vtoroye), Agdam")
     }

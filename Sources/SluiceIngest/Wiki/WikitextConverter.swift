@@ -240,20 +240,29 @@ public struct WikitextConverter {
         return end
     }
 
-    /// The index just past the `}}` closing the `{{` at `i`, skipping comments, or nil.
+    /// The index just past the braces closing the run of `{` at `i`, skipping comments, or nil.
+    /// Runs count whole (`{{{1}}}` is one parameter, `{{a|{{b}}}}` closes with a run of four);
+    /// single braces are text.
     private mutating func matchBraces(_ s: UnsafeBufferPointer<UInt8>, _ i: Int, _ to: Int) -> Int? {
         if failedSearches >= Self.maxFailedSearches { return nil }
         var level = 0
         var j = i
         while j < to {
             let c = s[j]
-            if c == UInt8(ascii: "{") && j + 1 < to && s[j + 1] == UInt8(ascii: "{") {
-                level += 1
-                j += 2
-            } else if c == UInt8(ascii: "}") && j + 1 < to && s[j + 1] == UInt8(ascii: "}") {
-                level -= 1
-                j += 2
-                if level == 0 { return j }
+            if c == UInt8(ascii: "{") || c == UInt8(ascii: "}") {
+                var e = j + 1
+                while e < to && s[e] == c { e += 1 }
+                let run = e - j
+                if run >= 2 {
+                    if c == UInt8(ascii: "{") {
+                        level += run
+                    } else if run >= level {
+                        return j + level
+                    } else {
+                        level -= run
+                    }
+                }
+                j = e
             } else if c == UInt8(ascii: "<"), let e = commentEnd(s, j, to) {
                 j = e
             } else {
