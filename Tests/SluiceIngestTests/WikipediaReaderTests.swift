@@ -157,3 +157,62 @@ final class ChunkedSource: ByteSource {
         #expect(throws: SluiceError.self) { try reader.open("/nonexistent/dump.xml", context: StageHarness.context("wikipedia")) }
     }
 }
+
+// MARK: - Compressed dumps
+
+@Suite struct WikipediaCompressedDumpTests {
+    let reader = WikipediaReader()
+
+    @Test func bzip2Excerpt() throws {
+        let (docs, stats) = try StageHarness.read(reader, TestSupport.fixture("wiki/enwiki-excerpt.xml.bz2"))
+        #expect(docs.map { $0.metadata["title"]?.stringValue ?? "" } == ["Anarchism", "Autism", "Albedo"])
+        #expect(stats.counters["pages_redirect"] == 18)
+        #expect(stats.errors.isEmpty)
+        #expect(docs.map(\.id) == ["wikipedia/enwiki/12", "wikipedia/enwiki/25", "wikipedia/enwiki/39"])
+        let anarchism = try #require(docs.first)
+        #expect(anarchism.text.hasPrefix("Anarchism is a political philosophy that advocates self-governed societies"))
+        #expect(!anarchism.text.contains("{{"))
+        #expect(!anarchism.text.contains("[["))
+        #expect(!anarchism.text.contains("<ref"))
+    }
+
+    @Test func truncatedBzip2KeepsEveryCompletePage() throws {
+        let (full, _) = try StageHarness.read(reader, TestSupport.fixture("wiki/enwiki-excerpt.xml.bz2"))
+        let (docs, stats) = try StageHarness.read(reader, TestSupport.fixture("wiki/enwiki-excerpt-truncated.xml.bz2"))
+        #expect(stats.errors == ["wikipedia:truncated_stream": 1])
+        #expect(!docs.isEmpty && docs.count < full.count)
+        #expect(docs == Array(full.prefix(docs.count)))  // what survives is exactly what a clean read gives
+    }
+
+    /// UTF-16 big-endian without a byte-order mark, declared `encoding="UTF-16"`: libxml2 sees the
+    /// `00 3C 00 3F` start and decodes it; the page reads exactly as the UTF-8 copy.
+    @Test func utf16DumpReadsLikeItsUTF8Copy() throws {
+        func pages(_ path: String) throws -> [String] {
+            let parser = MediaWikiDumpParser(source: try openByteSource(TestSupport.fixture(path)))
+            var out: [String] = []
+            while case .page = parser.next() {
+                out.append("\(parser.title)|\(parser.revisionID)|\(parser.isRedirect)|\(String(decoding: parser.text, as: UTF8.self))")
+            }
+            return out
+        }
+        let utf16 = try pages("wiki/pywikibot-article-pyrus-utf16.xml.bz2")
+        #expect(utf16.count == 1)
+        #expect(utf16 == (try pages("wiki/pywikibot-article-pyrus.xml")))
+    }
+
+    /// Tables from real articles (gensim's enwiki-table-markup.xml.bz2): removed by default, their
+    /// cell text kept with `keep_tables`.
+    @Test func realTables() throws {
+        let (docs, _) = try StageHarness.read(reader, TestSupport.fixture("wiki/enwiki-table-markup.xml.bz2"))
+        #expect(docs.count == 5)
+        for d in docs {
+            #expect(!d.text.contains("{|"))
+            #expect(!d.text.contains("|-"))
+        }
+        let keeping = try StageHarness.stage(WikipediaReader.self, "{keep_tables: true}")
+        let (kept, _) = try StageHarness.read(keeping, TestSupport.fixture("wiki/enwiki-table-markup.xml.bz2"))
+        #expect(kept.count == 5)
+        for (a, b) in zip(docs, kept) { #expect(b.text.utf8.count > a.text.utf8.count) }
+        #expect(kept.allSatisfy { !$0.text.contains("{|") && !$0.text.contains("|}") })
+    }
+}
