@@ -170,45 +170,43 @@ enum Kernels {
 
     static let geluScale: Float = 0.797_884_560_802_865_4  // √(2/π)
 
-    /// `out = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`, n elements.
+    /// `out = 0.5·x·(1 + tanh(u))`, u = √(2/π)·(x + 0.044715·x³), n elements; computed as
+    /// x·σ(2u) (the same function) so that large negative x keeps its relative precision.
     static func geluForward(out: FloatPointer, inp: UnsafePointer<Float>, n: Int, threads: Int) {
         parallelRanges(n / 8, threads: threads, grain: 1024) { blocks in
             for blk in blocks {
                 let i = blk * 8
                 let x = inp.load8(i)
-                let cube: Float8 = 0.044715 * x * x * x
-                let u: Float8 = geluScale * (x + cube)
-                out.store8(i, 0.5 * x * (1 + tanh8(u)))
+                out.store8(i, x * geluSigmoid(x))
             }
         }
-        for i in (n / 8 * 8)..<n {
-            let x = inp[i]
-            out[i] = 0.5 * x * (1 + tanh1(geluScale * (x + 0.044715 * x * x * x)))
-        }
+        for i in (n / 8 * 8)..<n { out[i] = inp[i] * geluSigmoid(Float8(repeating: inp[i]))[0] }
     }
 
-    /// GELU backward: `dinp = dout · gelu'(inp)`; dinp may be the same buffer as dout.
+    /// σ(2u) = 0.5·(1 + tanh u) for the GELU argument u(x).
+    @inline(__always)
+    static func geluSigmoid(_ x: Float8) -> Float8 {
+        let cube: Float8 = 0.044715 * x * x * x
+        let u2: Float8 = (2 * geluScale) * (x + cube)
+        return 1 / (1 + exp8(-u2))
+    }
+
+    /// GELU backward: `dinp = dout · gelu'(inp)`, gelu' = s + 2·x·s·(1 − s)·u′ with s = σ(2u);
+    /// dinp may be the same buffer as dout.
     static func geluBackward(dinp: FloatPointer, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, n: Int, threads: Int) {
+        @inline(__always) func grad(_ x: Float8) -> Float8 {
+            let s = geluSigmoid(x)
+            let du: Float8 = geluScale * (1 + 0.134145 * x * x)  // d/dx of u; 0.134145 = 3·0.044715
+            let t: Float8 = 2 * x * s * (1 - s)
+            return s + t * du
+        }
         parallelRanges(n / 8, threads: threads, grain: 1024) { blocks in
             for blk in blocks {
                 let i = blk * 8
-                let x = inp.load8(i)
-                let x2 = x * x
-                let cube: Float8 = 0.044715 * x2 * x
-                let th = tanh8(geluScale * (x + cube))
-                let sech2: Float8 = 1 - th * th
-                let inner: Float8 = 1 + 0.134145 * x2  // d/dx (x + 0.044715·x³)
-                let left: Float8 = 0.5 * (1 + th)
-                let right: Float8 = (0.5 * geluScale) * x * sech2 * inner
-                dinp.store8(i, (left + right) * dout.load8(i))
+                dinp.store8(i, grad(inp.load8(i)) * dout.load8(i))
             }
         }
-        for i in (n / 8 * 8)..<n {
-            let x = inp[i]
-            let th = tanh1(geluScale * (x + 0.044715 * x * x * x))
-            let grad = 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * geluScale * (1 + 3 * 0.044715 * x * x)
-            dinp[i] = grad * dout[i]
-        }
+        for i in (n / 8 * 8)..<n { dinp[i] = grad(Float8(repeating: inp[i]))[0] * dout[i] }
     }
 
     // MARK: - Causal self-attention
