@@ -59,7 +59,7 @@ public final class GPT {
     }
 
     func activations(B: Int, T: Int, recompute: Bool, withGradients: Bool) -> Activations {
-        if let a = acts, a.B == B, a.T == T, a.recompute == recompute, a.withGradients || !withGradients { return a }
+        if let a = acts, a.B == B, a.T == T, !a.recompute || recompute, a.withGradients || !withGradients { return a }
         acts = nil
         let a = Activations(config: config, B: B, T: T, recompute: recompute, withGradients: withGradients)
         acts = a
