@@ -7,6 +7,6 @@ struct Sluice: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Training data for language models: crawl → clean → dedup → tokenize → train.",
-        subcommands: []
+        subcommands: [TrainSpeed.self]
     )
 }
