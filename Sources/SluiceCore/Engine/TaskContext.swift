@@ -1,5 +1,6 @@
 // What a stage sees of the task running it: where to write, how to count, how to report bad
 // records. One per task and thread; never shared.
+import Foundation
 import Logging
 
 /// The running task, handed to every stage call.
@@ -42,8 +43,11 @@ public final class TaskContext {
 
     /// A path to write `name` (relative to the output folder) to. The file is moved to its final
     /// name when the task completes, so a crash never leaves a partial file under a final name.
+    /// The temporary file's parent folders are created here, so `name` may contain subfolders.
     public func outputPath(_ name: String) -> String {
         let temporary = temporaryDirectory + "/" + name
+        let parent = (temporary as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         outputs.append((temporary, outputDirectory + "/" + name))
         return temporary
     }

@@ -1,0 +1,83 @@
+// Fast non-cryptographic hashes over bytes: xxHash64 (the hash datatrove uses for MinHash and
+// dedup) and a 64-bit mix for seeding. Not for security.
+
+/// xxHash64 of `bytes` with `seed` (Collet's XXH64; test vectors in HashingTests).
+@inlinable
+public func xxHash64(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
+    let p1: UInt64 = 0x9E37_79B1_85EB_CA87
+    let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    let p3: UInt64 = 0x1656_67B1_9E37_79F9
+    let p4: UInt64 = 0x85EB_CA77_C2B2_AE63
+    let p5: UInt64 = 0x27D4_EB2F_1656_67C5
+    @inline(__always) func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
+    @inline(__always) func round(_ acc: UInt64, _ input: UInt64) -> UInt64 { rotl(acc &+ input &* p2, 31) &* p1 }
+    @inline(__always) func merge(_ acc: UInt64, _ v: UInt64) -> UInt64 { (acc ^ round(0, v)) &* p1 &+ p4 }
+
+    let n = bytes.count
+    guard let base = bytes.baseAddress else { return xxHash64Avalanche(seed &+ p5) }
+    var i = 0
+    var h: UInt64
+    if n >= 32 {
+        var v1 = seed &+ p1 &+ p2
+        var v2 = seed &+ p2
+        var v3 = seed
+        var v4 = seed &- p1
+        while i + 32 <= n {
+            v1 = round(v1, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            v2 = round(v2, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)))
+            v3 = round(v3, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)))
+            v4 = round(v4, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)))
+            i += 32
+        }
+        h = rotl(v1, 1) &+ rotl(v2, 7) &+ rotl(v3, 12) &+ rotl(v4, 18)
+        h = merge(h, v1)
+        h = merge(h, v2)
+        h = merge(h, v3)
+        h = merge(h, v4)
+    } else {
+        h = seed &+ p5
+    }
+    h = h &+ UInt64(n)
+    while i + 8 <= n {
+        h ^= round(0, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+        h = rotl(h, 27) &* p1 &+ p4
+        i += 8
+    }
+    if i + 4 <= n {
+        h ^= UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt32.self))) &* p1
+        h = rotl(h, 23) &* p2 &+ p3
+        i += 4
+    }
+    while i < n {
+        h ^= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) &* p5
+        h = rotl(h, 11) &* p1
+        i += 1
+    }
+    return xxHash64Avalanche(h)
+}
+
+@inlinable
+func xxHash64Avalanche(_ x: UInt64) -> UInt64 {
+    var h = x
+    h ^= h >> 33
+    h = h &* 0xC2B2_AE3D_27D4_EB4F
+    h ^= h >> 29
+    h = h &* 0x1656_67B1_9E37_79F9
+    h ^= h >> 32
+    return h
+}
+
+/// xxHash64 of a string's UTF-8 bytes.
+public func xxHash64(_ text: String, seed: UInt64 = 0) -> UInt64 {
+    var text = text
+    return text.withUTF8 { xxHash64(UnsafeRawBufferPointer($0), seed: seed) }
+}
+
+/// SplitMix64's finalizer: a cheap, well-mixed 64-bit → 64-bit map for deriving seeds.
+@inlinable
+public func mix64(_ x: UInt64) -> UInt64 {
+    var z = x &+ 0x9E37_79B9_7F4A_7C15
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+}
