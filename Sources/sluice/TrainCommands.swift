@@ -5,16 +5,6 @@ import Foundation
 import SluiceCore
 import SluiceTrain
 
-/// Prints a SluiceError on one line and exits non-zero; other errors pass through.
-func runReportingErrors(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let e as SluiceError {
-        FileHandle.standardError.write(Data(("error: " + e.description + "\n").utf8))
-        throw ExitCode.failure
-    }
-}
-
 func stderrLine(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 
 struct TrainSpeed: ParsableCommand {
@@ -33,7 +23,7 @@ struct TrainSpeed: ParsableCommand {
     @Flag var recompute = false
 
     func run() throws {
-        try runReportingErrors {
+        try reportingErrors {
             let r = try TrainingSpeed.measure(
                 config: GPTConfig(vocabSize: vocab, contextLength: context, layers: layers, heads: heads, width: width),
                 batchSize: batchSize, steps: steps, warmupSteps: warmupSteps, threads: threads, recompute: recompute)
