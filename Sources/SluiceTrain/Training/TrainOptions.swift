@@ -17,6 +17,8 @@ public struct TrainOptions: Sendable {
     // data
     /// Training shards: a folder (or files) of token shards.
     public var trainData: [String] = []
+    /// Plain-text files tokenized in memory at start (instead of shards; needs `tokenizer`).
+    public var textData: [String] = []
     /// Validation shards; when empty the last `valFraction` of the training tokens is held out.
     public var valData: [String] = []
     public var valFraction = 0.05
@@ -97,6 +99,7 @@ public struct TrainOptions: Sendable {
         o.dropout = try model.double("dropout", default: 0, range: 0...1, "dropout probability (only 0 is supported)")
         try model.finish()
         o.trainData = try data.stringList("train", default: [], "training shard folder or files")
+        o.textData = try data.stringList("text", default: [], "plain-text files to tokenize in memory instead of shards")
         o.valData = try data.stringList("val", default: [], "validation shard folder or files (default: hold out val_fraction)")
         o.valFraction = try data.double("val_fraction", default: o.valFraction, range: 0...0.5, "share of training tokens held out when val is empty")
         o.tokenizer = try data.optionalString("tokenizer", "tokenizer.json the shards were made with")
