@@ -17,7 +17,9 @@ extension UnsafePointer where Pointee == Float {
 /// `expf` coefficients), and 2^n built in the exponent bits. Inputs are clamped to [-87, 88].
 @inline(__always)
 func exp8(_ input: Float8) -> Float8 {
-    var x = input.clamped(lowerBound: Float8(repeating: -87.0), upperBound: Float8(repeating: 88.0))
+    // Clamp with blends: the generic pointwiseMin/Max are not inlined and showed in profiles.
+    var x = input.replacing(with: -87.0, where: input .< -87.0)
+    x = x.replacing(with: 88.0, where: x .> 88.0)
     // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick: the integer lands in the low mantissa bits.
     let magic = Float8(repeating: 12_582_912.0)
     let t = x * 1.442_695_040_888_963_4 + magic

@@ -321,7 +321,11 @@ enum Kernels {
                 let row = logits + r * V
                 var m8 = Float8(repeating: -.infinity)
                 var j = 0
-                while j + 8 <= V { m8 = pointwiseMax(m8, row.load8(j)); j += 8 }
+                while j + 8 <= V {
+                    let v = row.load8(j)
+                    m8.replace(with: v, where: v .> m8)
+                    j += 8
+                }
                 var mx = m8.max()
                 while j < V { mx = max(mx, row[j]); j += 1 }
                 let tgt = Int(targets[r])
