@@ -47,9 +47,13 @@ public struct Evaluator {
     /// Full-length chunks run this many at a time.
     public var batchSize: Int
 
+    /// - Parameter batchSize: full chunks per forward pass, lowered so that the logits and
+    ///   attention buffers of a pass stay under ~512 MB (a 1024-token, 50k-vocabulary GPT-2 runs one at a time).
     public init(model: GPT, batchSize: Int = 8) {
         self.model = model
-        self.batchSize = max(1, batchSize)
+        let c = model.config
+        let perSequence = c.contextLength * (c.vocabSize + c.heads * c.contextLength + 16 * c.width)
+        self.batchSize = max(1, min(batchSize, (128 << 20) / max(1, perSequence)))
     }
 
     /// Loss over `ids` cut into chunks of T+1 ids overlapping by one (chunk k covers ids
