@@ -14,7 +14,9 @@ struct Sluice: ParsableCommand {
             StageCommand.self,
             StagesCommand.self,
             StatsCommand.self,
-            TrainSpeed.self,
+            TokenizerCommand.self,
+            ShardsCommand.self,
+            Train.self, Eval.self, Generate.self, TrainSpeed.self,
         ]
     )
 
