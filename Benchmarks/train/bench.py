@@ -29,7 +29,7 @@ CORPUS = os.environ.get("SLUICE_CORPUS", os.path.join(ROOT, "..", "shared", "cor
 TORCH_ANCHOR_TOKS = 2891.0  # ANCHORS.md: torch 2.13.0+cpu, tiny GPT, 2 threads
 
 
-def numpy_sgemm_peak(n=1536, repeats=4):
+def numpy_sgemm_peak(n=1024, repeats=4):
     a = np.random.default_rng(1).random((n, n), dtype=np.float32)
     b = np.random.default_rng(2).random((n, n), dtype=np.float32)
     a @ b
@@ -171,7 +171,7 @@ def main():
     np_peak = numpy_sgemm_peak()
     tiny = dict(layers=4, width=256, heads=4, context=256, batch_size=8, vocab=8192)
     s = sluice_speed(a.sluice, steps=steps, warmup_steps=1, **tiny)
-    rows.append(row("SGEMM peak (n=1536, 2 threads)", "GFLOP/s", s["sgemm_peak_gflops"], np_peak / 1e9,
+    rows.append(row("SGEMM peak (n=1024, 2 threads)", "GFLOP/s", s["sgemm_peak_gflops"], np_peak / 1e9,
                     "numpy %s matmul" % np.__version__, notes="Sluice: Debian OpenBLAS 0.3.21 cblas_sgemm; the MFU denominators below"))
     try:
         toks, ver = torch_speed(4, 256, 4, 256, 8, 8192, steps)

@@ -9,7 +9,7 @@ public enum BLAS {
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
 
     /// FLOP/s of the best of `repeats` n×n×n `cblas_sgemm` calls (after one warm-up call).
-    public static func measurePeak(n: Int = 1536, repeats: Int = 4) -> Double {
+    public static func measurePeak(n: Int = 1024, repeats: Int = 4) -> Double {
         var a = [Float](repeating: 0, count: n * n), b = a, c = a
         var rng = SplitMix64(seed: 1)
         for i in 0..<(n * n) {
