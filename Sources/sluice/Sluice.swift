@@ -21,6 +21,10 @@ struct Sluice: ParsableCommand {
             DedupCommand.self,
             Inspect.self,
             Extract.self,
+            Train.self,
+            Eval.self,
+            Generate.self,
+            TrainSpeed.self,
         ]
     )
 
