@@ -37,18 +37,19 @@ def human(n):
 
 
 def child_rss_mib(cmd):
-    """Runs cmd; returns (seconds, its peak RSS in MiB, CPU seconds user + system, stdout)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # wait4 gives this child's own rusage (RUSAGE_CHILDREN would accumulate every child so far).
-    out = p.stdout.read()
-    err = p.stderr.read()
-    _, status, usage = os.wait4(p.pid, 0)
-    seconds = time.perf_counter() - t0
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise RuntimeError(f"{' '.join(cmd[:3])} failed ({code}): {err.decode()[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, out
+    """Runs cmd; returns (seconds, its peak RSS in MiB, CPU seconds user + system, stdout).
+
+    The command runs under /usr/bin/time: a child forked from this (large) Python process would
+    inherit its RSS high-water mark, and ru_maxrss would report ours instead of the child's."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", "-o", tf.name] + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = p.communicate()
+        seconds = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd[:3])} failed ({p.returncode}): {err.decode()[-3000:]}")
+        rss_kib, user, system = tf.read().split()[-3:]
+    return seconds, int(rss_kib) / 1024, float(user) + float(system), out
 
 
 # --- sluice ---------------------------------------------------------------------------------------
