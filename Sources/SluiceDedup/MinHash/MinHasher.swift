@@ -102,7 +102,8 @@ public struct MinHasher: Sendable {
     }
 
     /// The signature of `shingles` (allocates scratch; tests and cold paths).
-    public func signature(of shingles: UnsafeBufferPointer<UInt64>, into signature: UnsafeMutableBufferPointer<UInt64>) {
+    public func signature(of shingles: UnsafeBufferPointer<UInt64>, into signature: UnsafeMutableBufferPointer<UInt64>)
+    {
         var scratch: [UInt64] = []
         self.signature(of: shingles, into: signature, scratch: &scratch)
     }
@@ -129,4 +130,3 @@ public struct MinHasher: Sendable {
         pow(1 / Double(bands), 1 / Double(rows))
     }
 }
-
