@@ -42,12 +42,12 @@ test: deps venv
 	$(SWIFT) build --build-tests
 	@mkdir -p .build; set -o pipefail; \
 	SLUICE_PYTHON=$(abspath $(PY)) $(SWIFT) test --skip-build 2>&1 | tee $(TEST_LOG) \
-	  | grep --line-buffered -E '✘|↳|error:|[Ff]atal error|[Cc]rash|skipped|Test run with' \
+	  | grep --line-buffered -E '✘|↳|(^|: )error:|[Ff]atal error|[Cc]rashed|unexpected signal|skipped|Test run with' \
 	  | grep --line-buffered -v -E '↳ (Testing Library Version|Target Platform)' | cut -c1-400; \
 	status=$${PIPESTATUS[0]}; \
 	if [ $$status -ne 0 ]; then \
 	  echo; echo "FAILED (exit $$status). Failed tests:"; \
-	  grep -E '✘ Test .* failed|[Ff]atal error|[Cc]rash' $(TEST_LOG) | cut -c1-200 | sort -u | head -n 100; \
+	  grep -E '✘ Test .* failed|(^|: )error:|[Ff]atal error|[Cc]rashed|unexpected signal' $(TEST_LOG) | cut -c1-200 | sort -u | head -n 100; \
 	  echo "full log: $(TEST_LOG)"; \
 	else echo "all tests passed (full log: $(TEST_LOG))"; fi; \
 	exit $$status
