@@ -142,9 +142,9 @@ struct RunCommand: ParsableCommand {
                 plan = try PipelinePlan(
                     pipeline: try Pipeline.load(path: pipeline, registry: stageRegistry, overrides: overrides),
                     registry: stageRegistry)
-                guard let j = plan.passIndex(named: pass), plan.passes[j].taskCount == tasks else {
-                    throw SluiceError(
-                        .usage, "--tasks \(tasks) does not match pass \(pass) (\(plan.passes[i].taskCount) tasks)")
+                let expected = plan.passIndex(named: pass).map { plan.passes[$0].taskCount } ?? 0
+                guard expected == tasks else {
+                    throw SluiceError(.usage, "--tasks \(tasks) does not match pass \(pass) (\(expected) tasks)")
                 }
             }
             try execute(plan, taskOptions: taskOptions, pass: pass, force: force, printPlan: self.plan)
