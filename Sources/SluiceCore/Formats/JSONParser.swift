@@ -13,7 +13,7 @@ public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(message) at byte \(offset)" }
 }
 
-/// Parses JSON from bytes. Cheap to make; keep one per task to keep its counter.
+/// Parses JSON from bytes. Keep one per task and reuse it: its scratch buffer is kept.
 ///
 /// ```swift
 /// var parser = JSONParser()
@@ -30,6 +30,7 @@ public struct JSONParser {
     private var base = UnsafePointer<UInt8>(bitPattern: 0x10)!
     private var count = 0
     private var i = 0
+    private var scratch: [UInt8] = []
 
     public init() {}
 
@@ -391,115 +392,63 @@ public struct JSONParser {
         throw fail("unterminated string")
     }
 
-    /// The path once a backslash is met: finds the closing quote, then decodes the escapes
-    /// straight into the new String's storage (which the String initializer validates).
+    /// The slow path once a backslash is met: decodes into `scratch`, then validates while
+    /// copying into the String. (Decoding straight into the String's storage needs a separate
+    /// pass to find the closing quote and measured slower.)
     private mutating func escapedString(from start: Int) throws -> String {
-        // Pass 1: the closing quote. Bytes ≥ 0xF0 are noted: only they allow a repair that keeps
-        // the length (a truncated 4-byte sequence of 3 bytes becomes one 3-byte U+FFFD).
-        var k = i
-        var f0: UInt64 = 0
-        while true {
-            while count - k >= 8 {
-                let w = UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self)
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: UnsafeBufferPointer(start: base + start, count: i - start))
+        var replaced = false
+        while i < count {
+            let runStart = i
+            while count - i >= 8 {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
                 if Self.hasSpecialByte(w) { break }
-                f0 |= w & (w << 1) & (w << 2) & (w << 3)
-                k += 8
+                i += 8
             }
-            guard k < count else {
-                i = k
-                throw fail("unterminated string")
+            while i < count {
+                let c = base[i]
+                if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
+                i += 1
             }
-            let c = base[k]
-            if c == UInt8(ascii: "\"") { break }
-            if c == UInt8(ascii: "\\") {
-                k += 2
-                continue
+            if i > runStart { scratch.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
+            guard i < count else { break }
+            let c = base[i]
+            if c == UInt8(ascii: "\"") {
+                i += 1
+                var invalid = 0
+                let s = scratch.withUnsafeBytes { UTF8Text.makeString($0, invalid: &invalid) }
+                if invalid > 0 || replaced { invalidUTF8Count += 1 }
+                return s
             }
-            if c < 0x20 {
-                i = k
-                throw fail("control character in string")
-            }
-            if c >= 0xF0 { f0 |= 0x80 }
-            k += 1
-        }
-        let close = k
-        // Pass 2: decode into the string.
-        var replaced = false
-        var written = 0
-        var problem: (String, Int)?
-        let p = base
-        let s = String(unsafeUninitializedCapacity: close - start) { out in
-            switch Self.decodeEscapes(p, from: start, to: close, into: out.baseAddress!) {
-            case .success(let n, let r):
-                written = n
-                replaced = r
-            case .failure(let message, let at):
-                problem = (message, at)
-                written = 0
-            }
-            return written
-        }
-        if let (message, at) = problem {
-            i = at
-            throw fail(message)
-        }
-        i = close + 1
-        if replaced || s.utf8.count != written
-            || (f0 & 0x8080_8080_8080_8080 != 0
-                && !UTF8Text.isValid(UnsafeRawBufferPointer(start: base + start, count: close - start)))
-        {
-            invalidUTF8Count += 1
-        }
-        return s
-    }
-
-    private enum DecodeResult {
-        case success(Int, replacedSurrogate: Bool)
-        case failure(String, at: Int)
-    }
-
-    /// Decodes the JSON string body `p[from..<to]` (no unescaped quote inside) into `out`.
-    /// Escapes never lengthen the text, so `out` needs `to - from` bytes at most.
-    private static func decodeEscapes(
-        _ p: UnsafePointer<UInt8>, from: Int, to end: Int, into out: UnsafeMutablePointer<UInt8>
-    ) -> DecodeResult {
-        var i = from
-        var o = 0
-        var replaced = false
-        while i < end {
-            // Copy the run up to the next backslash (memchr is vectorized).
-            let next: Int
-            if let hit = memchr(p + i, 0x5C, end - i) {
-                next = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - p
-            } else {
-                next = end
-            }
-            if next > i {
-                (out + o).update(from: p + i, count: next - i)
-                o += next - i
-            }
-            i = next
-            guard i < end else { break }
-            guard i + 1 < end else { return .failure("unterminated escape", at: i) }
-            let e = p[i + 1]
-            i += 2
+            if c < 0x20 { throw fail("control character in string") }
+            // A backslash escape.
+            i += 1
+            guard i < count else { break }
+            let e = base[i]
+            i += 1
             switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out[o] = e
-            case UInt8(ascii: "n"): out[o] = 0x0A
-            case UInt8(ascii: "t"): out[o] = 0x09
-            case UInt8(ascii: "r"): out[o] = 0x0D
-            case UInt8(ascii: "b"): out[o] = 0x08
-            case UInt8(ascii: "f"): out[o] = 0x0C
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(e)
+            case UInt8(ascii: "n"): scratch.append(0x0A)
+            case UInt8(ascii: "t"): scratch.append(0x09)
+            case UInt8(ascii: "r"): scratch.append(0x0D)
+            case UInt8(ascii: "b"): scratch.append(0x08)
+            case UInt8(ascii: "f"): scratch.append(0x0C)
             case UInt8(ascii: "u"):
-                guard var scalar = hex4(p, i, end) else { return .failure("invalid \\u escape", at: i) }
-                i += 4
+                var scalar = try hex4()
                 if scalar >= 0xD800 && scalar < 0xDC00 {
                     // A high surrogate must be followed by \u and a low surrogate.
-                    if end - i >= 6 && p[i] == UInt8(ascii: "\\") && p[i + 1] == UInt8(ascii: "u"),
-                        let low = hex4(p, i + 2, end), low >= 0xDC00 && low < 0xE000
-                    {
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        i += 6
+                    if count - i >= 6 && base[i] == UInt8(ascii: "\\") && base[i + 1] == UInt8(ascii: "u") {
+                        let save = i
+                        i += 2
+                        let low = try hex4()
+                        if low >= 0xDC00 && low < 0xE000 {
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            i = save
+                            scalar = 0xFFFD
+                            replaced = true
+                        }
                     } else {
                         scalar = 0xFFFD
                         replaced = true
@@ -508,56 +457,48 @@ public struct JSONParser {
                     scalar = 0xFFFD
                     replaced = true
                 }
-                o += encodeUTF8(scalar, out + o)
-                continue
-            default: return .failure("invalid escape", at: i - 1)
+                appendUTF8(scalar)
+            default:
+                i -= 1
+                throw fail("invalid escape")
             }
-            o += 1
         }
-        return .success(o, replacedSurrogate: replaced)
+        throw fail("unterminated string")
     }
 
-    /// The value of four hex digits at `p[i..<i+4]`, or nil.
-    @inline(__always)
-    private static func hex4(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> UInt32? {
-        guard end - i >= 4 else { return nil }
+    private mutating func hex4() throws -> UInt32 {
+        guard count - i >= 4 else { throw fail("short \\u escape") }
         var v: UInt32 = 0
-        for k in i..<(i + 4) {
-            let c = p[k]
+        for _ in 0..<4 {
+            let c = base[i]
             let d: UInt8
             switch c {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - 48
             case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - 87
             case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - 55
-            default: return nil
+            default: throw fail("invalid \\u escape")
             }
             v = v << 4 | UInt32(d)
+            i += 1
         }
         return v
     }
 
-    /// Writes the UTF-8 of scalar `s` (not a surrogate) to `out`; returns the byte count.
-    @inline(__always)
-    private static func encodeUTF8(_ s: UInt32, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+    private mutating func appendUTF8(_ s: UInt32) {
         switch s {
-        case 0..<0x80:
-            out[0] = UInt8(s)
-            return 1
+        case 0..<0x80: scratch.append(UInt8(s))
         case 0x80..<0x800:
-            out[0] = UInt8(0xC0 | s >> 6)
-            out[1] = UInt8(0x80 | s & 0x3F)
-            return 2
+            scratch.append(UInt8(0xC0 | s >> 6))
+            scratch.append(UInt8(0x80 | s & 0x3F))
         case 0x800..<0x10000:
-            out[0] = UInt8(0xE0 | s >> 12)
-            out[1] = UInt8(0x80 | (s >> 6) & 0x3F)
-            out[2] = UInt8(0x80 | s & 0x3F)
-            return 3
+            scratch.append(UInt8(0xE0 | s >> 12))
+            scratch.append(UInt8(0x80 | (s >> 6) & 0x3F))
+            scratch.append(UInt8(0x80 | s & 0x3F))
         default:
-            out[0] = UInt8(0xF0 | s >> 18)
-            out[1] = UInt8(0x80 | (s >> 12) & 0x3F)
-            out[2] = UInt8(0x80 | (s >> 6) & 0x3F)
-            out[3] = UInt8(0x80 | s & 0x3F)
-            return 4
+            scratch.append(UInt8(0xF0 | s >> 18))
+            scratch.append(UInt8(0x80 | (s >> 12) & 0x3F))
+            scratch.append(UInt8(0x80 | (s >> 6) & 0x3F))
+            scratch.append(UInt8(0x80 | s & 0x3F))
         }
     }
 }
