@@ -43,9 +43,8 @@ public struct NormalizeStep: Step {
         dropEmpty = try options.bool("drop_empty", default: true, "drop documents that are empty after normalizing")
     }
 
-    public mutating func prepare(context: TaskContext) throws {
-        if normalizer == nil { normalizer = UnicodeNormalizer(form: form ?? .nfc) }
-    }
+    /// Gives this task its own normalizer (it keeps a scratch buffer).
+    public mutating func prepare(context: TaskContext) throws { normalizer = UnicodeNormalizer(form: form ?? .nfc) }
 
     public mutating func apply(to document: inout Document, context: TaskContext) throws -> Verdict {
         document.text = try normalize(document.text, context: context)
