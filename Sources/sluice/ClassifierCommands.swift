@@ -161,7 +161,10 @@ struct CleanVerdicts: ParsableCommand {
                 guard let o = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
                     let text = o["text"] as? String
                 else { throw SluiceError(.corruptInput, "not a JSON object with a text field", file: input, line: n + 1) }
-                documents.append(Document(id: (o["id"] as? String) ?? String(n), text: text, source: "jsonl"))
+                // Foundation hands back UTF-16-backed strings; the engine's reader makes native UTF-8 ones.
+                var native = text
+                native.makeContiguousUTF8()
+                documents.append(Document(id: (o["id"] as? String) ?? String(n), text: native, source: "jsonl"))
             }
             let context = TaskContext(
                 taskIndex: 0, taskCount: 1, outputDirectory: NSTemporaryDirectory(),

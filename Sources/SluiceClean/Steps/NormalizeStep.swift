@@ -61,7 +61,8 @@ public struct NormalizeStep: Step {
             text = String(decoding: fixed, as: UTF8.self)
             context?.count("mojibake_repaired")
         }
-        if form != nil { text = try normalizer!.normalize(text) }
+        // Most text is already in the form: ICU's quick check skips building a copy.
+        if form != nil && !normalizer!.isNormalized(text) { text = try normalizer!.normalize(text) }
         if caseFold { text = try normalizer!.foldCase(text) }
         if removeControls || whitespace || unifyPunctuation {
             if let cleaned = withUTF8Bytes(text, { clean($0) }) { text = cleaned }
