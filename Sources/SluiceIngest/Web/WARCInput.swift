@@ -23,6 +23,9 @@ enum WARCContainer: String {
 /// A read-only view of a whole file: memory-mapped when possible, else read into memory.
 final class MappedFile {
     let bytes: UnsafeRawBufferPointer
+    /// Files up to this size are mapped with MAP_POPULATE: one call maps every page instead of a
+    /// fault per page (perf: page faults were ~10% of WARC reading). Larger files fault in lazily.
+    static let populateLimit = 256 << 20
     private let mapped: Bool
 
     /// - Throws: `SluiceError(.io)` when the file cannot be opened or read.
@@ -35,7 +38,8 @@ final class MappedFile {
         if (st.st_mode & S_IFMT) == S_IFDIR { throw SluiceError(.io, "is a directory, not a WARC file", file: path) }
         let size = Int(st.st_size)
         if (st.st_mode & S_IFMT) == S_IFREG, size > 0,
-            let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED
+            let p = mmap(nil, size, PROT_READ, MAP_PRIVATE | (size <= MappedFile.populateLimit ? MAP_POPULATE : 0), fd, 0),
+            p != MAP_FAILED
         {
             _ = madvise(p, size, MADV_SEQUENTIAL)
             bytes = UnsafeRawBufferPointer(start: p, count: size)

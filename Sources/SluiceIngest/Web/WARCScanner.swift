@@ -5,17 +5,90 @@
 import Foundation
 import SluiceCore
 
-/// The named header fields of one WARC record, in file order (repeated names kept).
+/// The named header fields of one WARC record, in file order (repeated names kept). The block is
+/// kept as bytes; fields become Strings only when asked for (the scanner parses the few it needs).
 public struct WARCHeaders: Sendable {
     /// `WARC/1.0`, `WARC/1.1`.
     public var version: String
-    public var fields: [(name: String, value: String)]
+    /// The field lines as read, up to (not including) the empty line.
+    let block: [UInt8]
+
+    /// Every field as (name, value), continuation lines joined with a space.
+    public var fields: [(name: String, value: String)] {
+        var out: [(name: String, value: String)] = []
+        block.withUnsafeBufferPointer { b in
+            forEachLine(b) { line in
+                if line[0] == 0x20 || line[0] == 0x09, !out.isEmpty {
+                    out[out.count - 1].value += " " + trimmedString(line)
+                    return true
+                }
+                guard let colon = line.firstIndex(of: 0x3a) else { return true }
+                out.append(
+                    (trimmedString(UnsafeBufferPointer(rebasing: line[..<colon])),
+                     trimmedString(UnsafeBufferPointer(rebasing: line[(colon + 1)...]))))
+                return true
+            }
+        }
+        return out
+    }
 
     /// The first value of `name` (ASCII case-insensitive), or nil.
     public func value(_ name: String) -> String? {
-        for f in fields where asciiCaseEqual(f.name, name) { return f.value }
-        return nil
+        var found: String?
+        var wanted = Array(name.utf8)
+        for i in wanted.indices where wanted[i] >= 0x41 && wanted[i] <= 0x5a { wanted[i] |= 0x20 }
+        block.withUnsafeBufferPointer { b in
+            forEachLine(b) { line in
+                guard let colon = line.firstIndex(of: 0x3a) else { return true }
+                let n = UnsafeBufferPointer(rebasing: line[..<colon])
+                guard lowerEquals(n, wanted) else { return true }
+                found = trimmedString(UnsafeBufferPointer(rebasing: line[(colon + 1)...]))
+                return false
+            }
+        }
+        return found
     }
+}
+
+/// Calls `body` with each non-empty line of `b` (CR stripped) until it returns false.
+@inline(__always)
+func forEachLine(_ b: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) {
+    var start = 0
+    while start < b.count {
+        var end = start
+        while end < b.count && b[end] != 0x0a { end += 1 }
+        var e = end
+        if e > start && b[e - 1] == 0x0d { e -= 1 }
+        if e > start, !body(UnsafeBufferPointer(rebasing: b[start..<e])) { return }
+        start = end + 1
+    }
+}
+
+/// Whether `name` (trimmed of spaces) equals the lower-case `wanted`, ASCII case-insensitively.
+@inline(__always)
+func lowerEquals(_ name: UnsafeBufferPointer<UInt8>, _ wanted: [UInt8]) -> Bool {
+    var s = 0
+    var e = name.count
+    while s < e && (name[s] == 0x20 || name[s] == 0x09) { s += 1 }
+    while e > s && (name[e - 1] == 0x20 || name[e - 1] == 0x09) { e -= 1 }
+    guard e - s == wanted.count else { return false }
+    for k in 0..<wanted.count {
+        let c = name[s + k]
+        if (c >= 0x41 && c <= 0x5a ? c | 0x20 : c) != wanted[k] { return false }
+    }
+    return true
+}
+
+/// Whether `name` equals the lower-case literal `lower` (ASCII case-insensitive, exact length).
+@inline(__always)
+func bytesEqualLower(_ name: UnsafeBufferPointer<UInt8>, _ lower: StaticString) -> Bool {
+    guard name.count == lower.utf8CodeUnitCount else { return false }
+    let l = lower.utf8Start
+    for k in 0..<name.count {
+        let c = name[k]
+        if (c >= 0x41 && c <= 0x5a ? c | 0x20 : c) != l[k] { return false }
+    }
+    return true
 }
 
 /// One record's header as found in the file.
@@ -38,6 +111,10 @@ public struct WARCRecordHead: Sendable {
     public var contentType: String
     /// `Content-Length`: bytes in the content block.
     public var contentLength: Int
+    /// `WARC-Identified-Content-Language` (Common Crawl), or nil.
+    public var identifiedLanguage: String?
+    /// `WARC-Truncated` (the crawler cut the payload), or nil.
+    public var truncated: String?
 }
 
 /// A problem the scanner met, with where it was.
@@ -220,42 +297,70 @@ public final class WARCScanner {
             pos = start + 5
             return nil
         }
-        // Lines.
-        var version = ""
-        var fields: [(name: String, value: String)] = []
-        fields.reserveCapacity(16)
-        var lineStart = start
-        var first = true
+        // Lines: the version, then fields. The fields every caller needs are read here, on bytes.
         let base = input.bytes.assumingMemoryBound(to: UInt8.self)
-        while lineStart < end {
-            var lineEnd = lineStart
-            while lineEnd < end && base[lineEnd] != 0x0a { lineEnd += 1 }
-            var e = lineEnd
-            if e > lineStart && base[e - 1] == 0x0d { e -= 1 }
-            let line = UnsafeBufferPointer(start: base + lineStart, count: e - lineStart)
-            lineStart = lineEnd + 1
-            if first {
-                version = String(decoding: line, as: UTF8.self)
-                first = false
-                continue
+        var lineEnd = start
+        while base[lineEnd] != 0x0a { lineEnd += 1 }
+        var versionEnd = lineEnd
+        if versionEnd > start && base[versionEnd - 1] == 0x0d { versionEnd -= 1 }
+        let version = String(decoding: UnsafeBufferPointer(start: base + start, count: versionEnd - start), as: UTF8.self)
+        let fieldsStart = lineEnd + 1
+        var type: String?
+        var recordID: String?
+        var targetURI: String?
+        var date: String?
+        var contentType: String?
+        var length: Int?
+        var badLength = false
+        var language: String?
+        var truncated: String?
+        forEachLine(UnsafeBufferPointer(start: base + fieldsStart, count: max(0, end - fieldsStart))) { line in
+            guard line[0] != 0x20 && line[0] != 0x09, let colon = line.firstIndex(of: 0x3a) else { return true }
+            var ne = colon
+            while ne > 0 && (line[ne - 1] == 0x20 || line[ne - 1] == 0x09) { ne -= 1 }
+            let name = UnsafeBufferPointer(rebasing: line[..<ne])
+            let value = UnsafeBufferPointer(rebasing: line[(colon + 1)...])
+            switch name.count {
+            case 9:
+                if type == nil, bytesEqualLower(name, "warc-type") { type = trimmedString(value) }
+                else if date == nil, bytesEqualLower(name, "warc-date") { date = trimmedString(value) }
+            case 12:
+                if contentType == nil, bytesEqualLower(name, "content-type") { contentType = trimmedString(value) }
+            case 14:
+                if recordID == nil, bytesEqualLower(name, "warc-record-id") {
+                    recordID = trimmedString(value)
+                } else if truncated == nil, bytesEqualLower(name, "warc-truncated") {
+                    truncated = trimmedString(value)
+                } else if length == nil, !badLength, bytesEqualLower(name, "content-length") {
+                    var n = 0
+                    var digits = 0
+                    for c in value where c != 0x20 && c != 0x09 && c != 0x0d {
+                        guard c >= 0x30 && c <= 0x39, digits < 18 else {
+                            badLength = true
+                            return true
+                        }
+                        n = n * 10 + Int(c - 0x30)
+                        digits += 1
+                    }
+                    if digits > 0 { length = n } else { badLength = true }
+                }
+            case 15:
+                if targetURI == nil, bytesEqualLower(name, "warc-target-uri") { targetURI = trimmedString(value) }
+            case 32:
+                if language == nil, bytesEqualLower(name, "warc-identified-content-language") {
+                    language = trimmedString(value)
+                }
+            default: break
             }
-            if line.isEmpty { break }
-            if line[0] == 0x20 || line[0] == 0x09, !fields.isEmpty {
-                // Continuation line (RFC 2616 folding, allowed by WARC 1.0).
-                fields[fields.count - 1].value += " " + trimmedString(line)
-                continue
-            }
-            guard let colon = line.firstIndex(of: 0x3a) else { continue }  // not a field: ignored
-            let name = trimmedString(UnsafeBufferPointer(rebasing: line[..<colon]))
-            let value = trimmedString(UnsafeBufferPointer(rebasing: line[(colon + 1)...]))
-            fields.append((name, value))
+            return true
         }
-        let headers = WARCHeaders(version: version, fields: fields)
-        guard let lengthText = headers.value("Content-Length"), let length = Int(lengthText), length >= 0 else {
+        guard let length, !badLength else {
             report("warc:bad_header", at: start, "record without a valid Content-Length")
             pos = end
             return nil
         }
+        let headers = WARCHeaders(
+            version: version, block: Array(UnsafeBufferPointer(start: base + fieldsStart, count: max(0, end - fieldsStart))))
         pos = end
         contentStart = end
         contentEnd = end + length
@@ -263,9 +368,8 @@ public final class WARCScanner {
         content = .pending
         return WARCRecordHead(
             offset: input.compressedOffset(of: start), streamOffset: input.streamOffset(of: start), headers: headers,
-            type: headers.value("WARC-Type") ?? "", recordID: headers.value("WARC-Record-ID") ?? "",
-            targetURI: headers.value("WARC-Target-URI"), date: headers.value("WARC-Date") ?? "",
-            contentType: headers.value("Content-Type") ?? "", contentLength: length)
+            type: type ?? "", recordID: recordID ?? "", targetURI: targetURI, date: date ?? "",
+            contentType: contentType ?? "", contentLength: length, identifiedLanguage: language, truncated: truncated)
     }
 
     // MARK: - Content
@@ -386,20 +490,6 @@ public final class WARCScanner {
         }
         input.problems.removeAll()
         return n
-    }
-}
-
-/// ASCII case-insensitive equality (header names).
-@inline(__always)
-func asciiCaseEqual(_ a: String, _ b: String) -> Bool {
-    var x = a.utf8.makeIterator()
-    var y = b.utf8.makeIterator()
-    while true {
-        let p = x.next()
-        let q = y.next()
-        guard let p, let q else { return p == nil && q == nil }
-        if p != q && (p | 0x20) != (q | 0x20) { return false }
-        if p != q && !((p | 0x20) >= 0x61 && (p | 0x20) <= 0x7a) { return false }
     }
 }
 
