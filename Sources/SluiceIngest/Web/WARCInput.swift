@@ -114,15 +114,16 @@ final class WARCInput {
     /// After damage: candidate members that fail without output are skipped silently.
     private var resynchronising = false
     /// Whole members decoded larger than this are streamed instead (and window growth stops).
-    static let largestMember = 64 << 20
+    let largestMember: Int
 
     // stream state (zstd, bzip2 through SluiceCore)
     private var source: (any ByteSource)?
 
     /// Opens `path`; sniffs the container from the first bytes.
     /// - Throws: `SluiceError(.io)` when unreadable, `.corruptInput` for a container Sluice cannot read.
-    init(path: String) throws {
+    init(path: String, largestMember: Int = 64 << 20) throws {
         self.path = path
+        self.largestMember = largestMember
         file = try MappedFile(path: path)
         container = file.container
         switch container {
@@ -269,7 +270,7 @@ final class WARCInput {
                 continue
             }
             // Whole member at once with libdeflate, growing the output room on demand.
-            var room = sizeGuess
+            var room = min(sizeGuess, largestMember)
             while true {
                 ensureCapacity(count + room)
                 let out = UnsafeMutableRawBufferPointer(start: owned! + count, count: capacity - count)
@@ -281,7 +282,7 @@ final class WARCInput {
                     sizeGuess = max(sizeGuess, produced + produced / 4)
                     resynchronising = false
                     return true
-                case .needsSpace where room < WARCInput.largestMember:
+                case .needsSpace where room < largestMember:
                     room *= 4
                     continue
                 case .needsSpace, .bad:

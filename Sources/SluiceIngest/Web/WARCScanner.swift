@@ -148,8 +148,13 @@ public final class WARCScanner {
 
     /// Opens `path` (plain, gzip or zstd WARC, sniffed from the first bytes).
     /// - Throws: `SluiceError(.io)` for an unreadable file, `.corruptInput` for an unsupported container.
-    public init(path: String) throws {
-        input = try WARCInput(path: path)
+    public convenience init(path: String) throws {
+        try self.init(path: path, largestMember: 64 << 20)
+    }
+
+    /// `largestMember`: gzip members that decode larger than this are streamed through zlib.
+    init(path: String, largestMember: Int) throws {
+        input = try WARCInput(path: path, largestMember: largestMember)
         // ARC (the format before WARC) starts with a `filedesc://` record.
         _ = try available(11)
         if input.count >= 11, String(decoding: UnsafeRawBufferPointer(start: input.bytes, count: 11), as: UTF8.self) == "filedesc://" {
