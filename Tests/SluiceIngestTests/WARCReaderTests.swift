@@ -122,6 +122,18 @@ import Testing
         #expect(problems == ["warc:bad_header: record without a valid Content-Length (\(path):0)"])
     }
 
+    @Test func headerThatNeverEndsIsSkippedInLinearTime() throws {
+        // 2.4 MB of "WARC/1.0" lines and no empty line: each 1 MiB span is reported once and
+        // skipped whole (a rescan per line would be quadratic), then the good records are read.
+        var bytes = Array(String(repeating: "WARC/1.0\r\nWARC-Type: x\r\n", count: 100_000).utf8)
+        bytes += Array("\r\n".utf8)
+        bytes += try Web.bytes(TestSupport.fixture("warc/chunked.warc"))
+        let path = try Web.temporaryFile("noblank.warc", bytes)
+        let (records, problems) = try Web.inspect(path)
+        #expect(problems.count <= 4 && problems.allSatisfy { $0.hasPrefix("warc:bad_header") || $0.hasPrefix("warc:garbage") })
+        #expect(records.count >= 3)
+    }
+
     @Test func corruptGzipMemberLosesOnlyItsRecord() throws {
         let source = TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz")
         let offsets = try Web.memberOffsets(source)

@@ -143,6 +143,8 @@ public final class WARCScanner {
     private var problems: [WARCProblem] = []
     /// Set after a reported mismatch: the garbage that follows is the same problem, not a new one.
     private var quietGarbage = false
+    /// Window index before which no empty line exists past the last failed header scan.
+    private var noBlankLineBefore = 0
     /// A header block larger than this is not a header block.
     static let maxHeaderBytes = 1 << 20
 
@@ -202,6 +204,7 @@ public final class WARCScanner {
         // Let a gzip window shed what is behind us so it does not grow with the file.
         if pos > (1 << 20) && pos * 2 > input.count {
             pos -= input.discard(before: pos)
+            noBlankLineBefore = 0
         }
         while true {
             guard try skipSeparators() else { return nil }
@@ -271,14 +274,15 @@ public final class WARCScanner {
     private func parseHeader() throws -> WARCRecordHead? {
         let start = pos
         // The block ends at the first empty line ("\n\n" or "\n\r\n"), scanned once.
-        var i = start
+        // Bytes before `noBlankLineBefore` are known to hold no empty line: never scan them twice.
+        var i = max(start, noBlankLineBefore - 2)
         var end = -1
+        let cap = start + WARCScanner.maxHeaderBytes
         while end < 0 {
-            if i >= input.count {
-                if i - start > WARCScanner.maxHeaderBytes { break }
-                if try !available(i + 1) { break }
-            }
-            let limit = input.count
+            // Bounded: a "header" that runs on past 1 MiB is not one.
+            if i >= cap { break }
+            if i >= input.count, try !available(i + 1) { break }
+            let limit = min(input.count, cap)
             guard let p = memchr(input.bytes + i, 0x0a, limit - i) else {
                 i = limit
                 continue
@@ -292,6 +296,7 @@ public final class WARCScanner {
             }
             i = j + 1
         }
+        if end < 0 { noBlankLineBefore = max(noBlankLineBefore, i) }
         if let d = input.damage(after: start, through: end < 0 ? input.count : end) {
             // The member holding this header is damaged (already reported by the input layer).
             pos = d
@@ -299,7 +304,9 @@ public final class WARCScanner {
         }
         guard end > 0 else {
             report("warc:bad_header", at: start, "header block does not end (no empty line)")
-            pos = start + 5
+            // Nothing up to where the scan stopped can hold a whole header: skip it all at once.
+            pos = max(start + 5, min(i, input.count))
+            quietGarbage = true
             return nil
         }
         // Lines: the version, then fields. The fields every caller needs are read here, on bytes.
@@ -415,6 +422,7 @@ public final class WARCScanner {
         while input.count < contentEnd + 4 {
             if input.damage(after: contentStart, through: input.count) != nil { break }
             let shift = input.discard(before: input.count)
+            noBlankLineBefore = 0
             contentStart = max(0, contentStart - shift)
             contentEnd -= shift
             recordOffset -= shift
