@@ -98,7 +98,7 @@ struct WARCDocumentIterator: DocumentIterator {
         var status: Int?
         var language: String?
         var http: HTTPResponseHead?
-        let isResponse = head.type == "response" && isHTTPContentType(head.contentType)
+        let isResponse = head.type == "response" && (scanner.isARC || isHTTPContentType(head.contentType))
         if isResponse {
             // The HTTP head sits at the start of the block: decide before loading the rest.
             let prefix = try scanner.peekContent(64 << 10)

@@ -159,10 +159,14 @@ public final class WARCScanner {
         input = try WARCInput(path: path, largestMember: largestMember)
         // ARC (the format before WARC) starts with a `filedesc://` record.
         _ = try available(11)
-        if input.count >= 11, String(decoding: UnsafeRawBufferPointer(start: input.bytes, count: 11), as: UTF8.self) == "filedesc://" {
-            throw SluiceError(.corruptInput, "ARC files (filedesc://) are not supported, only WARC", file: path, offset: 0)
-        }
+        isARC =
+            input.count >= 11
+            && String(decoding: UnsafeRawBufferPointer(start: input.bytes, count: 11), as: UTF8.self) == "filedesc://"
     }
+
+    /// Whether the file is ARC v1 (Internet Archive, before WARC): records are `arc_header` (the
+    /// `filedesc://` record) and `response`, with no record ids.
+    public private(set) var isARC = false
 
     /// Problems found so far (each once), in file order; clears the list.
     public func takeProblems() -> [WARCProblem] {
@@ -207,9 +211,83 @@ public final class WARCScanner {
             noBlankLineBefore = 0
         }
         while true {
+            if isARC {
+                guard try skipBlankLines() else { return nil }
+                if let head = try parseARCHeader() { return head }
+                continue
+            }
             guard try skipSeparators() else { return nil }
             if let head = try parseHeader() { return head }
         }
+    }
+
+    // MARK: - ARC
+
+    /// Skips line breaks, spaces and NULs. Returns false at the end of the input.
+    private func skipBlankLines() throws -> Bool {
+        while true {
+            if pos >= input.count, try !available(pos + 1) { return false }
+            let b = byte(pos)
+            guard b == 0x0d || b == 0x0a || b == 0 || b == 0x20 else { return true }
+            pos += 1
+        }
+    }
+
+    /// The next line from `i` (without its line break) and the index after it, or nil at the end.
+    private func line(from i: Int) throws -> (UnsafeBufferPointer<UInt8>, Int)? {
+        var j = i
+        while true {
+            if j >= input.count, try !available(j + 1) { break }
+            if byte(j) == 0x0a { break }
+            j += 1
+            if j - i > 65536 { break }
+        }
+        guard j > i || j < input.count else { return nil }
+        var e = j
+        if e > i && byte(e - 1) == 0x0d { e -= 1 }
+        let base = input.bytes.assumingMemoryBound(to: UInt8.self)
+        return (UnsafeBufferPointer(start: base + i, count: e - i), min(j + 1, max(input.count, j)))
+    }
+
+    /// Parses an ARC v1 record header line `URL IP DATE MIME LENGTH` (v2 lines have more fields;
+    /// the length is the last). The `filedesc://` record's version block (two lines) is read as
+    /// part of its header, as warcio does. An unreadable length counts as 0.
+    private func parseARCHeader() throws -> WARCRecordHead? {
+        let start = pos
+        guard let (first, afterFirst) = try line(from: start) else { return nil }
+        let fields = first.split(separator: 0x20, omittingEmptySubsequences: true)
+        guard fields.count >= 5 else {
+            report("warc:bad_header", at: start, "ARC header line without its five fields")
+            pos = afterFirst
+            return nil
+        }
+        func text(_ f: Slice<UnsafeBufferPointer<UInt8>>) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: f), as: UTF8.self)
+        }
+        let url = text(fields[0])
+        let lengthText = text(fields[fields.count - 1])
+        let declared = Int(lengthText) ?? 0
+        var contentStart = afterFirst
+        var length = max(0, declared)
+        let isHeader = url.hasPrefix("filedesc:")
+        if isHeader {
+            // Version line and field-names line belong to the header record.
+            for _ in 0..<2 {
+                guard let (_, next) = try line(from: contentStart) else { break }
+                length = max(0, length - (next - contentStart))
+                contentStart = next
+            }
+        }
+        pos = contentStart
+        self.contentStart = contentStart
+        contentEnd = contentStart + length
+        recordOffset = start
+        content = .pending
+        return WARCRecordHead(
+            offset: input.compressedOffset(of: start), streamOffset: input.streamOffset(of: start),
+            headers: WARCHeaders(version: "ARC/1.0", block: []), type: isHeader ? "arc_header" : "response",
+            recordID: "", targetURI: url, date: fields.count > 2 ? text(fields[2]) : "",
+            contentType: fields.count > 3 ? text(fields[3]) : "", contentLength: declared)
     }
 
     /// Skips blank lines and NUL padding between records, then garbage up to the next `WARC/`
@@ -451,6 +529,10 @@ public final class WARCScanner {
             // Another record may begin inside what we have (a lying Content-Length).
             if let k = try findWARCLine(from: contentStart, before: input.count) { pos = k } else { pos = input.count }
             return false
+        }
+        if isARC {
+            pos = e  // ARC has no record trailer to check; line breaks are skipped before the next header
+            return true
         }
         let n = input.count - e
         let b0 = n > 0 ? byte(e) : 0
