@@ -16,7 +16,16 @@ struct Sluice: ParsableCommand {
             StatsCommand.self,
             TokenizerCommand.self,
             ShardsCommand.self,
-            Inspect.self, Extract.self,
+            ClassifierCommand.self,
+            CleanVerdicts.self,
+            DedupCommand.self,
+            Inspect.self,
+            Extract.self,
+            Train.self,
+            Eval.self,
+            Generate.self,
+            TrainSpeed.self,
+            SlurmCommand.self,
         ]
     )
 
