@@ -73,6 +73,12 @@ import Testing
         #expect(convert("__NOTOC__Text __TOC__ snake_case __init__") == "Text snake_case __init__")
     }
 
+    @Test func emptySectionsAreRemoved() {
+        let page = "Intro.\n== History ==\n=== Early ===\nOld.\n=== Late ===\n{{empty}}\n== References ==\n{{reflist}}\n== External links ==\n* [http://x.org]\n[[Category:X]]"
+        #expect(convert(page) == "Intro.\n\nHistory\n\nEarly\n\nOld.")
+        #expect(convert("== Only ==\n") == "")
+    }
+
     @Test func paragraphs() {
         #expect(convert("\n\nOne\nline.\n\n\n\nTwo.  Spaces   here.\n{{x}}\n\nThree ( {{y}} ) end .") == "One\nline.\n\nTwo. Spaces here.\n\nThree end.")
     }
