@@ -52,6 +52,7 @@ import Testing
         let kept = convert(t, WikitextConverter.Options(keepTables: true))
         #expect(kept == "Before\n\nCaption\nH1 | H2\na | b\nc | d\n\nAfter")
         #expect(convert("x\n{|\n| a\n{|\n| inner\n|}\n| b\n|}\ny") == "x\n\ny")
+        #expect(convert("x\n:{| style=\"border:1px\"\n| indented\n|}\ny") == "x\n\ny")
     }
 
     @Test func tagsAndComments() {

@@ -186,6 +186,10 @@ public struct WikitextConverter {
                 j += 1
             }
             while j < to && (s[j] == 32 || s[j] == 9) { j += 1 }
+            // `:{|` indents a table: still a table.
+            if j + 1 < to && s[j] == UInt8(ascii: "{") && s[j + 1] == UInt8(ascii: "|") {
+                return table(s, j, to, depth: depth)
+            }
             return j
         case UInt8(ascii: "-"):
             var j = i
