@@ -3,5 +3,5 @@ import SluiceCore
 
 /// Every stage defined in SluiceTokenize.
 public enum TokenizeStages {
-    public static let all: [any Stage.Type] = []
+    public static let all: [any Stage.Type] = [TokenizeWriter.self, TrainTokenizerStage.self]
 }

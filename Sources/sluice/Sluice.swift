@@ -14,6 +14,17 @@ struct Sluice: ParsableCommand {
             StageCommand.self,
             StagesCommand.self,
             StatsCommand.self,
+            TokenizerCommand.self,
+            ShardsCommand.self,
+            ClassifierCommand.self,
+            CleanVerdicts.self,
+            DedupCommand.self,
+            Inspect.self,
+            Extract.self,
+            Train.self,
+            Eval.self,
+            Generate.self,
+            TrainSpeed.self,
             WikitextCommand.self,
         ]
     )

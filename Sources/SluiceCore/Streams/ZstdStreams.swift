@@ -36,6 +36,10 @@ public final class ZstdSource: ByteSource {
     /// True while a frame has started but not been completely decoded and flushed.
     private var frameOpen = false
     private var failure: SluiceError?
+    /// Input bytes libzstd asked for next (at least 1).
+    private var inputHint = 1
+    /// The last call filled the output: flush the rest before feeding more input.
+    private var draining = false
 
     public var path: String { input.path }
     public var compressedOffset: Int { input.consumedOffset }
@@ -51,17 +55,27 @@ public final class ZstdSource: ByteSource {
         var out = ZSTD_outBuffer(dst: base, size: buffer.count, pos: 0)
         do {
             while out.pos < out.size {
-                if input.available == 0 { try input.refill() }
+                // ZSTD_decompressStream does not advance `out.pos` when it fails, so bytes it
+                // flushed in the failing call would be lost. Feed it at most the input it asks
+                // for (one block), and drain a full output before feeding more: a call then
+                // never both flushes good data and meets the damaged block.
+                var feed = 0
+                if !draining {
+                    if input.available == 0 { try input.refill() }
+                    feed = min(input.available, inputHint)
+                }
                 let before = out.pos
-                var inb = ZSTD_inBuffer(src: input.current, size: input.available, pos: 0)
+                var inb = ZSTD_inBuffer(src: input.current, size: feed, pos: 0)
                 // ZSTD_decompressStream: consumes input, fills output; returns 0 once a frame is
-                // completely decoded and flushed, else a hint for the next input size.
+                // completely decoded and flushed, else the input size it needs next.
                 let r = ZSTD_decompressStream(decoder.context, &out, &inb)
                 input.consume(inb.pos)
                 try zstdCheck(r, "decompress", file: path, offset: input.consumedOffset, code: .corruptInput)
                 if inb.pos > 0 { frameOpen = true }
                 if r == 0 { frameOpen = false }
-                if input.atEOF && input.available == 0 && out.pos == before && inb.pos == 0 {
+                inputHint = r == 0 ? 1 : r
+                draining = out.pos == out.size
+                if !draining && feed == 0 && out.pos == before && input.atEOF && input.available == 0 {
                     if frameOpen {
                         throw SluiceError(
                             .corruptInput, "truncated zstd frame", file: path, offset: input.consumedOffset)

@@ -6,7 +6,7 @@
 //   HTML kept if visible text ≥ 20 % and ≥ 100 characters; JSON / YAML kept if 100–5000 characters.
 // Auto-generated markers (The Stack v2): in the first 5 lines. Not the stars, comment-ratio or
 // tokenizer-fertility filters, which need data we do not have per file.
-import CICUShim
+internal import CICUShim
 import SluiceCore
 
 /// Drops source files that StarCoder's data filters would drop, each with its rule as reason.

@@ -2,7 +2,7 @@
 // reader (`xmlReaderForIO`) from a ByteSource, in constant memory: never a whole-file DOM. It does
 // not interpret wikitext. After malformed XML it resynchronises at the next `<page>`; after a
 // truncated or damaged stream it reports where and stops, having returned every complete page.
-@preconcurrency import CXML2
+@preconcurrency internal import CXML2
 import SluiceCore
 #if canImport(Glibc)
 import Glibc

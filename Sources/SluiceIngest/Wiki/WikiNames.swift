@@ -8,7 +8,7 @@ enum LinkNamespace: Sendable {
 }
 
 /// How the converter treats an HTML or extension tag.
-enum TagKind: Sendable {
+enum WikiTagKind: Sendable {
     /// Removed with everything up to its closing tag (`<ref>`, `<math>`, `<gallery>`).
     case removeWithContent
     /// Content copied as written, without wikitext parsing (`<nowiki>`, `<pre>`, `<syntaxhighlight>`).
@@ -86,8 +86,8 @@ enum WikiNames {
     ]
 
     /// HTML elements MediaWiki allows plus the extension tags of Wikipedia.
-    static let tags: ByteKeyTable<TagKind> = {
-        var pairs: [(String, TagKind)] = []
+    static let tags: ByteKeyTable<WikiTagKind> = {
+        var pairs: [(String, WikiTagKind)] = []
         for n in [
             "ref", "references", "math", "chem", "ce", "gallery", "timeline", "imagemap", "score", "graph",
             "mapframe", "maplink", "templatedata", "templatestyles", "hiero", "inputbox", "categorytree",

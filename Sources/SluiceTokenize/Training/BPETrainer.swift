@@ -1,0 +1,309 @@
+// Byte-level BPE training with HF tokenizers' algorithm and tie-breaking (so the merges match
+// its trainer on the same counts): pair counts kept incrementally, a max-heap with lazy count
+// updates, and a pair → word index so each merge touches only the words that hold the pair.
+// Counts are 64-bit (HF's pair counts are i32 and overflow on large corpora; REFERENCE §7.8).
+import SluiceCore
+
+/// Trains a byte-level BPE tokenizer from pre-token counts.
+///
+/// ```swift
+/// var counts = WordCounts()
+/// counts.addText(bytes, pattern: .gpt2)
+/// let tok = try BPETrainer(vocabSize: 8192).train(counts)
+/// ```
+public struct BPETrainer: Sendable {
+    /// Final vocabulary size, special tokens and the 256 bytes included.
+    public var vocabSize: Int
+    /// Merges stop when the best pair occurs fewer times than this.
+    public var minFrequency: UInt64 = 0
+    /// Added at ids 0, 1, … (the first is the end-of-text token shards use).
+    public var specialTokens: [String] = ["<|endoftext|>"]
+    /// No token longer than this many bytes is made (nil: no limit).
+    public var maxTokenLength: Int? = nil
+    /// The split pattern the tokenizer uses (it must be the one the counts were made with).
+    public var pattern: SplitPattern = .gpt2
+
+    public init(vocabSize: Int, minFrequency: UInt64 = 0, specialTokens: [String] = ["<|endoftext|>"], maxTokenLength: Int? = nil, pattern: SplitPattern = .gpt2) {
+        self.vocabSize = vocabSize
+        self.minFrequency = minFrequency
+        self.specialTokens = specialTokens
+        self.maxTokenLength = maxTokenLength
+        self.pattern = pattern
+    }
+
+    /// A heap entry: a pair and its count when pushed.
+    struct Entry {
+        var count: Int64
+        var key: UInt64  // left << 32 | right
+        var index: Int32  // into the pair arrays
+        /// HF's order: larger count first, then the smaller pair.
+        @inline(__always) static func before(_ a: Entry, _ b: Entry) -> Bool {
+            a.count != b.count ? a.count > b.count : a.key < b.key
+        }
+    }
+
+    /// Trains on `counts`.
+    /// - Throws: `SluiceError(.config)` when the vocab size cannot hold the specials and bytes.
+    /// - Complexity: O(total pair occurrences touched by merges), as HF's trainer.
+    public func train(_ counts: WordCounts) throws -> Tokenizer {
+        let specials = specialTokens.count
+        guard vocabSize >= specials + 256 else {
+            throw SluiceError(.config, "vocab size \(vocabSize) is smaller than \(specials) special tokens + 256 bytes")
+        }
+        // Vocabulary: specials, then the 256 bytes ordered by their byte-level character (as HF
+        // sorts its alphabet by code point).
+        var tokenBytes: [[UInt8]] = specialTokens.map { Array($0.utf8) }
+        let byteOrder = (0..<256).sorted { ByteLevel.byteToScalar[$0] < ByteLevel.byteToScalar[$1] }
+        var byteID = [UInt32](repeating: 0, count: 256)
+        for b in byteOrder {
+            byteID[b] = UInt32(tokenBytes.count)
+            tokenBytes.append([UInt8(b)])
+        }
+        var tokenIndex: [[UInt8]: UInt32] = [:]
+        for (i, t) in tokenBytes.enumerated() where i >= specials { tokenIndex[t] = UInt32(i) }
+
+        // Words as symbol runs in one flat array (merging only shrinks a word).
+        let nWords = counts.distinct
+        var wordStart = [Int](repeating: 0, count: nWords + 1)
+        var wordLength = [Int32](repeating: 0, count: nWords)
+        var total = 0
+        for w in 0..<nWords {
+            wordStart[w] = total
+            wordLength[w] = Int32(counts.word(w).count)
+            total += counts.word(w).count
+        }
+        wordStart[nWords] = total
+        var symbols = [UInt32](repeating: 0, count: total)
+        var symLen = [Int32](repeating: 1, count: total)  // byte length of each symbol
+        for w in 0..<nWords {
+            var k = wordStart[w]
+            for b in counts.word(w) {
+                symbols[k] = byteID[Int(b)]
+                k += 1
+            }
+        }
+        let wordCount: [Int64] = counts.counts.map { Int64(clamping: $0) }
+        let maxLen = maxTokenLength ?? Int.max
+
+        // Pair table: key → index; per index a count and the words that (may) hold it.
+        var pairIndex = PairIndex(capacity: 1 << 16)
+        var pairCount: [Int64] = []
+        var pairWords: [[Int32]] = []
+        @inline(__always) func index(_ key: UInt64) -> Int {
+            let (i, inserted) = pairIndex.findOrInsert(key, next: Int32(pairCount.count))
+            if inserted {
+                pairCount.append(0)
+                pairWords.append([])
+            }
+            return Int(i)
+        }
+        for w in 0..<nWords {
+            let s = wordStart[w]
+            let n = Int(wordLength[w])
+            guard n >= 2 else { continue }
+            for k in s..<(s + n - 1) {
+                let i = index(UInt64(symbols[k]) << 32 | UInt64(symbols[k + 1]))
+                pairCount[i] += wordCount[w]
+                if pairWords[i].last != Int32(w) { pairWords[i].append(Int32(w)) }
+            }
+        }
+
+        var heap = [Entry]()
+        heap.reserveCapacity(pairCount.count)
+        for i in 0..<pairCount.count where pairCount[i] > 0 {
+            heap.append(Entry(count: pairCount[i], key: pairIndex.keyOf(Int32(i)), index: Int32(i)))
+        }
+        Heap.heapify(&heap)
+
+        var merges: [(UInt32, UInt32)] = []
+        var touched: [Int] = []
+        var touchedMark = [Bool]()
+        while tokenBytes.count < vocabSize {
+            guard var top = Heap.pop(&heap) else { break }
+            let current = pairCount[Int(top.index)]
+            if top.count != current {
+                top.count = current
+                Heap.push(&heap, top)
+                continue
+            }
+            if top.count < 1 || UInt64(top.count) < minFrequency { break }
+            let a = UInt32(top.key >> 32)
+            let b = UInt32(truncatingIfNeeded: top.key)
+            let merged = tokenBytes[Int(a)] + tokenBytes[Int(b)]
+            let newID: UInt32
+            if let existing = tokenIndex[merged] { newID = existing } else {
+                newID = UInt32(tokenBytes.count)
+                tokenBytes.append(merged)
+                tokenIndex[merged] = newID
+            }
+            merges.append((a, b))
+            let newLen = Int32(merged.count)
+
+            // Merge the pair in every word that may hold it (HF `Word::merge`).
+            let words = pairWords[Int(top.index)]
+            pairWords[Int(top.index)] = []
+            touched.removeAll(keepingCapacity: true)
+            for w32 in words {
+                let w = Int(w32)
+                let s = wordStart[w]
+                var n = Int(wordLength[w])
+                let c = wordCount[w]
+                var k = s
+                while k < s + n - 1 {
+                    guard symbols[k] == a && symbols[k + 1] == b else {
+                        k += 1
+                        continue
+                    }
+                    if k > s {
+                        let prev = symbols[k - 1]
+                        pairCount[index(UInt64(prev) << 32 | UInt64(a))] -= c
+                        if Int(symLen[k - 1] + newLen) <= maxLen {
+                            let i = index(UInt64(prev) << 32 | UInt64(newID))
+                            pairCount[i] += c
+                            if pairWords[i].last != w32 { pairWords[i].append(w32) }
+                            markTouched(i, &touched, &touchedMark)
+                        }
+                    }
+                    symbols[k] = newID
+                    symLen[k] = newLen
+                    // Remove symbol k + 1.
+                    var m = k + 1
+                    while m < s + n - 1 {
+                        symbols[m] = symbols[m + 1]
+                        symLen[m] = symLen[m + 1]
+                        m += 1
+                    }
+                    n -= 1
+                    if k < s + n - 1 {
+                        let next = symbols[k + 1]
+                        pairCount[index(UInt64(b) << 32 | UInt64(next))] -= c
+                        if Int(symLen[k + 1] + newLen) <= maxLen {
+                            let i = index(UInt64(newID) << 32 | UInt64(next))
+                            pairCount[i] += c
+                            if pairWords[i].last != w32 { pairWords[i].append(w32) }
+                            markTouched(i, &touched, &touchedMark)
+                        }
+                    }
+                    k += 1
+                }
+                wordLength[w] = Int32(n)
+            }
+            for i in touched {
+                touchedMark[i] = false
+                if pairCount[i] > 0 {
+                    Heap.push(&heap, Entry(count: pairCount[i], key: pairIndex.keyOf(Int32(i)), index: Int32(i)))
+                }
+            }
+        }
+
+        let vocab = tokenBytes.enumerated().map { i, t in i < specials ? specialTokens[i] : ByteLevel.encode(t) }
+        return try Tokenizer(
+            kind: .bpe, vocab: vocab, merges: merges, preTokenizer: .byteLevel(pattern: pattern, addPrefixSpace: false),
+            addedTokens: specialTokens.enumerated().map { .init(id: UInt32($0.offset), content: $0.element) },
+            source: "BPE trainer")
+    }
+
+    @inline(__always)
+    private func markTouched(_ i: Int, _ touched: inout [Int], _ mark: inout [Bool]) {
+        if i >= mark.count { mark.append(contentsOf: repeatElement(false, count: i + 1 - mark.count + 1024)) }
+        if !mark[i] {
+            mark[i] = true
+            touched.append(i)
+        }
+    }
+}
+
+/// Pair key → dense index, open addressing.
+struct PairIndex {
+    private var keys: [UInt64]
+    private var values: [Int32]
+    private var byIndex: [UInt64] = []
+    private var mask: Int
+
+    init(capacity: Int) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        keys = [UInt64](repeating: .max, count: size)
+        values = [Int32](repeating: -1, count: size)
+        mask = size - 1
+    }
+
+    func keyOf(_ i: Int32) -> UInt64 { byIndex[Int(i)] }
+
+    /// The index of `key`, inserting it as `next` when new.
+    @inline(__always)
+    mutating func findOrInsert(_ key: UInt64, next: Int32) -> (Int32, Bool) {
+        var i = Int(truncatingIfNeeded: mixBits(key)) & mask
+        while true {
+            let k = keys[i]
+            if k == key { return (values[i], false) }
+            if k == .max { break }
+            i = (i + 1) & mask
+        }
+        keys[i] = key
+        values[i] = next
+        byIndex.append(key)
+        if byIndex.count * 2 > keys.count { grow() }
+        return (next, true)
+    }
+
+    private mutating func grow() {
+        let size = keys.count * 2
+        keys = [UInt64](repeating: .max, count: size)
+        values = [Int32](repeating: -1, count: size)
+        mask = size - 1
+        for (v, key) in byIndex.enumerated() {
+            var i = Int(truncatingIfNeeded: mixBits(key)) & mask
+            while keys[i] != .max { i = (i + 1) & mask }
+            keys[i] = key
+            values[i] = Int32(v)
+        }
+    }
+}
+
+/// A binary max-heap on `BPETrainer.Entry.before`.
+enum Heap {
+    static func heapify(_ h: inout [BPETrainer.Entry]) {
+        var i = h.count / 2 - 1
+        while i >= 0 {
+            siftDown(&h, i)
+            i -= 1
+        }
+    }
+
+    static func push(_ h: inout [BPETrainer.Entry], _ e: BPETrainer.Entry) {
+        h.append(e)
+        var i = h.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            if !BPETrainer.Entry.before(h[i], h[p]) { break }
+            h.swapAt(i, p)
+            i = p
+        }
+    }
+
+    static func pop(_ h: inout [BPETrainer.Entry]) -> BPETrainer.Entry? {
+        guard !h.isEmpty else { return nil }
+        let top = h[0]
+        let last = h.removeLast()
+        if !h.isEmpty {
+            h[0] = last
+            siftDown(&h, 0)
+        }
+        return top
+    }
+
+    static func siftDown(_ h: inout [BPETrainer.Entry], _ start: Int) {
+        var i = start
+        let n = h.count
+        while true {
+            let l = 2 * i + 1
+            if l >= n { return }
+            var c = l
+            if l + 1 < n && BPETrainer.Entry.before(h[l + 1], h[l]) { c = l + 1 }
+            if !BPETrainer.Entry.before(h[c], h[i]) { return }
+            h.swapAt(i, c)
+            i = c
+        }
+    }
+}
