@@ -38,8 +38,13 @@ public final class ParallelBzip2Source: ByteSource {
     private var output: [[UInt8]] = []
     private var outputIndex = 0
     private var outputOffset = 0
+    /// A decoding error, thrown once the output before it has been read.
     private var failure: SluiceError?
-    private var finished = false
+    /// Set by the block scanner: no more blocks, and why (nil for a clean end).
+    private var scanFinished = false
+    private var scanFailure: SluiceError?
+    /// The batch being decoded in the background while the previous one is read.
+    private var inFlight: Batch?
 
     struct Job {
         var start: Int  // bit offset of the block magic
@@ -90,11 +95,33 @@ public final class ParallelBzip2Source: ByteSource {
                 if produced > 0 { return produced }
                 throw failure
             }
-            if finished { break }
+            if inFlight == nil {
+                // startBatch() either returns a batch or sets scanFinished, so this loop ends.
+                if scanFinished {
+                    if let scanFailure {
+                        failure = scanFailure
+                        continue
+                    }
+                    break
+                }
+                inFlight = startBatch()
+                continue
+            }
             output.removeAll(keepingCapacity: true)
             outputIndex = 0
             outputOffset = 0
-            decodeNextBatch()
+            let batch = inFlight!
+            inFlight = nil
+            batch.group.wait()
+            for i in 0..<batch.count {
+                switch batch.results[i] {
+                case .success(let bytes): output.append(bytes)
+                case .failure(let e): failure = e
+                }
+                if failure != nil { break }
+            }
+            // Decode the next batch while this one is read.
+            if failure == nil && !scanFinished { inFlight = startBatch() }
         }
         return produced
     }
@@ -126,7 +153,7 @@ public final class ParallelBzip2Source: ByteSource {
         return (v >> UInt64(8 - shift)) & 0xFFFF_FFFF_FFFF
     }
 
-    /// Finds block boundaries until `count` jobs are queued or the file ends (`finished`), setting
+    /// Finds block boundaries until `count` jobs are queued or the file ends (`scanFinished`), setting
     /// `failure` on a malformed or truncated stream.
     private func collectJobs(_ count: Int) {
         while pendingJobs.count < count {
@@ -135,7 +162,7 @@ public final class ParallelBzip2Source: ByteSource {
                 let at = header >> 3 - windowBase
                 while window.count < at + 4 && fill() {}
                 if window.count <= at {
-                    finished = true  // a clean end of file after a complete stream
+                    scanFinished = true  // a clean end of file after a complete stream
                     return
                 }
                 guard window.count >= at + 4, window[at] == 0x42, window[at + 1] == 0x5A, window[at + 2] == 0x68,
@@ -143,10 +170,11 @@ public final class ParallelBzip2Source: ByteSource {
                 else {
                     // Trailing garbage after a complete stream is ignored, as bzip2 does.
                     if header > 0 {
-                        finished = true
+                        scanFinished = true
                         return
                     }
-                    failure = SluiceError(.corruptInput, "not bzip2 data (bad magic)", file: path, offset: header >> 3)
+                    scanFinished = true
+                    scanFailure = SluiceError(.corruptInput, "not bzip2 data (bad magic)", file: path, offset: header >> 3)
                     return
                 }
                 level = window[at + 3]
@@ -203,14 +231,14 @@ public final class ParallelBzip2Source: ByteSource {
             }
             guard let (at, isEnd) = found else {
                 // The file ends inside a block, or inside a stream before its end marker.
-                finished = true
+                scanFinished = true
                 if let start = openBlock {
                     pendingJobs.append(
                         Job(start: start, end: (windowBase + window.count) * 8, level: level, isLastOfStream: true,
                             truncated: true))
                     openBlock = nil
                 } else {
-                    failure = SluiceError(.corruptInput, "truncated bzip2 stream", file: path, offset: compressedOffset)
+                    scanFailure = SluiceError(.corruptInput, "truncated bzip2 stream", file: path, offset: compressedOffset)
                 }
                 return
             }
@@ -230,39 +258,54 @@ public final class ParallelBzip2Source: ByteSource {
 
     // MARK: - Decoding
 
-    private func decodeNextBatch() {
+    /// Finds the next batch of blocks and starts decoding them on other threads; nil when the
+    /// scan found no more blocks.
+    private func startBatch() -> Batch? {
         collectJobs(threads * 2)
         if pendingJobs.isEmpty {
-            if failure == nil { finished = true }
-            return
+            scanFinished = true
+            return nil
         }
         let jobs = pendingJobs
         pendingJobs.removeAll(keepingCapacity: true)
         // Synthetic one-block streams, built on this thread from the window.
         let streams: [[UInt8]] = jobs.map { makeStream($0) }
-        nonisolated(unsafe) var results = [Result<[UInt8], SluiceError>](repeating: .success([]), count: jobs.count)
-        let path = self.path
-        results.withUnsafeMutableBufferPointer { r in
-            nonisolated(unsafe) let out = r
-            DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
-                out[i] = Self.decode(streams[i], path: path, offset: jobs[i].start >> 3, truncated: jobs[i].truncated)
-            }
-        }
-        for r in results {
-            switch r {
-            case .success(let bytes): output.append(bytes)
-            case .failure(let e):
-                failure = e
-                finished = true
-                return
-            }
-        }
         // Release compressed bytes no longer needed (keep from the open block or scan point).
         let keepFrom = min(openBlock ?? scanBit, expectHeaderAt ?? scanBit, scanBit) >> 3
         let drop = keepFrom - windowBase
         if drop > 1 << 22 {
             window.removeFirst(drop)
             windowBase += drop
+        }
+        let batch = Batch(count: jobs.count)
+        let path = self.path
+        batch.group.enter()
+        DispatchQueue.global().async {
+            DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
+                batch.results[i] = Self.decode(
+                    streams[i], path: path, offset: jobs[i].start >> 3, truncated: jobs[i].truncated)
+            }
+            batch.group.leave()
+        }
+        return batch
+    }
+
+    /// Results of one batch, each slot written by exactly one decoding thread before `group` is left.
+    final class Batch: @unchecked Sendable {
+        let group = DispatchGroup()
+        let count: Int
+        let results: UnsafeMutablePointer<Result<[UInt8], SluiceError>>
+
+        init(count: Int) {
+            self.count = count
+            results = .allocate(capacity: count)
+            results.initialize(repeating: .success([]), count: count)
+        }
+
+        deinit {
+            group.wait()
+            results.deinitialize(count: count)
+            results.deallocate()
         }
     }
 
