@@ -71,28 +71,36 @@ public struct UnigramTrainer: Sendable {
         var pieces = seeds.map { $0.piece }
         var scores = seeds.map { log($0.score) - logTotal }
 
-        // EM and pruning rounds.
+        // EM and pruning rounds. The lattice nodes of every word are found once (hash lookups of
+        // every prefix) and then only filtered as pieces go: pieces are never added back.
         let desired = Int(Double(target) * 1.1)
+        var store = NodeStore(words: words, table: PrefixTable(pieces: pieces), workers: workers)
         while true {
             for _ in 0..<subIterations {
-                let model = UnigramLattice(pieces: pieces, scores: scores)
+                let model = UnigramLattice(pieces: pieces, scores: scores, store: store)
                 let expected = model.expectedCounts(words, workers: workers)
                 // Bayesian M-step: drop pieces expected < 0.5 times; score = ψ(freq) − ψ(sum).
                 var newPieces: [[UInt8]] = []
                 var newFreq: [Double] = []
+                var remap = [Int32](repeating: -1, count: pieces.count)
                 for i in 0..<pieces.count where expected[i] >= 0.5 {
+                    remap[i] = Int32(newPieces.count)
                     newPieces.append(pieces[i])
                     newFreq.append(expected[i])
                 }
                 let logSum = digamma(newFreq.reduce(0, +))
                 pieces = newPieces
                 scores = newFreq.map { digamma($0) - logSum }
+                store.remap(remap)
             }
             if pieces.count <= desired { break }
-            let model = UnigramLattice(pieces: pieces, scores: scores)
+            let model = UnigramLattice(pieces: pieces, scores: scores, store: store)
             let kept = model.prune(words, keep: max(desired, Int(shrinkingFactor * Double(pieces.count))), workers: workers)
+            var remap = [Int32](repeating: -1, count: pieces.count)
+            for (k, i) in kept.enumerated() { remap[i] = Int32(k) }
             pieces = kept.map { pieces[$0] }
             scores = kept.map { scores[$0] }
+            store.remap(remap)
         }
 
         // Final: required characters first (so every kept character stays encodable), then by score.
@@ -224,33 +232,119 @@ struct UnigramWords: @unchecked Sendable {
     @inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 }
 
-/// Pieces with scores and a prefix table over them, for lattices of the training words.
-struct UnigramLattice: @unchecked Sendable {
-    let pieces: [[UInt8]]
-    let scores: [Double]
-    /// Byte string → piece id, or −1 when it is only a prefix of pieces.
-    var table = PrefixTable()
-    let unkScore: Double
+/// Every lattice node (start, end, piece) of every training word, sorted by start then end.
+struct NodeStore: @unchecked Sendable {
+    var wordNodes: [Int] = [0]  // node range of word w: wordNodes[w]..<wordNodes[w + 1]
+    var start: [Int32] = []
+    var end: [Int32] = []
+    var piece: [Int32] = []
 
-    init(pieces: [[UInt8]], scores: [Double]) {
-        self.pieces = pieces
-        self.scores = scores
-        unkScore = (scores.min() ?? 0) - 10
-        for (id, p) in pieces.enumerated() {
-            p.withUnsafeBufferPointer { b in
-                var i = 0
-                while i < b.count {
-                    i += utf8Length(b[i])
-                    table.insert(b.baseAddress!, min(i, b.count), id: i >= b.count ? Int32(id) : -1)
+    init(words: UnigramWords, table: PrefixTable, workers: Int) {
+        // Each thread finds the nodes of a contiguous range of words; the parts are concatenated.
+        let n = max(1, min(workers, words.count))
+        var parts = [NodeStore](repeating: NodeStore(empty: ()), count: n)
+        parts.withUnsafeMutableBufferPointer { ps in
+            nonisolated(unsafe) let p = ps
+            DispatchQueue.concurrentPerform(iterations: n) { t in
+                var part = NodeStore(empty: ())
+                let lo = words.count * t / n
+                let hi = words.count * (t + 1) / n
+                words.bytes.withUnsafeBufferPointer { b in
+                    for w in lo..<hi {
+                        let m = words.chars(w)
+                        for i in 0..<m {
+                            let s = words.boundary(w, i)
+                            var k = i + 1
+                            while k <= m {
+                                let e = words.boundary(w, k)
+                                guard let id = table.get(b.baseAddress! + s, e - s) else { break }
+                                if id >= 0 {
+                                    part.start.append(Int32(i))
+                                    part.end.append(Int32(k))
+                                    part.piece.append(id)
+                                }
+                                k += 1
+                            }
+                        }
+                        part.wordNodes.append(part.start.count)
+                    }
                 }
+                p[t] = part
             }
+        }
+        for part in parts {
+            let base = start.count
+            start += part.start
+            end += part.end
+            piece += part.piece
+            wordNodes += part.wordNodes.dropFirst().map { $0 + base }
         }
     }
 
-    /// Calls `body(startChar, endChar, id or −1 for unk, score)` for every lattice node of word w,
-    /// by start; `excluded` is left out.
+    private init(empty: ()) {}
+
+    /// Renumbers pieces (`remap[old]`, −1 = removed) and drops the removed pieces' nodes.
+    mutating func remap(_ remap: [Int32]) {
+        var out = 0
+        var newWordNodes = [Int](repeating: 0, count: wordNodes.count)
+        for w in 0..<(wordNodes.count - 1) {
+            for k in wordNodes[w]..<wordNodes[w + 1] {
+                let r = remap[Int(piece[k])]
+                if r >= 0 {
+                    start[out] = start[k]
+                    end[out] = end[k]
+                    piece[out] = r
+                    out += 1
+                }
+            }
+            newWordNodes[w + 1] = out
+        }
+        start.removeSubrange(out...)
+        end.removeSubrange(out...)
+        piece.removeSubrange(out...)
+        wordNodes = newWordNodes
+    }
+}
+
+/// Pieces with scores over the node store, for lattices of the training words.
+struct UnigramLattice: @unchecked Sendable {
+    let pieces: [[UInt8]]
+    let scores: [Double]
+    let store: NodeStore
+    let unkScore: Double
+
+    init(pieces: [[UInt8]], scores: [Double], store: NodeStore) {
+        self.pieces = pieces
+        self.scores = scores
+        self.store = store
+        unkScore = (scores.min() ?? 0) - 10
+    }
+
+    /// Calls `body(startChar, endChar, id or −1 for unk, score)` for every lattice node of word
+    /// w, by start; a character no single piece covers gets an unk node.
     @inline(__always)
     func forEachNode(_ words: UnigramWords, _ b: UnsafeBufferPointer<UInt8>, _ w: Int, excluded: Int = -1, _ body: (Int, Int, Int, Double) -> Void) {
+        let m = words.chars(w)
+        var k = store.wordNodes[w]
+        let end = store.wordNodes[w + 1]
+        for i in 0..<m {
+            var single = false
+            while k < end && Int(store.start[k]) == i {
+                let id = Int(store.piece[k])
+                let e = Int(store.end[k])
+                if id != excluded {
+                    body(i, e, id, scores[id])
+                    if e == i + 1 { single = true }
+                }
+                k += 1
+            }
+            if !single { body(i, i + 1, -1, unkScore) }
+        }
+    }
+
+    /// Nodes by prefix lookups in `table` (for strings outside the store: the pieces themselves).
+    @inline(__always)
+    func forEachNode(_ words: UnigramWords, _ b: UnsafeBufferPointer<UInt8>, _ w: Int, table: PrefixTable, excluded: Int, _ body: (Int, Int, Int, Double) -> Void) {
         let m = words.chars(w)
         for i in 0..<m {
             let s = words.boundary(w, i)
@@ -311,17 +405,21 @@ struct UnigramLattice: @unchecked Sendable {
     }
 
     /// Viterbi path of word w (piece ids, −1 for unk), `excluded` left out; nil when no path.
-    func viterbi(_ words: UnigramWords, _ b: UnsafeBufferPointer<UInt8>, _ w: Int, excluded: Int = -1, into path: inout [Int32]) -> Bool {
+    func viterbi(
+        _ words: UnigramWords, _ b: UnsafeBufferPointer<UInt8>, _ w: Int, table: PrefixTable? = nil, excluded: Int = -1,
+        into path: inout [Int32]
+    ) -> Bool {
         let m = words.chars(w)
         var best = [Double](repeating: -Double.infinity, count: m + 1)
         var back = [(Int32, Int32)](repeating: (-1, -1), count: m + 1)
         best[0] = 0
-        forEachNode(words, b, w, excluded: excluded) { i, k, id, s in
+        let visit = { (i: Int, k: Int, id: Int, s: Double) in
             if best[i] > -Double.infinity && best[i] + s > best[k] {
                 best[k] = best[i] + s
                 back[k] = (Int32(i), Int32(id))
             }
         }
+        if let table { forEachNode(words, b, w, table: table, excluded: excluded, visit) } else { forEachNode(words, b, w, visit) }
         path.removeAll(keepingCapacity: true)
         guard best[m] > -Double.infinity else { return false }
         var k = m
@@ -339,16 +437,17 @@ struct UnigramLattice: @unchecked Sendable {
         var pieceWords = WordCounts()
         for p in pieces { p.withUnsafeBufferPointer { pieceWords.add($0.baseAddress!, $0.count) } }
         let pw = UnigramWords(pieceWords)
+        let table = PrefixTable(pieces: pieces)
         var alwaysKeep = [Bool](repeating: true, count: pieces.count)
         var alternatives = [[Int32]](repeating: [], count: pieces.count)
         var path: [Int32] = []
         pw.bytes.withUnsafeBufferPointer { b in
             for i in 0..<pieces.count {
                 // pieceWords keeps insertion order, so word i is piece i.
-                guard viterbi(pw, b, i, into: &path) else { continue }
+                guard viterbi(pw, b, i, table: table, into: &path) else { continue }
                 if path.count >= 2 {
                     alwaysKeep[i] = false
-                } else if viterbi(pw, b, i, excluded: i, into: &path) {
+                } else if viterbi(pw, b, i, table: table, excluded: i, into: &path) {
                     alternatives[i] = path
                 }
             }
@@ -399,7 +498,22 @@ func logAdd(_ a: Double, _ b: Double) -> Double {
 }
 
 /// Byte string → Int32 over an arena (piece ids, −1 for prefixes), open addressing.
-struct PrefixTable {
+struct PrefixTable: @unchecked Sendable {
+    /// Every piece, and every proper prefix (at character boundaries) as −1.
+    init(pieces: [[UInt8]]) {
+        for (id, p) in pieces.enumerated() {
+            p.withUnsafeBufferPointer { b in
+                var i = 0
+                while i < b.count {
+                    i += utf8Length(b[i])
+                    insert(b.baseAddress!, min(i, b.count), id: i >= b.count ? Int32(id) : -1)
+                }
+            }
+        }
+    }
+
+    init() {}
+
     private var arena: [UInt8] = []
     private var starts: [Int] = []
     private var lengths: [Int32] = []
