@@ -223,12 +223,13 @@ struct ShardsCommand: ParsableCommand {
         @Option(help: "Tokens per window.") var length: Int = 1_025
         @Option(help: "Random seed.") var seed: UInt64 = 1
         @Option(help: "train or validation.") var split: String = "train"
+        @Option(help: "MiB of decoded frames kept for reuse (0: none).") var cacheMb: Int = 64
         @Argument(help: "Shard directory.") var directory: String
 
         func run() throws {
             try reportingErrors {
                 guard let sp = ShardSplit(rawValue: split) else { throw SluiceError(.usage, "--split must be train or validation") }
-                let data = try ShardDataset(directory: directory, split: sp)
+                let data = try ShardDataset(directory: directory, split: sp, cacheBytes: cacheMb << 20)
                 let s = try ShardTools.sample(data, windows: windows, length: length, seed: seed)
                 print("{\"windows\": \(s.windows), \"tokens\": \(s.tokens), \"seconds\": \(s.seconds), \"id_sum\": \(s.idSum)}")
             }

@@ -40,8 +40,8 @@ public struct UnigramTrainer: Sendable {
         // Character frequencies → the required characters (coverage), and the seed substrings.
         var chars = WordCounts()
         var substrings = WordCounts()
-        words.enumerateSubstrings(maxLength: maxPieceLength) { p, n, charCount, freq in
-            if charCount == 1 { chars.add(p, n, count: freq) } else { substrings.add(p, n, count: freq) }
+        words.enumerateSubstrings(maxLength: maxPieceLength) { p, n, charCount, freq, hash in
+            if charCount == 1 { chars.add(p, n, hash: hash, count: freq) } else { substrings.add(p, n, hash: hash, count: freq) }
         }
         var charOrder = (0..<chars.distinct).sorted { chars.counts[$0] != chars.counts[$1] ? chars.counts[$0] > chars.counts[$1] : chars.word($0).lexicographicallyPrecedes(chars.word($1)) }
         let totalChars = Double(chars.total)
@@ -206,7 +206,7 @@ struct UnigramWords: @unchecked Sendable {
 
     /// Every substring of every word, up to `maxLength` characters, with the word's count; `▁`
     /// only leads, digits never mix with other characters.
-    func enumerateSubstrings(maxLength: Int, _ body: (UnsafePointer<UInt8>, Int, Int, UInt64) -> Void) {
+    func enumerateSubstrings(maxLength: Int, _ body: (UnsafePointer<UInt8>, Int, Int, UInt64, UInt64) -> Void) {
         bytes.withUnsafeBufferPointer { b in
             for w in 0..<count {
                 let m = chars(w)
@@ -214,6 +214,7 @@ struct UnigramWords: @unchecked Sendable {
                 for i in 0..<m {
                     let s = boundary(w, i)
                     let firstDigit = isDigit(b[s])
+                    var hash = IncrementalHash()
                     for k in (i + 1)...min(m, i + maxLength) {
                         let cs = boundary(w, k - 1)
                         if k - 1 > i {
@@ -222,7 +223,9 @@ struct UnigramWords: @unchecked Sendable {
                             let prevIsMeta = leadMeta && k - 2 == i
                             if !prevIsMeta && isDigit(b[cs]) != (leadMeta ? isDigit(b[boundary(w, i + 1)]) : firstDigit) { break }
                         }
-                        body(b.baseAddress! + s, boundary(w, k) - s, k - i, f)
+                        let e = boundary(w, k)
+                        hash.add(b.baseAddress! + cs, e - cs)
+                        body(b.baseAddress! + s, e - s, k - i, f, hash.value(length: e - s))
                     }
                 }
             }
@@ -254,10 +257,14 @@ struct NodeStore: @unchecked Sendable {
                         let m = words.chars(w)
                         for i in 0..<m {
                             let s = words.boundary(w, i)
+                            var hash = IncrementalHash()
+                            var prev = s
                             var k = i + 1
                             while k <= m {
                                 let e = words.boundary(w, k)
-                                guard let id = table.get(b.baseAddress! + s, e - s) else { break }
+                                hash.add(b.baseAddress! + prev, e - prev)
+                                prev = e
+                                guard let id = table.get(b.baseAddress! + s, e - s, hash: hash.value(length: e - s)) else { break }
                                 if id >= 0 {
                                     part.start.append(Int32(i))
                                     part.end.append(Int32(k))
@@ -349,10 +356,14 @@ struct UnigramLattice: @unchecked Sendable {
         for i in 0..<m {
             let s = words.boundary(w, i)
             var single = false
+            var hash = IncrementalHash()
+            var prev = s
             var k = i + 1
             while k <= m {
                 let e = words.boundary(w, k)
-                guard let id = table.get(b.baseAddress! + s, e - s) else { break }
+                hash.add(b.baseAddress! + prev, e - prev)
+                prev = e
+                guard let id = table.get(b.baseAddress! + s, e - s, hash: hash.value(length: e - s)) else { break }
                 if id >= 0 && Int(id) != excluded {
                     body(i, k, Int(id), scores[Int(id)])
                     if k == i + 1 { single = true }
@@ -363,45 +374,64 @@ struct UnigramLattice: @unchecked Sendable {
         }
     }
 
-    /// Expected piece counts over all words (forward–backward), summed over `workers` threads.
-    func expectedCounts(_ words: UnigramWords, workers: Int) -> [Double] {
-        let n = max(1, workers)
-        var partial = [[Double]](repeating: [Double](repeating: 0, count: pieces.count), count: n)
+    /// Words are cut into this many contiguous chunks whose partial sums are added in chunk
+    /// order, so the result does not depend on the number of threads.
+    static let chunks = 8
+
+    /// Runs `body(chunk, wordRange)` for every chunk on `workers` threads; returns the partials in order.
+    func perChunk(_ words: UnigramWords, workers: Int, _ body: @Sendable (Range<Int>) -> [Double]) -> [[Double]] {
+        let c = Self.chunks
+        var partial = [[Double]](repeating: [], count: c)
+        let n = max(1, min(workers, c))
         partial.withUnsafeMutableBufferPointer { parts in
             nonisolated(unsafe) let p = parts
             DispatchQueue.concurrentPerform(iterations: n) { t in
-                var exp = [Double](repeating: 0, count: pieces.count)
-                var alpha: [Double] = []
-                var beta: [Double] = []
-                var nodes: [(Int32, Int32, Int32, Double)] = []
-                words.bytes.withUnsafeBufferPointer { b in
-                    var w = t
-                    while w < words.count {
-                        let m = words.chars(w)
-                        nodes.removeAll(keepingCapacity: true)
-                        forEachNode(words, b, w) { i, k, id, s in nodes.append((Int32(i), Int32(k), Int32(id), s)) }
-                        alpha.removeAll(keepingCapacity: true)
-                        alpha.append(contentsOf: repeatElement(-Double.infinity, count: m + 1))
-                        beta.removeAll(keepingCapacity: true)
-                        beta.append(contentsOf: repeatElement(-Double.infinity, count: m + 1))
-                        alpha[0] = 0
-                        for (i, k, _, s) in nodes { alpha[Int(k)] = logAdd(alpha[Int(k)], alpha[Int(i)] + s) }
-                        beta[m] = 0
-                        for (i, k, _, s) in nodes.reversed() { beta[Int(i)] = logAdd(beta[Int(i)], s + beta[Int(k)]) }
-                        let z = alpha[m]
-                        let f = words.freq[w]
-                        for (i, k, id, s) in nodes where id >= 0 {
-                            exp[Int(id)] += f * Foundation.exp(alpha[Int(i)] + s + beta[Int(k)] - z)
-                        }
-                        w += n
-                    }
+                var k = t
+                while k < c {
+                    p[k] = body((words.count * k / c)..<(words.count * (k + 1) / c))
+                    k += n
                 }
-                p[t] = exp
             }
         }
+        return partial
+    }
+
+    /// Sums partial arrays in order.
+    func sum(_ partial: [[Double]]) -> [Double] {
         var total = partial[0]
-        for t in 1..<n { for i in 0..<total.count { total[i] += partial[t][i] } }
+        for t in 1..<partial.count { for i in 0..<total.count { total[i] += partial[t][i] } }
         return total
+    }
+
+    /// Expected piece counts over all words (forward–backward).
+    func expectedCounts(_ words: UnigramWords, workers: Int) -> [Double] {
+        sum(perChunk(words, workers: workers) { range in
+            var exp = [Double](repeating: 0, count: pieces.count)
+            var alpha: [Double] = []
+            var beta: [Double] = []
+            var nodes: [(Int32, Int32, Int32, Double)] = []
+            words.bytes.withUnsafeBufferPointer { b in
+                for w in range {
+                    let m = words.chars(w)
+                    nodes.removeAll(keepingCapacity: true)
+                    forEachNode(words, b, w) { i, k, id, s in nodes.append((Int32(i), Int32(k), Int32(id), s)) }
+                    alpha.removeAll(keepingCapacity: true)
+                    alpha.append(contentsOf: repeatElement(-Double.infinity, count: m + 1))
+                    beta.removeAll(keepingCapacity: true)
+                    beta.append(contentsOf: repeatElement(-Double.infinity, count: m + 1))
+                    alpha[0] = 0
+                    for (i, k, _, s) in nodes { alpha[Int(k)] = logAdd(alpha[Int(k)], alpha[Int(i)] + s) }
+                    beta[m] = 0
+                    for (i, k, _, s) in nodes.reversed() { beta[Int(i)] = logAdd(beta[Int(i)], s + beta[Int(k)]) }
+                    let z = alpha[m]
+                    let f = words.freq[w]
+                    for (i, k, id, s) in nodes where id >= 0 {
+                        exp[Int(id)] += f * Foundation.exp(alpha[Int(i)] + s + beta[Int(k)] - z)
+                    }
+                }
+            }
+            return exp
+        })
     }
 
     /// Viterbi path of word w (piece ids, −1 for unk), `excluded` left out; nil when no path.
@@ -452,21 +482,20 @@ struct UnigramLattice: @unchecked Sendable {
                 }
             }
         }
-        // Viterbi frequencies over the corpus, and the words each piece appears in.
-        var freq = [Double](repeating: 0, count: pieces.count)
-        var wordFreqOfPiece = [Double](repeating: 0, count: pieces.count)
-        var vsum = 0.0
-        words.bytes.withUnsafeBufferPointer { b in
-            for w in 0..<words.count {
-                let f = words.freq[w]
-                vsum += f
-                guard viterbi(words, b, w, into: &path) else { continue }
-                for id in path where id >= 0 {
-                    freq[Int(id)] += f
-                    wordFreqOfPiece[Int(id)] += f
+        // Viterbi frequencies over the corpus (a piece counted once per occurrence, weighted by
+        // the word's count), on `workers` threads.
+        let freq = sum(perChunk(words, workers: workers) { range in
+            var f = [Double](repeating: 0, count: pieces.count)
+            var path: [Int32] = []
+            words.bytes.withUnsafeBufferPointer { b in
+                for w in range where viterbi(words, b, w, into: &path) {
+                    for id in path where id >= 0 { f[Int(id)] += words.freq[w] }
                 }
             }
-        }
+            return f
+        })
+        let wordFreqOfPiece = freq
+        let vsum = words.freq.reduce(0, +)
         let sum = freq.reduce(0, +)
         let logSum = log(sum)
         var kept: [Int] = []
@@ -524,7 +553,7 @@ struct PrefixTable: @unchecked Sendable {
 
     /// Inserts; an id ≥ 0 replaces a −1 (a prefix that is also a piece).
     mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, id: Int32) {
-        let h = hashBytes(p, n)
+        let h = stringHash(p, n)
         var i = Int(truncatingIfNeeded: h) & mask
         while slots[i] >= 0 {
             let e = Int(slots[i])
@@ -553,8 +582,7 @@ struct PrefixTable: @unchecked Sendable {
     }
 
     @inline(__always)
-    func get(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
-        let h = hashBytes(p, n)
+    func get(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64) -> Int32? {
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
             let e = Int(slots[i])
