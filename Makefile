@@ -3,10 +3,12 @@
 
 SHELL := /bin/bash
 SWIFT ?= swift
-DEBS := pkg-config libzstd-dev libopenblas-dev libxml2-dev libicu-dev libbz2-dev zlib1g-dev libdeflate-dev git
+DEBS := pkg-config libzstd-dev libopenblas-dev libxml2-dev libicu-dev libbz2-dev zlib1g-dev libdeflate-dev git \
+        python3 python3-venv
 VENV := .venv
 PY := $(VENV)/bin/python
 SLUICE := .build/release/sluice
+TEST_LOG := .build/test-output.txt
 
 .PHONY: deps build demo test bench venv clean
 
@@ -18,12 +20,13 @@ deps:
 	  SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+	@command -v $(SWIFT) >/dev/null || { echo "error: '$(SWIFT)' not found: install a Swift 6.1+ toolchain (swift.org/install)"; exit 1; }
 
 # The Python packages the interop tests and benchmarks compare against, pinned.
 venv: $(VENV)/.ok
 $(VENV)/.ok: Benchmarks/requirements.txt
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q -r Benchmarks/requirements.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r Benchmarks/requirements.txt
 	touch $@
 
 build: deps
@@ -32,8 +35,22 @@ build: deps
 demo: build
 	./Scripts/demo.sh $(SLUICE)
 
+# Builds first (compile errors show in full), then runs the tests with the whole log in
+# $(TEST_LOG) and, on the terminal, only failures, skips with their reasons, and the summary
+# (lines cut at 400 characters); a failed run ends with the list of failed tests.
 test: deps venv
-	SLUICE_PYTHON=$(abspath $(PY)) $(SWIFT) test --parallel 2>&1 | tail -n 200; exit $${PIPESTATUS[0]}
+	$(SWIFT) build --build-tests
+	@mkdir -p .build; set -o pipefail; \
+	SLUICE_PYTHON=$(abspath $(PY)) $(SWIFT) test --skip-build 2>&1 | tee $(TEST_LOG) \
+	  | grep --line-buffered -E '✘|↳|error:|[Ff]atal error|[Cc]rash|skipped|Test run with' \
+	  | grep --line-buffered -v -E '↳ (Testing Library Version|Target Platform)' | cut -c1-400; \
+	status=$${PIPESTATUS[0]}; \
+	if [ $$status -ne 0 ]; then \
+	  echo; echo "FAILED (exit $$status). Failed tests:"; \
+	  grep -E '✘ Test .* failed|[Ff]atal error|[Cc]rash' $(TEST_LOG) | cut -c1-200 | sort -u | head -n 100; \
+	  echo "full log: $(TEST_LOG)"; \
+	else echo "all tests passed (full log: $(TEST_LOG))"; fi; \
+	exit $$status
 
 bench: build venv
 	SLUICE_PYTHON=$(abspath $(PY)) $(PY) Benchmarks/run.py --sluice $(SLUICE)

@@ -35,3 +35,30 @@ public struct TaskStats: Sendable, Equatable {
     public var stages: [StageStats]
     public init(stageNames: [String]) { stages = stageNames.map { StageStats(name: $0) } }
 }
+
+// MARK: - JSON form
+
+extension StageStats: Codable {
+    enum CodingKeys: String, CodingKey {
+        case name, drops, errors, counters, seconds
+        case documentsIn = "documents_in"
+        case documentsOut = "documents_out"
+        case bytesIn = "bytes_in"
+        case bytesOut = "bytes_out"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        documentsIn = try c.decodeIfPresent(Int.self, forKey: .documentsIn) ?? 0
+        documentsOut = try c.decodeIfPresent(Int.self, forKey: .documentsOut) ?? 0
+        bytesIn = try c.decodeIfPresent(Int.self, forKey: .bytesIn) ?? 0
+        bytesOut = try c.decodeIfPresent(Int.self, forKey: .bytesOut) ?? 0
+        drops = try c.decodeIfPresent([String: Int].self, forKey: .drops) ?? [:]
+        errors = try c.decodeIfPresent([String: Int].self, forKey: .errors) ?? [:]
+        counters = try c.decodeIfPresent([String: Int].self, forKey: .counters) ?? [:]
+        seconds = try c.decodeIfPresent(Double.self, forKey: .seconds) ?? 0
+    }
+}
+
+extension TaskStats: Codable {}

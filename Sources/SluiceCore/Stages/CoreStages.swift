@@ -2,5 +2,7 @@
 
 /// Every stage defined in SluiceCore.
 public enum CoreStages {
-    public static let all: [any Stage.Type] = []
+    public static let all: [any Stage.Type] = [
+        JSONLReader.self, TextReader.self, WriteStage.self, LengthFilter.self, SampleFilter.self,
+    ]
 }

@@ -5,7 +5,7 @@
 ///
 /// `init(options:)` only reads options (it is also called in "describing" mode to list them),
 /// so it must not touch files; load models and open resources in `prepare(context:)`.
-public protocol Stage {
+public protocol Stage: SendableMetatype {
     /// The stage's name in pipeline files and on the command line, snake_case.
     static var name: String { get }
     /// One line for `sluice stages`.

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Training benchmarks for `sluice train` (issue 8), all in one run:
+
+* the machine's SGEMM peak: Sluice's cblas_sgemm loop (Debian OpenBLAS) and numpy's SGEMM;
+* training tokens/s and MFU (model FLOP/s over the SGEMM peak measured in the same process)
+  for the ANCHORS tiny GPT (4 layers, d 256, 4 heads, T 256, B 8, V 8192), the train-tiny
+  model (4 layers, d 384, 6 heads: ~10M parameters) and a GPT-2-small-shaped stack
+  (12 layers, d 768, 12 heads, V 50257; T 256, B 4);
+* PyTorch on the CPU for the tiny GPT when torch is importable; otherwise the row carries
+  ANCHORS.md's torch 2.13.0+cpu figure and says so (the PyPI torch wheel is the ~2 GB CUDA build);
+* tinyshakespeare: a byte-level BPE of 4096 trained on the first 90 %, a fixed budget of
+  training tokens, bits per byte on the last 10 % (`sluice eval --text`), beside nanoGPT's
+  published character-level result.
+
+    bench.py --sluice .build/release/sluice --out rows.json [--quick]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CORPUS = os.environ.get("SLUICE_CORPUS", os.path.join(ROOT, "..", "shared", "corpus"))
+TORCH_ANCHOR_TOKS = 2891.0  # ANCHORS.md: torch 2.13.0+cpu, tiny GPT, 2 threads
+
+
+def numpy_sgemm_peak(n=1024, repeats=4):
+    a = np.random.default_rng(1).random((n, n), dtype=np.float32)
+    b = np.random.default_rng(2).random((n, n), dtype=np.float32)
+    a @ b
+    best = 0.0
+    for _ in range(repeats):
+        t = time.perf_counter()
+        a @ b
+        best = max(best, 2 * n**3 / (time.perf_counter() - t))
+    return best
+
+
+def sluice_speed(sluice, **kw):
+    args = [sluice, "train-speed"]
+    for k, v in kw.items():
+        args += ["--" + k.replace("_", "-"), str(v)]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def torch_speed(layers, width, heads, context, batch, vocab, steps, threads=2):
+    """Tokens/s of the same model and AdamW step in PyTorch (fp32, CPU)."""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(width), nn.LayerNorm(width)
+            self.qkv, self.proj = nn.Linear(width, 3 * width), nn.Linear(width, width)
+            self.fc, self.fcp = nn.Linear(width, 4 * width), nn.Linear(4 * width, width)
+
+        def forward(self, x):
+            B, T, C = x.shape
+            q, k, v = self.qkv(self.ln1(x)).split(C, dim=2)
+            q, k, v = (t.view(B, T, heads, C // heads).transpose(1, 2) for t in (q, k, v))
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
+            x = x + self.proj(y)
+            return x + self.fcp(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte, self.wpe = nn.Embedding(vocab, width), nn.Embedding(context, width)
+            self.h = nn.ModuleList(Block() for _ in range(layers))
+            self.lnf = nn.LayerNorm(width)
+
+        def forward(self, idx, tgt):
+            x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+            for b in self.h:
+                x = b(x)
+            logits = self.lnf(x) @ self.wte.weight.T
+            return F.cross_entropy(logits.view(-1, vocab), tgt.view(-1))
+
+    m = GPT()
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-4)
+    times = []
+    for s in range(steps + 1):
+        x = torch.randint(0, vocab, (batch, context))
+        y = torch.randint(0, vocab, (batch, context))
+        t = time.perf_counter()
+        opt.zero_grad()
+        m(x, y).backward()
+        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+        opt.step()
+        if s > 0:
+            times.append(time.perf_counter() - t)
+    times.sort()
+    return batch * context / times[len(times) // 2], torch.__version__
+
+
+def row(benchmark, metric, ours, ref, tool, higher=True, notes=""):
+    ratio = None
+    if ours is not None and ref:
+        ratio = ours / ref if higher else ref / ours
+    return {"benchmark": benchmark, "metric": metric, "sluice": ours, "reference": ref, "reference_tool": tool,
+            "ratio": ratio, "higher_is_better": higher, "notes": notes}
+
+
+def shakespeare(sluice, rows, steps):
+    text_path = os.path.join(CORPUS, "text", "tinyshakespeare.txt")
+    if not os.path.exists(text_path):
+        print("tinyshakespeare missing; skipping the quality row", file=sys.stderr)
+        return
+    text = open(text_path, encoding="utf-8").read()
+    cut = int(len(text) * 0.9)  # nanoGPT's shakespeare split: first 90 % train, last 10 % val
+    with tempfile.TemporaryDirectory() as d:
+        train_txt, val_txt = os.path.join(d, "train.txt"), os.path.join(d, "val.txt")
+        open(train_txt, "w", encoding="utf-8").write(text[:cut])
+        open(val_txt, "w", encoding="utf-8").write(text[cut:])
+        tok = os.path.join(d, "tokenizer.json")
+        r = subprocess.run([sluice, "tokenizer", "train", "--model", "bpe", "--vocab-size", "4096", "--special-tokens",
+                            "<|endoftext|>", "--output", tok, train_txt], capture_output=True, text=True)
+        tok_tool = "sluice tokenizer train"
+        if r.returncode != 0:
+            from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+            t = Tokenizer(models.BPE())
+            t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+            t.decoder = decoders.ByteLevel()
+            t.train([train_txt], trainers.BpeTrainer(vocab_size=4096, special_tokens=["<|endoftext|>"],
+                                                     initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+            t.save(tok)
+            tok_tool = "HF tokenizers (sluice tokenizer train unavailable: " + r.stderr.strip()[:80] + ")"
+        B, T = 8, 256
+        cfg = os.path.join(d, "run.yaml")
+        open(cfg, "w").write(f"""
+model: {{context_length: {T}, layers: 4, heads: 4, width: 256}}
+data: {{text: [{train_txt}], tokenizer: {tok}, val_fraction: 0.05}}
+train: {{batch_size: {B}, steps: {steps}, lr: 2.0e-3, min_lr: 2.0e-4, warmup: {max(1, steps // 10)}, beta2: 0.99,
+        eval_every: 0, checkpoint_every: 0, eval_batches: 4, log_every: 25}}
+out: {d}/run
+""")
+        t0 = time.time()
+        subprocess.run([sluice, "train", cfg], check=True, capture_output=True, text=True)
+        train_s = time.time() - t0
+        ev = json.loads(subprocess.run([sluice, "eval", "--checkpoint", d + "/run/latest", "--text", val_txt],
+                                       check=True, capture_output=True, text=True).stdout)
+        budget = steps * B * T
+        rows.append(row(
+            "tinyshakespeare val bits/byte, BPE 4096, 4L d256, %d training tokens" % budget, "bits/byte",
+            ev["bits_per_byte"], 1.4697 / np.log(2), "nanoGPT shakespeare_char (published val loss 1.4697)", higher=False,
+            notes=f"not the same budget: nanoGPT trains 6L d384 for 5000×64×256 = 82M characters; ours {budget} BPE "
+                  f"tokens in {train_s:.0f} s; val loss {ev['loss']:.4f} nats/token on the last 10 % "
+                  f"({ev['tokens']} tokens); tokenizer by {tok_tool}"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sluice", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--quick", action="store_true", help="fewer steps (smoke test)")
+    a = ap.parse_args()
+    steps = 3 if a.quick else 6
+    rows = []
+
+    np_peak = numpy_sgemm_peak()
+    tiny = dict(layers=4, width=256, heads=4, context=256, batch_size=8, vocab=8192)
+    s = sluice_speed(a.sluice, steps=steps, warmup_steps=1, **tiny)
+    rows.append(row("SGEMM peak (n=1024, 2 threads)", "GFLOP/s", s["sgemm_peak_gflops"], np_peak / 1e9,
+                    "numpy %s matmul" % np.__version__, notes="Sluice: Debian OpenBLAS 0.3.21 cblas_sgemm; the MFU denominators below"))
+    try:
+        toks, ver = torch_speed(4, 256, 4, 256, 8, 8192, steps)
+        ref, tool, note = toks, "torch %s (CPU, 2 threads)" % ver, "measured in this run"
+    except ImportError:
+        ref, tool = TORCH_ANCHOR_TOKS, "torch 2.13.0+cpu (ANCHORS.md figure)"
+        note = "torch not installed (PyPI's wheel is the ~2 GB CUDA build): reference from ANCHORS.md, not this run"
+    rows.append(row("train tiny GPT 4L d256 H4 T256 B8 V8192 (%d params)" % s["parameters"], "tokens/s",
+                    s["tokens_per_second"], ref, tool, notes=note + f"; sluice MFU {s['mfu']:.3f}"))
+    rows.append(row("train tiny GPT 4L d256: MFU", "fraction of SGEMM peak", s["mfu"], 0.5, "issue 8 goal (50 %)",
+                    notes=f"model {s['model_gflops']:.1f} GFLOP/s over a measured peak of {s['sgemm_peak_gflops']:.1f}"))
+
+    t = sluice_speed(a.sluice, layers=4, width=384, heads=6, context=256, batch_size=8, vocab=8192, steps=steps, warmup_steps=1)
+    rows.append(row("train-tiny model 4L d384 H6 T256 B8 V8192 (%d params)" % t["parameters"], "fraction of SGEMM peak",
+                    t["mfu"], 0.5, "issue 8 goal (50 %)",
+                    notes=f"{t['tokens_per_second']:.0f} tokens/s, {t['model_gflops']:.1f} GFLOP/s, peak {t['sgemm_peak_gflops']:.1f}"))
+
+    g = sluice_speed(a.sluice, layers=12, width=768, heads=12, context=256, batch_size=4, vocab=50257,
+                     steps=max(2, steps // 2), warmup_steps=1)
+    rows.append(row("GPT-2-small shape 12L d768 H12 T256 B4 V50257 (%d params)" % g["parameters"], "fraction of SGEMM peak",
+                    g["mfu"], 0.5, "issue 8 goal (50 %)",
+                    notes=f"{g['tokens_per_second']:.0f} tokens/s, {g['model_gflops']:.1f} GFLOP/s, peak {g['sgemm_peak_gflops']:.1f}"))
+
+    shakespeare(a.sluice, rows, 40 if a.quick else 150)
+    json.dump(rows, open(a.out, "w"), indent=1)
+    for r in rows:
+        print(json.dumps(r))
+
+
+if __name__ == "__main__":
+    main()

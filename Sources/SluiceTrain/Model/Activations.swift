@@ -1,0 +1,91 @@
+// Activation and activation-gradient buffers for one (B, T) shape, carved out of one allocation.
+// With recomputation only one block's activations are kept (plus the residual stream between
+// blocks); the backward pass rebuilds each block's activations just before it needs them.
+
+/// The forward activations of one block.
+struct BlockActivations {
+    var ln1, ln1Mean, ln1Rstd, qkv, att, atty, res2, ln2, ln2Mean, ln2Rstd, fch, fchGelu: FloatPointer
+}
+
+/// Every buffer a forward/backward pass over a batch of `B` sequences of up to `T` tokens needs.
+final class Activations {
+    let B: Int, T: Int
+    /// Blocks with their own activation set: L, or 1 with recomputation.
+    let sets: Int
+    let recompute: Bool
+    let withGradients: Bool
+    private let storage: UnsafeMutablePointer<Float>
+    let floats: Int
+    /// Residual stream between blocks: (L + 1) × (B, T, C); entry l is block l's input.
+    let resid: FloatPointer
+    let blocks: [BlockActivations]
+    let lnf, lnfMean, lnfRstd, logits, losses: FloatPointer
+    // Gradient scratch (only when `withGradients`).
+    let dR, dln, dqkv, datty, dfch, datt: FloatPointer
+    let tokens: UnsafeMutablePointer<Int32>
+    let targets: UnsafeMutablePointer<Int32>
+
+    init(config: GPTConfig, B: Int, T: Int, recompute: Bool, withGradients: Bool) {
+        precondition(T <= config.contextLength && B > 0 && T > 0)
+        self.B = B
+        self.T = T
+        self.recompute = recompute
+        self.withGradients = withGradients
+        let C = config.width, L = config.layers, NH = config.heads, V = config.vocabSize
+        let BT = B * T, BTC = BT * C
+        sets = recompute ? 1 : L
+        // ln1 1, qkv 3, atty 1, res2 1, ln2 1, fch 4, fchGelu 4 = 15 BTC; means/rstds 4 BT; att B·NH·T².
+        let block = 15 * BTC + 4 * BT + B * NH * T * T
+        var total = (L + 1) * BTC + sets * block + BTC + 2 * BT + BT * V + BT
+        if withGradients { total += BTC + BTC + 3 * BTC + BTC + 4 * BTC + B * NH * T * T }
+        floats = total
+        storage = .allocate(capacity: total)
+        storage.initialize(repeating: 0, count: total)
+        var cursor = storage
+        func take(_ n: Int) -> FloatPointer {
+            defer { cursor += n }
+            return cursor
+        }
+        resid = take((L + 1) * BTC)
+        var bl: [BlockActivations] = []
+        for _ in 0..<sets {
+            bl.append(
+                BlockActivations(
+                    ln1: take(BTC), ln1Mean: take(BT), ln1Rstd: take(BT), qkv: take(3 * BTC), att: take(B * NH * T * T),
+                    atty: take(BTC), res2: take(BTC), ln2: take(BTC), ln2Mean: take(BT), ln2Rstd: take(BT),
+                    fch: take(4 * BTC), fchGelu: take(4 * BTC)))
+        }
+        blocks = bl
+        lnf = take(BTC)
+        lnfMean = take(BT)
+        lnfRstd = take(BT)
+        logits = take(BT * V)
+        losses = take(BT)
+        if withGradients {
+            dR = take(BTC)
+            dln = take(BTC)
+            dqkv = take(3 * BTC)
+            datty = take(BTC)
+            dfch = take(4 * BTC)
+            datt = take(B * NH * T * T)
+        } else {
+            dR = storage
+            dln = storage
+            dqkv = storage
+            datty = storage
+            dfch = storage
+            datt = storage
+        }
+        precondition(cursor - storage == total)
+        tokens = .allocate(capacity: BT)
+        tokens.initialize(repeating: 0, count: BT)
+        targets = .allocate(capacity: BT)
+        targets.initialize(repeating: 0, count: BT)
+    }
+
+    deinit {
+        storage.deallocate()
+        tokens.deallocate()
+        targets.deallocate()
+    }
+}

@@ -1,0 +1,67 @@
+// Where each named tensor lives in the one flat parameter buffer. The same offsets index the
+// gradients and both Adam moments. Names and shapes are Hugging Face GPT-2's (Conv1D weights
+// stored [in, out]), so a checkpoint is the buffer cut at these offsets.
+
+/// One named tensor: a view of the flat buffers at `offset`.
+public struct TensorSpec: Sendable, Equatable {
+    /// The Hugging Face name, e.g. `h.0.attn.c_attn.weight`.
+    public var name: String
+    public var shape: [Int]
+    public var offset: Int
+    /// AdamW decays it (matmul weights only; not norms, biases or embeddings).
+    public var decays: Bool
+    public var count: Int { shape.reduce(1, *) }
+    public var range: Range<Int> { offset..<(offset + count) }
+}
+
+/// The tensors of one GPT-2, in checkpoint order, with offsets into a flat buffer.
+public struct ParameterLayout: Sendable {
+    public private(set) var tensors: [TensorSpec] = []
+    /// Total floats.
+    public private(set) var count = 0
+    private var index: [String: Int] = [:]
+
+    /// Offsets of one block's tensors.
+    public struct Block: Sendable {
+        public var ln1w = 0, ln1b = 0, qkvw = 0, qkvb = 0, projw = 0, projb = 0
+        public var ln2w = 0, ln2b = 0, fcw = 0, fcb = 0, fcprojw = 0, fcprojb = 0
+    }
+    public private(set) var wte = 0, wpe = 0, lnfw = 0, lnfb = 0
+    public private(set) var blocks: [Block] = []
+
+    public init(_ config: GPTConfig) {
+        let V = config.vocabSize, C = config.width, T = config.contextLength
+        wte = add("wte.weight", [V, C], decays: false)
+        wpe = add("wpe.weight", [T, C], decays: false)
+        for l in 0..<config.layers {
+            var b = Block()
+            let p = "h.\(l)."
+            b.ln1w = add(p + "ln_1.weight", [C], decays: false)
+            b.ln1b = add(p + "ln_1.bias", [C], decays: false)
+            b.qkvw = add(p + "attn.c_attn.weight", [C, 3 * C], decays: true)
+            b.qkvb = add(p + "attn.c_attn.bias", [3 * C], decays: false)
+            b.projw = add(p + "attn.c_proj.weight", [C, C], decays: true)
+            b.projb = add(p + "attn.c_proj.bias", [C], decays: false)
+            b.ln2w = add(p + "ln_2.weight", [C], decays: false)
+            b.ln2b = add(p + "ln_2.bias", [C], decays: false)
+            b.fcw = add(p + "mlp.c_fc.weight", [C, 4 * C], decays: true)
+            b.fcb = add(p + "mlp.c_fc.bias", [4 * C], decays: false)
+            b.fcprojw = add(p + "mlp.c_proj.weight", [4 * C, C], decays: true)
+            b.fcprojb = add(p + "mlp.c_proj.bias", [C], decays: false)
+            blocks.append(b)
+        }
+        lnfw = add("ln_f.weight", [C], decays: false)
+        lnfb = add("ln_f.bias", [C], decays: false)
+    }
+
+    private mutating func add(_ name: String, _ shape: [Int], decays: Bool) -> Int {
+        let t = TensorSpec(name: name, shape: shape, offset: count, decays: decays)
+        index[name] = tensors.count
+        tensors.append(t)
+        count += t.count
+        return t.offset
+    }
+
+    /// The tensor called `name`, if the layout has it.
+    public subscript(name: String) -> TensorSpec? { index[name].map { tensors[$0] } }
+}

@@ -1,0 +1,131 @@
+// The settings of a training run, read strictly from a YAML file (`sluice train CONFIG.yaml`)
+// with `section.key=value` overrides from the command line. Unknown keys and out-of-range
+// values fail here, naming file, line and key, before any data is read.
+import Foundation
+import SluiceCore
+
+/// Everything a training run needs besides its data.
+public struct TrainOptions: Sendable {
+    // model
+    /// Vocabulary size; nil takes the data's.
+    public var vocabSize: Int?
+    public var contextLength = 256
+    public var layers = 4
+    public var heads = 4
+    public var width = 256
+    public var dropout = 0.0
+    // data
+    /// Training shards: a folder (or files) of token shards.
+    public var trainData: [String] = []
+    /// Plain-text files tokenized in memory at start (instead of shards; needs `tokenizer`).
+    public var textData: [String] = []
+    /// Validation shards; when empty the last `valFraction` of the training tokens is held out.
+    public var valData: [String] = []
+    public var valFraction = 0.05
+    /// tokenizer.json to check the shards against and to copy into checkpoints.
+    public var tokenizer: String?
+    // optimisation
+    public var batchSize = 8
+    public var gradAccum = 1
+    public var steps = 1000
+    public var lr = 1e-3
+    public var minLR = 1e-4
+    public var warmup = 100
+    public var weightDecay = 0.1
+    public var beta1 = 0.9
+    public var beta2 = 0.95
+    public var gradClip = 1.0
+    public var seed = 1337
+    public var recompute = false
+    public var threads = 2
+    // bookkeeping
+    public var evalEvery = 100
+    public var evalBatches = 8
+    public var checkpointEvery = 200
+    public var keepCheckpoints = 2
+    public var logEvery = 1
+    public var out = "runs/train"
+    /// A checkpoint folder to start from (ours or Hugging Face's); its shape wins over `model`.
+    public var initFrom: String?
+    /// Continue the run in `out` from its latest checkpoint.
+    public var resume = false
+    /// Stop (as if killed) after this many steps of this invocation; for tests and time-boxed runs.
+    public var stopAfter: Int?
+
+    public init() {}
+
+    /// The model shape for a vocabulary of `vocab` tokens.
+    public func modelConfig(vocab: Int, eos: Int?) -> GPTConfig {
+        GPTConfig(
+            vocabSize: vocabSize ?? vocab, contextLength: contextLength, layers: layers, heads: heads, width: width,
+            dropout: dropout, eosTokenID: eos)
+    }
+
+    /// Reads a YAML run file (top-level sections `model`, `data`, `train`, plus `out`, `init_from`)
+    /// and applies `overrides` (`"train.steps": "100"`, `"out": "runs/x"`).
+    /// - Throws: config errors naming the file, line and key.
+    public static func load(yaml text: String, file: String?, overrides: [(String, String)] = []) throws -> TrainOptions {
+        let root = try ConfigValue.parseYAML(text, file: file)
+        guard let top = root.mapValue else { throw SluiceError(.config, "a training file is a YAML map", file: file) }
+        var sections: [String: [(key: String, value: ConfigValue)]] = ["model": [], "data": [], "train": []]
+        var topValues: [(key: String, value: ConfigValue)] = []
+        for (k, v) in top {
+            if sections[k] != nil {
+                guard let m = v.mapValue else { throw SluiceError(.config, "'\(k)' must be a map", file: file, line: v.line) }
+                sections[k] = m
+            } else {
+                topValues.append((k, v))
+            }
+        }
+        var model = StageOptions(stageName: "model", values: sections["model"]!, file: file)
+        var data = StageOptions(stageName: "data", values: sections["data"]!, file: file)
+        var train = StageOptions(stageName: "train", values: sections["train"]!, file: file)
+        var topOpts = StageOptions(stageName: "run", values: topValues, file: file)
+        for (key, value) in overrides {
+            let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+            switch parts.count == 2 ? parts[0] : "" {
+            case "model": try model.override(parts[1], yaml: value)
+            case "data": try data.override(parts[1], yaml: value)
+            case "train": try train.override(parts[1], yaml: value)
+            default: try topOpts.override(key, yaml: value)
+            }
+        }
+        var o = TrainOptions()
+        o.vocabSize = try model.optionalInt("vocab_size", range: 1...Int(Int32.max - 1), "vocabulary size (default: the data's)")
+        o.contextLength = try model.int("context_length", default: o.contextLength, range: 1...65_536, "tokens per sequence (T)")
+        o.layers = try model.int("layers", default: o.layers, range: 1...512, "transformer blocks")
+        o.heads = try model.int("heads", default: o.heads, range: 1...1024, "attention heads; width must be a multiple")
+        o.width = try model.int("width", default: o.width, range: 1...65_536, "channels (d_model)")
+        o.dropout = try model.double("dropout", default: 0, range: 0...1, "dropout probability (only 0 is supported)")
+        try model.finish()
+        o.trainData = try data.stringList("train", default: [], "training shard folder or files")
+        o.textData = try data.stringList("text", default: [], "plain-text files to tokenize in memory instead of shards")
+        o.valData = try data.stringList("val", default: [], "validation shard folder or files (default: hold out val_fraction)")
+        o.valFraction = try data.double("val_fraction", default: o.valFraction, range: 0...0.5, "share of training tokens held out when val is empty")
+        o.tokenizer = try data.optionalString("tokenizer", "tokenizer.json the shards were made with")
+        try data.finish()
+        o.batchSize = try train.int("batch_size", default: o.batchSize, range: 1...4096, "sequences per micro-batch (B)")
+        o.gradAccum = try train.int("grad_accum", default: o.gradAccum, range: 1...4096, "micro-batches per optimizer step")
+        o.steps = try train.int("steps", default: o.steps, range: 1...100_000_000, "optimizer steps")
+        o.lr = try train.double("lr", default: o.lr, range: 0...10, "peak learning rate")
+        o.minLR = try train.double("min_lr", default: o.minLR, range: 0...10, "learning rate at the end of the cosine")
+        o.warmup = try train.int("warmup", default: o.warmup, range: 0...100_000_000, "linear warm-up steps")
+        o.weightDecay = try train.double("weight_decay", default: o.weightDecay, range: 0...10, "AdamW decay of matmul weights")
+        o.beta1 = try train.double("beta1", default: o.beta1, range: 0...0.999999, "Adam β1")
+        o.beta2 = try train.double("beta2", default: o.beta2, range: 0...0.999999, "Adam β2")
+        o.gradClip = try train.double("grad_clip", default: o.gradClip, range: 0...1e9, "clip the global gradient norm (0: off)")
+        o.seed = try train.int("seed", default: o.seed, range: 0...Int.max, "seed for initialisation and batches")
+        o.recompute = try train.bool("recompute", default: false, "recompute block activations in backward (less memory)")
+        o.threads = try train.int("threads", default: o.threads, range: 1...256, "threads for kernels and OpenBLAS")
+        o.evalEvery = try train.int("eval_every", default: o.evalEvery, range: 0...100_000_000, "validation every N steps (0: only at the end)")
+        o.evalBatches = try train.int("eval_batches", default: o.evalBatches, range: 1...100_000, "validation micro-batches")
+        o.checkpointEvery = try train.int("checkpoint_every", default: o.checkpointEvery, range: 0...100_000_000, "checkpoint every N steps (0: only at the end)")
+        o.keepCheckpoints = try train.int("keep_checkpoints", default: o.keepCheckpoints, range: 1...1000, "step checkpoints kept")
+        o.logEvery = try train.int("log_every", default: o.logEvery, range: 1...100_000, "print a line every N steps")
+        try train.finish()
+        o.out = try topOpts.string("out", default: o.out, "run folder")
+        o.initFrom = try topOpts.optionalString("init_from", "checkpoint folder to start from")
+        try topOpts.finish()
+        return o
+    }
+}

@@ -1,0 +1,271 @@
+// The training loop: deterministic random windows from a token stream, gradient accumulation,
+// clipping, AdamW with warm-up + cosine, validation, metrics.jsonl, a loss-curve SVG, atomic
+// checkpoints and exact resumption. Batches depend only on (seed, step), never on history, so a
+// resumed run sees the batches an uninterrupted run would have seen.
+import Foundation
+import SluiceCore
+
+/// One optimizer step as logged.
+public struct StepRecord: Sendable, Equatable {
+    public var step: Int
+    public var loss: Double
+    public var lr: Double
+    public var gradNorm: Double
+    public var tokensPerSecond: Double
+    public var mfu: Double
+}
+
+/// Trains a GPT on token streams.
+public final class Trainer {
+    public let options: TrainOptions
+    public let model: GPT
+    public private(set) var optimizer: AdamW
+    /// First step this invocation runs (the checkpoint's step when resuming).
+    public let startStep: Int
+    public private(set) var records: [StepRecord] = []
+    public private(set) var validation: [(step: Int, loss: Double)] = []
+    let train: any TokenStream
+    let val: (any TokenStream)?
+    let tokenizerPath: String?
+    let log: (String) -> Void
+    let schedule: LRSchedule
+
+    /// Checks data, shapes and checkpoints (all errors surface here, before any step), then builds,
+    /// loads or resumes the model.
+    /// - Parameters:
+    ///   - train: training tokens; when `val` is nil and `valFraction` > 0, its tail is held out.
+    ///   - log: receives one human-readable line per event (the CLI prints them to stderr).
+    public init(
+        options: TrainOptions, train: any TokenStream, val: (any TokenStream)?, tokenizerPath: String?,
+        log: @escaping (String) -> Void = { _ in }
+    ) throws {
+        self.options = options
+        self.tokenizerPath = tokenizerPath
+        self.log = log
+        let T = options.contextLength
+        if let v = val, let a = train.tokenizerFingerprint, let b = v.tokenizerFingerprint, a != b {
+            throw SluiceError(
+                .config,
+                "validation data \(v.label) was made by another tokenizer (fingerprint \(hex(b)) vs \(hex(a)) for \(train.label))")
+        }
+        if let v = val, v.vocabSize != train.vocabSize {
+            throw SluiceError(.config, "validation vocabulary \(v.vocabSize) differs from training vocabulary \(train.vocabSize)")
+        }
+        var trainStream = train
+        var valStream = val
+        if val == nil && options.valFraction > 0 {
+            let held = Int(Double(train.tokenCount) * options.valFraction)
+            if held >= T + 1 {
+                trainStream = SliceTokenStream(train, 0..<(train.tokenCount - held))
+                valStream = SliceTokenStream(train, (train.tokenCount - held)..<train.tokenCount)
+            }
+        }
+        guard trainStream.tokenCount >= T + 1 else {
+            throw SluiceError(.config, "training data \(train.label) has \(trainStream.tokenCount) tokens; context_length \(T) needs at least \(T + 1)")
+        }
+        if let v = valStream, v.tokenCount < T + 1 {
+            throw SluiceError(.config, "validation data \(v.label) has \(v.tokenCount) tokens; context_length \(T) needs at least \(T + 1)")
+        }
+        self.train = trainStream
+        self.val = valStream
+        BLAS.setThreads(options.threads)
+
+        let wanted = options.modelConfig(vocab: train.vocabSize, eos: train.eosID)
+        let latest = options.out + "/latest"
+        if options.resume {
+            guard FileManager.default.fileExists(atPath: latest + "/config.json") else {
+                throw SluiceError(.config, "nothing to resume: no checkpoint at \(latest)")
+            }
+            let m = try Checkpoint.load(latest, threads: options.threads)
+            if options.initFrom == nil, m.config.contextLength != wanted.contextLength || m.config.layers != wanted.layers
+                || m.config.heads != wanted.heads || m.config.width != wanted.width || m.config.vocabSize != wanted.vocabSize
+            {
+                throw SluiceError(.config, "the checkpoint in \(latest) has another model shape than the configuration; resume with the same model settings")
+            }
+            model = m
+            optimizer = try Checkpoint.loadOptimizer(latest, parameterCount: m.params.count)
+            startStep = (Checkpoint.trainerState(latest)?["step"] as? Int) ?? optimizer.step
+        } else {
+            if let initFrom = options.initFrom {
+                model = try Checkpoint.load(initFrom, threads: options.threads)
+                guard model.config.contextLength >= T else {
+                    throw SluiceError(.config, "context_length \(T) exceeds the \(model.config.contextLength) positions of \(initFrom)")
+                }
+            } else {
+                model = try GPT(config: wanted, threads: options.threads)
+                model.initialize(seed: UInt64(options.seed))
+            }
+            optimizer = AdamW(parameterCount: model.params.count)
+            startStep = 0
+        }
+        guard train.vocabSize <= model.config.vocabSize else {
+            throw SluiceError(.config, "the data's vocabulary (\(train.vocabSize)) does not fit the model's vocab_size \(model.config.vocabSize)")
+        }
+        optimizer.beta1 = Float(options.beta1)
+        optimizer.beta2 = Float(options.beta2)
+        optimizer.weightDecay = Float(options.weightDecay)
+        schedule = LRSchedule(maxLR: options.lr, minLR: options.minLR, warmup: options.warmup, total: options.steps)
+    }
+
+    // MARK: - Batches
+
+    /// The `B` windows of micro-batch `micro` of step `step`: inputs and next-token targets.
+    func batch(step: Int, micro: Int) throws -> ([Int32], [Int32]) {
+        let B = options.batchSize, T = options.contextLength
+        var rng = SplitMix64(seed: UInt64(options.seed) &* 0x9E37_79B9_7F4A_7C15 ^ (UInt64(step) << 16) ^ UInt64(micro))
+        var x = [Int32](), y = [Int32]()
+        x.reserveCapacity(B * T)
+        y.reserveCapacity(B * T)
+        let span = UInt64(train.tokenCount - T)
+        for _ in 0..<B {
+            let start = Int(rng.next() % span)
+            let w = try train.read(start..<(start + T + 1))
+            x += w[0..<T]
+            y += w[1...]
+        }
+        return (x, y)
+    }
+
+    /// Mean loss over `evalBatches` × B consecutive windows of the validation data.
+    public func validationLoss() throws -> Double? {
+        guard let val else { return nil }
+        let B = options.batchSize, T = options.contextLength
+        let windows = max(1, (val.tokenCount - 1) / T)
+        var sum = 0.0, n = 0
+        for k in 0..<options.evalBatches {
+            var x = [Int32](), y = [Int32]()
+            for b in 0..<B {
+                let start = ((k * B + b) % windows) * T
+                let w = try val.read(start..<(start + T + 1))
+                x += w[0..<T]
+                y += w[1...]
+            }
+            sum += model.forward(tokens: x, targets: y, B: B, T: T, recompute: options.recompute)
+            n += 1
+        }
+        return sum / Double(n)
+    }
+
+    // MARK: - Loop
+
+    /// Runs from `startStep` to `steps` (or `stopAfter` steps), logging, validating and checkpointing.
+    @discardableResult
+    public func run() throws -> [StepRecord] {
+        let fm = FileManager.default
+        let out = options.out
+        try fm.createDirectory(atPath: out + "/checkpoints", withIntermediateDirectories: true)
+        let peak = BLAS.measurePeak()
+        let B = options.batchSize, T = options.contextLength, accum = options.gradAccum
+        let flopsPerStep = model.config.trainingFLOPsPerToken(T: T) * Double(B * T * accum)
+        log(
+            "model: \(model.config.layers) layers, width \(model.config.width), \(model.config.heads) heads, "
+                + "vocab \(model.config.vocabSize), \(model.params.count) parameters; "
+                + "train \(train.tokenCount) tokens, val \(val?.tokenCount ?? 0); SGEMM peak \(String(format: "%.1f", peak / 1e9)) GFLOP/s")
+        let metricsPath = out + "/metrics.jsonl"
+        try prepareMetrics(metricsPath)
+        guard let metrics = FileHandle(forWritingAtPath: metricsPath) else { throw SluiceError(.io, "cannot open", file: metricsPath) }
+        defer { try? metrics.close() }
+        _ = try metrics.seekToEnd()
+        func emit(_ obj: [String: Any]) {
+            if let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) {
+                metrics.write(d + Data([0x0A]))
+            }
+        }
+        model.prepareTraining()
+        var ran = 0
+        var step = startStep
+        while step < options.steps {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            model.zeroGradients()
+            var loss = 0.0
+            for micro in 0..<accum {
+                let (x, y) = try batch(step: step, micro: micro)
+                loss += model.forward(tokens: x, targets: y, B: B, T: T, recompute: options.recompute, forTraining: true)
+                model.backward(lossScale: 1 / Float(accum))
+            }
+            loss /= Double(accum)
+            let norm = model.gradientNorm()
+            if options.gradClip > 0, norm > options.gradClip { model.scaleGradients(Float(options.gradClip / norm)) }
+            let lr = schedule.rate(at: step)
+            optimizer.update(model, lr: Float(lr))
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            let rec = StepRecord(
+                step: step + 1, loss: loss, lr: lr, gradNorm: norm, tokensPerSecond: Double(B * T * accum) / dt,
+                mfu: flopsPerStep / dt / peak)
+            records.append(rec)
+            emit([
+                "step": rec.step, "loss": rec.loss, "lr": rec.lr, "grad_norm": rec.gradNorm,
+                "tokens_per_second": rec.tokensPerSecond, "mfu": rec.mfu,
+            ])
+            if rec.step % options.logEvery == 0 || rec.step == options.steps {
+                log(
+                    String(
+                        format: "step %d/%d loss %.4f lr %.3e norm %.3f %.0f tok/s MFU %.1f%%", rec.step, options.steps, loss, lr,
+                        norm, rec.tokensPerSecond, rec.mfu * 100))
+            }
+            step += 1
+            ran += 1
+            let last = step == options.steps
+            if (options.evalEvery > 0 && step % options.evalEvery == 0) || last, let v = try validationLoss() {
+                validation.append((step, v))
+                emit(["step": step, "val_loss": v])
+                log(String(format: "step %d validation loss %.4f", step, v))
+            }
+            if (options.checkpointEvery > 0 && step % options.checkpointEvery == 0) || last {
+                try saveCheckpoint(step: step)
+            }
+            if let stop = options.stopAfter, ran >= stop { break }
+        }
+        try writeCurve(metricsPath)
+        return records
+    }
+
+    /// Keeps the metrics of steps up to `startStep` (a resumed run rewrites what came after).
+    private func prepareMetrics(_ path: String) throws {
+        var kept = Data()
+        if startStep > 0, let d = FileManager.default.contents(atPath: path) {
+            for line in d.split(separator: 0x0A) {
+                if let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let s = o["step"] as? Int, s <= startStep {
+                    kept.append(Data(line) + Data([0x0A]))
+                }
+            }
+        }
+        try atomicWrite(kept, to: path)
+    }
+
+    private func writeCurve(_ metricsPath: String) throws {
+        var tr: [(Int, Double)] = [], va: [(Int, Double)] = []
+        if let d = FileManager.default.contents(atPath: metricsPath) {
+            for line in d.split(separator: 0x0A) {
+                guard let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let s = o["step"] as? Int else { continue }
+                if let l = o["loss"] as? Double { tr.append((s, l)) }
+                if let l = o["val_loss"] as? Double { va.append((s, l)) }
+            }
+        }
+        let svg = LossCurve.svg(train: tr, val: va, title: "loss — \(options.out)")
+        try atomicWrite(Data(svg.utf8), to: options.out + "/loss.svg")
+    }
+
+    /// Writes `out/checkpoints/step-N`, points `out/latest` at it (atomic symlink swap) and prunes old ones.
+    func saveCheckpoint(step: Int) throws {
+        let name = String(format: "step-%08d", step)
+        let dir = options.out + "/checkpoints/" + name
+        let state: [String: Any] = [
+            "step": step, "seed": options.seed, "tokens_seen": step * options.batchSize * options.contextLength * options.gradAccum,
+        ]
+        try Checkpoint.save(model: model, to: dir, optimizer: optimizer, trainerState: state, tokenizerPath: tokenizerPath)
+        let link = options.out + "/latest", tmp = link + ".tmp-\(getpid())"
+        unlink(tmp)
+        guard symlink("checkpoints/" + name, tmp) == 0, rename(tmp, link) == 0 else {
+            throw SluiceError(.io, "cannot update the latest-checkpoint link", file: link)
+        }
+        let all = ((try? FileManager.default.contentsOfDirectory(atPath: options.out + "/checkpoints")) ?? [])
+            .filter { $0.hasPrefix("step-") && !$0.contains(".") }.sorted()
+        for old in all.dropLast(options.keepCheckpoints) where old != name {
+            try? FileManager.default.removeItem(atPath: options.out + "/checkpoints/" + old)
+        }
+        log("checkpoint \(dir)")
+    }
+}
+
+func hex(_ v: UInt64) -> String { String(v, radix: 16) }

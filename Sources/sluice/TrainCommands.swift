@@ -1,0 +1,175 @@
+// `sluice train`, `sluice eval`, `sluice generate` (and the hidden `sluice train-speed` the
+// benchmarks call): parse flags, build values, call SluiceTrain. Errors print on one line.
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceTrain
+
+func stderrLine(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a GPT-2-style model on token shards (CPU, OpenBLAS).",
+        discussion: """
+            CONFIG is a YAML file with sections model, data, train and the keys out and init_from \
+            (see Pipelines/train-tiny.yaml). Flags override the file. The run folder gets metrics.jsonl, \
+            loss.svg and checkpoints (checkpoints/step-N, latest → the newest) in Hugging Face GPT-2 layout.
+            """)
+
+    @Argument(help: "Training configuration (YAML).") var config: String
+    @Option(name: .customLong("set"), help: "Override a setting: section.key=value (e.g. train.lr=3e-4). Repeatable.")
+    var sets: [String] = []
+    @Option(help: "Run folder (out).") var out: String?
+    @Option(help: "Optimizer steps (train.steps).") var steps: Int?
+    @Option(help: "Sequences per micro-batch (train.batch_size).") var batchSize: Int?
+    @Option(help: "Peak learning rate (train.lr).") var lr: Double?
+    @Option(help: "Threads for kernels and OpenBLAS (train.threads).") var threads: Int?
+    @Option(help: "Seed (train.seed).") var seed: Int?
+    @Option(help: "Start from this checkpoint folder (ours or Hugging Face's).") var initFrom: String?
+    @Flag(help: "Continue the run in the run folder from its latest checkpoint.") var resume = false
+    @Option(help: .hidden) var stopAfter: Int?
+
+    func run() throws {
+        try reportingErrors {
+            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
+                throw SluiceError(.io, "cannot read training configuration", file: config)
+            }
+            var overrides: [(String, String)] = []
+            for s in sets {
+                guard let eq = s.firstIndex(of: "=") else { throw SluiceError(.usage, "--set expects section.key=value, got '\(s)'") }
+                overrides.append((String(s[..<eq]), String(s[s.index(after: eq)...])))
+            }
+            if let out { overrides.append(("out", out)) }
+            if let steps { overrides.append(("train.steps", String(steps))) }
+            if let batchSize { overrides.append(("train.batch_size", String(batchSize))) }
+            if let lr { overrides.append(("train.lr", String(lr))) }
+            if let threads { overrides.append(("train.threads", String(threads))) }
+            if let seed { overrides.append(("train.seed", String(seed))) }
+            if let initFrom { overrides.append(("init_from", initFrom)) }
+            var options = try TrainOptions.load(yaml: text, file: config, overrides: overrides)
+            options.resume = resume
+            options.stopAfter = stopAfter
+            try options.modelConfig(vocab: options.vocabSize ?? 1, eos: nil).validate()
+            let data = try TrainingData.open(options)
+            let trainer = try Trainer(options: options, train: data.train, val: data.val, tokenizerPath: data.tokenizerPath, log: stderrLine)
+            let records = try trainer.run()
+            var summary = "{\"steps\": \(records.last?.step ?? trainer.startStep), \"final_loss\": \(records.last.map { String($0.loss) } ?? "null")"
+            if let v = trainer.validation.last { summary += ", \"val_loss\": \(v.loss)" }
+            summary += ", \"checkpoint\": \"\(options.out)/latest\"}"
+            print(summary)
+        }
+    }
+}
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a checkpoint: loss, perplexity and bits per byte, or task accuracy (JSON on stdout).",
+        discussion: """
+            Exactly one of --data, --text or --task. --text tokenizes the whole file with the checkpoint's \
+            tokenizer, cuts the ids into chunks of context+1 overlapping by one and reports the mean \
+            cross-entropy of all predicted ids and their bits per UTF-8 byte of the file.
+            """)
+
+    @Option(help: "Checkpoint folder (config.json, model.safetensors, tokenizer.json).") var checkpoint: String
+    @Option(help: "Shard directory: evaluates its validation split (see --split).") var data: String?
+    @Option(help: "Split of --data: validation or train.") var split = "validation"
+    @Option(help: "Plain-text file (UTF-8).") var text: String?
+    @Option(help: "Task: multiple-choice (HellaSwag-style JSONL) or lambada (JSONL with text).") var task: String?
+    @Argument(help: "The task's JSONL file.") var taskFile: String?
+    @Option(help: "Full-length chunks per forward pass.") var batchSize = 8
+    @Option(help: "Threads for kernels and OpenBLAS.") var threads = 2
+
+    func validate() throws {
+        let given = [data != nil, text != nil, task != nil].filter { $0 }.count
+        guard given == 1 else { throw ValidationError("give exactly one of --data, --text, --task") }
+        if let task {
+            guard task == "multiple-choice" || task == "lambada" else { throw ValidationError("--task is multiple-choice or lambada") }
+            guard taskFile != nil else { throw ValidationError("--task \(task) needs a JSONL file") }
+        }
+        guard split == "validation" || split == "train" else { throw ValidationError("--split is validation or train") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            BLAS.setThreads(threads)
+            let model = try Checkpoint.load(checkpoint, threads: threads)
+            let codec = try TokenizerCodec.load(checkpoint: checkpoint)
+            let ev = Evaluator(model: model, batchSize: batchSize)
+            if let text {
+                guard let data = FileManager.default.contents(atPath: text) else { throw SluiceError(.io, "cannot read", file: text) }
+                guard let s = String(data: data, encoding: .utf8) else { throw SluiceError(.corruptInput, "not valid UTF-8", file: text) }
+                print(ev.evaluate(text: s, codec: codec).json)
+            } else if let data {
+                let stream = try ShardTokenStream(directory: data, split: split == "train" ? .train : .validation, tokenizer: codec.tokenizer)
+                print(try ev.evaluate(stream: stream, codec: codec).json)
+            } else if let task, let taskFile {
+                let r = task == "lambada" ? try ev.lambada(path: taskFile, codec: codec) : try ev.multipleChoice(path: taskFile, codec: codec)
+                print(r.json)
+            }
+        }
+    }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate", abstract: "Sample a continuation of a prompt from a checkpoint (KV cache).")
+
+    @Option(help: "Checkpoint folder.") var checkpoint: String
+    @Option(help: "Prompt text.") var prompt: String
+    @Option(help: "Tokens to generate at most.") var maxTokens = 64
+    @Option(help: "Sampling temperature; 0 is greedy.") var temperature = 0.8
+    @Option(help: "Keep the k most likely tokens (0: all).") var topK = 0
+    @Option(help: "Nucleus sampling mass (1: off).") var topP = 1.0
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Threads.") var threads = 2
+
+    func validate() throws {
+        guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0") }
+        guard topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+        guard topK >= 0, maxTokens >= 0 else { throw ValidationError("--top-k and --max-tokens must be ≥ 0") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            BLAS.setThreads(threads)
+            let model = try Checkpoint.load(checkpoint, threads: threads)
+            let codec = try TokenizerCodec.load(checkpoint: checkpoint)
+            var o = SamplingOptions()
+            o.maxTokens = maxTokens
+            o.temperature = temperature
+            o.topK = topK
+            o.topP = topP
+            o.seed = seed
+            o.stopID = codec.tokenizer.eosID.map { Int32(bitPattern: $0) }
+            let ids = Generator(model: model).generate(prompt: codec.encode(prompt), options: o)
+            print(prompt + codec.decode(ids))
+        }
+    }
+}
+
+struct TrainSpeed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-speed", abstract: "Time training steps on random tokens (benchmarks).", shouldDisplay: false)
+
+    @Option var layers = 4
+    @Option var width = 256
+    @Option var heads = 4
+    @Option var context = 256
+    @Option var batchSize = 8
+    @Option var vocab = 8192
+    @Option var steps = 10
+    @Option var warmupSteps = 2
+    @Option var threads = 2
+    @Flag var recompute = false
+
+    func run() throws {
+        try reportingErrors {
+            let r = try TrainingSpeed.measure(
+                config: GPTConfig(vocabSize: vocab, contextLength: context, layers: layers, heads: heads, width: width),
+                batchSize: batchSize, steps: steps, warmupSteps: warmupSteps, threads: threads, recompute: recompute)
+            print(r.json)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+// `sluice train`, `sluice eval` and `sluice generate` end to end on real shards: a fixture is
+// tokenized by the pipeline's train_tokenizer + tokenize stages, a tiny model is trained,
+// resumed, evaluated with 1 and 2 threads, sampled; bad inputs fail before training.
+import Foundation
+import SluiceTestSupport
+import Testing
+
+@Suite(.serialized) struct TrainCLITests {
+    /// Shards of the Shakespeare fixture with a byte-level BPE of `vocab`, in `dir/shards`.
+    static func makeShards(_ dir: String, name: String = "shards", vocab: Int = 300) throws {
+        let yaml = """
+            input:
+              paths: [\(TestSupport.fixture("train/tinyshakespeare-16k.txt"))]
+              options:
+                text: {split: paragraph}
+            output: \(dir)/\(name)
+            stages:
+              - train_tokenizer: {vocab_size: \(vocab)}
+              - tokenize: {validation_fraction: 0.1}
+            """
+        try yaml.write(toFile: dir + "/\(name).yaml", atomically: true, encoding: .utf8)
+        let r = try TestSupport.run(try TestSupport.sluiceBinary(), ["run", dir + "/\(name).yaml"])
+        #expect(r.status == 0, "tokenize pipeline failed: \(r.stderr)")
+    }
+
+    static func writeConfig(_ dir: String) throws -> String {
+        let cfg = dir + "/run.yaml"
+        try """
+            model: {context_length: 16, layers: 2, heads: 2, width: 16}
+            data: {train: [\(dir)/shards]}
+            train: {batch_size: 4, steps: 12, lr: 3.0e-3, warmup: 2, eval_every: 6, checkpoint_every: 4, eval_batches: 2}
+            out: \(dir)/run
+            """.write(toFile: cfg, atomically: true, encoding: .utf8)
+        return cfg
+    }
+
+    @Test func trainEvalGenerateResume() throws {
+        let dir = try TestSupport.temporaryDirectory("train-cli")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sluice = try TestSupport.sluiceBinary()
+        try Self.makeShards(dir)
+        let cfg = try Self.writeConfig(dir)
+
+        let full = try TestSupport.run(sluice, ["train", cfg])
+        #expect(full.status == 0, "\(full.stderr)")
+        #expect(full.stdout.contains("\"steps\": 12"))
+        #expect(full.stderr.contains("MFU"))
+        for f in ["metrics.jsonl", "loss.svg", "latest/model.safetensors", "latest/config.json", "latest/tokenizer.json", "latest/optimizer.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/run/" + f), "missing \(f)")
+        }
+
+        // Killed after 6 steps (checkpoint at 4), resumed: the same final loss.
+        let part = try TestSupport.run(sluice, ["train", cfg, "--out", dir + "/run-b", "--stop-after", "6"])
+        #expect(part.status == 0, "\(part.stderr)")
+        let resumed = try TestSupport.run(sluice, ["train", cfg, "--out", dir + "/run-b", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let finalLoss = { (s: String) in s.split(separator: ",").first { $0.contains("final_loss") } }
+        #expect(finalLoss(resumed.stdout) != nil && finalLoss(resumed.stdout) == finalLoss(full.stdout))
+
+        // Eval: identical figures with 1 and 2 threads, and on every run.
+        let text = TestSupport.fixture("train/tinyshakespeare-16k.txt")
+        let e1 = try TestSupport.run(sluice, ["eval", "--checkpoint", dir + "/run/latest", "--text", text, "--threads", "1"])
+        let e2 = try TestSupport.run(sluice, ["eval", "--checkpoint", dir + "/run/latest", "--text", text, "--threads", "2"])
+        #expect(e1.status == 0, "\(e1.stderr)")
+        #expect(e1.stdout == e2.stdout)
+        let obj = try JSONSerialization.jsonObject(with: Data(e1.stdout.utf8)) as! [String: Any]
+        #expect((obj["tokens"] as! Int) > 1000)
+        #expect((obj["bits_per_byte"] as! Double) > 0)
+        let ed = try TestSupport.run(sluice, ["eval", "--checkpoint", dir + "/run/latest", "--data", dir + "/shards"])
+        #expect(ed.status == 0 && ed.stdout.contains("\"perplexity\""), "\(ed.stderr)")
+
+        // Generate: seeded.
+        let g = ["generate", "--checkpoint", dir + "/run/latest", "--prompt", "ROMEO:", "--max-tokens", "12", "--seed", "5"]
+        let g1 = try TestSupport.run(sluice, g), g2 = try TestSupport.run(sluice, g)
+        #expect(g1.status == 0, "\(g1.stderr)")
+        #expect(g1.stdout == g2.stdout && g1.stdout.hasPrefix("ROMEO:"))
+    }
+
+    @Test func badInputFailsBeforeTraining() throws {
+        let dir = try TestSupport.temporaryDirectory("train-cli-bad")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sluice = try TestSupport.sluiceBinary()
+        try Self.makeShards(dir)
+        try Self.makeShards(dir, name: "other", vocab: 280)
+        let cfg = try Self.writeConfig(dir)
+
+        let heads = try TestSupport.run(sluice, ["train", cfg, "--set", "model.heads=3"])
+        #expect(heads.status != 0)
+        #expect(heads.stderr.contains("width 16 is not divisible by heads 3"))
+
+        let tok = try TestSupport.run(sluice, ["train", cfg, "--set", "data.tokenizer=\(dir)/other/tokenizer.json"])
+        #expect(tok.status != 0)
+        #expect(tok.stderr.contains("tokenizer fingerprint mismatch"))
+
+        let val = try TestSupport.run(sluice, ["train", cfg, "--set", "data.val=[\(dir)/other]"])
+        #expect(val.status != 0)
+        #expect(val.stderr.contains("fingerprint"))
+
+        let typo = try TestSupport.run(sluice, ["train", cfg, "--set", "train.stpes=3"])
+        #expect(typo.status != 0 && typo.stderr.contains("train.stpes: unknown option"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/run"), "a failed start must not create the run folder")
+
+        let resume = try TestSupport.run(sluice, ["train", cfg, "--resume"])
+        #expect(resume.status != 0 && resume.stderr.contains("nothing to resume"))
+    }
+}
