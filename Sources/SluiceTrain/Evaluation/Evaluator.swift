@@ -100,6 +100,7 @@ public struct Evaluator {
     /// `evaluate` over every token of a stream; bytes are those of the decoded text.
     public func evaluate(stream: any TokenStream, codec: any TextCodec) throws -> EvalResult {
         let ids = try stream.read(0..<stream.tokenCount)
+        try checkIDs(ids, vocab: model.config.vocabSize, source: stream.label, at: 0)
         return evaluate(ids: ids, bytes: codec.decode(ids).utf8.count)
     }
 
