@@ -36,16 +36,18 @@ demo: build
 	./Scripts/demo.sh $(SLUICE)
 
 # Builds first (compile errors show in full), then runs the tests with the whole log in
-# $(TEST_LOG) and, on the terminal, only failures, skips with their reasons, and the summary.
+# $(TEST_LOG) and, on the terminal, only failures, skips with their reasons, and the summary
+# (lines cut at 400 characters); a failed run ends with the list of failed tests.
 test: deps venv
 	$(SWIFT) build --build-tests
 	@mkdir -p .build; set -o pipefail; \
 	SLUICE_PYTHON=$(abspath $(PY)) $(SWIFT) test --skip-build 2>&1 | tee $(TEST_LOG) \
-	  | grep --line-buffered -E '✘|error:|[Ff]atal|[Cc]rashed|skipped|Test run with|Executed [0-9]+ tests'; \
+	  | grep --line-buffered -E '✘|↳|error:|[Ff]atal error|[Cc]rash|skipped|Test run with' \
+	  | grep --line-buffered -v -E '↳ (Testing Library Version|Target Platform)' | cut -c1-400; \
 	status=$${PIPESTATUS[0]}; \
 	if [ $$status -ne 0 ]; then \
-	  echo; echo "FAILED (exit $$status). Failing tests:"; \
-	  grep -E '✘ Test .* failed|error:' $(TEST_LOG) | sort -u | head -n 100; \
+	  echo; echo "FAILED (exit $$status). Failed tests:"; \
+	  grep -E '✘ Test .* failed|[Ff]atal error|[Cc]rash' $(TEST_LOG) | cut -c1-200 | sort -u | head -n 100; \
 	  echo "full log: $(TEST_LOG)"; \
 	else echo "all tests passed (full log: $(TEST_LOG))"; fi; \
 	exit $$status

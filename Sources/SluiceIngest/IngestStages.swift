@@ -3,5 +3,11 @@ import SluiceCore
 
 /// Every stage defined in SluiceIngest.
 public enum IngestStages {
-    public static let all: [any Stage.Type] = []
+    public static let all: [any Stage.Type] = [
+        WARCReader.self,
+        ExtractStep.self,
+        WikipediaReader.self,
+        CodeReader.self,
+        CodeQualityFilter.self,
+    ]
 }

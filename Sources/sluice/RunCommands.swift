@@ -22,6 +22,13 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let error as SluiceError {
         FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
         throw ExitCode.failure
+    } catch let error where error is ExitCode || error is CleanExit || error is ValidationError {
+        throw error
+    } catch {
+        // Anything else (a Foundation error, say) still prints as one line.
+        let line = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+        FileHandle.standardError.write(Data("sluice: error: \(line)\n".utf8))
+        throw ExitCode.failure
     }
 }
 

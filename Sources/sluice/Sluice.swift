@@ -16,7 +16,15 @@ struct Sluice: ParsableCommand {
             StatsCommand.self,
             TokenizerCommand.self,
             ShardsCommand.self,
-            Train.self, Eval.self, Generate.self, TrainSpeed.self,
+            ClassifierCommand.self,
+            CleanVerdicts.self,
+            DedupCommand.self,
+            Inspect.self,
+            Extract.self,
+            Train.self,
+            Eval.self,
+            Generate.self,
+            TrainSpeed.self,
         ]
     )
 

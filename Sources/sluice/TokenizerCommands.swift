@@ -161,7 +161,7 @@ struct TokenizerCommand: ParsableCommand {
                 print("vocab size: \(tok.vocabSize)")
                 if tok.kind == .bpe { print("merges: \(tok.merges.count)") }
                 print("pre-tokenizer: \(tok.preTokenizer)")
-                print("normalizer: \(tok.normalizer.rawValue)")
+                print("normalizer: \(tok.normalizer)")
                 print("special tokens: " + tok.specialTokens.sorted { $0.value < $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
                 print("end-of-text id: \(tok.eosID.map(String.init) ?? "none")")
                 print("fingerprint: \(fingerprintHex(tok.fingerprint))")

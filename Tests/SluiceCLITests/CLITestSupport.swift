@@ -53,6 +53,11 @@ enum CLI {
         return result
     }
 
+    /// The paths whose contents differ between two trees (present in one only, or different bytes).
+    static func differences(_ a: [String: Data], _ b: [String: Data]) -> [String] {
+        Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted()
+    }
+
     /// Lines of Tiny Shakespeare from the fixtures, for building inputs of any size.
     static let shakespeareLines: [String] = {
         let text = (try? String(contentsOfFile: TestSupport.fixture("quickstart/tinyshakespeare-head.txt"), encoding: .utf8)) ?? ""

@@ -104,7 +104,7 @@ func writeShard(_ path: String, _ docs: [[UInt32]], vocab: Int, eos: UInt32, fin
         try writeShard(path, sampleDocuments(count: 20, vocab: 500), vocab: 500, eos: 499, frame: 256)
         var bytes = [UInt8](FileManager.default.contents(atPath: path)!)
         edit(&bytes)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 

@@ -39,6 +39,7 @@ public struct LocalExecutor: Sendable {
         var summary = RunSummary()
         let selected = only.map { [$0] } ?? Array(plan.passes.indices)
         if let only { try Self.checkComplete(plan, before: only) }
+        for p in selected { try plan.checkNoExtraTasks(passIndex: p) }
         for p in selected {
             let pass = plan.passes[p]
             let pending = force ? Array(0..<pass.taskCount) : plan.pendingTasks(passIndex: p)
@@ -67,6 +68,7 @@ public struct LocalExecutor: Sendable {
             throw SluiceError(.usage, "--task-index \(task) is outside 0..<\(pass.taskCount) for pass \(pass.name)")
         }
         try Self.checkComplete(plan, before: passIndex)
+        try plan.checkNoExtraTasks(passIndex: passIndex)
         if !force && plan.isDone(passIndex: passIndex, task: task) {
             logger.info("\(pass.name)/\(task) is already done (use --force to redo it)")
             return false

@@ -67,6 +67,9 @@ public struct PipelinePlan: Sendable {
     let segments: [Segment]
     /// The folder each corpus stage owns under `_work`, by stage index.
     let corpusDirectories: [Int: String]
+    /// A hash of what decides the outputs: inputs, task count, readers and stages with their
+    /// options. Markers record it, so a marker left by a different configuration does not count.
+    public let fingerprint: String
 
     /// The stage that writes intermediate documents (`write`) and its options.
     public static let intermediateWriter = "write"
@@ -134,14 +137,58 @@ public struct PipelinePlan: Sendable {
         self.segments = segments
         self.passes = passes
         self.corpusDirectories = directories
+        self.fingerprint = Self.fingerprint(of: pipeline)
+    }
+
+    /// The hex xxHash64 of a canonical text of the pipeline (not its output folder or workers).
+    static func fingerprint(of pipeline: Pipeline) -> String {
+        func canonical(_ v: ConfigValue) -> String {
+            switch v {
+            case .scalar(let s, _): "\"\(s)\""
+            case .list(let l, _): "[" + l.map(canonical).joined(separator: ",") + "]"
+            case .map(let m, _): "{" + m.map { "\"\($0.key)\":" + canonical($0.value) }.joined(separator: ",") + "}"
+            }
+        }
+        func spec(_ s: StageSpec) -> String {
+            s.name + "{" + s.values.map { "\($0.key):" + canonical($0.value) }.joined(separator: ",") + "}"
+                + s.overrides.map { "+\($0.key)=\($0.yaml)" }.joined()
+        }
+        var text = "tasks=\(pipeline.tasks)\n"
+        for (i, input) in pipeline.inputs.enumerated() { text += "input=\(input) reader=\(pipeline.inputReader[i])\n" }
+        for r in pipeline.readers { text += "reader=" + spec(r) + "\n" }
+        for s in pipeline.stages { text += "stage=" + spec(s) + "\n" }
+        let h = xxHash64(text)
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// The index of the pass called `name`.
     public func passIndex(named name: String) -> Int? { passes.firstIndex { $0.name == name } }
 
-    /// Whether task `task` of pass `passIndex` has its completion marker.
+    /// Whether task `task` of pass `passIndex` has its completion marker, written by a run of the
+    /// same configuration (a marker with another fingerprint does not count).
     public func isDone(passIndex: Int, task: Int) -> Bool {
-        FileManager.default.fileExists(atPath: layout.marker(pass: passes[passIndex].name, task: task))
+        guard let data = FileManager.default.contents(atPath: layout.marker(pass: passes[passIndex].name, task: task))
+        else { return false }
+        return data.elementsEqual(markerContents.utf8)
+    }
+
+    /// What a marker holds: the plan's fingerprint.
+    var markerContents: String { "sluice \(fingerprint)\n" }
+
+    /// Throws when the output folder holds markers of tasks beyond this pass's task count: an
+    /// earlier run with more tasks left outputs this run would not replace.
+    public func checkNoExtraTasks(passIndex: Int) throws {
+        let pass = passes[passIndex]
+        let folder = "\(layout.root)/_markers/\(pass.name)"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let extra = names.compactMap { $0.hasSuffix(".done") ? Int($0.dropLast(5)) : nil }.filter { $0 >= pass.taskCount }
+        if let first = extra.min() {
+            throw SluiceError(
+                .usage,
+                "\(layout.root) holds task \(first) of pass \(pass.name) from an earlier run with more tasks (now \(pass.taskCount)); use a new output folder or delete this one",
+                file: pipeline.file)
+        }
     }
 
     /// The tasks of a pass without a completion marker.
@@ -213,8 +260,9 @@ public struct PipelinePlan: Sendable {
         let statsFile = TaskStatsFile(
             pass: pass.name, passIndex: passIndex, task: task, taskCount: pass.taskCount,
             seconds: Self.seconds(since: started), stages: context.stats.stages)
-        try Self.writeAtomically(statsFile.json(), to: layout.stats(pass: pass.name, task: task))
-        try Self.writeAtomically(Data("done\n".utf8), to: marker)
+        try Self.writeAtomically(
+            statsFile.json(), to: layout.stats(pass: pass.name, task: task), through: temporary + "/.stats.json")
+        try Self.writeAtomically(Data(markerContents.utf8), to: marker, through: temporary + "/.marker")
         try? fm.removeItem(atPath: temporary)
     }
 
@@ -230,7 +278,7 @@ public struct PipelinePlan: Sendable {
             }
             if outputs.isEmpty {
                 let empty = context.temporaryDirectory + "/intermediate.jsonl.zst"
-                _ = fm.createFile(atPath: empty, contents: Data())
+                try Self.writeFile(Data(), to: empty)
                 outputs = [(empty, intermediateFile)]
             } else {
                 outputs[0].final = intermediateFile
@@ -244,14 +292,31 @@ public struct PipelinePlan: Sendable {
         }
     }
 
-    /// Writes `data` to `path` through a temporary name and a rename, creating folders.
-    static func writeAtomically(_ data: Data, to path: String) throws {
+    /// Writes `data` to `path` through `temporary` (a name in the task's temporary folder, on the
+    /// same file system) and a rename, creating folders. Plain POSIX writes: Foundation's atomic
+    /// writes leave their own temporary files beside `path` when the process is killed.
+    static func writeAtomically(_ data: Data, to path: String, through temporary: String) throws {
         let fm = FileManager.default
         try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let temporary = path + ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        guard fm.createFile(atPath: temporary, contents: data), rename(temporary, path) == 0 else {
-            try? fm.removeItem(atPath: temporary)
-            throw SluiceError(.io, "cannot write", file: path)
+        try writeFile(data, to: temporary)
+        guard rename(temporary, path) == 0 else {
+            throw SluiceError(.io, "cannot rename into place: \(String(cString: strerror(errno)))", file: path)
+        }
+    }
+
+    /// Creates or truncates `path` and writes `data` to it.
+    static func writeFile(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SluiceError(.io, "cannot create: \(String(cString: strerror(errno)))", file: path) }
+        defer { close(fd) }
+        try data.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw SluiceError(.io, "cannot write: \(String(cString: strerror(errno)))", file: path) }
+                done += n
+            }
         }
     }
 

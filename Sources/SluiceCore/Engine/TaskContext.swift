@@ -55,12 +55,20 @@ public final class TaskContext {
     /// Counts a broken record under `reason` for the current stage and logs where it was.
     /// - Parameters:
     ///   - reason: `stage:kind`, e.g. `warc:truncated_record`.
+    /// The first `loggedRecordsPerReason` of each reason are logged; the rest are only counted,
+    /// so a file full of broken lines does not flood the log.
     public func reportBadRecord(_ reason: String, file: String, offset: Int? = nil, line: Int? = nil, _ message: String) {
-        stats.stages[stageIndex].errors[reason, default: 0] += 1
+        let n = (stats.stages[stageIndex].errors[reason] ?? 0) + 1
+        stats.stages[stageIndex].errors[reason] = n
+        guard n <= Self.loggedRecordsPerReason else { return }
         var at = file
         if let line { at += ":\(line)" } else if let offset { at += ":\(offset)" }
-        logger.warning("\(reason): \(message) (\(at))")
+        let more = n == Self.loggedRecordsPerReason ? " (further \(reason) records of this task are counted, not logged)" : ""
+        logger.warning("\(reason): \(message) (\(at))\(more)")
     }
+
+    /// How many broken records of one reason a task logs before it only counts them.
+    public static let loggedRecordsPerReason = 20
 
     /// Adds to a named counter of the current stage (`records_skipped_type`, `pages_redirect`).
     public func count(_ counter: String, by n: Int = 1) {

@@ -190,3 +190,17 @@ struct PreTokenSplitter {
         return whitespace(i)
     }
 }
+
+extension SplitPattern {
+    /// The pre-tokens of `text` (for tests and tools; the encoder splits without allocating).
+    public func pieces(of text: String) -> [String] {
+        var t = text
+        return t.withUTF8 { b in
+            guard b.count > 0 else { return [] }
+            var s = PreTokenSplitter(b, pattern: self)
+            var out: [String] = []
+            while let r = s.next() { out.append(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)) }
+            return out
+        }
+    }
+}

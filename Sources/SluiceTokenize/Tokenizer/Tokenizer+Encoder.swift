@@ -27,7 +27,7 @@ extension Tokenizer {
         public init(_ tokenizer: Tokenizer, recognizeAddedTokens: Bool = true) {
             self.tokenizer = tokenizer
             self.recognizeAddedTokens = recognizeAddedTokens
-            unicodeNormalizer = tokenizer.normalizer == .nfkc ? UnicodeNormalizer(form: .nfkc) : nil
+            unicodeNormalizer = tokenizer.normalizer.nfkc ? UnicodeNormalizer(form: .nfkc) : nil
             cacheKeys = [UInt64](repeating: 0, count: 1 << 14)
             cacheIDs = [[UInt32]](repeating: [], count: 1 << 14)
             for a in tokenizer.addedTokens {
@@ -215,7 +215,9 @@ extension Tokenizer {
             scratch.removeAll(keepingCapacity: true)
             let startsWithMeta = bytes.count >= 3 && bytes[0] == 0xE2 && bytes[1] == 0x96 && bytes[2] == 0x81
             let startsWithSpace = bytes.first == 0x20
-            if (scheme == "always" || (scheme == "first" && first)) && !startsWithMeta && !startsWithSpace {
+            if tokenizer.normalizer.dummyPrefix && bytes.count > 0 {
+                scratch += [0xE2, 0x96, 0x81]  // Prepend("▁") (HF skips empty text)
+            } else if (scheme == "always" || (scheme == "first" && first)) && !startsWithMeta && !startsWithSpace {
                 scratch += [0xE2, 0x96, 0x81]
             }
             for b in bytes { if b == 0x20 { scratch += [0xE2, 0x96, 0x81] } else { scratch.append(b) } }

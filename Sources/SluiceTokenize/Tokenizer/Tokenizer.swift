@@ -300,7 +300,7 @@ public final class Tokenizer: Sendable {
                     i += 1
                 }
             }
-            if scheme != "never", out.first == 0x20 { out.removeFirst() }
+            if scheme != "never" || normalizer.dummyPrefix, out.first == 0x20 { out.removeFirst() }
             bytes = out
         }
         return String(decoding: bytes, as: UTF8.self)
@@ -331,9 +331,26 @@ struct FingerprintHasher {
     mutating func add(_ v: UInt64) { for i in 0..<8 { add(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
 }
 
-/// Text normalization before pre-tokenization.
-public enum Normalizer: String, Sendable {
-    case none
-    /// Unicode NFKC (needs SluiceCore's ICU wrapper).
-    case nfkc
+/// Text normalization before pre-tokenization (the subset of HF normalizers Sluice runs).
+public struct Normalizer: Sendable, Equatable, CustomStringConvertible {
+    /// Unicode NFKC (ICU, through SluiceCore's UnicodeNormalizer).
+    public var nfkc: Bool
+    /// sentencepiece's dummy prefix: `Prepend("▁")` then `Replace(" ", "▁")`, so every space
+    /// (a leading one too) survives decoding, which drops only the prepended `▁`.
+    public var dummyPrefix: Bool
+
+    public init(nfkc: Bool = false, dummyPrefix: Bool = false) {
+        self.nfkc = nfkc
+        self.dummyPrefix = dummyPrefix
+    }
+
+    public static let none = Normalizer()
+    public static let nfkc = Normalizer(nfkc: true)
+
+    public var description: String {
+        var parts: [String] = []
+        if nfkc { parts.append("NFKC") }
+        if dummyPrefix { parts += ["Prepend(▁)", "Replace(' ', ▁)"] }
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
+    }
 }

@@ -34,11 +34,23 @@ enum TokenizerJSON {
         // Normalizer.
         var normalizer = Normalizer.none
         if let n = root["normalizer"] as? [String: Any] {
-            let type = n["type"] as? String ?? "?"
-            switch type {
-            case "NFKC": normalizer = .nfkc
-            default: throw fail("normalizer type \"\(type)\" is not supported (supported: null, NFKC)")
+            // NFKC, or a Sequence of [NFKC]?, Prepend("▁"), Replace(" " → "▁").
+            let items = (n["type"] as? String) == "Sequence" ? (n["normalizers"] as? [[String: Any]] ?? []) : [n]
+            var sawPrepend = false
+            var sawReplace = false
+            for item in items {
+                let type = item["type"] as? String ?? "?"
+                switch type {
+                case "NFKC" where !sawPrepend: normalizer.nfkc = true
+                case "Prepend" where item["prepend"] as? String == "▁": sawPrepend = true
+                case "Replace" where (item["pattern"] as? [String: Any])?["String"] as? String == " " && item["content"] as? String == "▁":
+                    sawReplace = true
+                default:
+                    throw fail("normalizer \"\(type)\" is not supported (supported: NFKC, Sequence[NFKC, Prepend ▁, Replace ' ' → ▁])")
+                }
             }
+            guard sawPrepend == sawReplace else { throw fail("normalizer Prepend(▁) needs Replace(' ', ▁) after it, as sentencepiece") }
+            normalizer.dummyPrefix = sawPrepend
         }
 
         // Pre-tokenizer.
@@ -177,7 +189,17 @@ enum TokenizerJSON {
             s += "\"rstrip\": false, \"normalized\": \(!a.special), \"special\": \(a.special)}"
         }
         s += t.addedTokens.isEmpty ? "],\n" : "\n  ],\n"
-        s += "  \"normalizer\": \(t.normalizer == .nfkc ? "{\"type\": \"NFKC\"}" : "null"),\n"
+        var norms: [String] = []
+        if t.normalizer.nfkc { norms.append("{\"type\": \"NFKC\"}") }
+        if t.normalizer.dummyPrefix {
+            norms.append("{\"type\": \"Prepend\", \"prepend\": \"▁\"}")
+            norms.append("{\"type\": \"Replace\", \"pattern\": {\"String\": \" \"}, \"content\": \"▁\"}")
+        }
+        switch norms.count {
+        case 0: s += "  \"normalizer\": null,\n"
+        case 1: s += "  \"normalizer\": \(norms[0]),\n"
+        default: s += "  \"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [\(norms.joined(separator: ", "))]},\n"
+        }
         switch t.preTokenizer {
         case .byteLevel(let pattern, let prefix):
             let bl = "{\"type\": \"ByteLevel\", \"add_prefix_space\": \(prefix), \"trim_offsets\": true, \"use_regex\": %R}"
@@ -193,11 +215,14 @@ enum TokenizerJSON {
         case .metaspace(let scheme, let split):
             let m = "{\"type\": \"Metaspace\", \"replacement\": \"▁\", \"prepend_scheme\": \(quote(scheme)), \"split\": \(split)}"
             s += "  \"pre_tokenizer\": \(m),\n"
+            // The decoder drops the first space when a ▁ was prepended (by the scheme or the normalizer).
+            let decoderScheme = t.normalizer.dummyPrefix ? "always" : scheme
+            let m2 = "{\"type\": \"Metaspace\", \"replacement\": \"▁\", \"prepend_scheme\": \(quote(decoderScheme)), \"split\": \(split)}"
             s += "  \"post_processor\": null,\n"
             if t.byteFallback {
-                s += "  \"decoder\": {\"type\": \"Sequence\", \"decoders\": [{\"type\": \"Metaspace\", \"replacement\": \"▁\", \"prepend_scheme\": \(quote(scheme)), \"split\": \(split)}, {\"type\": \"ByteFallback\"}, {\"type\": \"Fuse\"}]},\n"
+                s += "  \"decoder\": {\"type\": \"Sequence\", \"decoders\": [\(m2), {\"type\": \"ByteFallback\"}, {\"type\": \"Fuse\"}]},\n"
             } else {
-                s += "  \"decoder\": \(m),\n"
+                s += "  \"decoder\": \(m2),\n"
             }
         }
         switch t.kind {

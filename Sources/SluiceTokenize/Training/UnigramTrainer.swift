@@ -127,7 +127,7 @@ public struct UnigramTrainer: Sendable {
         }
         return try Tokenizer(
             kind: .unigram, vocab: vocab, scores: allScores, unkID: 0, byteFallback: byteFallback,
-            preTokenizer: .metaspace(prependScheme: "always", split: true), normalizer: nfkc ? .nfkc : .none,
+            preTokenizer: .metaspace(prependScheme: "never", split: true), normalizer: Normalizer(nfkc: nfkc, dummyPrefix: true),
             addedTokens: specialTokens.enumerated().map { .init(id: UInt32($0.offset), content: $0.element) }, source: "Unigram trainer")
     }
 

@@ -1,0 +1,275 @@
+"""MinHash-LSH near-duplicate removal: Sluice vs rensa and datasketch, side by side.
+
+Builds synthetic near-duplicate sets from real text (corpus.py) of 100,000 and 1,000,000
+documents, with 5-30 % word edits (the issue's set: at t = 0.8 any LSH finds few of these pairs,
+it measures the configuration) and 1-5 % edits (the set that separates tools), then runs on each:
+
+* sluice: `sluice run` of a jsonl -> minhash_dedup (14 bands x 8 rows, 5-word shingles) -> write
+  pipeline, end to end (JSONL read and written), 2 workers;
+* rensa 0.5.0 (RMinHash.from_token_sets + RMinHashLSH 14 bands, 112 perms) and datasketch 2.0.0
+  (MinHash.bulk + MinHashLSH params (14, 8)), fed the same simplified word 5-grams, streaming in
+  batches of 10,000 documents, JSON parsing and shingling included (as a user of them would run).
+
+Found pairs = all pairs within each tool's clusters (union-find of its candidate pairs). Truth =
+exact word-5-gram Jaccard >= 0.8 among the injected groups and every found pair. On the 1M sets
+the references run on the first `--reference-limit` documents (datasketch would take too long),
+and all tools are scored on pairs inside that subset. Peak RSS is each process's own (ru_maxrss).
+
+Usage: bench.py --sluice .build/release/sluice --out rows.json [--sizes 100000,1000000]
+"""
+import argparse, io, json, os, resource, statistics, subprocess, sys, tempfile, time
+
+import numpy as np
+import orjson
+import zstandard
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus
+
+BANDS, ROWS, NGRAM = 14, 8, 5
+PERMS = BANDS * ROWS
+EDIT_SETS = {"edits5-30": (0.05, 0.30), "edits1-5": (0.01, 0.05)}
+
+
+def human(n):
+    return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+def child_rss_mib(cmd):
+    """Runs cmd; returns (seconds, its peak RSS in MiB, stdout)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # wait4 gives this child's own rusage (RUSAGE_CHILDREN would accumulate every child so far).
+    out = p.stdout.read()
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    seconds = time.perf_counter() - t0
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} failed ({code}): {err.decode()[-3000:]}")
+    return seconds, usage.ru_maxrss / 1024, out
+
+
+# --- sluice ---------------------------------------------------------------------------------------
+def run_sluice(sluice, set_dir, out_dir, tasks=8, workers=2):
+    pipeline = os.path.join(out_dir + "-pipeline.yaml")
+    with open(pipeline, "w") as f:
+        f.write(f"""input:
+  paths: ["{set_dir}/docs-*.jsonl"]
+output: {out_dir}
+tasks: {tasks}
+stages:
+  - minhash_dedup: {{preset: datatrove, bands: {BANDS}, rows: {ROWS}, ngram: {NGRAM}}}
+  - write: {{compression: zstd}}
+""")
+    subprocess.run(["rm", "-rf", out_dir], check=True)
+    seconds, rss, _ = child_rss_mib([sluice, "run", pipeline, "--workers", str(workers)])
+    return seconds, rss
+
+
+def sluice_clusters(out_dir):
+    """Clusters (lists of ids) from the clusters pass's member file and the intermediate files."""
+    work = os.path.join(out_dir, "_work")
+    stage = next(d for d in sorted(os.listdir(work)) if d.startswith("minhash_dedup"))
+    members = np.fromfile(os.path.join(work, stage, "clusters", "members.bin"), dtype="<u8", offset=24).reshape(-1, 3)
+    needed = {}
+    for key in members[:, 0].tolist():
+        needed.setdefault(key >> 40, set()).add(key & ((1 << 40) - 1))
+    segment = os.path.join(work, "segment-0")
+    ids = {}
+    for f, ordinals in needed.items():
+        path = os.path.join(segment, f"{f:05d}.jsonl.zst")
+        last = max(ordinals)
+        with open(path, "rb") as fh:
+            reader = zstandard.ZstdDecompressor().stream_reader(fh)
+            for ordinal, line in enumerate(io.BufferedReader(reader)):
+                if ordinal in ordinals:
+                    ids[(f << 40) | ordinal] = orjson.loads(line)["id"]
+                if ordinal >= last:
+                    break
+    clusters = {}
+    for key, root, _ in members.tolist():
+        clusters.setdefault(root, []).append(ids[key])
+    return list(clusters.values())
+
+
+# --- references (run in a child process each, so RSS is their own) -------------------------------
+def reference_worker(tool, set_dir, limit, out_path):
+    t0 = time.perf_counter()
+    n = 0
+    pairs = []
+    batch_ids, batch = [], []
+    if tool == "rensa":
+        from rensa import RMinHash, RMinHashLSH
+        lsh = RMinHashLSH(0.8, PERMS, BANDS)
+        hashes = []
+        def flush():
+            mh = RMinHash.from_token_sets(batch, PERMS, 1)
+            lsh.insert_many(mh, start_key=len(hashes))
+            hashes.extend(mh)
+    else:
+        from datasketch import MinHash, MinHashLSH, LeanMinHash
+        lsh = MinHashLSH(num_perm=PERMS, params=(BANDS, ROWS))
+        hashes = []
+        def flush():
+            for m in MinHash.bulk([[s.encode() for s in b] for b in batch], num_perm=PERMS, seed=1):
+                lm = LeanMinHash(m)
+                lsh.insert(len(hashes), lm)
+                hashes.append(lm)
+    ids = []
+    for doc_id, text in corpus.iter_docs(set_dir, limit):
+        s = corpus.shingles(text, NGRAM)
+        if not s:
+            continue
+        ids.append(doc_id)
+        batch.append(list(s))
+        if len(batch) == 10_000:
+            flush()
+            batch = []
+        n += 1
+    if batch:
+        flush()
+    if tool == "rensa":
+        for i, cands in enumerate(lsh.query_all(hashes)):
+            pairs.extend((i, j) for j in cands if j > i)
+    else:
+        for i, m in enumerate(hashes):
+            pairs.extend((i, j) for j in lsh.query(m) if j > i)
+    seconds = time.perf_counter() - t0
+    clusters = clusters_from_pairs(len(ids), pairs)
+    with open(out_path, "wb") as f:
+        f.write(orjson.dumps({"seconds": seconds, "documents": n, "clusters": [[ids[i] for i in c] for c in clusters]}))
+
+
+def clusters_from_pairs(n, pairs):
+    parent = list(range(n))
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+    for a, b in pairs:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def run_reference(tool, set_dir, limit, tmp):
+    out = os.path.join(tmp, f"{tool}.json")
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", tool, "--set", set_dir, "--out", out]
+    if limit:
+        cmd += ["--limit", str(limit)]
+    wall, rss, _ = child_rss_mib(cmd)
+    with open(out, "rb") as f:
+        r = orjson.loads(f.read())
+    r["rss"] = rss
+    r["wall"] = wall
+    return r
+
+
+# --- scoring --------------------------------------------------------------------------------------
+def cluster_pairs(clusters, allowed=None):
+    out = set()
+    for c in clusters:
+        c = sorted(x for x in c if allowed is None or x in allowed)
+        for i in range(len(c)):
+            for j in range(i + 1, len(c)):
+                out.add((c[i], c[j]))
+    return out
+
+
+def score(found_by_tool, set_dir, limit):
+    allowed = None
+    if limit:
+        allowed = {doc_id for doc_id, _ in corpus.iter_docs(set_dir, limit)}
+    candidates = set()
+    with open(os.path.join(set_dir, "groups.jsonl"), "rb") as f:
+        for line in f:
+            g = [x for x in orjson.loads(line) if allowed is None or x in allowed]
+            candidates |= cluster_pairs([g])
+    found = {t: cluster_pairs(c, allowed) for t, c in found_by_tool.items()}
+    for s in found.values():
+        candidates |= s
+    needed = {x for p in candidates for x in p}
+    sh = {doc_id: corpus.shingles(text, NGRAM) for doc_id, text in corpus.iter_docs(set_dir, limit) if doc_id in needed}
+    truth = {p for p in candidates if corpus.jaccard(sh[p[0]], sh[p[1]]) >= 0.8}
+    result = {}
+    for t, s in found.items():
+        tp = len(s & truth)
+        p = tp / len(s) if s else 1.0
+        r = tp / len(truth) if truth else 1.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        result[t] = {"precision": p, "recall": r, "f1": f1, "pairs": len(s)}
+    return result, len(truth)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sluice")
+    ap.add_argument("--out")
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--sets", default="edits5-30,edits1-5")
+    ap.add_argument("--data", default=os.environ.get("SLUICE_BENCH_DATA", os.path.join(tempfile.gettempdir(), "sluice-bench-dedup")))
+    ap.add_argument("--reference-limit", type=int, default=100_000, help="documents the references get on larger sets")
+    ap.add_argument("--rensa-limit", type=int, default=1_000_000, help="documents rensa gets on larger sets")
+    ap.add_argument("--repeats", type=int, default=3, help="sluice runs per set of at most 100k documents (median)")
+    ap.add_argument("--worker")
+    ap.add_argument("--set")
+    ap.add_argument("--limit", type=int)
+    a = ap.parse_args()
+    if a.worker:
+        reference_worker(a.worker, a.set, a.limit, a.out)
+        return
+    rows = []
+    for size in [int(s) for s in a.sizes.split(",")]:
+        for name in a.sets.split(","):
+            low, high = EDIT_SETS[name]
+            set_dir = os.path.join(a.data, f"{human(size)}-{name}")
+            if not os.path.exists(os.path.join(set_dir, "meta.json")):
+                print(f"building {set_dir}", file=sys.stderr)
+                corpus.build(set_dir, size, low, high, seed=1234, files=8)
+            out_dir = os.path.join(a.data, f"out-{human(size)}-{name}")
+            runs = [run_sluice(a.sluice, set_dir, out_dir) for _ in range(a.repeats if size <= 100_000 else 1)]
+            seconds = statistics.median(r[0] for r in runs)
+            rss = max(r[1] for r in runs)
+            ours = sluice_clusters(out_dir)
+            ref_limit = None if size <= a.reference_limit else a.reference_limit
+            rensa_limit = None if size <= a.rensa_limit else a.rensa_limit
+            with tempfile.TemporaryDirectory() as tmp:
+                rensa = run_reference("rensa", set_dir, rensa_limit, tmp)
+                ds = run_reference("datasketch", set_dir, ref_limit, tmp)
+            # Score on the subset every tool saw.
+            quality, truth = score({"sluice": ours, "rensa": rensa["clusters"], "datasketch": ds["clusters"]}, set_dir, ref_limit)
+            label = f"minhash_dedup {human(size)} docs, {name.replace('edits', '').replace('-', '–')} % edits"
+            ours_dps = size / seconds
+            subset = f" (references on the first {ref_limit:,} docs; rensa on {rensa['documents']:,})" if ref_limit else ""
+            common = f"14x8 bands, 5-word shingles; sluice 2 workers end to end (JSONL in, JSONL.zst out), median of {len(runs)}{subset}"
+            rows.append({"benchmark": label, "metric": "docs/s", "sluice": round(ours_dps), "reference": round(rensa["documents"] / rensa["seconds"]),
+                         "reference_tool": "rensa 0.5.0", "higher_is_better": True, "notes": common})
+            rows.append({"benchmark": label, "metric": "docs/s", "sluice": round(ours_dps), "reference": round(ds["documents"] / ds["seconds"]),
+                         "reference_tool": "datasketch 2.0.0", "higher_is_better": True, "notes": common})
+            rows.append({"benchmark": label, "metric": "peak RSS MiB", "sluice": round(rss), "reference": round(rensa["rss"]),
+                         "reference_tool": "rensa 0.5.0", "higher_is_better": False,
+                         "notes": f"datasketch {round(ds['rss'])} MiB on {ds['documents']:,} docs"})
+            q = quality
+            for tool, ver in (("datasketch", "datasketch 2.0.0"), ("rensa", "rensa 0.5.0")):
+                rows.append({"benchmark": label, "metric": "F1 vs exact J>=0.8", "sluice": round(q["sluice"]["f1"], 4), "reference": round(q[tool]["f1"], 4),
+                             "reference_tool": ver, "higher_is_better": True,
+                             "notes": f"{truth} true pairs; sluice P {q['sluice']['precision']:.3f} R {q['sluice']['recall']:.3f} ({q['sluice']['pairs']} pairs); "
+                                      f"{tool} P {q[tool]['precision']:.3f} R {q[tool]['recall']:.3f} ({q[tool]['pairs']} pairs)"})
+            print(json.dumps(rows[-5:], indent=1), file=sys.stderr)
+    for r in rows:
+        if r["higher_is_better"]:
+            r["ratio"] = round(r["sluice"] / r["reference"], 3) if r["reference"] else None
+        else:
+            r["ratio"] = round(r["reference"] / r["sluice"], 3) if r["sluice"] else None
+    with open(a.out, "w") as f:
+        json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+import XCTest
+@testable import FilesTests
+
+XCTMain([
+    testCase(FilesTests.allTests),
+])

@@ -1,0 +1,88 @@
+// FineWeb's extra quality rules (Penedo et al. 2024), as datatrove 0.10.1's `FineWebQualityFilter`
+// implements them today (REFERENCE §5.4; the variant after the `<=`→`<` change, with the
+// multi-script terminal punctuation set and `new_line_ratio`). Over the non-blank lines:
+//   lines ending in terminal punctuation  < 0.12  → line_punct_ratio
+//   lines of ≤ 30 chars                    > 0.67  → short_line_ratio
+//   chars in repeated lines / chars (no \n) > 0.01 → char_dup_ratio
+//   "\n" count / words                     > 0.3   → list_ratio
+import SluiceCore
+
+/// Drops documents that fail FineWeb's line-level rules.
+public struct FineWebQualityFilter: Filter {
+    public static let name = "fineweb"
+    public static let summary = "FineWeb rules: line punctuation, short lines, duplicated line chars, list-like text"
+
+    public static let empty = DropReason("fineweb:empty")
+    public static let linePunctuation = DropReason("fineweb:line_punct_ratio")
+    public static let shortLines = DropReason("fineweb:short_line_ratio")
+    public static let duplicateChars = DropReason("fineweb:char_dup_ratio")
+    public static let listRatio = DropReason("fineweb:list_ratio")
+
+    public var linePunctuationThreshold: Double
+    public var linePunctuationExcludeZero: Bool
+    public var shortLineThreshold: Double
+    public var shortLineLength: Int
+    public var charDuplicatesRatio: Double
+    public var newLineRatio: Double
+    private var scanner: TokenScanner?
+    private var seen = Set<UInt64>()
+
+    public init(options: inout StageOptions) throws {
+        linePunctuationThreshold = try options.double(
+            "line_punct_thr", default: 0.12, range: 0...1, "min fraction of lines ending in terminal punctuation")
+        linePunctuationExcludeZero = try options.bool(
+            "line_punct_exclude_zero", default: false, "do not drop when no line ends in punctuation")
+        shortLineThreshold = try options.double(
+            "short_line_thr", default: 0.67, range: 0...1, "max fraction of short lines")
+        shortLineLength = try options.int(
+            "short_line_length", default: 30, range: 0...Int.max, "a line of at most this many chars is short")
+        charDuplicatesRatio = try options.double(
+            "char_duplicates_ratio", default: 0.01, range: 0...1, "max fraction of chars in repeated lines")
+        newLineRatio = try options.double(
+            "new_line_ratio", default: 0.3, range: 0...1_000_000, "max newlines per word")
+    }
+
+    public mutating func prepare(context: TaskContext) throws { if scanner == nil { scanner = TokenScanner() } }
+
+    public mutating func verdict(for document: Document) -> Verdict {
+        if scanner == nil { scanner = TokenScanner() }
+        return withUTF8Bytes(document.text) { b in evaluate(b) }
+    }
+
+    private mutating func evaluate(_ b: UnsafeBufferPointer<UInt8>) -> Verdict {
+        var lines = 0
+        var punctuated = 0
+        var short = 0
+        var duplicateChars = 0
+        var newlines = 0
+        var seen = self.seen
+        seen.removeAll(keepingCapacity: true)
+        defer { self.seen = seen }
+        forEachLine(b, mode: .lineFeed) { r in
+            if r.upperBound < b.count { newlines += 1 }
+            let s = strippedRange(b, r)
+            guard !s.isEmpty else { return }
+            lines += 1
+            // `line.endswith(stop_chars)` on the unstripped line.
+            let last = previousScalarStart(b, before: r.upperBound)
+            if tableContains(terminalPunctuationTable, decodeScalar(b, at: last).scalar) { punctuated += 1 }
+            let chars = codePointCount(b, r)
+            if chars <= shortLineLength { short += 1 }
+            if !seen.insert(hashBytes(b, r)).inserted { duplicateChars += chars }
+        }
+        guard lines > 0 else { return .drop(Self.empty) }
+        let ratio = Double(punctuated) / Double(lines)
+        if ratio < linePunctuationThreshold && !(ratio == 0 && linePunctuationExcludeZero) {
+            return .drop(Self.linePunctuation)
+        }
+        if Double(short) / Double(lines) > shortLineThreshold { return .drop(Self.shortLines) }
+        let charsWithoutNewlines = codePointCount(b, 0..<b.count) - newlines
+        if Double(duplicateChars) / Double(max(charsWithoutNewlines, 1)) > charDuplicatesRatio {
+            return .drop(Self.duplicateChars)
+        }
+        let t = scanner!
+        t.scan(b)
+        if t.count == 0 || Double(newlines) / Double(t.count) > newLineRatio { return .drop(Self.listRatio) }
+        return .keep
+    }
+}

@@ -1,0 +1,120 @@
+// Gopher quality rules (MassiveText, Rae et al. 2021, arXiv 2112.11446 §A.1.1), with datatrove's
+// defaults (`GopherQualityFilter`, datatrove 0.10.1). Thresholds (drop when a rule fires):
+//   words (non-symbol)            < 50 or > 100 000          mean word length   < 3 or > 10 chars
+//   "#" per word                  > 0.1                      "..."/"…" per word > 0.1
+//   lines starting with • or -    > 0.9                      lines ending ... or … > 0.3
+//   words with a letter           < 0.8                      distinct stop words < 2
+// Words are ICU word segments plus punctuation runs (spaCy counts punctuation as tokens, and the
+// ratios use all tokens). dolma's variant (median length, `*` bullets) is not offered here.
+import SluiceCore
+
+/// Drops documents that fail any Gopher quality rule; the reason names the rule.
+public struct GopherQualityFilter: Filter {
+    public static let name = "gopher_quality"
+    public static let summary = "Gopher (MassiveText) quality rules: word count, word length, symbols, bullets, stop words"
+
+    public static let wordCount = DropReason("gopher_quality:word_count")
+    public static let meanWordLength = DropReason("gopher_quality:mean_word_length")
+    public static let hashRatio = DropReason("gopher_quality:hash_ratio")
+    public static let ellipsisRatio = DropReason("gopher_quality:ellipsis_ratio")
+    public static let bulletLines = DropReason("gopher_quality:bullet_lines")
+    public static let ellipsisLines = DropReason("gopher_quality:ellipsis_lines")
+    public static let alphaWords = DropReason("gopher_quality:alpha_words")
+    public static let stopWords = DropReason("gopher_quality:stop_words")
+
+    public var minWords: Int
+    public var maxWords: Int
+    public var minMeanWordLength: Double
+    public var maxMeanWordLength: Double
+    public var maxSymbolWordRatio: Double
+    public var maxBulletLinesRatio: Double
+    public var maxEllipsisLinesRatio: Double
+    public var minAlphaWordsRatio: Double
+    public var minStopWords: Int
+    public var stopWordList: [String]
+    private var stopWordBytes: [[UInt8]]
+    private var maxStopWordBytes = 0
+    private var scanner: TokenScanner?
+
+    public init(options: inout StageOptions) throws {
+        minWords = try options.int("min_doc_words", default: 50, range: 0...Int.max, "drop with fewer non-symbol words")
+        maxWords = try options.int(
+            "max_doc_words", default: 100_000, range: 0...Int.max, "drop with more non-symbol words (0 = no limit)")
+        minMeanWordLength = try options.double(
+            "min_avg_word_length", default: 3, range: 0...1000, "drop when mean word length (chars) is below")
+        maxMeanWordLength = try options.double(
+            "max_avg_word_length", default: 10, range: 0...1_000_000, "drop when mean word length is above")
+        maxSymbolWordRatio = try options.double(
+            "max_symbol_word_ratio", default: 0.1, range: 0...1_000_000, "max '#' and ellipsis count per word")
+        maxBulletLinesRatio = try options.double(
+            "max_bullet_lines_ratio", default: 0.9, range: 0...1, "max fraction of lines starting with • or -")
+        maxEllipsisLinesRatio = try options.double(
+            "max_ellipsis_lines_ratio", default: 0.3, range: 0...1, "max fraction of lines ending with ... or …")
+        minAlphaWordsRatio = try options.double(
+            "min_alpha_words_ratio", default: 0.8, range: 0...1, "min fraction of words containing a letter")
+        minStopWords = try options.int(
+            "min_stop_words", default: 2, range: 0...1000, "min number of distinct stop words present")
+        stopWordList = try options.stringList(
+            "stop_words", default: ["the", "be", "to", "of", "and", "that", "have", "with"],
+            "the stop words (case-sensitive, as datatrove)")
+        stopWordBytes = stopWordList.map { Array($0.utf8) }
+        maxStopWordBytes = stopWordBytes.map(\.count).max() ?? 0
+    }
+
+    public mutating func prepare(context: TaskContext) throws { if scanner == nil { scanner = TokenScanner() } }
+
+    public mutating func verdict(for document: Document) -> Verdict {
+        if scanner == nil { scanner = TokenScanner() }
+        let scanner = scanner!
+        return withUTF8Bytes(document.text) { b in evaluate(b, scanner) }
+    }
+
+    private func evaluate(_ b: UnsafeBufferPointer<UInt8>, _ t: TokenScanner) -> Verdict {
+        t.scan(b)
+        let nWords = t.count
+        var nonSymbol = 0
+        var nonSymbolChars = 0
+        for i in 0..<nWords where t.hasNonPunctuation(b, i) {
+            nonSymbol += 1
+            nonSymbolChars += t.charCount(b, i)
+        }
+        if nonSymbol < minWords || (maxWords > 0 && nonSymbol > maxWords) || nWords == 0 { return .drop(Self.wordCount) }
+        let mean = Double(nonSymbolChars) / Double(nonSymbol)
+        if mean < minMeanWordLength || mean > maxMeanWordLength { return .drop(Self.meanWordLength) }
+        let all = 0..<b.count
+        if maxSymbolWordRatio > 0 {
+            if Double(countOccurrences(b, all, "#")) / Double(nWords) > maxSymbolWordRatio { return .drop(Self.hashRatio) }
+            let ellipses = countOccurrences(b, all, "...") + countOccurrences(b, all, "…")
+            if Double(ellipses) / Double(nWords) > maxSymbolWordRatio { return .drop(Self.ellipsisRatio) }
+        }
+        var lines = 0
+        var bullets = 0
+        var ellipsisEnds = 0
+        forEachLine(b, mode: .universal) { line in
+            lines += 1
+            let s = strippedRange(b, line)
+            if hasPrefix(b, s, "•") || hasPrefix(b, s, "-") { bullets += 1 }
+            if hasSuffix(b, s, "...") || hasSuffix(b, s, "…") { ellipsisEnds += 1 }
+        }
+        if lines > 0 {
+            if Double(bullets) / Double(lines) > maxBulletLinesRatio { return .drop(Self.bulletLines) }
+            if Double(ellipsisEnds) / Double(lines) > maxEllipsisLinesRatio { return .drop(Self.ellipsisLines) }
+        }
+        var alpha = 0
+        for i in 0..<nWords where t.hasAlpha(b, i) { alpha += 1 }
+        if Double(alpha) / Double(nWords) < minAlphaWordsRatio { return .drop(Self.alphaWords) }
+        if minStopWords > 0 {
+            var seen = [Bool](repeating: false, count: stopWordBytes.count)
+            var distinct = 0
+            for i in 0..<nWords where t.ends[i] - t.starts[i] <= maxStopWordBytes {
+                for (k, w) in stopWordBytes.enumerated() where !seen[k] && t.equals(b, i, w) {
+                    seen[k] = true
+                    distinct += 1
+                }
+                if distinct >= minStopWords { break }
+            }
+            if distinct < minStopWords { return .drop(Self.stopWords) }
+        }
+        return .keep
+    }
+}

@@ -1,0 +1,176 @@
+// Gopher repetition rules (Rae et al. 2021, arXiv 2112.11446, table A1), as datatrove's
+// `GopherRepetitionFilter` computes them. Max allowed:
+//   duplicate line fraction 0.30            duplicate paragraph fraction 0.30
+//   duplicate line char fraction 0.20       duplicate paragraph char fraction 0.20
+//   top 2/3/4-gram char fraction 0.20 / 0.18 / 0.16
+//   duplicate 5/6/7/8/9/10-gram char fraction 0.15 / 0.14 / 0.13 / 0.12 / 0.11 / 0.10
+// datatrove details kept: paragraphs split on \n{2,} of the stripped text, lines on \n+, character
+// fractions over the code points of the whole text, duplicate n-grams counted without overlap
+// (skip n words after a hit), top n-gram weight = len(" ".join(ngram)) × count. Lines, paragraphs
+// and n-grams are compared by 64-bit hashes (a collision is ~2⁻⁶⁴ per pair).
+import SluiceCore
+
+/// Drops documents whose lines, paragraphs or word n-grams repeat too much.
+public struct GopherRepetitionFilter: Filter {
+    public static let name = "gopher_repetition"
+    public static let summary = "Gopher repetition rules: duplicate lines/paragraphs and repeated word n-grams"
+
+    public static let empty = DropReason("gopher_repetition:empty")
+    public static let duplicateParagraphs = DropReason("gopher_repetition:dup_para_frac")
+    public static let duplicateParagraphChars = DropReason("gopher_repetition:dup_para_char_frac")
+    public static let duplicateLines = DropReason("gopher_repetition:dup_line_frac")
+    public static let duplicateLineChars = DropReason("gopher_repetition:dup_line_char_frac")
+    /// `gopher_repetition:top_2_gram` … `top_4_gram`.
+    public static func topNGram(_ n: Int) -> DropReason { DropReason("gopher_repetition:top_\(n)_gram") }
+    /// `gopher_repetition:dup_5_gram` … `dup_10_gram`.
+    public static func duplicateNGram(_ n: Int) -> DropReason { DropReason("gopher_repetition:dup_\(n)_gram") }
+
+    public var maxDuplicateLineFraction: Double
+    public var maxDuplicateParagraphFraction: Double
+    public var maxDuplicateLineCharFraction: Double
+    public var maxDuplicateParagraphCharFraction: Double
+    /// (n, max fraction) for the most frequent n-gram.
+    public var topNGrams: [(Int, Double)]
+    /// (n, max fraction) for characters in repeated n-grams.
+    public var duplicateNGrams: [(Int, Double)]
+    private var scanner: TokenScanner?
+    private var seen = Set<UInt64>()
+    private var counts: [UInt64: (count: Int, first: Int)] = [:]
+    private var tokenHashes: [UInt64] = []
+    private var tokenChars: [Int] = []
+    private var dropReasons: [Int: DropReason] = [:]
+
+    public init(options: inout StageOptions) throws {
+        maxDuplicateLineFraction = try options.double(
+            "dup_line_frac", default: 0.3, range: 0...1, "max fraction of lines that repeat an earlier line")
+        maxDuplicateParagraphFraction = try options.double(
+            "dup_para_frac", default: 0.3, range: 0...1, "max fraction of paragraphs that repeat an earlier one")
+        maxDuplicateLineCharFraction = try options.double(
+            "dup_line_char_frac", default: 0.2, range: 0...1, "max fraction of characters in repeated lines")
+        maxDuplicateParagraphCharFraction = try options.double(
+            "dup_para_char_frac", default: 0.2, range: 0...1, "max fraction of characters in repeated paragraphs")
+        let top = try options.stringList(
+            "top_n_grams", default: ["2:0.2", "3:0.18", "4:0.16"], "n:max — char fraction of the most common n-gram")
+        let dup = try options.stringList(
+            "dup_n_grams", default: ["5:0.15", "6:0.14", "7:0.13", "8:0.12", "9:0.11", "10:0.1"],
+            "n:max — char fraction in repeated n-grams")
+        func parse(_ key: String, _ list: [String]) throws -> [(Int, Double)] {
+            try list.map { item in
+                let parts = item.split(separator: ":")
+                guard parts.count == 2, let n = Int(parts[0]), n >= 1, n <= 100, let f = Double(parts[1]), f >= 0, f <= 1
+                else { throw options.error(key, "'\(item)' is not n:fraction such as 2:0.2") }
+                return (n, f)
+            }
+        }
+        topNGrams = try parse("top_n_grams", top)
+        duplicateNGrams = try parse("dup_n_grams", dup)
+        for (n, _) in topNGrams { dropReasons[n] = Self.topNGram(n) }
+        for (n, _) in duplicateNGrams { dropReasons[-n] = Self.duplicateNGram(n) }
+    }
+
+    public mutating func prepare(context: TaskContext) throws { if scanner == nil { scanner = TokenScanner() } }
+
+    public mutating func verdict(for document: Document) -> Verdict {
+        if scanner == nil { scanner = TokenScanner() }
+        return withUTF8Bytes(document.text) { b in evaluate(b) }
+    }
+
+    /// Counts repeated elements among `ranges`: (repeated elements, code points in them).
+    private mutating func duplicates(_ b: UnsafeBufferPointer<UInt8>, _ ranges: [Range<Int>]) -> (Int, Int) {
+        seen.removeAll(keepingCapacity: true)
+        var elements = 0
+        var chars = 0
+        for r in ranges where !seen.insert(hashBytes(b, r)).inserted {
+            elements += 1
+            chars += codePointCount(b, r)
+        }
+        return (elements, chars)
+    }
+
+    private mutating func evaluate(_ b: UnsafeBufferPointer<UInt8>) -> Verdict {
+        guard !b.isEmpty else { return .drop(Self.empty) }
+        let textChars = Double(codePointCount(b, 0..<b.count))
+        // Paragraphs: re.split(r"\n{2,}", text.strip()).
+        var paragraphs: [Range<Int>] = []
+        let stripped = strippedRange(b, 0..<b.count)
+        var start = stripped.lowerBound
+        var i = start
+        while i < stripped.upperBound {
+            if b[i] == 0x0A && i + 1 < stripped.upperBound && b[i + 1] == 0x0A {
+                paragraphs.append(start..<i)
+                while i < stripped.upperBound && b[i] == 0x0A { i += 1 }
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        paragraphs.append(start..<stripped.upperBound)
+        let (dupParagraphs, dupParagraphChars) = duplicates(b, paragraphs)
+        if Double(dupParagraphs) / Double(paragraphs.count) > maxDuplicateParagraphFraction {
+            return .drop(Self.duplicateParagraphs)
+        }
+        if Double(dupParagraphChars) / textChars > maxDuplicateParagraphCharFraction {
+            return .drop(Self.duplicateParagraphChars)
+        }
+        var lines: [Range<Int>] = []
+        forEachLine(b, mode: .lineFeedRuns) { lines.append($0) }
+        let (dupLines, dupLineChars) = duplicates(b, lines)
+        if Double(dupLines) / Double(lines.count) > maxDuplicateLineFraction { return .drop(Self.duplicateLines) }
+        if Double(dupLineChars) / textChars > maxDuplicateLineCharFraction { return .drop(Self.duplicateLineChars) }
+
+        let t = scanner!
+        t.scan(b)
+        let n = t.count
+        tokenHashes.removeAll(keepingCapacity: true)
+        tokenChars.removeAll(keepingCapacity: true)
+        for k in 0..<n {
+            tokenHashes.append(t.hash(b, k))
+            tokenChars.append(t.charCount(b, k))
+        }
+        for (g, maxFraction) in topNGrams where n >= g {
+            counts.removeAll(keepingCapacity: true)
+            var best = 0
+            var bestFirst = Int.max
+            var bestStart = 0
+            for s in 0...(n - g) {
+                let h = gramHash(s, g)
+                let c: Int
+                if let e = counts[h] {
+                    c = e.count + 1
+                    counts[h] = (c, e.first)
+                    // Counter.most_common(1) keeps the first-inserted n-gram among equal counts.
+                    if c > best || (c == best && e.first < bestFirst) { (best, bestFirst, bestStart) = (c, e.first, s) }
+                } else {
+                    counts[h] = (1, s)
+                    if 1 > best || (best == 1 && s < bestFirst) { (best, bestFirst, bestStart) = (1, s, s) }
+                }
+            }
+            var gramChars = g - 1
+            for k in bestStart..<(bestStart + g) { gramChars += tokenChars[k] }
+            if Double(gramChars * best) / textChars > maxFraction { return .drop(dropReasons[g]!) }
+        }
+        for (g, maxFraction) in duplicateNGrams {
+            seen.removeAll(keepingCapacity: true)
+            var repeated = 0
+            var s = 0
+            while s < n - g + 1 {
+                if !seen.insert(gramHash(s, g)).inserted {
+                    for k in s..<(s + g) { repeated += tokenChars[k] }
+                    s += g
+                } else {
+                    s += 1
+                }
+            }
+            if Double(repeated) / textChars > maxFraction { return .drop(dropReasons[-g]!) }
+        }
+        return .keep
+    }
+
+    /// A hash of the `g` token hashes starting at `s`.
+    @inline(__always)
+    private func gramHash(_ s: Int, _ g: Int) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(g)
+        for k in s..<(s + g) { h = mix64(h ^ tokenHashes[k]) }
+        return h
+    }
+}

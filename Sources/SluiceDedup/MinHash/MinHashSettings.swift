@@ -1,0 +1,115 @@
+// The configuration of `minhash_dedup`: presets for the published setups (REFERENCE.md §5.9),
+// option parsing, and the S-curve printed at load time. Hash functions differ between the
+// originals (sha1, xxh3, 32-bit); Sluice always hashes with 64-bit xxHash64 (documented).
+import Foundation
+import SluiceCore
+
+/// A published MinHash configuration.
+///
+/// | preset | shingles | bands × rows | seed | source |
+/// |---|---|---|---|---|
+/// | datatrove | 5 words | 14 × 8 | 1 | DT `pipeline/dedup/minhash.py` |
+/// | fineweb | 5 words | 14 × 8 | 1 | DT `examples/fineweb.py` (sha1 there) |
+/// | nemo | 24 characters | 20 × 13 | 42 | NC `modules/config.py` (32-bit hash there) |
+/// | text_dedup | 5 words | 24 × 10 | 42 | TD `config.toml`, optimal for t = 0.7, 240 perms |
+/// | bigcode | 5 words | 25 × 10 | 42 | BC `near_deduplication`, optimal for t = 0.7, 250 perms |
+/// | datasketch | 5 words | 5 × 25 | 1 | DS `lsh.py` optimal for t = 0.9, 128 perms |
+/// | refinedweb | 5 words | 450 × 20 | 1 | Lee et al. 2022 / Penedo et al. 2023 |
+public struct MinHashPreset: Sendable {
+    public var name: String
+    public var shingles: ShingleKind
+    public var ngram: Int
+    public var bands: Int
+    public var rows: Int
+    public var seed: Int
+    public var threshold: Double
+
+    public static let all: [MinHashPreset] = [
+        .init(name: "datatrove", shingles: .words, ngram: 5, bands: 14, rows: 8, seed: 1, threshold: 0.8),
+        .init(name: "fineweb", shingles: .words, ngram: 5, bands: 14, rows: 8, seed: 1, threshold: 0.8),
+        .init(name: "nemo", shingles: .characters, ngram: 24, bands: 20, rows: 13, seed: 42, threshold: 0.8),
+        .init(name: "text_dedup", shingles: .words, ngram: 5, bands: 24, rows: 10, seed: 42, threshold: 0.7),
+        .init(name: "bigcode", shingles: .words, ngram: 5, bands: 25, rows: 10, seed: 42, threshold: 0.7),
+        .init(name: "datasketch", shingles: .words, ngram: 5, bands: 5, rows: 25, seed: 1, threshold: 0.9),
+        .init(name: "refinedweb", shingles: .words, ngram: 5, bands: 450, rows: 20, seed: 1, threshold: 0.8),
+    ]
+}
+
+/// Everything the passes of `minhash_dedup` need, decoded from options.
+public struct MinHashSettings: Sendable {
+    public var preset: String
+    public var shingles: ShingleKind
+    public var ngram: Int
+    public var bands: Int
+    public var rows: Int
+    public var seed: Int
+    /// Verify candidate pairs by the exact Jaccard similarity of their shingle sets.
+    public var verify: Bool
+    /// The similarity a verified pair must reach.
+    public var threshold: Double
+    /// Bytes of signature records a signatures task holds before it spills a sorted run.
+    public var sortBuffer: Int
+
+    public init(
+        preset: String = "datatrove", shingles: ShingleKind = .words, ngram: Int = 5, bands: Int = 14, rows: Int = 8,
+        seed: Int = 1, verify: Bool = false, threshold: Double = 0.8, sortBuffer: Int = 256_000_000
+    ) {
+        self.preset = preset
+        self.shingles = shingles
+        self.ngram = ngram
+        self.bands = bands
+        self.rows = rows
+        self.seed = seed
+        self.verify = verify
+        self.threshold = threshold
+        self.sortBuffer = sortBuffer
+    }
+
+    /// Reads the options of `minhash_dedup`; the preset supplies the defaults of the others.
+    public init(options: inout StageOptions) throws {
+        let presetName = try options.choice(
+            "preset", default: "datatrove", MinHashPreset.all.map(\.name),
+            "published configuration that gives the defaults of shingles, ngram, bands, rows, seed and threshold")
+        let p = MinHashPreset.all.first { $0.name == presetName }!
+        preset = presetName
+        shingles = ShingleKind(
+            rawValue: try options.choice(
+                "shingles", default: p.shingles.rawValue, ShingleKind.allCases.map(\.rawValue),
+                "words: word n-grams over ICU words; characters: n-grams of Unicode scalars"))!
+        ngram = try options.int("ngram", default: p.ngram, range: 1...1000, "words (or characters) per shingle")
+        bands = try options.int("bands", default: p.bands, range: 1...10_000, "LSH bands")
+        rows = try options.int("rows", default: p.rows, range: 1...1000, "signature rows per band")
+        guard bands * rows <= 100_000 else { throw options.error("rows", "bands × rows must be at most 100000") }
+        seed = try options.int("seed", default: p.seed, range: 0...Int.max, "seed of the hash permutations")
+        verify = try options.bool(
+            "verify", default: false, "check candidate pairs by exact Jaccard of their shingle sets (slower, more precise)")
+        threshold = try options.double(
+            "threshold", default: p.threshold, range: 0...1, "Jaccard similarity a verified pair must reach")
+        sortBuffer = try options.bytes(
+            "sort_buffer", default: 256_000_000, "signature records a task sorts in memory before spilling a run")
+        guard sortBuffer >= 1024 else { throw options.error("sort_buffer", "must be at least 1KB") }
+    }
+
+    public func makeHasher() -> MinHasher { MinHasher(bands: bands, rows: rows, seed: UInt64(seed)) }
+    public func makeShingler() throws -> Shingler { try Shingler(kind: shingles, n: ngram) }
+
+    /// The S-curve: P(candidate) for s = 0.5, 0.55, … 0.95, and the midpoint, as printable lines.
+    public var sCurve: String {
+        var lines = [
+            "minhash_dedup: \(bands) bands × \(rows) rows = \(bands * rows) permutations, \(ngram)-\(shingles == .words ? "word" : "character") shingles, seed \(seed); S-curve midpoint (1/b)^(1/r) = \(format(MinHasher.threshold(bands: bands, rows: rows)))"
+        ]
+        var row1 = "  Jaccard s      "
+        var row2 = "  P(candidate)   "
+        for step in 0...9 {
+            let s = 0.5 + 0.05 * Double(step)
+            row1 += " " + format(s, digits: 2).padding(toLength: 6, withPad: " ", startingAt: 0)
+            row2 += " " + format(MinHasher.candidateProbability(s, bands: bands, rows: rows)).padding(toLength: 6, withPad: " ", startingAt: 0)
+        }
+        lines.append(row1)
+        lines.append(row2)
+        if verify { lines.append("  candidates are verified: exact Jaccard ≥ \(format(threshold, digits: 2)) kept") }
+        return lines.joined(separator: "\n")
+    }
+
+    private func format(_ x: Double, digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
+}

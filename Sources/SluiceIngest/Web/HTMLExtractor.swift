@@ -1,0 +1,552 @@
+// HTML → main text. libxml2's recovering HTML parser builds the tree; one iterative walk (no
+// recursion, so nesting depth cannot overflow the stack) turns it into text blocks; a
+// readability-style scorer (HTMLExtractor+MainContent.swift) picks the blocks of the main
+// content. Input is UTF-8 (CharsetDecoder chose the charset); output is NFC. No network, no CSS.
+@preconcurrency internal import CXML2
+internal import CICUShim
+
+/// What to keep when extracting text from a page.
+public struct ExtractionOptions: Sendable, Equatable {
+    /// Keep only the main content (true) or every visible text block of the page (false).
+    public var mainContent = true
+    public var keepHeadings = true
+    public var keepLists = true
+    public var keepTables = true
+    public var keepCode = true
+    public var keepBlockquotes = true
+    /// Keep figure captions.
+    public var keepCaptions = false
+
+    public init() {}
+}
+
+/// The text and metadata of one page.
+public struct ExtractedPage: Sendable, Equatable {
+    public var text: String
+    public var title: String?
+    /// `<html lang>` (or `<meta http-equiv=content-language>`), as written.
+    public var lang: String?
+    /// `<meta name=description>` or `og:description`.
+    public var description: String?
+
+    public init(text: String, title: String? = nil, lang: String? = nil, description: String? = nil) {
+        self.text = text
+        self.title = title
+        self.lang = lang
+        self.description = description
+    }
+}
+
+/// The kinds of element the walk distinguishes.
+enum TagKind: UInt8 {
+    case inline, block, heading, paragraph, listItem, list, tableCell, tableRow, table, pre, code, br, skip, blockquote,
+        caption, anchor, image, title, body, boilerplate
+}
+
+/// One text block as the walk emits it.
+struct TextBlock {
+    /// Byte range in the extractor's text buffer.
+    var start: Int
+    var end: Int
+    /// Characters inside links.
+    var linkBytes: Int
+    var kind: TagKind
+    /// The element that owns the block (its innermost block-level ancestor).
+    var owner: UnsafeMutablePointer<xmlNode>?
+    /// Commas (ASCII and CJK), for scoring.
+    var commas: Int
+    /// Whether the block sits in a boilerplate-looking container (kept in whole-page mode only).
+    var boilerplate: Bool
+}
+
+/// Extracts text from HTML pages. One per task: it keeps scratch buffers between pages.
+public final class HTMLExtractor {
+    public var options: ExtractionOptions
+    /// Text of all blocks, back to back.
+    var buffer: [UInt8] = []
+    var blocks: [TextBlock] = []
+    /// Scratch for attribute values.
+    var scratch: [UInt8] = []
+
+    public init(options: ExtractionOptions = ExtractionOptions()) {
+        self.options = options
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    /// Extracts the text of a UTF-8 HTML page.
+    /// - Parameters:
+    ///   - html: the page as UTF-8 bytes.
+    ///   - url: the page's URL, for libxml2's base (never fetched).
+    /// - Returns: nil when libxml2 cannot build a tree at all.
+    public func extract(utf8 html: UnsafeRawBufferPointer, url: String? = nil) -> ExtractedPage? {
+        let opts = Int32(
+            HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+                | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue | HTML_PARSE_IGNORE_ENC.rawValue)
+        guard html.count < Int(Int32.max),
+            let doc = htmlReadMemory(
+                html.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(html.count), url, "UTF-8", opts)
+        else { return nil }
+        defer { xmlFreeDoc(doc) }
+        guard let root = xmlDocGetRootElement(doc) else { return ExtractedPage(text: "", title: nil, lang: nil, description: nil) }
+        buffer.removeAll(keepingCapacity: true)
+        blocks.removeAll(keepingCapacity: true)
+        var meta = PageMeta()
+        walk(root, meta: &meta)
+        let chosen = options.mainContent ? selectMainContent() : wholePage()
+        let text = assemble(chosen)
+        return ExtractedPage(
+            text: text, title: meta.title.map(collapse), lang: meta.lang, description: meta.description.map(collapse))
+    }
+
+    struct PageMeta {
+        var title: String?
+        var ogTitle: String?
+        var lang: String?
+        var description: String?
+    }
+
+    // MARK: - Walk
+
+    /// Visits the tree in document order without recursion and fills `blocks`.
+    private func walk(_ root: UnsafeMutablePointer<xmlNode>, meta: inout PageMeta) {
+        var state = WalkState()
+        if let l = attribute(root, "lang"), !l.isEmpty { meta.lang = l }
+        var node = root
+        outer: while true {
+            let n = node
+            var descend = false
+            if n.pointee.type == XML_ELEMENT_NODE {
+                descend = enter(n, &state, &meta)
+            } else if n.pointee.type == XML_TEXT_NODE || n.pointee.type == XML_CDATA_SECTION_NODE {
+                if let c = n.pointee.content { appendText(c, &state) }
+            }
+            if descend, let c = n.pointee.children {
+                node = c
+                continue
+            }
+            if descend { leave(n, &state) }
+            // Climb until a node has a next sibling, leaving each element on the way.
+            var cur = n
+            while true {
+                if cur == root { break outer }
+                if let next = cur.pointee.next {
+                    node = next
+                    continue outer
+                }
+                guard let p = cur.pointee.parent else { break outer }
+                cur = p
+                leave(cur, &state)
+            }
+        }
+        flush(&state)
+    }
+
+    struct WalkState {
+        /// Elements entered (descended into), with their kinds: the open-element stack.
+        var open: [(node: UnsafeMutablePointer<xmlNode>, kind: TagKind, boilerplate: Bool)] = []
+        var pre = 0
+        var link = 0
+        var boilerplate = 0
+        /// Start of the pending block in `buffer`.
+        var blockStart = 0
+        var linkBytes = 0
+        var commas = 0
+        /// Whether the last byte written is a space (collapsing whitespace).
+        var space = true
+        /// Open table rows and list items (so a block knows it sits in one without a scan).
+        var rows = 0
+        var items = 0
+    }
+
+    /// Handles an element start; returns whether to descend into it.
+    private func enter(_ n: UnsafeMutablePointer<xmlNode>, _ s: inout WalkState, _ meta: inout PageMeta) -> Bool {
+        let kind = tagKind(n.pointee.name)
+        switch kind {
+        case .skip: return false
+        case .title:
+            if meta.title == nil, let t = textContent(n) { meta.title = t }
+            return false
+        case .br:
+            newline(&s)
+            return false
+        case .image:
+            return false
+        default: break
+        }
+        if kind == .inline, n.pointee.name.map({ nameEquals($0, "meta") }) == true {
+            readMeta(n, &meta)
+            return false
+        }
+        // Hidden things are never text.
+        if isHidden(n) { return false }
+        var boiler = false
+        if options.mainContent {
+            if kind == .boilerplate { return false }
+            if looksLikeBoilerplate(n, kind: kind) { boiler = true }
+        }
+        if !keeps(kind) { return false }
+        if isBlockLevel(kind) { flush(&s) }
+        if kind == .tableCell, s.open.last?.kind != .tableRow || lastByteIsCellSeparator(s) == false {
+            separateCell(&s)
+        }
+        if kind == .pre { s.pre += 1 }
+        if kind == .anchor { s.link += 1 }
+        if kind == .tableRow { s.rows += 1 }
+        if kind == .listItem { s.items += 1 }
+        if boiler { s.boilerplate += 1 }
+        s.open.append((n, kind, boiler))
+        return true
+    }
+
+    private func leave(_ n: UnsafeMutablePointer<xmlNode>, _ s: inout WalkState) {
+        guard let top = s.open.last, top.node == n else { return }
+        s.open.removeLast()
+        if isBlockLevel(top.kind) { flush(&s, closing: top) }
+        if top.kind == .pre { s.pre -= 1 }
+        if top.kind == .anchor { s.link -= 1 }
+        if top.kind == .tableRow { s.rows -= 1 }
+        if top.kind == .listItem { s.items -= 1 }
+        if top.boilerplate { s.boilerplate -= 1 }
+    }
+
+    private func keeps(_ kind: TagKind) -> Bool {
+        switch kind {
+        case .heading: options.keepHeadings
+        case .list, .listItem: options.keepLists
+        case .table, .tableRow, .tableCell: options.keepTables
+        case .pre, .code: options.keepCode
+        case .blockquote: options.keepBlockquotes
+        case .caption: options.keepCaptions
+        default: true
+        }
+    }
+
+    private func isBlockLevel(_ k: TagKind) -> Bool {
+        switch k {
+        case .block, .heading, .paragraph, .listItem, .list, .tableRow, .table, .pre, .blockquote, .caption, .body,
+            .boilerplate:
+            true
+        default: false
+        }
+    }
+
+    private func lastByteIsCellSeparator(_ s: WalkState) -> Bool {
+        buffer.count == s.blockStart || buffer.last == 0x09
+    }
+
+    private func separateCell(_ s: inout WalkState) {
+        if buffer.count > s.blockStart && buffer.last != 0x09 {
+            while buffer.count > s.blockStart && buffer.last == 0x20 { buffer.removeLast() }
+            buffer.append(0x09)
+            s.space = true
+        }
+    }
+
+    private func newline(_ s: inout WalkState) {
+        while buffer.count > s.blockStart && buffer.last == 0x20 { buffer.removeLast() }
+        if buffer.count > s.blockStart && buffer.last != 0x0a { buffer.append(0x0a) }
+        s.space = true
+    }
+
+    /// Appends a text node: whitespace collapsed (kept inside `pre`), counting link bytes and commas.
+    private func appendText(_ c: UnsafePointer<xmlChar>, _ s: inout WalkState) {
+        var p = c
+        let before = buffer.count
+        if s.pre > 0 {
+            while p.pointee != 0 {
+                let b = p.pointee
+                if b == 0x0d {
+                    p += 1
+                    continue
+                }
+                buffer.append(b == 0x09 ? 0x20 : b)
+                if b == 0x2c { s.commas += 1 }
+                p += 1
+            }
+            s.space = buffer.last == 0x20 || buffer.last == 0x0a
+        } else {
+            while p.pointee != 0 {
+                let b = p.pointee
+                if b == 0x20 || b == 0x0a || b == 0x09 || b == 0x0d || b == 0x0c {
+                    if !s.space {
+                        buffer.append(0x20)
+                        s.space = true
+                    }
+                } else if b == 0xc2 && p[1] == 0xa0 {
+                    // U+00A0 NO-BREAK SPACE collapses like a space.
+                    if !s.space {
+                        buffer.append(0x20)
+                        s.space = true
+                    }
+                    p += 1
+                } else {
+                    if s.space && buffer.count == s.blockStart { s.space = false }
+                    buffer.append(b)
+                    s.space = false
+                    if b == 0x2c { s.commas += 1 }
+                    // U+3001 IDEOGRAPHIC COMMA, U+FF0C FULLWIDTH COMMA
+                    if b == 0xe3 && p[1] == 0x80 && p[2] == 0x81 { s.commas += 1 }
+                    if b == 0xef && p[1] == 0xbc && p[2] == 0x8c { s.commas += 1 }
+                }
+                p += 1
+            }
+        }
+        // A block never starts with a space.
+        if buffer.count > s.blockStart && buffer[s.blockStart] == 0x20 && before == s.blockStart {
+            buffer.remove(at: s.blockStart)
+        }
+        if s.link > 0 { s.linkBytes += buffer.count - before }
+    }
+
+    /// Ends the pending block.
+    private func flush(
+        _ s: inout WalkState, closing: (node: UnsafeMutablePointer<xmlNode>, kind: TagKind, boilerplate: Bool)? = nil
+    ) {
+        while buffer.count > s.blockStart && (buffer.last == 0x20 || buffer.last == 0x0a || buffer.last == 0x09) {
+            buffer.removeLast()
+        }
+        if buffer.count > s.blockStart {
+            // The owner: the innermost open block-level element (or the one closing now).
+            var owner: UnsafeMutablePointer<xmlNode>?
+            var kind = TagKind.block
+            if let c = closing {
+                owner = c.node
+                kind = c.kind
+            } else if let o = s.open.last(where: { isBlockLevel($0.kind) }) {
+                owner = o.node
+                kind = o.kind
+            }
+            // Cells are blocks of their row.
+            if kind == .tableRow || s.rows > 0 && kind != .table { kind = .tableRow }
+            if s.items > 0 && kind == .block { kind = .listItem }
+            blocks.append(
+                TextBlock(
+                    start: s.blockStart, end: buffer.count, linkBytes: min(s.linkBytes, buffer.count - s.blockStart),
+                    kind: kind, owner: owner, commas: s.commas, boilerplate: s.boilerplate > 0 || closing?.boilerplate == true))
+        } else {
+            buffer.removeSubrange(s.blockStart...)
+        }
+        s.blockStart = buffer.count
+        s.linkBytes = 0
+        s.commas = 0
+        s.space = true
+    }
+
+    // MARK: - Metadata
+
+    private func readMeta(_ n: UnsafeMutablePointer<xmlNode>, _ meta: inout PageMeta) {
+        let name = (attribute(n, "name") ?? attribute(n, "property") ?? "").lowercased()
+        guard let content = attribute(n, "content") else { return }
+        switch name {
+        case "description", "og:description":
+            if meta.description == nil || name == "description" { meta.description = content }
+        case "og:title":
+            meta.ogTitle = content
+        default:
+            if meta.lang == nil, attribute(n, "http-equiv")?.lowercased() == "content-language" { meta.lang = content }
+        }
+    }
+
+    /// The concatenated text of `n`'s descendants.
+    private func textContent(_ n: UnsafeMutablePointer<xmlNode>) -> String? {
+        guard let c = xmlNodeGetContent(n) else { return nil }
+        defer { xmlFree(c) }
+        let s = String(cString: c)
+        return s.isEmpty ? nil : s
+    }
+
+    /// The value of attribute `name` (lower-case) of element `n`, or nil.
+    func attribute(_ n: UnsafeMutablePointer<xmlNode>, _ name: StaticString) -> String? {
+        var a = n.pointee.properties
+        while let attr = a {
+            if let an = attr.pointee.name, nameEquals(an, name) {
+                guard let v = attr.pointee.children?.pointee.content else { return "" }
+                return String(cString: v)
+            }
+            a = attr.pointee.next
+        }
+        return nil
+    }
+
+    private func isHidden(_ n: UnsafeMutablePointer<xmlNode>) -> Bool {
+        var a = n.pointee.properties
+        while let attr = a {
+            if let an = attr.pointee.name {
+                if nameEquals(an, "hidden") { return true }
+                if nameEquals(an, "aria-hidden"), let v = attr.pointee.children?.pointee.content, nameEquals(v, "true") {
+                    return true
+                }
+                if nameEquals(an, "style"), let v = attr.pointee.children?.pointee.content {
+                    // Lower-cased without spaces, then searched for display:none / visibility:hidden.
+                    scratch.removeAll(keepingCapacity: true)
+                    var p = UnsafePointer(v)
+                    while p.pointee != 0 {
+                        let c = p.pointee
+                        if c != 0x20 && c != 0x09 { scratch.append(c >= 0x41 && c <= 0x5a ? c | 0x20 : c) }
+                        p += 1
+                    }
+                    if scratch.withUnsafeBufferPointer({ HTMLWords.hiddenStyleMatcher.matches($0) }) { return true }
+                }
+            }
+            a = attr.pointee.next
+        }
+        return false
+    }
+
+    // MARK: - Output
+
+    /// Joins the chosen blocks: list items and table rows of one list or table on single lines,
+    /// other blocks separated by a blank line; then NFC.
+    private func assemble(_ chosen: [Int]) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(buffer.count)
+        var previous: TextBlock?
+        for i in chosen {
+            let b = blocks[i]
+            if let p = previous {
+                let tight =
+                    (p.kind == .listItem && b.kind == .listItem) || (p.kind == .tableRow && b.kind == .tableRow)
+                    || (p.kind == .pre && b.kind == .pre)
+                out.append(0x0a)
+                if !tight { out.append(0x0a) }
+            }
+            out.append(contentsOf: buffer[b.start..<b.end])
+            previous = b
+        }
+        return normalizeNFC(out)
+    }
+
+    /// The NFC form of UTF-8 `bytes` (ICU; a quick check first, so most pages are not copied twice).
+    func normalizeNFC(_ bytes: [UInt8]) -> String {
+        var status: Int32 = 0
+        let ok = bytes.withUnsafeBufferPointer { sluice_icu_is_normalized(Int32(SLUICE_NFC), $0.baseAddress, Int32($0.count), &status) }
+        if ok == 1 { return String(decoding: bytes, as: UTF8.self) }
+        var cap = bytes.count + bytes.count / 2 + 16
+        for _ in 0..<2 {
+            var needed: Int32 = 0
+            let out = [UInt8](unsafeUninitializedCapacity: cap) { buf, n in
+                needed = bytes.withUnsafeBufferPointer {
+                    sluice_icu_normalize(Int32(SLUICE_NFC), $0.baseAddress, Int32($0.count), buf.baseAddress, Int32(cap), &status)
+                }
+                n = needed >= 0 && Int(needed) <= cap ? Int(needed) : 0
+            }
+            if needed < 0 { break }
+            if Int(needed) <= cap { return String(decoding: out, as: UTF8.self) }
+            cap = Int(needed) + 16
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whitespace collapsed and trimmed (titles, descriptions).
+    func collapse(_ s: String) -> String {
+        var out = [UInt8]()
+        var space = true
+        for b in s.utf8 {
+            if b == 0x20 || b == 0x0a || b == 0x09 || b == 0x0d {
+                if !space { out.append(0x20) }
+                space = true
+            } else {
+                out.append(b)
+                space = false
+            }
+        }
+        if out.last == 0x20 { out.removeLast() }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+// MARK: - Tag names
+
+/// Compares a NUL-terminated libxml2 name with a lower-case ASCII literal (ASCII case-insensitive).
+@inline(__always)
+func nameEquals(_ p: UnsafePointer<xmlChar>, _ s: StaticString) -> Bool {
+    let n = s.utf8CodeUnitCount
+    let q = s.utf8Start
+    for i in 0..<n {
+        let c = p[i]
+        if c == 0 { return false }
+        if c != q[i] && (c | 0x20) != q[i] { return false }
+    }
+    return p[n] == 0
+}
+
+/// The kind of an element by name: the name's bytes (lower-cased, at most 10) packed into a key.
+func tagKind(_ name: UnsafePointer<xmlChar>?) -> TagKind {
+    guard let p = name else { return .inline }
+    var key: UInt64 = 0
+    var len = 0
+    while p[len] != 0 {
+        if len == 8 {
+            // Only blockquote, figcaption and plaintext are longer than 8 among the names we know.
+            var rest = 0
+            while p[len + rest] != 0 && rest < 3 { rest += 1 }
+            if rest > 2 || p[len + rest] != 0 { return .inline }
+            key = key &* 31 &+ UInt64(p[8] | 0x20) &* 7 &+ UInt64(rest == 2 ? p[9] | 0x20 : 1)
+            return TagTable.long[key] ?? .inline
+        }
+        key |= UInt64(p[len] | 0x20) << (8 * UInt64(len))
+        len += 1
+    }
+    return TagTable.short[key] ?? .inline
+}
+
+/// Element names by packed key (see `tagKind`).
+enum TagTable {
+    static func pack(_ s: String) -> UInt64 {
+        var key: UInt64 = 0
+        let b = Array(s.utf8)
+        if b.count > 8 {
+            for i in 0..<8 { key |= UInt64(b[i]) << (8 * UInt64(i)) }
+            return key &* 31 &+ UInt64(b[8]) &* 7 &+ UInt64(b.count == 10 ? b[9] : 1)
+        }
+        for (i, c) in b.enumerated() { key |= UInt64(c) << (8 * UInt64(i)) }
+        return key
+    }
+
+    static let names: [(TagKind, [String])] = [
+        (
+            .skip,
+            [
+                "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas", "button",
+                "select", "input", "textarea", "option", "link", "audio", "video", "map", "datalist", "dialog", "menu",
+                "source", "track", "picture", "frameset", "frame", "applet", "param",
+            ]
+        ),
+        (.title, ["title"]),
+        (.boilerplate, ["nav", "aside", "form", "footer", "header"]),
+        (.br, ["br", "hr", "wbr"]),
+        (.image, ["img"]),
+        (.anchor, ["a"]),
+        (.heading, ["h1", "h2", "h3", "h4", "h5", "h6"]),
+        (.paragraph, ["p"]),
+        (.listItem, ["li", "dt", "dd"]),
+        (.list, ["ul", "ol", "dl"]),
+        (.tableCell, ["td", "th"]),
+        (.tableRow, ["tr"]),
+        (.table, ["table", "thead", "tbody", "tfoot"]),
+        (.pre, ["pre", "listing", "plaintext", "xmp"]),
+        (.code, ["code", "kbd", "samp", "tt"]),
+        (.blockquote, ["blockquote"]),
+        (.caption, ["figcaption", "caption"]),
+        (.body, ["body"]),
+        (
+            .block,
+            [
+                "div", "section", "article", "main", "address", "center", "details", "summary", "fieldset", "figure",
+                "hgroup", "legend", "html", "head",
+            ]
+        ),
+    ]
+
+    static let short: [UInt64: TagKind] = {
+        var d: [UInt64: TagKind] = [:]
+        for (k, list) in names { for n in list where n.utf8.count <= 8 { d[pack(n)] = k } }
+        return d
+    }()
+
+    static let long: [UInt64: TagKind] = {
+        var d: [UInt64: TagKind] = [:]
+        for (k, list) in names { for n in list where n.utf8.count > 8 { d[pack(n)] = k } }
+        return d
+    }()
+}

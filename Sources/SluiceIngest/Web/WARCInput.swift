@@ -1,0 +1,369 @@
+// The decompressed byte window a WARC file is parsed from. A plain file is memory-mapped and
+// parsed in place (no copy); a gzip file is decoded one member at a time with libdeflate (zlib
+// streams members too large to hold, and salvages what precedes damage); other compressions come
+// through SluiceCore's `ByteSource`. It does not parse WARC: it only keeps track of where each
+// decoded byte came from (compressed offsets) and where the stream is damaged ("breaks").
+import Foundation
+import SluiceCore
+
+/// A damaged spot reported by the input layer (a corrupt or truncated gzip member, garbage).
+struct InputProblem {
+    /// `warc:corrupt_gzip_member`, `warc:truncated_gzip_member`, `warc:garbage_between_members`.
+    var reason: String
+    /// Compressed offset in the file.
+    var offset: Int
+    var message: String
+}
+
+/// The compressed container of a WARC file, sniffed from its first bytes (not its name).
+enum WARCContainer: String {
+    case plain, gzip, zstd, bzip2, lz4, xz
+}
+
+/// A read-only view of a whole file: memory-mapped when possible, else read into memory.
+final class MappedFile {
+    let bytes: UnsafeRawBufferPointer
+    private let mapped: Bool
+
+    /// - Throws: `SluiceError(.io)` when the file cannot be opened or read.
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw SluiceError(.io, "cannot open: \(String(cString: strerror(errno)))", file: path) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw SluiceError(.io, "cannot stat", file: path) }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw SluiceError(.io, "is a directory, not a WARC file", file: path) }
+        let size = Int(st.st_size)
+        if (st.st_mode & S_IFMT) == S_IFREG, size > 0,
+            let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED
+        {
+            _ = madvise(p, size, MADV_SEQUENTIAL)
+            bytes = UnsafeRawBufferPointer(start: p, count: size)
+            mapped = true
+            return
+        }
+        // Not a regular file (a pipe, /dev/stdin) or empty: read it whole.
+        var data = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { throw SluiceError(.io, "read failed: \(String(cString: strerror(errno)))", file: path) }
+            if n == 0 { break }
+            data.append(contentsOf: chunk[0..<n])
+        }
+        let p = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
+        data.withUnsafeBytes { if $0.count > 0 { p.copyMemory(from: $0) } }
+        bytes = UnsafeRawBufferPointer(start: p.baseAddress, count: data.count)
+        mapped = false
+    }
+
+    deinit {
+        if mapped {
+            munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
+        } else {
+            UnsafeMutableRawPointer(mutating: bytes.baseAddress)?.deallocate()
+        }
+    }
+
+    /// The container format by magic number.
+    var container: WARCContainer {
+        let b = bytes
+        if b.count >= 3, b[0] == 0x1f, b[1] == 0x8b, b[2] == 0x08 { return .gzip }
+        if b.count >= 4, b[0] == 0x28, b[1] == 0xb5, b[2] == 0x2f, b[3] == 0xfd { return .zstd }
+        // zstd files may open with a skippable (dictionary) frame: 0x184D2A50..5F little-endian.
+        if b.count >= 4, b[0] & 0xf0 == 0x50, b[1] == 0x2a, b[2] == 0x4d, b[3] == 0x18 { return .zstd }
+        if b.count >= 3, b[0] == 0x42, b[1] == 0x5a, b[2] == 0x68 { return .bzip2 }
+        if b.count >= 4, b[0] == 0x04, b[1] == 0x22, b[2] == 0x4d, b[3] == 0x18 { return .lz4 }
+        if b.count >= 6, b[0] == 0xfd, b[1] == 0x37, b[2] == 0x7a, b[3] == 0x58 { return .xz }
+        return .plain
+    }
+}
+
+/// The decoded byte window. Positions are indices into `bytes` (valid until the next `fill`).
+final class WARCInput {
+    let path: String
+    let container: WARCContainer
+    private let file: MappedFile
+    /// The window: decoded bytes not yet discarded.
+    private(set) var bytes: UnsafeRawPointer
+    private(set) var count: Int
+    /// Decoded-stream offset of `bytes[0]`.
+    private(set) var windowBase = 0
+    /// Whether everything has been decoded into the window.
+    private(set) var exhausted: Bool
+    /// Problems found since the consumer last took them.
+    var problems: [InputProblem] = []
+
+    // gzip state
+    private var owned: UnsafeMutableRawPointer?
+    private var capacity = 0
+    private var compressedPosition = 0
+    private let decoder = DeflateDecoder()
+    /// Expected decoded size of a member: grows to the largest seen, so retries are rare.
+    private var sizeGuess = 1 << 18
+    /// Member starts in the window: (window index, compressed offset), ascending.
+    private var members: [(index: Int, offset: Int)] = []
+    /// Window indices where the stream is damaged: bytes before belong to a broken member.
+    private var breaks: [Int] = []
+    /// A member being streamed through zlib (too large, or being salvaged).
+    private var streaming: ZlibMemberStream?
+    /// After damage: candidate members that fail without output are skipped silently.
+    private var resynchronising = false
+    /// Whole members decoded larger than this are streamed instead (and window growth stops).
+    static let largestMember = 64 << 20
+
+    // stream state (zstd, bzip2 through SluiceCore)
+    private var source: (any ByteSource)?
+
+    /// Opens `path`; sniffs the container from the first bytes.
+    /// - Throws: `SluiceError(.io)` when unreadable, `.corruptInput` for a container Sluice cannot read.
+    init(path: String) throws {
+        self.path = path
+        file = try MappedFile(path: path)
+        container = file.container
+        switch container {
+        case .plain:
+            bytes = file.bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+            count = file.bytes.count
+            exhausted = true
+            if count > 0 { members = [(0, 0)] }
+        case .gzip:
+            capacity = 1 << 20
+            owned = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+            bytes = UnsafeRawPointer(owned!)
+            count = 0
+            exhausted = false
+        case .zstd, .bzip2:
+            // Decoded through SluiceCore's streams; offsets are positions in the decoded stream.
+            capacity = 1 << 20
+            owned = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+            bytes = UnsafeRawPointer(owned!)
+            count = 0
+            exhausted = false
+            source = try openDecodedSource(path: path, container: container)
+            members = [(0, 0)]
+        case .lz4, .xz:
+            throw SluiceError(
+                .corruptInput, "\(container.rawValue)-compressed WARC files are not supported (use .warc, .warc.gz or .warc.zst)",
+                file: path, offset: 0)
+        }
+    }
+
+    deinit { owned?.deallocate() }
+
+    // MARK: - Positions
+
+    /// The compressed offset of the record starting at window index `index`: the start of the
+    /// gzip member holding it (one member per record: the record's own offset). For plain files
+    /// the byte offset; for zstd and bzip2 the offset in the decoded stream.
+    func compressedOffset(of index: Int) -> Int {
+        switch container {
+        case .plain: return index
+        case .gzip:
+            // Last member starting at or before `index`.
+            var lo = 0
+            var hi = members.count - 1
+            if hi < 0 { return compressedPosition }
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if members[mid].index <= index { lo = mid } else { hi = mid - 1 }
+            }
+            return members[lo].index <= index ? members[lo].offset : members[0].offset
+        default: return windowBase + index
+        }
+    }
+
+    /// Decoded-stream offset of window index `index`.
+    func streamOffset(of index: Int) -> Int { windowBase + index }
+
+    /// The first damaged spot after `index` and at or before `limit`, if any.
+    func damage(after index: Int, through limit: Int) -> Int? {
+        for b in breaks where b > index && b <= limit { return b }
+        return nil
+    }
+
+    /// Whether a gzip member starts exactly at window index `index`.
+    func memberStarts(at index: Int) -> Bool { members.contains { $0.index == index } }
+
+    // MARK: - Filling
+
+    /// Drops window bytes before `index` (the consumer no longer needs them); indices shift by
+    /// the returned amount. Only gzip and stream windows move; a mapped plain file never does.
+    @discardableResult
+    func discard(before index: Int) -> Int {
+        guard let owned, index > 0 else { return 0 }
+        let holder = container == .gzip ? compressedOffset(of: index) : 0
+        let keep = count - index
+        if keep > 0 { memmove(owned, owned + index, keep) }
+        count = keep
+        windowBase += index
+        members = members.compactMap { $0.index >= index ? ($0.index - index, $0.offset) : nil }
+        // Keep the member that holds the new window start, for record offsets.
+        if container == .gzip, members.first?.index != 0 { members.insert((0, holder), at: 0) }
+        breaks = breaks.compactMap { $0 >= index ? $0 - index : nil }
+        return index
+    }
+
+    private func ensureCapacity(_ needed: Int) {
+        guard needed > capacity, let old = owned else { return }
+        var c = capacity
+        while c < needed { c *= 2 }
+        let n = UnsafeMutableRawPointer.allocate(byteCount: c, alignment: 16)
+        n.copyMemory(from: old, byteCount: count)
+        old.deallocate()
+        owned = n
+        bytes = UnsafeRawPointer(n)
+        capacity = c
+    }
+
+    /// Decodes more bytes into the window. Returns false when nothing more will come.
+    /// Indices stay valid (the window only grows at its end here).
+    func fill() throws -> Bool {
+        if exhausted { return false }
+        switch container {
+        case .gzip: return fillGzip()
+        case .zstd, .bzip2: return try fillStream()
+        default:
+            exhausted = true
+            return false
+        }
+    }
+
+    private func fillStream() throws -> Bool {
+        guard let source else { return false }
+        ensureCapacity(count + (1 << 20))
+        do {
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(start: owned! + count, count: capacity - count))
+            if n == 0 { exhausted = true }
+            count += n
+            return n > 0
+        } catch let e as SluiceError {
+            problems.append(InputProblem(reason: "warc:corrupt_stream", offset: e.offset ?? 0, message: e.message))
+            breaks.append(count)
+            exhausted = true
+            return false
+        }
+    }
+
+    private func fillGzip() -> Bool {
+        let input = file.bytes
+        if let s = streaming { return continueStreaming(s) }
+        while compressedPosition < input.count {
+            let start = compressedPosition
+            let rest = UnsafeRawBufferPointer(rebasing: input[start...])
+            guard rest.count >= 3, rest[0] == 0x1f, rest[1] == 0x8b, rest[2] == 0x08 else {
+                // Not a member here: skip to the next gzip magic.
+                let next = nextMagic(from: start + 1)
+                if !isZeroPadding(start, next) {
+                    problems.append(
+                        InputProblem(
+                            reason: "warc:garbage_between_members", offset: start,
+                            message: "\(next - start) bytes that are not a gzip member skipped"))
+                    breaks.append(count)
+                }
+                compressedPosition = next
+                continue
+            }
+            // Whole member at once with libdeflate, growing the output room on demand.
+            var room = sizeGuess
+            while true {
+                ensureCapacity(count + room)
+                let out = UnsafeMutableRawBufferPointer(start: owned! + count, count: capacity - count)
+                switch decoder.gunzipMember(rest, into: out) {
+                case .done(let consumed, let produced):
+                    members.append((count, start))
+                    count += produced
+                    compressedPosition = start + consumed
+                    sizeGuess = max(sizeGuess, produced + produced / 4)
+                    resynchronising = false
+                    return true
+                case .needsSpace where room < WARCInput.largestMember:
+                    room *= 4
+                    continue
+                case .needsSpace, .bad:
+                    // Too large to hold, or damaged: stream it, salvaging what decodes.
+                    let s = ZlibMemberStream(start: start)
+                    streaming = s
+                    members.append((count, start))
+                    return continueStreaming(s)
+                }
+            }
+        }
+        exhausted = true
+        return false
+    }
+
+    private func continueStreaming(_ s: ZlibMemberStream) -> Bool {
+        let input = UnsafeRawBufferPointer(rebasing: file.bytes[s.start...])
+        ensureCapacity(count + (4 << 20))
+        let out = UnsafeMutableRawBufferPointer(start: owned! + count, count: min(capacity - count, 4 << 20))
+        let step = s.step(input, into: out)
+        count += step.produced
+        switch step.state {
+        case .more:
+            return true
+        case .ended(let consumed):
+            streaming = nil
+            compressedPosition = s.start + consumed
+            resynchronising = false
+            return true
+        case .failed(let truncated):
+            streaming = nil
+            let silent = resynchronising && s.totalProduced == 0
+            if !silent {
+                problems.append(
+                    InputProblem(
+                        reason: truncated ? "warc:truncated_gzip_member" : "warc:corrupt_gzip_member", offset: s.start,
+                        message: truncated
+                            ? "the file ends inside a gzip member (\(s.totalProduced) bytes decoded)"
+                            : "gzip member does not decode after \(s.totalProduced) bytes"))
+                breaks.append(count)
+            } else if let i = members.lastIndex(where: { $0.offset == s.start }) {
+                members.remove(at: i)
+            }
+            resynchronising = true
+            compressedPosition = truncated ? file.bytes.count : nextMagic(from: s.start + 1)
+            return step.produced > 0 || compressedPosition < file.bytes.count || fillGzip()
+        }
+    }
+
+    /// The next `1f 8b 08` at or after `from`, or the end of the file.
+    private func nextMagic(from: Int) -> Int {
+        let b = file.bytes
+        var i = from
+        while i + 2 < b.count {
+            guard let p = memchr(b.baseAddress! + i, 0x1f, b.count - i - 2) else { break }
+            let j = b.baseAddress!.distance(to: UnsafeRawPointer(p))
+            if b[j + 1] == 0x8b, b[j + 2] == 0x08 { return j }
+            i = j + 1
+        }
+        return b.count
+    }
+
+    private func isZeroPadding(_ from: Int, _ to: Int) -> Bool {
+        let b = file.bytes
+        for i in from..<to where b[i] != 0 { return false }
+        return true
+    }
+}
+
+/// One gzip member decoded through zlib in pieces; holds the `z_stream` at a fixed address.
+final class ZlibMemberStream {
+    enum State {
+        case more
+        case ended(consumed: Int)
+        case failed(truncated: Bool)
+    }
+
+    let start: Int
+    private(set) var totalProduced = 0
+    private let stream = ZlibInflater()
+
+    init(start: Int) { self.start = start }
+
+    func step(_ input: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> (produced: Int, state: State) {
+        let r = stream.step(input, into: out)
+        totalProduced += r.produced
+        return (r.produced, r.state)
+    }
+}

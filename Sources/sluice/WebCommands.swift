@@ -1,0 +1,137 @@
+// Web commands: `sluice inspect warc` lists WARC records; `sluice extract` prints the main text of
+// HTML pages. Thin: parse arguments, call SluiceIngest, print.
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceIngest
+
+/// `sluice inspect …`: look inside input files.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Look inside input files (WARC records, …).", subcommands: [InspectWARC.self])
+}
+
+/// `sluice inspect warc FILE...`
+struct InspectWARC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "warc",
+        abstract: "Print one JSON object per WARC record; bad records go to stderr.",
+        discussion: """
+            Keys: offset (of the record in the file as stored: the gzip member for .warc.gz), type, uri, \
+            date, content_type, length, record_id. --count instead reads every record through the warc \
+            reader (HTTP parsed, payload decoded) and prints totals.
+            """)
+
+    @Argument(help: "WARC files (.warc, .warc.gz, .warc.zst).")
+    var files: [String]
+
+    @Flag(help: "Read every record with its payload and print counts only.")
+    var count = false
+
+    func run() throws {
+        if count {
+            print(try WARCInspector.count(paths: files))
+            return
+        }
+        var failed = false
+        var out = StandardOutput()
+        for f in files {
+            do {
+                _ = try WARCInspector.list(
+                    path: f, out: { out.write($0) }, err: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+            } catch let e as SluiceError {
+                out.flush()
+                FileHandle.standardError.write(Data((e.description + "\n").utf8))
+                failed = true
+            }
+        }
+        out.flush()
+        if failed { throw ExitCode.failure }
+    }
+}
+
+/// Buffered stdout lines.
+struct StandardOutput {
+    private var buffer = [UInt8]()
+
+    mutating func write(_ line: String) {
+        buffer.append(contentsOf: line.utf8)
+        buffer.append(0x0a)
+        if buffer.count > 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        buffer.withUnsafeBytes { b in
+            var off = 0
+            while off < b.count {
+                let n = Foundation.write(1, b.baseAddress! + off, b.count - off)
+                if n <= 0 { break }
+                off += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// `sluice extract FILE.html…`: the main text of pages, for checking extraction by eye.
+struct Extract: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the main text of HTML pages (.html or .html.gz).",
+        discussion: "With several files, --json prints one JSON object per line; text output separates pages with a form feed.")
+
+    @Argument(help: "HTML files.")
+    var files: [String]
+
+    @Option(help: "The page's URL (used as the document base only; nothing is fetched).")
+    var url: String?
+
+    @Option(help: "Charset to assume when the page does not declare one in HTTP terms (default: <meta>, then detection).")
+    var charset: String?
+
+    @Flag(help: "Print {\"title\",\"text\",\"lang\"} as JSON.")
+    var json = false
+
+    @Flag(help: "Every visible block of the page, without boilerplate removal.")
+    var wholePage = false
+
+    func run() throws {
+        var options = ExtractionOptions()
+        options.mainContent = !wholePage
+        let extractor = HTMLExtractor(options: options)
+        var out = StandardOutput()
+        var first = true
+        for f in files {
+            let bytes: [UInt8]
+            do { bytes = try HTMLPage.readFile(f) } catch let e as SluiceError {
+                out.flush()
+                throw ValidationError(e.description)
+            }
+            let outcome = bytes.withUnsafeBytes { HTMLPage.extract($0, declaredCharset: charset, url: url, extractor: extractor) }
+            let page: ExtractedPage
+            switch outcome {
+            case .binary:
+                FileHandle.standardError.write(Data("\(f): extract:binary (not an HTML page)\n".utf8))
+                page = ExtractedPage(text: "", title: nil, lang: nil, description: nil)
+            case .unparsable:
+                FileHandle.standardError.write(Data("\(f): extract:parse_failed\n".utf8))
+                page = ExtractedPage(text: "", title: nil, lang: nil, description: nil)
+            case .page(let p, _): page = p
+            }
+            if json {
+                var line = "{\"title\": "
+                if let t = page.title { appendJSONString(t, to: &line) } else { line += "null" }
+                line += ", \"text\": "
+                appendJSONString(page.text, to: &line)
+                line += ", \"lang\": "
+                if let l = page.lang { appendJSONString(l, to: &line) } else { line += "null" }
+                line += "}"
+                out.write(line)
+            } else {
+                if !first { out.write("\u{0C}") }
+                out.write(page.text)
+            }
+            first = false
+        }
+        out.flush()
+    }
+}

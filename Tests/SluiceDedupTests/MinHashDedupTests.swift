@@ -1,0 +1,150 @@
+// MinHashDedup: identical, near-identical and unrelated documents; clusters across files and
+// tasks; deterministic kept document; verification; resume after a crash between passes.
+import Foundation
+import SluiceCore
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceDedup
+
+@Suite struct MinHashDedupTests {
+    /// Paragraphs long enough that one changed word keeps Jaccard above 0.93 (P(candidate) ≈ 1).
+    let long = paragraphs.filter { $0.split(separator: " ").count >= 150 }
+
+    @Test func identicalNearIdenticalAndUnrelated() throws {
+        #expect(long.count >= 6)
+        let h = try DedupHarness([[
+            doc("a", long[0]), doc("b", long[1]), doc("a-copy", long[0]), doc("c", long[2]),
+            doc("b-near", edited(long[1], every: 1000, offset: 70)), doc("d", long[3]),
+        ]])
+        let (kept, dropped) = try h.run(MinHashDedup(settings: MinHashSettings()))
+        #expect(kept.map(\.id) == ["a", "b", "c", "d"])
+        #expect(dropped.map(\.0) == ["a-copy", "b-near"])
+        #expect(dropped.allSatisfy { $0.1 == "minhash_dedup" })
+        let a = try #require(kept.first { $0.id == "a" })
+        #expect(a.metadata[MinHashFilter.sizeKey] == .int(2))
+        #expect(a.metadata[MinHashFilter.clusterKey] == .int(Int64(DocumentKey.make(file: 0, ordinal: 0))))
+        let c = try #require(kept.first { $0.id == "c" })
+        #expect(c.metadata[MinHashFilter.sizeKey] == nil)
+    }
+
+    @Test func heavilyEditedCopiesAreNotDuplicates() throws {
+        // Every 4th word changed: Jaccard of 5-grams falls far below the S-curve.
+        let h = try DedupHarness([[doc("a", long[0]), doc("a-rewritten", edited(long[0], every: 4))]])
+        let (kept, dropped) = try h.run(MinHashDedup(settings: MinHashSettings()))
+        #expect(kept.count == 2)
+        #expect(dropped.isEmpty)
+    }
+
+    @Test func clusterSpansFilesAndKeepsSmallestKey() throws {
+        // The same text in three files; a near copy in file 2 first. The kept one is file 0's.
+        let h = try DedupHarness([
+            [doc("x0", long[4]), doc("u0", long[0])],
+            [doc("u1", long[1]), doc("x1", long[4])],
+            [doc("x2", edited(long[4], every: 1000, offset: 40)), doc("x3", long[4]), doc("u2", long[2])],
+        ])
+        let (kept, dropped) = try h.run(MinHashDedup(settings: MinHashSettings()))
+        #expect(kept.map(\.id) == ["x0", "u0", "u1", "u2"])
+        #expect(Set(dropped.map(\.0)) == ["x1", "x2", "x3"])
+        #expect(kept[0].metadata[MinHashFilter.sizeKey] == .int(4))
+        let summary = try JSONDecoder().decode(
+            MinHashSummary.self, from: Data(contentsOf: URL(fileURLWithPath: h.environment.workDirectory + "/clusters/minhash-summary.json")))
+        #expect(summary.clusters == 1)
+        #expect(summary.duplicates == 3)
+        #expect(summary.sizeHistogram == ["4": 1])
+        #expect(summary.documents == 7)
+        #expect(!summary.examples.isEmpty && summary.examples.allSatisfy { $0.jaccard > 0.9 })
+    }
+
+    @Test func resultDoesNotDependOnSpillingOrTaskOrder() throws {
+        let docs = (0..<12).map { doc("p\($0)", long[$0 % 6]) }
+        let h1 = try DedupHarness([docs])
+        let h2 = try DedupHarness([docs])
+        var small = MinHashSettings()
+        small.sortBuffer = 16 * 14 * 3  // spill a run every 3 documents
+        let r1 = try h1.run(MinHashDedup(settings: MinHashSettings()))
+        let r2 = try h2.run(MinHashDedup(settings: small))
+        #expect(r1.kept.map(\.id) == r2.kept.map(\.id))
+        #expect(r1.kept.map(\.id) == ["p0", "p1", "p2", "p3", "p4", "p5"])
+        #expect(listFiles(MinHashLayout.bandDirectory(h2.environment.workDirectory, 0), suffix: ".bin").count == 4)
+    }
+
+    @Test func verificationRejectsDissimilarCandidates() throws {
+        // 60 bands of one row: a pair sharing a third of its shingles is almost surely a
+        // candidate; verification at 0.8 must reject it, while a true copy stays a duplicate.
+        let w0 = long[0].split(separator: " ")
+        let half = w0.prefix(w0.count / 2).joined(separator: " ")
+        let mixed = half + " " + long[5]
+        var loose = MinHashSettings(bands: 60, rows: 1)
+        let unverified = try DedupHarness([[doc("a", long[0]), doc("m", mixed), doc("a2", long[0])]])
+        #expect(try unverified.run(MinHashDedup(settings: loose)).kept.map(\.id) == ["a"])
+        loose.verify = true
+        loose.threshold = 0.8
+        let verified = try DedupHarness([[doc("a", long[0]), doc("m", mixed), doc("a2", long[0])]])
+        let r = try verified.run(MinHashDedup(settings: loose))
+        #expect(r.kept.map(\.id) == ["a", "m"])
+        #expect(r.dropped.map(\.0) == ["a2"])
+    }
+
+    @Test func resumesAtTheUnfinishedPassAfterACrash() throws {
+        let docs = [[doc("a", long[0]), doc("b", long[1])], [doc("a2", long[0]), doc("c", long[2])]]
+        let clean = try DedupHarness(docs).run(MinHashDedup(settings: MinHashSettings()))
+
+        let h = try DedupHarness(docs)
+        let stage = MinHashDedup(settings: MinHashSettings())
+        try h.runPass(stage, 0)
+        // Crash in the middle of the buckets pass: band 3 left a half-written temporary file and
+        // band 7 never ran. The clusters pass refuses to run on incomplete input…
+        let work = h.environment.workDirectory
+        try stage.passes()[1].run(task: 3, environment: h.environment, context: h.context())
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: MinHashLayout.pairPath(work, band: 7) + ".tmp"))
+        #expect(throws: SluiceError.self) { try stage.passes()[2].run(task: 0, environment: h.environment, context: h.context()) }
+        // …and the rerun, starting at the unfinished pass, gives the clean result.
+        let resumed = try h.run(stage, fromPass: 1)
+        #expect(resumed.kept.map(\.id) == clean.kept.map(\.id))
+        #expect(resumed.dropped.map(\.0) == ["a2"])
+    }
+
+    @Test func rerunOfASignatureTaskReplacesItsEarlierRuns() throws {
+        let h = try DedupHarness([[doc("a", long[0]), doc("a2", long[0])]])
+        var small = MinHashSettings()
+        small.sortBuffer = 16 * 14  // one document per run: two runs
+        try h.runPass(MinHashDedup(settings: small), 0)
+        #expect(listFiles(MinHashLayout.bandDirectory(h.environment.workDirectory, 0), suffix: ".bin").count == 2)
+        // A second attempt with a bigger buffer writes one run and removes the stale second one.
+        let r = try h.run(MinHashDedup(settings: MinHashSettings()))
+        #expect(listFiles(MinHashLayout.bandDirectory(h.environment.workDirectory, 0), suffix: ".bin").count == 1)
+        #expect(r.kept.map(\.id) == ["a"])
+    }
+
+    @Test func emptyAndShortDocumentsAreHandled() throws {
+        let h = try DedupHarness([[doc("e1", ""), doc("e2", "  !! "), doc("s1", "Hello there"), doc("s2", "hello, THERE!")]])
+        let r = try h.run(MinHashDedup(settings: MinHashSettings()))
+        // Empty texts have no shingles and are never candidates; short texts are one shingle.
+        #expect(r.kept.map(\.id) == ["e1", "e2", "s1"])
+        #expect(r.dropped.map(\.0) == ["s2"])
+    }
+
+    @Test func characterShinglesFindNearDuplicates() throws {
+        var s = MinHashSettings(shingles: .characters, ngram: 24, bands: 20, rows: 13)
+        s.preset = "nemo"
+        let h = try DedupHarness([[doc("a", long[0]), doc("b", long[1]), doc("a2", edited(long[0], every: 1000, offset: 50))]])
+        #expect(try h.run(MinHashDedup(settings: s)).kept.map(\.id) == ["a", "b"])
+    }
+
+    @Test func fixtureCorpusLosesItsCopies() throws {
+        let files = try ["a", "b"].map { name in
+            try String(contentsOfFile: TestSupport.fixture("dedup/near-duplicates-\(name).jsonl"), encoding: .utf8)
+                .split(separator: "\n").map { line in
+                    let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                    return doc(o["id"] as! String, o["text"] as! String)
+                }
+        }
+        let h = try DedupHarness(files)
+        let r = try h.run(MinHashDedup(settings: MinHashSettings()))
+        #expect(r.kept.count == 40)
+        #expect(r.dropped.count == 16)
+        // Each cluster keeps the copy with the smallest key, not necessarily the original.
+        #expect(Set(r.kept.map { $0.id.split(separator: "/").last! }).count == 40)
+    }
+}

@@ -1,0 +1,113 @@
+// The extract step: named drops for bad pages, metadata, and quality on the two gold pages in
+// Fixtures/html (scored as the scrapinghub benchmark does: word 4-gram shingles).
+import Foundation
+import SluiceCore
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceIngest
+
+@Suite struct ExtractStepTests {
+    func run(_ raw: [UInt8], charset: String? = nil, _ values: [(String, ConfigValue)] = []) throws -> (Verdict, Document) {
+        var step = try Web.extractStep(values)
+        let c = Web.context("extract")
+        try step.prepare(context: c)
+        var meta = JSONObject()
+        if let charset { meta["charset"] = .string(charset) }
+        var d = Document(id: "x", text: "", source: "warc", metadata: meta, raw: raw)
+        let v = try step.apply(to: &d, context: c)
+        return (v, d)
+    }
+
+    @Test func extractsAndFillsMetadata() throws {
+        let html = Array("<html lang=de><title>T</title><body><p>Grüße aus Köln, mit freundlichen Grüßen.</p></body></html>".utf8)
+        let (v, d) = try run(html)
+        #expect(v == .keep)
+        #expect(d.text == "Grüße aus Köln, mit freundlichen Grüßen.")
+        #expect(d.raw == nil)
+        #expect(d.metadata["title"] == .string("T"))
+        #expect(d.metadata["lang"] == .string("de"))
+        #expect(d.metadata["charset"] == .string("utf-8"))
+    }
+
+    @Test func usesTheHTTPCharset() throws {
+        let html: [UInt8] = Array("<p>caf".utf8) + [0xe9] + Array(" au lait</p>".utf8)
+        let (v, d) = try run(html, charset: "windows-1252")
+        #expect(v == .keep)
+        #expect(d.text == "café au lait")
+    }
+
+    @Test func binaryPayloadIsDropped() throws {
+        let png: [UInt8] = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]
+        #expect(try run(png).0 == .drop(ExtractStep.binary))
+        #expect(ExtractStep.binary.rawValue == "extract:binary")
+        let nul: [UInt8] = Array("<html>".utf8) + [0, 1, 2, 0] + Array("</html>".utf8)
+        #expect(try run(nul).0 == .drop(ExtractStep.binary))
+    }
+
+    @Test func hugePageIsDropped() throws {
+        // 50 MB of markup: dropped by size before parsing.
+        let page = [UInt8](repeating: 0x61, count: 50_000_000)
+        #expect(try run(page).0 == .drop(ExtractStep.tooLarge))
+        #expect(ExtractStep.tooLarge.rawValue == "extract:too_large")
+        let small = try run(Array("<p>\(String(repeating: "word ", count: 300))</p>".utf8), [("max_bytes", Web.scalar("1KB"))])
+        #expect(small.0 == .drop(ExtractStep.tooLarge))
+    }
+
+    @Test func emptyResultIsDropped() throws {
+        #expect(try run(Array("<html><script>only()</script></html>".utf8)).0 == .drop(ExtractStep.empty))
+        #expect(ExtractStep.empty.rawValue == "extract:empty")
+        #expect(try run([]).0 == .drop(ExtractStep.empty))
+    }
+
+    @Test func unknownOptionIsAnError() {
+        #expect(throws: SluiceError.self) { try Web.extractStep([("keep_tabels", Web.scalar("true"))]) }
+    }
+
+    @Test(arguments: ["20b2b64916b00b25203c9f1bf14248922f4d522f18328e9f876cce116df0083e", "9da36ae4714bfccc72374c6c146e9d1cd3cca39e2110bd67ccdbcc806f4cf139"])
+    func goldPagesScoreWell(id: String) throws {
+        let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestSupport.fixture("html/ground-truth.json")))) as! [String: [String: String]]
+        let gold = try #require(truth[id]?["articleBody"])
+        let html = try HTMLPage.readFile(TestSupport.fixture("html/\(id).html.gz"))
+        let (v, d) = try run(html)
+        #expect(v == .keep)
+        let (p, r) = ShingleScore.precisionRecall(predicted: d.text, gold: gold)
+        #expect(p > 0.9 && r > 0.9, "precision \(p), recall \(r)")
+    }
+}
+
+/// The scrapinghub benchmark's score for one page: `\w+` tokens, word 4-gram shingles, counts.
+enum ShingleScore {
+    static func tokens(_ s: String) -> [String] {
+        var out: [String] = []
+        var cur = ""
+        for ch in s.unicodeScalars {
+            if ch.properties.isAlphabetic || ch.properties.numericType != nil || ch == "_" || ch.properties.generalCategory == .nonspacingMark {
+                cur.unicodeScalars.append(ch)
+            } else if !cur.isEmpty {
+                out.append(cur)
+                cur = ""
+            }
+        }
+        if !cur.isEmpty { out.append(cur) }
+        return out
+    }
+
+    static func shingles(_ s: String) -> [String: Int] {
+        let t = tokens(s)
+        var c: [String: Int] = [:]
+        if t.isEmpty { return c }
+        for i in 0..<max(1, t.count - 3) { c[t[i..<min(i + 4, t.count)].joined(separator: " "), default: 0] += 1 }
+        return c
+    }
+
+    static func precisionRecall(predicted: String, gold: String) -> (Double, Double) {
+        let p = shingles(predicted)
+        let g = shingles(gold)
+        var tp = 0
+        for (k, v) in p { tp += min(v, g[k] ?? 0) }
+        let np = p.values.reduce(0, +)
+        let ng = g.values.reduce(0, +)
+        return (np > 0 ? Double(tp) / Double(np) : 0, ng > 0 ? Double(tp) / Double(ng) : 0)
+    }
+}

@@ -1,0 +1,197 @@
+// The warc reader and `inspect warc` on fixtures: real crawler output, record selection, HTTP
+// decoding, digests, and every kind of damage (each keeps the good records around it).
+import Foundation
+import SluiceCore
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceIngest
+
+@Suite struct WARCReaderTests {
+    @Test func readsCommonCrawlExcerpt() throws {
+        let (docs, c) = try Web.read(TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz"), try Web.reader())
+        // 16 response records, all HTML with status 200 (fastwarc 2.0.1 agrees).
+        #expect(docs.count == 16)
+        #expect(c.stats.stages[0].errors.isEmpty)
+        let d = try #require(docs.first)
+        #expect(d.source == "warc")
+        #expect(d.text.isEmpty)
+        #expect((d.raw?.count ?? 0) > 0)
+        #expect(!d.id.hasPrefix("<") && d.id.hasPrefix("urn:uuid:"))
+        #expect(d.metadata["url"]?.stringValue?.hasPrefix("http") == true)
+        #expect(d.metadata["http_status"] == .int(200))
+        #expect(d.metadata["content_type"] == .string("text/html"))
+        #expect(d.metadata["warc_offset"] != nil)
+        #expect(c.stats.stages[0].counters["skipped_type"] == 34)
+    }
+
+    @Test func readsWgetCrawlExcerpt() throws {
+        let (docs, c) = try Web.read(TestSupport.fixture("warc/wget-crawl-excerpt.warc.gz"), try Web.reader())
+        #expect(docs.count == 50)  // 59 responses, 50 of them text/html with status 200 (fastwarc)
+        #expect(c.stats.stages[0].errors.isEmpty)
+        // Wget writes the target URI in angle brackets; metadata has it bare.
+        #expect(docs.allSatisfy { $0.metadata["url"]?.stringValue?.hasPrefix("http://127.0.0.1:18080/") == true })
+    }
+
+    @Test func selectsByStatusAndMIME() throws {
+        let all = try Web.reader([("mime_types", Web.list([])), ("status", Web.list([]))])
+        let (docs, _) = try Web.read(TestSupport.fixture("warc/wget-crawl-excerpt.warc.gz"), all)
+        #expect(docs.count == 59)
+        let types = try Web.reader([("record_types", Web.list(["request", "warcinfo"])), ("mime_types", Web.list([]))])
+        let (requests, _) = try Web.read(TestSupport.fixture("warc/wget-crawl-excerpt.warc.gz"), types)
+        #expect(requests.count == 60)  // 59 requests + warcinfo
+    }
+
+    @Test func dechunksTransferEncoding() throws {
+        let (docs, _) = try Web.read(TestSupport.fixture("warc/chunked.warc"), try Web.reader())
+        let d = try #require(docs.first)
+        let html = String(decoding: d.raw ?? [], as: UTF8.self)
+        #expect(html.hasPrefix("<!doctype html>"))
+        #expect(html.hasSuffix("</html>\n"))
+        #expect(!html.contains("\r\n0\r\n"))
+    }
+
+    @Test func wetConversionsBecomeText() throws {
+        let r = try Web.reader([("record_types", Web.list(["conversion"])), ("mime_types", Web.list(["text/plain"]))])
+        let (docs, _) = try Web.read(TestSupport.fixture("warc/wet.warc.wet.gz"), r)
+        let d = try #require(docs.first)
+        #expect(d.raw == nil)
+        #expect(d.text.contains("Escopete"))
+    }
+
+    @Test func verifiesDigests() throws {
+        let r = try Web.reader([
+            ("record_types", Web.list(["request"])), ("mime_types", Web.list([])), ("status", Web.list([])),
+            ("verify_digests", Web.scalar("true")),
+        ])
+        let (docs, c) = try Web.read(TestSupport.fixture("warc/digests.warc"), r)
+        // Record 1 has a wrong payload digest; 2–4 spell theirs in base32, base64 and URL-safe base64.
+        #expect(docs.count == 3)
+        #expect(c.stats.stages[0].errors == ["warc:digest_mismatch": 1])
+    }
+
+    @Test func sha1MatchesKnownVectors() {
+        let abc = Array("abc".utf8).withUnsafeBytes { SHA1.digest($0) }
+        #expect(abc.map { String(format: "%02x", $0) }.joined() == "a9993e364706816aba3e25717850c26c9cd0d89d")
+        let long = [UInt8](repeating: 0x61, count: 1_000_000).withUnsafeBytes { SHA1.digest($0) }
+        #expect(long.map { String(format: "%02x", $0) }.joined() == "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
+    }
+
+    @Test func inspectListsRecordsWithCompressedOffsets() throws {
+        let (records, problems) = try Web.inspect(TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz"))
+        #expect(records.count == 50)
+        #expect(problems.isEmpty)
+        #expect(Set(records[0].keys) == ["offset", "type", "uri", "date", "content_type", "length", "record_id"])
+        #expect(records[0]["offset"] as? Int == 0)
+        #expect(records[0]["type"] as? String == "warcinfo")
+        #expect(records[0]["uri"] is NSNull)
+        let offsets = records.map { $0["offset"] as! Int }
+        #expect(offsets == offsets.sorted() && Set(offsets).count == 50)
+    }
+
+    @Test func lyingContentLengthKeepsTheNextRecord() throws {
+        let (records, problems) = try Web.inspect(TestSupport.fixture("warc/truncated-record.warc"))
+        // warcio 1.8.1 lists 0, 488, 1197, 2566; the short response at 1197 is reported instead.
+        #expect(records.map { $0["offset"] as! Int } == [0, 488, 2566])
+        #expect(problems.count == 1 && problems[0].hasPrefix("warc:content_length_mismatch"))
+        #expect(problems[0].hasSuffix("truncated-record.warc:1197)"))
+        let (docs, c) = try Web.read(TestSupport.fixture("warc/truncated-record.warc"), try Web.reader())
+        #expect(docs.isEmpty)  // the only response is the broken one
+        #expect(c.stats.stages[0].errors == ["warc:content_length_mismatch": 1])
+    }
+
+    @Test func contentLengthTooShortIsReported() throws {
+        var bytes = try Web.bytes(TestSupport.fixture("warc/chunked.warc"))
+        let text = String(decoding: bytes, as: UTF8.self)
+        // Shrink the response's Content-Length by 100: its trailer is then not where it says.
+        let range = try #require(text.range(of: "Content-Length: 7566"))
+        let start = text.utf8.distance(from: text.startIndex, to: range.lowerBound)
+        bytes.replaceSubrange(start..<(start + 20), with: Array("Content-Length: 7466".utf8))
+        let path = try Web.temporaryFile("short.warc", bytes)
+        let (records, problems) = try Web.inspect(path)
+        #expect(records.count == 2)
+        #expect(problems.count == 1 && problems[0].hasPrefix("warc:content_length_mismatch"))
+    }
+
+    @Test func headerWithoutContentLengthIsSkipped() throws {
+        var bytes = Array("WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:x>\r\n\r\n".utf8)
+        bytes += try Web.bytes(TestSupport.fixture("warc/chunked.warc"))
+        let path = try Web.temporaryFile("badheader.warc", bytes)
+        let (records, problems) = try Web.inspect(path)
+        #expect(records.count == 3)
+        #expect(problems == ["warc:bad_header: record without a valid Content-Length (\(path):0)"])
+    }
+
+    @Test func corruptGzipMemberLosesOnlyItsRecord() throws {
+        let source = TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz")
+        let offsets = try Web.memberOffsets(source)
+        var bytes = try Web.bytes(source)
+        // Flip bytes in the middle of member 20's deflate data.
+        let mid = (offsets[20] + offsets[21]) / 2
+        for k in 0..<16 { bytes[mid + k] ^= 0x5a }
+        let path = try Web.temporaryFile("corrupt.warc.gz", bytes)
+        let (records, problems) = try Web.inspect(path)
+        #expect(records.count == 49)
+        #expect(records.map { $0["offset"] as! Int } == offsets.enumerated().filter { $0.offset != 20 }.map(\.element))
+        #expect(problems.count == 1)
+        #expect(problems.first?.hasPrefix("warc:corrupt_gzip_member") == true)
+        #expect(problems.first?.hasSuffix(":\(offsets[20]))") == true)
+    }
+
+    @Test func truncatedFileKeepsEverythingBefore() throws {
+        let source = TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz")
+        let offsets = try Web.memberOffsets(source)
+        let bytes = try Web.bytes(source)
+        let cut = (offsets[30] + offsets[31]) / 2
+        let path = try Web.temporaryFile("cut.warc.gz", Array(bytes[..<cut]))
+        let (records, problems) = try Web.inspect(path)
+        #expect(records.count == 30)
+        #expect(problems.count == 1 && problems[0].hasPrefix("warc:truncated_gzip_member"))
+        // A plain WARC cut inside a record.
+        let plain = try Web.bytes(TestSupport.fixture("warc/chunked.warc"))
+        let p2 = try Web.temporaryFile("cut.warc", Array(plain[..<(plain.count - 900)]))
+        let (r2, q2) = try Web.inspect(p2)
+        #expect(r2.count == 1)  // the cut falls in the response; the request after it is gone
+        #expect(q2.count == 1 && q2[0].hasPrefix("warc:truncated_record"))
+    }
+
+    @Test func garbageBetweenMembersIsSkipped() throws {
+        let source = TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz")
+        let offsets = try Web.memberOffsets(source)
+        var bytes = try Web.bytes(source)
+        bytes.insert(contentsOf: Array("this is not gzip".utf8), at: offsets[10])
+        let path = try Web.temporaryFile("garbage.warc.gz", bytes)
+        let (records, problems) = try Web.inspect(path)
+        #expect(records.count == 50)
+        #expect(problems == ["warc:garbage_between_members: 16 bytes that are not a gzip member skipped (\(path):\(offsets[10]))"])
+    }
+
+    @Test func wholeFileGzipReadsEveryRecord() throws {
+        let (records, problems) = try Web.inspect(TestSupport.fixture("warc/whole-file-gzip.warc.gz"))
+        // warcio stops after the first record; one member holds all six, so all have offset 0.
+        #expect(records.count == 6)
+        #expect(records.allSatisfy { $0["offset"] as? Int == 0 })
+        #expect(problems.isEmpty)
+    }
+
+    @Test func unsupportedContainerIsABadFileNotAFailedRun() throws {
+        let path = try Web.temporaryFile("x.warc.lz4", [0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0, 0, 0])
+        let (docs, c) = try Web.read(path, try Web.reader())
+        #expect(docs.isEmpty)
+        #expect(c.stats.stages[0].errors == ["warc:unsupported_format": 1])
+        #expect(throws: SluiceError.self) { try Web.inspect(path) }
+        #expect(throws: SluiceError.self) { try Web.inspect("/nonexistent/x.warc") }
+    }
+
+    @Test func emptyAndJunkFilesEndCleanly() throws {
+        let empty = try Web.temporaryFile("empty.warc", [])
+        #expect(try Web.inspect(empty).records.isEmpty)
+        let junk = try Web.temporaryFile("junk.warc", Array(repeating: 0x41, count: 5000))
+        let (r, p) = try Web.inspect(junk)
+        #expect(r.isEmpty && p.count == 1 && p[0].hasPrefix("warc:garbage"))
+    }
+
+    @Test func stageListIsWellFormed() {
+        #expect(stageListProblems(IngestStages.all) == [])
+    }
+}

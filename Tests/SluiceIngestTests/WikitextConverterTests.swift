@@ -1,0 +1,102 @@
+// WikitextConverter on inline wikitext: one test per construct (links, templates, tables, tags,
+// quotes, headings, lists, entities, magic words) and per kind of unbalanced markup.
+import Testing
+
+@testable import SluiceIngest
+
+@Suite struct WikitextConverterTests {
+    func convert(_ s: String, _ options: WikitextConverter.Options = .init()) -> String {
+        var c = WikitextConverter(options: options)
+        return c.convert(s)
+    }
+
+    @Test func links() {
+        #expect(convert("See [[Paris]] and [[Paris, France|the capital]].") == "See Paris and the capital.")
+        #expect(convert("[[apple]]s and [[:Category:Fruit]]") == "apples and Category:Fruit")
+        #expect(convert("[[Paris, Texas|]] and [[Help:Contents|]]") == "Paris and Contents")
+        #expect(convert("[[Foo|''bold'' [[Bar]]]]") == "bold Bar")
+    }
+
+    @Test func filesCategoriesAndInterlanguageLinksVanish() {
+        var c = WikitextConverter()
+        let text = c.convert(
+            "A [[File:X.jpg|thumb|A [[cat]] on [http://e.org a mat]]] B [[Category:Cats|Sort]] [[Kategorie:Katzen]] [[de:Katze]] C"
+        )
+        #expect(text == "A B C")
+        #expect(c.categories == ["Cats", "Katzen"])
+        #expect(convert("[[Image:y.png]][[Файл:z.png|мини]][[ファイル:a.jpg]]x") == "x")
+    }
+
+    @Test func externalLinks() {
+        #expect(convert("[https://example.org/a?b=1 Example site] and [http://x.org]") == "Example site and")
+        #expect(convert("a [not a link] b") == "a [not a link] b")
+        #expect(convert("bare http://example.org stays") == "bare http://example.org stays")
+    }
+
+    @Test func templatesAndParserFunctions() {
+        #expect(convert("A{{cite web|url=http://x|title={{!}}T}}B") == "AB")
+        #expect(convert("{{Infobox\n| name = X\n| a = {{nowrap|1 km}}\n}}\nText {{#if:x|y|z}}here") == "Text here")
+        #expect(convert("{{{1}}}x{{{{{a}}}}}") == "x")
+    }
+
+    @Test func keptTemplates() {
+        let options = WikitextConverter.Options(
+            keepTemplates: WikitextConverter.Options.parseKeepTemplates(["lang", "convert:1", "Nowrap"])!)
+        #expect(convert("{{lang|fr|bonjour}} {{convert|5|km|mi}} {{nowrap|a b}} {{other|x}}", options) == "bonjour 5 a b")
+        #expect(convert("{{Lang|fr|text=x|''salut''}}", options) == "salut")
+    }
+
+    @Test func tables() {
+        let t = "Before\n{| class=\"wikitable\"\n|+ Caption\n! H1 !! H2\n|-\n| a || style=\"x\" | b\n|-\n| [[c]]\n| d\n|}\nAfter"
+        #expect(convert(t) == "Before\n\nAfter")  // a table is a block: a paragraph break
+        let kept = convert(t, WikitextConverter.Options(keepTables: true))
+        #expect(kept == "Before\n\nCaption\nH1 | H2\na | b\nc | d\n\nAfter")
+        #expect(convert("x\n{|\n| a\n{|\n| inner\n|}\n| b\n|}\ny") == "x\n\ny")
+    }
+
+    @Test func tagsAndComments() {
+        #expect(convert("A<ref name=\"a\">cite {{x}}</ref> b<ref name=a/>.") == "A b.")
+        #expect(convert("x <!-- hidden [[link]] --> y") == "x y")
+        #expect(convert("<math>x^2</math>E=mc<sup>2</sup>") == "E=mc2")
+        #expect(convert("<nowiki>[[not a link]] &amp;</nowiki>") == "[[not a link]] &")
+        #expect(convert("a<br/>b<span style=\"c\">d</span>") == "a\nbd")
+        #expect(convert("<gallery>\nA.jpg|x\n</gallery>after") == "after")
+        #expect(convert("1 < 2 and a<b") == "1 < 2 and a<b")
+        #expect(convert("<syntaxhighlight lang=\"c\">int *p = &x;</syntaxhighlight>") == "int *p = &x;")
+    }
+
+    @Test func quotesHeadingsListsEntities() {
+        #expect(convert("'''Bold''' and ''italic'' and '''''both''''' l''''x'''") == "Bold and italic and both l'x")
+        #expect(convert("Intro.\n== History ==\nOld.\n=== Early ===\nEarlier.") == "Intro.\n\nHistory\n\nOld.\n\nEarly\n\nEarlier.")
+        #expect(convert("* one\n** two\n# three\n; term\n: def\n----\nend") == "one\ntwo\nthree\nterm\ndef\n\nend")
+        #expect(convert("a&nbsp;b &amp; &lt;c&gt; &#8212; &#x41; &bogus; &") == "a\u{A0}b & <c> — A &bogus; &")
+        #expect(convert("__NOTOC__Text __TOC__ snake_case __init__") == "Text snake_case __init__")
+    }
+
+    @Test func paragraphs() {
+        #expect(convert("\n\nOne\nline.\n\n\n\nTwo.  Spaces   here.\n{{x}}\n\nThree ( {{y}} ) end .") == "One\nline.\n\nTwo. Spaces here.\n\nThree end.")
+    }
+
+    @Test func unbalancedMarkupIsKeptAndCounted() {
+        var c = WikitextConverter()
+        #expect(c.convert("Text {{unclosed template and more") == "Text {{unclosed template and more")
+        #expect(c.damage.unbalancedBraces == 1)
+        #expect(c.convert("Text [[unclosed link\nnext line") == "Text [[unclosed link\nnext line")
+        #expect(c.damage.unbalancedBrackets == 1)
+        #expect(c.convert("stray }} and ]] closers") == "stray and closers")
+        #expect(c.damage.unbalancedBraces == 1 && c.damage.unbalancedBrackets == 1)
+        #expect(c.convert("kept <!-- never closed [[x]]") == "kept")
+        #expect(c.damage.unterminatedComments == 1)
+        #expect(c.convert("a\n{|\n| cell\nno end") == "a")
+        #expect(c.damage.unterminatedTables == 1)
+        #expect(c.convert("a<ref>no close b") == "ano close b")
+        #expect(c.damage.unclosedTags == 1)
+    }
+
+    @Test func pathologicalOpenersStayLinear() {
+        let s = String(repeating: "{{[[", count: 20000)
+        var c = WikitextConverter()
+        let text = c.convert(s)
+        #expect(text.utf8.count == s.utf8.count)
+    }
+}
