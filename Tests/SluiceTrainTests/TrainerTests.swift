@@ -159,6 +159,14 @@ func repeatingTokens(_ n: Int) -> [Int32] {
         }
     }
 
+    @Test func trainTinyPipelineParses() throws {
+        let path = TestSupport.packageRoot + "/Pipelines/train-tiny.yaml"
+        let o = try TrainOptions.load(yaml: try String(contentsOfFile: path, encoding: .utf8), file: path)
+        #expect(o.width % o.heads == 0)
+        let params = o.modelConfig(vocab: 4096, eos: 0).parameterCount
+        #expect(params > 8_000_000 && params < 12_000_000, "\(params) parameters is not ~10M")
+    }
+
     @Test func configFileIsStrict() throws {
         let yaml = "model:\n  layers: 2\n  widht: 64\ntrain:\n  steps: 5\n"
         #expect {
