@@ -20,6 +20,7 @@ public struct EvalResult: Sendable, Equatable {
     public var tokens: Int
     /// Mean cross-entropy in nats.
     public var loss: Double
+    /// e^loss.
     public var perplexity: Double { exp(loss) }
     /// Σ cross-entropy in bits / UTF-8 bytes of the text.
     public var bitsPerByte: Double
@@ -34,15 +35,21 @@ func fmt(_ v: Double) -> String { v.isFinite ? String(format: "%.6f", v) : "null
 
 /// Accuracy on a task file.
 public struct TaskResult: Sendable, Equatable {
+    /// `multiple-choice` or `lambada`.
     public var task: String
+    /// Records scored.
     public var examples: Int
+    /// Records answered correctly.
     public var correct: Int
+    /// correct / examples.
     public var accuracy: Double { examples == 0 ? 0 : Double(correct) / Double(examples) }
+    /// `{"task", "examples", "correct", "accuracy"}`.
     public var json: String { "{\"task\": \"\(task)\", \"examples\": \(examples), \"correct\": \(correct), \"accuracy\": \(fmt(accuracy))}" }
 }
 
 /// Evaluations of a loaded model.
 public struct Evaluator {
+    /// The model evaluated.
     public let model: GPT
     /// Full-length chunks run this many at a time.
     public var batchSize: Int
