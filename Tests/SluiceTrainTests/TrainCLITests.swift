@@ -57,6 +57,23 @@ import Testing
         let finalLoss = { (s: String) in s.split(separator: ",").first { $0.contains("final_loss") } }
         #expect(finalLoss(resumed.stdout) != nil && finalLoss(resumed.stdout) == finalLoss(full.stdout))
 
+        // SIGKILL once the first checkpoint exists, then resume: still the uninterrupted losses.
+        let killed = Process()
+        killed.executableURL = URL(fileURLWithPath: sluice)
+        killed.arguments = ["train", cfg, "--out", dir + "/run-c"]
+        killed.standardError = FileHandle.nullDevice
+        killed.standardOutput = FileHandle.nullDevice
+        try killed.run()
+        let deadline = Date().addingTimeInterval(120)
+        while killed.isRunning && !FileManager.default.fileExists(atPath: dir + "/run-c/latest/trainer_state.json") && Date() < deadline {
+            usleep(20_000)
+        }
+        kill(killed.processIdentifier, SIGKILL)
+        killed.waitUntilExit()
+        let after = try TestSupport.run(sluice, ["train", cfg, "--out", dir + "/run-c", "--resume"])
+        #expect(after.status == 0, "\(after.stderr)")
+        #expect(finalLoss(after.stdout) == finalLoss(full.stdout), "killed and resumed: \(after.stdout) vs \(full.stdout)")
+
         // Eval: identical figures with 1 and 2 threads, and on every run.
         let text = TestSupport.fixture("train/tinyshakespeare-16k.txt")
         let e1 = try TestSupport.run(sluice, ["eval", "--checkpoint", dir + "/run/latest", "--text", text, "--threads", "1"])
