@@ -25,6 +25,7 @@ struct Sluice: ParsableCommand {
             Eval.self,
             Generate.self,
             TrainSpeed.self,
+            SlurmCommand.self,
         ]
     )
 
