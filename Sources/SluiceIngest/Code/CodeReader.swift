@@ -290,7 +290,8 @@ final class GitFileIterator: DocumentIterator {
 
 // MARK: - Directories
 
-/// Files under a plain directory, in sorted path order; `.git` folders are not entered.
+/// Files under a plain directory: each folder's files in name order, then its sub-folders, depth
+/// first; `.git` folders are not entered.
 final class DirectoryFileIterator: DocumentIterator {
     private let root: String
     private let context: TaskContext
