@@ -13,8 +13,9 @@ import SluiceCore
 public struct CodeReader: DocumentReader {
     public static let name = "code"
     public static let summary = "source files of a directory, git work tree or bare repository → one document per file"
-    /// Bare repositories (`swift-nio.git`) are recognised by name; other folders need `reader: code`.
-    public static let fileExtensions = [".git"]
+    /// Bare repositories (`swift-nio.git`) are recognised by name; `/` claims any folder for an
+    /// engine that looks readers up as `path + "/"` for directories (today folders need `reader: code`).
+    public static let fileExtensions = [".git", "/"]
 
     /// `auto` reads git repositories through git and other directories from disk.
     public var mode: String
