@@ -13,8 +13,8 @@ import SluiceCore
 public struct CodeReader: DocumentReader {
     public static let name = "code"
     public static let summary = "source files of a directory, git work tree or bare repository → one document per file"
-    /// Never chosen by extension: a pipeline names it.
-    public static let fileExtensions: [String] = []
+    /// Bare repositories (`swift-nio.git`) are recognised by name; other folders need `reader: code`.
+    public static let fileExtensions = [".git"]
 
     /// `auto` reads git repositories through git and other directories from disk.
     public var mode: String
