@@ -298,7 +298,18 @@ func isLetter(_ c: UInt32) -> Bool {
 
 /// Membership in datatrove's `PUNCTUATION_SET`.
 @inline(__always)
-func isDatatrovePunctuation(_ c: UInt32) -> Bool { tableContains(punctuationTable, c) }
+func isDatatrovePunctuation(_ c: UInt32) -> Bool {
+    if c < 0x80 { return asciiPunctuationMask & (1 << UInt128(c)) != 0 }
+    return tableContains(punctuationTable, c)
+}
+
+/// The ASCII part of datatrove's punctuation set as a 128-bit mask: controls except \t and \n,
+/// the ASCII punctuation, and DEL.
+private let asciiPunctuationMask: UInt128 = {
+    var m: UInt128 = 0
+    for c in punctuationTable where c < 0x80 { m |= 1 << UInt128(c) }
+    return m
+}()
 
 /// Punctuation spaCy splits off a chunk's start or end: datatrove's punctuation set plus ICU's
 /// punctuation and symbol categories.
