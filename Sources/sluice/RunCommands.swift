@@ -128,25 +128,14 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var overrides = PipelineOverrides(
+            // --tasks is always the pipeline's task count (segment tasks), also with --pass naming a
+            // corpus pass, whose own task count follows from the plan: every array job of a
+            // scheduler runs the same command line.
+            let overrides = PipelineOverrides(
                 inputs: inputs, output: output, tasks: taskOptions.tasks, workers: taskOptions.workers, settings: settings)
-            var plan = try PipelinePlan(
+            let plan = try PipelinePlan(
                 pipeline: try Pipeline.load(path: pipeline, registry: stageRegistry, overrides: overrides),
                 registry: stageRegistry)
-            // With --pass naming a corpus pass (as a scheduler's array job gives it), --tasks is
-            // that pass's task count, checked against the plan, not the segments' task count.
-            if let pass, let tasks = taskOptions.tasks, let i = plan.passIndex(named: pass),
-                case .corpus = plan.passes[i].kind
-            {
-                overrides.tasks = nil
-                plan = try PipelinePlan(
-                    pipeline: try Pipeline.load(path: pipeline, registry: stageRegistry, overrides: overrides),
-                    registry: stageRegistry)
-                guard let j = plan.passIndex(named: pass), plan.passes[j].taskCount == tasks else {
-                    throw SluiceError(
-                        .usage, "--tasks \(tasks) does not match pass \(pass) (\(plan.passes[i].taskCount) tasks)")
-                }
-            }
             try execute(plan, taskOptions: taskOptions, pass: pass, force: force, printPlan: self.plan)
         }
     }

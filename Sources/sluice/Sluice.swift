@@ -25,6 +25,8 @@ struct Sluice: ParsableCommand {
             Eval.self,
             Generate.self,
             TrainSpeed.self,
+            SlurmCommand.self,
+            WikitextCommand.self,
         ]
     )
 

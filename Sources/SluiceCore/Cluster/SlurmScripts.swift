@@ -37,8 +37,8 @@ public struct SlurmPass: Sendable, Equatable {
 /// Writes sbatch scripts for passes and, when asked, submits them with `sbatch`.
 public struct SlurmScripts: Sendable {
     public var settings: SlurmSettings
-    /// The command every task runs, before `--tasks/--task-index/--pass` are appended:
-    /// `["/abs/sluice", "run", "/abs/pipeline.yaml", "--output", "/abs/out", …]`.
+    /// The command every task runs, before `--pass/--task-index` are appended:
+    /// `["/abs/sluice", "run", "/abs/pipeline.yaml", "--output", "/abs/out", "--tasks", "8", …]`.
     public var command: [String]
     /// The pipeline's output folder (absolute): scripts go to `_slurm/`, logs to `_slurm/logs/`.
     public var outputDirectory: String
@@ -70,7 +70,7 @@ public struct SlurmScripts: Sendable {
 
     /// The text of the sbatch script for `pass`.
     public func script(for pass: SlurmPass, dependency: String?) -> String {
-        var lines = ["#!/usr/bin/env bash"]
+        var lines = ["#!/usr/bin/env bash", "# sluice-pass-tasks: \(pass.taskCount)"]
         let name = "\(settings.jobName)-\(pass.index)-\(pass.name)"
         lines.append("#SBATCH --job-name=\(name)")
         lines.append("#SBATCH --array=\(arraySpec(pass.pendingTasks))")
@@ -86,7 +86,7 @@ public struct SlurmScripts: Sendable {
         }
         for a in settings.extraArguments { lines.append("#SBATCH \(a)") }
         lines.append("set -euo pipefail")
-        let args = command + ["--tasks", "\(pass.taskCount)", "--pass", pass.name, "--workers", "1"]
+        let args = command + ["--pass", pass.name, "--workers", "1"]
         lines.append("exec " + args.map(shellQuote).joined(separator: " ") + " --task-index \"$SLURM_ARRAY_TASK_ID\"")
         return lines.joined(separator: "\n") + "\n"
     }
