@@ -101,11 +101,32 @@ struct TokenizerCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Encode each input line to a JSON array of ids.")
         @Option(help: "tokenizer.json") var tokenizer: String
         @Flag(help: "Apply the post-processor template (BOS/EOS).") var addSpecialTokens = false
+        @Flag(help: "Print only a JSON summary (lines, bytes, tokens, encode seconds), not the ids.") var summary = false
+        @Option(help: "Threads for --summary (encodeBatch).") var workers: Int = 1
         @Argument(help: "Input file, or - for standard input.") var input: String = "-"
 
         func run() throws {
             try reportingErrors {
                 let tok = try Tokenizer.load(path: tokenizer)
+                if summary {
+                    var lines: [String] = []
+                    try forEachLine(input) { lines.append($0) }
+                    let start = Date()
+                    let ids = workers > 1 ? tok.encodeBatch(lines, workers: workers) : { () -> [[UInt32]] in
+                        var e = Tokenizer.Encoder(tok)
+                        return lines.map { l in
+                            var out: [UInt32] = []
+                            e.encode(l, into: &out, addSpecialTokens: addSpecialTokens)
+                            return out
+                        }
+                    }()
+                    let seconds = Date().timeIntervalSince(start)
+                    let bytes = lines.reduce(0) { $0 + $1.utf8.count }
+                    let tokens = ids.reduce(0) { $0 + $1.count }
+                    let checksum = ids.reduce(UInt64(0)) { acc, l in l.reduce(acc) { $0 &* 31 &+ UInt64($1) } }
+                    print("{\"lines\": \(lines.count), \"bytes\": \(bytes), \"tokens\": \(tokens), \"seconds\": \(seconds), \"checksum\": \(checksum)}")
+                    return
+                }
                 var enc = Tokenizer.Encoder(tok)
                 var out = Output()
                 var ids: [UInt32] = []
@@ -173,7 +194,47 @@ struct TokenizerCommand: ParsableCommand {
 struct ShardsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shards", abstract: "Inspect, verify and export packed token shards.",
-        subcommands: [Inspect.self, Verify.self, Export.self])
+        subcommands: [Write.self, Inspect.self, Verify.self, Export.self, Sample.self])
+
+    struct Write: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Encode text files (a document per line) or JSONL files into shards, without a pipeline.")
+        @Option(help: "tokenizer.json") var tokenizer: String
+        @Option(help: "Output shard directory.") var output: String
+        @Option(help: "Tokens per shard file.") var shardTokens: Int = 100_000_000
+        @Option(help: "Tokens per zstd frame.") var frameTokens: Int = ShardWriter.defaultFrameTokens
+        @Option(help: "Share of documents (by id hash) for validation/.") var validationFraction: Double = 0.005
+        @Option(help: "Threads (one input file per task).") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+        @Argument(help: "Input files.") var inputs: [String]
+
+        func run() throws {
+            try reportingErrors {
+                let writer = TokenizeWriter(
+                    tokenizerPath: tokenizer, shardTokens: shardTokens, frameTokens: frameTokens, validationFraction: validationFraction)
+                let s = try ShardTools.write(inputs: inputs, tokenizerPath: tokenizer, output: output, writer: writer, workers: workers)
+                print("{\"documents\": \(s.documents), \"tokens\": \(s.tokens), \"text_bytes\": \(s.textBytes), \"seconds\": \(s.seconds)}")
+            }
+        }
+    }
+
+    struct Sample: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Read random token windows (a spot check; prints a JSON summary).")
+        @Option(help: "Number of windows.") var windows: Int = 10_000
+        @Option(help: "Tokens per window.") var length: Int = 1_025
+        @Option(help: "Random seed.") var seed: UInt64 = 1
+        @Option(help: "train or validation.") var split: String = "train"
+        @Option(help: "MiB of decoded frames kept for reuse (0: none).") var cacheMb: Int = 64
+        @Argument(help: "Shard directory.") var directory: String
+
+        func run() throws {
+            try reportingErrors {
+                guard let sp = ShardSplit(rawValue: split) else { throw SluiceError(.usage, "--split must be train or validation") }
+                let data = try ShardDataset(directory: directory, split: sp, cacheBytes: cacheMb << 20)
+                let s = try ShardTools.sample(data, windows: windows, length: length, seed: seed)
+                print("{\"windows\": \(s.windows), \"tokens\": \(s.tokens), \"seconds\": \(s.seconds), \"id_sum\": \(s.idSum)}")
+            }
+        }
+    }
 
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Counts, compression ratio, fingerprint and a decoded sample.")

@@ -27,13 +27,20 @@ public final class ShardDataset {
     /// Cumulative token starts of the shards, plus the total (files + 1 entries).
     public let tokenStarts: [Int]
 
+    /// Default memory for decoded frames, shared by the split's shards (64 MiB).
+    public static let defaultCacheBytes = 64 << 20
+
     /// Opens `directory/split/*.shard`.
     /// - Parameters:
     ///   - tokenizer: when given, its fingerprint and vocab size must match the shards'.
+    ///   - cacheBytes: memory for decoded frames kept for later reads, split evenly over the
+    ///     shards (0: each shard keeps only its last frame).
     /// - Throws: `SluiceError(.io)` when the split folder is missing or holds no shard;
     ///   `.corruptInput` naming the file for a damaged shard or shards that disagree;
     ///   `.config` naming the file when the tokenizer's fingerprint differs from the shard's.
-    public init(directory: String, split: ShardSplit = .train, tokenizer: Tokenizer? = nil) throws {
+    public init(
+        directory: String, split: ShardSplit = .train, tokenizer: Tokenizer? = nil, cacheBytes: Int = ShardDataset.defaultCacheBytes
+    ) throws {
         self.directory = directory
         self.split = split
         let folder = directory + "/" + split.rawValue
@@ -42,7 +49,8 @@ public final class ShardDataset {
         }
         files = names.filter { $0.hasSuffix(".shard") }.sorted().map { folder + "/" + $0 }
         guard !files.isEmpty else { throw SluiceError(.io, "no .shard files in the \(split.rawValue) split", file: folder) }
-        shards = try files.map { try ShardReader(path: $0) }
+        let perShard = cacheBytes / files.count
+        shards = try files.map { try ShardReader(path: $0, cacheBytes: perShard) }
         var starts = [0]
         for s in shards { starts.append(starts.last! + s.tokenCount) }
         tokenStarts = starts

@@ -26,14 +26,23 @@ public final class ShardReader {
     private let decompressor = ZstdFrameDecompressor()
     private var cachedFrame = -1
     private var frameTokens: [UInt32] = []
+    /// Decoded frames kept for reuse (first in, first out), at most `cacheBytes` of ids.
+    private let cacheBytes: Int
+    private var cache: [Int: [UInt32]] = [:]
+    private var cacheOrder: [Int] = []
+    private var cacheHead = 0
+    private var cachedBytes = 0
     private var compressed: [UInt8] = []
     private var raw: [UInt8] = []
 
     /// Opens `path` and checks its header and index.
     /// - Throws: `SluiceError(.io)` when the file cannot be opened; `.corruptInput` naming the file
     ///   for a wrong magic, a truncated file, a checksum mismatch or an inconsistent index.
-    public init(path: String) throws {
+    /// - Parameters:
+    ///   - cacheBytes: memory for decoded frames kept for later reads (0: only the last frame).
+    public init(path: String, cacheBytes: Int = 0) throws {
         self.path = path
+        self.cacheBytes = cacheBytes
         fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             throw SluiceError(.io, "cannot open shard: \(String(cString: strerror(errno)))", file: path)
@@ -170,6 +179,11 @@ public final class ShardReader {
 
     private func loadFrame(_ i: Int) throws {
         if i == cachedFrame { return }
+        if let hit = cache[i] {
+            frameTokens = hit
+            cachedFrame = i
+            return
+        }
         cachedFrame = -1
         let f = Int(header.frameTokens)
         let tokens = min(f, tokenCount - i * f)
@@ -201,6 +215,21 @@ public final class ShardReader {
             }
         }
         cachedFrame = i
+        if cacheBytes > 0 {
+            // Keep this frame; drop the oldest ones past the budget.
+            cache[i] = frameTokens
+            cacheOrder.append(i)
+            cachedBytes += 4 * tokens
+            while cachedBytes > cacheBytes && cacheHead < cacheOrder.count {
+                let old = cacheOrder[cacheHead]
+                cacheHead += 1
+                if let f = cache.removeValue(forKey: old) { cachedBytes -= 4 * f.count }
+            }
+            if cacheHead > 4096 {
+                cacheOrder.removeFirst(cacheHead)
+                cacheHead = 0
+            }
+        }
     }
 
     private static func readAt(_ fd: Int32, _ buffer: inout [UInt8], _ offset: Int, _ path: String, count: Int? = nil) throws -> Int {

@@ -32,6 +32,27 @@ func hashBytes(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
     return mixBits(h ^ UInt64(n))
 }
 
+/// Byte-at-a-time FNV-1a, finished with a mix: the hash of training strings, which can be
+/// extended one character at a time (all prefixes of a string in O(n) instead of O(n²)).
+struct IncrementalHash {
+    var state: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    @inline(__always) mutating func add(_ b: UInt8) { state = (state ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+
+    @inline(__always) mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int) { for i in 0..<n { add(p[i]) } }
+
+    /// The hash of the bytes added so far (`length` of them).
+    @inline(__always) func value(length: Int) -> UInt64 { mixBits(state ^ UInt64(length)) }
+}
+
+/// `IncrementalHash` of `p[0..<n]` in one call.
+@inline(__always)
+func stringHash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+    var h = IncrementalHash()
+    h.add(p, n)
+    return h.value(length: n)
+}
+
 /// UInt64 → UInt64 map with linear probing; key `UInt64.max` is reserved as empty.
 struct PairTable: Sendable {
     private(set) var keys: [UInt64]

@@ -13,9 +13,16 @@ extension Tokenizer {
         private var backID: [Int32] = []
         private var backStart: [Int32] = []
         private var path: [(Int32, Int32, Int32)] = []
-        /// Direct-mapped cache of recent pre-tokens → ids (hash, slot of ids).
-        private var cacheKeys: [UInt64]
-        private var cacheIDs: [[UInt32]]
+        /// Direct-mapped cache of recent pre-tokens (≤ 32 bytes) → ids: per slot the hash, the
+        /// piece's bytes (checked on a hit) and up to 32 ids.
+        private var cacheHash: [UInt64]
+        private var cacheKey: [UInt8]  // 32 bytes per slot
+        private var cacheKeyLength: [UInt8]
+        private var cacheIDs: [UInt32]  // 32 ids per slot
+        private var cacheIDCount: [UInt8]
+        private var heap: [(UInt64, Int32)] = []
+        private var next: [Int32] = []
+        private var prev: [Int32] = []
         private var addedFirst = [Bool](repeating: false, count: 256)
         private var addedBytes: [[UInt8]] = []
         private let unicodeNormalizer: UnicodeNormalizer?
@@ -28,8 +35,11 @@ extension Tokenizer {
             self.tokenizer = tokenizer
             self.recognizeAddedTokens = recognizeAddedTokens
             unicodeNormalizer = tokenizer.normalizer.nfkc ? UnicodeNormalizer(form: .nfkc) : nil
-            cacheKeys = [UInt64](repeating: 0, count: 1 << 14)
-            cacheIDs = [[UInt32]](repeating: [], count: 1 << 14)
+            cacheHash = [UInt64](repeating: 0, count: Self.cacheSlots)
+            cacheKey = [UInt8](repeating: 0, count: Self.cacheSlots * 32)
+            cacheKeyLength = [UInt8](repeating: 0, count: Self.cacheSlots)
+            cacheIDs = [UInt32](repeating: 0, count: Self.cacheSlots * 32)
+            cacheIDCount = [UInt8](repeating: 0, count: Self.cacheSlots)
             for a in tokenizer.addedTokens {
                 let b = Array(a.content.utf8)
                 addedBytes.append(b)
@@ -130,43 +140,40 @@ extension Tokenizer {
             }
         }
 
+        static let cacheSlots = 1 << 14
+
         /// BPE of one pre-token: repeatedly merge the adjacent pair of lowest rank (leftmost on ties).
         @inline(__always)
         mutating func bpe(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt32]) {
+            let fast = tokenizer.fast
             if n == 1 {
-                out.append(tokenizer.byteIDs[Int(p[0])])
+                out.append(fast.byteIDs[Int(p[0])])
+                return
+            }
+            guard n <= 32 else {
+                if tokenizer.ignoreMerges, let id = lookup(p, n) { out.append(id) } else { merge(p, n, into: &out) }
                 return
             }
             let h = hashBytes(p, n)
-            let slot = Int(truncatingIfNeeded: h) & (cacheKeys.count - 1)
-            if n <= 32 && cacheKeys[slot] == h && !cacheIDs[slot].isEmpty && verifyCached(slot, p, n) {
-                out += cacheIDs[slot]
+            let slot = Int(truncatingIfNeeded: h) & (Self.cacheSlots - 1)
+            let hit = cacheHash.withUnsafeBufferPointer { $0[slot] == h }
+                && cacheKeyLength.withUnsafeBufferPointer { Int($0[slot]) == n }
+                && cacheKey.withUnsafeBufferPointer { memcmp($0.baseAddress! + 32 * slot, p, n) == 0 }
+            if hit {
+                let count = Int(cacheIDCount[slot])
+                cacheIDs.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[(32 * slot)..<(32 * slot + count)])) }
                 return
             }
             let start = out.count
-            if tokenizer.ignoreMerges, let id = lookup(p, n) {
-                out.append(id)
-            } else {
-                merge(p, n, into: &out)
-            }
-            if n <= 32 {
-                cacheKeys[slot] = h
-                cacheIDs[slot] = Array(out[start...])
-            }
-        }
-
-        /// The cached ids of a slot spell exactly `p[0..<n]` (guards against hash collisions).
-        @inline(__always)
-        private func verifyCached(_ slot: Int, _ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-            var k = 0
-            return tokenizer.tokenBytes.withUnsafeBufferPointer { tb in
-                for id in cacheIDs[slot] {
-                    let a = tokenizer.tokenOffsets[Int(id)]
-                    let len = tokenizer.tokenOffsets[Int(id) + 1] - a
-                    if k + len > n || memcmp(tb.baseAddress! + a, p + k, len) != 0 { return false }
-                    k += len
-                }
-                return k == n
+            if tokenizer.ignoreMerges, let id = lookup(p, n) { out.append(id) } else { merge(p, n, into: &out) }
+            // Store: n ≤ 32 bytes gives at most 32 ids.
+            let count = out.count - start
+            cacheHash[slot] = h
+            cacheKeyLength[slot] = UInt8(n)
+            cacheIDCount[slot] = UInt8(count)
+            cacheKey.withUnsafeMutableBufferPointer { ($0.baseAddress! + 32 * slot).update(from: p, count: n) }
+            out.withUnsafeBufferPointer { o in
+                cacheIDs.withUnsafeMutableBufferPointer { (($0.baseAddress! + 32 * slot)).update(from: o.baseAddress! + start, count: count) }
             }
         }
 
@@ -177,14 +184,18 @@ extension Tokenizer {
             }
         }
 
+        /// Short pieces: rescan the pair ranks (O(n²), n ≤ 64, no allocation).
+        /// Long pieces: a linked list and a min-heap of (rank, position), O(n log n), as HF.
         private mutating func merge(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt32]) {
+            if n > 64 {
+                mergeLong(p, n, into: &out)
+                return
+            }
+            let fast = tokenizer.fast
             symbols.removeAll(keepingCapacity: true)
             ranks.removeAll(keepingCapacity: true)
-            let pairs = tokenizer.pairTable
-            tokenizer.byteIDs.withUnsafeBufferPointer { ids in
-                for k in 0..<n { symbols.append(ids[Int(p[k])]) }
-            }
-            for k in 0..<(n - 1) { ranks.append(pairs.get(UInt64(symbols[k]) << 32 | UInt64(symbols[k + 1])) ?? .max) }
+            for k in 0..<n { symbols.append(fast.byteIDs[Int(p[k])]) }
+            for k in 0..<(n - 1) { ranks.append(fast.pair(symbols[k], symbols[k + 1])) }
             while true {
                 var bestK = -1
                 var bestRank = UInt64.max
@@ -196,14 +207,85 @@ extension Tokenizer {
                 symbols[bestK] = UInt32(truncatingIfNeeded: bestRank)
                 symbols.remove(at: bestK + 1)
                 ranks.remove(at: bestK)
-                if bestK > 0 {
-                    ranks[bestK - 1] = pairs.get(UInt64(symbols[bestK - 1]) << 32 | UInt64(symbols[bestK])) ?? .max
-                }
-                if bestK < symbols.count - 1 {
-                    ranks[bestK] = pairs.get(UInt64(symbols[bestK]) << 32 | UInt64(symbols[bestK + 1])) ?? .max
-                }
+                if bestK > 0 { ranks[bestK - 1] = fast.pair(symbols[bestK - 1], symbols[bestK]) }
+                if bestK < symbols.count - 1 { ranks[bestK] = fast.pair(symbols[bestK], symbols[bestK + 1]) }
             }
             out += symbols
+        }
+
+        private mutating func mergeLong(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt32]) {
+            let fast = tokenizer.fast
+            symbols.removeAll(keepingCapacity: true)
+            next.removeAll(keepingCapacity: true)
+            prev.removeAll(keepingCapacity: true)
+            ranks.removeAll(keepingCapacity: true)
+            heap.removeAll(keepingCapacity: true)
+            for k in 0..<n {
+                symbols.append(fast.byteIDs[Int(p[k])])
+                next.append(Int32(k + 1 < n ? k + 1 : -1))
+                prev.append(Int32(k - 1))
+            }
+            for k in 0..<n {
+                let r = k + 1 < n ? fast.pair(symbols[k], symbols[k + 1]) : .max
+                ranks.append(r)
+                if r != .max { heapPush((r, Int32(k))) }
+            }
+            while let (r, pos32) = heapPop() {
+                let pos = Int(pos32)
+                // Stale entries: the position was merged away or its pair changed.
+                guard ranks[pos] == r, symbols[pos] != .max else { continue }
+                let right = Int(next[pos])
+                symbols[pos] = UInt32(truncatingIfNeeded: r)
+                symbols[right] = .max  // dead
+                ranks[right] = .max
+                let after = Int(next[right])
+                next[pos] = Int32(after)
+                if after >= 0 { prev[after] = Int32(pos) }
+                ranks[pos] = after >= 0 ? fast.pair(symbols[pos], symbols[after]) : .max
+                if ranks[pos] != .max { heapPush((ranks[pos], Int32(pos))) }
+                let before = Int(prev[pos])
+                if before >= 0 {
+                    ranks[before] = fast.pair(symbols[before], symbols[pos])
+                    if ranks[before] != .max { heapPush((ranks[before], Int32(before))) }
+                }
+            }
+            var k = 0
+            while k >= 0 {
+                out.append(symbols[k])
+                k = Int(next[k])
+            }
+        }
+
+        @inline(__always)
+        private mutating func heapPush(_ e: (UInt64, Int32)) {
+            heap.append(e)
+            var i = heap.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                if !(heap[i] < heap[parent]) { break }
+                heap.swapAt(i, parent)
+                i = parent
+            }
+        }
+
+        @inline(__always)
+        private mutating func heapPop() -> (UInt64, Int32)? {
+            guard let top = heap.first else { return nil }
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var i = 0
+                while true {
+                    let l = 2 * i + 1
+                    if l >= heap.count { break }
+                    var c = l
+                    if l + 1 < heap.count && heap[l + 1] < heap[l] { c = l + 1 }
+                    if !(heap[c] < heap[i]) { break }
+                    heap.swapAt(i, c)
+                    i = c
+                }
+            }
+            return top
         }
 
         // MARK: - Unigram (Metaspace)
@@ -312,7 +394,7 @@ extension Tokenizer {
                 k -= 1
                 if tokenizer.byteFallback {
                     for q in Int(s)..<Int(end) {
-                        let b = tokenizer.byteIDs[Int(base[q])]
+                        let b = tokenizer.fast.byteIDs[Int(base[q])]
                         if b != UInt32.max { out.append(b) } else if let u = tokenizer.unkID { out.append(u) }
                     }
                 } else if let u = tokenizer.unkID {

@@ -13,7 +13,7 @@ import SluiceCore
 /// ```
 /// `decode(encode(x)) == x` for every string with byte-level BPE, and for every string the
 /// normalizer leaves unchanged with Unigram.
-public final class Tokenizer: Sendable {
+public final class Tokenizer: @unchecked Sendable {
     /// The model kind.
     public enum Kind: String, Sendable { case bpe, unigram }
 
@@ -69,6 +69,8 @@ public final class Tokenizer: Sendable {
     let maxPieceBytes: Int
     let unkScore: Double
     let isSpecialID: [Bool]
+    /// Raw copies of the hot tables for the encoder (owned here, freed in deinit; immutable).
+    let fast: FastTables
 
     /// The number of ids (model vocabulary plus added tokens).
     public var vocabSize: Int { vocab.count }
@@ -180,6 +182,7 @@ public final class Tokenizer: Sendable {
         pairTable = table
         let minScore = scores.min() ?? 0
         unkScore = minScore - 10  // sentencepiece's kUnkPenalty
+        fast = FastTables(byteIDs: ids, pairs: table, bytes: bytes, offsets: offsets)
         fingerprint = Self.computeFingerprint(
             kind: kind, vocab: vocab, merges: merges, scores: scores, added: self.addedTokens, pre: preTokenizer,
             normalizer: normalizer, byteFallback: byteFallback, ignoreMerges: ignoreMerges)
@@ -320,6 +323,51 @@ public final class Tokenizer: Sendable {
         for s in scores { h.add(UInt64(bitPattern: Int64((s * 1e6).rounded()))) }
         for a in added { h.add("\(a.id)|\(a.content)|\(a.special)\u{0}") }
         return h.value
+    }
+}
+
+/// Unmanaged copies of the encoder's lookup tables: no reference counting in the hot loop.
+final class FastTables: @unchecked Sendable {
+    let byteIDs: UnsafeMutablePointer<UInt32>
+    let pairKeys: UnsafeMutablePointer<UInt64>
+    let pairValues: UnsafeMutablePointer<UInt64>
+    let pairMask: Int
+    let bytes: UnsafeMutablePointer<UInt8>
+    let offsets: UnsafeMutablePointer<Int>
+
+    init(byteIDs: [UInt32], pairs: PairTable, bytes: [UInt8], offsets: [Int]) {
+        func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(a.count, 1))
+            p.initialize(from: a, count: a.count)
+            return p
+        }
+        self.byteIDs = copy(byteIDs)
+        pairKeys = copy(pairs.keys)
+        pairValues = copy(pairs.values)
+        pairMask = pairs.keys.count - 1
+        self.bytes = copy(bytes)
+        self.offsets = copy(offsets)
+    }
+
+    deinit {
+        byteIDs.deallocate()
+        pairKeys.deallocate()
+        pairValues.deallocate()
+        bytes.deallocate()
+        offsets.deallocate()
+    }
+
+    /// rank << 32 | merged id of the pair (a, b), or UInt64.max.
+    @inline(__always)
+    func pair(_ a: UInt32, _ b: UInt32) -> UInt64 {
+        let key = UInt64(a) << 32 | UInt64(b)
+        var i = Int(truncatingIfNeeded: mixBits(key)) & pairMask
+        while true {
+            let k = pairKeys[i]
+            if k == key { return pairValues[i] }
+            if k == .max { return .max }
+            i = (i + 1) & pairMask
+        }
     }
 }
 

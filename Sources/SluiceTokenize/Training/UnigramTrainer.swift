@@ -40,8 +40,8 @@ public struct UnigramTrainer: Sendable {
         // Character frequencies → the required characters (coverage), and the seed substrings.
         var chars = WordCounts()
         var substrings = WordCounts()
-        words.enumerateSubstrings(maxLength: maxPieceLength) { p, n, charCount, freq in
-            if charCount == 1 { chars.add(p, n, count: freq) } else { substrings.add(p, n, count: freq) }
+        words.enumerateSubstrings(maxLength: maxPieceLength) { p, n, charCount, freq, hash in
+            if charCount == 1 { chars.add(p, n, hash: hash, count: freq) } else { substrings.add(p, n, hash: hash, count: freq) }
         }
         var charOrder = (0..<chars.distinct).sorted { chars.counts[$0] != chars.counts[$1] ? chars.counts[$0] > chars.counts[$1] : chars.word($0).lexicographicallyPrecedes(chars.word($1)) }
         let totalChars = Double(chars.total)
@@ -71,28 +71,36 @@ public struct UnigramTrainer: Sendable {
         var pieces = seeds.map { $0.piece }
         var scores = seeds.map { log($0.score) - logTotal }
 
-        // EM and pruning rounds.
+        // EM and pruning rounds. The lattice nodes of every word are found once (hash lookups of
+        // every prefix) and then only filtered as pieces go: pieces are never added back.
         let desired = Int(Double(target) * 1.1)
+        var store = NodeStore(words: words, table: PrefixTable(pieces: pieces), workers: workers)
         while true {
             for _ in 0..<subIterations {
-                let model = UnigramLattice(pieces: pieces, scores: scores)
+                let model = UnigramLattice(pieces: pieces, scores: scores, store: store)
                 let expected = model.expectedCounts(words, workers: workers)
                 // Bayesian M-step: drop pieces expected < 0.5 times; score = ψ(freq) − ψ(sum).
                 var newPieces: [[UInt8]] = []
                 var newFreq: [Double] = []
+                var remap = [Int32](repeating: -1, count: pieces.count)
                 for i in 0..<pieces.count where expected[i] >= 0.5 {
+                    remap[i] = Int32(newPieces.count)
                     newPieces.append(pieces[i])
                     newFreq.append(expected[i])
                 }
                 let logSum = digamma(newFreq.reduce(0, +))
                 pieces = newPieces
                 scores = newFreq.map { digamma($0) - logSum }
+                store.remap(remap)
             }
             if pieces.count <= desired { break }
-            let model = UnigramLattice(pieces: pieces, scores: scores)
+            let model = UnigramLattice(pieces: pieces, scores: scores, store: store)
             let kept = model.prune(words, keep: max(desired, Int(shrinkingFactor * Double(pieces.count))), workers: workers)
+            var remap = [Int32](repeating: -1, count: pieces.count)
+            for (k, i) in kept.enumerated() { remap[i] = Int32(k) }
             pieces = kept.map { pieces[$0] }
             scores = kept.map { scores[$0] }
+            store.remap(remap)
         }
 
         // Final: required characters first (so every kept character stays encodable), then by score.
@@ -198,7 +206,7 @@ struct UnigramWords: @unchecked Sendable {
 
     /// Every substring of every word, up to `maxLength` characters, with the word's count; `▁`
     /// only leads, digits never mix with other characters.
-    func enumerateSubstrings(maxLength: Int, _ body: (UnsafePointer<UInt8>, Int, Int, UInt64) -> Void) {
+    func enumerateSubstrings(maxLength: Int, _ body: (UnsafePointer<UInt8>, Int, Int, UInt64, UInt64) -> Void) {
         bytes.withUnsafeBufferPointer { b in
             for w in 0..<count {
                 let m = chars(w)
@@ -206,6 +214,7 @@ struct UnigramWords: @unchecked Sendable {
                 for i in 0..<m {
                     let s = boundary(w, i)
                     let firstDigit = isDigit(b[s])
+                    var hash = IncrementalHash()
                     for k in (i + 1)...min(m, i + maxLength) {
                         let cs = boundary(w, k - 1)
                         if k - 1 > i {
@@ -214,7 +223,9 @@ struct UnigramWords: @unchecked Sendable {
                             let prevIsMeta = leadMeta && k - 2 == i
                             if !prevIsMeta && isDigit(b[cs]) != (leadMeta ? isDigit(b[boundary(w, i + 1)]) : firstDigit) { break }
                         }
-                        body(b.baseAddress! + s, boundary(w, k) - s, k - i, f)
+                        let e = boundary(w, k)
+                        hash.add(b.baseAddress! + cs, e - cs)
+                        body(b.baseAddress! + s, e - s, k - i, f, hash.value(length: e - s))
                     }
                 }
             }
@@ -224,41 +235,135 @@ struct UnigramWords: @unchecked Sendable {
     @inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 }
 
-/// Pieces with scores and a prefix table over them, for lattices of the training words.
-struct UnigramLattice: @unchecked Sendable {
-    let pieces: [[UInt8]]
-    let scores: [Double]
-    /// Byte string → piece id, or −1 when it is only a prefix of pieces.
-    var table = PrefixTable()
-    let unkScore: Double
+/// Every lattice node (start, end, piece) of every training word, sorted by start then end.
+struct NodeStore: @unchecked Sendable {
+    var wordNodes: [Int] = [0]  // node range of word w: wordNodes[w]..<wordNodes[w + 1]
+    var start: [Int32] = []
+    var end: [Int32] = []
+    var piece: [Int32] = []
 
-    init(pieces: [[UInt8]], scores: [Double]) {
-        self.pieces = pieces
-        self.scores = scores
-        unkScore = (scores.min() ?? 0) - 10
-        for (id, p) in pieces.enumerated() {
-            p.withUnsafeBufferPointer { b in
-                var i = 0
-                while i < b.count {
-                    i += utf8Length(b[i])
-                    table.insert(b.baseAddress!, min(i, b.count), id: i >= b.count ? Int32(id) : -1)
+    init(words: UnigramWords, table: PrefixTable, workers: Int) {
+        // Each thread finds the nodes of a contiguous range of words; the parts are concatenated.
+        let n = max(1, min(workers, words.count))
+        var parts = [NodeStore](repeating: NodeStore(empty: ()), count: n)
+        parts.withUnsafeMutableBufferPointer { ps in
+            nonisolated(unsafe) let p = ps
+            DispatchQueue.concurrentPerform(iterations: n) { t in
+                var part = NodeStore(empty: ())
+                let lo = words.count * t / n
+                let hi = words.count * (t + 1) / n
+                words.bytes.withUnsafeBufferPointer { b in
+                    for w in lo..<hi {
+                        let m = words.chars(w)
+                        for i in 0..<m {
+                            let s = words.boundary(w, i)
+                            var hash = IncrementalHash()
+                            var prev = s
+                            var k = i + 1
+                            while k <= m {
+                                let e = words.boundary(w, k)
+                                hash.add(b.baseAddress! + prev, e - prev)
+                                prev = e
+                                guard let id = table.get(b.baseAddress! + s, e - s, hash: hash.value(length: e - s)) else { break }
+                                if id >= 0 {
+                                    part.start.append(Int32(i))
+                                    part.end.append(Int32(k))
+                                    part.piece.append(id)
+                                }
+                                k += 1
+                            }
+                        }
+                        part.wordNodes.append(part.start.count)
+                    }
                 }
+                p[t] = part
             }
+        }
+        for part in parts {
+            let base = start.count
+            start += part.start
+            end += part.end
+            piece += part.piece
+            wordNodes += part.wordNodes.dropFirst().map { $0 + base }
         }
     }
 
-    /// Calls `body(startChar, endChar, id or −1 for unk, score)` for every lattice node of word w,
-    /// by start; `excluded` is left out.
+    private init(empty: ()) {}
+
+    /// Renumbers pieces (`remap[old]`, −1 = removed) and drops the removed pieces' nodes.
+    mutating func remap(_ remap: [Int32]) {
+        var out = 0
+        var newWordNodes = [Int](repeating: 0, count: wordNodes.count)
+        for w in 0..<(wordNodes.count - 1) {
+            for k in wordNodes[w]..<wordNodes[w + 1] {
+                let r = remap[Int(piece[k])]
+                if r >= 0 {
+                    start[out] = start[k]
+                    end[out] = end[k]
+                    piece[out] = r
+                    out += 1
+                }
+            }
+            newWordNodes[w + 1] = out
+        }
+        start.removeSubrange(out...)
+        end.removeSubrange(out...)
+        piece.removeSubrange(out...)
+        wordNodes = newWordNodes
+    }
+}
+
+/// Pieces with scores over the node store, for lattices of the training words.
+struct UnigramLattice: @unchecked Sendable {
+    let pieces: [[UInt8]]
+    let scores: [Double]
+    let store: NodeStore
+    let unkScore: Double
+
+    init(pieces: [[UInt8]], scores: [Double], store: NodeStore) {
+        self.pieces = pieces
+        self.scores = scores
+        self.store = store
+        unkScore = (scores.min() ?? 0) - 10
+    }
+
+    /// Calls `body(startChar, endChar, id or −1 for unk, score)` for every lattice node of word
+    /// w, by start; a character no single piece covers gets an unk node.
     @inline(__always)
     func forEachNode(_ words: UnigramWords, _ b: UnsafeBufferPointer<UInt8>, _ w: Int, excluded: Int = -1, _ body: (Int, Int, Int, Double) -> Void) {
+        let m = words.chars(w)
+        var k = store.wordNodes[w]
+        let end = store.wordNodes[w + 1]
+        for i in 0..<m {
+            var single = false
+            while k < end && Int(store.start[k]) == i {
+                let id = Int(store.piece[k])
+                let e = Int(store.end[k])
+                if id != excluded {
+                    body(i, e, id, scores[id])
+                    if e == i + 1 { single = true }
+                }
+                k += 1
+            }
+            if !single { body(i, i + 1, -1, unkScore) }
+        }
+    }
+
+    /// Nodes by prefix lookups in `table` (for strings outside the store: the pieces themselves).
+    @inline(__always)
+    func forEachNode(_ words: UnigramWords, _ b: UnsafeBufferPointer<UInt8>, _ w: Int, table: PrefixTable, excluded: Int, _ body: (Int, Int, Int, Double) -> Void) {
         let m = words.chars(w)
         for i in 0..<m {
             let s = words.boundary(w, i)
             var single = false
+            var hash = IncrementalHash()
+            var prev = s
             var k = i + 1
             while k <= m {
                 let e = words.boundary(w, k)
-                guard let id = table.get(b.baseAddress! + s, e - s) else { break }
+                hash.add(b.baseAddress! + prev, e - prev)
+                prev = e
+                guard let id = table.get(b.baseAddress! + s, e - s, hash: hash.value(length: e - s)) else { break }
                 if id >= 0 && Int(id) != excluded {
                     body(i, k, Int(id), scores[Int(id)])
                     if k == i + 1 { single = true }
@@ -269,59 +374,82 @@ struct UnigramLattice: @unchecked Sendable {
         }
     }
 
-    /// Expected piece counts over all words (forward–backward), summed over `workers` threads.
-    func expectedCounts(_ words: UnigramWords, workers: Int) -> [Double] {
-        let n = max(1, workers)
-        var partial = [[Double]](repeating: [Double](repeating: 0, count: pieces.count), count: n)
+    /// Words are cut into this many contiguous chunks whose partial sums are added in chunk
+    /// order, so the result does not depend on the number of threads.
+    static let chunks = 8
+
+    /// Runs `body(chunk, wordRange)` for every chunk on `workers` threads; returns the partials in order.
+    func perChunk(_ words: UnigramWords, workers: Int, _ body: @Sendable (Range<Int>) -> [Double]) -> [[Double]] {
+        let c = Self.chunks
+        var partial = [[Double]](repeating: [], count: c)
+        let n = max(1, min(workers, c))
         partial.withUnsafeMutableBufferPointer { parts in
             nonisolated(unsafe) let p = parts
             DispatchQueue.concurrentPerform(iterations: n) { t in
-                var exp = [Double](repeating: 0, count: pieces.count)
-                var alpha: [Double] = []
-                var beta: [Double] = []
-                var nodes: [(Int32, Int32, Int32, Double)] = []
-                words.bytes.withUnsafeBufferPointer { b in
-                    var w = t
-                    while w < words.count {
-                        let m = words.chars(w)
-                        nodes.removeAll(keepingCapacity: true)
-                        forEachNode(words, b, w) { i, k, id, s in nodes.append((Int32(i), Int32(k), Int32(id), s)) }
-                        alpha.removeAll(keepingCapacity: true)
-                        alpha.append(contentsOf: repeatElement(-Double.infinity, count: m + 1))
-                        beta.removeAll(keepingCapacity: true)
-                        beta.append(contentsOf: repeatElement(-Double.infinity, count: m + 1))
-                        alpha[0] = 0
-                        for (i, k, _, s) in nodes { alpha[Int(k)] = logAdd(alpha[Int(k)], alpha[Int(i)] + s) }
-                        beta[m] = 0
-                        for (i, k, _, s) in nodes.reversed() { beta[Int(i)] = logAdd(beta[Int(i)], s + beta[Int(k)]) }
-                        let z = alpha[m]
-                        let f = words.freq[w]
-                        for (i, k, id, s) in nodes where id >= 0 {
-                            exp[Int(id)] += f * Foundation.exp(alpha[Int(i)] + s + beta[Int(k)] - z)
-                        }
-                        w += n
-                    }
+                var k = t
+                while k < c {
+                    p[k] = body((words.count * k / c)..<(words.count * (k + 1) / c))
+                    k += n
                 }
-                p[t] = exp
             }
         }
+        return partial
+    }
+
+    /// Sums partial arrays in order.
+    func sum(_ partial: [[Double]]) -> [Double] {
         var total = partial[0]
-        for t in 1..<n { for i in 0..<total.count { total[i] += partial[t][i] } }
+        for t in 1..<partial.count { for i in 0..<total.count { total[i] += partial[t][i] } }
         return total
     }
 
+    /// Expected piece counts over all words (forward–backward).
+    func expectedCounts(_ words: UnigramWords, workers: Int) -> [Double] {
+        sum(perChunk(words, workers: workers) { range in
+            var exp = [Double](repeating: 0, count: pieces.count)
+            var alpha: [Double] = []
+            var beta: [Double] = []
+            var nodes: [(Int32, Int32, Int32, Double)] = []
+            words.bytes.withUnsafeBufferPointer { b in
+                for w in range {
+                    let m = words.chars(w)
+                    nodes.removeAll(keepingCapacity: true)
+                    forEachNode(words, b, w) { i, k, id, s in nodes.append((Int32(i), Int32(k), Int32(id), s)) }
+                    alpha.removeAll(keepingCapacity: true)
+                    alpha.append(contentsOf: repeatElement(-Double.infinity, count: m + 1))
+                    beta.removeAll(keepingCapacity: true)
+                    beta.append(contentsOf: repeatElement(-Double.infinity, count: m + 1))
+                    alpha[0] = 0
+                    for (i, k, _, s) in nodes { alpha[Int(k)] = logAdd(alpha[Int(k)], alpha[Int(i)] + s) }
+                    beta[m] = 0
+                    for (i, k, _, s) in nodes.reversed() { beta[Int(i)] = logAdd(beta[Int(i)], s + beta[Int(k)]) }
+                    let z = alpha[m]
+                    let f = words.freq[w]
+                    for (i, k, id, s) in nodes where id >= 0 {
+                        exp[Int(id)] += f * Foundation.exp(alpha[Int(i)] + s + beta[Int(k)] - z)
+                    }
+                }
+            }
+            return exp
+        })
+    }
+
     /// Viterbi path of word w (piece ids, −1 for unk), `excluded` left out; nil when no path.
-    func viterbi(_ words: UnigramWords, _ b: UnsafeBufferPointer<UInt8>, _ w: Int, excluded: Int = -1, into path: inout [Int32]) -> Bool {
+    func viterbi(
+        _ words: UnigramWords, _ b: UnsafeBufferPointer<UInt8>, _ w: Int, table: PrefixTable? = nil, excluded: Int = -1,
+        into path: inout [Int32]
+    ) -> Bool {
         let m = words.chars(w)
         var best = [Double](repeating: -Double.infinity, count: m + 1)
         var back = [(Int32, Int32)](repeating: (-1, -1), count: m + 1)
         best[0] = 0
-        forEachNode(words, b, w, excluded: excluded) { i, k, id, s in
+        let visit = { (i: Int, k: Int, id: Int, s: Double) in
             if best[i] > -Double.infinity && best[i] + s > best[k] {
                 best[k] = best[i] + s
                 back[k] = (Int32(i), Int32(id))
             }
         }
+        if let table { forEachNode(words, b, w, table: table, excluded: excluded, visit) } else { forEachNode(words, b, w, visit) }
         path.removeAll(keepingCapacity: true)
         guard best[m] > -Double.infinity else { return false }
         var k = m
@@ -339,35 +467,35 @@ struct UnigramLattice: @unchecked Sendable {
         var pieceWords = WordCounts()
         for p in pieces { p.withUnsafeBufferPointer { pieceWords.add($0.baseAddress!, $0.count) } }
         let pw = UnigramWords(pieceWords)
+        let table = PrefixTable(pieces: pieces)
         var alwaysKeep = [Bool](repeating: true, count: pieces.count)
         var alternatives = [[Int32]](repeating: [], count: pieces.count)
         var path: [Int32] = []
         pw.bytes.withUnsafeBufferPointer { b in
             for i in 0..<pieces.count {
                 // pieceWords keeps insertion order, so word i is piece i.
-                guard viterbi(pw, b, i, into: &path) else { continue }
+                guard viterbi(pw, b, i, table: table, into: &path) else { continue }
                 if path.count >= 2 {
                     alwaysKeep[i] = false
-                } else if viterbi(pw, b, i, excluded: i, into: &path) {
+                } else if viterbi(pw, b, i, table: table, excluded: i, into: &path) {
                     alternatives[i] = path
                 }
             }
         }
-        // Viterbi frequencies over the corpus, and the words each piece appears in.
-        var freq = [Double](repeating: 0, count: pieces.count)
-        var wordFreqOfPiece = [Double](repeating: 0, count: pieces.count)
-        var vsum = 0.0
-        words.bytes.withUnsafeBufferPointer { b in
-            for w in 0..<words.count {
-                let f = words.freq[w]
-                vsum += f
-                guard viterbi(words, b, w, into: &path) else { continue }
-                for id in path where id >= 0 {
-                    freq[Int(id)] += f
-                    wordFreqOfPiece[Int(id)] += f
+        // Viterbi frequencies over the corpus (a piece counted once per occurrence, weighted by
+        // the word's count), on `workers` threads.
+        let freq = sum(perChunk(words, workers: workers) { range in
+            var f = [Double](repeating: 0, count: pieces.count)
+            var path: [Int32] = []
+            words.bytes.withUnsafeBufferPointer { b in
+                for w in range where viterbi(words, b, w, into: &path) {
+                    for id in path where id >= 0 { f[Int(id)] += words.freq[w] }
                 }
             }
-        }
+            return f
+        })
+        let wordFreqOfPiece = freq
+        let vsum = words.freq.reduce(0, +)
         let sum = freq.reduce(0, +)
         let logSum = log(sum)
         var kept: [Int] = []
@@ -399,7 +527,22 @@ func logAdd(_ a: Double, _ b: Double) -> Double {
 }
 
 /// Byte string → Int32 over an arena (piece ids, −1 for prefixes), open addressing.
-struct PrefixTable {
+struct PrefixTable: @unchecked Sendable {
+    /// Every piece, and every proper prefix (at character boundaries) as −1.
+    init(pieces: [[UInt8]]) {
+        for (id, p) in pieces.enumerated() {
+            p.withUnsafeBufferPointer { b in
+                var i = 0
+                while i < b.count {
+                    i += utf8Length(b[i])
+                    insert(b.baseAddress!, min(i, b.count), id: i >= b.count ? Int32(id) : -1)
+                }
+            }
+        }
+    }
+
+    init() {}
+
     private var arena: [UInt8] = []
     private var starts: [Int] = []
     private var lengths: [Int32] = []
@@ -410,7 +553,7 @@ struct PrefixTable {
 
     /// Inserts; an id ≥ 0 replaces a −1 (a prefix that is also a piece).
     mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, id: Int32) {
-        let h = hashBytes(p, n)
+        let h = stringHash(p, n)
         var i = Int(truncatingIfNeeded: h) & mask
         while slots[i] >= 0 {
             let e = Int(slots[i])
@@ -439,8 +582,7 @@ struct PrefixTable {
     }
 
     @inline(__always)
-    func get(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
-        let h = hashBytes(p, n)
+    func get(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64) -> Int32? {
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
             let e = Int(slots[i])

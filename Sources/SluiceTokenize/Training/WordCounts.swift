@@ -34,7 +34,7 @@ public struct WordCounts: Sendable {
     /// Adds `count` occurrences of `p[0..<n]`.
     @inline(__always)
     public mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int, count: UInt64 = 1) {
-        add(p, n, hash: hashBytes(p, n), count: count)
+        add(p, n, hash: stringHash(p, n), count: count)
     }
 
     @inline(__always)
