@@ -9,7 +9,9 @@ import SluiceTestSupport
 struct DedupHarness {
     let directory: String
     let files: [String]
-    var environment: PassEnvironment { PassEnvironment(documentFiles: files, workDirectory: directory + "/work", segmentTasks: files.count) }
+    var environment: PassEnvironment {
+        PassEnvironment(documentFiles: files, workDirectory: directory + "/work", segmentTasks: files.count)
+    }
 
     /// Writes `groups[i]` as document file i.
     init(_ groups: [[Document]]) throws {
@@ -17,11 +19,12 @@ struct DedupHarness {
         var files: [String] = []
         for (i, docs) in groups.enumerated() {
             let path = directory + "/docs-\(i).jsonl"
-            let text = docs.map { d in
-                let obj: [String: Any] = ["id": d.id, "text": d.text, "source": d.source]
-                let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
-                return String(decoding: data, as: UTF8.self)
-            }.joined(separator: "\n") + "\n"
+            let text =
+                docs.map { d in
+                    let obj: [String: Any] = ["id": d.id, "text": d.text, "source": d.source]
+                    let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+                    return String(decoding: data, as: UTF8.self)
+                }.joined(separator: "\n") + "\n"
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             files.append(path)
         }
@@ -30,7 +33,8 @@ struct DedupHarness {
 
     func context(_ task: Int = 0, _ count: Int = 1) -> TaskContext {
         TaskContext(
-            taskIndex: task, taskCount: count, outputDirectory: directory + "/out", temporaryDirectory: directory + "/tmp",
+            taskIndex: task, taskCount: count, outputDirectory: directory + "/out",
+            temporaryDirectory: directory + "/tmp",
             stageNames: ["dedup"])
     }
 

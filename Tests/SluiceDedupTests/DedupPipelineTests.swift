@@ -15,7 +15,8 @@ import Testing
 
     /// The ids of every document in the output folder's JSONL.zst files, in file order.
     func outputIDs(_ directory: String) throws -> [String] {
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".jsonl.zst") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".jsonl.zst") }
+            .sorted()
         var ids: [String] = []
         for f in files {
             let bytes = try openByteSource(directory + "/" + f).readAll()

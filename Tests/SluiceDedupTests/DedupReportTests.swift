@@ -9,7 +9,9 @@ import Testing
 @Suite struct DedupReportTests {
     @Test func reportsBothStages() throws {
         let long = paragraphs.filter { $0.split(separator: " ").count >= 150 }
-        let h = try DedupHarness([[doc("a", long[0]), doc("a2", long[0]), doc("a3", long[0] + " tail"), doc("b", long[1])]])
+        let h = try DedupHarness([
+            [doc("a", long[0]), doc("a2", long[0]), doc("a3", long[0] + " tail"), doc("b", long[1])]
+        ])
         _ = try h.run(MinHashDedup(settings: MinHashSettings()))
         let text = try DedupReport.load(outputDirectory: h.directory).render()
         #expect(text.contains("minhash_dedup"))

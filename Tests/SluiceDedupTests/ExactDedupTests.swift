@@ -10,7 +10,10 @@ import Testing
     @Test func dropsLaterCopiesAcrossFiles() throws {
         let h = try DedupHarness([
             [doc("a", paragraphs[0]), doc("b", paragraphs[1])],
-            [doc("a-spaces", "  " + paragraphs[0].replacingOccurrences(of: " , ", with: " ,\n\t ") + "\n"), doc("c", paragraphs[2])],
+            [
+                doc("a-spaces", "  " + paragraphs[0].replacingOccurrences(of: " , ", with: " ,\n\t ") + "\n"),
+                doc("c", paragraphs[2]),
+            ],
             [doc("b-copy", paragraphs[1]), doc("near", paragraphs[1] + " extra")],
         ])
         let r = try h.run(ExactDedup(settings: ExactSettings(partitions: 3)))
@@ -20,7 +23,12 @@ import Testing
     }
 
     @Test func whitespaceAndCaseOptions() throws {
-        let docs = [[doc("1", "Hello  World"), doc("2", "hello world"), doc("3", "Hello World"), doc("4", "Große Straße"), doc("5", "GROSSE STRASSE")]]
+        let docs = [
+            [
+                doc("1", "Hello  World"), doc("2", "hello world"), doc("3", "Hello World"), doc("4", "Große Straße"),
+                doc("5", "GROSSE STRASSE"),
+            ]
+        ]
         let strict = try DedupHarness(docs).run(ExactDedup(settings: ExactSettings(collapseWhitespace: false)))
         #expect(strict.kept.count == 5)
         let spaces = try DedupHarness(docs).run(ExactDedup(settings: ExactSettings()))
@@ -41,13 +49,19 @@ import Testing
         let h = try DedupHarness([[doc("a", "x y"), doc("b", "x y"), doc("c", "x y"), doc("d", "z")]])
         _ = try h.run(ExactDedup(settings: ExactSettings(partitions: 1)))
         let s = try JSONDecoder().decode(
-            ExactSummary.self, from: Data(contentsOf: URL(fileURLWithPath: ExactLayout.summaryPath(h.environment.workDirectory, partition: 0))))
+            ExactSummary.self,
+            from: Data(
+                contentsOf: URL(fileURLWithPath: ExactLayout.summaryPath(h.environment.workDirectory, partition: 0))))
         #expect(s.documents == 4 && s.distinct == 2 && s.duplicates == 2 && s.copiesHistogram == ["3": 1])
     }
 
     @Test func stepFailsClearlyWithoutItsPasses() throws {
         let h = try DedupHarness([[doc("a", "x")]])
-        #expect(throws: SluiceError.self) { try ExactDedup(settings: ExactSettings()).makeStep(environment: h.environment) }
-        #expect(throws: SluiceError.self) { try MinHashDedup(settings: MinHashSettings()).makeStep(environment: h.environment) }
+        #expect(throws: SluiceError.self) {
+            try ExactDedup(settings: ExactSettings()).makeStep(environment: h.environment)
+        }
+        #expect(throws: SluiceError.self) {
+            try MinHashDedup(settings: MinHashSettings()).makeStep(environment: h.environment)
+        }
     }
 }

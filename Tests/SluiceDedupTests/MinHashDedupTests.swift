@@ -13,10 +13,12 @@ import Testing
 
     @Test func identicalNearIdenticalAndUnrelated() throws {
         #expect(long.count >= 6)
-        let h = try DedupHarness([[
-            doc("a", long[0]), doc("b", long[1]), doc("a-copy", long[0]), doc("c", long[2]),
-            doc("b-near", edited(long[1], every: 1000, offset: 70)), doc("d", long[3]),
-        ]])
+        let h = try DedupHarness([
+            [
+                doc("a", long[0]), doc("b", long[1]), doc("a-copy", long[0]), doc("c", long[2]),
+                doc("b-near", edited(long[1], every: 1000, offset: 70)), doc("d", long[3]),
+            ]
+        ])
         let (kept, dropped) = try h.run(MinHashDedup(settings: MinHashSettings()))
         #expect(kept.map(\.id) == ["a", "b", "c", "d"])
         #expect(dropped.map(\.0) == ["a-copy", "b-near"])
@@ -48,7 +50,9 @@ import Testing
         #expect(Set(dropped.map(\.0)) == ["x1", "x2", "x3"])
         #expect(kept[0].metadata[MinHashFilter.sizeKey] == .int(4))
         let summary = try JSONDecoder().decode(
-            MinHashSummary.self, from: Data(contentsOf: URL(fileURLWithPath: h.environment.workDirectory + "/clusters/minhash-summary.json")))
+            MinHashSummary.self,
+            from: Data(contentsOf: URL(fileURLWithPath: h.environment.workDirectory + "/clusters/minhash-summary.json"))
+        )
         #expect(summary.clusters == 1)
         #expect(summary.duplicates == 3)
         #expect(summary.sizeHistogram == ["4": 1])
@@ -98,7 +102,9 @@ import Testing
         let work = h.environment.workDirectory
         try stage.passes()[1].run(task: 3, environment: h.environment, context: h.context())
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: MinHashLayout.pairPath(work, band: 7) + ".tmp"))
-        #expect(throws: SluiceError.self) { try stage.passes()[2].run(task: 0, environment: h.environment, context: h.context()) }
+        #expect(throws: SluiceError.self) {
+            try stage.passes()[2].run(task: 0, environment: h.environment, context: h.context())
+        }
         // …and the rerun, starting at the unfinished pass, gives the clean result.
         let resumed = try h.run(stage, fromPass: 1)
         #expect(resumed.kept.map(\.id) == clean.kept.map(\.id))
@@ -118,7 +124,9 @@ import Testing
     }
 
     @Test func emptyAndShortDocumentsAreHandled() throws {
-        let h = try DedupHarness([[doc("e1", ""), doc("e2", "  !! "), doc("s1", "Hello there"), doc("s2", "hello, THERE!")]])
+        let h = try DedupHarness([
+            [doc("e1", ""), doc("e2", "  !! "), doc("s1", "Hello there"), doc("s2", "hello, THERE!")]
+        ])
         let r = try h.run(MinHashDedup(settings: MinHashSettings()))
         // Empty texts have no shingles and are never candidates; short texts are one shingle.
         #expect(r.kept.map(\.id) == ["e1", "e2", "s1"])
@@ -128,7 +136,9 @@ import Testing
     @Test func characterShinglesFindNearDuplicates() throws {
         var s = MinHashSettings(shingles: .characters, ngram: 24, bands: 20, rows: 13)
         s.preset = "nemo"
-        let h = try DedupHarness([[doc("a", long[0]), doc("b", long[1]), doc("a2", edited(long[0], every: 1000, offset: 50))]])
+        let h = try DedupHarness([
+            [doc("a", long[0]), doc("b", long[1]), doc("a2", edited(long[0], every: 1000, offset: 50))]
+        ])
         #expect(try h.run(MinHashDedup(settings: s)).kept.map(\.id) == ["a", "b"])
     }
 

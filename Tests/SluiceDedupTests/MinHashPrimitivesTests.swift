@@ -76,7 +76,9 @@ import Testing
     }
 
     @Test func optionsAndPresets() throws {
-        var o = StageOptions(stageName: "minhash_dedup", values: [("preset", .scalar("nemo", line: 3)), ("seed", .scalar("7", line: 4))], file: "p.yaml")
+        var o = StageOptions(
+            stageName: "minhash_dedup",
+            values: [("preset", .scalar("nemo", line: 3)), ("seed", .scalar("7", line: 4))], file: "p.yaml")
         let s = try MinHashSettings(options: &o)
         try o.finish()
         #expect(s.shingles == .characters && s.ngram == 24 && s.bands == 20 && s.rows == 13 && s.seed == 7)
@@ -112,7 +114,9 @@ import Testing
         var reader = try DocumentTextReader(path: path, blockSize: block)
         var got: [(Int, String)] = []
         var bad: [Int] = []
-        try reader.forEach(onBadLine: { o, _ in bad.append(o) }) { o, t in got.append((o, String(decoding: t, as: UTF8.self))) }
+        try reader.forEach(onBadLine: { o, _ in bad.append(o) }) { o, t in
+            got.append((o, String(decoding: t, as: UTF8.self)))
+        }
         #expect(got.map(\.0) == [0, 1])
         #expect(got.map(\.1) == ["café 😀 \"q\" \\ \n end", "plain"])
         #expect(bad == [1])  // the broken line is reported where document 1 would have been

@@ -39,7 +39,9 @@ public struct ExactSettings: Sendable {
     public var partitions: Int
     public var sortBuffer: Int
 
-    public init(collapseWhitespace: Bool = true, foldCase: Bool = false, partitions: Int = 16, sortBuffer: Int = 256_000_000) {
+    public init(
+        collapseWhitespace: Bool = true, foldCase: Bool = false, partitions: Int = 16, sortBuffer: Int = 256_000_000
+    ) {
         self.collapseWhitespace = collapseWhitespace
         self.foldCase = foldCase
         self.partitions = partitions
@@ -49,10 +51,12 @@ public struct ExactSettings: Sendable {
     public init(options: inout StageOptions) throws {
         collapseWhitespace = try options.bool(
             "collapse_whitespace", default: true, "treat runs of whitespace as one space and ignore it at both ends")
-        foldCase = try options.bool("fold_case", default: false, "compare texts case-insensitively (Unicode case folding)")
+        foldCase = try options.bool(
+            "fold_case", default: false, "compare texts case-insensitively (Unicode case folding)")
         partitions = try options.int(
             "partitions", default: 16, range: 1...4096, "hash partitions, one task each in the duplicates pass")
-        sortBuffer = try options.bytes("sort_buffer", default: 256_000_000, "hash records a task sorts in memory before spilling a run")
+        sortBuffer = try options.bytes(
+            "sort_buffer", default: 256_000_000, "hash records a task sorts in memory before spilling a run")
         guard sortBuffer >= 1024 else { throw options.error("sort_buffer", "must be at least 1KB") }
     }
 }
@@ -65,7 +69,9 @@ enum ExactLayout {
     static func runPath(_ work: String, partition: Int, file: Int, run: Int) -> String {
         partitionDirectory(work, partition) + "/" + padded(file) + "-" + padded(run, 4) + ".bin"
     }
-    static func duplicatePath(_ work: String, partition: Int) -> String { work + "/duplicates/part-" + padded(partition, 4) + ".bin" }
+    static func duplicatePath(_ work: String, partition: Int) -> String {
+        work + "/duplicates/part-" + padded(partition, 4) + ".bin"
+    }
     static func summaryPath(_ work: String, partition: Int) -> String {
         work + "/duplicates/part-" + padded(partition, 4) + ".exact-summary.json"
     }

@@ -17,7 +17,9 @@ public struct ExactDedupFilter: Step {
     /// - Throws: `SluiceError(.io)` when the duplicates pass has not run.
     public init(workDirectory: String, partitions: Int) throws {
         lists = try (0..<partitions).map {
-            try MappedRecordFile(path: ExactLayout.duplicatePath(workDirectory, partition: $0), width: 2, magic: ExactLayout.duplicateMagic)
+            try MappedRecordFile(
+                path: ExactLayout.duplicatePath(workDirectory, partition: $0), width: 2,
+                magic: ExactLayout.duplicateMagic)
         }
     }
 

@@ -42,9 +42,13 @@ public struct ExactDuplicatePass: CorpusPass {
         }
         if copies > 1 { histogram[String(copies), default: 0] += 1 }
         try sortPairs(&duplicates)
-        try RecordFile.write(duplicates, width: 2, magic: ExactLayout.duplicateMagic, to: ExactLayout.duplicatePath(work, partition: partition))
+        try RecordFile.write(
+            duplicates, width: 2, magic: ExactLayout.duplicateMagic,
+            to: ExactLayout.duplicatePath(work, partition: partition))
         try writeJSON(
-            ExactSummary(partition: partition, documents: documents, distinct: distinct, duplicates: duplicates.count / 2, copiesHistogram: histogram),
+            ExactSummary(
+                partition: partition, documents: documents, distinct: distinct, duplicates: duplicates.count / 2,
+                copiesHistogram: histogram),
             to: ExactLayout.summaryPath(work, partition: partition))
         context.count("duplicates", by: duplicates.count / 2)
     }

@@ -111,7 +111,8 @@ enum JSONTextField {
             guard line[i] == UInt8(ascii: "\"") else { return false }
             let keyStart = i + 1
             guard let keyEnd = skipString(line, from: i) else { return false }
-            let isText = keyEnd - 1 - keyStart == 4 && line[keyStart] == 116 && line[keyStart + 1] == 101
+            let isText =
+                keyEnd - 1 - keyStart == 4 && line[keyStart] == 116 && line[keyStart + 1] == 101
                 && line[keyStart + 2] == 120 && line[keyStart + 3] == 116
             i = keyEnd
             skipSpace()
@@ -133,7 +134,10 @@ enum JSONTextField {
         var i = from + 1
         while i < b.count {
             let c = b[i]
-            if c == UInt8(ascii: "\\") { i += 2; continue }
+            if c == UInt8(ascii: "\\") {
+                i += 2
+                continue
+            }
             if c == UInt8(ascii: "\"") { return i + 1 }
             i += 1
         }

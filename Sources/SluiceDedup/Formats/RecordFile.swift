@@ -12,7 +12,9 @@ public enum RecordFile {
     /// Writes `words` (a multiple of `width`) to `path` through `path.tmp` and a rename, so a
     /// crash never leaves a partial file under the final name.
     /// - Throws: `SluiceError(.io)`.
-    public static func write(_ words: UnsafeBufferPointer<UInt64>, width: Int, magic: StaticString, to path: String) throws {
+    public static func write(_ words: UnsafeBufferPointer<UInt64>, width: Int, magic: StaticString, to path: String)
+        throws
+    {
         precondition(width > 0 && words.count % width == 0, "record words must be a multiple of the width")
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try makeDirectory(dir) }

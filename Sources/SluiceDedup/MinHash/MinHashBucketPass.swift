@@ -19,8 +19,10 @@ public struct MinHashBucketPass: CorpusPass {
         let work = environment.workDirectory
         let runs = listFiles(MinHashLayout.bandDirectory(work, band), suffix: ".bin")
         var merger = try SortedRunMerger(paths: runs, width: 2, magic: MinHashLayout.signatureMagic)
-        let writer = try RecordStreamWriter(path: MinHashLayout.pairPath(work, band: band), width: 2, magic: MinHashLayout.pairMagic)
-        let verifier = settings.verify ? try ShingleSetStore(workDirectory: work, files: environment.documentFiles.count) : nil
+        let writer = try RecordStreamWriter(
+            path: MinHashLayout.pairPath(work, band: band), width: 2, magic: MinHashLayout.pairMagic)
+        let verifier =
+            settings.verify ? try ShingleSetStore(workDirectory: work, files: environment.documentFiles.count) : nil
         var bucket: [UInt64] = []
         var accepted: [UInt64] = []
         var currentHash: UInt64 = 0
@@ -79,9 +81,13 @@ final class ShingleSetStore {
     private func load(_ file: Int) {
         guard data[file] == nil else { return }
         // Missing files mean the signatures pass did not run with `verify`: a configuration bug.
-        data[file] = try? MappedRecordFile(path: MinHashLayout.shinglePath(work, file: file), width: 1, magic: MinHashLayout.shingleMagic)
-        offsets[file] = try? RecordFile.readAll(MinHashLayout.offsetPath(work, file: file), width: 1, magic: MinHashLayout.offsetMagic)
-        precondition(data[file] != nil && offsets[file] != nil, "shingle sets of file \(file) are missing; rerun the signatures pass with verify")
+        data[file] = try? MappedRecordFile(
+            path: MinHashLayout.shinglePath(work, file: file), width: 1, magic: MinHashLayout.shingleMagic)
+        offsets[file] = try? RecordFile.readAll(
+            MinHashLayout.offsetPath(work, file: file), width: 1, magic: MinHashLayout.offsetMagic)
+        precondition(
+            data[file] != nil && offsets[file] != nil,
+            "shingle sets of file \(file) are missing; rerun the signatures pass with verify")
     }
 
     /// Exact Jaccard similarity of two documents' shingle sets.

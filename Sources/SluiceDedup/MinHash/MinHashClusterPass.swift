@@ -35,7 +35,9 @@ public struct MinHashClusterPass: CorpusPass {
         guard total < Int(UInt32.max) else {
             throw SluiceError(.config, "minhash_dedup handles at most 4294967294 documents per stage (got \(total))")
         }
-        @inline(__always) func index(_ key: UInt64) -> Int { firstIndex[DocumentKey.file(key)] + DocumentKey.ordinal(key) }
+        @inline(__always) func index(_ key: UInt64) -> Int {
+            firstIndex[DocumentKey.file(key)] + DocumentKey.ordinal(key)
+        }
 
         var parent = [UInt32](unsafeUninitializedCapacity: total) { b, n in
             for i in 0..<total { b[i] = UInt32(i) }
@@ -76,7 +78,8 @@ public struct MinHashClusterPass: CorpusPass {
         // Sizes per root, then members in key order (the dense index follows key order).
         var size = [UInt32](repeating: 0, count: total)
         for i in 0..<total { size[Int(parent[i])] &+= 1 }
-        let writer = try RecordStreamWriter(path: MinHashLayout.memberPath(work), width: 3, magic: MinHashLayout.memberMagic)
+        let writer = try RecordStreamWriter(
+            path: MinHashLayout.memberPath(work), width: 3, magic: MinHashLayout.memberMagic)
         var histogram: [Int: Int] = [:]
         var clusters = 0
         var largest: [(size: Int, key: UInt64)] = []

@@ -22,7 +22,8 @@ public struct MinHashFilter: Step {
     /// Maps the member file of the clusters pass.
     /// - Throws: `SluiceError(.io)` when the clusters pass has not run.
     public init(workDirectory: String) throws {
-        members = try MappedRecordFile(path: MinHashLayout.memberPath(workDirectory), width: 3, magic: MinHashLayout.memberMagic)
+        members = try MappedRecordFile(
+            path: MinHashLayout.memberPath(workDirectory), width: 3, magic: MinHashLayout.memberMagic)
     }
 
     public init(options: inout StageOptions) throws {
@@ -34,7 +35,9 @@ public struct MinHashFilter: Step {
         let ordinal = context.documentOrdinal
         // Documents arrive in ordinal order, so the cursor only moves forward; fall back to a
         // binary search if a caller skips around.
-        if cursor < current.count, current[cursor].ordinal > ordinal || (cursor > 0 && current[cursor - 1].ordinal >= ordinal) {
+        if cursor < current.count,
+            current[cursor].ordinal > ordinal || (cursor > 0 && current[cursor - 1].ordinal >= ordinal)
+        {
             cursor = lowerBound(ordinal)
         }
         while cursor < current.count, current[cursor].ordinal < ordinal { cursor += 1 }

@@ -82,7 +82,8 @@ public struct MinHashSettings: Sendable {
         guard bands * rows <= 100_000 else { throw options.error("rows", "bands × rows must be at most 100000") }
         seed = try options.int("seed", default: p.seed, range: 0...Int.max, "seed of the hash permutations")
         verify = try options.bool(
-            "verify", default: false, "check candidate pairs by exact Jaccard of their shingle sets (slower, more precise)")
+            "verify", default: false,
+            "check candidate pairs by exact Jaccard of their shingle sets (slower, more precise)")
         threshold = try options.double(
             "threshold", default: p.threshold, range: 0...1, "Jaccard similarity a verified pair must reach")
         sortBuffer = try options.bytes(
@@ -95,15 +96,21 @@ public struct MinHashSettings: Sendable {
 
     /// The S-curve: P(candidate) for s = 0.5, 0.55, … 0.95, and the midpoint, as printable lines.
     public var sCurve: String {
+        let unit = shingles == .words ? "word" : "character"
+        let midpoint = format(MinHasher.threshold(bands: bands, rows: rows))
         var lines = [
-            "minhash_dedup: \(bands) bands × \(rows) rows = \(bands * rows) permutations, \(ngram)-\(shingles == .words ? "word" : "character") shingles, seed \(seed); S-curve midpoint (1/b)^(1/r) = \(format(MinHasher.threshold(bands: bands, rows: rows)))"
+            "minhash_dedup: \(bands) bands × \(rows) rows = \(bands * rows) permutations, \(ngram)-\(unit) shingles, "
+                + "seed \(seed); S-curve midpoint (1/b)^(1/r) = \(midpoint)"
         ]
         var row1 = "  Jaccard s      "
         var row2 = "  P(candidate)   "
         for step in 0...9 {
             let s = 0.5 + 0.05 * Double(step)
             row1 += " " + format(s, digits: 2).padding(toLength: 6, withPad: " ", startingAt: 0)
-            row2 += " " + format(MinHasher.candidateProbability(s, bands: bands, rows: rows)).padding(toLength: 6, withPad: " ", startingAt: 0)
+            row2 +=
+                " "
+                + format(MinHasher.candidateProbability(s, bands: bands, rows: rows)).padding(
+                    toLength: 6, withPad: " ", startingAt: 0)
         }
         lines.append(row1)
         lines.append(row2)

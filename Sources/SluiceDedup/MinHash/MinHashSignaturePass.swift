@@ -76,7 +76,9 @@ public struct MinHashSignaturePass: CorpusPass {
             shingles.withUnsafeBufferPointer { s in
                 signature.withUnsafeMutableBufferPointer { hasher.signature(of: s, into: $0, scratch: &reduced) }
             }
-            signature.withUnsafeBufferPointer { s in keys.withUnsafeMutableBufferPointer { hasher.bandKeys(of: s, into: $0) } }
+            signature.withUnsafeBufferPointer { s in
+                keys.withUnsafeMutableBufferPointer { hasher.bandKeys(of: s, into: $0) }
+            }
             let key = DocumentKey.make(file: task, ordinal: ordinal)
             for band in 0..<bands {
                 buffers[band].append(keys[band])
@@ -88,7 +90,8 @@ public struct MinHashSignaturePass: CorpusPass {
         try spill()
         if let w = shingleWriter {
             try w.finish()
-            try RecordFile.write(offsets, width: 1, magic: MinHashLayout.offsetMagic, to: MinHashLayout.offsetPath(work, file: task))
+            try RecordFile.write(
+                offsets, width: 1, magic: MinHashLayout.offsetMagic, to: MinHashLayout.offsetPath(work, file: task))
         }
         // Written last: the count file says the task's runs are complete.
         try RecordFile.write(

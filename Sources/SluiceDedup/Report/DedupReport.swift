@@ -16,7 +16,8 @@ public struct DedupReport: Sendable {
     ///   `.corruptInput` when a summary does not parse.
     public static func load(outputDirectory: String) throws -> DedupReport {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: outputDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: outputDirectory, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
             throw SluiceError(.io, "no such output folder", file: outputDirectory)
         }
         var report = DedupReport()
@@ -42,7 +43,9 @@ public struct DedupReport: Sendable {
                 throw SluiceError(.corruptInput, "unreadable dedup summary: \(error)", file: full)
             }
         }
-        report.exact = exactByDirectory.sorted { $0.key < $1.key }.map { ($0.key, $0.value.sorted { $0.partition < $1.partition }) }
+        report.exact = exactByDirectory.sorted { $0.key < $1.key }.map {
+            ($0.key, $0.value.sorted { $0.partition < $1.partition })
+        }
         guard !report.minhash.isEmpty || !report.exact.isEmpty else {
             throw SluiceError(
                 .io, "no dedup summaries here: run a pipeline with exact_dedup or minhash_dedup into this folder first",
@@ -67,7 +70,10 @@ public struct DedupReport: Sendable {
         }
         for (dir, s) in minhash {
             out += "minhash_dedup (\(dir))\n"
-            out += "  settings             preset \(s.preset), \(s.ngram)-\(s.shingles == "words" ? "word" : "character") shingles, \(s.bands) bands × \(s.rows) rows, seed \(s.seed)\(s.verify ? ", verified" : "")\n"
+            let unit = s.shingles == "words" ? "word" : "character"
+            out += "  settings             preset \(s.preset), \(s.ngram)-\(unit) shingles, "
+            out += "\(s.bands) bands × \(s.rows) rows, "
+            out += "seed \(s.seed)\(s.verify ? ", verified" : "")\n"
             out += "  documents            \(s.documents) (\(s.documents - s.documentsWithShingles) without shingles)\n"
             out += "  candidate pairs      \(s.candidatePairs)\n"
             out += "  clusters             \(s.clusters) holding \(s.documentsInClusters) documents\n"
@@ -81,11 +87,16 @@ public struct DedupReport: Sendable {
                     let p = k.split(separator: ":").compactMap { Int($0) }
                     return p.count == 2 ? (p[0], p[1]) : (Int.max, Int.max)
                 }
-                let largest = s.largestClusters.sorted { $0.value > $1.value || ($0.value == $1.value && key($0.key) < key($1.key)) }
-                out += "  largest clusters     " + largest.map { "\($0.value) docs (kept \($0.key))" }.joined(separator: ", ") + "\n"
+                let largest = s.largestClusters.sorted {
+                    $0.value > $1.value || ($0.value == $1.value && key($0.key) < key($1.key))
+                }
+                out +=
+                    "  largest clusters     "
+                    + largest.map { "\($0.value) docs (kept \($0.key))" }.joined(separator: ", ") + "\n"
             }
             for e in s.examples.prefix(examples) {
-                out += "  example pair         kept \(e.kept), dropped \(e.duplicate), Jaccard \(String(format: "%.3f", e.jaccard))\n"
+                let j = String(format: "%.3f", e.jaccard)
+                out += "  example pair         kept \(e.kept), dropped \(e.duplicate), Jaccard \(j)\n"
                 out += "      kept:    \(e.keptText)\n"
                 out += "      dropped: \(e.duplicateText)\n"
             }
@@ -99,7 +110,11 @@ public struct DedupReport: Sendable {
         guard !h.isEmpty else { return "none" }
         var buckets: [(String, Int, Int)] = []  // label, lower bound, count
         func add(_ label: String, _ lo: Int, _ n: Int) {
-            if let i = buckets.firstIndex(where: { $0.0 == label }) { buckets[i].2 += n } else { buckets.append((label, lo, n)) }
+            if let i = buckets.firstIndex(where: { $0.0 == label }) {
+                buckets[i].2 += n
+            } else {
+                buckets.append((label, lo, n))
+            }
         }
         for (size, n) in h {
             switch size {
@@ -113,5 +128,7 @@ public struct DedupReport: Sendable {
         return buckets.sorted { $0.1 < $1.1 }.map { "\($0.0): \($0.2)" }.joined(separator: ", ")
     }
 
-    func percent(_ a: Int, _ b: Int) -> String { b == 0 ? "0 %" : String(format: "%.2f %%", 100 * Double(a) / Double(b)) }
+    func percent(_ a: Int, _ b: Int) -> String {
+        b == 0 ? "0 %" : String(format: "%.2f %%", 100 * Double(a) / Double(b))
+    }
 }

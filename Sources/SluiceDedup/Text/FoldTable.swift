@@ -4,6 +4,8 @@
 // Built once with ICU itself, so it gives the same result as the ICU path without per-document
 // String round trips. Other scripts (CJK, Thai, Indic, Arabic, …) still go through ICU.
 
+import SluiceCore
+
 /// What simplification does to one code point.
 struct FoldTable: Sendable {
     /// Covered code points: `lowRange` and `highRange`.
@@ -50,7 +52,9 @@ struct FoldTable: Sendable {
         return table
     }
 
-    private mutating func compute(_ cp: UInt32, segmenter: WordSegmenterBox?, normalizer: UnicodeNormalizerBox) -> UInt32 {
+    private mutating func compute(_ cp: UInt32, segmenter: WordSegmenterBox?, normalizer: UnicodeNormalizerBox)
+        -> UInt32
+    {
         guard let scalar = Unicode.Scalar(cp) else { return Self.separator }
         // Vanishing: combining diacritics (stripped after NFD) and invisible format characters
         // (soft hyphen, zero-width space/joiners, word joiner) that ICU keeps inside a word.
@@ -83,8 +87,6 @@ struct FoldTable: Sendable {
         return offset << 8 | UInt32(out.count)
     }
 }
-
-import SluiceCore
 
 /// The ICU word segmenter used while building the table.
 private final class WordSegmenterBox {
