@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 SLUICE := .build/release/sluice
 TEST_LOG := .build/test-output.txt
 
-.PHONY: deps build demo test bench venv clean
+.PHONY: deps build demo test bench venv bench-venv slurm clean
 
 # Installs only the packages that are missing, so a machine that has them needs no root.
 deps:
@@ -22,12 +22,27 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "error: '$(SWIFT)' not found: install a Swift 6.1+ toolchain (swift.org/install)"; exit 1; }
 
-# The Python packages the interop tests and benchmarks compare against, pinned.
+# The Python packages the interop tests call (Tests/requirements.txt), pinned; the benchmarks'
+# reference tools (Benchmarks/requirements.txt) go into a second environment, so that tests do
+# not install spaCy, datatrove and the like.
+BENCH_VENV := .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
 venv: $(VENV)/.ok
-$(VENV)/.ok: Benchmarks/requirements.txt
+$(VENV)/.ok: Tests/requirements.txt
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check -r Benchmarks/requirements.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r Tests/requirements.txt
 	touch $@
+bench-venv: $(BENCH_VENV)/.ok
+$(BENCH_VENV)/.ok: Benchmarks/requirements.txt Tests/requirements.txt
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check -r Tests/requirements.txt -r Benchmarks/requirements.txt
+	touch $@
+
+# A single-node Slurm cluster on loopback for the Slurm tests: always in CI, and wherever the
+# tests run as root on a machine that has the Slurm tools.
+slurm:
+	@if [ "$$CI" = "true" ] || { [ $$(id -u) -eq 0 ] && command -v sbatch >/dev/null; }; then \
+	  ./Scripts/start-local-slurm.sh >/dev/null; fi
 
 build: deps
 	$(SWIFT) build -c release --product sluice
@@ -38,22 +53,22 @@ demo: build
 # Builds first (compile errors show in full), then runs the tests with the whole log in
 # $(TEST_LOG) and, on the terminal, only failures, skips with their reasons, and the summary
 # (lines cut at 400 characters); a failed run ends with the list of failed tests.
-test: deps venv
+test: deps venv slurm
 	$(SWIFT) build --build-tests
 	@mkdir -p .build; set -o pipefail; \
 	SLUICE_PYTHON=$(abspath $(PY)) $(SWIFT) test --skip-build 2>&1 | tee $(TEST_LOG) \
-	  | grep --line-buffered -E '✘|↳|error:|[Ff]atal error|[Cc]rash|skipped|Test run with' \
+	  | grep --line-buffered -E '✘|↳|(^|: )error:|[Ff]atal error|[Cc]rashed|unexpected signal|skipped|Test run with' \
 	  | grep --line-buffered -v -E '↳ (Testing Library Version|Target Platform)' | cut -c1-400; \
 	status=$${PIPESTATUS[0]}; \
 	if [ $$status -ne 0 ]; then \
 	  echo; echo "FAILED (exit $$status). Failed tests:"; \
-	  grep -E '✘ Test .* failed|[Ff]atal error|[Cc]rash' $(TEST_LOG) | cut -c1-200 | sort -u | head -n 100; \
+	  grep -E '✘ Test .* failed|(^|: )error:|[Ff]atal error|[Cc]rashed|unexpected signal' $(TEST_LOG) | cut -c1-200 | sort -u | head -n 100; \
 	  echo "full log: $(TEST_LOG)"; \
 	else echo "all tests passed (full log: $(TEST_LOG))"; fi; \
 	exit $$status
 
-bench: build venv
-	SLUICE_PYTHON=$(abspath $(PY)) $(PY) Benchmarks/run.py --sluice $(SLUICE)
+bench: build bench-venv
+	SLUICE_PYTHON=$(abspath $(BENCH_PY)) $(BENCH_PY) Benchmarks/run.py --sluice $(SLUICE)
 
 clean:
 	rm -rf .build out

@@ -38,7 +38,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "SluiceIngest", dependencies: ["SluiceCore", "CXML2", "CICUShim", "CZlib", "CDeflate"], swiftSettings: swiftSettings),
+        .target(name: "SluiceIngest", dependencies: ["SluiceCore", "CXML2", "CICUShim", "CZlib", "CDeflate", "CBzip2"], swiftSettings: swiftSettings),
         .target(name: "SluiceClean", dependencies: ["SluiceCore", "CICUShim"], swiftSettings: swiftSettings),
         .target(name: "SluiceDedup", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
         .target(name: "SluiceTokenize", dependencies: ["SluiceCore", "CZstd"], swiftSettings: swiftSettings),

@@ -10,6 +10,7 @@
    a chain vs `sluice clean-verdicts` with gopher_repetition, gopher_quality, c4, fineweb on the
    same documents (dolma CC documents plus English book/wiki text cut into documents); docs/s of
    the filter calls only (no JSON I/O on either side), and keep/drop agreement per filter alone.
+3. Normalization: NFC and NFKC MB/s on multilingual Tatoeba sentences vs Python's unicodedata.
 
 Usage: bench.py --sluice PATH --out rows.json [--corpus ../shared/corpus]
 """
@@ -219,12 +220,50 @@ def filter_rows(sluice, corpus, work):
     return rows
 
 
+def normalize_rows(sluice, corpus, work):
+    """NFC and NFKC of multilingual sentences (Tatoeba, 40 languages) vs Python's unicodedata, per
+    document, time of the normalization calls only (our `normalize` step with only the form on)."""
+    import unicodedata
+
+    docs = []
+    with open(os.path.join(corpus, "text/tatoeba-nonascii-CC0.tsv"), encoding="utf-8") as f:
+        lines = [l.rstrip("\n").split("\t", 2)[-1] for l in f]
+    for i in range(0, len(lines), 20):  # 20 sentences per document
+        docs.append("\n".join(lines[i:i + 20]))
+    path = f"{work}/tatoeba.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        for i, t in enumerate(docs):
+            f.write(json.dumps({"id": str(i), "text": t}, ensure_ascii=False) + "\n")
+    mb = sum(len(t.encode()) for t in docs) / 1e6
+    rows = []
+    for form in ["NFC", "NFKC"]:
+        ref = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            for t in docs:
+                unicodedata.normalize(form, t)
+            ref.append(time.perf_counter() - t0)
+        ours = []
+        for _ in range(3):
+            err = subprocess.run([sluice, "clean-verdicts", "--stages", "normalize", "--input", path, "--quiet",
+                                  "--set", f"normalize.form={form}", "--set", "normalize.mojibake=false",
+                                  "--set", "normalize.remove_controls=false", "--set", "normalize.whitespace=false"],
+                                 check=True, capture_output=True, text=True).stderr
+            ours.append(json.loads(err.strip().split("\n")[-1])["seconds"])
+        s, r = mb / statistics.median(ours), mb / statistics.median(ref)
+        rows.append({"benchmark": f"normalize {form} (Tatoeba, 40 languages)", "metric": "MB/s", "sluice": round(s, 1),
+                     "reference": round(r, 1), "reference_tool": f"Python {sys.version.split()[0]} unicodedata",
+                     "ratio": round(s / r, 2), "higher_is_better": True,
+                     "notes": f"{len(docs)} docs, {mb:.1f} MB; calls only, median of 3; ICU quick check first"})
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sluice", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--corpus", default=os.path.join(ROOT, "..", "shared", "corpus"))
-    ap.add_argument("--only", choices=["classifier", "filters"])
+    ap.add_argument("--corpus", default=os.environ.get("SLUICE_CORPUS", os.path.join(ROOT, "..", "shared", "corpus")))
+    ap.add_argument("--only", choices=["classifier", "filters", "normalize"])
     a = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as work:
@@ -232,6 +271,8 @@ def main():
             rows += classifier_rows(os.path.abspath(a.sluice), a.corpus, work)
         if a.only in (None, "filters"):
             rows += filter_rows(os.path.abspath(a.sluice), a.corpus, work)
+        if a.only in (None, "normalize"):
+            rows += normalize_rows(os.path.abspath(a.sluice), a.corpus, work)
     with open(a.out, "w") as f:
         json.dump(rows, f, indent=1)
     for r in rows:

@@ -36,7 +36,7 @@ def human(n):
 
 
 def child_rss_mib(cmd):
-    """Runs cmd; returns (seconds, its peak RSS in MiB, stdout)."""
+    """Runs cmd; returns (seconds, its peak RSS in MiB, CPU seconds user + system, stdout)."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # wait4 gives this child's own rusage (RUSAGE_CHILDREN would accumulate every child so far).
@@ -47,7 +47,7 @@ def child_rss_mib(cmd):
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise RuntimeError(f"{' '.join(cmd[:3])} failed ({code}): {err.decode()[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024, out
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, out
 
 
 # --- sluice ---------------------------------------------------------------------------------------
@@ -63,8 +63,8 @@ stages:
   - write: {{compression: zstd}}
 """)
     subprocess.run(["rm", "-rf", out_dir], check=True)
-    seconds, rss, _ = child_rss_mib([sluice, "run", pipeline, "--workers", str(workers)])
-    return seconds, rss
+    seconds, rss, cpu, _ = child_rss_mib([sluice, "run", pipeline, "--workers", str(workers)])
+    return seconds, rss, cpu
 
 
 def sluice_clusters(out_dir):
@@ -163,11 +163,12 @@ def run_reference(tool, set_dir, limit, tmp):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", tool, "--set", set_dir, "--out", out]
     if limit:
         cmd += ["--limit", str(limit)]
-    wall, rss, _ = child_rss_mib(cmd)
+    wall, rss, cpu, _ = child_rss_mib(cmd)
     with open(out, "rb") as f:
         r = orjson.loads(f.read())
     r["rss"] = rss
     r["wall"] = wall
+    r["cpu"] = cpu
     return r
 
 
@@ -215,7 +216,7 @@ def main():
     ap.add_argument("--sets", default="edits5-30,edits1-5")
     ap.add_argument("--data", default=os.environ.get("SLUICE_BENCH_DATA", os.path.join(tempfile.gettempdir(), "sluice-bench-dedup")))
     ap.add_argument("--reference-limit", type=int, default=100_000, help="documents the references get on larger sets")
-    ap.add_argument("--rensa-limit", type=int, default=1_000_000, help="documents rensa gets on larger sets")
+    ap.add_argument("--rensa-limit", type=int, default=200_000, help="documents rensa gets on larger sets")
     ap.add_argument("--repeats", type=int, default=3, help="sluice runs per set of at most 100k documents (median)")
     ap.add_argument("--worker")
     ap.add_argument("--set")
@@ -236,6 +237,7 @@ def main():
             runs = [run_sluice(a.sluice, set_dir, out_dir) for _ in range(a.repeats if size <= 100_000 else 1)]
             seconds = statistics.median(r[0] for r in runs)
             rss = max(r[1] for r in runs)
+            cpu = statistics.median(r[2] for r in runs)
             ours = sluice_clusters(out_dir)
             ref_limit = None if size <= a.reference_limit else a.reference_limit
             rensa_limit = None if size <= a.rensa_limit else a.rensa_limit
@@ -247,7 +249,10 @@ def main():
             label = f"minhash_dedup {human(size)} docs, {name.replace('edits', '').replace('-', '–')} % edits"
             ours_dps = size / seconds
             subset = f" (references on the first {ref_limit:,} docs; rensa on {rensa['documents']:,})" if ref_limit else ""
-            common = f"14x8 bands, 5-word shingles; sluice 2 workers end to end (JSONL in, JSONL.zst out), median of {len(runs)}{subset}"
+            load = os.getloadavg()[0]
+            common = (f"14x8 bands, 5-word shingles; sluice 2 workers end to end (JSONL in, JSONL.zst out), median of {len(runs)}{subset}; "
+                      f"per CPU-second: sluice {size / cpu:,.0f}, rensa {rensa['documents'] / rensa['cpu']:,.0f}, datasketch {ds['documents'] / ds['cpu']:,.0f} docs; "
+                      f"load average {load:.1f} on {os.cpu_count()} cores")
             rows.append({"benchmark": label, "metric": "docs/s", "sluice": round(ours_dps), "reference": round(rensa["documents"] / rensa["seconds"]),
                          "reference_tool": "rensa 0.5.0", "higher_is_better": True, "notes": common})
             rows.append({"benchmark": label, "metric": "docs/s", "sluice": round(ours_dps), "reference": round(ds["documents"] / ds["seconds"]),

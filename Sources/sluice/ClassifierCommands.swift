@@ -41,10 +41,10 @@ struct ClassifierTrain: ParsableCommand {
     @Option(help: "Column or key holding the label.") var labelField: String
     @Option(help: "Where to write the model (.slcm).") var output: String
     @Option(help: "Passes over the data.") var epochs = 5
-    @Option(help: "Initial learning rate (decays linearly to 0).") var lr: Float = 0.5
+    @Option(help: "Initial learning rate (decays linearly to 0).") var lr: Float = 0.75
     @Option(help: "Longest word n-gram.") var wordNgrams = 2
-    @Option(help: "Shortest character n-gram (0 = none).") var minn = 0
-    @Option(help: "Longest character n-gram.") var maxn = 0
+    @Option(help: "Shortest character n-gram (0 = none).") var minn = 3
+    @Option(help: "Longest character n-gram.") var maxn = 5
     @Option(help: "Hash rows, a power of two.") var buckets = 1 << 20
     @Option(help: "Training threads (lock-free SGD).") var threads = 2
     @Option(help: "Random seed for shuffling.") var seed: UInt64 = 1
@@ -161,7 +161,10 @@ struct CleanVerdicts: ParsableCommand {
                 guard let o = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
                     let text = o["text"] as? String
                 else { throw SluiceError(.corruptInput, "not a JSON object with a text field", file: input, line: n + 1) }
-                documents.append(Document(id: (o["id"] as? String) ?? String(n), text: text, source: "jsonl"))
+                // Foundation hands back UTF-16-backed strings; the engine's reader makes native UTF-8 ones.
+                var native = text
+                native.makeContiguousUTF8()
+                documents.append(Document(id: (o["id"] as? String) ?? String(n), text: native, source: "jsonl"))
             }
             let context = TaskContext(
                 taskIndex: 0, taskCount: 1, outputDirectory: NSTemporaryDirectory(),

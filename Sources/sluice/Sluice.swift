@@ -26,6 +26,7 @@ struct Sluice: ParsableCommand {
             Generate.self,
             TrainSpeed.self,
             SlurmCommand.self,
+            WikitextCommand.self,
         ]
     )
 

@@ -104,7 +104,8 @@ struct Extract: ParsableCommand {
             let bytes: [UInt8]
             do { bytes = try HTMLPage.readFile(f) } catch let e as SluiceError {
                 out.flush()
-                throw ValidationError(e.description)
+                FileHandle.standardError.write(Data((e.description + "\n").utf8))
+                throw ExitCode.failure
             }
             let outcome = bytes.withUnsafeBytes { HTMLPage.extract($0, declaredCharset: charset, url: url, extractor: extractor) }
             let page: ExtractedPage

@@ -183,3 +183,36 @@ struct TestDedup: CorpusStage {
 let engineTestRegistry = StageRegistry([
     LinesReader.self, UpperStep.self, DropWordFilter.self, ExplodingStep.self, TestWriter.self, TestDedup.self,
 ])
+
+/// Exact dedup over the real intermediate files (JSONL.zst written by `write`, read with `jsonl`):
+/// one pass, one task, keeps the first document of each text in file order.
+struct JSONLDedup: CorpusStage {
+    static let name = "jsonl_dedup"
+    static let summary = "Test corpus stage: exact dedup over JSONL intermediates."
+    init(options: inout StageOptions) throws {}
+
+    func passes() -> [any CorpusPass] { [Decide()] }
+
+    func makeStep(environment: PassEnvironment) throws -> (any Step)? {
+        let text = try String(contentsOfFile: environment.workDirectory + "/drop.txt", encoding: .utf8)
+        return TestDedup.DropListed(listed: Set(text.split(separator: "\n").map(String.init)))
+    }
+
+    struct Decide: CorpusPass {
+        var name: String { "decide" }
+        func taskCount(environment: PassEnvironment) -> Int { 1 }
+        func run(task: Int, environment: PassEnvironment, context: TaskContext) throws {
+            var seen = Set<String>()
+            var drops = ""
+            for (f, path) in environment.documentFiles.enumerated() {
+                var documents = try JSONLReader().open(path, context: context)
+                var ordinal = 0
+                while let d = try documents.next() {
+                    if !seen.insert(d.text).inserted { drops += "\(f):\(ordinal)\n" }
+                    ordinal += 1
+                }
+            }
+            try drops.write(toFile: environment.workDirectory + "/drop.txt", atomically: true, encoding: .utf8)
+        }
+    }
+}

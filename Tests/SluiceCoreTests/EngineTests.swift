@@ -319,4 +319,28 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
         for i in 0..<100 { context.reportBadRecord("r:bad", file: "f", line: i, "broken") }
         #expect(context.stats.stages[0].errors == ["r:bad": 100])
     }
+    @Test func corpusStageOverRealJSONLIntermediates() throws {
+        let dir = try TestSupport.temporaryDirectory("engine")
+        try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
+        // Three inputs for four tasks: task 3 writes an empty intermediate file.
+        let texts = [["same", "a"], ["b", "same", "a"], ["same"]]
+        for (i, t) in texts.enumerated() {
+            let lines = t.enumerated().map { "{\"id\":\"\(i)-\($0.offset)\",\"text\":\"\($0.element)\"}" }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/in/\(i).jsonl", atomically: true, encoding: .utf8)
+        }
+        let registry = StageRegistry(CoreStages.all + [JSONLDedup.self])
+        try "input: \(dir)/in/*.jsonl\noutput: \(dir)/out\ntasks: 4\nstages: [jsonl_dedup, write: {compression: none}]\n"
+            .write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
+        let plan = try PipelinePlan(pipeline: try Pipeline.load(path: dir + "/p.yaml", registry: registry), registry: registry)
+        #expect(plan.passes.map(\.name) == ["segment-0", "jsonl_dedup.decide", "segment-1"])
+        try LocalExecutor(workers: 2).run(plan)
+        #expect(FileManager.default.fileExists(atPath: dir + "/out/_work/segment-0/00003.jsonl.zst"))
+        var kept: [String] = []
+        for t in 0..<4 {
+            let path = dir + "/out/0000\(t).jsonl"
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            kept += text.split(separator: "\n").map { String($0.split(separator: "\"")[3]) }
+        }
+        #expect(kept == ["0-0", "0-1", "1-0"])
+    }
 }

@@ -144,3 +144,38 @@ func parseDoc(_ text: String, defaultID: String = "f.jsonl:1") throws -> Documen
         #expect(throws: JSONSyntaxError.self) { _ = try parseDoc(line) }
     }
 }
+
+@Suite struct UTF8TextTests {
+    /// The validator agrees with the standard library on valid text and on every kind of damage.
+    @Test func validatorMatchesStandardLibrary() {
+        var cases: [[UInt8]] = [
+            [], Array("plain ascii that is longer than sixteen bytes".utf8), Array("é中😀 mixed ascii".utf8),
+            [0x80], [0xC0, 0x80], [0xC1, 0xBF], [0xC2], [0xE0, 0x9F, 0x80], [0xED, 0xA0, 0x80], [0xF0, 0x8F, 0x80, 0x80],
+            [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xF0, 0x90, 0x80], [0xE4, 0xB8], [0xFF], [0xFE],
+        ]
+        // Damage at every offset of a longer mixed string.
+        let good = Array("abcdefghijklmnopqrstuvwxyz 日本語テキスト 😀 Grüße ".utf8)
+        for k in 0..<good.count {
+            var bad = good
+            bad[k] ^= 0x40
+            cases.append(bad)
+            cases.append(Array(good.prefix(k)))
+        }
+        for c in cases {
+            let std = String(validating: c, as: UTF8.self) != nil
+            #expect(c.withUnsafeBytes { UTF8Text.isValid($0) } == std, "\(c)")
+        }
+    }
+
+    @Test func invalidCountedInEscapedStrings() throws {
+        var p = JSONParser()
+        // A truncated 4-byte sequence of 3 bytes is repaired to one U+FFFD of the same length.
+        let bytes: [UInt8] = Array(#""a\n"#.utf8) + [0xF0, 0x9F, 0x98] + Array(#"b""#.utf8)
+        let v = try bytes.withUnsafeBytes { try p.parse($0) }
+        #expect(v == .string("a\n\u{FFFD}b"))
+        #expect(p.invalidUTF8Count == 1)
+        // Valid 4-byte characters next to escapes are not counted.
+        _ = try p.parse(#""😀\t😀""#)
+        #expect(p.invalidUTF8Count == 1)
+    }
+}

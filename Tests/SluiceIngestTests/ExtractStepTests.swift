@@ -60,6 +60,14 @@ import Testing
         #expect(try run([]).0 == .drop(ExtractStep.empty))
     }
 
+    @Test func plainTextPassesThrough() throws {
+        var step = try Web.extractStep()
+        let c = Web.context("extract")
+        var d = Document(id: "x", text: "a < b && c > d", source: "warc", metadata: ["content_type": "text/plain"])
+        #expect(try step.apply(to: &d, context: c) == .keep)
+        #expect(d.text == "a < b && c > d")
+    }
+
     @Test func unknownOptionIsAnError() {
         #expect(throws: SluiceError.self) { try Web.extractStep([("keep_tabels", Web.scalar("true"))]) }
     }

@@ -103,6 +103,11 @@ import Testing
         _ = Web.text(unclosed, mainContent: false)
     }
 
+    @Test func headingPermalinksAreDropped() {
+        let text = Web.text("<h2>Editor windows<a class=\"headerlink\" href=\"#e\">¶</a></h2><p>Text.</p>", mainContent: false)
+        #expect(text == "Editor windows\n\nText.")
+    }
+
     @Test func hiddenElementsAreNotText() {
         let text = Web.text(
             "<p>shown</p><p hidden>no1</p><p style='display: none'>no2</p><div aria-hidden='true'>no3</div>",

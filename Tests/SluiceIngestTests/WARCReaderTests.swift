@@ -122,6 +122,18 @@ import Testing
         #expect(problems == ["warc:bad_header: record without a valid Content-Length (\(path):0)"])
     }
 
+    @Test func headerThatNeverEndsIsSkippedInLinearTime() throws {
+        // 2.4 MB of "WARC/1.0" lines and no empty line: each 1 MiB span is reported once and
+        // skipped whole (a rescan per line would be quadratic), then the good records are read.
+        var bytes = Array(String(repeating: "WARC/1.0\r\nWARC-Type: x\r\n", count: 100_000).utf8)
+        bytes += Array("\r\n".utf8)
+        bytes += try Web.bytes(TestSupport.fixture("warc/chunked.warc"))
+        let path = try Web.temporaryFile("noblank.warc", bytes)
+        let (records, problems) = try Web.inspect(path)
+        #expect(problems.count <= 4 && problems.allSatisfy { $0.hasPrefix("warc:bad_header") || $0.hasPrefix("warc:garbage") })
+        #expect(records.count >= 3)
+    }
+
     @Test func corruptGzipMemberLosesOnlyItsRecord() throws {
         let source = TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz")
         let offsets = try Web.memberOffsets(source)
@@ -193,5 +205,50 @@ import Testing
 
     @Test func stageListIsWellFormed() {
         #expect(stageListProblems(IngestStages.all) == [])
+    }
+}
+
+@Suite struct WARCStreamingTests {
+    /// Records of `path` as (offset, id) through a scanner whose whole-member limit is `limit`.
+    func records(_ path: String, largestMember limit: Int) throws -> ([String], [WARCProblem]) {
+        let s = try WARCScanner(path: path, largestMember: limit)
+        var out: [String] = []
+        var problems: [WARCProblem] = []
+        while let h = try s.next() {
+            if try s.skipContent() { out.append("\(h.offset) \(h.recordID)") }
+            problems += s.takeProblems()
+        }
+        return (out, problems + s.takeProblems())
+    }
+
+    // Members larger than the limit go through zlib in pieces; the records are the same.
+    @Test(arguments: [1 << 10, 4 << 10, 64 << 10, 64 << 20])
+    func streamedMembersGiveTheSameRecords(limit: Int) throws {
+        let path = TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz")
+        let (whole, p1) = try records(path, largestMember: 64 << 20)
+        let (streamed, p2) = try records(path, largestMember: limit)
+        #expect(streamed == whole && whole.count == 50)
+        #expect(p1.isEmpty && p2.isEmpty)
+        let (one, p3) = try records(TestSupport.fixture("warc/whole-file-gzip.warc.gz"), largestMember: limit)
+        #expect(one.count == 6 && p3.isEmpty)
+    }
+
+    @Test func loadedContentIsIdenticalWhenStreamed() throws {
+        let path = TestSupport.fixture("warc/wget-crawl-excerpt.warc.gz")
+        func payloads(_ limit: Int) throws -> [[UInt8]] {
+            let s = try WARCScanner(path: path, largestMember: limit)
+            var out: [[UInt8]] = []
+            while try s.next() != nil { out.append(Array(try #require(try s.loadContent()))) }
+            return out
+        }
+        #expect(try payloads(1 << 10) == payloads(64 << 20))
+    }
+
+    @Test func oversizedPayloadsAreSkippedAndCounted() throws {
+        let r = try Web.reader([("max_payload", Web.scalar("20KB"))])
+        let (docs, c) = try Web.read(TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz"), r)
+        let skipped = c.stats.stages[0].counters["skipped_too_large", default: 0]
+        #expect(skipped > 0 && docs.count + skipped == 16)
+        #expect(docs.allSatisfy { ($0.raw?.count ?? 0) <= 20_000 })
     }
 }

@@ -52,6 +52,7 @@ import Testing
         let kept = convert(t, WikitextConverter.Options(keepTables: true))
         #expect(kept == "Before\n\nCaption\nH1 | H2\na | b\nc | d\n\nAfter")
         #expect(convert("x\n{|\n| a\n{|\n| inner\n|}\n| b\n|}\ny") == "x\n\ny")
+        #expect(convert("x\n:{| style=\"border:1px\"\n| indented\n|}\ny") == "x\n\ny")
     }
 
     @Test func tagsAndComments() {
@@ -71,6 +72,12 @@ import Testing
         #expect(convert("* one\n** two\n# three\n; term\n: def\n----\nend") == "one\ntwo\nthree\nterm\ndef\n\nend")
         #expect(convert("a&nbsp;b &amp; &lt;c&gt; &#8212; &#x41; &bogus; &") == "a\u{A0}b & <c> — A &bogus; &")
         #expect(convert("__NOTOC__Text __TOC__ snake_case __init__") == "Text snake_case __init__")
+    }
+
+    @Test func emptySectionsAreRemoved() {
+        let page = "Intro.\n== History ==\n=== Early ===\nOld.\n=== Late ===\n{{empty}}\n== References ==\n{{reflist}}\n== External links ==\n* [http://x.org]\n[[Category:X]]"
+        #expect(convert(page) == "Intro.\n\nHistory\n\nEarly\n\nOld.")
+        #expect(convert("== Only ==\n") == "")
     }
 
     @Test func paragraphs() {

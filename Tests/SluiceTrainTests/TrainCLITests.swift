@@ -28,7 +28,7 @@ import Testing
         try """
             model: {context_length: 16, layers: 2, heads: 2, width: 16}
             data: {train: [\(dir)/shards]}
-            train: {batch_size: 4, steps: 12, lr: 3.0e-3, warmup: 2, eval_every: 6, checkpoint_every: 4, eval_batches: 2}
+            train: {batch_size: 4, steps: 8, lr: 3.0e-3, warmup: 2, eval_every: 4, checkpoint_every: 4, eval_batches: 2}
             out: \(dir)/run
             """.write(toFile: cfg, atomically: true, encoding: .utf8)
         return cfg
@@ -43,19 +43,36 @@ import Testing
 
         let full = try TestSupport.run(sluice, ["train", cfg])
         #expect(full.status == 0, "\(full.stderr)")
-        #expect(full.stdout.contains("\"steps\": 12"))
+        #expect(full.stdout.contains("\"steps\": 8"))
         #expect(full.stderr.contains("MFU"))
         for f in ["metrics.jsonl", "loss.svg", "latest/model.safetensors", "latest/config.json", "latest/tokenizer.json", "latest/optimizer.safetensors"] {
             #expect(FileManager.default.fileExists(atPath: dir + "/run/" + f), "missing \(f)")
         }
 
-        // Killed after 6 steps (checkpoint at 4), resumed: the same final loss.
-        let part = try TestSupport.run(sluice, ["train", cfg, "--out", dir + "/run-b", "--stop-after", "6"])
+        // Killed after 5 steps (checkpoint at 4), resumed: the same final loss.
+        let part = try TestSupport.run(sluice, ["train", cfg, "--out", dir + "/run-b", "--stop-after", "5"])
         #expect(part.status == 0, "\(part.stderr)")
         let resumed = try TestSupport.run(sluice, ["train", cfg, "--out", dir + "/run-b", "--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let finalLoss = { (s: String) in s.split(separator: ",").first { $0.contains("final_loss") } }
         #expect(finalLoss(resumed.stdout) != nil && finalLoss(resumed.stdout) == finalLoss(full.stdout))
+
+        // SIGKILL once the first checkpoint exists, then resume: still the uninterrupted losses.
+        let killed = Process()
+        killed.executableURL = URL(fileURLWithPath: sluice)
+        killed.arguments = ["train", cfg, "--out", dir + "/run-c"]
+        killed.standardError = FileHandle.nullDevice
+        killed.standardOutput = FileHandle.nullDevice
+        try killed.run()
+        let deadline = Date().addingTimeInterval(120)
+        while killed.isRunning && !FileManager.default.fileExists(atPath: dir + "/run-c/latest/trainer_state.json") && Date() < deadline {
+            usleep(20_000)
+        }
+        kill(killed.processIdentifier, SIGKILL)
+        killed.waitUntilExit()
+        let after = try TestSupport.run(sluice, ["train", cfg, "--out", dir + "/run-c", "--resume"])
+        #expect(after.status == 0, "\(after.stderr)")
+        #expect(finalLoss(after.stdout) == finalLoss(full.stdout), "killed and resumed: \(after.stdout) vs \(full.stdout)")
 
         // Eval: identical figures with 1 and 2 threads, and on every run.
         let text = TestSupport.fixture("train/tinyshakespeare-16k.txt")

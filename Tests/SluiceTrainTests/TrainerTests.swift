@@ -145,6 +145,28 @@ func repeatingTokens(_ n: Int) -> [Int32] {
         }
     }
 
+    @Test func anIDOutsideTheVocabularyIsAnErrorNotACrash() throws {
+        var ids = repeatingTokens(400).map { $0 % 50 }
+        ids[123] = 77  // a damaged shard: vocabulary 50, id 77
+        let o = tinyOptions(out: try TestSupport.temporaryDirectory("train-badid"))
+        defer { try? FileManager.default.removeItem(atPath: o.out) }
+        #expect {
+            var opts = o
+            opts.steps = 200
+            try Trainer(options: opts, train: ArrayTokenStream(ids, vocabSize: 50, label: "damaged"), val: nil, tokenizerPath: nil).run()
+        } throws: { e in
+            "\(e)".contains("token id 77 at token 123 is outside the vocabulary of 50") && "\(e)".contains("damaged")
+        }
+    }
+
+    @Test func trainTinyPipelineParses() throws {
+        let path = TestSupport.packageRoot + "/Pipelines/train-tiny.yaml"
+        let o = try TrainOptions.load(yaml: try String(contentsOfFile: path, encoding: .utf8), file: path)
+        #expect(o.width % o.heads == 0)
+        let params = o.modelConfig(vocab: 4096, eos: 0).parameterCount
+        #expect(params > 8_000_000 && params < 12_000_000, "\(params) parameters is not ~10M")
+    }
+
     @Test func configFileIsStrict() throws {
         let yaml = "model:\n  layers: 2\n  widht: 64\ntrain:\n  steps: 5\n"
         #expect {

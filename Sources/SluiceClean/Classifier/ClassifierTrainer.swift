@@ -9,7 +9,7 @@ import SluiceCore
 public struct TrainingOptions: Sendable {
     public var features = FeatureConfig()
     public var epochs = 5
-    public var learningRate: Float = 0.5
+    public var learningRate: Float = 0.75
     /// L2 penalty per update (0 = none).
     public var l2: Float = 0
     public var threads = 2

@@ -13,12 +13,12 @@ public struct FeatureConfig: Sendable, Equatable {
     /// Longest word n-gram (1 = unigrams only, 2 = unigrams and bigrams, as fastText -wordNgrams 2).
     public var wordNgrams: Int = 2
     /// Character n-gram lengths inside `<word>`; minn = 0 disables them.
-    public var minn: Int = 0
-    public var maxn: Int = 0
+    public var minn: Int = 3
+    public var maxn: Int = 5
     /// ASCII-lowercase before hashing.
     public var lowercase: Bool = true
 
-    public init(buckets: Int = 1 << 20, wordNgrams: Int = 2, minn: Int = 0, maxn: Int = 0, lowercase: Bool = true) {
+    public init(buckets: Int = 1 << 20, wordNgrams: Int = 2, minn: Int = 3, maxn: Int = 5, lowercase: Bool = true) {
         self.buckets = buckets
         self.wordNgrams = wordNgrams
         self.minn = minn
@@ -33,6 +33,8 @@ final class FeatureExtractor {
     private let mask: UInt64
     private var tokenHashes: [UInt64] = []
     private var word: [UInt8] = []
+    private var padded: [UInt8] = []
+    private var scalarStarts: [Int] = []
 
     init(_ config: FeatureConfig) {
         self.config = config
@@ -79,11 +81,14 @@ final class FeatureExtractor {
     /// Character n-grams of `<word>`, counted in code points.
     private func charNgrams(into out: inout [Int32]) {
         // Scalar starts of "<" + word + ">".
-        var padded: [UInt8] = [0x3C]
+        padded.removeAll(keepingCapacity: true)
+        padded.append(0x3C)
         padded.append(contentsOf: word)
         padded.append(0x3E)
+        var starts = scalarStarts
+        starts.removeAll(keepingCapacity: true)
+        defer { scalarStarts = starts }
         padded.withUnsafeBufferPointer { p in
-            var starts: [Int] = []
             for j in 0..<p.count where p[j] & 0xC0 != 0x80 { starts.append(j) }
             starts.append(p.count)
             let chars = starts.count - 1

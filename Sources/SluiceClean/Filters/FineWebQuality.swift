@@ -42,7 +42,8 @@ public struct FineWebQualityFilter: Filter {
             "new_line_ratio", default: 0.3, range: 0...1_000_000, "max newlines per word")
     }
 
-    public mutating func prepare(context: TaskContext) throws { if scanner == nil { scanner = TokenScanner() } }
+    /// Gives this task its own scratch state (a copied stage must not share the scanner across threads).
+    public mutating func prepare(context: TaskContext) throws { scanner = TokenScanner() }
 
     public mutating func verdict(for document: Document) -> Verdict {
         if scanner == nil { scanner = TokenScanner() }

@@ -61,7 +61,8 @@ public struct GopherQualityFilter: Filter {
         maxStopWordBytes = stopWordBytes.map(\.count).max() ?? 0
     }
 
-    public mutating func prepare(context: TaskContext) throws { if scanner == nil { scanner = TokenScanner() } }
+    /// Gives this task its own scratch state (a copied stage must not share the scanner across threads).
+    public mutating func prepare(context: TaskContext) throws { scanner = TokenScanner() }
 
     public mutating func verdict(for document: Document) -> Verdict {
         if scanner == nil { scanner = TokenScanner() }

@@ -40,7 +40,8 @@ public struct SpamHeuristicsFilter: Filter {
             "min_words_for_top_word", default: 50, range: 0...Int.max, "apply the keyword rule from this many words")
     }
 
-    public mutating func prepare(context: TaskContext) throws { if scanner == nil { scanner = TokenScanner() } }
+    /// Gives this task its own scratch state (a copied stage must not share the scanner across threads).
+    public mutating func prepare(context: TaskContext) throws { scanner = TokenScanner() }
 
     public mutating func verdict(for document: Document) -> Verdict {
         if scanner == nil { scanner = TokenScanner() }

@@ -35,9 +35,11 @@ public struct WordlistFilter: Step {
         }
     }
 
+    /// Loads the list once; each task gets its own scanner and case folder.
     public mutating func prepare(context: TaskContext) throws {
-        if scanner != nil { return }
-        try load()
+        if longest == 0 { try load() }
+        scanner = TokenScanner()
+        normalizer = UnicodeNormalizer(form: .nfc)
     }
 
     /// Reads the list: each line case-folded and segmented into words, stored as a phrase hash.
@@ -47,6 +49,8 @@ public struct WordlistFilter: Step {
         }
         let scanner = TokenScanner()
         self.scanner = scanner
+        phrases.removeAll()
+        longest = 0
         for raw in String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
             let entry = try normalizer.foldCase(String(raw))
             var words: [UInt64] = []

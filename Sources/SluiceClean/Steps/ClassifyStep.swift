@@ -46,7 +46,11 @@ public struct ClassifyStep: Step {
     }
 
     public mutating func prepare(context: TaskContext) throws {
-        if predictor != nil { return }
+        // Each task gets its own buffers; the model itself is read-only and shared.
+        if let p = predictor {
+            predictor = p.model.makePredictor()
+            return
+        }
         let (model, i) = try loadModel()
         predictor = model.makePredictor()
         labelIndex = i

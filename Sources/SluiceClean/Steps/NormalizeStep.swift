@@ -43,9 +43,8 @@ public struct NormalizeStep: Step {
         dropEmpty = try options.bool("drop_empty", default: true, "drop documents that are empty after normalizing")
     }
 
-    public mutating func prepare(context: TaskContext) throws {
-        if normalizer == nil { normalizer = UnicodeNormalizer(form: form ?? .nfc) }
-    }
+    /// Gives this task its own normalizer (it keeps a scratch buffer).
+    public mutating func prepare(context: TaskContext) throws { normalizer = UnicodeNormalizer(form: form ?? .nfc) }
 
     public mutating func apply(to document: inout Document, context: TaskContext) throws -> Verdict {
         document.text = try normalize(document.text, context: context)
@@ -62,7 +61,8 @@ public struct NormalizeStep: Step {
             text = String(decoding: fixed, as: UTF8.self)
             context?.count("mojibake_repaired")
         }
-        if form != nil { text = try normalizer!.normalize(text) }
+        // Most text is already in the form: ICU's quick check skips building a copy.
+        if form != nil && !normalizer!.isNormalized(text) { text = try normalizer!.normalize(text) }
         if caseFold { text = try normalizer!.foldCase(text) }
         if removeControls || whitespace || unifyPunctuation {
             if let cleaned = withUTF8Bytes(text, { clean($0) }) { text = cleaned }

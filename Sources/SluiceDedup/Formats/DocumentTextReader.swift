@@ -24,7 +24,7 @@ public struct DocumentTextReader {
     /// - Throws: `SluiceError(.io)` when the file cannot be opened.
     public init(path: String, blockSize: Int = 1 << 20) throws {
         self.path = path
-        self.source = try openDocumentSource(path)
+        self.source = try openByteSource(path)
         self.buffer = [UInt8](repeating: 0, count: max(blockSize, 16))
     }
 

@@ -76,7 +76,12 @@ public struct DedupReport: Sendable {
             for (k, v) in s.sizeHistogram { hist[Int(k) ?? 0] = v }
             out += "  cluster sizes        " + histogramLine(hist) + "\n"
             if !s.largestClusters.isEmpty {
-                let largest = s.largestClusters.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
+                // By size, then by kept key (file, ordinal) numerically.
+                func key(_ k: String) -> (Int, Int) {
+                    let p = k.split(separator: ":").compactMap { Int($0) }
+                    return p.count == 2 ? (p[0], p[1]) : (Int.max, Int.max)
+                }
+                let largest = s.largestClusters.sorted { $0.value > $1.value || ($0.value == $1.value && key($0.key) < key($1.key)) }
                 out += "  largest clusters     " + largest.map { "\($0.value) docs (kept \($0.key))" }.joined(separator: ", ") + "\n"
             }
             for e in s.examples.prefix(examples) {

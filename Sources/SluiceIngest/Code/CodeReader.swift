@@ -13,8 +13,9 @@ import SluiceCore
 public struct CodeReader: DocumentReader {
     public static let name = "code"
     public static let summary = "source files of a directory, git work tree or bare repository → one document per file"
-    /// Never chosen by extension: a pipeline names it.
-    public static let fileExtensions: [String] = []
+    /// Bare repositories (`swift-nio.git`) are recognised by name; `/` claims any folder for an
+    /// engine that looks readers up as `path + "/"` for directories (today folders need `reader: code`).
+    public static let fileExtensions = [".git", "/"]
 
     /// `auto` reads git repositories through git and other directories from disk.
     public var mode: String
@@ -290,7 +291,8 @@ final class GitFileIterator: DocumentIterator {
 
 // MARK: - Directories
 
-/// Files under a plain directory, in sorted path order; `.git` folders are not entered.
+/// Files under a plain directory: each folder's files in name order, then its sub-folders, depth
+/// first; `.git` folders are not entered.
 final class DirectoryFileIterator: DocumentIterator {
     private let root: String
     private let context: TaskContext

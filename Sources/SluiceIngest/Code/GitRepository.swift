@@ -185,7 +185,7 @@ final class GitCatFile {
         let want = 1 << 16
         buffer.reserveCapacity(old + want)
         var n = 0
-        buffer.append(contentsOf: repeatElement(0, count: want))
+        buffer += [UInt8](repeating: 0, count: want)
         repeat {
             n = buffer.withUnsafeMutableBytes { Glibc.read(output, $0.baseAddress! + old, want) }
         } while n < 0 && errno == EINTR
@@ -217,7 +217,7 @@ final class GitCatFile {
                 if remaining >= 1 << 16 {
                     // Large objects: read straight into the destination.
                     let old = out.count
-                    out.append(contentsOf: repeatElement(0, count: remaining))
+                    out += [UInt8](repeating: 0, count: remaining)
                     var got = 0
                     while got < remaining {
                         let n = out.withUnsafeMutableBytes { Glibc.read(output, $0.baseAddress! + old + got, remaining - got) }

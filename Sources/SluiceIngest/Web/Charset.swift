@@ -52,7 +52,8 @@ public enum CharsetDecoder {
         sample.append(contentsOf: UnsafeBufferPointer(rebasing: b[..<min(b.count, 64 << 10)]))
         let confidence = sluice_icu_detect_charset(sample, Int32(sample.count), &name, 64, &status)
         if confidence > 0 {
-            let detected = String(cString: name).lowercased()
+            let nameBytes = name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            let detected = String(decoding: nameBytes, as: UTF8.self).lowercased()
             // The detector says ISO-8859-1 for windows-1252 text; the superset decodes both.
             let use = detected == "iso-8859-1" ? "windows-1252" : detected
             let t = convert(bytes, from: use, source: .detected)

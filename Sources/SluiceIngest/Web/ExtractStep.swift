@@ -39,6 +39,12 @@ public struct ExtractStep: Step {
 
     public mutating func apply(to document: inout Document, context: TaskContext) throws -> Verdict {
         if extractor == nil { extractor = HTMLExtractor(options: options) }
+        // Text that a reader already decoded (text/plain, WET conversions) passes through.
+        if document.raw == nil, let type = document.metadata["content_type"]?.stringValue, !type.isEmpty,
+            type != "text/html", type != "application/xhtml+xml"
+        {
+            return document.text.isEmpty ? .drop(Self.empty) : .keep
+        }
         let raw = document.raw ?? Array(document.text.utf8)
         if raw.count > maxBytes { return .drop(Self.tooLarge) }
         if raw.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) { return .drop(Self.empty) }

@@ -234,6 +234,7 @@ enum HTMLWords {
     static let positiveMatcher = WordMatcher(positive)
     static let negativeMatcher = WordMatcher(negative)
     static let articleBodyMatcher = WordMatcher(["articlebody"])
+    static let permalinkMatcher = WordMatcher(["headerlink", "anchorjs", "permalink", "anchor-link", "heading-anchor"])
     static let hiddenStyleMatcher = WordMatcher(["display:none", "visibility:hidden"])
     static let maybeMatcher = WordMatcher(maybe)
     static let rolesMatcher = WordMatcher(Array(boilerplateRoles))

@@ -177,8 +177,13 @@ public final class HTMLExtractor {
             readMeta(n, &meta)
             return false
         }
-        // Hidden things are never text.
+        // Hidden things are never text; nor are heading permalinks (Sphinx's ¶, anchor.js).
         if isHidden(n) { return false }
+        if kind == .anchor, let c = attributeValue(n, "class") {
+            scratch.removeAll(keepingCapacity: true)
+            appendLowercased(c, to: &scratch)
+            if scratch.withUnsafeBufferPointer({ HTMLWords.permalinkMatcher.matches($0) }) { return false }
+        }
         var boiler = false
         if options.mainContent {
             if kind == .boilerplate { return false }

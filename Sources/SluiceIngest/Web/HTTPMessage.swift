@@ -59,18 +59,7 @@ public struct HTTPResponseHead: Sendable {
             let name = UnsafeBufferPointer(rebasing: line[line.startIndex..<colon])
             let value = UnsafeBufferPointer(rebasing: line[(colon + 1)...])
             if nameIs(name, "content-type") {
-                let v = trimmedString(value)
-                let parts = v.split(separator: ";", omittingEmptySubsequences: false)
-                head.mimeType = parts.first.map { $0.trimmingASCIISpaces().lowercased() } ?? ""
-                for p in parts.dropFirst() {
-                    let kv = p.trimmingASCIISpaces()
-                    if kv.lowercased().hasPrefix("charset=") {
-                        var c = kv.dropFirst(8).trimmingASCIISpaces()
-                        if c.hasPrefix("\"") || c.hasPrefix("'") { c = String(c.dropFirst()) }
-                        if c.hasSuffix("\"") || c.hasSuffix("'") { c = String(c.dropLast()) }
-                        if !c.isEmpty { head.charset = c }
-                    }
-                }
+                (head.mimeType, head.charset) = parseContentType(value)
             } else if nameIs(name, "content-encoding") {
                 head.contentEncoding = trimmedString(value).lowercased()
             } else if nameIs(name, "transfer-encoding") {
@@ -197,4 +186,35 @@ func decodeContentEncoding(_ body: UnsafeRawBufferPointer, encoding: String, max
     default:
         throw .unsupportedEncoding(encoding)
     }
+}
+
+/// `text/html; charset="UTF-8"` → (`text/html`, `UTF-8`): the MIME type lower-cased without
+/// parameters, and the charset parameter as written (quotes removed), on bytes.
+func parseContentType(_ v: UnsafeBufferPointer<UInt8>) -> (String, String?) {
+    let n = v.count
+    var i = 0
+    while i < n && (v[i] == 0x20 || v[i] == 0x09) { i += 1 }
+    var mime = [UInt8]()
+    while i < n && v[i] != 0x3b {
+        let c = v[i]
+        mime.append(c >= 0x41 && c <= 0x5a ? c | 0x20 : c)
+        i += 1
+    }
+    while let l = mime.last, l == 0x20 || l == 0x09 || l == 0x0d { mime.removeLast() }
+    var charset: String?
+    while i < n && charset == nil {
+        i += 1  // past ';'
+        while i < n && (v[i] == 0x20 || v[i] == 0x09) { i += 1 }
+        let paramStart = i
+        while i < n && v[i] != 0x3b { i += 1 }
+        let p = UnsafeBufferPointer(rebasing: v[paramStart..<i])
+        guard p.count > 8, bytesEqualLower(UnsafeBufferPointer(rebasing: p[p.startIndex..<(p.startIndex + 8)]), "charset=")
+        else { continue }
+        var s = p.startIndex + 8
+        var e = p.endIndex
+        while s < e && (p[s] == 0x22 || p[s] == 0x27 || p[s] == 0x20) { s += 1 }
+        while e > s && (p[e - 1] == 0x22 || p[e - 1] == 0x27 || p[e - 1] == 0x20 || p[e - 1] == 0x0d) { e -= 1 }
+        if e > s { charset = String(decoding: UnsafeBufferPointer(rebasing: p[s..<e]), as: UTF8.self) }
+    }
+    return (String(decoding: mime, as: UTF8.self), charset)
 }

@@ -23,6 +23,9 @@ enum WARCContainer: String {
 /// A read-only view of a whole file: memory-mapped when possible, else read into memory.
 final class MappedFile {
     let bytes: UnsafeRawBufferPointer
+    /// Files up to this size are mapped with MAP_POPULATE: one call maps every page instead of a
+    /// fault per page (perf: page faults were ~10% of WARC reading). Larger files fault in lazily.
+    static let populateLimit = 256 << 20
     private let mapped: Bool
 
     /// - Throws: `SluiceError(.io)` when the file cannot be opened or read.
@@ -35,7 +38,8 @@ final class MappedFile {
         if (st.st_mode & S_IFMT) == S_IFDIR { throw SluiceError(.io, "is a directory, not a WARC file", file: path) }
         let size = Int(st.st_size)
         if (st.st_mode & S_IFMT) == S_IFREG, size > 0,
-            let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED
+            let p = mmap(nil, size, PROT_READ, MAP_PRIVATE | (size <= MappedFile.populateLimit ? MAP_POPULATE : 0), fd, 0),
+            p != MAP_FAILED
         {
             _ = madvise(p, size, MADV_SEQUENTIAL)
             bytes = UnsafeRawBufferPointer(start: p, count: size)
@@ -110,15 +114,16 @@ final class WARCInput {
     /// After damage: candidate members that fail without output are skipped silently.
     private var resynchronising = false
     /// Whole members decoded larger than this are streamed instead (and window growth stops).
-    static let largestMember = 64 << 20
+    let largestMember: Int
 
     // stream state (zstd, bzip2 through SluiceCore)
     private var source: (any ByteSource)?
 
     /// Opens `path`; sniffs the container from the first bytes.
     /// - Throws: `SluiceError(.io)` when unreadable, `.corruptInput` for a container Sluice cannot read.
-    init(path: String) throws {
+    init(path: String, largestMember: Int = 64 << 20) throws {
         self.path = path
+        self.largestMember = largestMember
         file = try MappedFile(path: path)
         container = file.container
         switch container {
@@ -265,7 +270,7 @@ final class WARCInput {
                 continue
             }
             // Whole member at once with libdeflate, growing the output room on demand.
-            var room = sizeGuess
+            var room = min(sizeGuess, largestMember)
             while true {
                 ensureCapacity(count + room)
                 let out = UnsafeMutableRawBufferPointer(start: owned! + count, count: capacity - count)
@@ -277,7 +282,7 @@ final class WARCInput {
                     sizeGuess = max(sizeGuess, produced + produced / 4)
                     resynchronising = false
                     return true
-                case .needsSpace where room < WARCInput.largestMember:
+                case .needsSpace where room < largestMember:
                     room *= 4
                     continue
                 case .needsSpace, .bad:

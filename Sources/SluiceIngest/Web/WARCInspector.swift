@@ -50,7 +50,7 @@ public enum WARCInspector {
             stageName: "warc",
             values: [
                 ("record_types", .list(["warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion",
-                    "continuation", "unknown"].map { .scalar($0, line: 0) }, line: 0)),
+                    "continuation", "unknown", "arc_header"].map { .scalar($0, line: 0) }, line: 0)),
                 ("mime_types", .list([], line: 0)), ("status", .list([], line: 0)),
                 ("max_payload", .scalar("1GB", line: 0)),
             ], file: nil)

@@ -98,7 +98,7 @@ struct WARCDocumentIterator: DocumentIterator {
         var status: Int?
         var language: String?
         var http: HTTPResponseHead?
-        let isResponse = head.type == "response" && head.contentType.lowercased().hasPrefix("application/http")
+        let isResponse = head.type == "response" && (scanner.isARC || isHTTPContentType(head.contentType))
         if isResponse {
             // The HTTP head sits at the start of the block: decide before loading the rest.
             let prefix = try scanner.peekContent(64 << 10)
@@ -118,12 +118,8 @@ struct WARCDocumentIterator: DocumentIterator {
                 return nil
             }
         } else {
-            let parts = head.contentType.split(separator: ";")
-            mime = parts.first.map { $0.trimmingASCIISpaces().lowercased() } ?? ""
-            for p in parts.dropFirst() {
-                let kv = p.trimmingASCIISpaces()
-                if kv.lowercased().hasPrefix("charset=") { charset = String(kv.dropFirst(8)) }
-            }
+            var ct = head.contentType
+            (mime, charset) = ct.withUTF8 { parseContentType($0) }
         }
         if !reader.mimeTypes.isEmpty && !reader.mimeTypes.contains(mime) {
             context.count("skipped_mime")
@@ -138,7 +134,7 @@ struct WARCDocumentIterator: DocumentIterator {
         var bodyStart = 0
         if let http {
             bodyStart = http.bodyOffset
-        } else if head.contentType.lowercased().hasPrefix("application/http") {
+        } else if isHTTPContentType(head.contentType) {
             bodyStart = httpBodyOffset(block)  // request and revisit records: payload after the head
         }
         let body = UnsafeRawBufferPointer(rebasing: block[bodyStart...])
@@ -183,7 +179,7 @@ struct WARCDocumentIterator: DocumentIterator {
         if let charset { metadata.append("charset", .string(charset)) }
         if let status { metadata.append("http_status", .int(Int64(status))) }
         var languages: [JSONValue] = []
-        if let l = head.headers.value("WARC-Identified-Content-Language") {
+        if let l = head.identifiedLanguage {
             for x in l.split(separator: ",") { languages.append(.string(x.trimmingASCIISpaces())) }
         }
         if let language {
@@ -192,7 +188,7 @@ struct WARCDocumentIterator: DocumentIterator {
             }
         }
         if !languages.isEmpty { metadata.append("language_hints", .array(languages)) }
-        if head.headers.value("WARC-Truncated") != nil { metadata.append("warc_truncated", .bool(true)) }
+        if head.truncated != nil { metadata.append("warc_truncated", .bool(true)) }
 
         let id = head.recordID.isEmpty ? "\(scanner.path):\(head.offset)" : stripAngles(head.recordID)
         if mime.hasPrefix("text/") && mime != "text/html" {
@@ -225,9 +221,11 @@ struct WARCDocumentIterator: DocumentIterator {
 
 /// `<http://x/>` → `http://x/` (the Wget quirk and WARC 1.0's bracketed ids).
 func stripAngles(_ s: String) -> String {
-    let u = s.utf8
-    if u.first == 0x3c && u.last == 0x3e && u.count >= 2 { return String(s.dropFirst().dropLast()) }
-    return s
+    var u = s
+    return u.withUTF8 { b in
+        b.count >= 2 && b[0] == 0x3c && b[b.count - 1] == 0x3e
+            ? String(decoding: UnsafeBufferPointer(rebasing: b[1..<(b.count - 1)]), as: UTF8.self) : s
+    }
 }
 
 /// The offset after the first empty line of an HTTP message (its head), or 0 when there is none.
@@ -242,4 +240,10 @@ func httpBodyOffset(_ block: UnsafeRawBufferPointer) -> Int {
         i += 1
     }
     return 0
+}
+
+/// Whether a record's Content-Type is `application/http` (any parameters, any case).
+func isHTTPContentType(_ s: String) -> Bool {
+    var u = s
+    return u.withUTF8 { b in b.count >= 16 && bytesEqualLower(UnsafeBufferPointer(rebasing: b[0..<16]), "application/http") }
 }

@@ -5,17 +5,90 @@
 import Foundation
 import SluiceCore
 
-/// The named header fields of one WARC record, in file order (repeated names kept).
+/// The named header fields of one WARC record, in file order (repeated names kept). The block is
+/// kept as bytes; fields become Strings only when asked for (the scanner parses the few it needs).
 public struct WARCHeaders: Sendable {
     /// `WARC/1.0`, `WARC/1.1`.
     public var version: String
-    public var fields: [(name: String, value: String)]
+    /// The field lines as read, up to (not including) the empty line.
+    let block: [UInt8]
+
+    /// Every field as (name, value), continuation lines joined with a space.
+    public var fields: [(name: String, value: String)] {
+        var out: [(name: String, value: String)] = []
+        block.withUnsafeBufferPointer { b in
+            forEachLine(b) { line in
+                if line[0] == 0x20 || line[0] == 0x09, !out.isEmpty {
+                    out[out.count - 1].value += " " + trimmedString(line)
+                    return true
+                }
+                guard let colon = line.firstIndex(of: 0x3a) else { return true }
+                out.append(
+                    (trimmedString(UnsafeBufferPointer(rebasing: line[..<colon])),
+                     trimmedString(UnsafeBufferPointer(rebasing: line[(colon + 1)...]))))
+                return true
+            }
+        }
+        return out
+    }
 
     /// The first value of `name` (ASCII case-insensitive), or nil.
     public func value(_ name: String) -> String? {
-        for f in fields where asciiCaseEqual(f.name, name) { return f.value }
-        return nil
+        var found: String?
+        var wanted = Array(name.utf8)
+        for i in wanted.indices where wanted[i] >= 0x41 && wanted[i] <= 0x5a { wanted[i] |= 0x20 }
+        block.withUnsafeBufferPointer { b in
+            forEachLine(b) { line in
+                guard let colon = line.firstIndex(of: 0x3a) else { return true }
+                let n = UnsafeBufferPointer(rebasing: line[..<colon])
+                guard lowerEquals(n, wanted) else { return true }
+                found = trimmedString(UnsafeBufferPointer(rebasing: line[(colon + 1)...]))
+                return false
+            }
+        }
+        return found
     }
+}
+
+/// Calls `body` with each non-empty line of `b` (CR stripped) until it returns false.
+@inline(__always)
+func forEachLine(_ b: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) {
+    var start = 0
+    while start < b.count {
+        var end = start
+        while end < b.count && b[end] != 0x0a { end += 1 }
+        var e = end
+        if e > start && b[e - 1] == 0x0d { e -= 1 }
+        if e > start, !body(UnsafeBufferPointer(rebasing: b[start..<e])) { return }
+        start = end + 1
+    }
+}
+
+/// Whether `name` (trimmed of spaces) equals the lower-case `wanted`, ASCII case-insensitively.
+@inline(__always)
+func lowerEquals(_ name: UnsafeBufferPointer<UInt8>, _ wanted: [UInt8]) -> Bool {
+    var s = 0
+    var e = name.count
+    while s < e && (name[s] == 0x20 || name[s] == 0x09) { s += 1 }
+    while e > s && (name[e - 1] == 0x20 || name[e - 1] == 0x09) { e -= 1 }
+    guard e - s == wanted.count else { return false }
+    for k in 0..<wanted.count {
+        let c = name[s + k]
+        if (c >= 0x41 && c <= 0x5a ? c | 0x20 : c) != wanted[k] { return false }
+    }
+    return true
+}
+
+/// Whether `name` equals the lower-case literal `lower` (ASCII case-insensitive, exact length).
+@inline(__always)
+func bytesEqualLower(_ name: UnsafeBufferPointer<UInt8>, _ lower: StaticString) -> Bool {
+    guard name.count == lower.utf8CodeUnitCount else { return false }
+    let l = lower.utf8Start
+    for k in 0..<name.count {
+        let c = name[k]
+        if (c >= 0x41 && c <= 0x5a ? c | 0x20 : c) != l[k] { return false }
+    }
+    return true
 }
 
 /// One record's header as found in the file.
@@ -38,6 +111,10 @@ public struct WARCRecordHead: Sendable {
     public var contentType: String
     /// `Content-Length`: bytes in the content block.
     public var contentLength: Int
+    /// `WARC-Identified-Content-Language` (Common Crawl), or nil.
+    public var identifiedLanguage: String?
+    /// `WARC-Truncated` (the crawler cut the payload), or nil.
+    public var truncated: String?
 }
 
 /// A problem the scanner met, with where it was.
@@ -66,19 +143,30 @@ public final class WARCScanner {
     private var problems: [WARCProblem] = []
     /// Set after a reported mismatch: the garbage that follows is the same problem, not a new one.
     private var quietGarbage = false
+    /// Window index before which no empty line exists past the last failed header scan.
+    private var noBlankLineBefore = 0
     /// A header block larger than this is not a header block.
     static let maxHeaderBytes = 1 << 20
 
     /// Opens `path` (plain, gzip or zstd WARC, sniffed from the first bytes).
     /// - Throws: `SluiceError(.io)` for an unreadable file, `.corruptInput` for an unsupported container.
-    public init(path: String) throws {
-        input = try WARCInput(path: path)
+    public convenience init(path: String) throws {
+        try self.init(path: path, largestMember: 64 << 20)
+    }
+
+    /// `largestMember`: gzip members that decode larger than this are streamed through zlib.
+    init(path: String, largestMember: Int) throws {
+        input = try WARCInput(path: path, largestMember: largestMember)
         // ARC (the format before WARC) starts with a `filedesc://` record.
         _ = try available(11)
-        if input.count >= 11, String(decoding: UnsafeRawBufferPointer(start: input.bytes, count: 11), as: UTF8.self) == "filedesc://" {
-            throw SluiceError(.corruptInput, "ARC files (filedesc://) are not supported, only WARC", file: path, offset: 0)
-        }
+        isARC =
+            input.count >= 11
+            && String(decoding: UnsafeRawBufferPointer(start: input.bytes, count: 11), as: UTF8.self) == "filedesc://"
     }
+
+    /// Whether the file is ARC v1 (Internet Archive, before WARC): records are `arc_header` (the
+    /// `filedesc://` record) and `response`, with no record ids.
+    public private(set) var isARC = false
 
     /// Problems found so far (each once), in file order; clears the list.
     public func takeProblems() -> [WARCProblem] {
@@ -120,11 +208,86 @@ public final class WARCScanner {
         // Let a gzip window shed what is behind us so it does not grow with the file.
         if pos > (1 << 20) && pos * 2 > input.count {
             pos -= input.discard(before: pos)
+            noBlankLineBefore = 0
         }
         while true {
+            if isARC {
+                guard try skipBlankLines() else { return nil }
+                if let head = try parseARCHeader() { return head }
+                continue
+            }
             guard try skipSeparators() else { return nil }
             if let head = try parseHeader() { return head }
         }
+    }
+
+    // MARK: - ARC
+
+    /// Skips line breaks, spaces and NULs. Returns false at the end of the input.
+    private func skipBlankLines() throws -> Bool {
+        while true {
+            if pos >= input.count, try !available(pos + 1) { return false }
+            let b = byte(pos)
+            guard b == 0x0d || b == 0x0a || b == 0 || b == 0x20 else { return true }
+            pos += 1
+        }
+    }
+
+    /// The next line from `i` (without its line break) and the index after it, or nil at the end.
+    private func line(from i: Int) throws -> (UnsafeBufferPointer<UInt8>, Int)? {
+        var j = i
+        while true {
+            if j >= input.count, try !available(j + 1) { break }
+            if byte(j) == 0x0a { break }
+            j += 1
+            if j - i > 65536 { break }
+        }
+        guard j > i || j < input.count else { return nil }
+        var e = j
+        if e > i && byte(e - 1) == 0x0d { e -= 1 }
+        let base = input.bytes.assumingMemoryBound(to: UInt8.self)
+        return (UnsafeBufferPointer(start: base + i, count: e - i), min(j + 1, max(input.count, j)))
+    }
+
+    /// Parses an ARC v1 record header line `URL IP DATE MIME LENGTH` (v2 lines have more fields;
+    /// the length is the last). The `filedesc://` record's version block (two lines) is read as
+    /// part of its header, as warcio does. An unreadable length counts as 0.
+    private func parseARCHeader() throws -> WARCRecordHead? {
+        let start = pos
+        guard let (first, afterFirst) = try line(from: start) else { return nil }
+        let fields = first.split(separator: 0x20, omittingEmptySubsequences: true)
+        guard fields.count >= 5 else {
+            report("warc:bad_header", at: start, "ARC header line without its five fields")
+            pos = afterFirst
+            return nil
+        }
+        func text(_ f: Slice<UnsafeBufferPointer<UInt8>>) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: f), as: UTF8.self)
+        }
+        let url = text(fields[0])
+        let lengthText = text(fields[fields.count - 1])
+        let declared = Int(lengthText) ?? 0
+        var contentStart = afterFirst
+        var length = max(0, declared)
+        let isHeader = url.hasPrefix("filedesc:")
+        if isHeader {
+            // Version line and field-names line belong to the header record.
+            for _ in 0..<2 {
+                guard let (_, next) = try line(from: contentStart) else { break }
+                length = max(0, length - (next - contentStart))
+                contentStart = next
+            }
+        }
+        pos = contentStart
+        self.contentStart = contentStart
+        contentEnd = contentStart + length
+        recordOffset = start
+        content = .pending
+        return WARCRecordHead(
+            offset: input.compressedOffset(of: start), streamOffset: input.streamOffset(of: start),
+            headers: WARCHeaders(version: "ARC/1.0", block: []), type: isHeader ? "arc_header" : "response",
+            recordID: "", targetURI: url, date: fields.count > 2 ? text(fields[2]) : "",
+            contentType: fields.count > 3 ? text(fields[3]) : "", contentLength: declared)
     }
 
     /// Skips blank lines and NUL padding between records, then garbage up to the next `WARC/`
@@ -189,14 +352,15 @@ public final class WARCScanner {
     private func parseHeader() throws -> WARCRecordHead? {
         let start = pos
         // The block ends at the first empty line ("\n\n" or "\n\r\n"), scanned once.
-        var i = start
+        // Bytes before `noBlankLineBefore` are known to hold no empty line: never scan them twice.
+        var i = max(start, noBlankLineBefore - 2)
         var end = -1
+        let cap = start + WARCScanner.maxHeaderBytes
         while end < 0 {
-            if i >= input.count {
-                if i - start > WARCScanner.maxHeaderBytes { break }
-                if try !available(i + 1) { break }
-            }
-            let limit = input.count
+            // Bounded: a "header" that runs on past 1 MiB is not one.
+            if i >= cap { break }
+            if i >= input.count, try !available(i + 1) { break }
+            let limit = min(input.count, cap)
             guard let p = memchr(input.bytes + i, 0x0a, limit - i) else {
                 i = limit
                 continue
@@ -210,6 +374,7 @@ public final class WARCScanner {
             }
             i = j + 1
         }
+        if end < 0 { noBlankLineBefore = max(noBlankLineBefore, i) }
         if let d = input.damage(after: start, through: end < 0 ? input.count : end) {
             // The member holding this header is damaged (already reported by the input layer).
             pos = d
@@ -217,45 +382,75 @@ public final class WARCScanner {
         }
         guard end > 0 else {
             report("warc:bad_header", at: start, "header block does not end (no empty line)")
-            pos = start + 5
+            // Nothing up to where the scan stopped can hold a whole header: skip it all at once.
+            pos = max(start + 5, min(i, input.count))
+            quietGarbage = true
             return nil
         }
-        // Lines.
-        var version = ""
-        var fields: [(name: String, value: String)] = []
-        fields.reserveCapacity(16)
-        var lineStart = start
-        var first = true
+        // Lines: the version, then fields. The fields every caller needs are read here, on bytes.
         let base = input.bytes.assumingMemoryBound(to: UInt8.self)
-        while lineStart < end {
-            var lineEnd = lineStart
-            while lineEnd < end && base[lineEnd] != 0x0a { lineEnd += 1 }
-            var e = lineEnd
-            if e > lineStart && base[e - 1] == 0x0d { e -= 1 }
-            let line = UnsafeBufferPointer(start: base + lineStart, count: e - lineStart)
-            lineStart = lineEnd + 1
-            if first {
-                version = String(decoding: line, as: UTF8.self)
-                first = false
-                continue
+        var lineEnd = start
+        while base[lineEnd] != 0x0a { lineEnd += 1 }
+        var versionEnd = lineEnd
+        if versionEnd > start && base[versionEnd - 1] == 0x0d { versionEnd -= 1 }
+        let version = String(decoding: UnsafeBufferPointer(start: base + start, count: versionEnd - start), as: UTF8.self)
+        let fieldsStart = lineEnd + 1
+        var type: String?
+        var recordID: String?
+        var targetURI: String?
+        var date: String?
+        var contentType: String?
+        var length: Int?
+        var badLength = false
+        var language: String?
+        var truncated: String?
+        forEachLine(UnsafeBufferPointer(start: base + fieldsStart, count: max(0, end - fieldsStart))) { line in
+            guard line[0] != 0x20 && line[0] != 0x09, let colon = line.firstIndex(of: 0x3a) else { return true }
+            var ne = colon
+            while ne > 0 && (line[ne - 1] == 0x20 || line[ne - 1] == 0x09) { ne -= 1 }
+            let name = UnsafeBufferPointer(rebasing: line[..<ne])
+            let value = UnsafeBufferPointer(rebasing: line[(colon + 1)...])
+            switch name.count {
+            case 9:
+                if type == nil, bytesEqualLower(name, "warc-type") { type = trimmedString(value) }
+                else if date == nil, bytesEqualLower(name, "warc-date") { date = trimmedString(value) }
+            case 12:
+                if contentType == nil, bytesEqualLower(name, "content-type") { contentType = trimmedString(value) }
+            case 14:
+                if recordID == nil, bytesEqualLower(name, "warc-record-id") {
+                    recordID = trimmedString(value)
+                } else if truncated == nil, bytesEqualLower(name, "warc-truncated") {
+                    truncated = trimmedString(value)
+                } else if length == nil, !badLength, bytesEqualLower(name, "content-length") {
+                    var n = 0
+                    var digits = 0
+                    for c in value where c != 0x20 && c != 0x09 && c != 0x0d {
+                        guard c >= 0x30 && c <= 0x39, digits < 18 else {
+                            badLength = true
+                            return true
+                        }
+                        n = n * 10 + Int(c - 0x30)
+                        digits += 1
+                    }
+                    if digits > 0 { length = n } else { badLength = true }
+                }
+            case 15:
+                if targetURI == nil, bytesEqualLower(name, "warc-target-uri") { targetURI = trimmedString(value) }
+            case 32:
+                if language == nil, bytesEqualLower(name, "warc-identified-content-language") {
+                    language = trimmedString(value)
+                }
+            default: break
             }
-            if line.isEmpty { break }
-            if line[0] == 0x20 || line[0] == 0x09, !fields.isEmpty {
-                // Continuation line (RFC 2616 folding, allowed by WARC 1.0).
-                fields[fields.count - 1].value += " " + trimmedString(line)
-                continue
-            }
-            guard let colon = line.firstIndex(of: 0x3a) else { continue }  // not a field: ignored
-            let name = trimmedString(UnsafeBufferPointer(rebasing: line[..<colon]))
-            let value = trimmedString(UnsafeBufferPointer(rebasing: line[(colon + 1)...]))
-            fields.append((name, value))
+            return true
         }
-        let headers = WARCHeaders(version: version, fields: fields)
-        guard let lengthText = headers.value("Content-Length"), let length = Int(lengthText), length >= 0 else {
+        guard let length, !badLength else {
             report("warc:bad_header", at: start, "record without a valid Content-Length")
             pos = end
             return nil
         }
+        let headers = WARCHeaders(
+            version: version, block: Array(UnsafeBufferPointer(start: base + fieldsStart, count: max(0, end - fieldsStart))))
         pos = end
         contentStart = end
         contentEnd = end + length
@@ -263,9 +458,8 @@ public final class WARCScanner {
         content = .pending
         return WARCRecordHead(
             offset: input.compressedOffset(of: start), streamOffset: input.streamOffset(of: start), headers: headers,
-            type: headers.value("WARC-Type") ?? "", recordID: headers.value("WARC-Record-ID") ?? "",
-            targetURI: headers.value("WARC-Target-URI"), date: headers.value("WARC-Date") ?? "",
-            contentType: headers.value("Content-Type") ?? "", contentLength: length)
+            type: type ?? "", recordID: recordID ?? "", targetURI: targetURI, date: date ?? "",
+            contentType: contentType ?? "", contentLength: length, identifiedLanguage: language, truncated: truncated)
     }
 
     // MARK: - Content
@@ -306,6 +500,7 @@ public final class WARCScanner {
         while input.count < contentEnd + 4 {
             if input.damage(after: contentStart, through: input.count) != nil { break }
             let shift = input.discard(before: input.count)
+            noBlankLineBefore = 0
             contentStart = max(0, contentStart - shift)
             contentEnd -= shift
             recordOffset -= shift
@@ -334,6 +529,10 @@ public final class WARCScanner {
             // Another record may begin inside what we have (a lying Content-Length).
             if let k = try findWARCLine(from: contentStart, before: input.count) { pos = k } else { pos = input.count }
             return false
+        }
+        if isARC {
+            pos = e  // ARC has no record trailer to check; line breaks are skipped before the next header
+            return true
         }
         let n = input.count - e
         let b0 = n > 0 ? byte(e) : 0
@@ -386,20 +585,6 @@ public final class WARCScanner {
         }
         input.problems.removeAll()
         return n
-    }
-}
-
-/// ASCII case-insensitive equality (header names).
-@inline(__always)
-func asciiCaseEqual(_ a: String, _ b: String) -> Bool {
-    var x = a.utf8.makeIterator()
-    var y = b.utf8.makeIterator()
-    while true {
-        let p = x.next()
-        let q = y.next()
-        guard let p, let q else { return p == nil && q == nil }
-        if p != q && (p | 0x20) != (q | 0x20) { return false }
-        if p != q && !((p | 0x20) >= 0x61 && (p | 0x20) <= 0x7a) { return false }
     }
 }
 

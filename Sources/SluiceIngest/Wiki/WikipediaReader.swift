@@ -22,6 +22,8 @@ public struct WikipediaReader: DocumentReader {
     public var wiki: String?
     /// Emit the raw wikitext instead of plain text.
     public var keepWikitext: Bool
+    /// Threads decoding `.bz2` blocks in parallel (0: one per core; 1: Core's sequential decoder).
+    public var decodeThreads: Int
 
     public init(options: inout StageOptions) throws {
         namespaces = Set(try options.intList("namespaces", default: [0], "namespaces to keep (0 = articles)"))
@@ -35,12 +37,16 @@ public struct WikipediaReader: DocumentReader {
         converterOptions = WikitextConverter.Options(keepTemplates: parsed, keepTables: keepTables)
         wiki = try options.optionalString("wiki", "wiki name for document ids (default: the dump's <dbname>)")
         keepWikitext = try options.bool("keep_wikitext", default: false, "emit raw wikitext instead of plain text")
+        decodeThreads = try options.int(
+            "decode_threads", default: 0, range: 0...256,
+            "threads decoding .bz2 blocks in parallel (0: one per core, 1: sequential)")
     }
 
     public init(
         namespaces: Set<Int> = [0], converterOptions: WikitextConverter.Options = .init(), wiki: String? = nil,
-        keepWikitext: Bool = false
+        keepWikitext: Bool = false, decodeThreads: Int = 0
     ) {
+        self.decodeThreads = decodeThreads
         self.namespaces = namespaces
         self.converterOptions = converterOptions
         self.wiki = wiki
@@ -48,7 +54,10 @@ public struct WikipediaReader: DocumentReader {
     }
 
     public func open(_ path: String, context: TaskContext) throws -> any DocumentIterator {
-        let source = try openByteSource(path)
+        let source: any ByteSource =
+            Compression(path: path) == .bzip2 && decodeThreads != 1
+            ? try ParallelBzip2Source(path: path, threads: decodeThreads == 0 ? nil : decodeThreads)
+            : try openByteSource(path)
         return WikipediaPageIterator(
             parser: MediaWikiDumpParser(source: source), reader: self, converter: WikitextConverter(options: converterOptions),
             context: context)

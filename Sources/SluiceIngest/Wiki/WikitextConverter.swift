@@ -186,6 +186,10 @@ public struct WikitextConverter {
                 j += 1
             }
             while j < to && (s[j] == 32 || s[j] == 9) { j += 1 }
+            // `:{|` indents a table: still a table.
+            if j + 1 < to && s[j] == UInt8(ascii: "{") && s[j + 1] == UInt8(ascii: "|") {
+                return table(s, j, to, depth: depth)
+            }
             return j
         case UInt8(ascii: "-"):
             var j = i
@@ -217,6 +221,7 @@ public struct WikitextConverter {
         guard level > 0, end - level > i + level else { return nil }
         out.append(10)
         out.append(10)
+        out.append(UInt8(level))  // a heading marker for `normalize` (control bytes never occur in XML text)
         scan(s, i + level, end - level, depth: depth + 1, lineMode: false)
         out.append(10)
         out.append(10)
@@ -792,6 +797,10 @@ public struct WikitextConverter {
         final.removeAll(keepingCapacity: true)
         out.withUnsafeBufferPointer { o in
             var pendingBlank = false
+            // Headings with nothing under them yet, levels increasing: a heading followed by one of
+            // the same or a higher level, or by the end, heads an empty section and is removed
+            // (WikiExtractor does the same: "References", "External links" once their lists are gone).
+            var openHeadings: [(before: Int, level: Int)] = []
             var lineStart = 0
             let n = o.count
             while lineStart < n {
@@ -805,6 +814,11 @@ public struct WikitextConverter {
                 let contentStart = final.count
                 var lastWasSpace = true
                 var k = lineStart
+                var headingLevel = 0
+                if k < lineEnd && o[k] >= 1 && o[k] <= 6 {
+                    headingLevel = Int(o[k])
+                    k += 1
+                }
                 while k < lineEnd {
                     let c = o[k]
                     if c == 32 || c == 9 || c == 13 {
@@ -839,11 +853,29 @@ public struct WikitextConverter {
                 if final.count == contentStart {
                     final.removeLast(final.count - before)
                     pendingBlank = true
+                } else if headingLevel > 0 {
+                    var start = before
+                    var cut: Int?
+                    while let last = openHeadings.last, last.level >= headingLevel {
+                        cut = last.before
+                        openHeadings.removeLast()
+                    }
+                    if let cut {
+                        let line = Array(final[contentStart...])
+                        final.removeLast(final.count - cut)
+                        if cut > 0 { final.append(contentsOf: [10, 10]) }
+                        final.append(contentsOf: line)
+                        start = cut
+                    }
+                    openHeadings.append((start, headingLevel))
+                    pendingBlank = false
                 } else {
+                    openHeadings.removeAll(keepingCapacity: true)
                     pendingBlank = false
                 }
                 lineStart = lineEnd + 1
             }
+            if let first = openHeadings.first { final.removeLast(final.count - first.before) }
         }
     }
 }

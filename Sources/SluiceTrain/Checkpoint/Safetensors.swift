@@ -6,7 +6,9 @@ import SluiceCore
 
 /// One tensor read from a safetensors file, converted to Float32.
 public struct SafeTensor: Sendable {
+    /// Dimensions, outermost first.
     public var shape: [Int]
+    /// Row-major values.
     public var values: [Float]
 }
 

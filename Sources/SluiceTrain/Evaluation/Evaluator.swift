@@ -20,6 +20,7 @@ public struct EvalResult: Sendable, Equatable {
     public var tokens: Int
     /// Mean cross-entropy in nats.
     public var loss: Double
+    /// e^loss.
     public var perplexity: Double { exp(loss) }
     /// Σ cross-entropy in bits / UTF-8 bytes of the text.
     public var bitsPerByte: Double
@@ -34,15 +35,21 @@ func fmt(_ v: Double) -> String { v.isFinite ? String(format: "%.6f", v) : "null
 
 /// Accuracy on a task file.
 public struct TaskResult: Sendable, Equatable {
+    /// `multiple-choice` or `lambada`.
     public var task: String
+    /// Records scored.
     public var examples: Int
+    /// Records answered correctly.
     public var correct: Int
+    /// correct / examples.
     public var accuracy: Double { examples == 0 ? 0 : Double(correct) / Double(examples) }
+    /// `{"task", "examples", "correct", "accuracy"}`.
     public var json: String { "{\"task\": \"\(task)\", \"examples\": \(examples), \"correct\": \(correct), \"accuracy\": \(fmt(accuracy))}" }
 }
 
 /// Evaluations of a loaded model.
 public struct Evaluator {
+    /// The model evaluated.
     public let model: GPT
     /// Full-length chunks run this many at a time.
     public var batchSize: Int
@@ -100,6 +107,7 @@ public struct Evaluator {
     /// `evaluate` over every token of a stream; bytes are those of the decoded text.
     public func evaluate(stream: any TokenStream, codec: any TextCodec) throws -> EvalResult {
         let ids = try stream.read(0..<stream.tokenCount)
+        try checkIDs(ids, vocab: model.config.vocabSize, source: stream.label, at: 0)
         return evaluate(ids: ids, bytes: codec.decode(ids).utf8.count)
     }
 

@@ -6,6 +6,7 @@ import Foundation
 
 /// Sampling settings.
 public struct SamplingOptions: Sendable {
+    /// Tokens generated at most.
     public var maxTokens = 64
     /// 0 means greedy.
     public var temperature = 1.0
@@ -13,6 +14,7 @@ public struct SamplingOptions: Sendable {
     public var topK = 0
     /// Keep the smallest set whose probability reaches p (1: all).
     public var topP = 1.0
+    /// Seed of the sampler.
     public var seed: UInt64 = 1
     /// Stop at this id (not emitted).
     public var stopID: Int32?
@@ -21,6 +23,7 @@ public struct SamplingOptions: Sendable {
 
 /// Incremental GPT-2 inference with a KV cache for one sequence.
 public final class Generator {
+    /// The model sampled from.
     public let model: GPT
     let C: Int, T: Int
     /// Per layer: keys and values of cached positions, (T, C) each.

@@ -6,7 +6,9 @@ import SluiceCore
 
 /// A decoder-only transformer in the GPT-2 layout with parameters in one flat `[Float]`.
 public final class GPT {
+    /// The model shape.
     public let config: GPTConfig
+    /// Offsets of the named tensors in `params` and `grads`.
     public let layout: ParameterLayout
     /// All parameters, tensors at `layout` offsets.
     public var params: [Float]
@@ -253,8 +255,10 @@ public final class GPT {
 
 /// SplitMix64 (Steele et al. 2014): a small seeded generator for initialisation, sampling and batches.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The generator state (the seed at first).
     public var state: UInt64
     public init(seed: UInt64) { state = seed }
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

@@ -6,16 +6,21 @@
 public struct TensorSpec: Sendable, Equatable {
     /// The Hugging Face name, e.g. `h.0.attn.c_attn.weight`.
     public var name: String
+    /// Dimensions, outermost first.
     public var shape: [Int]
+    /// First float in the flat buffers.
     public var offset: Int
     /// AdamW decays it (matmul weights only; not norms, biases or embeddings).
     public var decays: Bool
+    /// Floats in the tensor.
     public var count: Int { shape.reduce(1, *) }
+    /// The tensor's floats in the flat buffers.
     public var range: Range<Int> { offset..<(offset + count) }
 }
 
 /// The tensors of one GPT-2, in checkpoint order, with offsets into a flat buffer.
 public struct ParameterLayout: Sendable {
+    /// Every tensor, in checkpoint order.
     public private(set) var tensors: [TensorSpec] = []
     /// Total floats.
     public private(set) var count = 0
@@ -23,10 +28,14 @@ public struct ParameterLayout: Sendable {
 
     /// Offsets of one block's tensors.
     public struct Block: Sendable {
+        /// Offsets of ln_1, attn.c_attn, attn.c_proj weights (w) and biases (b).
         public var ln1w = 0, ln1b = 0, qkvw = 0, qkvb = 0, projw = 0, projb = 0
+        /// Offsets of ln_2, mlp.c_fc and mlp.c_proj weights (w) and biases (b).
         public var ln2w = 0, ln2b = 0, fcw = 0, fcb = 0, fcprojw = 0, fcprojb = 0
     }
+    /// Offsets of the embeddings and of the final layer norm.
     public private(set) var wte = 0, wpe = 0, lnfw = 0, lnfb = 0
+    /// Per-block offsets.
     public private(set) var blocks: [Block] = []
 
     public init(_ config: GPTConfig) {

@@ -4,13 +4,19 @@ import Foundation
 
 /// Adam moments `m`, `v` (same layout as the parameters) and the step count.
 public struct AdamW {
+    /// Decay of the first moment.
     public var beta1: Float = 0.9
+    /// Decay of the second moment.
     public var beta2: Float = 0.95
+    /// Added to √v̂.
     public var eps: Float = 1e-8
+    /// Decoupled weight decay λ (matmul weights only).
     public var weightDecay: Float = 0.1
     /// Steps taken so far (t in the bias corrections).
     public var step = 0
+    /// First moments, parameter layout.
     public var m: [Float]
+    /// Second moments, parameter layout.
     public var v: [Float]
 
     public init(parameterCount: Int) {
@@ -63,9 +69,13 @@ public struct AdamW {
 
 /// Linear warm-up to `maxLR` over `warmup` steps, then cosine decay to `minLR` at `total` steps.
 public struct LRSchedule: Sendable {
+    /// Peak rate, reached after warm-up.
     public var maxLR: Double
+    /// Final rate.
     public var minLR: Double
+    /// Warm-up steps.
     public var warmup: Int
+    /// Steps of the whole run.
     public var total: Int
 
     public init(maxLR: Double, minLR: Double, warmup: Int, total: Int) {

@@ -73,6 +73,11 @@ public struct TokenizerCodec: TextCodec {
     }
 }
 
+/// Whether `folder` holds at least one `.shard` file (a split with few documents may get none).
+func hasShards(_ folder: String) -> Bool {
+    ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).contains { $0.hasSuffix(".shard") }
+}
+
 /// The data of a training run, opened and checked.
 public struct TrainingData {
     public var train: any TokenStream
@@ -111,11 +116,11 @@ public struct TrainingData {
         var vals: [any TokenStream] = []
         if !options.valData.isEmpty {
             for d in options.valData {
-                let split: ShardSplit = fm.fileExists(atPath: d + "/validation") ? .validation : .train
+                let split: ShardSplit = hasShards(d + "/validation") ? .validation : .train
                 vals.append(try ShardTokenStream(directory: d, split: split, tokenizer: tokenizer))
             }
         } else {
-            for d in options.trainData where fm.fileExists(atPath: d + "/validation") {
+            for d in options.trainData where hasShards(d + "/validation") {
                 vals.append(try ShardTokenStream(directory: d, split: .validation, tokenizer: tokenizer))
             }
         }

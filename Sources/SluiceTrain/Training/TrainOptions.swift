@@ -9,10 +9,15 @@ public struct TrainOptions: Sendable {
     // model
     /// Vocabulary size; nil takes the data's.
     public var vocabSize: Int?
+    /// Tokens per sequence (T).
     public var contextLength = 256
+    /// Transformer blocks.
     public var layers = 4
+    /// Attention heads.
     public var heads = 4
+    /// Channels (d_model).
     public var width = 256
+    /// Dropout (only 0 is supported).
     public var dropout = 0.0
     // data
     /// Training shards: a folder (or files) of token shards.
@@ -21,29 +26,49 @@ public struct TrainOptions: Sendable {
     public var textData: [String] = []
     /// Validation shards; when empty the last `valFraction` of the training tokens is held out.
     public var valData: [String] = []
+    /// Share of training tokens held out when there is no validation data.
     public var valFraction = 0.05
     /// tokenizer.json to check the shards against and to copy into checkpoints.
     public var tokenizer: String?
     // optimisation
+    /// Sequences per micro-batch.
     public var batchSize = 8
+    /// Micro-batches per optimizer step.
     public var gradAccum = 1
+    /// Optimizer steps.
     public var steps = 1000
+    /// Peak learning rate.
     public var lr = 1e-3
+    /// Learning rate at the end of the cosine.
     public var minLR = 1e-4
+    /// Linear warm-up steps.
     public var warmup = 100
+    /// AdamW decay of matmul weights.
     public var weightDecay = 0.1
+    /// Adam β1.
     public var beta1 = 0.9
+    /// Adam β2.
     public var beta2 = 0.95
+    /// Global gradient-norm clip (0: off).
     public var gradClip = 1.0
+    /// Seed of initialisation and batches.
     public var seed = 1337
+    /// Recompute block activations in backward.
     public var recompute = false
+    /// Threads for kernels and OpenBLAS.
     public var threads = 2
     // bookkeeping
+    /// Validation every N steps (0: at the end only).
     public var evalEvery = 100
+    /// Validation micro-batches.
     public var evalBatches = 8
+    /// Checkpoint every N steps (0: at the end only).
     public var checkpointEvery = 200
+    /// Step checkpoints kept.
     public var keepCheckpoints = 2
+    /// Log a line every N steps.
     public var logEvery = 1
+    /// The run folder.
     public var out = "runs/train"
     /// A checkpoint folder to start from (ours or Hugging Face's); its shape wins over `model`.
     public var initFrom: String?

@@ -120,6 +120,7 @@ public final class Trainer {
         for _ in 0..<B {
             let start = Int(rng.next() % span)
             let w = try train.read(start..<(start + T + 1))
+            try checkIDs(w, vocab: model.config.vocabSize, source: train.label, at: start)
             x += w[0..<T]
             y += w[1...]
         }
@@ -137,6 +138,7 @@ public final class Trainer {
             for b in 0..<B {
                 let start = ((k * B + b) % windows) * T
                 let w = try val.read(start..<(start + T + 1))
+                try checkIDs(w, vocab: model.config.vocabSize, source: val.label, at: start)
                 x += w[0..<T]
                 y += w[1...]
             }
@@ -269,3 +271,10 @@ public final class Trainer {
 }
 
 func hex(_ v: UInt64) -> String { String(v, radix: 16) }
+
+/// Throws `corruptInput` when a window holds an id the model has no embedding for (a damaged shard).
+func checkIDs(_ ids: [Int32], vocab: Int, source: String, at start: Int) throws {
+    for (i, id) in ids.enumerated() where id < 0 || Int(id) >= vocab {
+        throw SluiceError(.corruptInput, "token id \(id) at token \(start + i) is outside the vocabulary of \(vocab)", file: source)
+    }
+}

@@ -1,0 +1,405 @@
+// Parallel bzip2 decoding for large dumps: finds block boundaries by their 48-bit magic numbers
+// (blocks are bit-aligned), wraps each block into a one-block stream and decodes batches of blocks
+// on several threads with libbz2, handing the output on in order (the lbzip2 / indexed_bzip2 idea).
+// Memory is bounded by one batch. Not a general replacement for Core's Bzip2Source: it only reads.
+internal import CBzip2
+import Dispatch
+import SluiceCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A ByteSource over a `.bz2` file (single- or multi-stream) that decodes blocks in parallel.
+/// Every block's CRC and each synthetic stream's CRC are checked by libbz2. A truncated or corrupt
+/// file yields every byte of the blocks before the damage, then throws `.corruptInput`.
+public final class ParallelBzip2Source: ByteSource {
+    public let path: String
+    public private(set) var compressedOffset = 0
+    private let file: UnsafeMutablePointer<FILE>
+    private let threads: Int
+    private static let readSize = 1 << 22
+    private let readBuffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 22, alignment: 64)
+
+    /// Compressed bytes read so far and not yet released; `window[0]` is file byte `windowBase`.
+    private var window: [UInt8] = []
+    private var windowBase = 0
+    private var fileAtEnd = false
+    /// Bit offset (absolute, in the file) where scanning for the next magic resumes.
+    private var scanBit = 0
+    /// The start of the block being delimited, if any, and the level of its stream.
+    private var openBlock: Int?
+    private var level: UInt8 = 0x39
+    /// Where the next stream header is expected (bit offset), when between streams.
+    private var expectHeaderAt: Int? = 0
+    private var pendingJobs: [Job] = []
+
+    /// Decoded output waiting to be read.
+    private var output: [[UInt8]] = []
+    private var outputIndex = 0
+    private var outputOffset = 0
+    /// A decoding error, thrown once the output before it has been read.
+    private var failure: SluiceError?
+    /// Set by the block scanner: no more blocks, and why (nil for a clean end).
+    private var scanFinished = false
+    private var scanFailure: SluiceError?
+    /// The batch being decoded in the background while the previous one is read.
+    private var inFlight: Batch?
+
+    struct Job {
+        var start: Int  // bit offset of the block magic
+        var end: Int  // bit offset where the block ends (next block magic or end-of-stream magic)
+        var level: UInt8
+        var isLastOfStream: Bool
+        /// The file ended before this block did.
+        var truncated = false
+    }
+
+    static let blockMagic: UInt64 = 0x3141_5926_5359
+    static let endMagic: UInt64 = 0x1772_4538_5090
+
+    /// - Parameter threads: decoding threads (default: the active processor count).
+    public init(path: String, threads: Int? = nil) throws {
+        guard let f = fopen(path, "rb") else {
+            throw SluiceError(.io, "cannot open: \(String(cString: strerror(errno)))", file: path)
+        }
+        file = f
+        self.path = path
+        let cores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        self.threads = max(1, threads ?? Int(cores))
+    }
+
+    deinit {
+        fclose(file)
+        readBuffer.deallocate()
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var produced = 0
+        while produced < buffer.count {
+            if outputIndex < output.count {
+                let chunk = output[outputIndex]
+                let n = min(buffer.count - produced, chunk.count - outputOffset)
+                chunk.withUnsafeBytes { src in
+                    (buffer.baseAddress! + produced).copyMemory(from: src.baseAddress! + outputOffset, byteCount: n)
+                }
+                produced += n
+                outputOffset += n
+                if outputOffset == chunk.count {
+                    outputIndex += 1
+                    outputOffset = 0
+                }
+                continue
+            }
+            if let failure {
+                if produced > 0 { return produced }
+                throw failure
+            }
+            if inFlight == nil {
+                // startBatch() either returns a batch or sets scanFinished, so this loop ends.
+                if scanFinished {
+                    if let scanFailure {
+                        failure = scanFailure
+                        continue
+                    }
+                    break
+                }
+                inFlight = startBatch()
+                continue
+            }
+            output.removeAll(keepingCapacity: true)
+            outputIndex = 0
+            outputOffset = 0
+            let batch = inFlight!
+            inFlight = nil
+            batch.group.wait()
+            for i in 0..<batch.count {
+                switch batch.results[i] {
+                case .success(let bytes): output.append(bytes)
+                case .failure(let e): failure = e
+                }
+                if failure != nil { break }
+            }
+            // Decode the next batch while this one is read.
+            if failure == nil && !scanFinished { inFlight = startBatch() }
+        }
+        return produced
+    }
+
+    // MARK: - Finding blocks
+
+    private func bit(_ absoluteBit: Int) -> Int { absoluteBit - windowBase * 8 }
+
+    /// Reads more of the file into the window; false at the end of the file.
+    private func fill() -> Bool {
+        if fileAtEnd { return false }
+        let n = fread(readBuffer, 1, Self.readSize, file)
+        window.append(contentsOf: UnsafeRawBufferPointer(start: readBuffer, count: n))
+        compressedOffset += n
+        if n == 0 {
+            fileAtEnd = true
+            return false
+        }
+        return true
+    }
+
+    /// The 48 bits starting at absolute bit `b` (the window must hold them).
+    @inline(__always)
+    private func bits48(_ w: UnsafeBufferPointer<UInt8>, _ b: Int) -> UInt64 {
+        let byte = b >> 3
+        let shift = b & 7
+        var v: UInt64 = 0
+        for k in 0..<7 { v = v << 8 | UInt64(byte + k < w.count ? w[byte + k] : 0) }
+        return (v >> UInt64(8 - shift)) & 0xFFFF_FFFF_FFFF
+    }
+
+    /// Finds block boundaries until `count` jobs are queued or the file ends (`scanFinished`), setting
+    /// `failure` on a malformed or truncated stream.
+    private func collectJobs(_ count: Int) {
+        while pendingJobs.count < count {
+            // Between streams: expect `BZh1`…`BZh9` at a byte boundary.
+            if let header = expectHeaderAt {
+                let at = header >> 3 - windowBase
+                while window.count < at + 4 && fill() {}
+                if window.count <= at {
+                    scanFinished = true  // a clean end of file after a complete stream
+                    return
+                }
+                guard window.count >= at + 4, window[at] == 0x42, window[at + 1] == 0x5A, window[at + 2] == 0x68,
+                    window[at + 3] >= 0x31 && window[at + 3] <= 0x39
+                else {
+                    // Trailing garbage after a complete stream is ignored, as bzip2 does.
+                    if header > 0 {
+                        scanFinished = true
+                        return
+                    }
+                    scanFinished = true
+                    scanFailure = SluiceError(.corruptInput, "not bzip2 data (bad magic)", file: path, offset: header >> 3)
+                    return
+                }
+                level = window[at + 3]
+                expectHeaderAt = nil
+                scanBit = header + 32
+                openBlock = nil
+            }
+            // Scan for the next block or end-of-stream magic, a byte at a time with a 64-bit
+            // window whose 8 alignments are tested.
+            var found: (bit: Int, isEnd: Bool)?
+            while found == nil {
+                let windowEndBit = (windowBase + window.count) * 8
+                if scanBit + 64 > windowEndBit {
+                    if fill() { continue }
+                    // Near the end of the file: test the last positions one bit at a time.
+                    found = window.withUnsafeBufferPointer { w -> (Int, Bool)? in
+                        var b = scanBit
+                        while b + 48 <= windowEndBit {
+                            let v = bits48(w, b - windowBase * 8)
+                            if v == Self.blockMagic { return (b, false) }
+                            if v == Self.endMagic { return (b, true) }
+                            b += 1
+                        }
+                        scanBit = b
+                        return nil
+                    }
+                    break
+                }
+                found = window.withUnsafeBufferPointer { w -> (Int, Bool)? in
+                    let base = windowBase * 8
+                    // Align the scan to a byte: test the leading bits one at a time.
+                    var b = scanBit
+                    while b & 7 != 0 {
+                        let v = bits48(w, b - base)
+                        if v == Self.blockMagic { return (b, false) }
+                        if v == Self.endMagic { return (b, true) }
+                        b += 1
+                    }
+                    var j = (b - base) >> 3
+                    let last = w.count - 8
+                    while j <= last {
+                        var v: UInt64 = 0
+                        for k in 0..<8 { v = v << 8 | UInt64(w[j + k]) }
+                        for shift in 0..<8 {
+                            let candidate = (v >> UInt64(16 - shift)) & 0xFFFF_FFFF_FFFF
+                            if candidate == Self.blockMagic { return (base + j * 8 + shift, false) }
+                            if candidate == Self.endMagic { return (base + j * 8 + shift, true) }
+                        }
+                        j += 1
+                    }
+                    scanBit = base + j * 8
+                    return nil
+                }
+            }
+            guard let (at, isEnd) = found else {
+                // The file ends inside a block, or inside a stream before its end marker.
+                scanFinished = true
+                if let start = openBlock {
+                    pendingJobs.append(
+                        Job(start: start, end: (windowBase + window.count) * 8, level: level, isLastOfStream: true,
+                            truncated: true))
+                    openBlock = nil
+                } else {
+                    scanFailure = SluiceError(.corruptInput, "truncated bzip2 stream", file: path, offset: compressedOffset)
+                }
+                return
+            }
+            if let start = openBlock {
+                pendingJobs.append(Job(start: start, end: at, level: level, isLastOfStream: isEnd))
+            }
+            if isEnd {
+                openBlock = nil
+                // End magic (48 bits) + combined CRC (32 bits), then padding to a byte.
+                expectHeaderAt = ((at + 80 + 7) >> 3) << 3
+            } else {
+                openBlock = at
+                scanBit = at + 48
+            }
+        }
+    }
+
+    // MARK: - Decoding
+
+    /// Finds the next batch of blocks and starts decoding them on other threads; nil when the
+    /// scan found no more blocks.
+    private func startBatch() -> Batch? {
+        collectJobs(threads * 2)
+        if pendingJobs.isEmpty {
+            scanFinished = true
+            return nil
+        }
+        let jobs = pendingJobs
+        pendingJobs.removeAll(keepingCapacity: true)
+        // Synthetic one-block streams, built on this thread from the window.
+        let streams: [[UInt8]] = jobs.map { makeStream($0) }
+        // Release compressed bytes no longer needed (keep from the open block or scan point).
+        let keepFrom = min(openBlock ?? scanBit, expectHeaderAt ?? scanBit, scanBit) >> 3
+        let drop = keepFrom - windowBase
+        if drop > 1 << 22 {
+            window.removeFirst(drop)
+            windowBase += drop
+        }
+        let batch = Batch(count: jobs.count)
+        let path = self.path
+        batch.group.enter()
+        DispatchQueue.global().async {
+            DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
+                batch.results[i] = Self.decode(
+                    streams[i], path: path, offset: jobs[i].start >> 3, truncated: jobs[i].truncated)
+            }
+            batch.group.leave()
+        }
+        return batch
+    }
+
+    /// Results of one batch, each slot written by exactly one decoding thread before `group` is left.
+    final class Batch: @unchecked Sendable {
+        let group = DispatchGroup()
+        let count: Int
+        let results: UnsafeMutablePointer<Result<[UInt8], SluiceError>>
+
+        init(count: Int) {
+            self.count = count
+            results = .allocate(capacity: count)
+            results.initialize(repeating: .success([]), count: count)
+        }
+
+        deinit {
+            group.wait()
+            results.deinitialize(count: count)
+            results.deallocate()
+        }
+    }
+
+    /// `BZh<level>` + the block's bits + end-of-stream magic + the block CRC as the stream CRC.
+    private func makeStream(_ job: Job) -> [UInt8] {
+        var writer = BitWriter()
+        writer.bytes.reserveCapacity((job.end - job.start) / 8 + 32)
+        for b in [0x42, 0x5A, 0x68, job.level] { writer.append(UInt64(b), bits: 8) }
+        window.withUnsafeBufferPointer { w in
+            let base = windowBase * 8
+            var b = job.start - base
+            let end = job.end - base
+            // The CRC is the 32 bits after the block magic.
+            var crc: UInt64 = 0
+            if job.end - job.start >= 80 {
+                for k in 0..<32 {
+                    let p = b + 48 + k
+                    crc = crc << 1 | UInt64((w[p >> 3] >> (7 - UInt8(p & 7))) & 1)
+                }
+            }
+            // Copy 32 bits at a time, then the rest bit by bit.
+            while b + 32 <= end {
+                var v: UInt64 = 0
+                let byte = b >> 3
+                for k in 0..<5 { v = v << 8 | UInt64(byte + k < w.count ? w[byte + k] : 0) }
+                writer.append((v >> UInt64(8 - (b & 7))) & 0xFFFF_FFFF, bits: 32)
+                b += 32
+            }
+            while b < end {
+                writer.append(UInt64((w[b >> 3] >> (7 - UInt8(b & 7))) & 1), bits: 1)
+                b += 1
+            }
+            writer.append(Self.endMagic, bits: 48)
+            writer.append(crc, bits: 32)
+        }
+        writer.flush()
+        return writer.bytes
+    }
+
+    /// Decodes one synthetic stream with BZ2_bzDecompress.
+    static func decode(_ stream: [UInt8], path: String, offset: Int, truncated: Bool) -> Result<[UInt8], SluiceError> {
+        var s = bz_stream()
+        guard BZ2_bzDecompressInit(&s, 0, 0) == BZ_OK else {
+            return .failure(SluiceError(.library, "bzip2 decompressInit failed", file: path))
+        }
+        defer { BZ2_bzDecompressEnd(&s) }
+        var out = [UInt8](repeating: 0, count: 1 << 20)
+        var produced = 0
+        var input = stream
+        return input.withUnsafeMutableBytes { inBytes -> Result<[UInt8], SluiceError> in
+            s.next_in = inBytes.baseAddress!.assumingMemoryBound(to: CChar.self)
+            s.avail_in = UInt32(inBytes.count)
+            while true {
+                if produced == out.count { out += [UInt8](repeating: 0, count: out.count) }
+                let room = out.count - produced
+                let r = out.withUnsafeMutableBytes { o -> Int32 in
+                    s.next_out = (o.baseAddress! + produced).assumingMemoryBound(to: CChar.self)
+                    s.avail_out = UInt32(room)
+                    return BZ2_bzDecompress(&s)
+                }
+                produced += room - Int(s.avail_out)
+                if r == BZ_STREAM_END {
+                    out.removeLast(out.count - produced)
+                    return .success(out)
+                }
+                if r != BZ_OK || (s.avail_in == 0 && s.avail_out != 0) {
+                    let what =
+                        r == BZ_OK || truncated ? "truncated bzip2 stream" : "bzip2 data error (CRC or structure)"
+                    return .failure(SluiceError(.corruptInput, what, file: path, offset: offset))
+                }
+            }
+        }
+    }
+}
+
+/// Appends bit fields most significant bit first.
+struct BitWriter {
+    var bytes: [UInt8] = []
+    private var accumulator: UInt64 = 0
+    private var count = 0
+
+    mutating func append(_ value: UInt64, bits: Int) {
+        accumulator = accumulator << UInt64(bits) | (value & ((1 << UInt64(bits)) - 1))
+        count += bits
+        while count >= 8 {
+            count -= 8
+            bytes.append(UInt8(truncatingIfNeeded: accumulator >> UInt64(count)))
+        }
+        accumulator &= (1 << UInt64(count)) - 1
+    }
+
+    mutating func flush() {
+        if count > 0 { bytes.append(UInt8(truncatingIfNeeded: accumulator << UInt64(8 - count))) }
+        count = 0
+        accumulator = 0
+    }
+}
