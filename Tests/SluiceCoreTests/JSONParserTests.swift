@@ -167,6 +167,39 @@ func parseDoc(_ text: String, defaultID: String = "f.jsonl:1") throws -> Documen
         }
     }
 
+    /// Random byte strings rich in lead, continuation and special bytes, of lengths around the
+    /// 32-byte blocks: the SIMD validator and the standard library always agree.
+    @Test func validatorFuzz() {
+        let alphabet: [UInt8] = [
+            0x41, 0x20, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xED, 0xEE, 0xEF,
+            0xF0, 0xF1, 0xF4, 0xF5, 0xFF,
+        ]
+        let valid = Array("aé中😀".utf8)
+        var state: UInt64 = 12345
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33)
+        }
+        var disagreements = 0
+        for _ in 0..<20000 {
+            let length = next() % 100
+            var bytes: [UInt8] = []
+            while bytes.count < length {
+                if next() % 3 == 0 {
+                    bytes.append(alphabet[next() % alphabet.count])
+                } else {
+                    bytes += valid[0..<(1 + next() % valid.count)]
+                }
+            }
+            let std = String(validating: bytes, as: UTF8.self) != nil
+            if bytes.withUnsafeBytes({ UTF8Text.isValid($0) }) != std {
+                disagreements += 1
+                if disagreements < 5 { Issue.record("disagree on \(bytes)") }
+            }
+        }
+        #expect(disagreements == 0)
+    }
+
     @Test func invalidCountedInEscapedStrings() throws {
         var p = JSONParser()
         // A truncated 4-byte sequence of 3 bytes is repaired to one U+FFFD of the same length.

@@ -129,7 +129,7 @@ struct SegmentTask {
                 guard var document = next else { break }
                 context.documentOrdinal = ordinal
                 ordinal += 1
-                var bytes = document.text.utf8.count
+                var bytes = Self.size(of: document)
                 context.stats.stages[r].documentsOut += 1
                 context.stats.stages[r].bytesOut += bytes
                 pendingDocuments += 1
@@ -145,7 +145,7 @@ struct SegmentTask {
                     context.stats.stages[slot].bytesIn += bytes
                     switch verdict {
                     case .keep:
-                        bytes = document.text.utf8.count
+                        bytes = Self.size(of: document)
                         context.stats.stages[slot].documentsOut += 1
                         context.stats.stages[slot].bytesOut += bytes
                     case .drop(let reason):
@@ -196,6 +196,12 @@ struct SegmentTask {
         let compression = Compression(path: e.file ?? path)
         let kind = compression == .none ? "corrupt_input" : "corrupt_\(compression.rawValue)"
         context.reportBadRecord("\(reader):\(kind)", file: e.file ?? path, offset: e.offset, line: e.line, e.message)
+    }
+
+    /// The bytes a document carries: its text plus any undecoded payload (`raw`, an HTML page
+    /// before `extract`), so that stats show the payload a reader produced.
+    @inline(__always) static func size(of document: Document) -> Int {
+        document.text.utf8.count + (document.raw?.count ?? 0)
     }
 
     static func fileSize(_ path: String) -> Int {
