@@ -1,14 +1,41 @@
 #!/usr/bin/env bash
-# `make demo`: runs Pipelines/quickstart.yaml on Fixtures/ with the release binary, from a clean
-# output folder, then prints the merged stats table (the run prints it) and the output files.
+# `make demo`: the whole path from raw sources to a trained model on Fixtures/, with the release
+# binary: classifiers from labelled data → Pipelines/quickstart.yaml (crawl, wiki, JSONL, text →
+# clean → dedup) → a code repository → tokenizer + token shards → a short GPT training run → eval
+# → a sample. Outputs go to out/; every step prints what it ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SLUICE="${1:-.build/release/sluice}"
-OUT=out/quickstart
-rm -rf "$OUT"
-echo "\$ sluice run Pipelines/quickstart.yaml --output $OUT"
-"$SLUICE" run Pipelines/quickstart.yaml --output "$OUT"
+rm -rf out/quickstart out/code out/tokenize out/train-quickstart out/models
+mkdir -p out/models
+step() {
+    echo
+    echo "\$ sluice $*"
+    "$SLUICE" "$@"
+}
+
+# Spam and toxicity classifiers, trained here from labelled data (never shipped as binaries).
+step classifier train --input Fixtures/clean/sms-spam-300.tsv --text-field SMS --label-field Label \
+    --output out/models/spam.slcm
+step classifier train --input Fixtures/clean/davidson-400.csv --text-field tweet --label-field class \
+    --output out/models/toxicity.slcm
+
+# Crawl, encyclopedia, JSONL and text through extraction, cleaning and dedup; prints the stats table.
+step run Pipelines/quickstart.yaml --output out/quickstart
+
+# A source tree as documents, with language and licence, through the StarCoder filters.
+step run Pipelines/code.yaml --input Fixtures/code/Files --output out/code
+
+# A byte-level BPE tokenizer trained on the cleaned text, then packed zstd token shards.
+step run Pipelines/tokenize.yaml --input 'out/quickstart/*.jsonl.zst' --output out/tokenize
+step shards inspect out/tokenize
+
+# A short training run of the tiny GPT on those shards, its evaluation, and a sample.
+step train Pipelines/train-tiny.yaml --set "data.train=[out/tokenize]" --steps 20 --set train.warmup=2 \
+    --set train.eval_every=10 --out out/train-quickstart
+step eval --checkpoint out/train-quickstart/latest --text Fixtures/quickstart/tinyshakespeare-head.txt
+step generate --checkpoint out/train-quickstart/latest --prompt "ROMEO:" --max-tokens 40 --seed 1
+
 echo
-echo "outputs:"
-ls -l "$OUT"/*.jsonl* | awk '{print "  " $NF "  " $5 " bytes"}'
-echo "again any time: $SLUICE stats $OUT"
+echo "done: documents in out/quickstart, shards in out/tokenize, model in out/train-quickstart/latest"
+echo "again any time: $SLUICE stats out/quickstart"

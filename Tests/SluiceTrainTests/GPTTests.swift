@@ -14,8 +14,11 @@ func tinyBatch(B: Int, T: Int, V: Int, seed: UInt64) -> ([Int32], [Int32]) {
 }
 
 @Suite struct GPTTests {
-    @Test func wholeModelGradientMatchesFiniteDifferences() throws {
+    @Test(arguments: [Float(0), 0.3])
+    func wholeModelGradientMatchesFiniteDifferences(dropout: Float) throws {
         let model = try GPT(config: tinyConfig, threads: 2)
+        model.dropout = dropout
+        model.dropoutSeed = 77  // the same masks in every pass below
         model.initialize(seed: 42)
         // Perturb beyond GPT-2's init so that every path carries signal.
         var r = SplitMix64(seed: 3)
@@ -39,9 +42,9 @@ func tinyBatch(B: Int, T: Int, V: Int, seed: UInt64) -> ([Int32], [Int32]) {
         for i in indices {
             model.params = base
             model.params[i] += h
-            let lp = model.forward(tokens: x, targets: y, B: B, T: T)
+            let lp = model.forward(tokens: x, targets: y, B: B, T: T, forTraining: true)
             model.params[i] -= 2 * h
-            let lm = model.forward(tokens: x, targets: y, B: B, T: T)
+            let lm = model.forward(tokens: x, targets: y, B: B, T: T, forTraining: true)
             let fd = (lp - lm) / (2 * Double(h))
             let an = Double(analytic[i])
             num += (fd - an) * (fd - an)
@@ -57,8 +60,11 @@ func tinyBatch(B: Int, T: Int, V: Int, seed: UInt64) -> ([Int32], [Int32]) {
         #expect(worst < 5e-2, "worst entry \(worst): \(worstName)")
     }
 
-    @Test func recomputationGivesTheSameGradients() throws {
+    @Test(arguments: [Float(0), 0.25])
+    func recomputationGivesTheSameGradients(dropout: Float) throws {
         let model = try GPT(config: tinyConfig, threads: 2)
+        model.dropout = dropout
+        model.dropoutSeed = 5
         model.initialize(seed: 1)
         let (x, y) = tinyBatch(B: 3, T: 8, V: 13, seed: 2)
         model.prepareTraining()
@@ -88,6 +94,27 @@ func tinyBatch(B: Int, T: Int, V: Int, seed: UInt64) -> ([Int32], [Int32]) {
         }
         #expect(results[0].1 == results[1].1)
         #expect(results[0].0 == results[1].0)
+    }
+
+    @Test func dropoutActsInTrainingPassesOnly() throws {
+        let model = try GPT(config: tinyConfig, threads: 2)
+        model.initialize(seed: 8)
+        let (x, y) = tinyBatch(B: 2, T: 8, V: 13, seed: 4)
+        let clean = model.forward(tokens: x, targets: y, B: 2, T: 8, forTraining: true)
+        model.dropout = 0.5
+        model.dropoutSeed = 1
+        let dropped1 = model.forward(tokens: x, targets: y, B: 2, T: 8, forTraining: true)
+        let again = model.forward(tokens: x, targets: y, B: 2, T: 8, forTraining: true)
+        model.dropoutSeed = 2
+        let dropped2 = model.forward(tokens: x, targets: y, B: 2, T: 8, forTraining: true)
+        let evaluation = model.forward(tokens: x, targets: y, B: 2, T: 8)
+        #expect(dropped1 != clean && dropped1 == again && dropped2 != dropped1)
+        #expect(evaluation == clean)
+        // About half the mask entries are zero, the rest 1/(1−p).
+        let d = Dropout(p: 0.5, seed: 3)
+        let zeros = (0..<10_000).filter { d.factor(1, $0) == 0 }.count
+        #expect(zeros > 4_700 && zeros < 5_300)
+        #expect((0..<100).allSatisfy { d.factor(1, $0) == 0 || d.factor(1, $0) == 2 })
     }
 
     @Test func shapesThatDoNotDivideAreRejected() {

@@ -54,7 +54,8 @@ func repeatingTokens(_ n: Int) -> [Int32] {
         #expect(FileManager.default.fileExists(atPath: dir + "/latest/model.safetensors"))
     }
 
-    @Test func resumedRunGivesTheLossesOfAnUninterruptedRun() throws {
+    @Test(arguments: [0.0, 0.1])
+    func resumedRunGivesTheLossesOfAnUninterruptedRun(dropout: Double) throws {
         let stream = ArrayTokenStream(repeatingTokens(3000).enumerated().map { Int32(($0.offset * 7 + Int($0.element)) % 50) }, vocabSize: 50)
         let a = try TestSupport.temporaryDirectory("train-full")
         let b = try TestSupport.temporaryDirectory("train-resumed")
@@ -68,6 +69,7 @@ func repeatingTokens(_ n: Int) -> [Int32] {
         o.gradAccum = 2
         o.valFraction = 0.1
         o.evalEvery = 5
+        o.dropout = dropout
         let full = try Trainer(options: o, train: stream, val: nil, tokenizerPath: nil).run()
         // Interrupted after 6 steps (the checkpoint at 4 survives), then resumed.
         o.out = b

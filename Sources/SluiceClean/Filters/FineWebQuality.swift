@@ -57,7 +57,7 @@ public struct FineWebQualityFilter: Filter {
         var duplicateChars = 0
         var newlines = 0
         var seen = self.seen
-        seen.removeAll(keepingCapacity: true)
+        seen.reset(expecting: b.count / 64)
         defer { self.seen = seen }
         forEachLine(b, mode: .lineFeed) { r in
             if r.upperBound < b.count { newlines += 1 }

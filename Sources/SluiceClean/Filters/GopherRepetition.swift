@@ -34,8 +34,7 @@ public struct GopherRepetitionFilter: Filter {
     /// (n, max fraction) for characters in repeated n-grams.
     public var duplicateNGrams: [(Int, Double)]
     private var scanner: TokenScanner?
-    private var seen = Set<UInt64>()
-    private var counts: [UInt64: (count: Int, first: Int)] = [:]
+    private var table = HashCounter()
     private var tokenHashes: [UInt64] = []
     private var tokenChars: [Int] = []
     private var dropReasons: [Int: DropReason] = [:]
@@ -78,10 +77,10 @@ public struct GopherRepetitionFilter: Filter {
 
     /// Counts repeated elements among `ranges`: (repeated elements, code points in them).
     private mutating func duplicates(_ b: UnsafeBufferPointer<UInt8>, _ ranges: [Range<Int>]) -> (Int, Int) {
-        seen.removeAll(keepingCapacity: true)
+        table.reset(expecting: ranges.count)
         var elements = 0
         var chars = 0
-        for r in ranges where !seen.insert(hashBytes(b, r)).inserted {
+        for (k, r) in ranges.enumerated() where table.add(hashBytes(b, r), at: k).count > 1 {
             elements += 1
             chars += codePointCount(b, r)
         }
@@ -129,33 +128,25 @@ public struct GopherRepetitionFilter: Filter {
             tokenChars.append(t.charCount(b, k))
         }
         for (g, maxFraction) in topNGrams where n >= g {
-            counts.removeAll(keepingCapacity: true)
+            table.reset(expecting: n)
             var best = 0
             var bestFirst = Int.max
             var bestStart = 0
             for s in 0...(n - g) {
-                let h = gramHash(s, g)
-                let c: Int
-                if let e = counts[h] {
-                    c = e.count + 1
-                    counts[h] = (c, e.first)
-                    // Counter.most_common(1) keeps the first-inserted n-gram among equal counts.
-                    if c > best || (c == best && e.first < bestFirst) { (best, bestFirst, bestStart) = (c, e.first, s) }
-                } else {
-                    counts[h] = (1, s)
-                    if 1 > best || (best == 1 && s < bestFirst) { (best, bestFirst, bestStart) = (1, s, s) }
-                }
+                let (c, first) = table.add(gramHash(s, g), at: s)
+                // Counter.most_common(1) keeps the first-inserted n-gram among equal counts.
+                if c > best || (c == best && first < bestFirst) { (best, bestFirst, bestStart) = (c, first, s) }
             }
             var gramChars = g - 1
             for k in bestStart..<(bestStart + g) { gramChars += tokenChars[k] }
             if Double(gramChars * best) / textChars > maxFraction { return .drop(dropReasons[g]!) }
         }
         for (g, maxFraction) in duplicateNGrams {
-            seen.removeAll(keepingCapacity: true)
+            table.reset(expecting: n)
             var repeated = 0
             var s = 0
             while s < n - g + 1 {
-                if !seen.insert(gramHash(s, g)).inserted {
+                if table.add(gramHash(s, g), at: s).count > 1 {
                     for k in s..<(s + g) { repeated += tokenChars[k] }
                     s += g
                 } else {

@@ -86,7 +86,7 @@ public struct SpamHeuristicsFilter: Filter {
         }
         let t = scanner!
         t.scan(b)
-        wordCounts.removeAll(keepingCapacity: true)
+        wordCounts.reset(expecting: t.count)
         var words = 0
         var top = 0
         for k in 0..<t.count where t.isWordSegment[k] {

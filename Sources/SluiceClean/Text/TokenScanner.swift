@@ -153,24 +153,46 @@ final class TokenScanner {
                 return
             }
         }
-        // Infixes: hyphens/dashes/~ between letters, and runs of dots, split the body.
+        // Infixes (spaCy's English infix rules): dashes and ~ between a letter or digit and a letter;
+        // - + * ^ between digits; : < > = / between an ASCII letter or digit and an ASCII letter;
+        // a comma between letters; runs of dots anywhere.
         var pieceStart = lo
         var i = lo
         while i < hi {
             let (c, l) = decodeScalar(b, at: i)
             var infixEnd = -1
-            if c == 0x2D || c == 0x2013 || c == 0x2014 || c == 0x7E {
-                var e = i + l
-                while e < hi, case let (d, dl) = decodeScalar(b, at: e), d == c { e += dl }
-                if i > pieceStart, e < hi, isLetter(decodeScalar(b, at: previousScalarStart(b, before: i)).scalar),
-                    isLetter(decodeScalar(b, at: e).scalar)
-                {
+            if c == 0x2E {
+                if i + 1 < hi && b[i + 1] == 0x2E {
+                    var e = i
+                    while e < hi && b[e] == 0x2E { e += 1 }
                     infixEnd = e
                 }
-            } else if c == 0x2E, i + 1 < hi, b[i + 1] == 0x2E {
-                var e = i
-                while e < hi && b[e] == 0x2E { e += 1 }
-                infixEnd = e
+            } else if i > lo && i + l < hi
+                && (c == 0x2D || c == 0x2013 || c == 0x2014 || c == 0x7E || c == 0x3A || c == 0x3C || c == 0x3E
+                    || c == 0x3D || c == 0x2F || c == 0x2C || c == 0x2B || c == 0x2A || c == 0x5E)
+            {
+                var e = i + l
+                if c == 0x2D || c == 0x2013 || c == 0x2014 {
+                    while e < hi, case let (d, dl) = decodeScalar(b, at: e), d == c { e += dl }
+                }
+                if e < hi {
+                    let p = decodeScalar(b, at: previousScalarStart(b, before: i)).scalar
+                    let q = decodeScalar(b, at: e).scalar
+                    let pDigit = p >= 0x30 && p <= 0x39
+                    let qDigit = q >= 0x30 && q <= 0x39
+                    let asciiAlnum = { (x: UInt32) in (x | 0x20 >= 0x61 && x | 0x20 <= 0x7A) || (x >= 0x30 && x <= 0x39) }
+                    let asciiLetter = { (x: UInt32) in x | 0x20 >= 0x61 && x | 0x20 <= 0x7A }
+                    let split: Bool
+                    switch c {
+                    case 0x2D:
+                        split = ((isLetter(p) || pDigit) && isLetter(q)) || (pDigit && (qDigit || q == 0x2D))
+                    case 0x2013, 0x2014, 0x7E: split = (isLetter(p) || pDigit) && isLetter(q)
+                    case 0x2B, 0x2A, 0x5E: split = pDigit && (qDigit || q == 0x2D)
+                    case 0x2C: split = isLetter(p) && isLetter(q)
+                    default: split = asciiAlnum(p) && asciiLetter(q)
+                    }
+                    if split { infixEnd = e }
+                }
             }
             if infixEnd > 0 {
                 appendWord(b, pieceStart..<i)
@@ -194,11 +216,26 @@ final class TokenScanner {
             append(r, word: true)
             return
         }
-        // spaCy: "cannot" → "can" "not".
+        // spaCy exceptions: "cannot" → "can" "not", "im" → "i" "m", "dont" → "do" "nt", "cant" → "ca" "nt".
         if end - r.lowerBound == 6, asciiLowercaseEquals(b, r, "cannot") {
             append(r.lowerBound..<(r.lowerBound + 3), word: true)
             append((r.lowerBound + 3)..<end, word: true)
             return
+        }
+        if asciiLowercaseEquals(b, r, "im") {
+            append(r.lowerBound..<(r.lowerBound + 1), word: true)
+            append((r.lowerBound + 1)..<end, word: true)
+            return
+        }
+        if end - r.lowerBound >= 4 && (b[end - 1] | 0x20) == 0x74 && (b[end - 2] | 0x20) == 0x6E {
+            for w: StaticString in [
+                "dont", "doesnt", "didnt", "cant", "wont", "isnt", "arent", "wasnt", "werent", "couldnt", "shouldnt",
+                "wouldnt", "havent", "hasnt", "hadnt", "aint", "mustnt", "neednt",
+            ] where asciiLowercaseEquals(b, r, w) {
+                append(r.lowerBound..<(end - 2), word: true)
+                append((end - 2)..<end, word: true)
+                return
+            }
         }
         var split = -1
         // Find the apostrophe (ASCII ' or U+2019, E2 80 99) that starts a clitic.
@@ -298,7 +335,18 @@ func isLetter(_ c: UInt32) -> Bool {
 
 /// Membership in datatrove's `PUNCTUATION_SET`.
 @inline(__always)
-func isDatatrovePunctuation(_ c: UInt32) -> Bool { tableContains(punctuationTable, c) }
+func isDatatrovePunctuation(_ c: UInt32) -> Bool {
+    if c < 0x80 { return asciiPunctuationMask & (1 << UInt128(c)) != 0 }
+    return tableContains(punctuationTable, c)
+}
+
+/// The ASCII part of datatrove's punctuation set as a 128-bit mask: controls except \t and \n,
+/// the ASCII punctuation, and DEL.
+private let asciiPunctuationMask: UInt128 = {
+    var m: UInt128 = 0
+    for c in punctuationTable where c < 0x80 { m |= 1 << UInt128(c) }
+    return m
+}()
 
 /// Punctuation spaCy splits off a chunk's start or end: datatrove's punctuation set plus ICU's
 /// punctuation and symbol categories.

@@ -1,7 +1,6 @@
 // One-shot zstd frame compression and decompression for token shards: one context per writer or
 // reader, frames with content size and checksum. Streaming zstd for documents lives in SluiceCore.
 internal import CZstd
-import Foundation
 import SluiceCore
 
 /// Compresses independent zstd frames (content size and XXH64 checksum on) with one reused context.
@@ -63,70 +62,3 @@ struct ZstdFrameDecompressor: ~Copyable {
 /// The libzstd version string, for `shards inspect`.
 func zstdVersionString() -> String { String(cString: ZSTD_versionString()) }
 
-/// Streaming zstd decompression of a whole file (any number of frames), for `.zst` inputs.
-final class ZstdFileReader {
-    private let stream: OpaquePointer
-    private let handle: FileHandle
-    let path: String
-    private var input: [UInt8] = []
-    private var inputPosition = 0
-    private var finishedInput = false
-    private var lastResult = 0
-    /// Compressed bytes consumed, for error offsets.
-    private(set) var compressedOffset = 0
-
-    init(path: String) throws {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw SluiceError(.io, "cannot open input", file: path) }
-        handle = h
-        self.path = path
-        stream = ZSTD_createDStream()
-        ZSTD_initDStream(stream)
-    }
-
-    deinit {
-        ZSTD_freeDStream(stream)
-        try? handle.close()
-    }
-
-    /// Reads up to `capacity` decompressed bytes appended to `out`; returns 0 at the end.
-    /// - Throws: `SluiceError(.corruptInput)` naming the file and offset for damaged or truncated data.
-    func read(appendingTo out: inout [UInt8], capacity: Int) throws -> Int {
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: capacity))
-        var produced = 0
-        while produced == 0 {
-            if inputPosition == input.count && !finishedInput {
-                let d = handle.readData(ofLength: 1 << 17)
-                if d.isEmpty { finishedInput = true } else {
-                    input = [UInt8](d)
-                    inputPosition = 0
-                }
-            }
-            if inputPosition == input.count && finishedInput {
-                if lastResult != 0 {
-                    out.removeSubrange((start + produced)...)
-                    throw SluiceError(.corruptInput, "truncated zstd stream", file: path, offset: compressedOffset)
-                }
-                break
-            }
-            let r: Int = input.withUnsafeBytes { i in
-                out.withUnsafeMutableBytes { o in
-                    var inBuf = ZSTD_inBuffer(src: i.baseAddress, size: i.count, pos: inputPosition)
-                    var outBuf = ZSTD_outBuffer(dst: o.baseAddress! + start, size: capacity, pos: produced)
-                    let r = ZSTD_decompressStream(stream, &outBuf, &inBuf)
-                    compressedOffset += inBuf.pos - inputPosition
-                    inputPosition = inBuf.pos
-                    produced = outBuf.pos
-                    return r
-                }
-            }
-            if ZSTD_isError(r) != 0 {
-                out.removeSubrange((start + produced)...)
-                throw SluiceError(.corruptInput, "zstd: \(String(cString: ZSTD_getErrorName(r)))", file: path, offset: compressedOffset)
-            }
-            lastResult = r
-        }
-        out.removeSubrange((start + produced)...)
-        return produced
-    }
-}

@@ -171,8 +171,9 @@ public final class Tokenizer: @unchecked Sendable {
                 if table.get(key) == nil { table.insert(key, UInt64(rank) << 32 | UInt64(id)) }
             }
         } else {
-            guard scores.count == vocab.count - addedTokens.filter({ Int($0.id) >= scores.count }).count || scores.count <= vocab.count else {
-                throw SluiceError(.config, "Unigram scores do not match the vocabulary", file: source)
+            // Added tokens may sit past the scored pieces; every scored piece is in the vocabulary.
+            guard scores.count <= vocab.count, !scores.contains(where: { !$0.isFinite }) else {
+                throw SluiceError(.config, "Unigram scores do not match the vocabulary (or are not finite)", file: source)
             }
             if byteFallback {
                 for id in 0..<vocab.count { if let b = Self.fallbackByte(vocab[id]) { ids[Int(b)] = UInt32(id) } }

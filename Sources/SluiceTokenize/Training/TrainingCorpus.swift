@@ -1,6 +1,6 @@
 // Reads training text for the tokenizer trainers from files (plain text: one sequence per line,
-// its newline kept, as HF `train(files)` does; JSONL: the "text" field of each document; either
-// plain or .zst) and counts pre-tokens on all cores. Files are read in blocks cut at line ends,
+// its newline kept, as HF `train(files)` does; JSONL: the "text" field of each document; plain,
+// .gz, .zst or .bz2) and counts pre-tokens on all cores. Files are read in blocks cut at line ends,
 // a batch of blocks per round, so memory stays at a few blocks plus the counts.
 import Foundation
 import SluiceCore
@@ -27,15 +27,16 @@ public enum TrainingCorpus {
     }
 
     static func isJSONL(_ path: String) -> Bool {
-        for ext in [".jsonl", ".json", ".jsonl.zst", ".jsonl.zstd", ".json.zst"] where path.hasSuffix(ext) { return true }
+        for ext in [".jsonl", ".json"] {
+            for c in ["", ".gz", ".zst", ".zstd", ".bz2"] where path.hasSuffix(ext + c) { return true }
+        }
         return false
     }
 
-    /// Calls `body` with consecutive blocks of whole lines of `path` (plain or zstd).
+    /// Calls `body` with consecutive blocks of whole lines of `path` (plain, .gz, .zst or .bz2,
+    /// through SluiceCore's streams). A damaged compressed stream first yields every line
+    /// before the damage, then throws `.corruptInput` naming the file and offset.
     static func forEachBlock(_ path: String, _ body: (Block) throws -> Void) throws {
-        for c in [".gz", ".bz2"] where path.hasSuffix(c) {
-            throw SluiceError(.usage, "gzip/bz2 training input is not supported by the tokenizer trainer; use plain or .zst", file: path)
-        }
         let jsonl = isJSONL(path)
         var carry: [UInt8] = []
         var offset = 0
@@ -51,20 +52,18 @@ public enum TrainingCorpus {
             carry.removeFirst(cut)
             try body(block)
         }
-        if path.hasSuffix(".zst") || path.hasSuffix(".zstd") {
-            let z = try ZstdFileReader(path: path)
-            while try z.read(appendingTo: &carry, capacity: blockSize) > 0 {
-                if carry.count >= blockSize { try emit(false) }
-            }
-        } else {
-            guard let h = FileHandle(forReadingAtPath: path) else { throw SluiceError(.io, "cannot open input", file: path) }
-            defer { try? h.close() }
+        let source = try openByteSource(path)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        do {
             while true {
-                let d = h.readData(ofLength: blockSize)
-                if d.isEmpty { break }
-                carry += d
+                let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+                if n == 0 { break }
+                carry += buffer[0..<n]
                 if carry.count >= blockSize { try emit(false) }
             }
+        } catch {
+            try emit(true)  // the good lines before the damage still count
+            throw error
         }
         try emit(true)
     }
@@ -182,8 +181,9 @@ public enum TrainingCorpus {
     /// The "text" of one JSONL line (nil for a blank line).
     static func jsonText(_ line: UnsafeBufferPointer<UInt8>, path: String, offset: Int) throws -> String? {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return nil }
-        let obj = try? JSONSerialization.jsonObject(with: Data(buffer: line))
-        guard let text = (obj as? [String: Any])?["text"] as? String else {
+        var parser = JSONParser()  // SluiceCore's byte-level parser
+        let value = try? parser.parse(UnsafeRawBufferPointer(line))
+        guard let text = value?.objectValue?["text"]?.stringValue else {
             throw SluiceError(.corruptInput, "JSONL line is not an object with a string \"text\"", file: path, offset: offset)
         }
         return text

@@ -38,10 +38,34 @@ public struct UnigramTrainer: Sendable {
         let words = UnigramWords(counts)
 
         // Character frequencies → the required characters (coverage), and the seed substrings.
+        // Most substrings occur once; they can never be seeds (freq ≥ 2) but would fill the table.
+        // Pass 1 marks every substring's hash in two bitsets (seen once; seen again, or in a word
+        // that occurs twice); pass 2 counts a substring only when its hash was seen again. A
+        // substring occurring twice is admitted at every occurrence, so its count is exact; a
+        // hash collision only admits a singleton, later dropped by freq ≥ 2.
         var chars = WordCounts()
         var substrings = WordCounts()
-        words.enumerateSubstrings(maxLength: maxPieceLength) { p, n, charCount, freq, hash in
-            if charCount == 1 { chars.add(p, n, hash: hash, count: freq) } else { substrings.add(p, n, hash: hash, count: freq) }
+        var seenOnce = [UInt64](repeating: 0, count: 1 << 22)  // 2^28 bits, 32 MiB
+        var seenAgain = [UInt64](repeating: 0, count: 1 << 22)
+        seenOnce.withUnsafeMutableBufferPointer { once in
+            seenAgain.withUnsafeMutableBufferPointer { again in
+                words.enumerateSubstrings(maxLength: maxPieceLength) { _, _, charCount, freq, hash in
+                    guard charCount > 1 else { return }
+                    let bit = Int(hash >> 36)
+                    let (w, m) = (bit >> 6, UInt64(1) << UInt64(bit & 63))
+                    if freq >= 2 || once[w] & m != 0 { again[w] |= m } else { once[w] |= m }
+                }
+            }
+        }
+        seenOnce = []
+        seenAgain.withUnsafeBufferPointer { again in
+            words.enumerateSubstrings(maxLength: maxPieceLength) { p, n, charCount, freq, hash in
+                if charCount == 1 {
+                    chars.add(p, n, hash: hash, count: freq)
+                } else if freq >= 2 || again[Int(hash >> 42)] & (UInt64(1) << ((hash >> 36) & 63)) != 0 {
+                    substrings.add(p, n, hash: hash, count: freq)
+                }
+            }
         }
         var charOrder = (0..<chars.distinct).sorted { chars.counts[$0] != chars.counts[$1] ? chars.counts[$0] > chars.counts[$1] : chars.word($0).lexicographicallyPrecedes(chars.word($1)) }
         let totalChars = Double(chars.total)

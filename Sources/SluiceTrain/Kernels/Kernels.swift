@@ -215,7 +215,8 @@ enum Kernels {
     /// att (B,NH,T,T) receives the softmax probabilities (zero above the diagonal); out (B,T,C).
     /// Scores and the weighted sum are SGEMMs per (b,h) on strided views; softmax is split by rows.
     static func attentionForward(
-        out: FloatPointer, att: FloatPointer, qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int, threads: Int
+        out: FloatPointer, att: FloatPointer, qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int, threads: Int,
+        dropout: Dropout? = nil, site: UInt64 = 0, scratch: FloatPointer? = nil
     ) {
         let hs = C / NH
         let scale = 1 / Float(hs).squareRoot()
@@ -231,7 +232,12 @@ enum Kernels {
         for b in 0..<B {
             for h in 0..<NH {
                 let v = qkv + b * T * 3 * C + 2 * C + h * hs
-                let s = att + (b * NH + h) * T * T
+                var s = UnsafePointer(att + (b * NH + h) * T * T)
+                if let dropout, let scratch {
+                    // Dropped probabilities P ⊙ m go to scratch; att keeps P for the softmax backward.
+                    dropout.masked(out: scratch, s, n: T * T, site: site, offset: (b * NH + h) * T * T, threads: threads)
+                    s = UnsafePointer(scratch)
+                }
                 // Y = P V  (T×T · T×hs), written into out's head slice.
                 sgemm(transA: false, transB: false, m: T, n: hs, k: T, s, lda: T, v, ldb: 3 * C, beta: 0, out + b * T * C + h * hs, ldc: C)
             }
@@ -272,9 +278,12 @@ enum Kernels {
 
     /// Attention backward. dqkv (B,T,3C) is overwritten; datt (B,NH,T,T) is scratch; dout (B,T,C).
     /// dP = dY Vᵀ, dV = Pᵀ dY, dS = P ⊙ (dP − rowsum(P ⊙ dP)), dQ = scale·dS K, dK = scale·dSᵀ Q.
+    /// With `dropout`, the forward used P ⊙ m (m rebuilt here from the site): dV = (P ⊙ m)ᵀ dY and
+    /// dP = m ⊙ dY Vᵀ; `scratch` (T×T) holds P ⊙ m of one head at a time.
     static func attentionBackward(
         dqkv: FloatPointer, datt: FloatPointer, dout: UnsafePointer<Float>, att: UnsafePointer<Float>,
-        qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int, threads: Int
+        qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int, threads: Int,
+        dropout: Dropout? = nil, site: UInt64 = 0, scratch: FloatPointer? = nil
     ) {
         let hs = C / NH
         let scale = 1 / Float(hs).squareRoot()
@@ -282,9 +291,13 @@ enum Kernels {
             for h in 0..<NH {
                 let v = qkv + b * T * 3 * C + 2 * C + h * hs
                 let dy = dout + b * T * C + h * hs
-                let p = att + (b * NH + h) * T * T
+                var p = att + (b * NH + h) * T * T
                 let dp = datt + (b * NH + h) * T * T
                 sgemm(transA: false, transB: true, m: T, n: T, k: hs, dy, lda: C, v, ldb: 3 * C, beta: 0, dp, ldc: T)
+                if let dropout, let scratch {
+                    dropout.masked(out: scratch, p, n: T * T, site: site, offset: (b * NH + h) * T * T, threads: threads)
+                    p = UnsafePointer(scratch)
+                }
                 sgemm(transA: true, transB: false, m: T, n: hs, k: T, p, lda: T, dy, ldb: C, beta: 0, dqkv + b * T * 3 * C + 2 * C + h * hs, ldc: 3 * C)
             }
         }
@@ -292,6 +305,9 @@ enum Kernels {
             for r in range {
                 let n = r % T + 1
                 let p = att + r * T, dp = datt + r * T
+                if let dropout {
+                    for j in 0..<n { dp[j] *= dropout.factor(site, r * T + j) }
+                }
                 var s: Float = 0
                 for j in 0..<n { s += p[j] * dp[j] }
                 for j in 0..<n { dp[j] = p[j] * (dp[j] - s) }

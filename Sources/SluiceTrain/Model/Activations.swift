@@ -22,6 +22,10 @@ final class Activations {
     let lnf, lnfMean, lnfRstd, logits, losses: FloatPointer
     // Gradient scratch (only when `withGradients`).
     let dR, dln, dqkv, datty, dfch, datt: FloatPointer
+    /// One head's dropped attention probabilities (T×T), when training.
+    let attScratch: FloatPointer
+    /// The dropout of the last training forward pass (nil: none), reused by backward and recomputation.
+    var dropout: Dropout?
     let tokens: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
 
@@ -37,7 +41,7 @@ final class Activations {
         // ln1 1, qkv 3, atty 1, res2 1, ln2 1, fch 4, fchGelu 4 = 15 BTC; means/rstds 4 BT; att B·NH·T².
         let block = 15 * BTC + 4 * BT + B * NH * T * T
         var total = (L + 1) * BTC + sets * block + BTC + 2 * BT + BT * V + BT
-        if withGradients { total += BTC + BTC + 3 * BTC + BTC + 4 * BTC + B * NH * T * T }
+        if withGradients { total += BTC + BTC + 3 * BTC + BTC + 4 * BTC + B * NH * T * T + T * T }
         floats = total
         storage = .allocate(capacity: total)
         storage.initialize(repeating: 0, count: total)
@@ -68,7 +72,9 @@ final class Activations {
             datty = take(BTC)
             dfch = take(4 * BTC)
             datt = take(B * NH * T * T)
+            attScratch = take(T * T)
         } else {
+            attScratch = storage
             dR = storage
             dln = storage
             dqkv = storage

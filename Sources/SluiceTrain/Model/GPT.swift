@@ -16,6 +16,11 @@ public final class GPT {
     public var grads: [Float] = []
     /// Threads for the hand-written kernels (OpenBLAS has its own setting, see `BLAS.setThreads`).
     public var threads: Int
+    /// Dropout probability of training passes (embeddings, attention probabilities, both residual
+    /// branches, as GPT-2); starts at `config.dropout`. Evaluation passes never drop.
+    public var dropout: Float
+    /// Seed of the next training pass's dropout masks (the trainer sets it per micro-batch).
+    public var dropoutSeed: UInt64 = 0
     var acts: Activations?
 
     /// A model with zero parameters (fill `params` or call `initialize(seed:)`).
@@ -25,6 +30,7 @@ public final class GPT {
         layout = ParameterLayout(config)
         params = [Float](repeating: 0, count: layout.count)
         self.threads = max(1, threads)
+        dropout = Float(config.dropout)
     }
 
     /// GPT-2's initialisation: N(0, 0.02) for weights and embeddings, N(0, 0.02/√(2L)) for the
@@ -92,6 +98,7 @@ public final class GPT {
         tokens.withUnsafeBufferPointer { a.tokens.update(from: $0.baseAddress!, count: B * T) }
         for i in 0..<(B * T) { precondition(tokens[i] >= 0 && Int(tokens[i]) < config.vocabSize, "token id out of range") }
         if let targets { targets.withUnsafeBufferPointer { a.targets.update(from: $0.baseAddress!, count: B * T) } }
+        a.dropout = forTraining && dropout > 0 ? Dropout(p: dropout, seed: dropoutSeed) : nil
         params.withUnsafeBufferPointer { P in forwardPass(P.baseAddress!, a, withTargets: targets != nil) }
         guard let targets else { return 0 }
         var sum = 0.0, n = 0
@@ -119,6 +126,7 @@ public final class GPT {
         let C = config.width, V = config.vocabSize, L = config.layers
         let B = a.B, T = a.T, BT = B * T
         Kernels.encoderForward(out: a.resid, tokens: a.tokens, wte: P + layout.wte, wpe: P + layout.wpe, B: B, T: T, C: C, threads: threads)
+        a.dropout?.apply(a.resid, n: BT * C, site: Dropout.embeddingSite, threads: threads)
         for l in 0..<L { blockForward(P, a, l, set: a.recompute ? 0 : l) }
         Kernels.layerNormForward(
             out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: a.resid + L * BT * C, weight: P + layout.lnfw,
@@ -139,20 +147,35 @@ public final class GPT {
             out: ac.ln1, mean: ac.ln1Mean, rstd: ac.ln1Rstd, inp: x, weight: P + w.ln1w, bias: P + w.ln1b, rows: BT, C: C,
             threads: threads)
         Kernels.matmulForward(out: ac.qkv, inp: ac.ln1, weight: P + w.qkvw, bias: P + w.qkvb, rows: BT, inC: C, outC: 3 * C, threads: threads)
-        Kernels.attentionForward(out: ac.atty, att: ac.att, qkv: ac.qkv, B: B, T: T, C: C, NH: NH, threads: threads)
-        ac.res2.update(from: x, count: BTC)
-        Kernels.matmulForward(
-            out: ac.res2, inp: ac.atty, weight: P + w.projw, bias: P + w.projb, rows: BT, inC: C, outC: C, accumulate: true,
-            threads: threads)
+        let d = a.dropout
+        Kernels.attentionForward(
+            out: ac.atty, att: ac.att, qkv: ac.qkv, B: B, T: T, C: C, NH: NH, threads: threads, dropout: d,
+            site: Dropout.attentionSite(l), scratch: a.attScratch)
+        if let d {
+            // Dropped branch: res2 = x + m ⊙ proj(atty), the branch built in the dln scratch.
+            Kernels.matmulForward(out: a.dln, inp: ac.atty, weight: P + w.projw, bias: P + w.projb, rows: BT, inC: C, outC: C, threads: threads)
+            d.addBranch(out: ac.res2, x: x, branch: a.dln, n: BTC, site: Dropout.attentionResidualSite(l), threads: threads)
+        } else {
+            ac.res2.update(from: x, count: BTC)
+            Kernels.matmulForward(
+                out: ac.res2, inp: ac.atty, weight: P + w.projw, bias: P + w.projb, rows: BT, inC: C, outC: C, accumulate: true,
+                threads: threads)
+        }
         Kernels.layerNormForward(
             out: ac.ln2, mean: ac.ln2Mean, rstd: ac.ln2Rstd, inp: ac.res2, weight: P + w.ln2w, bias: P + w.ln2b, rows: BT,
             C: C, threads: threads)
         Kernels.matmulForward(out: ac.fch, inp: ac.ln2, weight: P + w.fcw, bias: P + w.fcb, rows: BT, inC: C, outC: 4 * C, threads: threads)
         Kernels.geluForward(out: ac.fchGelu, inp: ac.fch, n: 4 * BTC, threads: threads)
-        out.update(from: ac.res2, count: BTC)
-        Kernels.matmulForward(
-            out: out, inp: ac.fchGelu, weight: P + w.fcprojw, bias: P + w.fcprojb, rows: BT, inC: 4 * C, outC: C,
-            accumulate: true, threads: threads)
+        if let d {
+            Kernels.matmulForward(
+                out: a.dln, inp: ac.fchGelu, weight: P + w.fcprojw, bias: P + w.fcprojb, rows: BT, inC: 4 * C, outC: C, threads: threads)
+            d.addBranch(out: out, x: ac.res2, branch: a.dln, n: BTC, site: Dropout.mlpResidualSite(l), threads: threads)
+        } else {
+            out.update(from: ac.res2, count: BTC)
+            Kernels.matmulForward(
+                out: out, inp: ac.fchGelu, weight: P + w.fcprojw, bias: P + w.fcprojb, rows: BT, inC: 4 * C, outC: C,
+                accumulate: true, threads: threads)
+        }
     }
 
     // MARK: - Backward
@@ -188,6 +211,7 @@ public final class GPT {
             if a.recompute { blockForward(P, a, l, set: 0) }
             blockBackward(P, G, a, l, set: a.recompute ? 0 : l)
         }
+        a.dropout?.apply(a.dR, n: BTC, site: Dropout.embeddingSite, threads: threads)
         Kernels.encoderBackward(dwte: G + layout.wte, dwpe: G + layout.wpe, dout: a.dR, tokens: a.tokens, B: B, T: T, C: C, threads: threads)
     }
 
@@ -196,9 +220,15 @@ public final class GPT {
         let C = config.width, NH = config.heads
         let B = a.B, T = a.T, BT = B * T, BTC = BT * C
         let w = layout.blocks[l], ac = a.blocks[s], x = a.resid + l * BTC
-        // MLP branch: out = res2 + fcproj(gelu(fc(ln2(res2)))).
+        let d = a.dropout
+        // MLP branch: out = res2 + m ⊙ fcproj(gelu(fc(ln2(res2)))); the branch's gradient is m ⊙ dR.
+        var dBranch = UnsafePointer(a.dR)
+        if let d {
+            d.masked(out: a.dln, a.dR, n: BTC, site: Dropout.mlpResidualSite(l), threads: threads)
+            dBranch = UnsafePointer(a.dln)
+        }
         Kernels.matmulBackward(
-            dinp: a.dfch, dweight: G + w.fcprojw, dbias: G + w.fcprojb, dout: a.dR, inp: ac.fchGelu, weight: P + w.fcprojw,
+            dinp: a.dfch, dweight: G + w.fcprojw, dbias: G + w.fcprojb, dout: dBranch, inp: ac.fchGelu, weight: P + w.fcprojw,
             rows: BT, inC: 4 * C, outC: C, threads: threads)
         Kernels.geluBackward(dinp: a.dfch, inp: ac.fch, dout: a.dfch, n: 4 * BTC, threads: threads)
         Kernels.matmulBackward(
@@ -207,12 +237,18 @@ public final class GPT {
         Kernels.layerNormBackward(
             dinp: a.dR, dweight: G + w.ln2w, dbias: G + w.ln2b, dout: a.dln, inp: ac.res2, weight: P + w.ln2w,
             mean: ac.ln2Mean, rstd: ac.ln2Rstd, rows: BT, C: C, threads: threads)
-        // Attention branch: res2 = x + proj(attn(ln1(x))).
+        // Attention branch: res2 = x + m ⊙ proj(attn(ln1(x))).
+        dBranch = UnsafePointer(a.dR)
+        if let d {
+            d.masked(out: a.dln, a.dR, n: BTC, site: Dropout.attentionResidualSite(l), threads: threads)
+            dBranch = UnsafePointer(a.dln)
+        }
         Kernels.matmulBackward(
-            dinp: a.datty, dweight: G + w.projw, dbias: G + w.projb, dout: a.dR, inp: ac.atty, weight: P + w.projw,
+            dinp: a.datty, dweight: G + w.projw, dbias: G + w.projb, dout: dBranch, inp: ac.atty, weight: P + w.projw,
             rows: BT, inC: C, outC: C, threads: threads)
         Kernels.attentionBackward(
-            dqkv: a.dqkv, datt: a.datt, dout: a.datty, att: ac.att, qkv: ac.qkv, B: B, T: T, C: C, NH: NH, threads: threads)
+            dqkv: a.dqkv, datt: a.datt, dout: a.datty, att: ac.att, qkv: ac.qkv, B: B, T: T, C: C, NH: NH, threads: threads,
+            dropout: d, site: Dropout.attentionSite(l), scratch: a.attScratch)
         Kernels.matmulBackward(
             dinp: a.dln, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: a.dqkv, inp: ac.ln1, weight: P + w.qkvw, rows: BT,
             inC: C, outC: 3 * C, threads: threads)

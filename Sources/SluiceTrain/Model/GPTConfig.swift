@@ -16,7 +16,7 @@ public struct GPTConfig: Sendable, Equatable, Codable {
     public var heads: Int
     /// Channels (C).
     public var width: Int
-    /// Dropout probability; only 0 is supported (as in modern small-model recipes).
+    /// Dropout probability of training passes (embeddings, attention probabilities, residual branches); 0 by default.
     public var dropout: Double = 0
     /// End-of-text id written into config.json (bos and eos, like GPT-2).
     public var eosTokenID: Int?
@@ -44,7 +44,7 @@ public struct GPTConfig: Sendable, Equatable, Codable {
         guard width % heads == 0 else {
             throw bad("width \(width) is not divisible by heads \(heads); choose a width that is a multiple of heads")
         }
-        guard dropout == 0 else { throw bad("dropout \(dropout) is not supported; the trainer runs without dropout (0)") }
+        guard dropout >= 0 && dropout < 1 else { throw bad("dropout must be in [0, 1) (got \(dropout))") }
         guard vocabSize < Int(Int32.max) else { throw bad("vocab_size \(vocabSize) does not fit 32-bit ids") }
     }
 

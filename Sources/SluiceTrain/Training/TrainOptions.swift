@@ -17,7 +17,7 @@ public struct TrainOptions: Sendable {
     public var heads = 4
     /// Channels (d_model).
     public var width = 256
-    /// Dropout (only 0 is supported).
+    /// Dropout probability in training passes.
     public var dropout = 0.0
     // data
     /// Training shards: a folder (or files) of token shards.
@@ -121,7 +121,7 @@ public struct TrainOptions: Sendable {
         o.layers = try model.int("layers", default: o.layers, range: 1...512, "transformer blocks")
         o.heads = try model.int("heads", default: o.heads, range: 1...1024, "attention heads; width must be a multiple")
         o.width = try model.int("width", default: o.width, range: 1...65_536, "channels (d_model)")
-        o.dropout = try model.double("dropout", default: 0, range: 0...1, "dropout probability (only 0 is supported)")
+        o.dropout = try model.double("dropout", default: 0, range: 0...0.95, "dropout probability in training (embeddings, attention, residual branches)")
         try model.finish()
         o.trainData = try data.stringList("train", default: [], "training shard folder or files")
         o.textData = try data.stringList("text", default: [], "plain-text files to tokenize in memory instead of shards")

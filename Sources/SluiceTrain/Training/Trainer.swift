@@ -101,6 +101,7 @@ public final class Trainer {
         guard train.vocabSize <= model.config.vocabSize else {
             throw SluiceError(.config, "the data's vocabulary (\(train.vocabSize)) does not fit the model's vocab_size \(model.config.vocabSize)")
         }
+        model.dropout = Float(options.dropout)
         optimizer.beta1 = Float(options.beta1)
         optimizer.beta2 = Float(options.beta2)
         optimizer.weightDecay = Float(options.weightDecay)
@@ -182,6 +183,7 @@ public final class Trainer {
             var loss = 0.0
             for micro in 0..<accum {
                 let (x, y) = try batch(step: step, micro: micro)
+                model.dropoutSeed = UInt64(options.seed) &* 0xA24B_AED4_963E_E407 ^ (UInt64(step) << 20) ^ UInt64(micro)
                 loss += model.forward(tokens: x, targets: y, B: B, T: T, recompute: options.recompute, forTraining: true)
                 model.backward(lossScale: 1 / Float(accum))
             }
