@@ -81,9 +81,10 @@ public final class UnicodeNormalizer {
     }
 }
 
-/// True when every byte is ASCII (checks 8 bytes at a time).
+/// True when every byte is ASCII (checks 8 bytes at a time): the fast-path test of every text
+/// primitive that has an ASCII shortcut.
 @inline(__always)
-func isASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+public func isASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
     guard let p = b.baseAddress else { return true }
     var i = 0
     let n = b.count

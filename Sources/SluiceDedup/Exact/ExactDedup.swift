@@ -89,7 +89,7 @@ final class ExactHasher {
     /// The 128-bit hash of `text` after normalization.
     func hash(_ text: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
         guard settings.foldCase else { return collapseAndHash(text) }
-        if isASCIIText(text) {
+        if isASCII(text) {
             folded.removeAll(keepingCapacity: true)
             for c in text { folded.append(c &+ ((c >= 65 && c <= 90) ? 32 : 0)) }
             return folded.withUnsafeBufferPointer { collapseAndHash($0) }

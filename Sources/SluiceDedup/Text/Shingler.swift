@@ -69,7 +69,7 @@ public final class Shingler {
         simplified.removeAll(keepingCapacity: true)
         wordStarts.removeAll(keepingCapacity: true)
         wordEnds.removeAll(keepingCapacity: true)
-        if isASCIIText(text) {
+        if isASCII(text) {
             simplifyASCII(text)
             return
         }
@@ -250,23 +250,6 @@ func asciiMap(_ c: UInt8) -> UInt8 {
     case 48...57: return 48
     default: return 0
     }
-}
-
-/// True when every byte is ASCII (8 bytes at a time).
-@inline(__always)
-func isASCIIText(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard let p = b.baseAddress else { return true }
-    var i = 0
-    let n = b.count
-    while i + 8 <= n {
-        if UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
-        i += 8
-    }
-    while i < n {
-        if p[i] >= 0x80 { return false }
-        i += 1
-    }
-    return true
 }
 
 /// Combining diacritical marks (the blocks NFD moves accents into); other scripts' marks stay.
