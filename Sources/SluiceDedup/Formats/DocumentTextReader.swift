@@ -11,21 +11,17 @@ import SluiceCore
 /// `onBadLine` and skipped without an ordinal, as the reader skips a broken record.
 public struct DocumentTextReader {
     public let path: String
-    private let source: any ByteSource
-    private var buffer: [UInt8]
-    private var start = 0
-    private var end = 0
-    private var atEOF = false
+    /// Core's line splitter: the same line boundaries (and `\r\n`, byte-order-mark handling) as
+    /// the `jsonl` reader that later numbers the same documents.
+    private let lines: LineReader
     private var text: [UInt8] = []
     private var ordinal = 0
-    private var lineNumber = 0
 
     /// Opens `path`, decompressing by extension.
     /// - Throws: `SluiceError(.io)` when the file cannot be opened.
     public init(path: String, blockSize: Int = 1 << 20) throws {
         self.path = path
-        self.source = try openByteSource(path)
-        self.buffer = [UInt8](repeating: 0, count: max(blockSize, 16))
+        self.lines = LineReader(source: try openByteSource(path), initialCapacity: max(blockSize, 16))
     }
 
     /// Calls `body` for every document in order. The buffer is only valid during the call.
@@ -34,57 +30,16 @@ public struct DocumentTextReader {
         onBadLine: (Int, String) -> Void = { _, _ in },
         _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void
     ) throws {
-        while let line = try nextLine() {
-            lineNumber += 1
-            let (lo, hi) = line
+        while let raw = try lines.next() {
+            let line = raw.assumingMemoryBound(to: UInt8.self)
             // Skip blank lines (only whitespace) without giving them an ordinal.
-            var k = lo
-            while k < hi, buffer[k] == 32 || buffer[k] == 9 || buffer[k] == 13 { k += 1 }
-            if k == hi { continue }
-            let ok = buffer.withUnsafeBufferPointer { b in
-                JSONTextField.extract(UnsafeBufferPointer(rebasing: b[lo..<hi]), into: &text)
-            }
-            if ok {
+            guard line.contains(where: { $0 != 32 && $0 != 9 && $0 != 13 }) else { continue }
+            if JSONTextField.extract(line, into: &text) {
                 try text.withUnsafeBufferPointer { try body(ordinal, $0) }
                 ordinal += 1
             } else {
-                onBadLine(ordinal, "\(path):\(lineNumber)")
+                onBadLine(ordinal, "\(path):\(lines.lineNumber)")
             }
-        }
-    }
-
-    /// The next line as a byte range of `buffer` (without the newline), growing the buffer for long lines.
-    private mutating func nextLine() throws -> (Int, Int)? {
-        var scanFrom = start
-        while true {
-            if let nl = buffer[scanFrom..<end].firstIndex(of: 10) {
-                let line = (start, nl)
-                start = nl + 1
-                return line
-            }
-            if atEOF {
-                if start < end {
-                    let line = (start, end)
-                    start = end
-                    return line
-                }
-                return nil
-            }
-            // Move the partial line to the front, grow if the buffer is full, and read more.
-            let pending = end - start
-            if start > 0 {
-                buffer.withUnsafeMutableBytes { b in
-                    if pending > 0 { b.baseAddress!.copyMemory(from: b.baseAddress! + start, byteCount: pending) }
-                }
-                start = 0
-                end = pending
-            }
-            if end == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
-            scanFrom = end
-            let n = try buffer.withUnsafeMutableBytes { b in
-                try source.read(into: UnsafeMutableRawBufferPointer(rebasing: b[end...]))
-            }
-            if n == 0 { atEOF = true } else { end += n }
         }
     }
 }
