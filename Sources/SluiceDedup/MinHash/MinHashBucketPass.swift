@@ -1,12 +1,13 @@
 // Pass 2 of `minhash_dedup`: one task per band merges that band's sorted signature runs from
-// every file and emits candidate pairs for documents that share the band key. It does not
-// cluster; pairs are chained to the bucket's first (smallest-key) document.
+// every file and emits candidate pairs for documents that share the band key, optionally
+// verified by full signature or exact Jaccard. It does not cluster.
 import Foundation
 import SluiceCore
 
 /// Buckets: task `b` handles band `b`.
 ///
-/// Memory: one 128 KB read block per run, plus the current bucket's keys.
+/// Memory: one 128 KB read block per run, plus the current bucket's keys; with verification the
+/// stored signatures or shingle sets are memory-mapped (file-backed, reclaimable pages).
 public struct MinHashBucketPass: CorpusPass {
     public let name = "buckets"
     public let settings: MinHashSettings
@@ -21,8 +22,30 @@ public struct MinHashBucketPass: CorpusPass {
         var merger = try SortedRunMerger(paths: runs, width: 2, magic: MinHashLayout.signatureMagic)
         let writer = try RecordStreamWriter(
             path: MinHashLayout.pairPath(work, band: band), width: 2, magic: MinHashLayout.pairMagic)
-        let verifier =
-            settings.verify ? try ShingleSetStore(workDirectory: work, files: environment.documentFiles.count) : nil
+        let files = environment.documentFiles.count
+        switch settings.verify {
+        case .none:
+            try emit(&merger, writer, context: context, verifier: nil as SignatureStore?, counter: "")
+        case .signature:
+            let store = try SignatureStore(
+                workDirectory: work, files: files, permutations: settings.bands * settings.rows,
+                minimumMatches: settings.signatureMinimumMatches)
+            try emit(&merger, writer, context: context, verifier: store, counter: "candidates_rejected_by_signature")
+        case .exact:
+            let store = try ShingleSetStore(workDirectory: work, files: files, threshold: settings.threshold)
+            try emit(&merger, writer, context: context, verifier: store, counter: "candidates_rejected_by_jaccard")
+        }
+    }
+
+    /// Reads one band's merged records, and per bucket (equal band key) writes candidate pairs.
+    ///
+    /// Without a verifier every non-first member is paired with the first. With one, each
+    /// document joins the first accepted member it is really similar to (checking at most 16),
+    /// so a bucket can hold several true clusters, and one that joins none starts its own.
+    private func emit<V: CandidateVerifier>(
+        _ merger: inout SortedRunMerger, _ writer: RecordStreamWriter, context: TaskContext, verifier: V?,
+        counter: String
+    ) throws {
         var bucket: [UInt64] = []
         var accepted: [UInt64] = []
         var currentHash: UInt64 = 0
@@ -35,12 +58,10 @@ public struct MinHashBucketPass: CorpusPass {
                 for k in bucket.dropFirst() { writer.append2(bucket[0], k) }
                 return
             }
-            // Verified: each document joins the first accepted member it is really similar to
-            // (checking at most 16), so a bucket can hold several true clusters.
             accepted.removeAll(keepingCapacity: true)
             for k in bucket {
                 var joined = false
-                for m in accepted.prefix(16) where verifier.jaccard(m, k) >= settings.threshold {
+                for m in accepted.prefix(16) where verifier.accepts(m, k) {
                     writer.append2(m, k)
                     joined = true
                     break
@@ -62,18 +83,75 @@ public struct MinHashBucketPass: CorpusPass {
         close()
         try writer.finish()
         context.count("candidate_pairs", by: writer.count)
-        if settings.verify { context.count("candidates_rejected_by_jaccard", by: rejected) }
+        if verifier != nil { context.count(counter, by: rejected) }
     }
 }
 
+/// Decides whether two documents that share a band are a candidate pair.
+protocol CandidateVerifier {
+    func accepts(_ a: UInt64, _ b: UInt64) -> Bool
+}
+
+/// Read access to the full signatures the signatures pass stored for `verify: signature`:
+/// per document file, one record per ordinal of `permutations` 32-bit values (memory-mapped).
+final class SignatureStore: CandidateVerifier {
+    private let files: [MappedRecordFile]
+    private let permutations: Int
+    private let minimumMatches: Int
+
+    /// Maps every file's signatures.
+    /// - Throws: `SluiceError(.io)` when a file is missing (the signatures pass ran with another
+    ///   `verify` mode), `.corruptInput` when its header does not match the settings.
+    init(workDirectory: String, files count: Int, permutations: Int, minimumMatches: Int) throws {
+        let width = MinHashLayout.fullSignatureWidth(permutations: permutations)
+        files = try (0..<count).map { f in
+            let path = MinHashLayout.fullSignaturePath(workDirectory, file: f)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw SluiceError(
+                    .io,
+                    "full signatures of file \(f) are missing: the signatures pass ran without verify: signature; "
+                        + "rerun it (or use a new output folder)", file: path)
+            }
+            return try MappedRecordFile(path: path, width: width, magic: MinHashLayout.fullSignatureMagic)
+        }
+        self.permutations = permutations
+        self.minimumMatches = minimumMatches
+    }
+
+    /// How many of the two documents' MinHash values are equal (in their low 32 bits).
+    func matches(_ a: UInt64, _ b: UInt64) -> Int {
+        let fa = files[DocumentKey.file(a)]
+        let fb = files[DocumentKey.file(b)]
+        let oa = DocumentKey.ordinal(a)
+        let ob = DocumentKey.ordinal(b)
+        precondition(oa < fa.count && ob < fb.count, "document key beyond the stored signatures")
+        let width = fa.width
+        let m = permutations
+        return fa.withRecords { ra in
+            fb.withRecords { rb in
+                // Record o starts at word o × width; both hold ≥ m 32-bit values (checked above).
+                let pa = UnsafeRawPointer(ra.baseAddress! + oa * width).assumingMemoryBound(to: UInt32.self)
+                let pb = UnsafeRawPointer(rb.baseAddress! + ob * width).assumingMemoryBound(to: UInt32.self)
+                var equal = 0
+                for i in 0..<m where pa[i] == pb[i] { equal += 1 }
+                return equal
+            }
+        }
+    }
+
+    func accepts(_ a: UInt64, _ b: UInt64) -> Bool { matches(a, b) >= minimumMatches }
+}
+
 /// Read access to the sorted, unique shingle sets the signatures pass stored for verification.
-final class ShingleSetStore {
+final class ShingleSetStore: CandidateVerifier {
     private var data: [MappedRecordFile?]
     private var offsets: [[UInt64]?]
     private let work: String
+    private let threshold: Double
 
-    init(workDirectory: String, files: Int) throws {
+    init(workDirectory: String, files: Int, threshold: Double) throws {
         work = workDirectory
+        self.threshold = threshold
         data = Array(repeating: nil, count: files)
         offsets = Array(repeating: nil, count: files)
     }
@@ -87,8 +165,10 @@ final class ShingleSetStore {
             MinHashLayout.offsetPath(work, file: file), width: 1, magic: MinHashLayout.offsetMagic)
         precondition(
             data[file] != nil && offsets[file] != nil,
-            "shingle sets of file \(file) are missing; rerun the signatures pass with verify")
+            "shingle sets of file \(file) are missing; rerun the signatures pass with verify: exact")
     }
+
+    func accepts(_ a: UInt64, _ b: UInt64) -> Bool { jaccard(a, b) >= threshold }
 
     /// Exact Jaccard similarity of two documents' shingle sets.
     func jaccard(_ a: UInt64, _ b: UInt64) -> Double {
