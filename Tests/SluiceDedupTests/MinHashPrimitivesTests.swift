@@ -74,7 +74,7 @@ import Testing
         #expect(curve.contains("14 bands × 8 rows"))
         #expect(curve.contains("0.924"))
         #expect(curve.contains("verify: signature"))
-        #expect(curve.contains("≥ 82 of 112 MinHash values equal"))
+        #expect(curve.contains("verify: signature — a candidate is kept if ≥ 82 of 112 MinHash values are equal"))
         #expect(MinHashSettings(verify: .none).sCurve.contains("verify: none"))
         #expect(MinHashSettings(verify: .exact).sCurve.contains("verify: exact"))
     }

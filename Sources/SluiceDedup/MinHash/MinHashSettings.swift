@@ -161,15 +161,15 @@ public struct MinHashSettings: Sendable {
         return min(m, max(0, Int((signatureCutoff * Double(m) - 1e-9).rounded(.up))))
     }
 
-    /// One line saying how candidates are verified.
+    /// What a candidate pair must pass under the chosen `verify` mode, in words.
     public var verificationDescription: String {
         switch verify {
-        case .none: "candidates are not verified: every band collision is a pair (datatrove)"
+        case .none: "every band collision is a candidate pair (datatrove)"
         case .signature:
-            "candidates are verified by signature: ≥ \(signatureMinimumMatches) of \(bands * rows) MinHash values "
-                + "equal (estimated Jaccard ≥ \(format(signatureCutoff)) = threshold \(format(threshold, digits: 2)) − "
-                + "\(format(signatureMargin, digits: 1))σ) kept"
-        case .exact: "candidates are verified exactly: shingle-set Jaccard ≥ \(format(threshold, digits: 2)) kept"
+            "a candidate is kept if ≥ \(signatureMinimumMatches) of \(bands * rows) MinHash values are equal "
+                + "(estimated Jaccard ≥ \(format(signatureCutoff)) = threshold \(format(threshold, digits: 2)) − "
+                + "\(format(signatureMargin, digits: 1))σ)"
+        case .exact: "a candidate is kept if the Jaccard of the shingle sets is ≥ \(format(threshold, digits: 2))"
         }
     }
 
@@ -196,7 +196,7 @@ public struct MinHashSettings: Sendable {
         }
         lines.append(row1)
         lines.append(row2)
-        lines.append("  verify: \(verify.rawValue): " + verificationDescription.dropFirst("candidates are ".count))
+        lines.append("  verify: \(verify.rawValue) — " + verificationDescription)
         return lines.joined(separator: "\n")
     }
 
