@@ -51,7 +51,7 @@ public struct MinHashBucketPass: CorpusPass {
         var currentHash: UInt64 = 0
         var rejected = 0
 
-        func close() {
+        func close() throws {
             defer { bucket.removeAll(keepingCapacity: true) }
             guard bucket.count > 1 else { return }
             guard let verifier else {
@@ -61,10 +61,12 @@ public struct MinHashBucketPass: CorpusPass {
             accepted.removeAll(keepingCapacity: true)
             for k in bucket {
                 var joined = false
-                for m in accepted.prefix(16) where verifier.accepts(m, k) {
+                // Every passing representative gets a pair, not only the first: when k is
+                // similar to two representatives that are not similar to each other (a copy
+                // of a copy), union-find must still join all three.
+                for m in accepted.prefix(16) where try verifier.accepts(m, k) {
                     writer.append2(m, k)
                     joined = true
-                    break
                 }
                 if !joined {
                     if !accepted.isEmpty { rejected += 1 }
@@ -75,12 +77,12 @@ public struct MinHashBucketPass: CorpusPass {
 
         try merger.forEach { r in
             if r[0] != currentHash || bucket.isEmpty {
-                close()
+                try close()
                 currentHash = r[0]
             }
             bucket.append(r[1])
         }
-        close()
+        try close()
         try writer.finish()
         context.count("candidate_pairs", by: writer.count)
         if verifier != nil { context.count(counter, by: rejected) }
@@ -89,57 +91,123 @@ public struct MinHashBucketPass: CorpusPass {
 
 /// Decides whether two documents that share a band are a candidate pair.
 protocol CandidateVerifier {
-    func accepts(_ a: UInt64, _ b: UInt64) -> Bool
+    func accepts(_ a: UInt64, _ b: UInt64) throws -> Bool
 }
 
 /// Read access to the full signatures the signatures pass stored for `verify: signature`:
-/// per document file, one record per ordinal of `permutations` 32-bit values (memory-mapped).
+/// per document file, one record per ordinal of `permutations` 32-bit values.
+///
+/// Records are read with `pread` into a small direct-mapped cache rather than memory-mapped:
+/// a bucket compares each member with its first accepted members, so the same few records are
+/// read again and again, while a mapping would count every touched page in the process's RSS
+/// (448 bytes per document at 14 × 8, once per concurrent buckets task).
 final class SignatureStore: CandidateVerifier {
-    private let files: [MappedRecordFile]
+    private let descriptors: [Int32]
+    private let paths: [String]
+    private let counts: [Int]
     private let permutations: Int
     private let minimumMatches: Int
+    /// Bytes per record: ⌈permutations / 2⌉ words.
+    private let recordBytes: Int
+    private static let cacheSlots = 64
+    /// `cacheSlots` records of `recordBytes / 4` values, and the key each slot holds.
+    private let cache: UnsafeMutablePointer<UInt32>
+    private var tags: [UInt64]
 
-    /// Maps every file's signatures.
+    /// Opens every file's signatures and checks their headers.
     /// - Throws: `SluiceError(.io)` when a file is missing (the signatures pass ran with another
-    ///   `verify` mode), `.corruptInput` when its header does not match the settings.
+    ///   `verify` mode), `.corruptInput` when its header or size does not match the settings.
     init(workDirectory: String, files count: Int, permutations: Int, minimumMatches: Int) throws {
         let width = MinHashLayout.fullSignatureWidth(permutations: permutations)
-        files = try (0..<count).map { f in
-            let path = MinHashLayout.fullSignaturePath(workDirectory, file: f)
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw SluiceError(
-                    .io,
-                    "full signatures of file \(f) are missing: the signatures pass ran without verify: signature; "
-                        + "rerun it (or use a new output folder)", file: path)
+        var descriptors: [Int32] = []
+        var paths: [String] = []
+        var counts: [Int] = []
+        do {
+            for f in 0..<count {
+                let path = MinHashLayout.fullSignaturePath(workDirectory, file: f)
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw SluiceError(
+                        .io,
+                        "full signatures of file \(f) are missing: the signatures pass ran without verify: signature; "
+                            + "rerun it (or use a new output folder)", file: path)
+                }
+                // Checks magic, width and size.
+                let header = try RecordFileReader(
+                    path: path, width: width, magic: MinHashLayout.fullSignatureMagic, blockRecords: 1)
+                let fd = open(path, O_RDONLY)
+                guard fd >= 0 else { throw SluiceError(.io, "cannot open: \(String(cString: strerror(errno)))", file: path) }
+                descriptors.append(fd)
+                paths.append(path)
+                counts.append(header.count)
             }
-            return try MappedRecordFile(path: path, width: width, magic: MinHashLayout.fullSignatureMagic)
+        } catch {
+            for fd in descriptors { close(fd) }
+            throw error
         }
+        self.descriptors = descriptors
+        self.paths = paths
+        self.counts = counts
         self.permutations = permutations
         self.minimumMatches = minimumMatches
+        recordBytes = 8 * width
+        cache = .allocate(capacity: Self.cacheSlots * 2 * width)
+        tags = Array(repeating: UInt64.max, count: Self.cacheSlots)  // no document key is all ones
+    }
+
+    deinit {
+        for fd in descriptors { close(fd) }
+        cache.deallocate()
+    }
+
+    /// The cached record of `key`, read on a miss.
+    @inline(__always)
+    private func record(_ key: UInt64) throws -> UnsafePointer<UInt32> {
+        let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 58)  // 6 bits: 64 slots
+        let p = cache + slot * (recordBytes / 4)
+        if tags[slot] != key { try read(key, into: p, slot: slot) }
+        return UnsafePointer(p)
+    }
+
+    @inline(never)
+    private func read(_ key: UInt64, into p: UnsafeMutablePointer<UInt32>, slot: Int) throws {
+        let f = DocumentKey.file(key)
+        let o = DocumentKey.ordinal(key)
+        precondition(f < descriptors.count && o < counts[f], "document key \(DocumentKey.describe(key)) has no stored signature")
+        let offset = RecordFile.headerBytes + o * recordBytes
+        var done = 0
+        while done < recordBytes {
+            let n = pread(descriptors[f], UnsafeMutableRawPointer(p) + done, recordBytes - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                tags[slot] = .max
+                throw SluiceError(.io, "cannot read signature \(o): \(String(cString: strerror(errno)))", file: paths[f])
+            }
+            done += n
+        }
+        tags[slot] = key
     }
 
     /// How many of the two documents' MinHash values are equal (in their low 32 bits).
-    func matches(_ a: UInt64, _ b: UInt64) -> Int {
-        let fa = files[DocumentKey.file(a)]
-        let fb = files[DocumentKey.file(b)]
-        let oa = DocumentKey.ordinal(a)
-        let ob = DocumentKey.ordinal(b)
-        precondition(oa < fa.count && ob < fb.count, "document key beyond the stored signatures")
-        let width = fa.width
-        let m = permutations
-        return fa.withRecords { ra in
-            fb.withRecords { rb in
-                // Record o starts at word o × width; both hold ≥ m 32-bit values (checked above).
-                let pa = UnsafeRawPointer(ra.baseAddress! + oa * width).assumingMemoryBound(to: UInt32.self)
-                let pb = UnsafeRawPointer(rb.baseAddress! + ob * width).assumingMemoryBound(to: UInt32.self)
-                var equal = 0
-                for i in 0..<m where pa[i] == pb[i] { equal += 1 }
-                return equal
-            }
-        }
+    func matches(_ a: UInt64, _ b: UInt64) throws -> Int {
+        let pa = try record(a)
+        let pb = try record(b)
+        if pa == pb { return a == b ? permutations : try copyMatches(a, b) }
+        var equal = 0
+        for i in 0..<permutations where pa[i] == pb[i] { equal += 1 }
+        return equal
     }
 
-    func accepts(_ a: UInt64, _ b: UInt64) -> Bool { matches(a, b) >= minimumMatches }
+    /// Two keys that share a cache slot: compare `a`'s record copied aside.
+    @inline(never)
+    private func copyMatches(_ a: UInt64, _ b: UInt64) throws -> Int {
+        let saved = Array(UnsafeBufferPointer(start: try record(a), count: permutations))
+        let pb = try record(b)
+        var equal = 0
+        for i in 0..<permutations where saved[i] == pb[i] { equal += 1 }
+        return equal
+    }
+
+    func accepts(_ a: UInt64, _ b: UInt64) throws -> Bool { try matches(a, b) >= minimumMatches }
 }
 
 /// Read access to the sorted, unique shingle sets the signatures pass stored for verification.
