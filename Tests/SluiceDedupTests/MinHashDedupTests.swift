@@ -121,6 +121,46 @@ import Testing
         }
     }
 
+    /// A copy of a copy: C1 passes against the original O, C2 passes against C1 but not O. With
+    /// 40 bands of 2 rows all three share a band; verification must still join all three.
+    @Test(arguments: [VerifyMode.signature, .exact]) func copyOfACopyJoinsTheCluster(mode: VerifyMode) throws {
+        let o = long[0]
+        let c1 = edited(o, every: 60, offset: 10)
+        let c2 = edited(c1, every: 60, offset: 40)
+        let shingler = try MinHashSettings().makeShingler()
+        func jaccard(_ a: String, _ b: String) -> Double {
+            let x = Set(shingler.shingles(of: a))
+            let y = Set(shingler.shingles(of: b))
+            return Double(x.intersection(y).count) / Double(x.union(y).count)
+        }
+        try #require(jaccard(o, c1) >= 0.8 && jaccard(c1, c2) >= 0.8 && jaccard(o, c2) < 0.7)
+        let h = try DedupHarness([[doc("o", o), doc("u", long[1]), doc("c1", c1), doc("c2", c2)]])
+        let r = try h.run(MinHashDedup(settings: MinHashSettings(bands: 40, rows: 2, verify: mode)))
+        #expect(r.kept.map(\.id) == ["o", "u"])
+        #expect(r.dropped.map(\.0) == ["c1", "c2"])
+    }
+
+    /// The bucket rule on its own, with a verifier that accepts a given set of pairs.
+    @Test func bucketJoinerPairsEveryComponentItPasses() throws {
+        struct Similar: CandidateVerifier {
+            var pairs: Set<[UInt64]>
+            func accepts(_ a: UInt64, _ b: UInt64) -> Bool { pairs.contains([min(a, b), max(a, b)]) }
+        }
+        var joiner = BucketJoiner()
+        var got: [[UInt64]] = []
+        // 1 ~ 3, 3 ~ 4 but 1 ≁ 4 (a copy of a copy); 2 similar to nobody; 5 ~ 1 only.
+        let v = Similar(pairs: [[1, 3], [3, 4], [1, 5]])
+        let rejected = try joiner.join([1, 2, 3, 4, 5], verifier: v) { got.append([$0, $1]) }
+        #expect(got == [[1, 3], [3, 4], [1, 5]])
+        #expect(rejected == 1)  // document 2
+        // A document similar to two separate components links both, checking each only once.
+        got = []
+        let w = Similar(pairs: [[1, 3], [2, 3], [1, 4], [2, 4], [3, 4]])
+        #expect(try joiner.join([1, 2, 3, 4], verifier: w) { got.append([$0, $1]) } == 1)
+        // 3 joins the components of 1 and 2; 4 then needs one check, against 1.
+        #expect(got == [[1, 3], [2, 3], [1, 4]])
+    }
+
     /// The signatures pass stores each value's low 32 bits; the store's count of equal values
     /// must be the count over the full 64-bit signatures, for every pair, at the right ordinals.
     @Test func storedSignaturesMatchTheFullSignatures() throws {

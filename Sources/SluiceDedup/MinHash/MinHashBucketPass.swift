@@ -37,17 +37,15 @@ public struct MinHashBucketPass: CorpusPass {
         }
     }
 
-    /// Reads one band's merged records, and per bucket (equal band key) writes candidate pairs.
-    ///
-    /// Without a verifier every non-first member is paired with the first. With one, each
-    /// document joins the first accepted member it is really similar to (checking at most 16),
-    /// so a bucket can hold several true clusters, and one that joins none starts its own.
+    /// Reads one band's merged records, and per bucket (equal band key) writes candidate pairs:
+    /// without a verifier every non-first member paired with the first, with one the pairs
+    /// `BucketJoiner` finds.
     private func emit<V: CandidateVerifier>(
         _ merger: inout SortedRunMerger, _ writer: RecordStreamWriter, context: TaskContext, verifier: V?,
         counter: String
     ) throws {
         var bucket: [UInt64] = []
-        var accepted: [UInt64] = []
+        var joiner = BucketJoiner()
         var currentHash: UInt64 = 0
         var rejected = 0
 
@@ -58,21 +56,7 @@ public struct MinHashBucketPass: CorpusPass {
                 for k in bucket.dropFirst() { writer.append2(bucket[0], k) }
                 return
             }
-            accepted.removeAll(keepingCapacity: true)
-            for k in bucket {
-                var joined = false
-                // Every passing representative gets a pair, not only the first: when k is
-                // similar to two representatives that are not similar to each other (a copy
-                // of a copy), union-find must still join all three.
-                for m in accepted.prefix(16) where try verifier.accepts(m, k) {
-                    writer.append2(m, k)
-                    joined = true
-                }
-                if !joined {
-                    if !accepted.isEmpty { rejected += 1 }
-                    accepted.append(k)
-                }
-            }
+            rejected += try joiner.join(bucket, verifier: verifier) { writer.append2($0, $1) }
         }
 
         try merger.forEach { r in
@@ -89,6 +73,64 @@ public struct MinHashBucketPass: CorpusPass {
     }
 }
 
+/// Finds the verified pairs of one bucket.
+///
+/// The bucket's first `window` members are kept with a small union-find of what they are known
+/// to be similar to; each document is checked against every window member not already joined
+/// to it and paired with those it passes. So a copy of a copy joins its cluster even when it
+/// fails against the original, one bucket can hold several true clusters, and a document that
+/// shares the band but passes against nobody stays apart. At most `window` checks per
+/// document; a bucket of identical documents costs one check each.
+struct BucketJoiner {
+    static let window = 16
+    private var members: [UInt64] = []  // the bucket's first `window` documents
+    private var parent: [Int] = []  // union-find over window positions
+
+    init() {
+        members.reserveCapacity(Self.window)
+        parent.reserveCapacity(Self.window)
+    }
+
+    private func find(_ x: Int) -> Int {
+        var x = x
+        while parent[x] != x { x = parent[x] }
+        return x
+    }
+
+    /// Calls `pair(member, document)` for each verified pair of `bucket` (in key order) and
+    /// returns how many documents after the first passed against nobody.
+    mutating func join<V: CandidateVerifier>(
+        _ bucket: [UInt64], verifier: V, pair: (UInt64, UInt64) -> Void
+    ) throws -> Int {
+        members.removeAll(keepingCapacity: true)
+        parent.removeAll(keepingCapacity: true)
+        var rejected = 0
+        for k in bucket {
+            var mine = -1  // root of the window component k has joined
+            for j in members.indices {
+                let rj = find(j)
+                if mine >= 0 && rj == mine { continue }  // already joined through another member
+                guard try verifier.accepts(members[j], k) else { continue }
+                pair(members[j], k)
+                if mine < 0 {
+                    mine = rj
+                } else {
+                    // k links two components: the smaller root becomes the parent, stays a root.
+                    let (lo, hi) = (min(mine, rj), max(mine, rj))
+                    parent[hi] = lo
+                    mine = lo
+                }
+            }
+            if mine < 0 && !members.isEmpty { rejected += 1 }
+            if members.count < Self.window {
+                parent.append(mine < 0 ? members.count : mine)
+                members.append(k)
+            }
+        }
+        return rejected
+    }
+}
+
 /// Decides whether two documents that share a band are a candidate pair.
 protocol CandidateVerifier {
     func accepts(_ a: UInt64, _ b: UInt64) throws -> Bool
@@ -98,7 +140,7 @@ protocol CandidateVerifier {
 /// per document file, one record per ordinal of `permutations` 32-bit values.
 ///
 /// Records are read with `pread` into a small direct-mapped cache rather than memory-mapped:
-/// a bucket compares each member with its first accepted members, so the same few records are
+/// a bucket compares each member with its first few members, so the same few records are
 /// read again and again, while a mapping would count every touched page in the process's RSS
 /// (448 bytes per document at 14 × 8, once per concurrent buckets task).
 final class SignatureStore: CandidateVerifier {
