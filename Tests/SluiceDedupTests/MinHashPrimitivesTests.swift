@@ -74,16 +74,17 @@ import Testing
         #expect(curve.contains("14 bands × 8 rows"))
         #expect(curve.contains("0.924"))
         #expect(curve.contains("verify: signature"))
-        #expect(curve.contains("verify: signature — a candidate is kept if ≥ 82 of 112 MinHash values are equal"))
+        #expect(curve.contains("verify: signature — a candidate is kept if ≥ 77 of 112 MinHash values are equal"))
         #expect(MinHashSettings(verify: .none).sCurve.contains("verify: none"))
         #expect(MinHashSettings(verify: .exact).sCurve.contains("verify: exact"))
     }
 
-    @Test func signatureCutoffIsTwoStandardDeviationsBelowTheThreshold() {
-        // 14 × 8: σ = √(0.8 · 0.2 / 112) = 0.0378; 0.8 − 2σ = 0.7244; 0.7244 × 112 = 81.1 → 82.
+    @Test func signatureCutoffIsThreeStandardDeviationsBelowTheThreshold() {
+        // 14 × 8: σ = √(0.8 · 0.2 / 112) = 0.0378; 0.8 − 3σ = 0.6866; 0.6866 × 112 = 76.9 → 77.
         let s = MinHashSettings()
-        #expect(abs(s.signatureCutoff - 0.7244) < 0.0001)
-        #expect(s.signatureMinimumMatches == 82)
+        #expect(abs(s.signatureCutoff - 0.6866) < 0.0001)
+        #expect(s.signatureMinimumMatches == 77)
+        #expect(MinHashSettings(signatureMargin: 2).signatureMinimumMatches == 82)  // 0.7244 × 112 = 81.1
         #expect(MinHashSettings(signatureMargin: 0).signatureMinimumMatches == 90)  // 0.8 × 112 = 89.6
         #expect(MinHashSettings(threshold: 1, signatureMargin: 0).signatureMinimumMatches == 112)
     }
