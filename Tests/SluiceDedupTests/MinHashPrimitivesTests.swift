@@ -101,7 +101,8 @@ import Testing
     @Test func verifyOptionDefaultsAndErrors() throws {
         var empty = StageOptions(stageName: "minhash_dedup", values: [], file: "p.yaml")
         #expect(try MinHashSettings(options: &empty).verify == .signature)
-        var bad = StageOptions(stageName: "minhash_dedup", values: [("verify", .scalar("maybe", line: 3))], file: "p.yaml")
+        var bad = StageOptions(
+            stageName: "minhash_dedup", values: [("verify", .scalar("maybe", line: 3))], file: "p.yaml")
         let e = #expect(throws: SluiceError.self) { _ = try MinHashSettings(options: &bad) }
         #expect(e?.description.contains("none, signature, exact") == true)
         // Summaries written when `verify` was a boolean still load.

@@ -177,7 +177,9 @@ final class SignatureStore: CandidateVerifier {
                 let header = try RecordFileReader(
                     path: path, width: width, magic: MinHashLayout.fullSignatureMagic, blockRecords: 1)
                 let fd = open(path, O_RDONLY)
-                guard fd >= 0 else { throw SluiceError(.io, "cannot open: \(String(cString: strerror(errno)))", file: path) }
+                guard fd >= 0 else {
+                    throw SluiceError(.io, "cannot open: \(String(cString: strerror(errno)))", file: path)
+                }
                 descriptors.append(fd)
                 paths.append(path)
                 counts.append(header.count)
@@ -214,7 +216,8 @@ final class SignatureStore: CandidateVerifier {
     private func read(_ key: UInt64, into p: UnsafeMutablePointer<UInt32>, slot: Int) throws {
         let f = DocumentKey.file(key)
         let o = DocumentKey.ordinal(key)
-        precondition(f < descriptors.count && o < counts[f], "document key \(DocumentKey.describe(key)) has no stored signature")
+        precondition(
+            f < descriptors.count && o < counts[f], "document key \(DocumentKey.describe(key)) has no stored signature")
         let offset = RecordFile.headerBytes + o * recordBytes
         var done = 0
         while done < recordBytes {
@@ -222,7 +225,8 @@ final class SignatureStore: CandidateVerifier {
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
                 tags[slot] = .max
-                throw SluiceError(.io, "cannot read signature \(o): \(String(cString: strerror(errno)))", file: paths[f])
+                throw SluiceError(
+                    .io, "cannot read signature \(o): \(String(cString: strerror(errno)))", file: paths[f])
             }
             done += n
         }
