@@ -1,0 +1,554 @@
+// A native decoder for one bzip2 block (bzip2 1.0.x format), faster than libbz2's BZ2_decompress:
+// table-driven Huffman decoding, a two-ended inverse BWT (forward and backward chains walked at once
+// to overlap their cache misses), a separate RLE1 pass and a slice-by-8 CRC. It does not find blocks
+// or parse stream headers (ParallelBzip2Source does); anything unusual is left to libbz2.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Decodes single bzip2 blocks, each given by its bit range in a compressed buffer.
+///
+/// One instance per decoding thread: it owns every buffer (the symbol bytes, both inverse-BWT
+/// vectors of `level * 100000` entries, the Huffman tables, the output scratch) and reuses them, so
+/// a warmed decoder allocates nothing per block. Every value read from the stream is validated
+/// before it is used as an index; a malformed block makes `decode` return false, never trap.
+///
+/// Format (bzip2 1.0.x `decompress.c`): block magic 0x314159265359, 32-bit block CRC, 1 bit
+/// randomised, 24-bit origPtr, the 16 + 16·k bit used-byte map, 3-bit nGroups (2…6), 15-bit
+/// nSelectors, MTF-coded unary selectors, delta-coded code lengths (1…20) per table, then
+/// Huffman symbols in groups of 50 (RUNA/RUNB zero runs in bijective base 2, MTF index + 1, EOB);
+/// then the inverse BWT from origPtr, RLE1 (four equal bytes then a count of 0…255 more) and
+/// CRC-32 (polynomial 0x04C11DB7, MSB first) over the result.
+final class Bzip2BlockDecoder {
+    static let blockMagic: UInt64 = 0x3141_5926_5359
+    /// Bits of the primary Huffman lookup table; longer codes take the canonical slow path.
+    static let fastBits = 10
+    static let maxGroups = 6
+    static let maxAlphabet = 258
+    static let maxCodeLength = 20
+    /// Per-table stride of the per-length arrays (lengths 0…21, index 21 is a sentinel).
+    static let lengthStride = 24
+
+    /// The stored CRC of the last block decoded successfully.
+    private(set) var lastBlockCRC: UInt32 = 0
+
+    /// Entries allocated in the block-sized buffers (0 until the first decode).
+    private var blockCapacity = 0
+    /// MTF/RLE2-decoded bytes: the BWT's last column `L`, `blockCapacity` bytes.
+    private var symbols: UnsafeMutablePointer<UInt8>
+    /// `forward[j] = T[j] << 8 | L[T[j]]` (libbz2's fast layout with the byte of the destination).
+    private var forward: UnsafeMutablePointer<UInt32>
+    /// `backward[i] = LF[i] << 8 | L[i]`, LF being T's inverse: walks the output from its end.
+    private var backward: UnsafeMutablePointer<UInt32>
+    /// The inverse BWT's output, before RLE1 decoding.
+    private var unsorted: UnsafeMutablePointer<UInt8>
+    /// RLE1-decoded output of the block, grown when runs expand it.
+    private var output: UnsafeMutablePointer<UInt8>
+    private var outputCapacity = 0
+
+    /// Slice-by-8 CRC tables, 8 × 256 (`crcTables[k * 256 + b]`: byte b followed by k zero bytes).
+    private let crcTables: UnsafeMutablePointer<UInt32>
+    /// Table index of each group of 50 symbols, after MTF decoding (at most 32767).
+    private let selectors: UnsafeMutablePointer<UInt8>
+    /// Code lengths, `maxGroups × maxAlphabet`.
+    private let lengths: UnsafeMutablePointer<UInt8>
+    /// Primary lookup: `maxGroups << fastBits` entries of `symbol << 5 | length`; 0 = longer code.
+    private let fastTable: UnsafeMutablePointer<UInt16>
+    /// Per table and length L: the first code value past length L's codes, left-justified to 20 bits.
+    private let limits: UnsafeMutablePointer<UInt32>
+    /// Per table and length: the first canonical code of that length.
+    private let firstCodes: UnsafeMutablePointer<UInt32>
+    /// Per table and length: the index in `sortedSymbols` of the first symbol of that length.
+    private let offsets: UnsafeMutablePointer<UInt32>
+    /// Per table: symbols ordered by (code length, symbol), `maxAlphabet` each.
+    private let sortedSymbols: UnsafeMutablePointer<UInt16>
+    /// Small scratch: byte counts (256), the MTF list (256), the byte of each used index (256).
+    private let counts: UnsafeMutablePointer<Int>
+    private let mtf: UnsafeMutablePointer<UInt8>
+    private let seqToUnseq: UnsafeMutablePointer<UInt8>
+
+    init() {
+        symbols = .allocate(capacity: 1)
+        forward = .allocate(capacity: 1)
+        backward = .allocate(capacity: 1)
+        unsorted = .allocate(capacity: 1)
+        output = .allocate(capacity: 1)
+        crcTables = .allocate(capacity: 8 * 256)
+        selectors = .allocate(capacity: 1 << 15)
+        lengths = .allocate(capacity: Self.maxGroups * Self.maxAlphabet)
+        fastTable = .allocate(capacity: Self.maxGroups << Self.fastBits)
+        limits = .allocate(capacity: Self.maxGroups * Self.lengthStride)
+        firstCodes = .allocate(capacity: Self.maxGroups * Self.lengthStride)
+        offsets = .allocate(capacity: Self.maxGroups * Self.lengthStride)
+        sortedSymbols = .allocate(capacity: Self.maxGroups * Self.maxAlphabet)
+        counts = .allocate(capacity: 256)
+        mtf = .allocate(capacity: 256)
+        seqToUnseq = .allocate(capacity: 256)
+        for b in 0..<256 {
+            var c = UInt32(b) << 24
+            for _ in 0..<8 { c = c & 0x8000_0000 != 0 ? (c << 1) ^ 0x04C1_1DB7 : c << 1 }
+            crcTables[b] = c
+        }
+        for k in 1..<8 {
+            for b in 0..<256 {
+                let previous = crcTables[(k - 1) * 256 + b]
+                crcTables[k * 256 + b] = (previous << 8) ^ crcTables[Int(previous >> 24)]
+            }
+        }
+    }
+
+    deinit {
+        for p in [symbols, unsorted, output, selectors, lengths, mtf, seqToUnseq] { p.deallocate() }
+        forward.deallocate()
+        backward.deallocate()
+        crcTables.deallocate()
+        fastTable.deallocate()
+        limits.deallocate()
+        firstCodes.deallocate()
+        offsets.deallocate()
+        sortedSymbols.deallocate()
+        counts.deallocate()
+    }
+
+    /// Sizes the block buffers for blocks of up to `entries` bytes.
+    private func reserveBlock(_ entries: Int) {
+        guard entries > blockCapacity else { return }
+        symbols.deallocate()
+        forward.deallocate()
+        backward.deallocate()
+        unsorted.deallocate()
+        symbols = .allocate(capacity: entries)
+        forward = .allocate(capacity: entries)
+        backward = .allocate(capacity: entries)
+        unsorted = .allocate(capacity: entries)
+        blockCapacity = entries
+        reserveOutput(entries + entries / 4)
+    }
+
+    /// Grows the output scratch to at least `bytes`, keeping the first `keeping` bytes.
+    @inline(never)
+    private func reserveOutput(_ bytes: Int, keeping: Int = 0) {
+        guard bytes > outputCapacity else { return }
+        let capacity = max(bytes, outputCapacity * 2)
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        grown.update(from: output, count: keeping)
+        output.deallocate()
+        output = grown
+        outputCapacity = capacity
+    }
+
+    // MARK: - Decoding
+
+    /// Decodes the block whose 48-bit magic starts at bit `startBit` of `bytes` (bits numbered MSB
+    /// first from `bytes[0]`) and whose bits end at or before `endBit`, appends its bytes to `output`
+    /// and returns true once the block CRC matched.
+    ///
+    /// Returns false, leaving `output` unchanged, when the block is corrupt or truncated, uses the
+    /// obsolete randomised mode, holds more than `level * 100000` bytes, or has Huffman tables that
+    /// are incomplete or oversubscribed (libbz2 tolerates incomplete ones; the caller then decodes
+    /// the block with libbz2 for its exact behaviour).
+    /// - Complexity: O(compressed bits + block size); no allocation once the buffers fit `level`.
+    func decode(
+        _ bytes: UnsafeRawBufferPointer, startBit: Int, endBit: Int, level: Int, into output: inout [UInt8]
+    ) -> Bool {
+        guard let base = bytes.baseAddress, (1...9).contains(level), startBit >= 0, endBit <= bytes.count * 8,
+            endBit - startBit >= 48 + 32 + 1 + 24 + 16
+        else { return false }
+        let blockLimit = level * 100_000
+        reserveBlock(blockLimit)
+        var reader = BitReader(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, startBit: startBit)
+        guard let header = decodeSymbols(&reader, endBit: endBit, blockLimit: blockLimit) else { return false }
+        let produced = inverseBWT(nblock: header.nblock, origPtr: header.origPtr)
+        guard crc(output: produced) == header.crc else { return false }
+        lastBlockCRC = header.crc
+        output.append(contentsOf: UnsafeBufferPointer(start: self.output, count: produced))
+        return true
+    }
+
+    /// Reads the block header, tables and Huffman symbols, undoing RLE2 and MTF into `symbols` and
+    /// counting each byte. Returns (nblock, origPtr, stored CRC), or nil on malformed input.
+    private func decodeSymbols(
+        _ reader: inout BitReader, endBit: Int, blockLimit: Int
+    ) -> (nblock: Int, origPtr: Int, crc: UInt32)? {
+        guard UInt64(reader.bits(24)) << 24 | UInt64(reader.bits(24)) == Self.blockMagic else { return nil }
+        let storedCRC = reader.bits(32)
+        guard reader.bits(1) == 0 else { return nil }  // randomised blocks: left to libbz2
+        let origPtr = Int(reader.bits(24))
+
+        // The used-byte map: 16 ranges, then 16 bits for each used range.
+        let ranges = reader.bits(16)
+        var numInUse = 0
+        for i in 0..<16 where ranges & (0x8000 >> UInt32(i)) != 0 {
+            let map = reader.bits(16)
+            for j in 0..<16 where map & (0x8000 >> UInt32(j)) != 0 {
+                seqToUnseq[numInUse] = UInt8(i * 16 + j)
+                numInUse += 1
+            }
+        }
+        guard numInUse > 0 else { return nil }
+        let alphaSize = numInUse + 2
+
+        let nGroups = Int(reader.bits(3))
+        guard nGroups >= 2 && nGroups <= Self.maxGroups else { return nil }
+        let nSelectors = Int(reader.bits(15))
+        guard nSelectors >= 1 else { return nil }
+        // Selectors: unary (j ones then a zero, j < nGroups), MTF-coded over the table numbers.
+        var groupOrder: UInt64 = 0x05_0403_0201_00  // byte k = the table at MTF position k
+        for i in 0..<nSelectors {
+            reader.ensure(8)
+            let ones = (~reader.buffer).leadingZeroBitCount
+            guard ones < nGroups else { return nil }
+            reader.skip(ones + 1)
+            let shift = UInt64(ones * 8)
+            let table = (groupOrder >> shift) & 0xFF
+            let below = groupOrder & ((1 << shift) - 1)  // positions 0..<ones move up one
+            groupOrder = (groupOrder & ~((1 << (shift + 8)) - 1)) | below << 8 | table
+            selectors[i] = UInt8(table)
+        }
+
+        // Code lengths: a 5-bit start, then per symbol `1x` steps (x = 0: +1, x = 1: −1) ended by `0`.
+        for t in 0..<nGroups {
+            var length = Int(reader.bits(5))
+            let row = lengths + t * Self.maxAlphabet
+            for i in 0..<alphaSize {
+                while true {
+                    guard length >= 1 && length <= Self.maxCodeLength else { return nil }
+                    reader.ensure(2)
+                    let two = reader.peek(2)
+                    if two < 2 {
+                        reader.skip(1)
+                        break
+                    }
+                    reader.skip(2)
+                    length += two == 2 ? 1 : -1
+                }
+                row[i] = UInt8(length)
+            }
+            guard reader.position <= endBit else { return nil }
+            guard buildTable(t, alphaSize: alphaSize) else { return nil }
+        }
+
+        // The MTF list holds the bytes themselves (seqToUnseq applied once here).
+        for i in 0..<numInUse { mtf[i] = seqToUnseq[i] }
+        counts.initialize(repeating: 0, count: 256)
+        guard
+            let nblock = decodeHuffman(
+                &reader, nSelectors: nSelectors, eob: numInUse + 1, blockLimit: blockLimit)
+        else { return nil }
+        guard reader.position <= endBit, origPtr < nblock else { return nil }
+        return (nblock: nblock, origPtr: origPtr, crc: storedCRC)
+    }
+
+    /// Builds table `t`'s primary lookup and canonical slow-path arrays from its code lengths;
+    /// false unless the lengths form a complete prefix code (Kraft sum exactly 1).
+    private func buildTable(_ t: Int, alphaSize: Int) -> Bool {
+        let row = lengths + t * Self.maxAlphabet
+        var perLength = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)  // 0…21
+        return withUnsafeMutableBytes(of: &perLength) { raw -> Bool in
+            let count = raw.baseAddress!.assumingMemoryBound(to: Int.self)
+            for i in 0..<alphaSize { count[Int(row[i])] += 1 }
+            var kraft = 0
+            for length in 1...Self.maxCodeLength { kraft += count[length] << (Self.maxCodeLength - length) }
+            guard kraft == 1 << Self.maxCodeLength else { return false }
+            let limit = limits + t * Self.lengthStride
+            let first = firstCodes + t * Self.lengthStride
+            let offset = offsets + t * Self.lengthStride
+            var code = 0
+            var index = 0
+            for length in 1...Self.maxCodeLength {
+                first[length] = UInt32(code)
+                offset[length] = UInt32(index)
+                limit[length] = UInt32((code + count[length]) << (Self.maxCodeLength - length))
+                code = (code + count[length]) << 1
+                index += count[length]
+            }
+            limit[Self.maxCodeLength + 1] = UInt32.max
+            // `count` now becomes the next code / next slot of each length.
+            let fast = fastTable + t << Self.fastBits
+            fast.initialize(repeating: 0, count: 1 << Self.fastBits)
+            let sorted = sortedSymbols + t * Self.maxAlphabet
+            for length in 1...Self.maxCodeLength { count[length] = 0 }
+            for symbol in 0..<alphaSize {
+                let length = Int(row[symbol])
+                let k = count[length]
+                count[length] = k + 1
+                sorted[Int(offset[length]) + k] = UInt16(symbol)
+                if length <= Self.fastBits {
+                    let code = Int(first[length]) + k
+                    let span = 1 << (Self.fastBits - length)
+                    (fast + code * span).initialize(repeating: UInt16(symbol << 5 | length), count: span)
+                }
+            }
+            return true
+        }
+    }
+
+    /// Decodes Huffman symbols until EOB, undoing RLE2 (RUNA/RUNB) and MTF into `symbols` and
+    /// counting bytes into `counts`. Returns nblock, or nil if the block is malformed or too large.
+    private func decodeHuffman(_ reader: inout BitReader, nSelectors: Int, eob: Int, blockLimit: Int) -> Int? {
+        let symbols = self.symbols
+        let counts = self.counts
+        let mtf = self.mtf
+        let selectors = self.selectors
+        var nblock = 0
+        var run = 0
+        var runWeight = 1
+        var groupLeft = 0
+        var groupIndex = 0
+        var table = 0
+        var fast = fastTable
+        let fastShift = UInt64(64 - Self.fastBits)
+        while true {
+            if groupLeft == 0 {
+                guard groupIndex < nSelectors else { return nil }
+                table = Int(selectors[groupIndex])
+                groupIndex += 1
+                groupLeft = 50
+                fast = fastTable + table << Self.fastBits
+            }
+            groupLeft -= 1
+            reader.ensure(Self.maxCodeLength)
+            let entry = Int(fast[Int(truncatingIfNeeded: reader.buffer &>> fastShift)])
+            let symbol: Int
+            if entry != 0 {
+                reader.skip(entry & 31)
+                symbol = entry >> 5
+            } else {
+                symbol = slowSymbol(&reader, table: table)
+            }
+            if symbol <= 1 {
+                // RUNA adds the weight, RUNB twice it; the weight doubles with each digit.
+                run += runWeight << symbol
+                runWeight <<= 1
+                guard run <= blockLimit else { return nil }
+                continue
+            }
+            if run > 0 {
+                guard nblock + run <= blockLimit else { return nil }
+                let byte = mtf[0]
+                (symbols + nblock).initialize(repeating: byte, count: run)
+                counts[Int(byte)] += run
+                nblock += run
+                run = 0
+                runWeight = 1
+            }
+            if symbol == eob { break }
+            // symbol is 2…eob−1 (the table holds only eob + 1 symbols): MTF index 1…numInUse−1.
+            let index = symbol - 1
+            let byte = mtf[index]
+            if index <= 16 {
+                var k = index
+                while k > 0 {
+                    mtf[k] = mtf[k - 1]
+                    k -= 1
+                }
+            } else {
+                memmove(mtf + 1, mtf, index)
+            }
+            mtf[0] = byte
+            guard nblock < blockLimit else { return nil }
+            symbols[nblock] = byte
+            counts[Int(byte)] += 1
+            nblock += 1
+        }
+        return nblock
+    }
+
+    /// Decodes a code longer than `fastBits` with the canonical limits of `table`.
+    @inline(never)
+    private func slowSymbol(_ reader: inout BitReader, table: Int) -> Int {
+        let limit = limits + table * Self.lengthStride
+        let value = UInt32(truncatingIfNeeded: reader.buffer &>> 44)  // the next 20 bits
+        var length = Self.fastBits + 1
+        // Complete codes end by maxCodeLength (limit 2^20 > value); 21 is a sentinel of UInt32.max.
+        while value >= limit[length] { length += 1 }
+        let code = value >> UInt32(Self.maxCodeLength - length)
+        let first = firstCodes[table * Self.lengthStride + length]
+        let slot = Int(offsets[table * Self.lengthStride + length]) + Int(code &- first)
+        reader.skip(length)
+        return Int(sortedSymbols[table * Self.maxAlphabet + min(slot, Self.maxAlphabet - 1)])
+    }
+
+    /// Builds both BWT vectors from `symbols`, walks them from the two ends of the output, then
+    /// undoes RLE1 into `output`. Returns the number of bytes produced.
+    private func inverseBWT(nblock: Int, origPtr: Int) -> Int {
+        let symbols = self.symbols
+        let forward = self.forward
+        let backward = self.backward
+        // cumulative[b]: first row of byte b in the sorted first column.
+        var next = counts
+        var sum = 0
+        for b in 0..<256 {
+            let c = next[b]
+            next[b] = sum
+            sum += c
+        }
+        next = counts
+        for i in 0..<nblock {
+            let byte = symbols[i]
+            let j = next[Int(byte)]
+            next[Int(byte)] = j + 1
+            forward[j] = UInt32(truncatingIfNeeded: i << 8) | UInt32(byte)
+            backward[i] = UInt32(truncatingIfNeeded: j << 8) | UInt32(byte)
+        }
+        // Output k is L[x(k+1)] with x(0) = origPtr, x(k+1) = T[x(k)]; x(nblock) = origPtr again,
+        // so the tail is walked backwards with LF = T⁻¹. The two chains' loads overlap.
+        let unsorted = self.unsorted
+        let half = nblock >> 1
+        var x = origPtr
+        var y = origPtr
+        var k = 0
+        var tail = nblock - 1
+        while k < half {
+            let f = forward[x]
+            let g = backward[y]
+            unsorted[k] = UInt8(truncatingIfNeeded: f)
+            unsorted[tail] = UInt8(truncatingIfNeeded: g)
+            x = Int(f >> 8)
+            y = Int(g >> 8)
+            k += 1
+            tail -= 1
+        }
+        if nblock & 1 != 0 { unsorted[half] = UInt8(truncatingIfNeeded: forward[x]) }
+        return undoRLE1(count: nblock)
+    }
+
+    /// RLE1: after four equal bytes comes a count (0…255) of further copies; a block may end
+    /// right after the four.
+    private func undoRLE1(count n: Int) -> Int {
+        let source = unsorted
+        var out = output
+        var capacity = outputCapacity
+        var i = 0
+        var o = 0
+        var last = -1
+        var same = 0
+        while i < n {
+            let byte = Int(source[i])
+            out[o] = UInt8(truncatingIfNeeded: byte)
+            o += 1
+            i += 1
+            if byte != last {
+                last = byte
+                same = 1
+                continue
+            }
+            same += 1
+            if same == 4 {
+                if i < n {
+                    let extra = Int(source[i])
+                    i += 1
+                    // Room for the copies and for every byte still to come (each gives at most one).
+                    if o + extra + (n - i) > capacity {
+                        reserveOutput(o + extra + (n - i) + n / 4, keeping: o)
+                        out = output
+                        capacity = outputCapacity
+                    }
+                    (out + o).initialize(repeating: UInt8(truncatingIfNeeded: byte), count: extra)
+                    o += extra
+                }
+                last = -1
+                same = 0
+            }
+        }
+        return o
+    }
+
+    /// bzip2's CRC-32 (MSB first, polynomial 0x04C11DB7, inverted) over the first `count` bytes
+    /// of `output`, eight bytes per step.
+    private func crc(output count: Int) -> UInt32 {
+        let t = crcTables
+        var p = UnsafePointer(output)
+        var remaining = count
+        var c: UInt32 = 0xFFFF_FFFF
+        while remaining >= 8 {
+            let word = UInt64(bigEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+            let high = c ^ UInt32(truncatingIfNeeded: word >> 32)
+            let low = UInt32(truncatingIfNeeded: word)
+            c =
+                t[7 * 256 + Int(high >> 24)] ^ t[6 * 256 + Int((high >> 16) & 0xFF)]
+                ^ t[5 * 256 + Int((high >> 8) & 0xFF)] ^ t[4 * 256 + Int(high & 0xFF)]
+                ^ t[3 * 256 + Int(low >> 24)] ^ t[2 * 256 + Int((low >> 16) & 0xFF)]
+                ^ t[256 + Int((low >> 8) & 0xFF)] ^ t[Int(low & 0xFF)]
+            p += 8
+            remaining -= 8
+        }
+        while remaining > 0 {
+            c = (c << 8) ^ t[Int((c >> 24) ^ UInt32(p.pointee))]
+            p += 1
+            remaining -= 1
+        }
+        return ~c
+    }
+}
+
+/// An MSB-first bit reader over a byte buffer: `buffer` holds the next bits left-aligned, `available`
+/// of them valid. Refills load eight bytes big-endian at once (the bits below `available` may already
+/// hold the same bytes' bits, which the OR leaves unchanged); past the end of the buffer it reads
+/// zeros, and callers check `position` against the block's end.
+struct BitReader {
+    let base: UnsafePointer<UInt8>
+    let count: Int
+    /// The next byte to load.
+    var next: Int
+    var buffer: UInt64 = 0
+    var available = 0
+
+    init(base: UnsafePointer<UInt8>, count: Int, startBit: Int) {
+        self.base = base
+        self.count = count
+        next = startBit >> 3
+        refill()
+        skip(startBit & 7)
+    }
+
+    /// The absolute bit position of the next unread bit.
+    var position: Int { next * 8 - available }
+
+    @inline(__always)
+    mutating func refill() {
+        if next + 8 <= count {
+            let word = UInt64(bigEndian: UnsafeRawPointer(base + next).loadUnaligned(as: UInt64.self))
+            buffer |= word &>> UInt64(available)
+            next += (63 - available) >> 3
+            available |= 56
+        } else {
+            refillTail()
+        }
+    }
+
+    @inline(never)
+    mutating func refillTail() {
+        while available <= 56 {
+            let byte: UInt64 = next < count ? UInt64(base[next]) : 0
+            buffer |= byte &<< UInt64(56 - available)
+            next += 1
+            available += 8
+        }
+    }
+
+    /// Makes at least `n` (≤ 56) bits available.
+    @inline(__always)
+    mutating func ensure(_ n: Int) {
+        if available < n { refill() }
+    }
+
+    /// The next `n` (1…32) bits, not consumed.
+    @inline(__always)
+    func peek(_ n: Int) -> UInt32 { UInt32(truncatingIfNeeded: buffer &>> UInt64(64 - n)) }
+
+    @inline(__always)
+    mutating func skip(_ n: Int) {
+        buffer = buffer &<< UInt64(n)
+        available -= n
+    }
+
+    /// Reads `n` (1…32) bits.
+    @inline(__always)
+    mutating func bits(_ n: Int) -> UInt32 {
+        ensure(n)
+        let v = peek(n)
+        skip(n)
+        return v
+    }
+}
