@@ -1,6 +1,6 @@
 // A native decoder for one bzip2 block (bzip2 1.0.x format), faster than libbz2's BZ2_decompress:
-// table-driven Huffman decoding, a two-ended inverse BWT (forward and backward chains walked at once
-// to overlap their cache misses), a separate RLE1 pass and a slice-by-8 CRC. It does not find blocks
+// table-driven Huffman decoding, an inverse BWT cut into many segments walked eight at a time (so
+// their cache misses overlap), a separate RLE1 pass and a slice-by-8 CRC. It does not find blocks
 // or parse stream headers (ParallelBzip2Source does); anything unusual is left to libbz2.
 #if canImport(Glibc)
     import Glibc
@@ -38,8 +38,8 @@ final class Bzip2BlockDecoder {
     private var symbols: UnsafeMutablePointer<UInt8>
     /// `forward[j] = T[j] << 8 | L[T[j]]` (libbz2's fast layout with the byte of the destination).
     private var forward: UnsafeMutablePointer<UInt32>
-    /// `backward[i] = LF[i] << 8 | L[i]`, LF being T's inverse: walks the output from its end.
-    private var backward: UnsafeMutablePointer<UInt32>
+    /// Where each lane writes its segments' bytes: `lanes` regions of `blockCapacity` bytes.
+    private var laneBytes: UnsafeMutablePointer<UInt8>
     /// The inverse BWT's output, before RLE1 decoding.
     private var unsorted: UnsafeMutablePointer<UInt8>
     /// RLE1-decoded output of the block, grown when runs expand it.
@@ -66,11 +66,18 @@ final class Bzip2BlockDecoder {
     private let counts: UnsafeMutablePointer<Int>
     private let mtf: UnsafeMutablePointer<UInt8>
     private let seqToUnseq: UnsafeMutablePointer<UInt8>
+    /// Per segment of the inverse BWT walk: start row, end row, offset in `laneBytes`, length.
+    private let segments: UnsafeMutablePointer<Int>
+
+    /// Independent walks in flight at once in the inverse BWT.
+    static let lanes = 8
+    /// Segments the walk is cut into (more than `lanes`, so lanes stay busy until near the end).
+    static let maxSegments = 128
 
     init() {
         symbols = .allocate(capacity: 1)
         forward = .allocate(capacity: 1)
-        backward = .allocate(capacity: 1)
+        laneBytes = .allocate(capacity: 1)
         unsorted = .allocate(capacity: 1)
         output = .allocate(capacity: 1)
         crcTables = .allocate(capacity: 8 * 256)
@@ -84,6 +91,7 @@ final class Bzip2BlockDecoder {
         counts = .allocate(capacity: 256)
         mtf = .allocate(capacity: 256)
         seqToUnseq = .allocate(capacity: 256)
+        segments = .allocate(capacity: 4 * Self.maxSegments)
         for b in 0..<256 {
             var c = UInt32(b) << 24
             for _ in 0..<8 { c = c & 0x8000_0000 != 0 ? (c << 1) ^ 0x04C1_1DB7 : c << 1 }
@@ -98,9 +106,9 @@ final class Bzip2BlockDecoder {
     }
 
     deinit {
-        for p in [symbols, unsorted, output, selectors, lengths, mtf, seqToUnseq] { p.deallocate() }
+        for p in [symbols, unsorted, laneBytes, output, selectors, lengths, mtf, seqToUnseq] { p.deallocate() }
         forward.deallocate()
-        backward.deallocate()
+        segments.deallocate()
         crcTables.deallocate()
         fastTable.deallocate()
         limits.deallocate()
@@ -115,11 +123,11 @@ final class Bzip2BlockDecoder {
         guard entries > blockCapacity else { return }
         symbols.deallocate()
         forward.deallocate()
-        backward.deallocate()
+        laneBytes.deallocate()
         unsorted.deallocate()
         symbols = .allocate(capacity: entries)
         forward = .allocate(capacity: entries)
-        backward = .allocate(capacity: entries)
+        laneBytes = .allocate(capacity: entries * Self.lanes)
         unsorted = .allocate(capacity: entries)
         blockCapacity = entries
         reserveOutput(entries + entries / 4)
@@ -158,7 +166,7 @@ final class Bzip2BlockDecoder {
         reserveBlock(blockLimit)
         var reader = BitReader(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, startBit: startBit)
         guard let header = decodeSymbols(&reader, endBit: endBit, blockLimit: blockLimit) else { return false }
-        let produced = inverseBWT(nblock: header.nblock, origPtr: header.origPtr)
+        guard let produced = inverseBWT(nblock: header.nblock, origPtr: header.origPtr) else { return false }
         guard crc(output: produced) == header.crc else { return false }
         lastBlockCRC = header.crc
         output.append(contentsOf: UnsafeBufferPointer(start: self.output, count: produced))
@@ -369,12 +377,16 @@ final class Bzip2BlockDecoder {
         return Int(sortedSymbols[table * Self.maxAlphabet + min(slot, Self.maxAlphabet - 1)])
     }
 
-    /// Builds both BWT vectors from `symbols`, walks them from the two ends of the output, then
-    /// undoes RLE1 into `output`. Returns the number of bytes produced.
-    private func inverseBWT(nblock: Int, origPtr: Int) -> Int {
+    /// Builds the BWT vector from `symbols`, walks it in segments, then undoes RLE1 into `output`.
+    /// Returns the number of bytes produced, or nil when the walk from origPtr does not close.
+    ///
+    /// Output k is L[x(k+1)], x(0) = origPtr, x(k+1) = T[x(k)]: one chain of dependent loads that
+    /// misses the cache at each step. Marking `maxSegments` rows (origPtr and evenly spaced ones)
+    /// cuts the cycle into segments that can be walked independently, `lanes` at a time, each into
+    /// its own region; the segments are then put in cycle order from origPtr's.
+    private func inverseBWT(nblock: Int, origPtr: Int) -> Int? {
         let symbols = self.symbols
         let forward = self.forward
-        let backward = self.backward
         // cumulative[b]: first row of byte b in the sorted first column.
         var next = counts
         var sum = 0
@@ -389,27 +401,113 @@ final class Bzip2BlockDecoder {
             let j = next[Int(byte)]
             next[Int(byte)] = j + 1
             forward[j] = UInt32(truncatingIfNeeded: i << 8) | UInt32(byte)
-            backward[i] = UInt32(truncatingIfNeeded: j << 8) | UInt32(byte)
         }
-        // Output k is L[x(k+1)] with x(0) = origPtr, x(k+1) = T[x(k)]; x(nblock) = origPtr again,
-        // so the tail is walked backwards with LF = T⁻¹. The two chains' loads overlap.
+
+        // Segment starts: origPtr first, then evenly spaced rows; bit 31 marks a start row.
+        let mark: UInt32 = 0x8000_0000
+        let segmentStart = segments
+        let segmentEnd = segments + Self.maxSegments
+        let segmentOffset = segments + 2 * Self.maxSegments
+        let segmentLength = segments + 3 * Self.maxSegments
+        let wanted = min(Self.maxSegments, nblock)
+        var count = 0
+        segmentStart[0] = origPtr
+        forward[origPtr] |= mark
+        count = 1
+        for k in 1..<max(wanted, 1) {
+            let row = k * nblock / wanted
+            if forward[row] & mark != 0 { continue }
+            forward[row] |= mark
+            segmentStart[count] = row
+            count += 1
+        }
+
+        // Lane state: current row, write offset, segment (−1 when idle).
+        let laneBytes = self.laneBytes
+        var rows = (0, 0, 0, 0, 0, 0, 0, 0)
+        var offsets = (0, 0, 0, 0, 0, 0, 0, 0)
+        var current = (-1, -1, -1, -1, -1, -1, -1, -1)
+        var nextSegment = 0
+        var active = 0
+        withUnsafeMutableBytes(of: &rows) { rowsRaw in
+            withUnsafeMutableBytes(of: &offsets) { offsetsRaw in
+                withUnsafeMutableBytes(of: &current) { currentRaw in
+                    let row = rowsRaw.baseAddress!.assumingMemoryBound(to: Int.self)
+                    let offset = offsetsRaw.baseAddress!.assumingMemoryBound(to: Int.self)
+                    let segment = currentRaw.baseAddress!.assumingMemoryBound(to: Int.self)
+                    // Starts segment `s` on `lane`: its first row is marked, so its byte is emitted here.
+                    @inline(__always) func start(_ lane: Int, _ s: Int) {
+                        let r = segmentStart[s]
+                        segment[lane] = s
+                        segmentOffset[s] = offset[lane]
+                        let e = forward[r]
+                        laneBytes[offset[lane]] = UInt8(truncatingIfNeeded: e)
+                        offset[lane] += 1
+                        row[lane] = Int((e >> 8) & 0x7F_FFFF)
+                    }
+                    for lane in 0..<Self.lanes {
+                        offset[lane] = lane * blockCapacity
+                        if nextSegment < count {
+                            start(lane, nextSegment)
+                            nextSegment += 1
+                            active += 1
+                        }
+                    }
+                    while active > 0 {
+                        for lane in 0..<Self.lanes where segment[lane] >= 0 {
+                            let e = forward[row[lane]]
+                            if e & mark != 0 {
+                                let s = segment[lane]
+                                segmentEnd[s] = row[lane]
+                                segmentLength[s] = offset[lane] - segmentOffset[s]
+                                if nextSegment < count {
+                                    start(lane, nextSegment)
+                                    nextSegment += 1
+                                } else {
+                                    segment[lane] = -1
+                                    active -= 1
+                                }
+                                continue
+                            }
+                            laneBytes[offset[lane]] = UInt8(truncatingIfNeeded: e)
+                            offset[lane] += 1
+                            row[lane] = Int((e >> 8) & 0x7F_FFFF)
+                        }
+                    }
+                }
+            }
+        }
+
+        // Segments in cycle order from origPtr's. A periodic block (all one byte, "abab…") has
+        // several cycles; walking nblock steps as libbz2 does repeats origPtr's cycle.
         let unsorted = self.unsorted
-        let half = nblock >> 1
-        var x = origPtr
-        var y = origPtr
-        var k = 0
-        var tail = nblock - 1
-        while k < half {
-            let f = forward[x]
-            let g = backward[y]
-            unsorted[k] = UInt8(truncatingIfNeeded: f)
-            unsorted[tail] = UInt8(truncatingIfNeeded: g)
-            x = Int(f >> 8)
-            y = Int(g >> 8)
-            k += 1
-            tail -= 1
+        var produced = 0
+        var s = 0
+        var closed = false
+        for _ in 0..<count {
+            let length = segmentLength[s]
+            guard produced + length <= nblock else { return nil }
+            (unsorted + produced).update(from: laneBytes + segmentOffset[s], count: length)
+            produced += length
+            let end = segmentEnd[s]
+            if end == origPtr {
+                closed = true
+                break
+            }
+            var found = -1
+            for t in 1..<count where segmentStart[t] == end {
+                found = t
+                break
+            }
+            guard found > 0 else { return nil }
+            s = found
         }
-        if nblock & 1 != 0 { unsorted[half] = UInt8(truncatingIfNeeded: forward[x]) }
+        guard closed, produced > 0 else { return nil }
+        while produced < nblock {
+            let n = min(produced, nblock - produced)
+            (unsorted + produced).update(from: unsorted, count: n)
+            produced += n
+        }
         return undoRLE1(count: nblock)
     }
 
