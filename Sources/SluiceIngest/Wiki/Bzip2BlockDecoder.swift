@@ -129,7 +129,7 @@ final class Bzip2BlockDecoder {
         forward.deallocate()
         laneBytes.deallocate()
         unsorted.deallocate()
-        symbols = .allocate(capacity: entries)
+        symbols = .allocate(capacity: entries + 16)
         forward = .allocate(capacity: entries)
         laneBytes = .allocate(capacity: entries * Self.lanes)
         unsorted = .allocate(capacity: entries)
@@ -297,7 +297,10 @@ final class Bzip2BlockDecoder {
 
     /// Decodes Huffman symbols until EOB, undoing RLE2 (RUNA/RUNB) and MTF into `symbols` and
     /// counting bytes into `counts`. Returns nblock, or nil if the block is malformed or too large.
-    private func decodeHuffman(_ reader: inout BitReader, nSelectors: Int, eob: Int, blockLimit: Int) -> Int? {
+    private func decodeHuffman(_ bitReader: inout BitReader, nSelectors: Int, eob: Int, blockLimit: Int) -> Int? {
+        // A local copy keeps the bit buffer in registers.
+        var reader = bitReader
+        defer { bitReader = reader }
         let symbols = self.symbols
         let counts = self.counts
         let mtf = self.mtf
@@ -338,7 +341,16 @@ final class Bzip2BlockDecoder {
             if run > 0 {
                 guard nblock + run <= blockLimit else { return nil }
                 let byte = mtf[0]
-                (symbols + nblock).initialize(repeating: byte, count: run)
+                // Eight bytes per store, up to 7 past the run (the buffer has 16 bytes of slack and
+                // later symbols overwrite them): no call to memset in this loop.
+                let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
+                var p = UnsafeMutableRawPointer(symbols + nblock)
+                var left = run
+                while left > 0 {
+                    p.storeBytes(of: pattern, as: UInt64.self)
+                    p += 8
+                    left -= 8
+                }
                 counts[Int(byte)] += run
                 nblock += run
                 run = 0
@@ -348,14 +360,16 @@ final class Bzip2BlockDecoder {
             // symbol is 2…eob−1 (the table holds only eob + 1 symbols): MTF index 1…numInUse−1.
             let index = symbol - 1
             let byte = mtf[index]
-            if index <= 16 {
-                var k = index
-                while k > 0 {
-                    mtf[k] = mtf[k - 1]
-                    k -= 1
-                }
-            } else {
-                memmove(mtf + 1, mtf, index)
+            // mtf[0..<index] moves up one: eight bytes at a time from the top, then the rest.
+            var k = index
+            while k >= 8 {
+                k -= 8
+                UnsafeMutableRawPointer(mtf + k + 1).storeBytes(
+                    of: UnsafeRawPointer(mtf + k).loadUnaligned(as: UInt64.self), as: UInt64.self)
+            }
+            while k > 0 {
+                mtf[k] = mtf[k - 1]
+                k -= 1
             }
             mtf[0] = byte
             guard nblock < blockLimit else { return nil }
@@ -607,18 +621,26 @@ struct BitReader {
             next += (63 - available) >> 3
             available |= 56
         } else {
-            refillTail()
+            (buffer, available, next) = Self.refillTail(base, count, buffer, available, next)
         }
     }
 
+    /// A byte at a time near the end of the buffer. Static and by value, so the reader's fields
+    /// never have their address taken and stay in registers in the decoding loops.
     @inline(never)
-    mutating func refillTail() {
+    static func refillTail(
+        _ base: UnsafePointer<UInt8>, _ count: Int, _ buffer: UInt64, _ available: Int, _ next: Int
+    ) -> (UInt64, Int, Int) {
+        var buffer = buffer
+        var available = available
+        var next = next
         while available <= 56 {
             let byte: UInt64 = next < count ? UInt64(base[next]) : 0
             buffer |= byte &<< UInt64(56 - available)
             next += 1
             available += 8
         }
+        return (buffer, available, next)
     }
 
     /// Makes at least `n` (≤ 56) bits available.
