@@ -220,7 +220,8 @@ enum Bzip2TestBlocks {
 
     @Test func multiBlockFileAtLevelOne() throws {
         // The enwiki excerpt recompressed at level 1: several 100 kB blocks in one stream.
-        let plain = Self.libbz2([UInt8](try Data(contentsOf: URL(fileURLWithPath: TestSupport.fixture("wiki/enwiki-excerpt.xml.bz2")))))
+        let excerpt = URL(fileURLWithPath: TestSupport.fixture("wiki/enwiki-excerpt.xml.bz2"))
+        let plain = Self.libbz2([UInt8](try Data(contentsOf: excerpt)))
         let compressed = Self.compress(plain, level: 1)
         let got = Self.decodeBlocks(compressed)
         #expect(got.blocks == (plain.count + 99_999) / 100_000 || got.blocks > 2)
@@ -249,7 +250,8 @@ enum Bzip2TestBlocks {
         // RLE1 counts 0…255 (runs of 4…259), runs just past 259, and runs long enough to need many
         // RUNA/RUNB digits after the BWT.
         var plain: [UInt8] = []
-        for length in [1, 2, 3, 4, 5, 6, 7, 8, 9, 254, 255, 256, 257, 258, 259, 260, 261, 262, 263, 264, 518, 519, 1000] {
+        let lengths = [1, 2, 3, 4, 5, 6, 7, 8, 9, 254, 255, 256, 257, 258, 259, 260, 261, 262, 263, 264, 518, 519, 1000]
+        for length in lengths {
             plain += [UInt8](repeating: UInt8(length & 0xFF), count: length)
             plain.append(0x41)
         }
@@ -334,7 +336,9 @@ enum Bzip2TestBlocks {
     @Test func mutatedBlocksNeverDecodeWrongly() throws {
         // A small text block, with 1–3 bits flipped at random places, a few thousand times.
         var random = Random(state: 7)
-        let words: [String] = ["the ", "of ", "and ", "bzip2 ", "block ", "{{cite}} ", "[[link]] ", "\n", "aaaaaaa", "1234 "]
+        let words: [String] = [
+            "the ", "of ", "and ", "bzip2 ", "block ", "{{cite}} ", "[[link]] ", "\n", "aaaaaaa", "1234 ",
+        ]
         var plain: [UInt8] = []
         while plain.count < 6000 { plain += Array(words[random.below(words.count)].utf8) }
         for level: Int32 in [1, 9] {

@@ -19,7 +19,10 @@
 /// Huffman symbols in groups of 50 (RUNA/RUNB zero runs in bijective base 2, MTF index + 1, EOB);
 /// then the inverse BWT from origPtr, RLE1 (four equal bytes then a count of 0…255 more) and
 /// CRC-32 (polynomial 0x04C11DB7, MSB first) over the result.
-final class Bzip2BlockDecoder {
+///
+/// `@unchecked Sendable` so a decoder can be handed to a worker thread; it must be used by one
+/// thread at a time.
+final class Bzip2BlockDecoder: @unchecked Sendable {
     static let blockMagic: UInt64 = 0x3141_5926_5359
     /// Bits of the primary Huffman lookup table; longer codes take the canonical slow path.
     static let fastBits = 10
@@ -386,8 +389,8 @@ final class Bzip2BlockDecoder {
         let limit = limits + table * Self.lengthStride
         let value = UInt32(truncatingIfNeeded: reader.buffer &>> 44)  // the next 20 bits
         var length = Self.fastBits + 1
-        // Complete codes end by maxCodeLength (limit 2^20 > value); 21 is a sentinel of UInt32.max.
-        while value >= limit[length] { length += 1 }
+        // Complete codes end by maxCodeLength (its limit is 2^20 > value); the bound is a safety net.
+        while length < Self.maxCodeLength && value >= limit[length] { length += 1 }
         let code = value >> UInt32(Self.maxCodeLength - length)
         let first = firstCodes[table * Self.lengthStride + length]
         let slot = Int(offsets[table * Self.lengthStride + length]) + Int(code &- first)
