@@ -43,8 +43,6 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
     private var forward: UnsafeMutablePointer<UInt32>
     /// Where each lane writes its segments' bytes: `lanes` regions of `blockCapacity` bytes.
     private var laneBytes: UnsafeMutablePointer<UInt8>
-    /// The inverse BWT's output, before RLE1 decoding.
-    private var unsorted: UnsafeMutablePointer<UInt8>
     /// RLE1-decoded output of the block, grown when runs expand it.
     private var output: UnsafeMutablePointer<UInt8>
     private var outputCapacity = 0
@@ -69,7 +67,8 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
     private let counts: UnsafeMutablePointer<Int>
     private let mtf: UnsafeMutablePointer<UInt8>
     private let seqToUnseq: UnsafeMutablePointer<UInt8>
-    /// Per segment of the inverse BWT walk: start row, end row, offset in `laneBytes`, length.
+    /// Per segment of the inverse BWT walk: start row, end row, offset in `laneBytes`, length; then
+    /// the segments in output order.
     private let segments: UnsafeMutablePointer<Int>
     /// Per lane of the walk: row, write offset in `laneBytes`, segment (−1 when idle).
     private let laneState: UnsafeMutablePointer<Int>
@@ -83,7 +82,6 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
         symbols = .allocate(capacity: 1)
         forward = .allocate(capacity: 1)
         laneBytes = .allocate(capacity: 1)
-        unsorted = .allocate(capacity: 1)
         output = .allocate(capacity: 1)
         crcTables = .allocate(capacity: 8 * 256)
         selectors = .allocate(capacity: 1 << 15)
@@ -96,7 +94,7 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
         counts = .allocate(capacity: 256)
         mtf = .allocate(capacity: 256)
         seqToUnseq = .allocate(capacity: 256)
-        segments = .allocate(capacity: 4 * Self.maxSegments)
+        segments = .allocate(capacity: 5 * Self.maxSegments)
         laneState = .allocate(capacity: 3 * Self.lanes)
         for b in 0..<256 {
             var c = UInt32(b) << 24
@@ -112,7 +110,7 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
     }
 
     deinit {
-        for p in [symbols, unsorted, laneBytes, output, selectors, lengths, mtf, seqToUnseq] { p.deallocate() }
+        for p in [symbols, laneBytes, output, selectors, lengths, mtf, seqToUnseq] { p.deallocate() }
         forward.deallocate()
         segments.deallocate()
         laneState.deallocate()
@@ -131,11 +129,9 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
         symbols.deallocate()
         forward.deallocate()
         laneBytes.deallocate()
-        unsorted.deallocate()
         symbols = .allocate(capacity: entries + 16)
         forward = .allocate(capacity: entries)
         laneBytes = .allocate(capacity: entries * Self.lanes)
-        unsorted = .allocate(capacity: entries)
         blockCapacity = entries
         reserveOutput(entries + entries / 4)
     }
@@ -505,15 +501,17 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
 
         // Segments in cycle order from origPtr's. A periodic block (all one byte, "abab…") has
         // several cycles; walking nblock steps as libbz2 does repeats origPtr's cycle.
-        let unsorted = self.unsorted
-        var produced = 0
+        let order = segments + 4 * Self.maxSegments
+        var ordered = 0
+        var cycle = 0
         var s = 0
         var closed = false
         for _ in 0..<count {
             let length = segmentLength[s]
-            guard produced + length <= nblock else { return nil }
-            (unsorted + produced).update(from: laneBytes + segmentOffset[s], count: length)
-            produced += length
+            guard cycle + length <= nblock else { return nil }
+            order[ordered] = s
+            ordered += 1
+            cycle += length
             let end = segmentEnd[s]
             if end == origPtr {
                 closed = true
@@ -527,54 +525,63 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
             guard found > 0 else { return nil }
             s = found
         }
-        guard closed, produced > 0 else { return nil }
-        while produced < nblock {
-            let n = min(produced, nblock - produced)
-            (unsorted + produced).update(from: unsorted, count: n)
-            produced += n
+        guard closed, cycle > 0 else { return nil }
+        // RLE1 straight from the lane regions, segment after segment.
+        var rle = RLE1State()
+        var remaining = nblock
+        while remaining > 0 {
+            for k in 0..<ordered where remaining > 0 {
+                let segment = order[k]
+                let length = min(segmentLength[segment], remaining)
+                remaining -= length
+                undoRLE1(laneBytes + segmentOffset[segment], count: length, then: remaining, &rle)
+            }
         }
-        return undoRLE1(count: nblock)
+        return rle.produced
+    }
+
+    /// RLE1 decoding state carried from one segment to the next.
+    struct RLE1State {
+        var produced = 0
+        var last = -1
+        /// Equal bytes seen in a row; at 4 the next byte is a count.
+        var same = 0
     }
 
     /// RLE1: after four equal bytes comes a count (0…255) of further copies; a block may end
-    /// right after the four.
-    private func undoRLE1(count n: Int) -> Int {
-        let source = unsorted
+    /// right after the four. Decodes `n` bytes from `source` onto `output`, `then` more to come.
+    private func undoRLE1(_ source: UnsafePointer<UInt8>, count n: Int, then later: Int, _ state: inout RLE1State) {
         var out = output
-        var capacity = outputCapacity
+        var o = state.produced
+        var last = state.last
+        var same = state.same
         var i = 0
-        var o = 0
-        var last = -1
-        var same = 0
         while i < n {
             let byte = Int(source[i])
+            i += 1
+            if same == 4 {
+                // Room for the copies and for every byte still to come (each gives at most one).
+                let needed = o + byte + (n - i) + later
+                if needed > outputCapacity {
+                    reserveOutput(needed + needed / 4, keeping: o)
+                    out = output
+                }
+                (out + o).initialize(repeating: UInt8(truncatingIfNeeded: last), count: byte)
+                o += byte
+                last = -1
+                same = 0
+                continue
+            }
             out[o] = UInt8(truncatingIfNeeded: byte)
             o += 1
-            i += 1
             if byte != last {
                 last = byte
                 same = 1
-                continue
-            }
-            same += 1
-            if same == 4 {
-                if i < n {
-                    let extra = Int(source[i])
-                    i += 1
-                    // Room for the copies and for every byte still to come (each gives at most one).
-                    if o + extra + (n - i) > capacity {
-                        reserveOutput(o + extra + (n - i) + n / 4, keeping: o)
-                        out = output
-                        capacity = outputCapacity
-                    }
-                    (out + o).initialize(repeating: UInt8(truncatingIfNeeded: byte), count: extra)
-                    o += extra
-                }
-                last = -1
-                same = 0
+            } else {
+                same += 1
             }
         }
-        return o
+        state = RLE1State(produced: o, last: last, same: same)
     }
 
     /// bzip2's CRC-32 (MSB first, polynomial 0x04C11DB7, inverted) over the first `count` bytes
