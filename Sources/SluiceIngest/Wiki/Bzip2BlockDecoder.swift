@@ -358,31 +358,20 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
             if symbol == eob { break }
             // symbol is 2…eob−1 (the table holds only eob + 1 symbols): MTF index 1…numInUse−1.
             let index = symbol - 1
-            let byte: UInt8
-            if index < 8 {
-                // Most indices are small: bytes 0…index of the first word rotate by one, no loop.
-                let word = UnsafeRawPointer(mtf).loadUnaligned(as: UInt64.self)
-                let shift = UInt64(8 * index)
-                let moved = ~UInt64(0) &>> (56 &- shift)  // bytes 0…index
-                let front = (word &>> shift) & 0xFF
-                byte = UInt8(truncatingIfNeeded: front)
-                let rotated = (word & ~moved) | ((word &<< 8) & moved & ~0xFF) | front
-                UnsafeMutableRawPointer(mtf).storeBytes(of: rotated, as: UInt64.self)
-            } else {
-                byte = mtf[index]
-                // mtf[0..<index] moves up one: eight bytes at a time from the top, then the rest.
-                var k = index
-                while k >= 8 {
-                    k -= 8
-                    UnsafeMutableRawPointer(mtf + k + 1).storeBytes(
-                        of: UnsafeRawPointer(mtf + k).loadUnaligned(as: UInt64.self), as: UInt64.self)
-                }
-                while k > 0 {
-                    mtf[k] = mtf[k - 1]
-                    k -= 1
-                }
-                mtf[0] = byte
+            let byte = mtf[index]
+            // mtf[0..<index] moves up one and `byte` goes to the front: eight bytes at a time from
+            // the top, then the last k < 8 in one word (bytes 0…k take the byte below, byte 0 the
+            // front) without a loop; most indices are below 8.
+            var k = index
+            while k >= 8 {
+                k -= 8
+                UnsafeMutableRawPointer(mtf + k + 1).storeBytes(
+                    of: UnsafeRawPointer(mtf + k).loadUnaligned(as: UInt64.self), as: UInt64.self)
             }
+            let word = UnsafeRawPointer(mtf).loadUnaligned(as: UInt64.self)
+            let moved = ~UInt64(0) &>> UInt64(56 &- 8 &* k)  // bytes 0…k
+            let rotated = (word & ~moved) | ((word &<< 8) & moved & ~0xFF) | UInt64(byte)
+            UnsafeMutableRawPointer(mtf).storeBytes(of: rotated, as: UInt64.self)
             guard nblock < blockLimit else { return nil }
             symbols[nblock] = byte
             counts[Int(byte)] += 1
