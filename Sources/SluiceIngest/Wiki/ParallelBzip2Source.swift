@@ -1,7 +1,8 @@
 // Parallel bzip2 decoding for large dumps: finds block boundaries by their 48-bit magic numbers
 // (blocks are bit-aligned), copies each block's bytes into a job and decodes the jobs on a pool of
-// threads with libbz2 (each block wrapped into a one-block stream), handing the output on in order
-// as each block completes (the lbzip2 / indexed_bzip2 idea). Memory is bounded by the look-ahead:
+// threads with the native Bzip2BlockDecoder (libbz2, on the block wrapped into a one-block stream,
+// for blocks it does not take), handing the output on in order as each block completes (the
+// lbzip2 / indexed_bzip2 idea). Memory is bounded by the look-ahead:
 // `threads + 2` blocks. Not a general replacement for Core's Bzip2Source: it only reads.
 internal import CBzip2
 import Foundation
@@ -48,6 +49,8 @@ public final class ParallelBzip2Source: ByteSource {
     private var inFlightHead = 0
     private let lookahead: Int
     private let pool: DecodePool?
+    /// The decoder of the reading thread, when there is no pool.
+    private lazy var decoder = Bzip2BlockDecoder()
 
     struct Job {
         var start: Int  // bit offset of the block magic
@@ -116,7 +119,7 @@ public final class ParallelBzip2Source: ByteSource {
                 inFlight.removeAll(keepingCapacity: true)
                 inFlightHead = 0
             }
-            if let pool { pool.wait(slot) } else { slot.run() }
+            if let pool { pool.wait(slot) } else { slot.run(decoder) }
             switch slot.result {
             case .success(let bytes):
                 current = bytes
@@ -299,10 +302,19 @@ public final class ParallelBzip2Source: ByteSource {
             self.truncated = truncated
         }
 
-        /// Decodes the block (on whichever thread calls it).
-        func run() {
-            result = ParallelBzip2Source.decode(
-                ParallelBzip2Source.makeStream(bits, level: level), path: path, offset: offset, truncated: truncated)
+        /// Decodes the block (on whichever thread calls it) with that thread's native decoder; a block
+        /// it does not take (corrupt, truncated, randomised) goes to libbz2 for its exact error.
+        func run(_ decoder: Bzip2BlockDecoder) {
+            var out: [UInt8] = []
+            let decoded = bits.bytes.withUnsafeBytes {
+                decoder.decode($0, startBit: bits.startBit, endBit: bits.endBit, level: Int(level) - 0x30, into: &out)
+            }
+            result =
+                decoded
+                ? .success(out)
+                : ParallelBzip2Source.decode(
+                    ParallelBzip2Source.makeStream(bits, level: level), path: path, offset: offset,
+                    truncated: truncated)
         }
     }
 
@@ -448,6 +460,7 @@ final class DecodePool: @unchecked Sendable {
     }
 
     private func work() {
+        let decoder = Bzip2BlockDecoder()
         while true {
             condition.lock()
             while head == queue.count && !stopping { condition.wait() }
@@ -462,7 +475,7 @@ final class DecodePool: @unchecked Sendable {
                 head = 0
             }
             condition.unlock()
-            slot.run()
+            slot.run(decoder)
             slot.done.signal()
         }
     }
