@@ -154,7 +154,9 @@ import Testing
             s.withUnsafeBufferPointer { s in sig.withUnsafeMutableBufferPointer { hasher.signature(of: s, into: $0) } }
             return sig
         }
-        func band(_ x: [UInt64], _ y: [UInt64], _ b: Int) -> Bool { x[b * rows..<(b + 1) * rows] == y[b * rows..<(b + 1) * rows] }
+        func band(_ x: [UInt64], _ y: [UInt64], _ b: Int) -> Bool {
+            x[b * rows..<(b + 1) * rows] == y[b * rows..<(b + 1) * rows]
+        }
         func equalValues(_ x: [UInt64], _ y: [UInt64]) -> Int { zip(x, y).filter { $0 == $1 }.count }
         func jaccard(_ x: Set<UInt64>, _ y: Set<UInt64>) -> Double {
             Double(x.intersection(y).count) / Double(x.union(y).count)
