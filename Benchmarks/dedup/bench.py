@@ -113,7 +113,7 @@ def write_subset(set_dir, limit, files=8):
 
 
 # --- references (run in a child process each, so RSS is their own) -------------------------------
-def reference_worker(tool, set_dir, limit, out_path):
+def reference_worker(tool, set_dir, limit, out_path, seed=1):
     t0 = time.perf_counter()
     n = 0
     pairs = []
@@ -123,7 +123,7 @@ def reference_worker(tool, set_dir, limit, out_path):
         lsh = RMinHashLSH(0.8, PERMS, BANDS)
         hashes = []
         def flush():
-            mh = RMinHash.from_token_sets(batch, PERMS, 1)
+            mh = RMinHash.from_token_sets(batch, PERMS, seed)
             lsh.insert_many(mh, start_key=len(hashes))
             hashes.extend(mh)
     else:
@@ -131,7 +131,7 @@ def reference_worker(tool, set_dir, limit, out_path):
         lsh = MinHashLSH(num_perm=PERMS, params=(BANDS, ROWS))
         hashes = []
         def flush():
-            for m in MinHash.bulk([[s.encode() for s in b] for b in batch], num_perm=PERMS, seed=1):
+            for m in MinHash.bulk([[s.encode() for s in b] for b in batch], num_perm=PERMS, seed=seed):
                 lm = LeanMinHash(m)
                 lsh.insert(len(hashes), lm)
                 hashes.append(lm)
@@ -177,9 +177,9 @@ def clusters_from_pairs(n, pairs):
     return [g for g in groups.values() if len(g) > 1]
 
 
-def run_reference(tool, set_dir, limit, tmp):
-    out = os.path.join(tmp, f"{tool}.json")
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", tool, "--set", set_dir, "--out", out]
+def run_reference(tool, set_dir, limit, tmp, seed=1):
+    out = os.path.join(tmp, f"{tool}-{seed}.json")
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", tool, "--set", set_dir, "--out", out, "--seed", str(seed)]
     if limit:
         cmd += ["--limit", str(limit)]
     wall, rss, cpu, _ = child_rss_mib(cmd)
@@ -240,9 +240,11 @@ def main():
     ap.add_argument("--worker")
     ap.add_argument("--set")
     ap.add_argument("--limit", type=int)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seeds", default="1,2,3", help="seeds every tool's quality is scored over (the first is the timed runs' seed)")
     a = ap.parse_args()
     if a.worker:
-        reference_worker(a.worker, a.set, a.limit, a.out)
+        reference_worker(a.worker, a.set, a.limit, a.out, a.seed)
         return
     rows = []
     for size in [int(s) for s in a.sizes.split(",")]:
@@ -258,29 +260,47 @@ def main():
             rss = max(r[1] for r in runs)
             cpu = statistics.median(r[2] for r in runs)
             ref_limit = None if size <= a.reference_limit else a.reference_limit
-            # Quality is scored on the documents every tool saw: on larger sets sluice runs again on
-            # the references' subset (clusters of the full run chain through documents outside it).
-            quality_dir, quality_out = set_dir, out_dir
-            if ref_limit:
-                quality_dir = write_subset(set_dir, ref_limit)
-                quality_out = out_dir + "-subset"
-                run_sluice(a.sluice, quality_dir, quality_out)
-            ours = sluice_clusters(quality_out)
-            # The other verification modes, once each on the scored documents: none (datatrove's
-            # behaviour) and exact (candidates checked by exact Jaccard >= 0.8).
-            modes = {}
-            for mode in ("none", "exact"):
-                mode_out = f"{out_dir}-verify-{mode}"
-                m_seconds, m_rss, _ = run_sluice(a.sluice, quality_dir, mode_out, extra=f", verify: {mode}")
-                modes[mode] = {"seconds": m_seconds, "rss": m_rss, "clusters": sluice_clusters(mode_out)}
+            # Quality is scored on the documents every tool saw, for every tool and mode over each
+            # seed: on larger sets everything runs again on the references' subset (clusters of the
+            # full run chain through documents outside it).
+            seeds = [int(x) for x in a.seeds.split(",")]
+            quality_dir = write_subset(set_dir, ref_limit) if ref_limit else set_dir
             verified_docs = ref_limit or size
+            found, extra = {}, {}
+            for seed in seeds:
+                for mode in ("signature", "none", "exact"):
+                    if mode == "signature" and seed == 1 and not ref_limit:
+                        mode_out = out_dir  # the last timed run
+                    else:
+                        mode_out = f"{out_dir}-q-{mode}-{seed}"
+                        m_seconds, m_rss, _ = run_sluice(a.sluice, quality_dir, mode_out, extra=f", verify: {mode}, seed: {seed}")
+                        extra[(mode, seed)] = (m_seconds, m_rss)
+                    found[("sluice_" + mode, seed)] = sluice_clusters(mode_out)
+                    if mode_out != out_dir:
+                        subprocess.run(["rm", "-rf", mode_out], check=True)
             rensa_limit = None if size <= a.rensa_limit else a.rensa_limit
+            refs = {}
             with tempfile.TemporaryDirectory() as tmp:
-                rensa = run_reference("rensa", set_dir, rensa_limit, tmp)
-                ds = run_reference("datasketch", set_dir, ref_limit, tmp)
-            # Score on the subset every tool saw.
-            quality, truth = score({"sluice": ours, "sluice_none": modes["none"]["clusters"], "sluice_exact": modes["exact"]["clusters"],
-                                    "rensa": rensa["clusters"], "datasketch": ds["clusters"]}, set_dir, ref_limit)
+                for seed in seeds:
+                    for tool in ("rensa", "datasketch"):
+                        r = run_reference(tool, quality_dir, None, tmp, seed)
+                        found[(tool, seed)] = r["clusters"]
+                        refs[(tool, seed)] = r
+                # Speed and memory of the references on the full set (default seed): on 100k sets the
+                # quality runs above; on larger ones rensa on the first `--rensa-limit` documents and
+                # datasketch on the first `--reference-limit`.
+                rensa = refs[("rensa", seeds[0])] if not ref_limit else run_reference("rensa", set_dir, rensa_limit, tmp)
+                ds = refs[("datasketch", seeds[0])]
+            quality, truth = score(found, set_dir, ref_limit)
+
+            def stats(tool):
+                per = [quality[(tool, seed)] for seed in seeds]
+                mean = {k: statistics.mean(x[k] for x in per) for k in ("precision", "recall", "f1", "pairs")}
+                spread = ", ".join(f"seed {seed}: P {x['precision']:.3f} R {x['recall']:.4f} F1 {x['f1']:.3f} ({x['pairs']} pairs)"
+                                   for seed, x in zip(seeds, per))
+                rng = {k: (min(x[k] for x in per), max(x[k] for x in per)) for k in ("precision", "recall", "f1")}
+                return mean, rng, spread
+
             label = f"minhash_dedup {human(size)} docs, {name.replace('edits', '').replace('-', '–')} % edits"
             ours_dps = size / seconds
             subset = f" (references on the first {ref_limit:,} docs; rensa on {rensa['documents']:,})" if ref_limit else ""
@@ -295,23 +315,32 @@ def main():
             rows.append({"benchmark": label, "metric": "peak RSS MiB", "sluice": round(rss), "reference": round(rensa["rss"]),
                          "reference_tool": "rensa 0.5.0", "higher_is_better": False,
                          "notes": f"datasketch {round(ds['rss'])} MiB on {ds['documents']:,} docs"})
-            q = quality
+            scored = f"scored on the first {ref_limit:,} docs" if ref_limit else f"scored on all {size:,} docs"
+            seed_note = f"mean over seeds {a.seeds} ({scored}; sluice seed, datasketch MinHash seed, rensa seed)"
+            ours_q, ours_rng, ours_spread = stats("sluice_signature")
             for tool, ver in (("datasketch", "datasketch 2.0.0"), ("rensa", "rensa 0.5.0")):
-                rows.append({"benchmark": label, "metric": "F1 vs exact J>=0.8", "sluice": round(q["sluice"]["f1"], 4), "reference": round(q[tool]["f1"], 4),
-                             "reference_tool": ver, "higher_is_better": True,
-                             "notes": f"{truth} true pairs; sluice (verify: signature, default) P {q['sluice']['precision']:.3f} R {q['sluice']['recall']:.3f} ({q['sluice']['pairs']} pairs); "
-                                      f"{tool} P {q[tool]['precision']:.3f} R {q[tool]['recall']:.3f} ({q[tool]['pairs']} pairs)"})
-            dsq = q["datasketch"]
+                ref_q, ref_rng, ref_spread = stats(tool)
+                for metric in ("f1", "precision", "recall"):
+                    if metric != "f1" and tool != "datasketch":
+                        continue
+                    rows.append({"benchmark": label, "metric": {"f1": "F1", "precision": "precision", "recall": "recall"}[metric] + " vs exact J>=0.8",
+                                 "sluice": round(ours_q[metric], 4), "reference": round(ref_q[metric], 4),
+                                 "reference_tool": ver, "higher_is_better": True,
+                                 "notes": f"{truth} true pairs; {seed_note}; sluice (verify: signature, default) {metric} min-max "
+                                          f"{ours_rng[metric][0]:.4f}-{ours_rng[metric][1]:.4f}, {tool} {ref_rng[metric][0]:.4f}-{ref_rng[metric][1]:.4f}; "
+                                          f"sluice {ours_spread}; {tool} {ref_spread}"})
+            dsq, _, _ = stats("datasketch")
             for mode, what in (("none", "every band collision is a candidate, as datatrove (parity row)"),
                                ("exact", "candidates verified by exact shingle-set Jaccard >= 0.8")):
-                v = q["sluice_" + mode]
+                v, v_rng, v_spread = stats("sluice_" + mode)
+                m_seconds, m_rss = extra[(mode, seeds[0])]
                 rows.append({"benchmark": f"{label}, verify: {mode}", "metric": "F1 vs exact J>=0.8", "sluice": round(v["f1"], 4), "reference": round(dsq["f1"], 4),
                              "reference_tool": "datasketch 2.0.0", "higher_is_better": True,
-                             "notes": f"sluice verify: {mode} ({what}): P {v['precision']:.3f} R {v['recall']:.3f} ({v['pairs']} pairs), "
-                                      f"{verified_docs / modes[mode]['seconds']:,.0f} docs/s on {verified_docs:,} docs (one run), peak RSS {modes[mode]['rss']:.0f} MiB; "
-                                      f"default verify: signature P {q['sluice']['precision']:.3f} R {q['sluice']['recall']:.3f}; "
-                                      f"datasketch P {dsq['precision']:.3f} R {dsq['recall']:.3f}"})
-            print(json.dumps(rows[-7:], indent=1), file=sys.stderr)
+                             "notes": f"sluice verify: {mode} ({what}); {seed_note}: P {v['precision']:.3f} R {v['recall']:.4f}, F1 min-max {v_rng['f1'][0]:.4f}-{v_rng['f1'][1]:.4f}; "
+                                      f"{v_spread}; {verified_docs / m_seconds:,.0f} docs/s on {verified_docs:,} docs (seed {seeds[0]}, one run), peak RSS {m_rss:.0f} MiB; "
+                                      f"default verify: signature P {ours_q['precision']:.3f} R {ours_q['recall']:.4f}; "
+                                      f"datasketch P {dsq['precision']:.3f} R {dsq['recall']:.4f}"})
+            print(json.dumps(rows[-9:], indent=1), file=sys.stderr)
     for r in rows:
         if r["higher_is_better"]:
             r["ratio"] = round(r["sluice"] / r["reference"], 3) if r["reference"] else None

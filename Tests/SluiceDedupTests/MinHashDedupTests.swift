@@ -140,25 +140,122 @@ import Testing
         #expect(r.dropped.map(\.0) == ["c1", "c2"])
     }
 
-    /// The bucket rule on its own, with a verifier that accepts a given set of pairs.
-    @Test func bucketJoinerPairsEveryComponentItPasses() throws {
+    /// A chained pair: A and B are near-duplicates that share no band, C contains both texts
+    /// plus filler (so it collides with A in one band and with B in another) but is similar to
+    /// neither. Without verification the three chain into one cluster; verification per
+    /// component must still find A–B through C, and leave C out.
+    @Test(arguments: VerifyMode.allCases) func chainedPairIsFoundThroughTheDocumentLinkingIt(mode: VerifyMode) throws {
+        let settings = MinHashSettings(verify: mode)
+        let rows = settings.rows
+        let shingler = try settings.makeShingler()
+        let hasher = settings.makeHasher()
+        func signature(_ s: [UInt64]) -> [UInt64] {
+            var sig = [UInt64](repeating: 0, count: settings.bands * rows)
+            s.withUnsafeBufferPointer { s in sig.withUnsafeMutableBufferPointer { hasher.signature(of: s, into: $0) } }
+            return sig
+        }
+        func band(_ x: [UInt64], _ y: [UInt64], _ b: Int) -> Bool {
+            x[b * rows..<(b + 1) * rows] == y[b * rows..<(b + 1) * rows]
+        }
+        func equalValues(_ x: [UInt64], _ y: [UInt64]) -> Int { zip(x, y).filter { $0 == $1 }.count }
+        func jaccard(_ x: Set<UInt64>, _ y: Set<UInt64>) -> Double {
+            Double(x.intersection(y).count) / Double(x.union(y).count)
+        }
+        let a = long[0]
+        let setA = Set(shingler.shingles(of: a))
+        let sigA = signature(Array(setA))
+        // B: an edited copy of A above the threshold for both verifiers that shares no band with A,
+        // and such that A ∪ B agrees with A on some band and with B on another.
+        var found: (b: String, bandA: Int, bandB: Int, c: [UInt64])?
+        search: for every in 30...120 {
+            for offset in 0..<every {
+                let b = edited(a, every: every, offset: offset)
+                let setB = Set(shingler.shingles(of: b))
+                guard jaccard(setA, setB) >= 0.82 else { continue }
+                let sigB = signature(Array(setB))
+                guard equalValues(sigA, sigB) >= settings.signatureMinimumMatches + 3,
+                    !(0..<settings.bands).contains(where: { band(sigA, sigB, $0) })
+                else { continue }
+                let sigC = signature(shingler.shingles(of: a + " " + b))
+                guard let ka = (0..<settings.bands).first(where: { band(sigA, sigC, $0) }),
+                    let kb = (0..<settings.bands).first(where: { band(sigB, sigC, $0) })
+                else { continue }
+                found = (b, ka, kb, sigC)
+                break search
+            }
+        }
+        let (b, bandA, bandB, startC) = try #require(found)
+        // C: A, B, then filler words whose new shingles never undercut C's values in those two
+        // bands, until A and B are each under half of C.
+        let pool: [String] = long.dropFirst().flatMap { p in p.lowercased().split(separator: " ").map(String.init) }
+            .filter { w in w.utf8.allSatisfy { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") } }
+        var sigC = startC
+        var last = shingler.simplifiedText(b).split(separator: " ").suffix(4).map(String.init)
+        var filler: [String] = []
+        let guarded = Array(bandA * rows..<(bandA + 1) * rows) + Array(bandB * rows..<(bandB + 1) * rows)
+        let sizeAB = Set(shingler.shingles(of: a + " " + b)).count
+        for w in pool where sizeAB + filler.count < 2 * setA.count + setA.count / 4 {
+            let v = signature(shingler.shingles(of: (last + [w]).joined(separator: " ")))
+            guard guarded.allSatisfy({ v[$0] > sigC[$0] }) else { continue }
+            for i in sigC.indices { sigC[i] = min(sigC[i], v[i]) }
+            filler.append(w)
+            last = Array(last.dropFirst()) + [w]
+        }
+        let c = a + " " + b + " " + filler.joined(separator: " ")
+        let setB = Set(shingler.shingles(of: b))
+        let setC = Set(shingler.shingles(of: c))
+        let sigB = signature(Array(setB))
+        let fullC = signature(Array(setC))
+        try #require(band(sigA, fullC, bandA) && band(sigB, fullC, bandB))
+        try #require(jaccard(setA, setB) >= 0.8 && jaccard(setA, setC) < 0.5 && jaccard(setB, setC) < 0.5)
+        let minimum = settings.signatureMinimumMatches
+        try #require(equalValues(sigA, fullC) < minimum - 3 && equalValues(sigB, fullC) < minimum - 3)
+
+        let h = try DedupHarness([[doc("a", a), doc("u", long[1]), doc("c", c), doc("b", b)]])
+        let r = try h.run(MinHashDedup(settings: settings))
+        switch mode {
+        case .none:
+            #expect(r.kept.map(\.id) == ["a", "u"])
+            #expect(r.dropped.map(\.0) == ["c", "b"])
+        case .signature, .exact:
+            #expect(r.kept.map(\.id) == ["a", "u", "c"])
+            #expect(r.dropped.map(\.0) == ["b"])
+            let kept = try #require(r.kept.first)
+            #expect(kept.metadata[MinHashFilter.sizeKey] == .int(2))
+            #expect(r.kept[2].metadata[MinHashFilter.sizeKey] == nil)
+        }
+    }
+
+    /// The component rule on its own, with a verifier that accepts a given set of pairs.
+    @Test func componentJoinerGroupsEveryPairItPasses() throws {
         struct Similar: CandidateVerifier {
             var pairs: Set<[UInt64]>
             func accepts(_ a: UInt64, _ b: UInt64) -> Bool { pairs.contains([min(a, b), max(a, b)]) }
         }
-        var joiner = BucketJoiner()
+        var joiner = ComponentJoiner()
         var got: [[UInt64]] = []
+        func run(_ keys: [UInt64], _ v: Similar) throws -> Int {
+            got = []
+            return try keys.withUnsafeBufferPointer { try joiner.join($0, verifier: v) { got.append([$0, $1]) } }
+        }
         // 1 ~ 3, 3 ~ 4 but 1 ≁ 4 (a copy of a copy); 2 similar to nobody; 5 ~ 1 only.
-        let v = Similar(pairs: [[1, 3], [3, 4], [1, 5]])
-        let rejected = try joiner.join([1, 2, 3, 4, 5], verifier: v) { got.append([$0, $1]) }
+        #expect(try run([1, 2, 3, 4, 5], Similar(pairs: [[1, 3], [3, 4], [1, 5]])) == 1)  // document 2
         #expect(got == [[1, 3], [3, 4], [1, 5]])
-        #expect(rejected == 1)  // document 2
-        // A document similar to two separate components links both, checking each only once.
-        got = []
-        let w = Similar(pairs: [[1, 3], [2, 3], [1, 4], [2, 4], [3, 4]])
-        #expect(try joiner.join([1, 2, 3, 4], verifier: w) { got.append([$0, $1]) } == 1)
-        // 3 joins the components of 1 and 2; 4 then needs one check, against 1.
+        #expect((0..<5).map { joiner.leader(of: $0) } == [0, 1, 0, 0, 0])
+        // A document similar to two separate groups links both, checking each only once.
+        #expect(try run([1, 2, 3, 4], Similar(pairs: [[1, 3], [2, 3], [1, 4], [2, 4], [3, 4]])) == 1)
+        // 3 joins the groups of 1 and 2; 4 then needs one check, against 1.
         #expect(got == [[1, 3], [2, 3], [1, 4]])
+        #expect((0..<4).map { joiner.leader(of: $0) } == [0, 0, 0, 0])
+        // A group of many copies keeps at most `perGroup` representatives, so a second group
+        // that starts after the window's worth of copies is still found.
+        let copies = (0..<UInt64(40)).map { $0 }
+        var similar = Set<[UInt64]>()
+        for a in copies { for b in copies where a < b { similar.insert([a, b]) } }
+        similar.insert([100, 101])
+        #expect(try run(copies + [100, 101], Similar(pairs: similar)) == 1)  // 100: nobody before it
+        #expect(joiner.leader(of: 39) == 0)
+        #expect(joiner.leader(of: 40) == 40 && joiner.leader(of: 41) == 40)
     }
 
     /// The signatures pass stores each value's low 32 bits; the store's count of equal values

@@ -9,9 +9,11 @@ import SluiceCore
 /// Passes (each a set of independent tasks exchanging files under the stage's work folder):
 /// 1. `signatures`, one task per document file: per band, sorted `(band key, document key)` runs;
 /// 2. `buckets`, one task per band: a k-way merge of that band's runs, emitting a candidate pair
-///    (first document of the bucket, each other) — unless `verify` is `none`, only if the pair's
-///    full signatures agree (`signature`, the default) or its shingle sets do (`exact`);
-/// 3. `clusters`, one task: union-find over all pairs; each cluster keeps its smallest key.
+///    (first document of the bucket, each other);
+/// 3. `clusters`, one task: union-find over all pairs into loose components; unless `verify` is
+///    `none`, each component is split into groups whose members passed against each other (full
+///    signatures agree: `signature`, the default; shingle sets do: `exact`); each cluster keeps
+///    its smallest key.
 /// Then the filter step drops the other members with reason `minhash_dedup` and writes
 /// `minhash_cluster_id` and `minhash_cluster_size` into the metadata of every clustered document.
 public struct MinHashDedup: CorpusStage {
