@@ -8,9 +8,10 @@
 
 /// Decodes single bzip2 blocks, each given by its bit range in a compressed buffer.
 ///
-/// One instance per decoding thread: it owns every buffer (the symbol bytes, both inverse-BWT
-/// vectors of `level * 100000` entries, the Huffman tables, the output scratch) and reuses them, so
-/// a warmed decoder allocates nothing per block. Every value read from the stream is validated
+/// One instance per decoding thread: it owns every buffer (for `level * 100000` = n entries: the
+/// symbol bytes (n), the inverse-BWT vector (4n), the walk's lane regions (16n reserved, about n
+/// touched per block), the output scratch (≥ 1.25n); the Huffman tables) and reuses them, so a
+/// warmed decoder allocates nothing per block. Every value read from the stream is validated
 /// before it is used as an index; a malformed block makes `decode` return false, never trap.
 ///
 /// Format (bzip2 1.0.x `decompress.c`): block magic 0x314159265359, 32-bit block CRC, 1 bit
@@ -29,7 +30,7 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
     static let maxGroups = 6
     static let maxAlphabet = 258
     static let maxCodeLength = 20
-    /// Per-table stride of the per-length arrays (lengths 0…21, index 21 is a sentinel).
+    /// Per-table stride of the per-length arrays (lengths 0…21).
     static let lengthStride = 24
 
     /// The stored CRC of the last block decoded successfully.
