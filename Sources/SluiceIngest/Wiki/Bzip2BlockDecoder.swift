@@ -546,7 +546,29 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
         var last = state.last
         var same = state.same
         var i = 0
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
         while i < n {
+            if same < 4 && i + 8 <= n {
+                // Eight bytes at once unless a run of four can complete among them. `equal` has 0x80
+                // in each byte equal to the byte before it (exact zero-byte test of w ^ (w << 8)).
+                let w = UnsafeRawPointer(source + i).loadUnaligned(as: UInt64.self)
+                let before: UInt64 = last >= 0 ? UInt64(last) : (w & 0xFF) ^ 1
+                let x = w ^ (w &<< 8 | before)
+                let equal = ~(((x & low7) &+ low7) | x | low7)
+                var four = equal & (equal &<< 8) & (equal &<< 16)
+                if same >= 2 { four |= equal & (equal &<< 8) & 0x8000 }
+                if same >= 3 { four |= equal & 0x80 }
+                if four == 0 {
+                    // o + 8 <= o + (n − i) <= capacity.
+                    UnsafeMutableRawPointer(out + o).storeBytes(of: w, as: UInt64.self)
+                    o += 8
+                    i += 8
+                    // Equal bytes at the end of the word: at most 2, else `four` would be set.
+                    same = 1 + (~equal & 0x8080_8080_8080_8080).leadingZeroBitCount >> 3
+                    last = Int(w >> 56)
+                    continue
+                }
+            }
             let byte = Int(source[i])
             i += 1
             if same == 4 {
