@@ -306,7 +306,6 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
         let mtf = self.mtf
         let selectors = self.selectors
         var nblock = 0
-        var run = 0
         var runWeight = 1
         var groupLeft = 0
         var groupIndex = 0
@@ -331,38 +330,20 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
             } else {
                 symbol = slowSymbol(&reader, table: table)
             }
-            if symbol <= 1 {
-                // RUNA adds the weight, RUNB twice it; the weight doubles with each digit.
-                run += runWeight << symbol
-                runWeight <<= 1
-                guard run <= blockLimit else { return nil }
-                continue
-            }
-            if run > 0 {
-                guard nblock + run <= blockLimit else { return nil }
-                let byte = mtf[0]
-                // Eight bytes per store, up to 7 past the run (the buffer has 16 bytes of slack and
-                // later symbols overwrite them): no call to memset in this loop.
-                let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
-                var p = UnsafeMutableRawPointer(symbols + nblock)
-                var left = run
-                while left > 0 {
-                    p.storeBytes(of: pattern, as: UInt64.self)
-                    p += 8
-                    left -= 8
-                }
-                counts[Int(byte)] += run
-                nblock += run
-                run = 0
-                runWeight = 1
-            }
             if symbol == eob { break }
-            // symbol is 2…eob−1 (the table holds only eob + 1 symbols): MTF index 1…numInUse−1.
-            let index = symbol - 1
+            // One path for every symbol, without a branch on its kind: RUNA/RUNB (0, 1) write their
+            // digit's share of the zero run at once (weight or twice it; the weight doubles with
+            // each digit) as copies of the front byte; symbols 2…eob−1 (the table holds only eob + 1
+            // symbols) are MTF index 1…numInUse−1 and write one byte.
+            let runMask = (symbol &- 2) >> 63  // all ones for RUNA/RUNB, else 0 (masks, not branches)
+            let index = (symbol &- 1) & ~runMask
+            let count = ((runWeight &<< (symbol & 1)) & runMask) | (1 & ~runMask)
+            runWeight = ((runWeight &<< 1) & runMask) | (1 & ~runMask)
+            guard nblock + count <= blockLimit else { return nil }
             let byte = mtf[index]
             // mtf[0..<index] moves up one and `byte` goes to the front: eight bytes at a time from
             // the top, then the last k < 8 in one word (bytes 0…k take the byte below, byte 0 the
-            // front) without a loop; most indices are below 8.
+            // front) without a loop; most indices are below 8, and a run's index 0 changes nothing.
             var k = index
             while k >= 8 {
                 k -= 8
@@ -373,10 +354,18 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
             let moved = ~UInt64(0) &>> UInt64(56 &- 8 &* k)  // bytes 0…k
             let rotated = (word & ~moved) | ((word &<< 8) & moved & ~0xFF) | UInt64(byte)
             UnsafeMutableRawPointer(mtf).storeBytes(of: rotated, as: UInt64.self)
-            guard nblock < blockLimit else { return nil }
-            symbols[nblock] = byte
-            counts[Int(byte)] += 1
-            nblock += 1
+            // Eight bytes per store, up to 7 past the end (`symbols` has 16 bytes of slack and later
+            // symbols overwrite them): no call to memset in this loop.
+            let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
+            var p = UnsafeMutableRawPointer(symbols + nblock)
+            var left = count
+            repeat {
+                p.storeBytes(of: pattern, as: UInt64.self)
+                p += 8
+                left -= 8
+            } while left > 0
+            counts[Int(byte)] += count
+            nblock += count
         }
         return nblock
     }
