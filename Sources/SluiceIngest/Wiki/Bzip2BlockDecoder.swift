@@ -341,19 +341,23 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
             runWeight = ((runWeight &<< 1) & runMask) | (1 & ~runMask)
             guard nblock + count <= blockLimit else { return nil }
             let byte = mtf[index]
-            // mtf[0..<index] moves up one and `byte` goes to the front: eight bytes at a time from
-            // the top, then the last k < 8 in one word (bytes 0…k take the byte below, byte 0 the
-            // front) without a loop; most indices are below 8, and a run's index 0 changes nothing.
-            var k = index
-            while k >= 8 {
-                k -= 8
-                UnsafeMutableRawPointer(mtf + k + 1).storeBytes(
-                    of: UnsafeRawPointer(mtf + k).loadUnaligned(as: UInt64.self), as: UInt64.self)
+            // mtf[0..<index] moves up one and `byte` goes to the front (a run's index 0 changes
+            // nothing). Below 16, which is nearly always, the first two words take the bytes below
+            // them under a mask of positions 0…index: no loop, no branch on the index.
+            if index < 16 {
+                let word0 = UnsafeRawPointer(mtf).loadUnaligned(as: UInt64.self)
+                let word1 = UnsafeRawPointer(mtf + 8).loadUnaligned(as: UInt64.self)
+                let below1 = UnsafeRawPointer(mtf + 7).loadUnaligned(as: UInt64.self)
+                let mask0 = ~UInt64(0) &>> UInt64(56 &- 8 &* min(index, 7))
+                let d = index &- 8
+                let mask1 = (~UInt64(0) &>> UInt64((56 &- 8 &* d) & 63)) & ~UInt64(bitPattern: Int64(d >> 63))
+                let new0 = (word0 & ~mask0) | ((word0 &<< 8) & mask0 & ~0xFF) | UInt64(byte)
+                let new1 = (word1 & ~mask1) | (below1 & mask1)
+                UnsafeMutableRawPointer(mtf).storeBytes(of: new0, as: UInt64.self)
+                UnsafeMutableRawPointer(mtf + 8).storeBytes(of: new1, as: UInt64.self)
+            } else {
+                moveToFront(index)
             }
-            let word = UnsafeRawPointer(mtf).loadUnaligned(as: UInt64.self)
-            let moved = ~UInt64(0) &>> UInt64(56 &- 8 &* k)  // bytes 0…k
-            let rotated = (word & ~moved) | ((word &<< 8) & moved & ~0xFF) | UInt64(byte)
-            UnsafeMutableRawPointer(mtf).storeBytes(of: rotated, as: UInt64.self)
             // Eight bytes per store, up to 7 past the end (`symbols` has 16 bytes of slack and later
             // symbols overwrite them): no call to memset in this loop.
             let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
@@ -368,6 +372,23 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
             nblock += count
         }
         return nblock
+    }
+
+    /// The MTF update for an index of 16 or more: eight bytes at a time from the top, then the
+    /// last k < 8 in one word (bytes 0…k take the byte below, byte 0 the front).
+    @inline(never)
+    private func moveToFront(_ index: Int) {
+        let byte = mtf[index]
+        var k = index
+        while k >= 8 {
+            k -= 8
+            UnsafeMutableRawPointer(mtf + k + 1).storeBytes(
+                of: UnsafeRawPointer(mtf + k).loadUnaligned(as: UInt64.self), as: UInt64.self)
+        }
+        let word = UnsafeRawPointer(mtf).loadUnaligned(as: UInt64.self)
+        let moved = ~UInt64(0) &>> UInt64(56 &- 8 &* k)  // bytes 0…k
+        let rotated = (word & ~moved) | ((word &<< 8) & moved & ~0xFF) | UInt64(byte)
+        UnsafeMutableRawPointer(mtf).storeBytes(of: rotated, as: UInt64.self)
     }
 
     /// Decodes a code longer than `fastBits` with the canonical limits of `table`.
