@@ -321,7 +321,12 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
                 fast = fastTable + table << Self.fastBits
             }
             groupLeft -= 1
-            reader.ensure(Self.maxCodeLength)
+            // Away from the buffer's end, refill every time: no hard-to-predict branch on the fill level.
+            if reader.next + 8 <= reader.count {
+                reader.refillUnchecked()
+            } else {
+                reader.ensure(Self.maxCodeLength)
+            }
             let entry = Int(fast[Int(truncatingIfNeeded: reader.buffer &>> fastShift)])
             let symbol: Int
             if entry != 0 {
@@ -671,6 +676,16 @@ struct BitReader {
 
     /// A byte at a time near the end of the buffer. Static and by value, so the reader's fields
     /// never have their address taken and stay in registers in the decoding loops.
+    /// Tops the buffer up to 56…63 bits; `next + 8 <= count` must hold. With 56 or more bits
+    /// already there it changes nothing, so it can run unconditionally.
+    @inline(__always)
+    mutating func refillUnchecked() {
+        let word = UInt64(bigEndian: UnsafeRawPointer(base + next).loadUnaligned(as: UInt64.self))
+        buffer |= word &>> UInt64(available)
+        next += (63 - available) >> 3
+        available |= 56
+    }
+
     @inline(never)
     static func refillTail(
         _ base: UnsafePointer<UInt8>, _ count: Int, _ buffer: UInt64, _ available: Int, _ next: Int
