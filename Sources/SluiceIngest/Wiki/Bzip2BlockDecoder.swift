@@ -522,13 +522,15 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
                 closed = true
                 break
             }
-            var found = -1
-            for t in 1..<count where segmentStart[t] == end {
-                found = t
-                break
+            // segmentStart[1..<count] ascends (evenly spaced rows): binary search.
+            var lowest = 1
+            var highest = count
+            while lowest < highest {
+                let middle = (lowest + highest) >> 1
+                if segmentStart[middle] < end { lowest = middle + 1 } else { highest = middle }
             }
-            guard found > 0 else { return nil }
-            s = found
+            guard lowest < count, segmentStart[lowest] == end else { return nil }
+            s = lowest
         }
         guard closed, cycle > 0 else { return nil }
         // RLE1 straight from the lane regions, segment after segment.
