@@ -5,8 +5,10 @@ documents, with 5-30 % word edits (the issue's set: at t = 0.8 any LSH finds few
 it measures the configuration) and 1-5 % edits (the set that separates tools), then runs on each:
 
 * sluice: `sluice run` of a jsonl -> minhash_dedup (14 bands x 8 rows, 5-word shingles) -> write
-  pipeline, end to end (JSONL read and written), 2 workers;
-* sluice again with `verify: true` (candidates checked by exact Jaccard >= 0.8), for quality;
+  pipeline, end to end (JSONL read and written), 2 workers, in its default mode `verify: signature`
+  (a candidate is kept if >= 77 of its 112 MinHash values are equal: Jaccard estimate >= 0.8 - 3 sigma);
+* sluice again with `verify: none` (every band collision is a candidate: datatrove's behaviour,
+  the parity row) and with `verify: exact` (candidates checked by exact Jaccard >= 0.8), for quality;
 * rensa 0.5.0 (RMinHash.from_token_sets + RMinHashLSH 14 bands, 112 perms) and datasketch 2.0.0
   (MinHash.bulk + MinHashLSH params (14, 8)), fed the same simplified word 5-grams, streaming in
   batches of 10,000 documents, JSON parsing and shingling included (as a user of them would run).
@@ -264,21 +266,26 @@ def main():
                 quality_out = out_dir + "-subset"
                 run_sluice(a.sluice, quality_dir, quality_out)
             ours = sluice_clusters(quality_out)
-            # The same run with candidate verification by exact Jaccard >= 0.8 (issue: trade speed for precision).
-            verified_seconds, verified_rss, _ = run_sluice(a.sluice, quality_dir, out_dir + "-verify", extra=", verify: true, threshold: 0.8")
-            verified = sluice_clusters(out_dir + "-verify")
+            # The other verification modes, once each on the scored documents: none (datatrove's
+            # behaviour) and exact (candidates checked by exact Jaccard >= 0.8).
+            modes = {}
+            for mode in ("none", "exact"):
+                mode_out = f"{out_dir}-verify-{mode}"
+                m_seconds, m_rss, _ = run_sluice(a.sluice, quality_dir, mode_out, extra=f", verify: {mode}")
+                modes[mode] = {"seconds": m_seconds, "rss": m_rss, "clusters": sluice_clusters(mode_out)}
             verified_docs = ref_limit or size
             rensa_limit = None if size <= a.rensa_limit else a.rensa_limit
             with tempfile.TemporaryDirectory() as tmp:
                 rensa = run_reference("rensa", set_dir, rensa_limit, tmp)
                 ds = run_reference("datasketch", set_dir, ref_limit, tmp)
             # Score on the subset every tool saw.
-            quality, truth = score({"sluice": ours, "sluice_verify": verified, "rensa": rensa["clusters"], "datasketch": ds["clusters"]}, set_dir, ref_limit)
+            quality, truth = score({"sluice": ours, "sluice_none": modes["none"]["clusters"], "sluice_exact": modes["exact"]["clusters"],
+                                    "rensa": rensa["clusters"], "datasketch": ds["clusters"]}, set_dir, ref_limit)
             label = f"minhash_dedup {human(size)} docs, {name.replace('edits', '').replace('-', '–')} % edits"
             ours_dps = size / seconds
             subset = f" (references on the first {ref_limit:,} docs; rensa on {rensa['documents']:,})" if ref_limit else ""
             load = os.getloadavg()[0]
-            common = (f"14x8 bands, 5-word shingles; sluice 2 workers end to end (JSONL in, JSONL.zst out), median of {len(runs)}{subset}; "
+            common = (f"14x8 bands, 5-word shingles, sluice verify: signature (default); sluice 2 workers end to end (JSONL in, JSONL.zst out), median of {len(runs)}{subset}; "
                       f"per CPU-second: sluice {size / cpu:,.0f}, rensa {rensa['documents'] / rensa['cpu']:,.0f}, datasketch {ds['documents'] / ds['cpu']:,.0f} docs; "
                       f"load average {load:.1f} on {os.cpu_count()} cores")
             rows.append({"benchmark": label, "metric": "docs/s", "sluice": round(ours_dps), "reference": round(rensa["documents"] / rensa["seconds"]),
@@ -292,14 +299,19 @@ def main():
             for tool, ver in (("datasketch", "datasketch 2.0.0"), ("rensa", "rensa 0.5.0")):
                 rows.append({"benchmark": label, "metric": "F1 vs exact J>=0.8", "sluice": round(q["sluice"]["f1"], 4), "reference": round(q[tool]["f1"], 4),
                              "reference_tool": ver, "higher_is_better": True,
-                             "notes": f"{truth} true pairs; sluice P {q['sluice']['precision']:.3f} R {q['sluice']['recall']:.3f} ({q['sluice']['pairs']} pairs); "
+                             "notes": f"{truth} true pairs; sluice (verify: signature, default) P {q['sluice']['precision']:.3f} R {q['sluice']['recall']:.3f} ({q['sluice']['pairs']} pairs); "
                                       f"{tool} P {q[tool]['precision']:.3f} R {q[tool]['recall']:.3f} ({q[tool]['pairs']} pairs)"})
-            v = q["sluice_verify"]
-            rows.append({"benchmark": label + ", verify: true", "metric": "F1 vs exact J>=0.8", "sluice": round(v["f1"], 4), "reference": round(q["datasketch"]["f1"], 4),
-                         "reference_tool": "datasketch 2.0.0", "higher_is_better": True,
-                         "notes": f"sluice with candidates verified by exact Jaccard >= 0.8: P {v['precision']:.3f} R {v['recall']:.3f} ({v['pairs']} pairs), "
-                                  f"{verified_docs / verified_seconds:,.0f} docs/s on {verified_docs:,} docs, peak RSS {verified_rss:.0f} MiB; datasketch P {q['datasketch']['precision']:.3f} R {q['datasketch']['recall']:.3f}"})
-            print(json.dumps(rows[-6:], indent=1), file=sys.stderr)
+            dsq = q["datasketch"]
+            for mode, what in (("none", "every band collision is a candidate, as datatrove (parity row)"),
+                               ("exact", "candidates verified by exact shingle-set Jaccard >= 0.8")):
+                v = q["sluice_" + mode]
+                rows.append({"benchmark": f"{label}, verify: {mode}", "metric": "F1 vs exact J>=0.8", "sluice": round(v["f1"], 4), "reference": round(dsq["f1"], 4),
+                             "reference_tool": "datasketch 2.0.0", "higher_is_better": True,
+                             "notes": f"sluice verify: {mode} ({what}): P {v['precision']:.3f} R {v['recall']:.3f} ({v['pairs']} pairs), "
+                                      f"{verified_docs / modes[mode]['seconds']:,.0f} docs/s on {verified_docs:,} docs (one run), peak RSS {modes[mode]['rss']:.0f} MiB; "
+                                      f"default verify: signature P {q['sluice']['precision']:.3f} R {q['sluice']['recall']:.3f}; "
+                                      f"datasketch P {dsq['precision']:.3f} R {dsq['recall']:.3f}"})
+            print(json.dumps(rows[-7:], indent=1), file=sys.stderr)
     for r in rows:
         if r["higher_is_better"]:
             r["ratio"] = round(r["sluice"] / r["reference"], 3) if r["reference"] else None

@@ -19,6 +19,7 @@ import Testing
         #expect(text.contains("duplicates dropped   2 (50.00 %)"))
         #expect(text.contains("cluster sizes        3: 1"))
         #expect(text.contains("example pair         kept 0:0, dropped 0:1, Jaccard 1.000"))
+        #expect(text.contains("verify               signature (≥ 77 of 112 MinHash values equal; threshold 0.80)"))
 
         let e = try DedupHarness([[doc("a", "x"), doc("b", "x"), doc("c", "y")]])
         _ = try e.run(ExactDedup(settings: ExactSettings(partitions: 2)))

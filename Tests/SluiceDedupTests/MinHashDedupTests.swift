@@ -1,5 +1,6 @@
 // MinHashDedup: identical, near-identical and unrelated documents; clusters across files and
-// tasks; deterministic kept document; verification; resume after a crash between passes.
+// tasks; deterministic kept document; verification (none, signature, exact); resume after a
+// crash between passes.
 import Foundation
 import SluiceCore
 import SluiceTestSupport
@@ -11,7 +12,7 @@ import Testing
     /// Paragraphs long enough that one changed word keeps Jaccard above 0.93 (P(candidate) ≈ 1).
     let long = paragraphs.filter { $0.split(separator: " ").count >= 150 }
 
-    @Test func identicalNearIdenticalAndUnrelated() throws {
+    @Test(arguments: VerifyMode.allCases) func identicalNearIdenticalAndUnrelated(mode: VerifyMode) throws {
         #expect(long.count >= 6)
         let h = try DedupHarness([
             [
@@ -19,7 +20,7 @@ import Testing
                 doc("b-near", edited(long[1], every: 1000, offset: 70)), doc("d", long[3]),
             ]
         ])
-        let (kept, dropped) = try h.run(MinHashDedup(settings: MinHashSettings()))
+        let (kept, dropped) = try h.run(MinHashDedup(settings: MinHashSettings(verify: mode)))
         #expect(kept.map(\.id) == ["a", "b", "c", "d"])
         #expect(dropped.map(\.0) == ["a-copy", "b-near"])
         #expect(dropped.allSatisfy { $0.1 == "minhash_dedup" })
@@ -73,16 +74,18 @@ import Testing
         #expect(listFiles(MinHashLayout.bandDirectory(h2.environment.workDirectory, 0), suffix: ".bin").count == 4)
     }
 
-    @Test func verificationRejectsDissimilarCandidates() throws {
+    @Test(arguments: [VerifyMode.signature, .exact]) func verificationRejectsDissimilarCandidates(mode: VerifyMode)
+        throws
+    {
         // 60 bands of one row: a pair sharing a third of its shingles is almost surely a
         // candidate; verification at 0.8 must reject it, while a true copy stays a duplicate.
         let w0 = long[0].split(separator: " ")
         let half = w0.prefix(w0.count / 2).joined(separator: " ")
         let mixed = half + " " + long[5]
-        var loose = MinHashSettings(bands: 60, rows: 1)
+        var loose = MinHashSettings(bands: 60, rows: 1, verify: .none)
         let unverified = try DedupHarness([[doc("a", long[0]), doc("m", mixed), doc("a2", long[0])]])
         #expect(try unverified.run(MinHashDedup(settings: loose)).kept.map(\.id) == ["a"])
-        loose.verify = true
+        loose.verify = mode
         loose.threshold = 0.8
         let verified = try DedupHarness([[doc("a", long[0]), doc("m", mixed), doc("a2", long[0])]])
         let r = try verified.run(MinHashDedup(settings: loose))
@@ -90,6 +93,108 @@ import Testing
         #expect(r.dropped.map(\.0) == ["a2"])
     }
 
+    /// The failure `verify: signature` exists for: A and A' are near-identical, B shares half of
+    /// A's text (Jaccard ≈ 1/3). With 32 bands of 2 rows, B shares a band with A almost surely,
+    /// so without verification union-find chains B into A's cluster and drops it. Empty
+    /// documents sit between them, in two files, so signature records must follow ordinals.
+    @Test(arguments: VerifyMode.allCases) func sharedPassageDoesNotChainUnrelatedDocuments(mode: VerifyMode) throws {
+        let w = long[0].split(separator: " ")
+        let p = w.prefix(w.count / 2).joined(separator: " ")
+        let q = w.dropFirst(w.count / 2).joined(separator: " ")
+        let r = long[3].split(separator: " ").prefix(w.count - w.count / 2).joined(separator: " ")
+        let a = p + " " + q
+        let b = p + " " + r
+        let h = try DedupHarness([
+            [doc("e0", ""), doc("a", a), doc("e1", " !! "), doc("b", b), doc("c", long[1])],
+            [doc("e2", ""), doc("e3", "?"), doc("a-near", edited(a, every: 1000, offset: 60)), doc("e4", "")],
+        ])
+        let settings = MinHashSettings(bands: 32, rows: 2, verify: mode)
+        let result = try h.run(MinHashDedup(settings: settings))
+        let dropped = result.dropped.map(\.0)
+        switch mode {
+        case .none:
+            // The failure: B is dropped as a duplicate of A.
+            #expect(Set(dropped) == ["a-near", "b"])
+        case .signature, .exact:
+            #expect(dropped == ["a-near"])
+            #expect(result.kept.map(\.id) == ["e0", "a", "e1", "b", "c", "e2", "e3", "e4"])
+        }
+    }
+
+    /// A copy of a copy: C1 passes against the original O, C2 passes against C1 but not O. With
+    /// 40 bands of 2 rows all three share a band; verification must still join all three.
+    @Test(arguments: [VerifyMode.signature, .exact]) func copyOfACopyJoinsTheCluster(mode: VerifyMode) throws {
+        let o = long[0]
+        let c1 = edited(o, every: 60, offset: 10)
+        let c2 = edited(c1, every: 60, offset: 40)
+        let shingler = try MinHashSettings().makeShingler()
+        func jaccard(_ a: String, _ b: String) -> Double {
+            let x = Set(shingler.shingles(of: a))
+            let y = Set(shingler.shingles(of: b))
+            return Double(x.intersection(y).count) / Double(x.union(y).count)
+        }
+        try #require(jaccard(o, c1) >= 0.8 && jaccard(c1, c2) >= 0.8 && jaccard(o, c2) < 0.7)
+        let h = try DedupHarness([[doc("o", o), doc("u", long[1]), doc("c1", c1), doc("c2", c2)]])
+        let r = try h.run(MinHashDedup(settings: MinHashSettings(bands: 40, rows: 2, verify: mode)))
+        #expect(r.kept.map(\.id) == ["o", "u"])
+        #expect(r.dropped.map(\.0) == ["c1", "c2"])
+    }
+
+    /// The bucket rule on its own, with a verifier that accepts a given set of pairs.
+    @Test func bucketJoinerPairsEveryComponentItPasses() throws {
+        struct Similar: CandidateVerifier {
+            var pairs: Set<[UInt64]>
+            func accepts(_ a: UInt64, _ b: UInt64) -> Bool { pairs.contains([min(a, b), max(a, b)]) }
+        }
+        var joiner = BucketJoiner()
+        var got: [[UInt64]] = []
+        // 1 ~ 3, 3 ~ 4 but 1 ≁ 4 (a copy of a copy); 2 similar to nobody; 5 ~ 1 only.
+        let v = Similar(pairs: [[1, 3], [3, 4], [1, 5]])
+        let rejected = try joiner.join([1, 2, 3, 4, 5], verifier: v) { got.append([$0, $1]) }
+        #expect(got == [[1, 3], [3, 4], [1, 5]])
+        #expect(rejected == 1)  // document 2
+        // A document similar to two separate components links both, checking each only once.
+        got = []
+        let w = Similar(pairs: [[1, 3], [2, 3], [1, 4], [2, 4], [3, 4]])
+        #expect(try joiner.join([1, 2, 3, 4], verifier: w) { got.append([$0, $1]) } == 1)
+        // 3 joins the components of 1 and 2; 4 then needs one check, against 1.
+        #expect(got == [[1, 3], [2, 3], [1, 4]])
+    }
+
+    /// The signatures pass stores each value's low 32 bits; the store's count of equal values
+    /// must be the count over the full 64-bit signatures, for every pair, at the right ordinals.
+    @Test func storedSignaturesMatchTheFullSignatures() throws {
+        let texts = [long[0], "", long[1], edited(long[0], every: 7), "!!", edited(long[0], every: 30), long[2]]
+        let h = try DedupHarness([texts.enumerated().map { doc("d\($0.offset)", $0.element) }])
+        let settings = MinHashSettings()
+        try h.runPass(MinHashDedup(settings: settings), 0)
+        let store = try SignatureStore(
+            workDirectory: h.environment.workDirectory, files: 1, permutations: 112,
+            minimumMatches: settings.signatureMinimumMatches)
+        let hasher = settings.makeHasher()
+        let shingler = try settings.makeShingler()
+        let signatures: [[UInt64]?] = texts.map { t in
+            let s = shingler.shingles(of: t)
+            guard !s.isEmpty else { return nil }
+            var sig = [UInt64](repeating: 0, count: 112)
+            s.withUnsafeBufferPointer { s in sig.withUnsafeMutableBufferPointer { hasher.signature(of: s, into: $0) } }
+            return sig
+        }
+        var compared = 0
+        var partial = 0
+        for i in texts.indices {
+            for j in texts.indices {
+                guard let si = signatures[i], let sj = signatures[j] else { continue }
+                let full = zip(si, sj).filter { $0 == $1 }.count
+                let a = DocumentKey.make(file: 0, ordinal: i)
+                #expect(try store.matches(a, DocumentKey.make(file: 0, ordinal: j)) == full)
+                compared += 1
+                if full > 0 && full < 112 { partial += 1 }
+            }
+        }
+        #expect(compared == 25)
+        #expect(partial >= 4)  // the edited copies agree on some values, not all
+    }
     @Test func resumesAtTheUnfinishedPassAfterACrash() throws {
         let docs = [[doc("a", long[0]), doc("b", long[1])], [doc("a2", long[0]), doc("c", long[2])]]
         let clean = try DedupHarness(docs).run(MinHashDedup(settings: MinHashSettings()))
@@ -129,6 +234,7 @@ import Testing
         ])
         let r = try h.run(MinHashDedup(settings: MinHashSettings()))
         // Empty texts have no shingles and are never candidates; short texts are one shingle.
+        // (Under the default `verify: signature`, their signature records are placeholders.)
         #expect(r.kept.map(\.id) == ["e1", "e2", "s1"])
         #expect(r.dropped.map(\.0) == ["s2"])
     }

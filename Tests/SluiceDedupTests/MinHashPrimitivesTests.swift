@@ -73,6 +73,41 @@ import Testing
         let curve = MinHashSettings().sCurve
         #expect(curve.contains("14 bands × 8 rows"))
         #expect(curve.contains("0.924"))
+        #expect(curve.contains("verify: signature"))
+        #expect(curve.contains("verify: signature — a candidate is kept if ≥ 77 of 112 MinHash values are equal"))
+        #expect(MinHashSettings(verify: .none).sCurve.contains("verify: none"))
+        #expect(MinHashSettings(verify: .exact).sCurve.contains("verify: exact"))
+    }
+
+    @Test func signatureCutoffIsThreeStandardDeviationsBelowTheThreshold() {
+        // 14 × 8: σ = √(0.8 · 0.2 / 112) = 0.0378; 0.8 − 3σ = 0.6866; 0.6866 × 112 = 76.9 → 77.
+        let s = MinHashSettings()
+        #expect(abs(s.signatureCutoff - 0.6866) < 0.0001)
+        #expect(s.signatureMinimumMatches == 77)
+        #expect(MinHashSettings(signatureMargin: 2).signatureMinimumMatches == 82)  // 0.7244 × 112 = 81.1
+        #expect(MinHashSettings(signatureMargin: 0).signatureMinimumMatches == 90)  // 0.8 × 112 = 89.6
+        #expect(MinHashSettings(threshold: 1, signatureMargin: 0).signatureMinimumMatches == 112)
+    }
+
+    @Test(arguments: [
+        ("signature", VerifyMode.signature), ("none", .none), ("exact", .exact), ("true", .exact), ("false", .none),
+    ])
+    func verifyOption(value: String, mode: VerifyMode) throws {
+        var o = StageOptions(stageName: "minhash_dedup", values: [("verify", .scalar(value, line: 3))], file: "p.yaml")
+        #expect(try MinHashSettings(options: &o).verify == mode)
+        try o.finish()
+    }
+
+    @Test func verifyOptionDefaultsAndErrors() throws {
+        var empty = StageOptions(stageName: "minhash_dedup", values: [], file: "p.yaml")
+        #expect(try MinHashSettings(options: &empty).verify == .signature)
+        var bad = StageOptions(
+            stageName: "minhash_dedup", values: [("verify", .scalar("maybe", line: 3))], file: "p.yaml")
+        let e = #expect(throws: SluiceError.self) { _ = try MinHashSettings(options: &bad) }
+        #expect(e?.description.contains("none, signature, exact") == true)
+        // Summaries written when `verify` was a boolean still load.
+        let old = try JSONDecoder().decode([VerifyMode].self, from: Data("[true, false, \"signature\"]".utf8))
+        #expect(old == [.exact, .none, .signature])
     }
 
     @Test func optionsAndPresets() throws {

@@ -291,6 +291,15 @@ public final class RecordStreamWriter {
         if block.count >= 1 << 15 { try? flush() }
     }
 
+    /// Appends one record of `width` words.
+    @inline(__always)
+    public func appendRecord(_ words: UnsafeBufferPointer<UInt64>) {
+        precondition(words.count == width, "a record is \(width) words")
+        block.append(contentsOf: words)
+        count += 1
+        if block.count >= 1 << 15 { try? flush() }
+    }
+
     private func flush() throws {
         let ok = block.withUnsafeBufferPointer { fwrite($0.baseAddress, 8, $0.count, file.handle) == $0.count }
         block.removeAll(keepingCapacity: true)

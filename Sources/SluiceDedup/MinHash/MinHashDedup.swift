@@ -9,7 +9,8 @@ import SluiceCore
 /// Passes (each a set of independent tasks exchanging files under the stage's work folder):
 /// 1. `signatures`, one task per document file: per band, sorted `(band key, document key)` runs;
 /// 2. `buckets`, one task per band: a k-way merge of that band's runs, emitting a candidate pair
-///    (first document of the bucket, each other) — verified by exact Jaccard if `verify` is on;
+///    (first document of the bucket, each other) — unless `verify` is `none`, only if the pair's
+///    full signatures agree (`signature`, the default) or its shingle sets do (`exact`);
 /// 3. `clusters`, one task: union-find over all pairs; each cluster keeps its smallest key.
 /// Then the filter step drops the other members with reason `minhash_dedup` and writes
 /// `minhash_cluster_id` and `minhash_cluster_size` into the metadata of every clustered document.
@@ -50,6 +51,7 @@ enum MinHashLayout {
     static let memberMagic: StaticString = "SLMHMEM1"
     static let shingleMagic: StaticString = "SLMHSHI1"
     static let offsetMagic: StaticString = "SLMHOFF1"
+    static let fullSignatureMagic: StaticString = "SLMHFSG1"
 
     static func bandDirectory(_ work: String, _ band: Int) -> String { work + "/signatures/band-" + padded(band, 4) }
     static func runPath(_ work: String, band: Int, file: Int, run: Int) -> String {
@@ -58,6 +60,11 @@ enum MinHashLayout {
     static func countPath(_ work: String, file: Int) -> String { work + "/signatures/counts/" + padded(file) + ".bin" }
     static func shinglePath(_ work: String, file: Int) -> String { work + "/shingles/" + padded(file) + ".bin" }
     static func offsetPath(_ work: String, file: Int) -> String { work + "/shingles/" + padded(file) + ".offsets.bin" }
+    static func fullSignaturePath(_ work: String, file: Int) -> String {
+        work + "/minhashes/" + padded(file) + ".bin"
+    }
+    /// Words per full-signature record: the `permutations` values truncated to 32 bits, two per word.
+    static func fullSignatureWidth(permutations: Int) -> Int { (permutations + 1) / 2 }
     static func pairPath(_ work: String, band: Int) -> String { work + "/buckets/band-" + padded(band, 4) + ".bin" }
     static func memberPath(_ work: String) -> String { work + "/clusters/members.bin" }
     static func summaryPath(_ work: String) -> String { work + "/clusters/minhash-summary.json" }

@@ -7,7 +7,9 @@ import SluiceCore
 /// Signatures: task `t` reads document file `t`.
 ///
 /// Memory: the sort buffer (`sort_buffer`, 16 bytes per document per band) plus one document's
-/// shingles; a full buffer is sorted and spilled as one run per band.
+/// shingles; a full buffer is sorted and spilled as one run per band. With `verify: signature`
+/// it also writes every document's full signature (4 bytes per permutation), with `exact` its
+/// sorted shingle set.
 public struct MinHashSignaturePass: CorpusPass {
     public let name = "signatures"
     public let settings: MinHashSettings
@@ -36,9 +38,19 @@ public struct MinHashSignaturePass: CorpusPass {
         var signed = 0
         var shingleWriter: RecordStreamWriter?
         var offsets: [UInt64] = [0]
-        if settings.verify {
+        if settings.verify == .exact {
             shingleWriter = try RecordStreamWriter(
                 path: MinHashLayout.shinglePath(work, file: task), width: 1, magic: MinHashLayout.shingleMagic)
+        }
+        // Full signatures, one fixed-width record per ordinal: each value's low 32 bits (the
+        // values are uniform below 2^61 − 1, so unequal ones agree there with probability 2^-32).
+        let fullWidth = MinHashLayout.fullSignatureWidth(permutations: hasher.permutations)
+        var signatureWriter: RecordStreamWriter?
+        var packed = [UInt32](repeating: 0, count: 2 * fullWidth)
+        if settings.verify == .signature {
+            signatureWriter = try RecordStreamWriter(
+                path: MinHashLayout.fullSignaturePath(work, file: task), width: fullWidth,
+                magic: MinHashLayout.fullSignatureMagic)
         }
 
         func spill() throws {
@@ -71,10 +83,28 @@ public struct MinHashSignaturePass: CorpusPass {
                 }
                 offsets.append(UInt64(w.count))
             }
-            guard !shingles.isEmpty else { return }
+            guard !shingles.isEmpty else {
+                // No signature, never a candidate: a zero placeholder keeps records indexed by ordinal.
+                if let w = signatureWriter {
+                    packed.withUnsafeMutableBufferPointer { p in
+                        p.update(repeating: 0)
+                        p.withMemoryRebound(to: UInt64.self) { w.appendRecord(UnsafeBufferPointer($0)) }
+                    }
+                }
+                return
+            }
             signed += 1
             shingles.withUnsafeBufferPointer { s in
                 signature.withUnsafeMutableBufferPointer { hasher.signature(of: s, into: $0, scratch: &reduced) }
+            }
+            if let w = signatureWriter {
+                signature.withUnsafeBufferPointer { sig in
+                    packed.withUnsafeMutableBufferPointer { p in
+                        // p has 2 × fullWidth ≥ permutations slots; an odd count leaves one 0 pad.
+                        for i in 0..<sig.count { p[i] = UInt32(truncatingIfNeeded: sig[i]) }
+                        p.withMemoryRebound(to: UInt64.self) { w.appendRecord(UnsafeBufferPointer($0)) }
+                    }
+                }
             }
             signature.withUnsafeBufferPointer { s in
                 keys.withUnsafeMutableBufferPointer { hasher.bandKeys(of: s, into: $0) }
@@ -88,6 +118,7 @@ public struct MinHashSignaturePass: CorpusPass {
             if buffered >= recordsPerSpill { try spill() }
         }
         try spill()
+        try signatureWriter?.finish()
         if let w = shingleWriter {
             try w.finish()
             try RecordFile.write(

@@ -73,7 +73,8 @@ public struct DedupReport: Sendable {
             let unit = s.shingles == "words" ? "word" : "character"
             out += "  settings             preset \(s.preset), \(s.ngram)-\(unit) shingles, "
             out += "\(s.bands) bands × \(s.rows) rows, "
-            out += "seed \(s.seed)\(s.verify ? ", verified" : "")\n"
+            out += "seed \(s.seed)\n"
+            out += "  verify               " + verifyLine(s) + "\n"
             out += "  documents            \(s.documents) (\(s.documents - s.documentsWithShingles) without shingles)\n"
             out += "  candidate pairs      \(s.candidatePairs)\n"
             out += "  clusters             \(s.clusters) holding \(s.documentsInClusters) documents\n"
@@ -103,6 +104,18 @@ public struct DedupReport: Sendable {
             out += "\n"
         }
         return out
+    }
+
+    /// The verification mode and what it required.
+    func verifyLine(_ s: MinHashSummary) -> String {
+        let t = s.threshold.map { String(format: "%.2f", $0) } ?? "?"
+        switch s.verify {
+        case .none: return "none (every band collision is a candidate pair)"
+        case .signature:
+            let need = s.signatureMinimumMatches.map { "≥ \($0) of \(s.bands * s.rows)" } ?? "enough"
+            return "signature (\(need) MinHash values equal; threshold \(t))"
+        case .exact: return "exact (shingle-set Jaccard ≥ \(t))"
+        }
     }
 
     /// `2: 10, 3: 4, 5-9: 1` with sizes bucketed above 4.

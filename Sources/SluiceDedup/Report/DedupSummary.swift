@@ -22,7 +22,12 @@ public struct MinHashSummary: Codable, Sendable, Equatable {
     public var bands: Int
     public var rows: Int
     public var seed: Int
-    public var verify: Bool
+    /// How candidate pairs were checked (older summaries hold a boolean: true = exact).
+    public var verify: VerifyMode
+    /// The similarity verified pairs had to reach (nil with `verify: none`).
+    public var threshold: Double?
+    /// With `verify: signature`: the equal MinHash values (of bands × rows) a pair needed.
+    public var signatureMinimumMatches: Int?
     public var documents: Int
     public var documentsWithShingles: Int
     public var candidatePairs: Int
@@ -47,6 +52,8 @@ public struct MinHashSummary: Codable, Sendable, Equatable {
         rows = settings.rows
         seed = settings.seed
         verify = settings.verify
+        threshold = settings.verify == .none ? nil : settings.threshold
+        signatureMinimumMatches = settings.verify == .signature ? settings.signatureMinimumMatches : nil
         self.documents = documents
         documentsWithShingles = signed
         self.candidatePairs = candidatePairs

@@ -1,9 +1,11 @@
 // Parallel bzip2 decoding for large dumps: finds block boundaries by their 48-bit magic numbers
-// (blocks are bit-aligned), wraps each block into a one-block stream and decodes batches of blocks
-// on several threads with libbz2, handing the output on in order (the lbzip2 / indexed_bzip2 idea).
-// Memory is bounded by one batch. Not a general replacement for Core's Bzip2Source: it only reads.
+// (blocks are bit-aligned), copies each block's bytes into a job and decodes the jobs on a pool of
+// threads with the native Bzip2BlockDecoder (libbz2, on the block wrapped into a one-block stream,
+// for blocks it does not take), handing the output on in order as each block completes (the
+// lbzip2 / indexed_bzip2 idea). Memory is bounded by the look-ahead:
+// `threads + 2` blocks. Not a general replacement for Core's Bzip2Source: it only reads.
 internal import CBzip2
-import Dispatch
+import Foundation
 import SluiceCore
 
 #if canImport(Glibc)
@@ -34,17 +36,21 @@ public final class ParallelBzip2Source: ByteSource {
     private var expectHeaderAt: Int? = 0
     private var pendingJobs: [Job] = []
 
-    /// Decoded output waiting to be read.
-    private var output: [[UInt8]] = []
-    private var outputIndex = 0
-    private var outputOffset = 0
+    /// The decoded block being read.
+    private var current: [UInt8] = []
+    private var currentOffset = 0
     /// A decoding error, thrown once the output before it has been read.
     private var failure: SluiceError?
     /// Set by the block scanner: no more blocks, and why (nil for a clean end).
     private var scanFinished = false
     private var scanFailure: SluiceError?
-    /// The batch being decoded in the background while the previous one is read.
-    private var inFlight: Batch?
+    /// Blocks being decoded, oldest first; at most `lookahead`.
+    private var inFlight: [Slot] = []
+    private var inFlightHead = 0
+    private let lookahead: Int
+    private let pool: DecodePool?
+    /// The decoder of the reading thread, when there is no pool.
+    private lazy var decoder = Bzip2BlockDecoder()
 
     struct Job {
         var start: Int  // bit offset of the block magic
@@ -67,9 +73,17 @@ public final class ParallelBzip2Source: ByteSource {
         self.path = path
         let cores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
         self.threads = max(1, threads ?? Int(cores))
+        // One thread decodes on the reading thread; more run a pool fed `threads + 2` blocks ahead.
+        pool = self.threads > 1 ? DecodePool(threads: self.threads) : nil
+        lookahead = self.threads > 1 ? self.threads + 2 : 1
     }
 
     deinit {
+        // Jobs still queued or running hold only their own copies; wait for them so none outlives us.
+        if let pool {
+            for slot in inFlight[inFlightHead...] { slot.done.wait() }
+            pool.stop()
+        }
         fclose(file)
         readBuffer.deallocate()
     }
@@ -77,51 +91,43 @@ public final class ParallelBzip2Source: ByteSource {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var produced = 0
         while produced < buffer.count {
-            if outputIndex < output.count {
-                let chunk = output[outputIndex]
-                let n = min(buffer.count - produced, chunk.count - outputOffset)
-                chunk.withUnsafeBytes { src in
-                    (buffer.baseAddress! + produced).copyMemory(from: src.baseAddress! + outputOffset, byteCount: n)
+            if currentOffset < current.count {
+                let n = min(buffer.count - produced, current.count - currentOffset)
+                current.withUnsafeBytes { src in
+                    (buffer.baseAddress! + produced).copyMemory(from: src.baseAddress! + currentOffset, byteCount: n)
                 }
                 produced += n
-                outputOffset += n
-                if outputOffset == chunk.count {
-                    outputIndex += 1
-                    outputOffset = 0
-                }
+                currentOffset += n
                 continue
             }
             if let failure {
                 if produced > 0 { return produced }
                 throw failure
             }
-            if inFlight == nil {
-                // startBatch() either returns a batch or sets scanFinished, so this loop ends.
-                if scanFinished {
-                    if let scanFailure {
-                        failure = scanFailure
-                        continue
-                    }
-                    break
+            launchJobs()
+            guard inFlightHead < inFlight.count else {
+                // Nothing in flight: the scan is finished (cleanly or with an error).
+                if let scanFailure {
+                    failure = scanFailure
+                    continue
                 }
-                inFlight = startBatch()
-                continue
+                break
             }
-            output.removeAll(keepingCapacity: true)
-            outputIndex = 0
-            outputOffset = 0
-            let batch = inFlight!
-            inFlight = nil
-            batch.group.wait()
-            for i in 0..<batch.count {
-                switch batch.results[i] {
-                case .success(let bytes): output.append(bytes)
-                case .failure(let e): failure = e
-                }
-                if failure != nil { break }
+            let slot = inFlight[inFlightHead]
+            inFlightHead += 1
+            if inFlightHead == inFlight.count {
+                inFlight.removeAll(keepingCapacity: true)
+                inFlightHead = 0
             }
-            // Decode the next batch while this one is read.
-            if failure == nil && !scanFinished { inFlight = startBatch() }
+            if let pool { pool.wait(slot) } else { slot.run(decoder) }
+            switch slot.result {
+            case .success(let bytes):
+                current = bytes
+                currentOffset = 0
+            case .failure(let e): failure = e
+            }
+            // Keep the pool busy while this block is read.
+            if failure == nil { launchJobs() }
         }
         return produced
     }
@@ -258,69 +264,85 @@ public final class ParallelBzip2Source: ByteSource {
 
     // MARK: - Decoding
 
-    /// Finds the next batch of blocks and starts decoding them on other threads; nil when the
-    /// scan found no more blocks.
-    private func startBatch() -> Batch? {
-        collectJobs(threads * 2)
-        if pendingJobs.isEmpty {
-            scanFinished = true
-            return nil
-        }
-        let jobs = pendingJobs
-        pendingJobs.removeAll(keepingCapacity: true)
-        // Synthetic one-block streams, built on this thread from the window.
-        let streams: [[UInt8]] = jobs.map { makeStream($0) }
-        // Release compressed bytes no longer needed (keep from the open block or scan point).
-        let keepFrom = min(openBlock ?? scanBit, expectHeaderAt ?? scanBit, scanBit) >> 3
-        let drop = keepFrom - windowBase
-        if drop > 1 << 22 {
-            window.removeFirst(drop)
-            windowBase += drop
-        }
-        let batch = Batch(count: jobs.count)
-        let path = self.path
-        batch.group.enter()
-        DispatchQueue.global().async {
-            DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
-                batch.results[i] = Self.decode(
-                    streams[i], path: path, offset: jobs[i].start >> 3, truncated: jobs[i].truncated)
+    /// Finds blocks and queues them until `lookahead` are in flight or the scan is finished.
+    private func launchJobs() {
+        while inFlight.count - inFlightHead < lookahead && !scanFinished {
+            collectJobs(1)
+            guard !pendingJobs.isEmpty else { break }
+            let job = pendingJobs.removeFirst()
+            let slot = Slot(
+                bytes: copyBits(job), path: path, offset: job.start >> 3, level: job.level, truncated: job.truncated)
+            inFlight.append(slot)
+            pool?.submit(slot)
+            // Release compressed bytes no longer needed (keep from the open block or scan point).
+            let keepFrom = min(openBlock ?? scanBit, expectHeaderAt ?? scanBit, scanBit) >> 3
+            let drop = keepFrom - windowBase
+            if drop > 1 << 22 {
+                window.removeFirst(drop)
+                windowBase += drop
             }
-            batch.group.leave()
         }
-        return batch
     }
 
-    /// Results of one batch, each slot written by exactly one decoding thread before `group` is left.
-    final class Batch: @unchecked Sendable {
-        let group = DispatchGroup()
-        let count: Int
-        let results: UnsafeMutablePointer<Result<[UInt8], SluiceError>>
+    /// One block: its bits, copied from the window, and after decoding its output or error.
+    final class Slot: @unchecked Sendable {
+        let done = DispatchSemaphore(value: 0)
+        let bits: BlockBits
+        let path: String
+        let offset: Int
+        let level: UInt8
+        let truncated: Bool
+        var result: Result<[UInt8], SluiceError> = .success([])
 
-        init(count: Int) {
-            self.count = count
-            results = .allocate(capacity: count)
-            results.initialize(repeating: .success([]), count: count)
+        init(bytes: BlockBits, path: String, offset: Int, level: UInt8, truncated: Bool) {
+            self.bits = bytes
+            self.path = path
+            self.offset = offset
+            self.level = level
+            self.truncated = truncated
         }
 
-        deinit {
-            group.wait()
-            results.deinitialize(count: count)
-            results.deallocate()
+        /// Decodes the block (on whichever thread calls it) with that thread's native decoder; a block
+        /// it does not take (corrupt, truncated, randomised) goes to libbz2 for its exact error.
+        func run(_ decoder: Bzip2BlockDecoder) {
+            var out: [UInt8] = []
+            let decoded = bits.bytes.withUnsafeBytes {
+                decoder.decode($0, startBit: bits.startBit, endBit: bits.endBit, level: Int(level) - 0x30, into: &out)
+            }
+            result =
+                decoded
+                ? .success(out)
+                : ParallelBzip2Source.decode(
+                    ParallelBzip2Source.makeStream(bits, level: level), path: path, offset: offset,
+                    truncated: truncated)
         }
+    }
+
+    /// A block's bytes and where its bits start and end in them.
+    struct BlockBits {
+        var bytes: [UInt8]
+        var startBit: Int
+        var endBit: Int
+    }
+
+    /// Copies the bytes that hold `job`'s bits out of the window.
+    private func copyBits(_ job: Job) -> BlockBits {
+        let first = job.start >> 3 - windowBase
+        let last = min(window.count, (job.end + 7) >> 3 - windowBase)
+        return BlockBits(bytes: Array(window[first..<last]), startBit: job.start & 7, endBit: job.end - (job.start >> 3) * 8)
     }
 
     /// `BZh<level>` + the block's bits + end-of-stream magic + the block CRC as the stream CRC.
-    private func makeStream(_ job: Job) -> [UInt8] {
+    static func makeStream(_ block: BlockBits, level: UInt8) -> [UInt8] {
         var writer = BitWriter()
-        writer.bytes.reserveCapacity((job.end - job.start) / 8 + 32)
-        for b in [0x42, 0x5A, 0x68, job.level] { writer.append(UInt64(b), bits: 8) }
-        window.withUnsafeBufferPointer { w in
-            let base = windowBase * 8
-            var b = job.start - base
-            let end = job.end - base
+        writer.bytes.reserveCapacity((block.endBit - block.startBit) / 8 + 32)
+        for b in [0x42, 0x5A, 0x68, level] { writer.append(UInt64(b), bits: 8) }
+        block.bytes.withUnsafeBufferPointer { w in
+            var b = block.startBit
+            let end = block.endBit
             // The CRC is the 32 bits after the block magic.
             var crc: UInt64 = 0
-            if job.end - job.start >= 80 {
+            if end - b >= 80 {
                 for k in 0..<32 {
                     let p = b + 48 + k
                     crc = crc << 1 | UInt64((w[p >> 3] >> (7 - UInt8(p & 7))) & 1)
@@ -401,5 +423,60 @@ struct BitWriter {
         if count > 0 { bytes.append(UInt8(truncatingIfNeeded: accumulator << UInt64(8 - count))) }
         count = 0
         accumulator = 0
+    }
+}
+
+/// Threads that decode queued blocks in order of submission.
+final class DecodePool: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [ParallelBzip2Source.Slot] = []
+    private var head = 0
+    private var stopping = false
+
+    init(threads: Int) {
+        for _ in 0..<threads {
+            let thread = Thread { [self] in work() }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    func submit(_ slot: ParallelBzip2Source.Slot) {
+        condition.lock()
+        queue.append(slot)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Waits until `slot` is decoded.
+    func wait(_ slot: ParallelBzip2Source.Slot) { slot.done.wait() }
+
+    /// Lets the threads end once the queue is empty.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func work() {
+        let decoder = Bzip2BlockDecoder()
+        while true {
+            condition.lock()
+            while head == queue.count && !stopping { condition.wait() }
+            if head == queue.count {
+                condition.unlock()
+                return
+            }
+            let slot = queue[head]
+            head += 1
+            if head == queue.count {
+                queue.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            condition.unlock()
+            slot.run(decoder)
+            slot.done.signal()
+        }
     }
 }

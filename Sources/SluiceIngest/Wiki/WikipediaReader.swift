@@ -39,7 +39,7 @@ public struct WikipediaReader: DocumentReader {
         keepWikitext = try options.bool("keep_wikitext", default: false, "emit raw wikitext instead of plain text")
         decodeThreads = try options.int(
             "decode_threads", default: 0, range: 0...256,
-            "threads decoding .bz2 blocks in parallel (0: one per core, 1: sequential)")
+            "threads decoding .bz2 blocks in parallel (0: one per core, 1: on the reading thread)")
     }
 
     public init(
@@ -55,7 +55,7 @@ public struct WikipediaReader: DocumentReader {
 
     public func open(_ path: String, context: TaskContext) throws -> any DocumentIterator {
         let source: any ByteSource =
-            Compression(path: path) == .bzip2 && decodeThreads != 1
+            Compression(path: path) == .bzip2
             ? try ParallelBzip2Source(path: path, threads: decodeThreads == 0 ? nil : decodeThreads)
             : try openByteSource(path)
         return WikipediaPageIterator(

@@ -56,7 +56,9 @@ public struct WikitextConverter {
     public private(set) var damage = Damage()
 
     private var out: [UInt8] = []
+    /// The normalized text: the first `finalCount` bytes (the array only grows, so it is reused).
     private var final: [UInt8] = []
+    private var finalCount = 0
     /// Forward searches for a closing `}}`/`]]` that failed on this page; past a limit, openers are
     /// taken as text without searching, so a page full of unbalanced braces stays linear.
     private var failedSearches = 0
@@ -66,7 +68,6 @@ public struct WikitextConverter {
     public init(options: Options = Options()) {
         self.options = options
         out.reserveCapacity(1 << 16)
-        final.reserveCapacity(1 << 16)
     }
 
     /// The plain text of `wikitext`.
@@ -84,7 +85,7 @@ public struct WikitextConverter {
         failedSearches = 0
         scan(s, 0, s.count, depth: 0, lineMode: true)
         normalize()
-        return String(decoding: final, as: UTF8.self)
+        return final.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[0..<finalCount]), as: UTF8.self) }
     }
 
     static func normalizeTemplateName(_ name: String) -> String {
@@ -95,12 +96,17 @@ public struct WikitextConverter {
 
     // MARK: - The scanner
 
-    /// Bytes that may start markup; everything else is copied in runs.
-    private static let special: [Bool] = {
-        var t = [Bool](repeating: false, count: 256)
-        for c in "\n{}[]<'&_".utf8 { t[Int(c)] = true }
-        return t
-    }()
+    /// Whether `c` may start markup (one of `\n{}[]<'&_`); everything else is copied in runs.
+    /// A bit mask, not a table: a static array costs a lazy-initialisation check on every byte.
+    @inline(__always)
+    private static func isSpecial(_ c: UInt8) -> Bool {
+        // Bits 10 (\n), 38 (&), 39 ('), 60 (<) | 91 ([), 93 (]), 95 (_), 123 ({), 125 (}).
+        let low: UInt64 = 1 << 10 | 1 << 38 | 1 << 39 | 1 << 60
+        let high: UInt64 = 1 << (91 - 64) | 1 << (93 - 64) | 1 << (95 - 64) | 1 << (123 - 64) | 1 << (125 - 64)
+        if c < 64 { return (low >> UInt64(c)) & 1 != 0 }
+        if c < 128 { return (high >> UInt64(c - 64)) & 1 != 0 }
+        return false
+    }
 
     /// Converts `s[from..<to]` into `out`. `lineMode`: line-start markup (headings, lists, tables)
     /// is recognised; off inside link labels and template arguments.
@@ -118,7 +124,7 @@ public struct WikitextConverter {
             }
             // Copy the run of plain bytes up to the next one that may start markup.
             var j = i
-            while j < to && !Self.special[Int(s[j])] { j += 1 }
+            while j < to && !Self.isSpecial(s[j]) { j += 1 }
             if j > i {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: s[i..<j]))
                 i = j
@@ -794,89 +800,112 @@ public struct WikitextConverter {
     /// Trims lines, collapses runs of spaces, removes empty parentheses left by removed markup
     /// (`Paris ( ) is`), and separates paragraphs by exactly one blank line.
     private mutating func normalize() {
-        final.removeAll(keepingCapacity: true)
-        out.withUnsafeBufferPointer { o in
-            var pendingBlank = false
-            // Headings with nothing under them yet, levels increasing: a heading followed by one of
-            // the same or a higher level, or by the end, heads an empty section and is removed
-            // (WikiExtractor does the same: "References", "External links" once their lists are gone).
-            var openHeadings: [(before: Int, level: Int)] = []
-            var lineStart = 0
-            let n = o.count
-            while lineStart < n {
-                var lineEnd = lineStart
-                while lineEnd < n && o[lineEnd] != 10 { lineEnd += 1 }
-                let before = final.count
-                if before > 0 {
-                    final.append(10)
-                    if pendingBlank { final.append(10) }
+        // Each line adds at most two newlines to its bytes, so twice the input is always room enough.
+        let room = 2 * out.count + 2
+        if final.count < room { final = [UInt8](repeating: 0, count: max(room, 1 << 16)) }
+        finalCount = out.withUnsafeBufferPointer { o in
+            final.withUnsafeMutableBufferPointer { f in Self.normalize(o, into: f.baseAddress!) }
+        }
+    }
+
+    /// Writes the lines of `o` into `f` with runs of spaces collapsed, empty `()` and blank lines
+    /// removed, and headings without content dropped; returns the bytes written.
+    private static func normalize(_ o: UnsafeBufferPointer<UInt8>, into f: UnsafeMutablePointer<UInt8>) -> Int {
+        var count = 0
+        var pendingBlank = false
+        // Headings with nothing under them yet, levels increasing: a heading followed by one of
+        // the same or a higher level, or by the end, heads an empty section and is removed
+        // (WikiExtractor does the same: "References", "External links" once their lists are gone).
+        var openHeadings: [(before: Int, level: Int)] = []
+        var lineStart = 0
+        let n = o.count
+        while lineStart < n {
+            var lineEnd = lineStart
+            while lineEnd < n && o[lineEnd] != 10 { lineEnd += 1 }
+            let before = count
+            if before > 0 {
+                f[count] = 10
+                count += 1
+                if pendingBlank {
+                    f[count] = 10
+                    count += 1
                 }
-                let contentStart = final.count
-                var lastWasSpace = true
-                var k = lineStart
-                var headingLevel = 0
-                if k < lineEnd && o[k] >= 1 && o[k] <= 6 {
-                    headingLevel = Int(o[k])
+            }
+            let contentStart = count
+            var lastWasSpace = true
+            var k = lineStart
+            var headingLevel = 0
+            if k < lineEnd && o[k] >= 1 && o[k] <= 6 {
+                headingLevel = Int(o[k])
+                k += 1
+            }
+            while k < lineEnd {
+                let c = o[k]
+                if c == 32 || c == 9 || c == 13 {
+                    if !lastWasSpace {
+                        f[count] = 32
+                        count += 1
+                    }
+                    lastWasSpace = true
                     k += 1
+                    continue
                 }
-                while k < lineEnd {
-                    let c = o[k]
-                    if c == 32 || c == 9 || c == 13 {
-                        if !lastWasSpace { final.append(32) }
-                        lastWasSpace = true
-                        k += 1
+                if c == UInt8(ascii: "(") {
+                    var e = k + 1
+                    while e < lineEnd
+                        && (o[e] == 32 || o[e] == UInt8(ascii: ",") || o[e] == UInt8(ascii: ";") || o[e] == 9)
+                    {
+                        e += 1
+                    }
+                    if e < lineEnd && o[e] == UInt8(ascii: ")") {
+                        k = e + 1
                         continue
                     }
-                    if c == UInt8(ascii: "(") {
-                        var e = k + 1
-                        while e < lineEnd
-                            && (o[e] == 32 || o[e] == UInt8(ascii: ",") || o[e] == UInt8(ascii: ";")
-                                || o[e] == 9)
-                        {
-                            e += 1
-                        }
-                        if e < lineEnd && o[e] == UInt8(ascii: ")") {
-                            k = e + 1
-                            continue
-                        }
-                    }
-                    if (c == UInt8(ascii: ",") || c == UInt8(ascii: ".")) && lastWasSpace && final.count > contentStart
-                        && final[final.count - 1] == 32
-                    {
-                        final.removeLast()  // "word ," left by a removed reference
-                    }
-                    final.append(c)
-                    lastWasSpace = false
-                    k += 1
                 }
-                while final.count > contentStart && final[final.count - 1] == 32 { final.removeLast() }
-                if final.count == contentStart {
-                    final.removeLast(final.count - before)
-                    pendingBlank = true
-                } else if headingLevel > 0 {
-                    var start = before
-                    var cut: Int?
-                    while let last = openHeadings.last, last.level >= headingLevel {
-                        cut = last.before
-                        openHeadings.removeLast()
-                    }
-                    if let cut {
-                        let line = Array(final[contentStart...])
-                        final.removeLast(final.count - cut)
-                        if cut > 0 { final.append(contentsOf: [10, 10]) }
-                        final.append(contentsOf: line)
-                        start = cut
-                    }
-                    openHeadings.append((start, headingLevel))
-                    pendingBlank = false
-                } else {
-                    openHeadings.removeAll(keepingCapacity: true)
-                    pendingBlank = false
+                if (c == UInt8(ascii: ",") || c == UInt8(ascii: ".")) && lastWasSpace && count > contentStart
+                    && f[count - 1] == 32
+                {
+                    count -= 1  // "word ," left by a removed reference
                 }
-                lineStart = lineEnd + 1
+                f[count] = c
+                count += 1
+                lastWasSpace = false
+                k += 1
             }
-            if let first = openHeadings.first { final.removeLast(final.count - first.before) }
+            while count > contentStart && f[count - 1] == 32 { count -= 1 }
+            if count == contentStart {
+                count = before
+                pendingBlank = true
+            } else if headingLevel > 0 {
+                var start = before
+                var cut: Int?
+                while let last = openHeadings.last, last.level >= headingLevel {
+                    cut = last.before
+                    openHeadings.removeLast()
+                }
+                if let cut {
+                    // Move this heading line back over the empty sections it closes.
+                    var at = cut
+                    if cut > 0 {
+                        f[at] = 10
+                        f[at + 1] = 10
+                        at += 2
+                    }
+                    let length = count - contentStart
+                    UnsafeMutableRawPointer(f + at).copyMemory(from: f + contentStart, byteCount: length)  // memmove
+                    count = at + length
+                    start = cut
+                }
+                openHeadings.append((start, headingLevel))
+                pendingBlank = false
+            } else {
+                openHeadings.removeAll(keepingCapacity: true)
+                pendingBlank = false
+            }
+            lineStart = lineEnd + 1
         }
+        if let first = openHeadings.first { count = first.before }
+        return count
     }
 }
 
