@@ -8,9 +8,10 @@
 
 /// Decodes single bzip2 blocks, each given by its bit range in a compressed buffer.
 ///
-/// One instance per decoding thread: it owns every buffer (the symbol bytes, both inverse-BWT
-/// vectors of `level * 100000` entries, the Huffman tables, the output scratch) and reuses them, so
-/// a warmed decoder allocates nothing per block. Every value read from the stream is validated
+/// One instance per decoding thread: it owns every buffer (for `level * 100000` = n entries: the
+/// symbol bytes (n), the inverse-BWT vector (4n), the walk's lane regions (16n reserved, about n
+/// touched per block), the output scratch (≥ 1.25n); the Huffman tables) and reuses them, so a
+/// warmed decoder allocates nothing per block. Every value read from the stream is validated
 /// before it is used as an index; a malformed block makes `decode` return false, never trap.
 ///
 /// Format (bzip2 1.0.x `decompress.c`): block magic 0x314159265359, 32-bit block CRC, 1 bit
@@ -29,7 +30,7 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
     static let maxGroups = 6
     static let maxAlphabet = 258
     static let maxCodeLength = 20
-    /// Per-table stride of the per-length arrays (lengths 0…21, index 21 is a sentinel).
+    /// Per-table stride of the per-length arrays (lengths 0…21).
     static let lengthStride = 24
 
     /// The stored CRC of the last block decoded successfully.
@@ -305,7 +306,6 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
         let mtf = self.mtf
         let selectors = self.selectors
         var nblock = 0
-        var run = 0
         var runWeight = 1
         var groupLeft = 0
         var groupIndex = 0
@@ -321,7 +321,12 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
                 fast = fastTable + table << Self.fastBits
             }
             groupLeft -= 1
-            reader.ensure(Self.maxCodeLength)
+            // Away from the buffer's end, refill every time: no hard-to-predict branch on the fill level.
+            if reader.next + 8 <= reader.count {
+                reader.refillUnchecked()
+            } else {
+                reader.ensure(Self.maxCodeLength)
+            }
             let entry = Int(fast[Int(truncatingIfNeeded: reader.buffer &>> fastShift)])
             let symbol: Int
             if entry != 0 {
@@ -330,54 +335,65 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
             } else {
                 symbol = slowSymbol(&reader, table: table)
             }
-            if symbol <= 1 {
-                // RUNA adds the weight, RUNB twice it; the weight doubles with each digit.
-                run += runWeight << symbol
-                runWeight <<= 1
-                guard run <= blockLimit else { return nil }
-                continue
-            }
-            if run > 0 {
-                guard nblock + run <= blockLimit else { return nil }
-                let byte = mtf[0]
-                // Eight bytes per store, up to 7 past the run (the buffer has 16 bytes of slack and
-                // later symbols overwrite them): no call to memset in this loop.
-                let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
-                var p = UnsafeMutableRawPointer(symbols + nblock)
-                var left = run
-                while left > 0 {
-                    p.storeBytes(of: pattern, as: UInt64.self)
-                    p += 8
-                    left -= 8
-                }
-                counts[Int(byte)] += run
-                nblock += run
-                run = 0
-                runWeight = 1
-            }
             if symbol == eob { break }
-            // symbol is 2…eob−1 (the table holds only eob + 1 symbols): MTF index 1…numInUse−1.
-            let index = symbol - 1
+            // One path for every symbol, without a branch on its kind: RUNA/RUNB (0, 1) write their
+            // digit's share of the zero run at once (weight or twice it; the weight doubles with
+            // each digit) as copies of the front byte; symbols 2…eob−1 (the table holds only eob + 1
+            // symbols) are MTF index 1…numInUse−1 and write one byte.
+            let runMask = (symbol &- 2) >> 63  // all ones for RUNA/RUNB, else 0 (masks, not branches)
+            let index = (symbol &- 1) & ~runMask
+            let count = ((runWeight &<< (symbol & 1)) & runMask) | (1 & ~runMask)
+            runWeight = ((runWeight &<< 1) & runMask) | (1 & ~runMask)
+            guard nblock + count <= blockLimit else { return nil }
             let byte = mtf[index]
-            // mtf[0..<index] moves up one and `byte` goes to the front: eight bytes at a time from
-            // the top, then the last k < 8 in one word (bytes 0…k take the byte below, byte 0 the
-            // front) without a loop; most indices are below 8.
-            var k = index
-            while k >= 8 {
-                k -= 8
-                UnsafeMutableRawPointer(mtf + k + 1).storeBytes(
-                    of: UnsafeRawPointer(mtf + k).loadUnaligned(as: UInt64.self), as: UInt64.self)
+            // mtf[0..<index] moves up one and `byte` goes to the front (a run's index 0 changes
+            // nothing). Below 16, which is nearly always, the first two words take the bytes below
+            // them under a mask of positions 0…index: no loop, no branch on the index.
+            if index < 16 {
+                let word0 = UnsafeRawPointer(mtf).loadUnaligned(as: UInt64.self)
+                let word1 = UnsafeRawPointer(mtf + 8).loadUnaligned(as: UInt64.self)
+                let below1 = UnsafeRawPointer(mtf + 7).loadUnaligned(as: UInt64.self)
+                let mask0 = ~UInt64(0) &>> UInt64(56 &- 8 &* min(index, 7))
+                let d = index &- 8
+                let mask1 = (~UInt64(0) &>> UInt64((56 &- 8 &* d) & 63)) & ~UInt64(bitPattern: Int64(d >> 63))
+                let new0 = (word0 & ~mask0) | ((word0 &<< 8) & mask0 & ~0xFF) | UInt64(byte)
+                let new1 = (word1 & ~mask1) | (below1 & mask1)
+                UnsafeMutableRawPointer(mtf).storeBytes(of: new0, as: UInt64.self)
+                UnsafeMutableRawPointer(mtf + 8).storeBytes(of: new1, as: UInt64.self)
+            } else {
+                moveToFront(index)
             }
-            let word = UnsafeRawPointer(mtf).loadUnaligned(as: UInt64.self)
-            let moved = ~UInt64(0) &>> UInt64(56 &- 8 &* k)  // bytes 0…k
-            let rotated = (word & ~moved) | ((word &<< 8) & moved & ~0xFF) | UInt64(byte)
-            UnsafeMutableRawPointer(mtf).storeBytes(of: rotated, as: UInt64.self)
-            guard nblock < blockLimit else { return nil }
-            symbols[nblock] = byte
-            counts[Int(byte)] += 1
-            nblock += 1
+            // Eight bytes per store, up to 7 past the end (`symbols` has 16 bytes of slack and later
+            // symbols overwrite them): no call to memset in this loop.
+            let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
+            var p = UnsafeMutableRawPointer(symbols + nblock)
+            var left = count
+            repeat {
+                p.storeBytes(of: pattern, as: UInt64.self)
+                p += 8
+                left -= 8
+            } while left > 0
+            counts[Int(byte)] += count
+            nblock += count
         }
         return nblock
+    }
+
+    /// The MTF update for an index of 16 or more: eight bytes at a time from the top, then the
+    /// last k < 8 in one word (bytes 0…k take the byte below, byte 0 the front).
+    @inline(never)
+    private func moveToFront(_ index: Int) {
+        let byte = mtf[index]
+        var k = index
+        while k >= 8 {
+            k -= 8
+            UnsafeMutableRawPointer(mtf + k + 1).storeBytes(
+                of: UnsafeRawPointer(mtf + k).loadUnaligned(as: UInt64.self), as: UInt64.self)
+        }
+        let word = UnsafeRawPointer(mtf).loadUnaligned(as: UInt64.self)
+        let moved = ~UInt64(0) &>> UInt64(56 &- 8 &* k)  // bytes 0…k
+        let rotated = (word & ~moved) | ((word &<< 8) & moved & ~0xFF) | UInt64(byte)
+        UnsafeMutableRawPointer(mtf).storeBytes(of: rotated, as: UInt64.self)
     }
 
     /// Decodes a code longer than `fastBits` with the canonical limits of `table`.
@@ -506,13 +522,15 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
                 closed = true
                 break
             }
-            var found = -1
-            for t in 1..<count where segmentStart[t] == end {
-                found = t
-                break
+            // segmentStart[1..<count] ascends (evenly spaced rows): binary search.
+            var lowest = 1
+            var highest = count
+            while lowest < highest {
+                let middle = (lowest + highest) >> 1
+                if segmentStart[middle] < end { lowest = middle + 1 } else { highest = middle }
             }
-            guard found > 0 else { return nil }
-            s = found
+            guard lowest < count, segmentStart[lowest] == end else { return nil }
+            s = lowest
         }
         guard closed, cycle > 0 else { return nil }
         // RLE1 straight from the lane regions, segment after segment.
@@ -545,7 +563,29 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
         var last = state.last
         var same = state.same
         var i = 0
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
         while i < n {
+            if same < 4 && i + 8 <= n {
+                // Eight bytes at once unless a run of four can complete among them. `equal` has 0x80
+                // in each byte equal to the byte before it (exact zero-byte test of w ^ (w << 8)).
+                let w = UnsafeRawPointer(source + i).loadUnaligned(as: UInt64.self)
+                let before: UInt64 = last >= 0 ? UInt64(last) : (w & 0xFF) ^ 1
+                let x = w ^ (w &<< 8 | before)
+                let equal = ~(((x & low7) &+ low7) | x | low7)
+                var four = equal & (equal &<< 8) & (equal &<< 16)
+                if same >= 2 { four |= equal & (equal &<< 8) & 0x8000 }
+                if same >= 3 { four |= equal & 0x80 }
+                if four == 0 {
+                    // o + 8 <= o + (n − i) <= capacity.
+                    UnsafeMutableRawPointer(out + o).storeBytes(of: w, as: UInt64.self)
+                    o += 8
+                    i += 8
+                    // Equal bytes at the end of the word: at most 2, else `four` would be set.
+                    same = 1 + (~equal & 0x8080_8080_8080_8080).leadingZeroBitCount >> 3
+                    last = Int(w >> 56)
+                    continue
+                }
+            }
             let byte = Int(source[i])
             i += 1
             if same == 4 {
@@ -638,6 +678,16 @@ struct BitReader {
 
     /// A byte at a time near the end of the buffer. Static and by value, so the reader's fields
     /// never have their address taken and stay in registers in the decoding loops.
+    /// Tops the buffer up to 56…63 bits; `next + 8 <= count` must hold. With 56 or more bits
+    /// already there it changes nothing, so it can run unconditionally.
+    @inline(__always)
+    mutating func refillUnchecked() {
+        let word = UInt64(bigEndian: UnsafeRawPointer(base + next).loadUnaligned(as: UInt64.self))
+        buffer |= word &>> UInt64(available)
+        next += (63 - available) >> 3
+        available |= 56
+    }
+
     @inline(never)
     static func refillTail(
         _ base: UnsafePointer<UInt8>, _ count: Int, _ buffer: UInt64, _ available: Int, _ next: Int
