@@ -241,7 +241,7 @@ def main():
     ap.add_argument("--set")
     ap.add_argument("--limit", type=int)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--seeds", default="1,2,3", help="seeds every tool's quality is scored over (the first is the timed runs' seed)")
+    ap.add_argument("--seeds", default="1,2,3,4,5", help="seeds every tool's quality is scored over (the first is the timed runs' seed)")
     a = ap.parse_args()
     if a.worker:
         reference_worker(a.worker, a.set, a.limit, a.out, a.seed)

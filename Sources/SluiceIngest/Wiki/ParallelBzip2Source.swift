@@ -3,7 +3,7 @@
 // threads with the native Bzip2BlockDecoder (libbz2, on the block wrapped into a one-block stream,
 // for blocks it does not take), handing the output on in order as each block completes (the
 // lbzip2 / indexed_bzip2 idea). Memory is bounded by the look-ahead:
-// `threads + 2` blocks. Not a general replacement for Core's Bzip2Source: it only reads.
+// `threads + 1` blocks. Not a general replacement for Core's Bzip2Source: it only reads.
 internal import CBzip2
 import Foundation
 import SluiceCore
@@ -64,7 +64,9 @@ public final class ParallelBzip2Source: ByteSource {
     static let blockMagic: UInt64 = 0x3141_5926_5359
     static let endMagic: UInt64 = 0x1772_4538_5090
 
-    /// - Parameter threads: decoding threads (default: the active processor count).
+    /// - Parameter threads: threads for this dump, the reading thread included (default: one per
+    ///   core). 1 decodes on the reading thread; N > 1 decodes blocks on N − 1 pool threads while
+    ///   the reading thread parses what they produced (on 2 cores: one decoder, one parser).
     public init(path: String, threads: Int? = nil) throws {
         guard let f = fopen(path, "rb") else {
             throw SluiceError(.io, "cannot open: \(String(cString: strerror(errno)))", file: path)
@@ -73,9 +75,8 @@ public final class ParallelBzip2Source: ByteSource {
         self.path = path
         let cores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
         self.threads = max(1, threads ?? Int(cores))
-        // One thread decodes on the reading thread; more run a pool fed `threads + 2` blocks ahead.
-        pool = self.threads > 1 ? DecodePool(threads: self.threads) : nil
-        lookahead = self.threads > 1 ? self.threads + 2 : 1
+        pool = self.threads > 1 ? DecodePool(threads: self.threads - 1) : nil
+        lookahead = self.threads > 1 ? self.threads + 1 : 1
     }
 
     deinit {

@@ -39,7 +39,8 @@ public struct WikipediaReader: DocumentReader {
         keepWikitext = try options.bool("keep_wikitext", default: false, "emit raw wikitext instead of plain text")
         decodeThreads = try options.int(
             "decode_threads", default: 0, range: 0...256,
-            "threads decoding .bz2 blocks in parallel (0: one per core, 1: on the reading thread)")
+            "threads for a .bz2 dump, the reading thread included "
+                + "(0: one per core; 1: decode on the reading thread; N: N − 1 decode while it parses)")
     }
 
     public init(
