@@ -3,5 +3,5 @@ import SluiceCore
 
 /// Every stage defined in SluiceDedup.
 public enum DedupStages {
-    public nonisolated(unsafe) static let all: [any Stage.Type] = [ExactDedup.self, MinHashDedup.self]
+    public static let all: [any Stage.Type] = [ExactDedup.self, MinHashDedup.self]
 }
