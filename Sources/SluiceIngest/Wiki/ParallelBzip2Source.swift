@@ -45,8 +45,7 @@ public final class ParallelBzip2Source: ByteSource {
     private var scanFinished = false
     private var scanFailure: SluiceError?
     /// Blocks being decoded, oldest first; at most `lookahead`.
-    private var inFlight: [Slot] = []
-    private var inFlightHead = 0
+    private var inFlight = FIFO<Slot>()
     private let lookahead: Int
     private let pool: DecodePool?
     /// The decoder of the reading thread, when there is no pool.
@@ -82,7 +81,7 @@ public final class ParallelBzip2Source: ByteSource {
     deinit {
         // Jobs still queued or running hold only their own copies; wait for them so none outlives us.
         if let pool {
-            for slot in inFlight[inFlightHead...] { slot.done.wait() }
+            for slot in inFlight.waiting { slot.done.wait() }
             pool.stop()
         }
         fclose(file)
@@ -106,7 +105,7 @@ public final class ParallelBzip2Source: ByteSource {
                 throw failure
             }
             launchJobs()
-            guard inFlightHead < inFlight.count else {
+            guard !inFlight.isEmpty else {
                 // Nothing in flight: the scan is finished (cleanly or with an error).
                 if let scanFailure {
                     failure = scanFailure
@@ -114,12 +113,7 @@ public final class ParallelBzip2Source: ByteSource {
                 }
                 break
             }
-            let slot = inFlight[inFlightHead]
-            inFlightHead += 1
-            if inFlightHead == inFlight.count {
-                inFlight.removeAll(keepingCapacity: true)
-                inFlightHead = 0
-            }
+            let slot = inFlight.removeFirst()
             if let pool { pool.wait(slot) } else { slot.run(decoder) }
             switch slot.result {
             case .success(let bytes):
@@ -267,7 +261,7 @@ public final class ParallelBzip2Source: ByteSource {
 
     /// Finds blocks and queues them until `lookahead` are in flight or the scan is finished.
     private func launchJobs() {
-        while inFlight.count - inFlightHead < lookahead && !scanFinished {
+        while inFlight.count < lookahead && !scanFinished {
             collectJobs(1)
             guard !pendingJobs.isEmpty else { break }
             let job = pendingJobs.removeFirst()
@@ -430,8 +424,7 @@ struct BitWriter {
 /// Threads that decode queued blocks in order of submission.
 final class DecodePool: @unchecked Sendable {
     private let condition = NSCondition()
-    private var queue: [ParallelBzip2Source.Slot] = []
-    private var head = 0
+    private var queue = FIFO<ParallelBzip2Source.Slot>()
     private var stopping = false
 
     init(threads: Int) {
@@ -464,20 +457,39 @@ final class DecodePool: @unchecked Sendable {
         let decoder = Bzip2BlockDecoder()
         while true {
             condition.lock()
-            while head == queue.count && !stopping { condition.wait() }
-            if head == queue.count {
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty {
                 condition.unlock()
                 return
             }
-            let slot = queue[head]
-            head += 1
-            if head == queue.count {
-                queue.removeAll(keepingCapacity: true)
-                head = 0
-            }
+            let slot = queue.removeFirst()
             condition.unlock()
             slot.run(decoder)
             slot.done.signal()
         }
+    }
+}
+
+/// A first-in, first-out queue on an array that is emptied, not shifted, once drained.
+struct FIFO<Element> {
+    private var items: [Element] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == items.count }
+    var count: Int { items.count - head }
+    /// The elements not removed yet, oldest first.
+    var waiting: ArraySlice<Element> { items[head...] }
+
+    mutating func append(_ element: Element) { items.append(element) }
+
+    /// Removes and returns the oldest element; the queue must not be empty.
+    mutating func removeFirst() -> Element {
+        let element = items[head]
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        return element
     }
 }
