@@ -35,7 +35,7 @@ public struct MinHashPreset: Sendable {
     ]
 }
 
-/// How the buckets pass checks a candidate pair (documents sharing a band) before emitting it.
+/// How the clusters pass checks candidate pairs (documents linked by shared bands) before it joins them.
 public enum VerifyMode: String, CaseIterable, Codable, Sendable {
     /// Every band collision is a candidate (datatrove's behaviour).
     case none

@@ -117,6 +117,8 @@ final class SignatureStore: CandidateVerifier {
     /// `cacheSlots` records of `recordBytes / 4` values, and the key each slot holds.
     private let cache: UnsafeMutablePointer<UInt32>
     private var tags: [UInt64]
+    /// One record set aside when two keys share a cache slot.
+    private let aside: UnsafeMutablePointer<UInt32>
 
     /// Opens every file's signatures and checks their headers.
     /// - Throws: `SluiceError(.io)` when a file is missing (the signatures pass ran with another
@@ -157,12 +159,14 @@ final class SignatureStore: CandidateVerifier {
         self.minimumMatches = minimumMatches
         recordBytes = 8 * width
         cache = .allocate(capacity: Self.cacheSlots * 2 * width)
+        aside = .allocate(capacity: 2 * width)
         tags = Array(repeating: UInt64.max, count: Self.cacheSlots)  // no document key is all ones
     }
 
     deinit {
         for fd in descriptors { close(fd) }
         cache.deallocate()
+        aside.deallocate()
     }
 
     /// The cached record of `key`, read on a miss.
@@ -208,40 +212,45 @@ final class SignatureStore: CandidateVerifier {
     /// Two keys that share a cache slot: compare `a`'s record copied aside.
     @inline(never)
     private func copyMatches(_ a: UInt64, _ b: UInt64) throws -> Int {
-        let saved = Array(UnsafeBufferPointer(start: try record(a), count: permutations))
+        aside.update(from: try record(a), count: permutations)
         let pb = try record(b)
         var equal = 0
-        for i in 0..<permutations where saved[i] == pb[i] { equal += 1 }
+        for i in 0..<permutations where aside[i] == pb[i] { equal += 1 }
         return equal
     }
 
     func accepts(_ a: UInt64, _ b: UInt64) throws -> Bool { try matches(a, b) >= minimumMatches }
 }
 
-/// Read access to the sorted, unique shingle sets the signatures pass stored for verification.
+/// Read access to the sorted, unique shingle sets the signatures pass stored for `verify: exact`:
+/// per document file, the sets memory-mapped and their offsets (documents + 1) in memory.
 final class ShingleSetStore: CandidateVerifier {
-    private var data: [MappedRecordFile?]
-    private var offsets: [[UInt64]?]
-    private let work: String
+    private let data: [MappedRecordFile]
+    private let offsets: [[UInt64]]
     private let threshold: Double
 
+    /// Opens every file's shingle sets.
+    /// - Throws: `SluiceError(.io)` when a file is missing (the signatures pass ran with another
+    ///   `verify` mode), or the error of a header that does not match.
     init(workDirectory: String, files: Int, threshold: Double) throws {
-        work = workDirectory
         self.threshold = threshold
-        data = Array(repeating: nil, count: files)
-        offsets = Array(repeating: nil, count: files)
-    }
-
-    private func load(_ file: Int) {
-        guard data[file] == nil else { return }
-        // Missing files mean the signatures pass did not run with `verify`: a configuration bug.
-        data[file] = try? MappedRecordFile(
-            path: MinHashLayout.shinglePath(work, file: file), width: 1, magic: MinHashLayout.shingleMagic)
-        offsets[file] = try? RecordFile.readAll(
-            MinHashLayout.offsetPath(work, file: file), width: 1, magic: MinHashLayout.offsetMagic)
-        precondition(
-            data[file] != nil && offsets[file] != nil,
-            "shingle sets of file \(file) are missing; rerun the signatures pass with verify: exact")
+        var data: [MappedRecordFile] = []
+        var offsets: [[UInt64]] = []
+        for f in 0..<files {
+            let path = MinHashLayout.shinglePath(workDirectory, file: f)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw SluiceError(
+                    .io,
+                    "shingle sets of file \(f) are missing: the signatures pass ran without verify: exact; "
+                        + "rerun it (or use a new output folder)", file: path)
+            }
+            data.append(try MappedRecordFile(path: path, width: 1, magic: MinHashLayout.shingleMagic))
+            offsets.append(
+                try RecordFile.readAll(
+                    MinHashLayout.offsetPath(workDirectory, file: f), width: 1, magic: MinHashLayout.offsetMagic))
+        }
+        self.data = data
+        self.offsets = offsets
     }
 
     func accepts(_ a: UInt64, _ b: UInt64) -> Bool { jaccard(a, b) >= threshold }
@@ -250,14 +259,12 @@ final class ShingleSetStore: CandidateVerifier {
     func jaccard(_ a: UInt64, _ b: UInt64) -> Double {
         let fa = DocumentKey.file(a)
         let fb = DocumentKey.file(b)
-        load(fa)
-        load(fb)
         let oa = DocumentKey.ordinal(a)
         let ob = DocumentKey.ordinal(b)
-        let ra = Int(offsets[fa]![oa])..<Int(offsets[fa]![oa + 1])
-        let rb = Int(offsets[fb]![ob])..<Int(offsets[fb]![ob + 1])
-        return data[fa]!.withRecords { da in
-            data[fb]!.withRecords { db in
+        let ra = Int(offsets[fa][oa])..<Int(offsets[fa][oa + 1])
+        let rb = Int(offsets[fb][ob])..<Int(offsets[fb][ob + 1])
+        return data[fa].withRecords { da in
+            data[fb].withRecords { db in
                 sortedJaccard(UnsafeBufferPointer(rebasing: da[ra]), UnsafeBufferPointer(rebasing: db[rb]))
             }
         }

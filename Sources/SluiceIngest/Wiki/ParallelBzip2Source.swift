@@ -13,13 +13,12 @@ import SluiceCore
 #endif
 
 /// A ByteSource over a `.bz2` file (single- or multi-stream) that decodes blocks in parallel.
-/// Every block's CRC and each synthetic stream's CRC are checked by libbz2. A truncated or corrupt
+/// Every block's CRC is checked (by Bzip2BlockDecoder, or by libbz2 for the blocks it leaves). A truncated or corrupt
 /// file yields every byte of the blocks before the damage, then throws `.corruptInput`.
 public final class ParallelBzip2Source: ByteSource {
     public let path: String
     public private(set) var compressedOffset = 0
     private let file: UnsafeMutablePointer<FILE>
-    private let threads: Int
     private static let readSize = 1 << 22
     private let readBuffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 22, alignment: 64)
 
@@ -55,12 +54,11 @@ public final class ParallelBzip2Source: ByteSource {
         var start: Int  // bit offset of the block magic
         var end: Int  // bit offset where the block ends (next block magic or end-of-stream magic)
         var level: UInt8
-        var isLastOfStream: Bool
         /// The file ended before this block did.
         var truncated = false
     }
 
-    static let blockMagic: UInt64 = 0x3141_5926_5359
+    static let blockMagic = Bzip2BlockDecoder.blockMagic
     static let endMagic: UInt64 = 0x1772_4538_5090
 
     /// - Parameter threads: threads for this dump, the reading thread included (default: one per
@@ -72,10 +70,9 @@ public final class ParallelBzip2Source: ByteSource {
         }
         file = f
         self.path = path
-        let cores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-        self.threads = max(1, threads ?? Int(cores))
-        pool = self.threads > 1 ? DecodePool(threads: self.threads - 1) : nil
-        lookahead = self.threads > 1 ? self.threads + 1 : 1
+        let threads = max(1, threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        pool = threads > 1 ? DecodePool(threads: threads - 1) : nil
+        lookahead = threads > 1 ? threads + 1 : 1
     }
 
     deinit {
@@ -114,7 +111,7 @@ public final class ParallelBzip2Source: ByteSource {
                 break
             }
             let slot = inFlight.removeFirst()
-            if let pool { pool.wait(slot) } else { slot.run(decoder) }
+            if pool != nil { slot.done.wait() } else { slot.run(decoder) }
             switch slot.result {
             case .success(let bytes):
                 current = bytes
@@ -235,8 +232,7 @@ public final class ParallelBzip2Source: ByteSource {
                 scanFinished = true
                 if let start = openBlock {
                     pendingJobs.append(
-                        Job(start: start, end: (windowBase + window.count) * 8, level: level, isLastOfStream: true,
-                            truncated: true))
+                        Job(start: start, end: (windowBase + window.count) * 8, level: level, truncated: true))
                     openBlock = nil
                 } else {
                     scanFailure = SluiceError(.corruptInput, "truncated bzip2 stream", file: path, offset: compressedOffset)
@@ -244,7 +240,7 @@ public final class ParallelBzip2Source: ByteSource {
                 return
             }
             if let start = openBlock {
-                pendingJobs.append(Job(start: start, end: at, level: level, isLastOfStream: isEnd))
+                pendingJobs.append(Job(start: start, end: at, level: level))
             }
             if isEnd {
                 openBlock = nil
@@ -441,9 +437,6 @@ final class DecodePool: @unchecked Sendable {
         condition.signal()
         condition.unlock()
     }
-
-    /// Waits until `slot` is decoded.
-    func wait(_ slot: ParallelBzip2Source.Slot) { slot.done.wait() }
 
     /// Lets the threads end once the queue is empty.
     func stop() {

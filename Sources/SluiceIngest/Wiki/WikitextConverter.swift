@@ -85,7 +85,9 @@ public struct WikitextConverter {
         failedSearches = 0
         scan(s, 0, s.count, depth: 0, lineMode: true)
         normalize()
-        return final.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[0..<finalCount]), as: UTF8.self) }
+        return final.withUnsafeBufferPointer {
+            String(decoding: UnsafeBufferPointer(rebasing: $0[0..<finalCount]), as: UTF8.self)
+        }
     }
 
     static func normalizeTemplateName(_ name: String) -> String {
