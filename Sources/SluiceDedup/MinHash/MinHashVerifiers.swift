@@ -131,12 +131,7 @@ final class SignatureStore: CandidateVerifier {
         do {
             for f in 0..<count {
                 let path = MinHashLayout.fullSignaturePath(workDirectory, file: f)
-                guard FileManager.default.fileExists(atPath: path) else {
-                    throw SluiceError(
-                        .io,
-                        "full signatures of file \(f) are missing: the signatures pass ran without verify: signature; "
-                            + "rerun it (or use a new output folder)", file: path)
-                }
+                try requireVerificationFile(path, "full signatures", file: f, mode: .signature)
                 // Checks magic, width and size.
                 let header = try RecordFileReader(
                     path: path, width: width, magic: MinHashLayout.fullSignatureMagic, blockRecords: 1)
@@ -238,12 +233,7 @@ final class ShingleSetStore: CandidateVerifier {
         var offsets: [[UInt64]] = []
         for f in 0..<files {
             let path = MinHashLayout.shinglePath(workDirectory, file: f)
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw SluiceError(
-                    .io,
-                    "shingle sets of file \(f) are missing: the signatures pass ran without verify: exact; "
-                        + "rerun it (or use a new output folder)", file: path)
-            }
+            try requireVerificationFile(path, "shingle sets", file: f, mode: .exact)
             data.append(try MappedRecordFile(path: path, width: 1, magic: MinHashLayout.shingleMagic))
             offsets.append(
                 try RecordFile.readAll(
@@ -269,6 +259,16 @@ final class ShingleSetStore: CandidateVerifier {
             }
         }
     }
+}
+
+/// Throws a clear error when the signatures pass left no `what` for document file `file`: it ran
+/// with another `verify` mode than `mode`.
+private func requireVerificationFile(_ path: String, _ what: String, file: Int, mode: VerifyMode) throws {
+    guard !FileManager.default.fileExists(atPath: path) else { return }
+    throw SluiceError(
+        .io,
+        "\(what) of file \(file) are missing: the signatures pass ran without verify: \(mode.rawValue); "
+            + "rerun it (or use a new output folder)", file: path)
 }
 
 /// Jaccard similarity of two sorted sets without duplicates.
