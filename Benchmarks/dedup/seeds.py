@@ -1,4 +1,4 @@
-"""Recall and precision of sluice (default `verify: signature`) and datasketch MinHashLSH over many
+"""Recall and precision of sluice (its default mode, `verify: exact` since 2026-12) and datasketch MinHashLSH over many
 seeds on one near-duplicate set, to tell a real difference from seed noise: at 14 x 8 bands the
 chance that a pair of Jaccard 0.8 shares no band is 7.6 %, so on a set with ~80 true pairs each
 seed's recall moves by whole pairs. Prints per-seed counts, pooled recall and precision, and a

@@ -12,7 +12,7 @@ import Testing
         let h = try DedupHarness([
             [doc("a", long[0]), doc("a2", long[0]), doc("a3", long[0] + " tail"), doc("b", long[1])]
         ])
-        _ = try h.run(MinHashDedup(settings: MinHashSettings()))
+        _ = try h.run(MinHashDedup(settings: MinHashSettings(verify: .signature)))
         let text = try DedupReport.load(outputDirectory: h.directory).render()
         #expect(text.contains("minhash_dedup"))
         #expect(text.contains("clusters             1 holding 3 documents"))

@@ -263,7 +263,7 @@ import Testing
     @Test func storedSignaturesMatchTheFullSignatures() throws {
         let texts = [long[0], "", long[1], edited(long[0], every: 7), "!!", edited(long[0], every: 30), long[2]]
         let h = try DedupHarness([texts.enumerated().map { doc("d\($0.offset)", $0.element) }])
-        let settings = MinHashSettings()
+        let settings = MinHashSettings(verify: .signature)
         try h.runPass(MinHashDedup(settings: settings), 0)
         let store = try SignatureStore(
             workDirectory: h.environment.workDirectory, files: 1, permutations: 112,
@@ -331,7 +331,7 @@ import Testing
         ])
         let r = try h.run(MinHashDedup(settings: MinHashSettings()))
         // Empty texts have no shingles and are never candidates; short texts are one shingle.
-        // (Under the default `verify: signature`, their signature records are placeholders.)
+        // (Under `verify: exact`, the default, their shingle sets are empty and never compared.)
         #expect(r.kept.map(\.id) == ["e1", "e2", "s1"])
         #expect(r.dropped.map(\.0) == ["s2"])
     }
@@ -354,10 +354,18 @@ import Testing
                 }
         }
         let h = try DedupHarness(files)
-        let r = try h.run(MinHashDedup(settings: MinHashSettings()))
+        let r = try h.run(MinHashDedup(settings: MinHashSettings(verify: .signature)))
         #expect(r.kept.count == 40)
         #expect(r.dropped.count == 16)
         // Each cluster keeps the copy with the smallest key, not necessarily the original.
         #expect(Set(r.kept.map { $0.id.split(separator: "/").last! }).count == 40)
+        // The default, `verify: exact`, keeps one more: a copy whose exact Jaccard with its
+        // original is below 0.8 although 77 or more of its 112 MinHash values agree. It never
+        // drops a document that has no copy (every dropped id has a kept namesake).
+        let e = try DedupHarness(files).run(MinHashDedup(settings: MinHashSettings()))
+        #expect(e.kept.count == 41)
+        #expect(e.dropped.count == 15)
+        let keptNames = Set(e.kept.map { $0.id.split(separator: "/").last! })
+        #expect(e.dropped.allSatisfy { keptNames.contains($0.0.split(separator: "/").last!) })
     }
 }

@@ -73,10 +73,11 @@ import Testing
         let curve = MinHashSettings().sCurve
         #expect(curve.contains("14 bands × 8 rows"))
         #expect(curve.contains("0.924"))
-        #expect(curve.contains("verify: signature"))
-        #expect(curve.contains("verify: signature — a candidate is kept if ≥ 77 of 112 MinHash values are equal"))
+        #expect(curve.contains("verify: exact — a candidate is kept if the Jaccard of the shingle sets is ≥ 0.80"))
         #expect(MinHashSettings(verify: .none).sCurve.contains("verify: none"))
-        #expect(MinHashSettings(verify: .exact).sCurve.contains("verify: exact"))
+        #expect(
+            MinHashSettings(verify: .signature).sCurve.contains(
+                "verify: signature — a candidate is kept if ≥ 77 of 112 MinHash values are equal"))
     }
 
     @Test func signatureCutoffIsThreeStandardDeviationsBelowTheThreshold() {
@@ -100,7 +101,7 @@ import Testing
 
     @Test func verifyOptionDefaultsAndErrors() throws {
         var empty = StageOptions(stageName: "minhash_dedup", values: [], file: "p.yaml")
-        #expect(try MinHashSettings(options: &empty).verify == .signature)
+        #expect(try MinHashSettings(options: &empty).verify == .exact)
         var bad = StageOptions(
             stageName: "minhash_dedup", values: [("verify", .scalar("maybe", line: 3))], file: "p.yaml")
         let e = #expect(throws: SluiceError.self) { _ = try MinHashSettings(options: &bad) }

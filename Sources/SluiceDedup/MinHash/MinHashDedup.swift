@@ -11,8 +11,8 @@ import SluiceCore
 /// 2. `buckets`, one task per band: a k-way merge of that band's runs, emitting a candidate pair
 ///    (first document of the bucket, each other);
 /// 3. `clusters`, one task: union-find over all pairs into loose components; unless `verify` is
-///    `none`, each component is split into groups whose members passed against each other (full
-///    signatures agree: `signature`, the default; shingle sets do: `exact`); each cluster keeps
+///    `none`, each component is split into groups whose members passed against each other (shingle
+///    sets do: `exact`, the default; full signatures agree: `signature`); each cluster keeps
 ///    its smallest key.
 /// Then the filter step drops the other members with reason `minhash_dedup` and writes
 /// `minhash_cluster_id` and `minhash_cluster_size` into the metadata of every clustered document.
