@@ -109,6 +109,9 @@ final class WARCInput {
     private var members: [(index: Int, offset: Int)] = []
     /// Window indices where the stream is damaged: bytes before belong to a broken member.
     private var breaks: [Int] = []
+    /// The break where the file ends inside a gzip member: the bytes before it decoded cleanly
+    /// (nothing is wrong with them, there are just no more), unlike a corrupt member's.
+    private(set) var truncationBreak: Int?
     /// A member being streamed through zlib (too large, or being salvaged).
     private var streaming: ZlibMemberStream?
     /// After damage: candidate members that fail without output are skipped silently.
@@ -206,6 +209,7 @@ final class WARCInput {
         // Keep the member that holds the new window start, for record offsets.
         if container == .gzip, members.first?.index != 0 { members.insert((0, holder), at: 0) }
         breaks = breaks.compactMap { $0 >= index ? $0 - index : nil }
+        if let t = truncationBreak { truncationBreak = t >= index ? t - index : nil }
         return index
     }
 
@@ -323,6 +327,7 @@ final class WARCInput {
                             ? "the file ends inside a gzip member (\(s.totalProduced) bytes decoded)"
                             : "gzip member does not decode after \(s.totalProduced) bytes"))
                 breaks.append(count)
+                if truncated { truncationBreak = count }
             } else if let i = members.lastIndex(where: { $0.offset == s.start }) {
                 members.remove(at: i)
             }
