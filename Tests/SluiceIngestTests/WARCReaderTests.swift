@@ -286,6 +286,25 @@ import Testing
         #expect(plainListed == plainRead)
     }
 
+    @Test func zstdFileCutShortKeepsTheLastRecordMarked() throws {
+        // The real records as one zstd stream, cut at two thirds: what decodes is kept, the record
+        // the cut falls in is marked, and inspect and the reader agree.
+        let plain = try Self.plainRecords(TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz")).flatMap { $0 }
+        let dir = try TestSupport.temporaryDirectory("web")
+        let sink = try createByteSink(dir + "/whole.warc.zst")
+        try plain.withUnsafeBytes { try sink.write($0) }
+        try sink.close()
+        let bytes = try Web.bytes(dir + "/whole.warc.zst")
+        let path = try Web.temporaryFile("cut.warc.zst", Array(bytes[..<(bytes.count * 2 / 3)]))
+        let (listed, problems) = try Web.inspect(path)
+        #expect(listed.count > 10 && listed.count < 50)
+        #expect(listed.last?["truncated"] as? String == "truncated_stream")
+        #expect(listed.dropLast().allSatisfy { $0["truncated"] == nil })
+        #expect(problems.count == 1 && problems.first?.hasPrefix("warc:truncated_stream") == true)
+        let (a, b) = try Self.inspectAndReader(path)
+        #expect(a == b)
+    }
+
     @Test func headerWithoutContentLengthIsSkipped() throws {
         var bytes = Array("WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:x>\r\n\r\n".utf8)
         bytes += try Web.bytes(TestSupport.fixture("warc/chunked.warc"))

@@ -247,8 +247,13 @@ final class WARCInput {
             count += n
             return n > 0
         } catch let e as SluiceError {
-            problems.append(InputProblem(reason: "warc:corrupt_stream", offset: e.offset ?? 0, message: e.message))
+            let truncated = e.message.hasPrefix("truncated")  // the file ends inside a frame or stream
+            problems.append(
+                InputProblem(
+                    reason: truncated ? "warc:truncated_stream" : "warc:corrupt_stream", offset: e.offset ?? 0,
+                    message: e.message))
             breaks.append(count)
+            if truncated { truncationBreak = count }
             exhausted = true
             return false
         }

@@ -581,7 +581,7 @@ public final class WARCScanner {
             // The file ends inside the member: what decoded is sound, keep it (marked when cut).
             if d == input.truncationBreak {
                 if d >= e { return e }
-                contentTruncation = "truncated_gzip_member"
+                contentTruncation = input.container == .gzip ? "truncated_gzip_member" : "truncated_stream"
                 return d
             }
             // Corrupt deflate data can decode to wrong bytes before zlib notices: not trusted.
