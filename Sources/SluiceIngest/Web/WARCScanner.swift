@@ -136,6 +136,8 @@ public final class WARCScanner {
     /// The current record's content block, as window indices (`contentEnd` may lie beyond the window).
     private var contentStart = 0
     private var contentEnd = 0
+    /// The current record's offset in the file as stored (taken at its header: window indices
+    /// shift as a skipped block is shed, and the member holding the record may be gone by then).
     private var recordOffset = 0
     /// The current record's Content-Length as declared (window indices shift; this does not).
     private var declaredLength = 0
@@ -181,12 +183,16 @@ public final class WARCScanner {
     }
 
     private func report(_ reason: String, at index: Int, _ message: String) {
+        report(reason, fileOffset: input.compressedOffset(of: index), message)
+    }
+
+    private func report(_ reason: String, fileOffset: Int, _ message: String) {
         // Input-layer problems found during the fill come first, in file order.
         for p in input.problems {
             problems.append(WARCProblem(reason: p.reason, file: input.path, offset: p.offset, message: p.message))
         }
         input.problems.removeAll()
-        problems.append(WARCProblem(reason: reason, file: input.path, offset: input.compressedOffset(of: index), message: message))
+        problems.append(WARCProblem(reason: reason, file: input.path, offset: fileOffset, message: message))
     }
 
     /// Makes the window hold indices below `end` if the input has them. Returns whether it does.
@@ -295,7 +301,7 @@ public final class WARCScanner {
         self.contentStart = contentStart
         contentEnd = contentStart + length
         declaredLength = length
-        recordOffset = start
+        recordOffset = input.compressedOffset(of: start)
         content = .pending
         return WARCRecordHead(
             offset: input.compressedOffset(of: start), streamOffset: input.streamOffset(of: start),
@@ -469,7 +475,7 @@ public final class WARCScanner {
         contentStart = end
         contentEnd = end + length
         declaredLength = length
-        recordOffset = start
+        recordOffset = input.compressedOffset(of: start)
         content = .pending
         return WARCRecordHead(
             offset: input.compressedOffset(of: start), streamOffset: input.streamOffset(of: start), headers: headers,
@@ -550,7 +556,6 @@ public final class WARCScanner {
                 noBlankLineBefore = 0
                 contentStart = max(0, contentStart - shift)
                 contentEnd -= shift
-                recordOffset -= shift
                 scanned -= shift
                 pos = 0
             }
@@ -593,14 +598,14 @@ public final class WARCScanner {
                 let lookahead = "\(WARCScanner.resyncLookahead >> 20) MiB"
                 let why = gaveUp ? "its end is not within \(lookahead) of a record start" : "the input ends first"
                 report(
-                    "warc:content_length_mismatch", at: recordOffset,
+                    "warc:content_length_mismatch", fileOffset: recordOffset,
                     "Content-Length says \(declared) bytes but \(why); a record starts after \(k - contentStart)")
                 pos = k
                 contentTruncation = "content_length_mismatch"
                 return trimmedEnd(k)
             }
             report(
-                "warc:truncated_record", at: recordOffset,
+                "warc:truncated_record", fileOffset: recordOffset,
                 "the input ends \(e - input.count) bytes before the end of the record's Content-Length (\(declared))")
             pos = input.count
             contentTruncation = "truncated_record"
@@ -635,7 +640,7 @@ public final class WARCScanner {
         let nextRecord = try isWARCLine(at: k)
         if (k == input.count || input.memberStarts(at: k)) && k < e + 64 || nextRecord {
             report(
-                "warc:content_length_mismatch", at: recordOffset,
+                "warc:content_length_mismatch", fileOffset: recordOffset,
                 "Content-Length says \(declared) bytes but \(k - e) line-break bytes follow before the next record")
             contentTruncation = "content_length_mismatch"
             pos = k
@@ -646,13 +651,13 @@ public final class WARCScanner {
         contentTruncation = "content_length_mismatch"
         if let k = try findWARCLine(from: contentStart, before: e) {
             report(
-                "warc:content_length_mismatch", at: recordOffset,
+                "warc:content_length_mismatch", fileOffset: recordOffset,
                 "Content-Length says \(declared) bytes but the next record starts after \(k - contentStart)")
             pos = k
             return trimmedEnd(k)
         }
         report(
-            "warc:content_length_mismatch", at: recordOffset,
+            "warc:content_length_mismatch", fileOffset: recordOffset,
             "no record trailer after Content-Length (\(declared)) bytes")
         pos = e
         quietGarbage = true
