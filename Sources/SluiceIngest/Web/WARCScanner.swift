@@ -1,7 +1,8 @@
 // Finds WARC records in a decoded byte window: parses each header block, hands out the content
 // block on request, checks the record trailer, and resynchronises on the next `WARC/` line after
-// damage (a Content-Length that lies, a truncated record, garbage, a broken gzip member). It does
-// not interpret payloads (HTTP parsing is in HTTPMessage.swift) and never throws for bad data.
+// damage (a Content-Length that lies, a truncated record, garbage, a broken gzip member). A record
+// cut short or mis-sized is handed out as far as it goes, marked; skipping and loading a block end
+// it at the same place. It does not interpret payloads (HTTPMessage.swift) and never throws for bad data.
 import Foundation
 import SluiceCore
 
