@@ -18,8 +18,9 @@ struct InspectWARC: ParsableCommand {
         abstract: "Print one JSON object per WARC record; bad records go to stderr.",
         discussion: """
             Keys: offset (of the record in the file as stored: the gzip member for .warc.gz), type, uri, \
-            date, content_type, length, record_id. --count instead reads every record through the warc \
-            reader (HTTP parsed, payload decoded) and prints totals.
+            date, content_type, length, record_id, and truncated (why) for a record kept although \
+            cut short or mis-sized: the records the warc reader reads. --count instead reads every \
+            record through the warc reader (HTTP parsed, payload decoded) and prints totals.
             """)
 
     @Argument(help: "WARC files (.warc, .warc.gz, .warc.zst).")

@@ -104,3 +104,18 @@ final class ZlibInflater {
         return (produced, .more)
     }
 }
+
+/// The bytes a gzip stream yields before it ends or breaks (zlib, streaming), at most `maxBytes`:
+/// what can be kept of a body cut short with its record. nil when nothing decodes.
+func salvageGzip(_ input: UnsafeRawBufferPointer, maxBytes: Int) -> [UInt8]? {
+    guard input.count > 0 else { return nil }
+    let inflater = ZlibInflater()
+    var out = [UInt8]()
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while out.count < maxBytes {
+        let (produced, state) = chunk.withUnsafeMutableBytes { inflater.step(input, into: $0) }
+        out.append(contentsOf: chunk[0..<min(produced, maxBytes - out.count)])
+        guard case .more = state else { break }
+    }
+    return out.isEmpty ? nil : out
+}

@@ -109,6 +109,9 @@ final class WARCInput {
     private var members: [(index: Int, offset: Int)] = []
     /// Window indices where the stream is damaged: bytes before belong to a broken member.
     private var breaks: [Int] = []
+    /// The break where the file ends inside a gzip member: the bytes before it decoded cleanly
+    /// (nothing is wrong with them, there are just no more), unlike a corrupt member's.
+    private(set) var truncationBreak: Int?
     /// A member being streamed through zlib (too large, or being salvaged).
     private var streaming: ZlibMemberStream?
     /// After damage: candidate members that fail without output are skipped silently.
@@ -206,6 +209,7 @@ final class WARCInput {
         // Keep the member that holds the new window start, for record offsets.
         if container == .gzip, members.first?.index != 0 { members.insert((0, holder), at: 0) }
         breaks = breaks.compactMap { $0 >= index ? $0 - index : nil }
+        if let t = truncationBreak { truncationBreak = t >= index ? t - index : nil }
         return index
     }
 
@@ -243,8 +247,13 @@ final class WARCInput {
             count += n
             return n > 0
         } catch let e as SluiceError {
-            problems.append(InputProblem(reason: "warc:corrupt_stream", offset: e.offset ?? 0, message: e.message))
+            let truncated = e.message.hasPrefix("truncated")  // the file ends inside a frame or stream
+            problems.append(
+                InputProblem(
+                    reason: truncated ? "warc:truncated_stream" : "warc:corrupt_stream", offset: e.offset ?? 0,
+                    message: e.message))
             breaks.append(count)
+            if truncated { truncationBreak = count }
             exhausted = true
             return false
         }
@@ -323,6 +332,7 @@ final class WARCInput {
                             ? "the file ends inside a gzip member (\(s.totalProduced) bytes decoded)"
                             : "gzip member does not decode after \(s.totalProduced) bytes"))
                 breaks.append(count)
+                if truncated { truncationBreak = count }
             } else if let i = members.lastIndex(where: { $0.offset == s.start }) {
                 members.remove(at: i)
             }

@@ -1,5 +1,6 @@
-// `sluice inspect warc`: one JSON object per whole record (offset, type, uri, date, content_type,
-// length, record_id) and one stderr line per bad record; and a counting mode that reads every
+// `sluice inspect warc`: one JSON object per record the `warc` reader would see (offset, type, uri,
+// date, content_type, length, record_id, and `truncated` for a kept incomplete record) and one
+// stderr line per problem; and a counting mode that reads every
 // record through the `warc` reader (the WARC iteration benchmark). No extraction here.
 import SluiceCore
 
@@ -14,7 +15,9 @@ public enum WARCInspector {
         var line = ""
         line.reserveCapacity(512)
         while let h = try scanner.next() {
-            // Only whole records are listed; a broken one shows as a problem line instead.
+            // The reader's own scan and recovery (`skipContent` finds the same records as the
+            // reader's `loadContent`): a record cut short or with a wrong Content-Length is listed
+            // with `"truncated"`, as the reader keeps it; only a corrupt gzip member is left out.
             let whole = try scanner.skipContent()
             for p in scanner.takeProblems() {
                 problems += 1
@@ -25,13 +28,17 @@ public enum WARCInspector {
             line += "{\"offset\": \(h.offset), \"type\": "
             appendJSONString(h.type, to: &line)
             line += ", \"uri\": "
-            if let u = h.targetURI { appendJSONString(u, to: &line) } else { line += "null" }
+            if let u = h.targetURI { appendJSONString(stripAngles(u), to: &line) } else { line += "null" }
             line += ", \"date\": "
             appendJSONString(h.date, to: &line)
             line += ", \"content_type\": "
             appendJSONString(h.contentType, to: &line)
             line += ", \"length\": \(h.contentLength), \"record_id\": "
             if h.recordID.isEmpty { line += "null" } else { appendJSONString(h.recordID, to: &line) }
+            if let cut = scanner.contentTruncation {
+                line += ", \"truncated\": "
+                appendJSONString(cut, to: &line)
+            }
             line += "}"
             out(line)
         }

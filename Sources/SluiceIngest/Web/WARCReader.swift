@@ -22,6 +22,13 @@ public struct WARCReader: DocumentReader {
     /// Whether to check WARC-Block-Digest and WARC-Payload-Digest (SHA-1).
     public var verifyDigests: Bool
 
+    /// Counter: a body whose declared gzip/deflate Content-Encoding does not decode, kept as stored
+    /// because it already looks like its declared type (ClueWeb-style archives).
+    public static let contentEncodingFallback = "content_encoding_fallback"
+    /// Counter: a record whose block is cut or whose Content-Length is wrong, kept and marked
+    /// `warc_truncated` (its problem is also counted under its `warc:` reason).
+    public static let keptTruncated = "kept_truncated"
+
     public init(options: inout StageOptions) throws {
         recordTypes = try options.stringList(
             "record_types", default: ["response"], "WARC-Type values to read (response, resource, conversion, …)")
@@ -158,8 +165,22 @@ struct WARCDocumentIterator: DocumentIterator {
             context.count("skipped_encoding_\(e)")
             return nil
         case .failure(.badEncoding(let e)):
-            bad("warc:bad_content_encoding", head, "\(e) payload does not decode")
-            return nil
+            // Archives such as ClueWeb09 store the body decoded but keep the server's
+            // Content-Encoding header (warcio also falls back to the stored bytes). Use them when
+            // they look like the declared type; otherwise the record is bad.
+            let stored = dechunked ?? Array(body)
+            if scanner.contentTruncation != nil, e != "deflate",
+                let partial = stored.withUnsafeBytes({ salvageGzip($0, maxBytes: maxBytes) })
+            {
+                payload = partial  // the record is cut: its body decodes as far as it goes
+                break
+            }
+            guard stored.withUnsafeBytes({ looksLikeDeclaredType($0, mime: mime) }) else {
+                bad("warc:bad_content_encoding", head, "\(e) payload does not decode")
+                return nil
+            }
+            context.count(WARCReader.contentEncodingFallback)
+            payload = stored
         case .failure(.tooLarge):
             context.count("skipped_too_large")
             return nil
@@ -188,7 +209,15 @@ struct WARCDocumentIterator: DocumentIterator {
             }
         }
         if !languages.isEmpty { metadata.append("language_hints", .array(languages)) }
-        if head.truncated != nil { metadata.append("warc_truncated", .bool(true)) }
+        if let cut = scanner.contentTruncation {
+            // The file, not the crawler, cut the record (or its length lies): kept, marked.
+            metadata.append("warc_truncated", .bool(true))
+            metadata.append("warc_truncated_reason", .string(cut))
+            context.count(WARCReader.keptTruncated)
+        } else if let t = head.truncated {
+            metadata.append("warc_truncated", .bool(true))
+            metadata.append("warc_truncated_reason", .string(t))
+        }
 
         let id = head.recordID.isEmpty ? "\(scanner.path):\(head.offset)" : stripAngles(head.recordID)
         if mime.hasPrefix("text/") && mime != "text/html" {
@@ -246,4 +275,21 @@ func httpBodyOffset(_ block: UnsafeRawBufferPointer) -> Int {
 func isHTTPContentType(_ s: String) -> Bool {
     var u = s
     return u.withUTF8 { b in b.count >= 16 && bytesEqualLower(UnsafeBufferPointer(rebasing: b[0..<16]), "application/http") }
+}
+
+/// Whether stored bytes look like `mime` (after a Content-Encoding that did not decode): for
+/// HTML and XML, the first non-blank byte (after a BOM) is `<`; for other text types, no NUL and
+/// no gzip magic in the first 1 KiB. Other types are never taken on trust.
+func looksLikeDeclaredType(_ b: UnsafeRawBufferPointer, mime: String) -> Bool {
+    let n = min(b.count, 1024)
+    guard n > 0, !(n >= 2 && b[0] == 0x1f && b[1] == 0x8b) else { return false }
+    for i in 0..<n where b[i] == 0 { return false }
+    let markup = mime == "text/html" || mime == "application/xhtml+xml" || mime.hasSuffix("xml")
+    if markup {
+        var i = 0
+        if n >= 3, b[0] == 0xef, b[1] == 0xbb, b[2] == 0xbf { i = 3 }
+        while i < n, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0d || b[i] == 0x0a { i += 1 }
+        return i < n && b[i] == 0x3c
+    }
+    return mime.hasPrefix("text/")
 }

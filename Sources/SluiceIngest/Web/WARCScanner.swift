@@ -1,7 +1,8 @@
 // Finds WARC records in a decoded byte window: parses each header block, hands out the content
 // block on request, checks the record trailer, and resynchronises on the next `WARC/` line after
-// damage (a Content-Length that lies, a truncated record, garbage, a broken gzip member). It does
-// not interpret payloads (HTTP parsing is in HTTPMessage.swift) and never throws for bad data.
+// damage (a Content-Length that lies, a truncated record, garbage, a broken gzip member). A record
+// cut short or mis-sized is handed out as far as it goes, marked; skipping and loading a block end
+// it at the same place. It does not interpret payloads (HTTPMessage.swift) and never throws for bad data.
 import Foundation
 import SluiceCore
 
@@ -136,7 +137,11 @@ public final class WARCScanner {
     /// The current record's content block, as window indices (`contentEnd` may lie beyond the window).
     private var contentStart = 0
     private var contentEnd = 0
+    /// The current record's offset in the file as stored (taken at its header: window indices
+    /// shift as a skipped block is shed, and the member holding the record may be gone by then).
     private var recordOffset = 0
+    /// The current record's Content-Length as declared (window indices shift; this does not).
+    private var declaredLength = 0
     private enum Content { case none, pending, done }
     private var content = Content.none
     /// Problems found since the consumer last took them.
@@ -179,12 +184,16 @@ public final class WARCScanner {
     }
 
     private func report(_ reason: String, at index: Int, _ message: String) {
+        report(reason, fileOffset: input.compressedOffset(of: index), message)
+    }
+
+    private func report(_ reason: String, fileOffset: Int, _ message: String) {
         // Input-layer problems found during the fill come first, in file order.
         for p in input.problems {
             problems.append(WARCProblem(reason: p.reason, file: input.path, offset: p.offset, message: p.message))
         }
         input.problems.removeAll()
-        problems.append(WARCProblem(reason: reason, file: input.path, offset: input.compressedOffset(of: index), message: message))
+        problems.append(WARCProblem(reason: reason, file: input.path, offset: fileOffset, message: message))
     }
 
     /// Makes the window hold indices below `end` if the input has them. Returns whether it does.
@@ -203,7 +212,7 @@ public final class WARCScanner {
     /// skipped if it was not loaded.
     /// - Throws: only `SluiceError(.io)`-class failures of the underlying stream.
     public func next() throws -> WARCRecordHead? {
-        if content == .pending { try finishContent() }
+        if content == .pending { _ = try finishContent(keep: false) }
         content = .none
         // Let a gzip window shed what is behind us so it does not grow with the file.
         if pos > (1 << 20) && pos * 2 > input.count {
@@ -264,7 +273,18 @@ public final class WARCScanner {
         func text(_ f: Slice<UnsafeBufferPointer<UInt8>>) -> String {
             String(decoding: UnsafeBufferPointer(rebasing: f), as: UTF8.self)
         }
-        let url = text(fields[0])
+        // A v1 line is `URL IP DATE MIME LENGTH`; a URL with literal spaces splits into more
+        // fields, recognised (as warcio does) by the 14-digit date fourth from the end.
+        var urlFields = 1
+        var dateField = 2
+        if fields.count > 5, fields[fields.count - 3].count == 14,
+            fields[fields.count - 3].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            !(fields[2].count == 14 && fields[2].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }))
+        {
+            urlFields = fields.count - 4
+            dateField = fields.count - 3
+        }
+        let url = fields[0..<urlFields].map(text).joined(separator: " ")
         let lengthText = text(fields[fields.count - 1])
         let declared = Int(lengthText) ?? 0
         var contentStart = afterFirst
@@ -281,13 +301,14 @@ public final class WARCScanner {
         pos = contentStart
         self.contentStart = contentStart
         contentEnd = contentStart + length
-        recordOffset = start
+        declaredLength = length
+        recordOffset = input.compressedOffset(of: start)
         content = .pending
         return WARCRecordHead(
             offset: input.compressedOffset(of: start), streamOffset: input.streamOffset(of: start),
             headers: WARCHeaders(version: "ARC/1.0", block: []), type: isHeader ? "arc_header" : "response",
-            recordID: "", targetURI: url, date: fields.count > 2 ? text(fields[2]) : "",
-            contentType: fields.count > 3 ? text(fields[3]) : "", contentLength: declared)
+            recordID: "", targetURI: url, date: text(fields[dateField]),
+            contentType: fields.count > dateField + 1 ? text(fields[dateField + 1]) : "", contentLength: declared)
     }
 
     /// Skips blank lines and NUL padding between records, then garbage up to the next `WARC/`
@@ -454,7 +475,8 @@ public final class WARCScanner {
         pos = end
         contentStart = end
         contentEnd = end + length
-        recordOffset = start
+        declaredLength = length
+        recordOffset = input.compressedOffset(of: start)
         content = .pending
         return WARCRecordHead(
             offset: input.compressedOffset(of: start), streamOffset: input.streamOffset(of: start), headers: headers,
@@ -463,6 +485,13 @@ public final class WARCScanner {
     }
 
     // MARK: - Content
+
+    /// Why the current record's content is incomplete, when it is kept anyway (warcio and
+    /// fastwarc yield such records too): `truncated_record` (the input ends inside it),
+    /// `truncated_gzip_member` (the file ends inside its gzip member) or `content_length_mismatch`
+    /// (no trailer where Content-Length says, so the block may be cut or run on). nil when whole.
+    /// Set by `loadContent` and `skipContent`; the problem itself is reported once, as usual.
+    public private(set) var contentTruncation: String?
 
     /// Up to `limit` leading bytes of the current record's content (fewer if the record or the
     /// input is shorter). Valid until the next call on this scanner.
@@ -475,64 +504,117 @@ public final class WARCScanner {
         return UnsafeRawBufferPointer(start: input.bytes + contentStart, count: e - contentStart)
     }
 
-    /// The whole content block of the current record, or nil when the record is broken (then
-    /// reported, and the scanner has moved on to the next record). Valid until the next call.
+    /// The content block of the current record, or nil when the record is broken beyond use
+    /// (a corrupt gzip member; then reported, and the scanner has moved on to the next record).
+    /// A block cut short or with a wrong Content-Length is returned as far as it goes, with
+    /// `contentTruncation` set. Valid until the next call.
     public func loadContent() throws -> UnsafeRawBufferPointer? {
         precondition(content == .pending, "loadContent outside a record")
-        content = .done
-        _ = try available(contentEnd + 4)
-        guard try checkEnd() else { return nil }
-        return UnsafeRawBufferPointer(start: input.bytes + contentStart, count: contentEnd - contentStart)
+        guard let end = try finishContent(keep: true) else { return nil }
+        return UnsafeRawBufferPointer(start: input.bytes + contentStart, count: max(0, end - contentStart))
     }
 
-    /// Skips the current record's content without keeping it and checks that the record is whole;
-    /// returns false (after reporting) when it is broken.
+    /// Skips the current record's content without keeping it (bounded memory) and checks the
+    /// record exactly as `loadContent` does, so both find the same records. Returns false (after
+    /// reporting) when the record is broken beyond use; a kept incomplete record returns true with
+    /// `contentTruncation` set.
     public func skipContent() throws -> Bool {
         precondition(content == .pending, "skipContent outside a record")
-        return try finishContent()
+        return try finishContent(keep: false) != nil
     }
 
-    /// Skips the rest of the current record without keeping it (bounded memory for huge records).
-    @discardableResult
-    private func finishContent() throws -> Bool {
+    /// How far past a possible record start inside a claimed block the window may grow while
+    /// looking for the block's end; beyond it the Content-Length is taken to lie.
+    static let resyncLookahead = 64 << 20
+
+    /// Brings the record's end (and its trailer) into the window, then checks it. With `keep`
+    /// false the window sheds what is behind while no `WARC/` line has been seen inside the
+    /// block, so a huge record streams past in bounded memory; once a record may start inside
+    /// the block, the bytes from there on are kept, so skipping and loading resynchronise at the
+    /// same place. Returns the window index where the usable content ends, or nil when broken.
+    private func finishContent(keep: Bool) throws -> Int? {
         content = .done
-        // Shed the window while skipping a block larger than what is buffered.
+        contentTruncation = nil
+        var scanned = contentStart  // no record start inside the block before this index
+        var candidate: Int?
+        var gaveUp = false
         while input.count < contentEnd + 4 {
             if input.damage(after: contentStart, through: input.count) != nil { break }
-            let shift = input.discard(before: input.count)
-            noBlankLineBefore = 0
-            contentStart = max(0, contentStart - shift)
-            contentEnd -= shift
-            recordOffset -= shift
-            pos = 0
+            if candidate == nil {
+                let limit = min(input.count, contentEnd)
+                if limit > scanned {
+                    candidate = try findWARCLine(from: scanned, before: limit)
+                    scanned = max(scanned, limit - 6)
+                }
+            }
+            if let c = candidate, input.count - c > WARCScanner.resyncLookahead {
+                gaveUp = true
+                break
+            }
+            if !keep && candidate == nil && scanned > 1 {
+                // Keep the byte before `scanned`, so a line start there is still recognised.
+                let shift = input.discard(before: scanned - 1)
+                noBlankLineBefore = 0
+                contentStart = max(0, contentStart - shift)
+                contentEnd -= shift
+                scanned -= shift
+                pos = 0
+            }
             if try !input.fill() { break }
         }
-        return try checkEnd()
+        return try checkEnd(gaveUp: gaveUp)
     }
 
-    /// Checks that the content block is whole and followed by the record trailer; sets `pos`
-    /// to the next record. Returns false (after reporting) when the record is broken.
-    private func checkEnd() throws -> Bool {
+    /// The index before the CR/LF run that ends at `k` (a record cut where the next one starts).
+    private func trimmedEnd(_ k: Int) -> Int {
+        // Only a whole trailer: a CR or LF before it may be the block's own last byte.
+        func at(_ i: Int, _ c: UInt8) -> Bool { i >= contentStart && byte(i) == c }
+        if at(k - 4, 0x0d) && at(k - 3, 0x0a) && at(k - 2, 0x0d) && at(k - 1, 0x0a) { return k - 4 }
+        if at(k - 2, 0x0a) && at(k - 1, 0x0a) { return k - 2 }
+        return k
+    }
+
+    /// Checks that the content block is whole and followed by the record trailer; sets `pos` to
+    /// the next record. Returns where the usable content ends (`contentEnd` for a whole record),
+    /// or nil (after reporting) when the record is broken beyond use.
+    private func checkEnd(gaveUp: Bool) throws -> Int? {
         let e = contentEnd
-        // Damage inside the record or right after it (corrupt deflate data can decode to wrong
-        // bytes before zlib notices): the record is not trusted.
+        let declared = declaredLength
+        // Damage inside the record or right after it.
         if let d = input.damage(after: contentStart, through: min(e + 64, input.count)) {
-            // A broken gzip member cut the record (reported by the input layer).
             _ = takeInputProblemsIntoList()
             pos = d
-            return false
+            // The file ends inside the member: what decoded is sound, keep it (marked when cut).
+            if d == input.truncationBreak {
+                if d >= e { return e }
+                contentTruncation = input.container == .gzip ? "truncated_gzip_member" : "truncated_stream"
+                return d
+            }
+            // Corrupt deflate data can decode to wrong bytes before zlib notices: not trusted.
+            return nil
         }
         if input.count < e {
-            report(
-                "warc:truncated_record", at: recordOffset,
-                "the input ends \(e - input.count) bytes before the end of the record's Content-Length")
             // Another record may begin inside what we have (a lying Content-Length).
-            if let k = try findWARCLine(from: contentStart, before: input.count) { pos = k } else { pos = input.count }
-            return false
+            if let k = try findWARCLine(from: contentStart, before: input.count) {
+                let lookahead = "\(WARCScanner.resyncLookahead >> 20) MiB"
+                let why = gaveUp ? "its end is not within \(lookahead) of a record start" : "the input ends first"
+                report(
+                    "warc:content_length_mismatch", fileOffset: recordOffset,
+                    "Content-Length says \(declared) bytes but \(why); a record starts after \(k - contentStart)")
+                pos = k
+                contentTruncation = "content_length_mismatch"
+                return trimmedEnd(k)
+            }
+            report(
+                "warc:truncated_record", fileOffset: recordOffset,
+                "the input ends \(e - input.count) bytes before the end of the record's Content-Length (\(declared))")
+            pos = input.count
+            contentTruncation = "truncated_record"
+            return input.count
         }
         if isARC {
             pos = e  // ARC has no record trailer to check; line breaks are skipped before the next header
-            return true
+            return e
         }
         let n = input.count - e
         let b0 = n > 0 ? byte(e) : 0
@@ -541,41 +623,46 @@ public final class WARCScanner {
         let b3 = n > 3 ? byte(e + 3) : 0
         if n == 0 || input.memberStarts(at: e) || input.damage(after: e - 1, through: e) != nil {
             pos = e  // end of input or of the gzip member: the trailer is missing, the record whole
-            return true
+            return e
         }
         if b0 == 0x0d && b1 == 0x0a && b2 == 0x0d && b3 == 0x0a {
             pos = e + 4
-            return true
+            return e
         }
         if (b0 == 0x0a && b1 == 0x0a) || (b0 == 0x0d && b1 == 0x0a && (n == 2 || b2 == 0x57)) {
             pos = e + 2
-            return true
+            return e
         }
-        // Lenient: any run of line breaks (writers disagree on them) followed by the next record.
+        // Lenient: another run of line breaks, then the next record (or the end). The block is
+        // whole as far as it was declared, but the length is off by the extra line breaks (warcio's
+        // example-wrong-chunks: one byte short): kept, marked and counted.
         var k = e
         while k < input.count && k < e + 64 && (byte(k) == 0x0d || byte(k) == 0x0a) { k += 1 }
-        if k == input.count || input.memberStarts(at: k), k < e + 64 {
+        let nextRecord = try isWARCLine(at: k)
+        if (k == input.count || input.memberStarts(at: k)) && k < e + 64 || nextRecord {
+            report(
+                "warc:content_length_mismatch", fileOffset: recordOffset,
+                "Content-Length says \(declared) bytes but \(k - e) line-break bytes follow before the next record")
+            contentTruncation = "content_length_mismatch"
             pos = k
-            return true
+            return e
         }
-        if try isWARCLine(at: k) {
-            pos = k
-            return true
-        }
-        // The trailer is not where Content-Length says: the length lies.
+        // The trailer is not where Content-Length says: the length lies. The block is kept as far
+        // as the next record (or as declared), marked, as warcio and fastwarc yield it.
+        contentTruncation = "content_length_mismatch"
         if let k = try findWARCLine(from: contentStart, before: e) {
             report(
-                "warc:content_length_mismatch", at: recordOffset,
-                "Content-Length says \(contentEnd - contentStart) bytes but the next record starts after \(k - contentStart)")
+                "warc:content_length_mismatch", fileOffset: recordOffset,
+                "Content-Length says \(declared) bytes but the next record starts after \(k - contentStart)")
             pos = k
-        } else {
-            report(
-                "warc:content_length_mismatch", at: recordOffset,
-                "no record trailer after Content-Length (\(contentEnd - contentStart)) bytes")
-            pos = e
-            quietGarbage = true
+            return trimmedEnd(k)
         }
-        return false
+        report(
+            "warc:content_length_mismatch", fileOffset: recordOffset,
+            "no record trailer after Content-Length (\(declared)) bytes")
+        pos = e
+        quietGarbage = true
+        return e
     }
 
     private func takeInputProblemsIntoList() -> Int {
