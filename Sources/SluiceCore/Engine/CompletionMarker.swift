@@ -60,6 +60,10 @@ public struct CompletionMarker: Equatable, Sendable {
         /// Relative to the output folder.
         public var path: String
         public var checksum: FileChecksum
+        public init(path: String, checksum: FileChecksum) {
+            self.path = path
+            self.checksum = checksum
+        }
     }
     public var fingerprint: String
     public var pass: String?

@@ -144,8 +144,8 @@ public final class OutputLock {
         _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
     }
 
-    /// The first line of a lock file, or nil when empty or unreadable.
-    static func description(ofFile path: String) -> String? {
+    /// The first line of a lock file (who holds or last held it), or nil when empty or unreadable.
+    public static func description(ofFile path: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return nil }
         let line = String(decoding: data.prefix { $0 != 0x0A }, as: UTF8.self)
         return line.isEmpty ? nil : line
