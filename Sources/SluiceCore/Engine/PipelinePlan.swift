@@ -311,7 +311,10 @@ public struct PipelinePlan: Sendable {
             guard rename(temporary, final) == 0 else {
                 throw SluiceError(.io, "cannot rename \(temporary) into place: \(String(cString: strerror(errno)))", file: final)
             }
-            files.append(CompletionMarker.File(path: relativePath(final), checksum: checksum!))
+            files.append(CompletionMarker.File(path: try relativePath(final), checksum: checksum!))
+        }
+        for final in context.committedFiles {
+            files.append(CompletionMarker.File(path: try relativePath(final), checksum: try FileChecksum.of(path: final)))
         }
         // Every file is in place with the size written before the task is marked done.
         let marker = CompletionMarker(fingerprint: fingerprint, pass: "", task: 0, taskCount: 0, files: files)
@@ -322,9 +325,11 @@ public struct PipelinePlan: Sendable {
     }
 
     /// `final` relative to the output folder (outputs always live under it).
-    func relativePath(_ final: String) -> String {
+    func relativePath(_ final: String) throws -> String {
         let prefix = layout.root.hasSuffix("/") ? layout.root : layout.root + "/"
-        precondition(final.hasPrefix(prefix), "output \(final) outside the output folder \(layout.root)")
+        guard final.hasPrefix(prefix) else {
+            throw SluiceError(.library, "a stage wrote \(final), outside the output folder", file: layout.root)
+        }
         return String(final.dropFirst(prefix.count))
     }
 
