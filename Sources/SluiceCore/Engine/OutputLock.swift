@@ -28,7 +28,14 @@ public final class OutputLock {
 
     private init() {}
 
-    deinit { for fd in descriptors { close(fd) } }
+    deinit {
+        // LOCK_UN releases the lock of the open file description, also in a child forked meanwhile
+        // that has not yet reached exec (and its O_CLOEXEC close).
+        for fd in descriptors {
+            _ = flock(fd, LOCK_UN)
+            close(fd)
+        }
+    }
 
     /// The lock file of the whole folder.
     public static func folderLockPath(_ root: String) -> String { root + "/_lock" }
