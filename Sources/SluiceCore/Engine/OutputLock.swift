@@ -142,7 +142,7 @@ public final class OutputLock {
     private static func stamp(_ fd: Int32) {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
-        let hostName = String(cString: host)
+        let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let since = ISO8601DateFormatter().string(from: Date())
         let command = CommandLine.arguments.map { ($0 as NSString).lastPathComponent == "sluice" ? "sluice" : $0 }
             .joined(separator: " ")
