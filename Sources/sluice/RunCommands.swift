@@ -219,6 +219,34 @@ struct StagesCommand: ParsableCommand {
     }
 }
 
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a finished run's files against its completion markers (sizes and xxHash64).",
+        discussion: """
+            Prints one line per problem (a missing or changed file, a task without a marker) and exits \
+            non-zero if there is any; `sluice run` on the same pipeline redoes those tasks.
+            Example: sluice verify out/quickstart
+            """
+    )
+
+    @Argument(help: "The output folder of a run.")
+    var outputDirectory: String
+
+    func run() throws {
+        try reportingErrors {
+            let report = try OutputVerifier.verify(root: outputDirectory)
+            for problem in report.problems { print(problem) }
+            if !report.problems.isEmpty {
+                FileHandle.standardError.write(
+                    Data("sluice: \(report.problems.count) problems in \(outputDirectory) (sluice run redoes the tasks)\n".utf8))
+                throw ExitCode.failure
+            }
+            print("\(outputDirectory): \(report.markers) tasks, \(report.files) files, \(report.bytes) bytes verified")
+        }
+    }
+}
+
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",

@@ -14,6 +14,7 @@ struct Sluice: ParsableCommand {
             StageCommand.self,
             StagesCommand.self,
             StatsCommand.self,
+            VerifyCommand.self,
             TokenizerCommand.self,
             ShardsCommand.self,
             ClassifierCommand.self,

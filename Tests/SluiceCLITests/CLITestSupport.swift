@@ -40,7 +40,7 @@ enum CLI {
     }
 
     /// Every regular file under `root` (relative path → bytes), leaving out the given top folders.
-    static func tree(_ root: String, excluding: [String] = ["_stats", "_tmp"]) -> [String: Data] {
+    static func tree(_ root: String, excluding: [String] = ["_stats", "_tmp", "_lock", "_locks"]) -> [String: Data] {
         var result: [String: Data] = [:]
         guard let e = FileManager.default.enumerator(atPath: root) else { return result }
         while let rel = e.nextObject() as? String {

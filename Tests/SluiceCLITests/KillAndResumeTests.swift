@@ -1,5 +1,6 @@
-// The crash guarantee: a `sluice run` killed with SIGKILL mid-run leaves no partial file under a
-// final name, and a rerun finishes with output byte-identical to an uninterrupted run.
+// The crash guarantee: a `sluice run` killed with SIGKILL mid-run, or stopped by a full disk,
+// leaves no partial file under a final name, and a rerun finishes with output byte-identical to an
+// uninterrupted run.
 import Foundation
 import SluiceCore
 import SluiceTestSupport
@@ -71,5 +72,39 @@ import Testing
         #expect(stats.passes[0].tasksReported == Self.taskCount)
         #expect(stats.passes[0].stages[0].documentsOut == 3000 * Self.taskCount)
         try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    @Test func aFullDiskFailsTheTaskOnOneLineAndARerunCompletes() throws {
+        // RLIMIT_FSIZE stands in for a full disk: past the limit write(2) fails (EFBIG, with SIGXFSZ
+        // ignored) as it would with ENOSPC. The outputs here are ~500 KB per task (uncompressed).
+        let dir = try TestSupport.temporaryDirectory("diskfull")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
+        for f in 0..<3 {
+            let docs = CLI.documents(prefix: "d\(f)", count: 3000, seed: UInt64(f))
+            try CLI.write(docs.map { CLI.jsonl(id: $0.id, text: $0.text) }, to: dir + "/in/part-\(f).jsonl")
+        }
+        try "input: {paths: [\"in/*.jsonl\"]}\noutput: out\nstages:\n  - write: {compression: none}\n".write(
+            toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
+        let reference = try CLI.sluice(["run", "p.yaml", "--output", "reference"], in: dir)
+        #expect(reference.status == 0)
+        let expected = CLI.tree(dir + "/reference")
+
+        let sluice = try TestSupport.sluiceBinary()
+        let full = try TestSupport.run(
+            "/bin/sh", ["-c", "trap '' XFSZ; ulimit -f 200; exec \"$0\" run p.yaml --workers 1", sluice],
+            environment: ["SLUICE_NO_PROGRESS": "1"], directory: dir)
+        #expect(full.status == 1)
+        let error = String(full.stderr.split(separator: "\n").last ?? "")
+        #expect(error.hasPrefix("sluice: i/o error: task segment-0/") && error.contains("File too large"), "\(full.stderr)")
+        #expect(markers(dir + "/out") < 3)
+        let partial = CLI.tree(dir + "/out")
+        let wrong = partial.filter { expected[$0.key] != $0.value }.map(\.key).sorted()
+        #expect(wrong.isEmpty, "after a full disk, files not identical to the uninterrupted run's: \(wrong)")
+
+        let rerun = try CLI.sluice(["run", "p.yaml"], in: dir)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(CLI.differences(CLI.tree(dir + "/out"), expected).isEmpty)
+        #expect(try CLI.sluice(["verify", "out"], in: dir).status == 0)
     }
 }

@@ -47,7 +47,7 @@ enum Slurm {
         let fm = FileManager.default
         guard let walker = fm.enumerator(atPath: root) else { return files }
         while let rel = walker.nextObject() as? String {
-            if ["_stats", "_slurm", "_tmp", "_markers"].contains(where: { rel == $0 || rel.hasPrefix($0 + "/") }) { continue }
+            if ["_stats", "_slurm", "_tmp", "_markers", "_lock", "_locks"].contains(where: { rel == $0 || rel.hasPrefix($0 + "/") }) { continue }
             var isDir: ObjCBool = false
             if fm.fileExists(atPath: root + "/" + rel, isDirectory: &isDir), !isDir.boolValue {
                 files[rel] = fm.contents(atPath: root + "/" + rel)

@@ -182,7 +182,25 @@ struct TestDedup: CorpusStage {
 
 let engineTestRegistry = StageRegistry([
     LinesReader.self, UpperStep.self, DropWordFilter.self, ExplodingStep.self, TestWriter.self, TestDedup.self,
+    VanishingWriter.self,
 ])
+
+/// Writes one file per task and then removes it, as a second run cleaning `_tmp` did (issue 16.1).
+struct VanishingWriter: DocumentWriter {
+    static let name = "vanishing_write"
+    static let summary = "Test writer: its file disappears before the commit."
+    var path: String?
+    init(options: inout StageOptions) throws {}
+    mutating func write(_ document: Document, context: TaskContext) throws {
+        if path == nil {
+            path = context.outputPath("\(context.taskStem).lines")
+            FileManager.default.createFile(atPath: path!, contents: Data("x\n".utf8))
+        }
+    }
+    mutating func finish(context: TaskContext) throws {
+        if let path { try FileManager.default.removeItem(atPath: path) }
+    }
+}
 
 /// Exact dedup over the real intermediate files (JSONL.zst written by `write`, read with `jsonl`):
 /// one pass, one task, keeps the first document of each text in file order.

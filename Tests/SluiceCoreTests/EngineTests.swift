@@ -14,7 +14,7 @@ func makeInputs(_ dir: String, count n: Int, lines: (Int) -> [String]) throws {
 }
 
 /// Every regular file under `root` except engine bookkeeping, as relative path → contents.
-func outputFiles(_ root: String, excluding: [String] = ["_stats", "_markers", "_tmp"]) -> [String: Data] {
+func outputFiles(_ root: String, excluding: [String] = ["_stats", "_markers", "_tmp", "_lock", "_locks"]) -> [String: Data] {
     var result: [String: Data] = [:]
     guard let e = FileManager.default.enumerator(atPath: root) else { return result }
     while let rel = e.nextObject() as? String {

@@ -179,6 +179,26 @@ struct TestRepository {
         #expect(languages["buddybuild_postbuild.sh"] == "Shell")
     }
 
+    @Test func specialFilesAreSkippedAndReadsStopAtTheCap() throws {
+        // Issue 16.7: a FIFO would block the reader forever; a file is never read past max_file_size.
+        let dir = try TestSupport.temporaryDirectory("code-cap")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "print(1)\n".write(toFile: dir + "/a.py", atomically: true, encoding: .utf8)
+        try String(repeating: "x = 1\n", count: 400).write(toFile: dir + "/big.py", atomically: true, encoding: .utf8)
+        try "print(2)\n".write(toFile: dir + "/z.py", atomically: true, encoding: .utf8)
+        #expect(mkfifo(dir + "/pipe.py", 0o644) == 0)
+        let (docs, stats) = try StageHarness.read(CodeReader(maxFileSize: 1000), dir)
+        #expect(docs.map { $0.metadata["path"]?.stringValue ?? "" } == ["a.py", "z.py"])
+        #expect(skipCounts(stats) == ["skipped_special": 1, "skipped_too_large": 1])
+        // The bounded read itself: a file larger than the limit is refused after limit + 1 bytes.
+        var content: [UInt8] = []
+        #expect(DirectoryFileIterator.readBounded(dir + "/big.py", limit: 2399, into: &content) == .tooLarge)
+        #expect(content.count <= 2399)
+        #expect(DirectoryFileIterator.readBounded(dir + "/big.py", limit: 2400, into: &content) == .read)
+        #expect(content.count == 2400)
+        #expect(DirectoryFileIterator.readBounded(dir + "/nope.py", limit: 10, into: &content) == .missing)
+    }
+
     @Test func missingInputIsAnError() {
         #expect(throws: SluiceError.self) { try reader.open("/nonexistent/repo", context: StageHarness.context("code")) }
         #expect(stageListProblems([CodeReader.self, CodeQualityFilter.self]).isEmpty)

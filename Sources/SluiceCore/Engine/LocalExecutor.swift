@@ -36,13 +36,31 @@ public struct LocalExecutor: Sendable {
     /// - Throws: the first task error (as `SluiceError` naming the pass and task); later passes do not start.
     @discardableResult
     public func run(_ plan: PipelinePlan, only: Int? = nil) throws -> RunSummary {
+        let lock = try OutputLock.exclusive(root: plan.layout.root)
+        defer { withExtendedLifetime(lock) {} }
+        if let warning = lock.warning { logger.warning("\(warning)") }
         var summary = RunSummary()
         let selected = only.map { [$0] } ?? Array(plan.passes.indices)
         if let only { try Self.checkComplete(plan, before: only) }
         for p in selected { try plan.checkNoExtraTasks(passIndex: p) }
+        // Set once a redone task's outputs differ from what its marker recorded: the later passes
+        // read them, so they are redone too.
+        var redoRest = force
         for p in selected {
             let pass = plan.passes[p]
-            let pending = force ? Array(0..<pass.taskCount) : plan.pendingTasks(passIndex: p)
+            let pending = redoRest ? Array(0..<pass.taskCount) : plan.pendingTasks(passIndex: p)
+            // Tasks with a marker of this configuration whose files fail the size check.
+            var damaged: [Int: CompletionMarker] = [:]
+            if !redoRest {
+                for t in pending {
+                    if let m = plan.marker(passIndex: p, task: t) {
+                        damaged[t] = m
+                        for problem in m.problems(root: plan.layout.root, checksums: false) {
+                            logger.warning("\(pass.name)/\(t): \(problem); redoing the task")
+                        }
+                    }
+                }
+            }
             summary.ran.append((pass.name, pending.count))
             summary.skipped.append((pass.name, pass.taskCount - pending.count))
             if !pending.isEmpty {
@@ -50,6 +68,10 @@ public struct LocalExecutor: Sendable {
                     logger.info("\(pass.name): \(pass.taskCount - pending.count) of \(pass.taskCount) tasks already done")
                 }
                 try runTasks(plan, passIndex: p, tasks: pending)
+            }
+            for (t, old) in damaged where plan.marker(passIndex: p, task: t)?.files != old.files {
+                logger.warning("\(pass.name)/\(t): the redone task wrote other bytes than before; redoing the later passes")
+                redoRest = true
             }
         }
         if plan.passes.indices.allSatisfy({ plan.pendingTasks(passIndex: $0).isEmpty }) {
@@ -67,6 +89,9 @@ public struct LocalExecutor: Sendable {
         guard task >= 0 && task < pass.taskCount else {
             throw SluiceError(.usage, "--task-index \(task) is outside 0..<\(pass.taskCount) for pass \(pass.name)")
         }
+        let lock = try OutputLock.task(root: plan.layout.root, pass: pass.name, task: task)
+        defer { withExtendedLifetime(lock) {} }
+        if let warning = lock.warning { logger.warning("\(warning)") }
         try Self.checkComplete(plan, before: passIndex)
         try plan.checkNoExtraTasks(passIndex: passIndex)
         if !force && plan.isDone(passIndex: passIndex, task: task) {

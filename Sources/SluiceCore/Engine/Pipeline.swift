@@ -63,10 +63,33 @@ public struct PipelineDescription: @unchecked Sendable {
     /// Reads a pipeline file.
     /// - Throws: `SluiceError(.config)` for unreadable files, bad YAML, unknown keys or bad values.
     public static func load(path: String) throws -> PipelineDescription {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,
+            let data = FileManager.default.contents(atPath: path)
+        else {
             throw SluiceError(.config, "cannot read the pipeline file", file: path)
         }
-        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path)
+        // Bytes that are not UTF-8 would reach folder names and stage options as U+FFFD.
+        guard let text = String(validating: data, as: UTF8.self) else {
+            let bytes = [UInt8](data)
+            var line = 1
+            var offset = 0
+            var it = bytes.makeIterator()
+            var decoder = UTF8()
+            loop: while true {
+                switch decoder.decode(&it) {
+                case .scalarValue(let c):
+                    if c == "\n" { line += 1 }
+                    offset += UTF8.width(c)
+                case .emptyInput: break loop
+                case .error: break loop
+                }
+            }
+            throw SluiceError(
+                .config, "the pipeline file is not valid UTF-8 (byte \(offset) of the file); save it as UTF-8", file: path,
+                line: line)
+        }
+        return try parse(yaml: text, file: path)
     }
 
     /// Parses pipeline YAML; `file` is used in messages.
@@ -75,6 +98,16 @@ public struct PipelineDescription: @unchecked Sendable {
         let root = try ConfigValue.parseYAML(yaml, file: file)
         guard let top = root.mapValue else {
             throw SluiceError(.config, "a pipeline file is a map with input, output, tasks, stages", file: file, line: root.line)
+        }
+        if top.isEmpty {
+            throw SluiceError(.config, "the pipeline file is empty: give it input, output and stages (see Pipelines/quickstart.yaml)", file: file)
+        }
+        // A training configuration (Pipelines/train-tiny.yaml) is not a pipeline.
+        if let key = top.first(where: { $0.key == "model" || $0.key == "train" }), !top.contains(where: { $0.key == "stages" }) {
+            throw SluiceError(
+                .config,
+                "\(key.key): this is a training configuration (it has `\(key.key)`); run it with `sluice train \(file)`",
+                file: file, line: key.value.line == 0 ? nil : key.value.line)
         }
         func fail(_ v: ConfigValue, _ key: String, _ message: String) -> SluiceError {
             SluiceError(.config, "\(key): \(message)", file: file, line: v.line == 0 ? nil : v.line)
@@ -314,6 +347,12 @@ public struct Pipeline: Sendable {
 
         guard let output = overrides.output ?? d.output else {
             throw configError("output: no output folder (set output or --output)")
+        }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), !isFolder.boolValue {
+            let message = "output: '\(output)' is a file, not a folder; choose another output folder"
+            if overrides.output != nil { throw SluiceError(.config, message, file: "--output") }
+            throw configError(message, line: d.outputLine)
         }
         self.file = file
         self.inputs = inputs

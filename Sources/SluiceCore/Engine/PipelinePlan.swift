@@ -165,16 +165,21 @@ public struct PipelinePlan: Sendable {
     /// The index of the pass called `name`.
     public func passIndex(named name: String) -> Int? { passes.firstIndex { $0.name == name } }
 
-    /// Whether task `task` of pass `passIndex` has its completion marker, written by a run of the
-    /// same configuration (a marker with another fingerprint does not count).
+    /// Whether task `task` of pass `passIndex` is done: its completion marker was written by a run
+    /// of the same configuration (another fingerprint does not count) and every file it records
+    /// exists with the recorded size. Checksums are `sluice verify`'s job.
     public func isDone(passIndex: Int, task: Int) -> Bool {
-        guard let data = FileManager.default.contents(atPath: layout.marker(pass: passes[passIndex].name, task: task))
-        else { return false }
-        return data.elementsEqual(markerContents.utf8)
+        guard let marker = marker(passIndex: passIndex, task: task) else { return false }
+        return marker.problems(root: layout.root, checksums: false).isEmpty
     }
 
-    /// What a marker holds: the plan's fingerprint.
-    var markerContents: String { "sluice \(fingerprint)\n" }
+    /// The task's marker when it was written by a run of this configuration.
+    public func marker(passIndex: Int, task: Int) -> CompletionMarker? {
+        guard let m = CompletionMarker.load(layout.marker(pass: passes[passIndex].name, task: task)),
+            m.fingerprint == fingerprint
+        else { return nil }
+        return m
+    }
 
     /// Throws when the output folder holds markers of tasks beyond this pass's task count: an
     /// earlier run with more tasks left outputs this run would not replace.
@@ -223,11 +228,13 @@ public struct PipelinePlan: Sendable {
         try? fm.removeItem(atPath: marker)
         let temporary = layout.temporary(pass: pass.name, task: task)
         try? fm.removeItem(atPath: temporary)
-        do {
-            try fm.createDirectory(atPath: temporary, withIntermediateDirectories: true)
-        } catch {
-            throw SluiceError(.io, "cannot create a temporary folder: \(error.localizedDescription)", file: temporary)
+        makeParentDirectories(of: temporary + "/x")
+        var isFolder: ObjCBool = false
+        guard fm.fileExists(atPath: temporary, isDirectory: &isFolder), isFolder.boolValue else {
+            throw SluiceError(.io, "cannot create a temporary folder: \(String(cString: strerror(errno)))", file: temporary)
         }
+        WrittenFileLedger.shared.watch(temporary)
+        defer { WrittenFileLedger.shared.unwatch(temporary) }
         var taskLogger = logger
         taskLogger[metadataKey: "task"] = "\(pass.name)/\(task)"
         let started = Self.now()
@@ -256,20 +263,31 @@ public struct PipelinePlan: Sendable {
             try corpus.passes()[p].run(task: task, environment: environment, context: context)
             context.stats.stages[0].seconds += Self.seconds(since: t0)
         }
-        try commit(context, intermediateFile: intermediateFile)
+        let files = try commit(context, intermediateFile: intermediateFile)
         let statsFile = TaskStatsFile(
             pass: pass.name, passIndex: passIndex, task: task, taskCount: pass.taskCount,
             seconds: Self.seconds(since: started), stages: context.stats.stages)
         try Self.writeAtomically(
             statsFile.json(), to: layout.stats(pass: pass.name, task: task), through: temporary + "/.stats.json")
-        try Self.writeAtomically(Data(markerContents.utf8), to: marker, through: temporary + "/.marker")
+        let record = CompletionMarker(
+            fingerprint: fingerprint, pass: pass.name, task: task, taskCount: pass.taskCount, files: files)
+        try Self.writeAtomically(Data(record.text.utf8), to: marker, through: temporary + "/.marker")
         try? fm.removeItem(atPath: temporary)
     }
 
-    /// Renames the task's outputs from its temporary folder to their final names.
-    func commit(_ context: TaskContext, intermediateFile: String?) throws {
+    /// Renames the task's outputs from its temporary folder to their final names and returns
+    /// each with its size and checksum, for the marker.
+    /// - Throws: `SluiceError(.io)` when an output the writers named is missing (another process
+    ///   removed it: nothing is marked done then), or a rename fails.
+    func commit(_ context: TaskContext, intermediateFile: String?) throws -> [CompletionMarker.File] {
         let fm = FileManager.default
-        var outputs = context.outputs.filter { fm.fileExists(atPath: $0.temporary) }
+        var outputs = context.outputs
+        for (temporary, final) in outputs where !fm.fileExists(atPath: temporary) {
+            throw SluiceError(
+                .io,
+                "the output \((final as NSString).lastPathComponent) vanished from the task's temporary folder before it was committed; is another process using this output folder?",
+                file: temporary)
+        }
         if let intermediateFile {
             // Later segments and corpus passes expect exactly one file per task under a known name.
             guard outputs.count <= 1 else {
@@ -277,6 +295,7 @@ public struct PipelinePlan: Sendable {
                     .library, "the intermediate writer wrote \(outputs.count) files; one is expected", file: intermediateFile)
             }
             if outputs.isEmpty {
+                // The task kept no documents: the writer never opened a file.
                 let empty = context.temporaryDirectory + "/intermediate.jsonl.zst"
                 try Self.writeFile(Data(), to: empty)
                 outputs = [(empty, intermediateFile)]
@@ -284,12 +303,34 @@ public struct PipelinePlan: Sendable {
                 outputs[0].final = intermediateFile
             }
         }
+        var files: [CompletionMarker.File] = []
         for (temporary, final) in outputs {
+            var checksum = WrittenFileLedger.shared.take(temporary)
+            if checksum?.size != SegmentTask.fileSize(temporary) { checksum = try FileChecksum.of(path: temporary) }
             try fm.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             guard rename(temporary, final) == 0 else {
                 throw SluiceError(.io, "cannot rename \(temporary) into place: \(String(cString: strerror(errno)))", file: final)
             }
+            files.append(CompletionMarker.File(path: try relativePath(final), checksum: checksum!))
         }
+        for final in context.committedFiles {
+            files.append(CompletionMarker.File(path: try relativePath(final), checksum: try FileChecksum.of(path: final)))
+        }
+        // Every file is in place with the size written before the task is marked done.
+        let marker = CompletionMarker(fingerprint: fingerprint, pass: "", task: 0, taskCount: 0, files: files)
+        if let problem = marker.problems(root: layout.root, checksums: false).first {
+            throw SluiceError(.io, "an output changed right after it was committed: \(problem)", file: layout.root)
+        }
+        return files
+    }
+
+    /// `final` relative to the output folder (outputs always live under it).
+    func relativePath(_ final: String) throws -> String {
+        let prefix = layout.root.hasSuffix("/") ? layout.root : layout.root + "/"
+        guard final.hasPrefix(prefix) else {
+            throw SluiceError(.library, "a stage wrote \(final), outside the output folder", file: layout.root)
+        }
+        return String(final.dropFirst(prefix.count))
     }
 
     /// Writes `data` to `path` through `temporary` (a name in the task's temporary folder, on the

@@ -27,7 +27,10 @@ struct SegmentTask {
         } else {
             let path = plan.layout.segmentFile(segment.index - 1, task: task)
             guard let type = plan.registry.reader(forPath: path) else { preconditionFailure("checked by the plan") }
-            readerSpecs = [StageSpec(name: type.name, type: type)]
+            // Our own intermediate files: no record cap (a document admitted once is never lost).
+            let uncapped: [(key: String, value: ConfigValue)] =
+                type.name == JSONLReader.name ? [("max_record_bytes", .scalar("1000000GB", line: 0))] : []
+            readerSpecs = [StageSpec(name: type.name, type: type, values: uncapped)]
             files = [(path, task, 0)]
         }
         if let c = segment.corpusBefore {

@@ -52,6 +52,14 @@ public final class TaskContext {
         return temporary
     }
 
+    /// Files a stage wrote under their final names itself (corpus passes write into their work
+    /// folder through their own temporary name and rename); the marker records their sizes and
+    /// checksums too, so `sluice run` and `sluice verify` notice when they go missing.
+    public private(set) var committedFiles: [String] = []
+
+    /// Records a file already in its final place under the output folder (see `committedFiles`).
+    public func recordCommittedFile(_ path: String) { committedFiles.append(path) }
+
     /// Counts a broken record under `reason` for the current stage and logs where it was.
     /// - Parameters:
     ///   - reason: `stage:kind`, e.g. `warc:truncated_record`.

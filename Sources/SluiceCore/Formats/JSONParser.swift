@@ -6,9 +6,13 @@
 public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var offset: Int
-    public init(_ message: String, offset: Int) {
+    /// A well-formed number that no double holds (`1e999`, `-1e400`): JSON allows it, but writing it
+    /// back would need `null` or infinity, so it is refused.
+    public var outOfRange = false
+    public init(_ message: String, offset: Int, outOfRange: Bool = false) {
         self.message = message
         self.offset = offset
+        self.outOfRange = outOfRange
     }
     public var description: String { "\(message) at byte \(offset)" }
 }
@@ -304,6 +308,9 @@ public struct JSONParser {
         }
         let text = String(decoding: UnsafeBufferPointer(start: base + start, count: i - start), as: UTF8.self)
         guard let d = Double(text) else { throw JSONSyntaxError("invalid number", offset: start) }
+        guard d.isFinite else {
+            throw JSONSyntaxError("number \(text.prefix(40)) is out of range for a double", offset: start, outOfRange: true)
+        }
         return .double(d)
     }
 

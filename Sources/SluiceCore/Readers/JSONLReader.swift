@@ -11,6 +11,10 @@
 ///   top-level fields go into `metadata` (see `JSONParser.parseDocument`).
 /// - A truncated or corrupt compressed file is counted as `jsonl:corrupt_input` with its
 ///   compressed offset; every complete line before the damage is read.
+/// - A line longer than `max_record_bytes` (default 64MB) is streamed past without being held in
+///   memory and counted as `jsonl:record_too_large`; the lines after it are read (a 50 KB `.zst`
+///   can hold a 1.5 GB line).
+/// - A number too large for a double (`1e999`) makes the line bad: `jsonl:number_out_of_range`.
 public struct JSONLReader: DocumentReader {
     public static let name = "jsonl"
     public static let summary = "Reads JSON Lines documents {id, text, source, metadata}, plain or .gz/.zst/.bz2."
@@ -22,13 +26,27 @@ public struct JSONLReader: DocumentReader {
     public static let invalidUTF8 = "jsonl:invalid_utf8"
     /// A compressed stream that is truncated or corrupt; the rest of the file is lost.
     public static let corruptInput = "jsonl:corrupt_input"
+    /// A line longer than `maxRecordBytes`, skipped unread.
+    public static let recordTooLarge = "jsonl:record_too_large"
+    /// A line holding a number outside the range of a double, such as `1e999`.
+    public static let numberOutOfRange = "jsonl:number_out_of_range"
 
-    public init(options: inout StageOptions) throws {}
+    /// The default cap on one line (one record), in bytes.
+    public static let defaultMaxRecordBytes = 64_000_000
+    /// Longer lines are skipped and counted.
+    public var maxRecordBytes: Int
 
-    public init() {}
+    public init(options: inout StageOptions) throws {
+        maxRecordBytes = try options.bytes(
+            "max_record_bytes", default: Self.defaultMaxRecordBytes,
+            "skip (and count) a line longer than this, without reading it into memory")
+        guard maxRecordBytes > 0 else { throw options.error("max_record_bytes", "must be positive") }
+    }
+
+    public init(maxRecordBytes: Int = Self.defaultMaxRecordBytes) { self.maxRecordBytes = maxRecordBytes }
 
     public func open(_ path: String, context: TaskContext) throws -> any DocumentIterator {
-        JSONLIterator(lines: try LineReader(path: path), context: context)
+        JSONLIterator(lines: try LineReader(path: path, maxLineBytes: maxRecordBytes), context: context)
     }
 }
 
@@ -52,11 +70,17 @@ struct JSONLIterator: DocumentIterator {
         while !finished {
             let line: UnsafeRawBufferPointer
             do {
-                guard let l = try lines.next() else {
+                switch try lines.nextLine() {
+                case nil:
                     finished = true
                     return nil
+                case .text(let l): line = l
+                case .oversized(let bytes):
+                    context.reportBadRecord(
+                        JSONLReader.recordTooLarge, file: path, line: lines.lineNumber,
+                        "a line of \(bytes) bytes is longer than max_record_bytes (\(lines.maxLineBytes)); skipped")
+                    continue
                 }
-                line = l
             } catch let e as SluiceError where e.code == .corruptInput {
                 finished = true
                 context.reportBadRecord(
@@ -76,7 +100,8 @@ struct JSONLIterator: DocumentIterator {
                 }
                 return document
             } catch let e as JSONSyntaxError {
-                context.reportBadRecord(JSONLReader.malformedLine, file: path, line: number, e.description)
+                let reason = e.outOfRange ? JSONLReader.numberOutOfRange : JSONLReader.malformedLine
+                context.reportBadRecord(reason, file: path, line: number, e.description)
             }
         }
         return nil

@@ -26,23 +26,72 @@ public indirect enum ConfigValue: Sendable, Equatable {
         }
     }
 
+    /// The most values a configuration may expand to once its aliases are resolved. A pipeline file
+    /// has a few hundred; nested aliases ("billion laughs") would otherwise grow without bound.
+    public static let maxExpandedValues = 100_000
+    /// The most scalar bytes a configuration may expand to (plus the size of its text).
+    public static let maxExpandedBytes = 16 << 20
+
     /// Parses a YAML document (or a `--set` value such as `[a, b]` or `0.5`).
+    /// - Throws: `SluiceError(.config)` on one line naming `file` and line: bad YAML, a duplicate
+    ///   key, or aliases that expand past `maxExpandedValues` values or `maxExpandedBytes` bytes.
     public static func parseYAML(_ text: String, file: String?) throws -> ConfigValue {
+        let node: Node?
         do {
-            guard let node = try Yams.compose(yaml: text) else { return .map([], line: 1) }
-            return try ConfigValue(node: node, file: file)
-        } catch let e as SluiceError {
-            throw e
+            node = try Yams.compose(yaml: text)
+        } catch let e as YamlError {
+            throw oneLine(e, file: file)
         } catch {
-            throw SluiceError(.config, "not valid YAML: \(error)", file: file)
+            let message = "\(error)".split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            throw SluiceError(.config, "not valid YAML: \(message)", file: file)
+        }
+        guard let node else { return .map([], line: 1) }
+        var budget = ExpansionBudget(values: maxExpandedValues, bytes: maxExpandedBytes + text.utf8.count)
+        return try ConfigValue(node: node, file: file, budget: &budget)
+    }
+
+    /// A Yams error as one line: the problem, and the line (and column) where it is.
+    static func oneLine(_ e: YamlError, file: String?) -> SluiceError {
+        func make(_ kind: String, _ context: YamlError.Context?, _ problem: String, _ mark: Mark) -> SluiceError {
+            var message = "not valid YAML: \(problem)"
+            if let context { message += " (\(context.text) at line \(context.mark.line))" }
+            message += ", column \(mark.column)"
+            return SluiceError(.config, message, file: file, line: mark.line)
+        }
+        switch e {
+        case .scanner(let context, let problem, let mark, _): return make("scanner", context, problem, mark)
+        case .parser(let context, let problem, let mark, _): return make("parser", context, problem, mark)
+        case .composer(let context, let problem, let mark, _): return make("composer", context, problem, mark)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            return SluiceError(.config, "key \(keys) appears twice in one map", file: file, line: context.mark.line)
+        case .reader(let problem, let offset, _, _):
+            return SluiceError(.config, "not valid YAML: \(problem)", file: file, offset: offset)
+        default:
+            let message = "\(e)".split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            return SluiceError(.config, "not valid YAML: \(message)", file: file)
         }
     }
 
-    init(node: Node, file: String?) throws {
+    /// What is left of the expansion allowance while a node tree is converted.
+    struct ExpansionBudget {
+        var values: Int
+        var bytes: Int
+    }
+
+    init(node: Node, file: String?, budget: inout ExpansionBudget) throws {
         let line = (node.mark?.line ?? 0)
+        budget.values -= 1
+        if case .scalar(let s) = node { budget.bytes -= s.string.utf8.count }
+        if budget.values < 0 || budget.bytes < 0 {
+            throw SluiceError(
+                .config,
+                "YAML aliases expand to more than \(ConfigValue.maxExpandedValues) values or \(ConfigValue.maxExpandedBytes >> 20) MB; a configuration needs far less (nested aliases?)",
+                file: file, line: line == 0 ? nil : line)
+        }
         switch node {
         case .scalar(let s): self = .scalar(s.string, line: line)
-        case .sequence(let s): self = .list(try s.map { try ConfigValue(node: $0, file: file) }, line: line)
+        case .sequence(let s): self = .list(try s.map { try ConfigValue(node: $0, file: file, budget: &budget) }, line: line)
         case .mapping(let m):
             var pairs: [(key: String, value: ConfigValue)] = []
             for (k, v) in m {
@@ -52,11 +101,20 @@ public indirect enum ConfigValue: Sendable, Equatable {
                 if pairs.contains(where: { $0.key == ks.string }) {
                     throw SluiceError(.config, "key '\(ks.string)' appears twice", file: file, line: k.mark?.line)
                 }
-                pairs.append((ks.string, try ConfigValue(node: v, file: file)))
+                pairs.append((ks.string, try ConfigValue(node: v, file: file, budget: &budget)))
             }
             self = .map(pairs, line: line)
         case .alias:
             throw SluiceError(.config, "YAML aliases are not supported", file: file, line: line)
+        }
+    }
+
+    /// The same value with every line set to 0 (a value from the command line).
+    var withoutLines: ConfigValue {
+        switch self {
+        case .scalar(let s, _): .scalar(s, line: 0)
+        case .list(let l, _): .list(l.map(\.withoutLines), line: 0)
+        case .map(let m, _): .map(m.map { ($0.key, $0.value.withoutLines) }, line: 0)
         }
     }
 
@@ -111,13 +169,24 @@ public struct StageOptions {
     }
 
     /// Applies `key=value` overrides (`--set`); the value is YAML (`0.5`, `[a, b]`, `{x: 1}`).
+    /// Errors about the key then name the flag, not the pipeline file.
     public mutating func override(_ key: String, yaml: String) throws {
-        let v = try ConfigValue.parseYAML(yaml, file: nil)
+        let flag = "--set \(stageName).\(key)=\(yaml)"
+        let v: ConfigValue
+        do { v = try ConfigValue.parseYAML(yaml, file: flag).withoutLines } catch var e as SluiceError {
+            e.line = nil
+            e.message = "\(stageName).\(key): " + e.message
+            throw e
+        }
         let value: ConfigValue = if case .map(let m, _) = v, m.isEmpty { .scalar(yaml, line: 0) } else { v }
         if let i = values.firstIndex(where: { $0.key == key }) { values[i].value = value } else {
             values.append((key, value))
         }
+        overrideFlags[key] = flag
     }
+
+    /// The `--set` flag that gave each overridden key, for messages.
+    private var overrideFlags: [String: String] = [:]
 
     /// Whether the user gave `key` at all.
     public func has(_ key: String) -> Bool { values.contains { $0.key == key } }
@@ -126,6 +195,7 @@ public struct StageOptions {
 
     /// A configuration error naming the stage, key, file and line.
     public func error(_ key: String, _ message: String) -> SluiceError {
+        if let flag = overrideFlags[key] { return SluiceError(.config, "\(stageName).\(key): \(message)", file: flag) }
         let l = values.first { $0.key == key }?.value.line ?? line
         return SluiceError(.config, "\(stageName).\(key): \(message)", file: file ?? "--set", line: l == 0 ? nil : l)
     }

@@ -108,6 +108,8 @@ final class FileOutput {
     private var count = 0
     /// Bytes written to the file so far (including those still buffered).
     private(set) var bytesWritten = 0
+    /// xxHash64 of the bytes handed to write(2), when a running task will want the file's checksum.
+    private var checksum: XXHash64Stream?
 
     /// Creates or truncates `path`, making missing parent folders.
     /// - Throws: `SluiceError(.io)` when the file cannot be created.
@@ -122,6 +124,7 @@ final class FileOutput {
         self.fd = fd
         self.capacity = capacity
         pointer = .allocate(byteCount: capacity, alignment: 64)
+        if WrittenFileLedger.shared.wants(path) { checksum = XXHash64Stream() }
     }
 
     deinit {
@@ -161,9 +164,11 @@ final class FileOutput {
         let r = sysClose(fd)
         fd = -1
         if r != 0 { throw SluiceError(.io, "close failed: \(errnoMessage())", file: path) }
+        if let checksum { WrittenFileLedger.shared.record(path, FileChecksum(size: checksum.count, xxh64: checksum.digest())) }
     }
 
     private func writeAll(_ p: UnsafeRawPointer, _ n: Int) throws {
+        checksum?.update(UnsafeRawBufferPointer(start: p, count: n))
         var done = 0
         while done < n {
             let w = sysWrite(fd, p + done, n - done)

@@ -1,6 +1,6 @@
 // Lines from any ByteSource, handed out as zero-copy views into one reused, growing buffer.
-// Lines may be any length (the buffer grows to the longest line); the scan for '\n' never revisits
-// bytes. Decoding (UTF-8 checks, JSON) is the caller's business.
+// The buffer grows to the longest line, up to an optional cap: a longer line is streamed past and
+// reported, never held. The scan for '\n' never revisits bytes. Decoding is the caller's business.
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -37,20 +37,37 @@ public final class LineReader {
     public private(set) var lineOffset = 0
     /// Whether the line last returned ended with a terminator (false only for a file's last line).
     public private(set) var lastLineTerminated = false
+    /// Lines longer than this many bytes are skipped without being buffered (see `nextLine()`).
+    public let maxLineBytes: Int
+    /// Bytes of the oversized line being skipped (-1 when not skipping).
+    private var skipped = -1
+    /// The buffer's size now: it never exceeds about twice `maxLineBytes` (decompression bombs).
+    public var bufferCapacity: Int { capacity }
+
+    /// What `nextLine()` returns.
+    public enum Line {
+        /// A line without its terminator, valid until the next call.
+        case text(UnsafeRawBufferPointer)
+        /// A line longer than `maxLineBytes`, skipped; `lineNumber` and `lineOffset` name it.
+        case oversized(bytes: Int)
+    }
 
     /// - Parameters:
     ///   - source: the bytes to split.
     ///   - initialCapacity: starting buffer size; it doubles whenever a line does not fit.
-    public init(source: any ByteSource, initialCapacity: Int = 1 << 20) {
+    ///   - maxLineBytes: longer lines are skipped by `nextLine()` as `.oversized` (and silently by
+    ///     `next()`), so one huge line never sits in memory.
+    public init(source: any ByteSource, initialCapacity: Int = 1 << 20, maxLineBytes: Int = .max) {
         self.source = source
-        capacity = max(16, initialCapacity)
+        self.maxLineBytes = max(1, maxLineBytes)
+        capacity = max(16, min(initialCapacity, maxLineBytes < Int.max / 4 ? maxLineBytes + 16 : initialCapacity))
         buffer = .allocate(byteCount: capacity, alignment: 64)
     }
 
     /// Opens `path` (decompressing by extension) and reads its lines.
     /// - Throws: `SluiceError(.io)` when the file cannot be opened.
-    public convenience init(path: String) throws {
-        self.init(source: try openByteSource(path))
+    public convenience init(path: String, maxLineBytes: Int = .max) throws {
+        self.init(source: try openByteSource(path), maxLineBytes: maxLineBytes)
     }
 
     deinit { buffer.deallocate() }
@@ -61,18 +78,57 @@ public final class LineReader {
     /// - Throws: the source's error (`SluiceError(.corruptInput)`, `.io`) once the good lines are used up.
     /// - Complexity: amortized O(length of the line).
     public func next() throws -> UnsafeRawBufferPointer? {
+        while let line = try nextLine() {
+            if case .text(let bytes) = line { return bytes }
+        }
+        return nil
+    }
+
+    /// The next line, or `.oversized` for a line longer than `maxLineBytes` (streamed past without
+    /// being buffered), or nil at the end of the stream.
+    /// - Throws: as `next()`.
+    public func nextLine() throws -> Line? {
         while true {
             if scanned < end, let hit = memchr(buffer + scanned, 0x0A, end - scanned) {
                 let newline = UnsafeMutableRawPointer(hit) - buffer
-                return take(upTo: newline, skip: 1)
+                if skipped >= 0 || newline - start > maxLineBytes { return skipOversized(upTo: newline, skip: 1) }
+                return .text(take(upTo: newline, skip: 1))
             }
             scanned = end
+            if skipped < 0 && end - start > maxLineBytes {
+                // Too long already: remember where it began and drop what is buffered.
+                lineOffset = bufferOffset + start
+                skipped = 0
+            }
+            if skipped >= 0 {
+                skipped += end - start
+                start = end
+                scanned = end
+            }
             if atEOF {
+                if skipped >= 0 { return skipOversized(upTo: end, skip: 0) }
                 guard start < end else { return nil }
-                return take(upTo: end, skip: 0)
+                if end - start > maxLineBytes { return skipOversized(upTo: end, skip: 0) }
+                return .text(take(upTo: end, skip: 0))
             }
             try fill()
         }
+    }
+
+    /// Ends an oversized line at `lineEnd` and moves past its terminator.
+    private func skipOversized(upTo lineEnd: Int, skip: Int) -> Line {
+        if skipped < 0 {
+            lineOffset = bufferOffset + start
+            skipped = 0
+        }
+        let total = skipped + (lineEnd - start)
+        skipped = -1
+        lineNumber += 1
+        lastLineTerminated = skip > 0
+        checkedBOM = true
+        start = lineEnd + skip
+        scanned = start
+        return .oversized(bytes: total)
     }
 
     /// Returns `buffer[start..<lineEnd]` minus a trailing '\r' and moves past the terminator.
@@ -99,8 +155,9 @@ public final class LineReader {
             scanned -= start
             start = 0
         }
-        // Keep each read at least a quarter of the buffer, so a long line grows it geometrically.
-        if capacity - end < capacity / 4 {
+        // Keep each read at least a quarter of the buffer, so a long line grows it geometrically
+        // (up to the line cap: a longer line is skipped, not held).
+        if capacity - end < capacity / 4 && capacity <= maxLineBytes {
             let bigger = UnsafeMutableRawPointer.allocate(byteCount: capacity * 2, alignment: 64)
             bigger.copyMemory(from: buffer, byteCount: end)
             buffer.deallocate()

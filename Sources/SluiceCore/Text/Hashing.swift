@@ -81,3 +81,108 @@ public func mix64(_ x: UInt64) -> UInt64 {
     z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
     return z ^ (z >> 31)
 }
+
+/// xxHash64 computed over bytes that arrive in pieces (file checksums while writing): the same
+/// value as `xxHash64(_:seed:)` of the concatenation, for any split.
+public struct XXHash64Stream: Sendable {
+    private static let p1: UInt64 = 0x9E37_79B1_85EB_CA87
+    private static let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    private var v1: UInt64, v2: UInt64, v3: UInt64, v4: UInt64
+    private let seed: UInt64
+    /// Up to 31 bytes not yet folded into a 32-byte stripe.
+    private var tail = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+    private var tailCount = 0
+    /// Bytes seen so far.
+    public private(set) var count = 0
+
+    public init(seed: UInt64 = 0) {
+        self.seed = seed
+        v1 = seed &+ Self.p1 &+ Self.p2
+        v2 = seed &+ Self.p2
+        v3 = seed
+        v4 = seed &- Self.p1
+    }
+
+    @inline(__always) private static func round(_ acc: UInt64, _ input: UInt64) -> UInt64 {
+        let x = acc &+ input &* p2
+        return ((x << 31) | (x >> 33)) &* p1
+    }
+
+    /// Folds `bytes` in.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard var p = bytes.baseAddress, bytes.count > 0 else { return }
+        var n = bytes.count
+        count += n
+        if tailCount > 0 {
+            let take = min(32 - tailCount, n)
+            let used = tailCount
+            withUnsafeMutableBytes(of: &tail) { $0.baseAddress!.advanced(by: used).copyMemory(from: p, byteCount: take) }
+            tailCount += take
+            p += take
+            n -= take
+            guard tailCount == 32 else { return }
+            var full = tail
+            withUnsafeBytes(of: &full) { stripe($0.baseAddress!) }
+            tailCount = 0
+        }
+        while n >= 32 {
+            stripe(p)
+            p += 32
+            n -= 32
+        }
+        if n > 0 {
+            withUnsafeMutableBytes(of: &tail) { $0.baseAddress!.copyMemory(from: p, byteCount: n) }
+            tailCount = n
+        }
+    }
+
+    @inline(__always) private mutating func stripe(_ p: UnsafeRawPointer) {
+        v1 = Self.round(v1, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self)))
+        v2 = Self.round(v2, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        v3 = Self.round(v3, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+        v4 = Self.round(v4, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+    }
+
+    /// The hash of every byte given so far.
+    public func digest() -> UInt64 {
+        let p1 = Self.p1, p2 = Self.p2
+        let p3: UInt64 = 0x1656_67B1_9E37_79F9
+        let p4: UInt64 = 0x85EB_CA77_C2B2_AE63
+        let p5: UInt64 = 0x27D4_EB2F_1656_67C5
+        @inline(__always) func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
+        @inline(__always) func merge(_ acc: UInt64, _ v: UInt64) -> UInt64 { (acc ^ Self.round(0, v)) &* p1 &+ p4 }
+        var h: UInt64
+        if count >= 32 {
+            h = rotl(v1, 1) &+ rotl(v2, 7) &+ rotl(v3, 12) &+ rotl(v4, 18)
+            h = merge(h, v1)
+            h = merge(h, v2)
+            h = merge(h, v3)
+            h = merge(h, v4)
+        } else {
+            h = seed &+ p5
+        }
+        h = h &+ UInt64(count)
+        var t = tail
+        let n = tailCount
+        return withUnsafeBytes(of: &t) { raw in
+            let base = raw.baseAddress!
+            var i = 0
+            while i + 8 <= n {
+                h ^= Self.round(0, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                h = rotl(h, 27) &* p1 &+ p4
+                i += 8
+            }
+            if i + 4 <= n {
+                h ^= UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt32.self))) &* p1
+                h = rotl(h, 23) &* p2 &+ p3
+                i += 4
+            }
+            while i < n {
+                h ^= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) &* p5
+                h = rotl(h, 11) &* p1
+                i += 1
+            }
+            return xxHash64Avalanche(h)
+        }
+    }
+}

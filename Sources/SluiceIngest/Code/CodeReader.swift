@@ -9,7 +9,9 @@ import SluiceCore
 ///
 /// Counters (one per skip reason): `skipped_binary`, `skipped_undecodable`, `skipped_vendored`,
 /// `skipped_generated`, `skipped_lock_file`, `skipped_minified`, `skipped_too_large`,
-/// `skipped_empty`, `skipped_symlink`, `skipped_submodule`, `skipped_missing`; `files_seen`.
+/// `skipped_empty`, `skipped_symlink`, `skipped_submodule`, `skipped_missing`, `skipped_special`
+/// (FIFOs, devices); `files_seen`. `max_file_size` (default 1MB) is the per-record cap: git blob
+/// sizes are checked before a blob is fetched, and a file on disk is read only up to the cap.
 public struct CodeReader: DocumentReader {
     public static let name = "code"
     public static let summary = "source files of a directory, git work tree or bare repository → one document per file"
@@ -72,7 +74,7 @@ public struct CodeReader: DocumentReader {
 /// Why a file is not read, checked from its path and size before its content.
 enum CodeSkip: String {
     case binary, undecodable, vendored, generated, lockFile = "lock_file", minified, tooLarge = "too_large", empty,
-        symlink, submodule, missing
+        symlink, submodule, missing, special
 
     var counter: String { "skipped_" + rawValue }
 
@@ -343,8 +345,14 @@ final class DirectoryFileIterator: DocumentIterator {
                 context.count(CodeSkip.missing.counter)
                 continue
             }
-            if (attributes[.type] as? FileAttributeType) == .typeSymbolicLink {
+            let type = attributes[.type] as? FileAttributeType
+            if type == .typeSymbolicLink {
                 context.count(CodeSkip.symlink.counter)
+                continue
+            }
+            if type != .typeRegular {
+                // A FIFO or device would block or never end.
+                context.count(CodeSkip.special.counter)
                 continue
             }
             let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
@@ -352,17 +360,43 @@ final class DirectoryFileIterator: DocumentIterator {
                 context.count(CodeSkip.tooLarge.counter)
                 continue
             }
-            guard let data = FileManager.default.contents(atPath: full) else {
+            // Read at most max_file_size + 1 bytes: a file that grew since it was listed is skipped
+            // as too large, never read whole.
+            switch Self.readBounded(full, limit: maxFileSize, into: &content) {
+            case .missing:
                 context.count(CodeSkip.missing.counter)
                 continue
+            case .tooLarge:
+                context.count(CodeSkip.tooLarge.counter)
+                continue
+            case .read: break
             }
-            content.removeAll(keepingCapacity: true)
-            content.append(contentsOf: data)
             let result = content.withUnsafeBufferPointer { factory.document(path: relative, bytes: $0) }
             switch result {
             case .success(let d): return d
             case .failure(let e): context.count(e.skip.counter)
             }
+        }
+    }
+
+    enum ReadOutcome { case read, missing, tooLarge }
+
+    /// Reads the file at `path` into `content` when it holds at most `limit` bytes.
+    static func readBounded(_ path: String, limit: Int, into content: inout [UInt8]) -> ReadOutcome {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return .missing }
+        defer { close(fd) }
+        content.removeAll(keepingCapacity: true)
+        var block = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = block.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .missing
+            }
+            if n == 0 { return .read }
+            if content.count + n > limit { return .tooLarge }
+            content.append(contentsOf: block[0..<n])
         }
     }
 
