@@ -41,7 +41,8 @@ func cpuinfo(processors: Int, _ fields: [(String, String)]) -> String {
         #expect(units.flopsPerCycle == 32, "Zen 4: 2 pipes × 8 fp32 lanes × 2 (measured 32.0 FLOP/cycle here)")
         let p = try #require(PeakFLOPS.ceiling(cpu: cpu, cores: 2, clockGHz: 3.7, clockSource: "measured"))
         #expect(abs(p.flops - 2 * 32 * 3.7e9) < 1)
-        #expect(p.source == "FMA ceiling: 2 cores × 32 FLOP/cycle (AVX-512 on 2 × 256-bit FMA pipes) × 3.70 GHz (measured)")
+        #expect(
+            p.source == "FMA ceiling: 2 cores × 32 FLOP/cycle (AVX-512 on 2 × 256-bit FMA pipes) × 3.70 GHz (measured)")
         // More threads than cores do not raise the ceiling.
         #expect(PeakFLOPS.ceiling(cpu: cpu, cores: 8, clockGHz: 3.7, clockSource: "x")?.flops == p.flops)
     }
@@ -81,10 +82,12 @@ func cpuinfo(processors: Int, _ fields: [(String, String)]) -> String {
 
     @Test func theClockIsTheHigherOfNominalAndMeasured() {
         let cpu = CPUDescription.parse(procCPUInfo: Self.zen4VM)
-        let turbo = PeakFLOPS.forTraining(threads: 2, environment: [:], cpu: cpu, measuredClockGHz: { 3.69 }, fallback: { 1 })
+        let turbo = PeakFLOPS.forTraining(
+            threads: 2, environment: [:], cpu: cpu, measuredClockGHz: { 3.69 }, fallback: { 1 })
         #expect(abs(turbo.flops - 2 * 32 * 3.69e9) < 1)
         #expect(turbo.source.hasSuffix("× 3.69 GHz (measured core clock; nominal 2.60 GHz)"))
-        let slow = PeakFLOPS.forTraining(threads: 2, environment: [:], cpu: cpu, measuredClockGHz: { 1.2 }, fallback: { 1 })
+        let slow = PeakFLOPS.forTraining(
+            threads: 2, environment: [:], cpu: cpu, measuredClockGHz: { 1.2 }, fallback: { 1 })
         #expect(abs(slow.flops - 2 * 32 * 2.596132e9) < 1)
         #expect(slow.source.hasSuffix("× 2.60 GHz (nominal clock; measured 1.20 GHz)"))
     }
@@ -96,9 +99,12 @@ func cpuinfo(processors: Int, _ fields: [(String, String)]) -> String {
         #expect(set == PeakFLOPS(flops: 150e9, source: "SLUICE_PEAK_GFLOPS"))
         var unknown = CPUDescription()
         unknown.flags = ["vsx"]
-        let measured = PeakFLOPS.forTraining(threads: 2, environment: [:], cpu: unknown, measuredClockGHz: { 3 }, fallback: { 42e9 })
+        let measured = PeakFLOPS.forTraining(
+            threads: 2, environment: [:], cpu: unknown, measuredClockGHz: { 3 }, fallback: { 42e9 })
         #expect(measured.flops == 42e9 && measured.source.hasPrefix("SGEMM peak measured at start"))
-        #expect(PeakFLOPS.forTraining(threads: 2, environment: [:], cpu: nil, measuredClockGHz: { 3 }, fallback: { 7 }).flops == 7)
+        #expect(
+            PeakFLOPS.forTraining(threads: 2, environment: [:], cpu: nil, measuredClockGHz: { 3 }, fallback: { 7 })
+                .flops == 7)
     }
 
     /// `make demo` printed "MFU 109.6 %" with a peak measured while a build ran: MFU is clamped.
@@ -121,7 +127,9 @@ func cpuinfo(processors: Int, _ fields: [(String, String)]) -> String {
             log: { lines.append($0) })
         let records = try t.run()
         let head = try #require(lines.first { $0.contains("MFU over a peak of") })
-        #expect(head.contains("FMA ceiling: ") || head.contains("SGEMM peak measured") || head.contains("SLUICE_PEAK_GFLOPS"), "\(head)")
+        #expect(
+            head.contains("FMA ceiling: ") || head.contains("SGEMM peak measured")
+                || head.contains("SLUICE_PEAK_GFLOPS"), "\(head)")
         #expect(records.allSatisfy { $0.mfu > 0 && $0.mfu <= 1 })
     }
 }

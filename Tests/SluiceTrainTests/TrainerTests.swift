@@ -88,10 +88,10 @@ func repeatingTokens(_ n: Int) -> [Int32] {
         #expect(lines.filter { $0.contains("\"loss\"") }.count == 10)
         // config.json of the resumed run records the run's dropout, not the 0 of a loaded config.
         for run in [a, b] {
-            let cfg = try #require(
-                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/latest/config.json"))) as? [String: Any])
+            let data = try Data(contentsOf: URL(fileURLWithPath: run + "/latest/config.json"))
+            let cfg = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             for key in ["resid_pdrop", "embd_pdrop", "attn_pdrop"] {
-                #expect(cfg[key] as? Double == dropout, "\(run): \(key) is \(cfg[key] ?? "missing"), the run's dropout is \(dropout)")
+                #expect(cfg[key] as? Double == dropout, "\(run): \(key) is \(cfg[key] ?? "missing"), not \(dropout)")
             }
         }
     }
@@ -125,8 +125,8 @@ func repeatingTokens(_ n: Int) -> [Int32] {
         o.checkpointEvery = 2
         o.stopAfter = 2
         var log: [String] = []
-        _ = try Trainer(options: o, train: ArrayTokenStream(repeatingTokens(600), vocabSize: 96), val: nil, tokenizerPath: nil, log: { log.append($0) })
-            .run()
+        let tokens = ArrayTokenStream(repeatingTokens(600), vocabSize: 96)
+        _ = try Trainer(options: o, train: tokens, val: nil, tokenizerPath: nil, log: { log.append($0) }).run()
         #expect(!fm.fileExists(atPath: stale) && !fm.fileExists(atPath: old))
         #expect((try? fm.destinationOfSymbolicLink(atPath: dir + "/latest.tmp-\(dead)")) == nil)
         #expect(fm.fileExists(atPath: live))
@@ -136,7 +136,7 @@ func repeatingTokens(_ n: Int) -> [Int32] {
         o.stopAfter = nil
         o.resume = true
         o.keepCheckpoints = 1
-        let resumed = try Trainer(options: o, train: ArrayTokenStream(repeatingTokens(600), vocabSize: 96), val: nil, tokenizerPath: nil)
+        let resumed = try Trainer(options: o, train: tokens, val: nil, tokenizerPath: nil)
         #expect(resumed.startStep == 2)
         #expect(try resumed.run().map(\.step) == [3, 4])
         #expect(try fm.contentsOfDirectory(atPath: ckpts).sorted() == ["step-00000004", "step-00000097.tmp-1"])

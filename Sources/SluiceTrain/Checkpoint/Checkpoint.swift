@@ -16,8 +16,8 @@ public enum Checkpoint {
     /// into the folder `dir`, which must not exist yet; it appears complete or not at all.
     /// - Parameter config: what config.json records (`model.config` when nil), e.g. the run's dropout.
     public static func save(
-        model: GPT, to dir: String, optimizer: AdamW? = nil, trainerState: [String: Any]? = nil, tokenizerPath: String? = nil,
-        config: GPTConfig? = nil
+        model: GPT, to dir: String, optimizer: AdamW? = nil, trainerState: [String: Any]? = nil,
+        tokenizerPath: String? = nil, config: GPTConfig? = nil
     ) throws {
         let fm = FileManager.default
         let tmp = dir + ".tmp-\(getpid())"
@@ -29,7 +29,8 @@ public enum Checkpoint {
         }
         let tensors = model.layout.tensors.map { (name: $0.name, shape: $0.shape, range: $0.range) }
         try Safetensors.write(path: tmp + "/model.safetensors", tensors: tensors, data: model.params, metadata: ["format": "pt"])
-        let cfg = try JSONSerialization.data(withJSONObject: (config ?? model.config).huggingFaceJSON(), options: [.prettyPrinted, .sortedKeys])
+        let cfg = try JSONSerialization.data(
+            withJSONObject: (config ?? model.config).huggingFaceJSON(), options: [.prettyPrinted, .sortedKeys])
         try atomicWrite(cfg, to: tmp + "/config.json")
         if let opt = optimizer {
             let n = opt.m.count
@@ -81,7 +82,9 @@ public enum Checkpoint {
     /// The PID in `step-N.tmp-PID` or `step-N.old-PID`, or nil for any other name.
     static func temporaryOwner(_ name: String) -> pid_t? {
         for marker in [".tmp-", ".old-"] {
-            if let r = name.range(of: marker, options: .backwards), let pid = pid_t(name[r.upperBound...]), pid > 0 { return pid }
+            if let r = name.range(of: marker, options: .backwards), let pid = pid_t(name[r.upperBound...]), pid > 0 {
+                return pid
+            }
         }
         return nil
     }

@@ -51,13 +51,18 @@ public struct PeakFLOPS: Sendable, Equatable {
             let nominal = cpu.nominalGHz ?? 0
             let (clock, label): (Double, String)
             if measured > nominal {
-                (clock, label) = (measured, "measured core clock" + (nominal > 0 ? String(format: "; nominal %.2f GHz", nominal) : ""))
+                (clock, label) = (
+                    measured, "measured core clock" + (nominal > 0 ? String(format: "; nominal %.2f GHz", nominal) : "")
+                )
             } else {
-                (clock, label) = (nominal, "nominal clock" + (measured > 0 ? String(format: "; measured %.2f GHz", measured) : ""))
+                (clock, label) = (
+                    nominal, "nominal clock" + (measured > 0 ? String(format: "; measured %.2f GHz", measured) : "")
+                )
             }
             if let p = ceiling(cpu: cpu, cores: threads, clockGHz: clock, clockSource: label) { return p }
         }
-        return PeakFLOPS(flops: fallback(), source: "SGEMM peak measured at start (CPU vector units unknown; moves with load)")
+        return PeakFLOPS(
+            flops: fallback(), source: "SGEMM peak measured at start (CPU vector units unknown; moves with load)")
     }
 
     /// The clock of the core running this thread, in GHz: a chain of dependent xor/add pairs (two
@@ -106,7 +111,8 @@ public struct CPUDescription: Sendable, Equatable {
 
     /// This machine's description, or nil when /proc/cpuinfo cannot be read (not Linux).
     public static func current() -> CPUDescription? {
-        guard let d = FileManager.default.contents(atPath: "/proc/cpuinfo"), let s = String(data: d, encoding: .utf8) else {
+        guard let d = FileManager.default.contents(atPath: "/proc/cpuinfo"), let s = String(data: d, encoding: .utf8)
+        else {
             return nil
         }
         return parse(procCPUInfo: s)
@@ -115,8 +121,12 @@ public struct CPUDescription: Sendable, Equatable {
     /// Reads the text of /proc/cpuinfo (x86 or ARM layout).
     public static func parse(procCPUInfo text: String) -> CPUDescription {
         var c = CPUDescription()
-        var processors = 0, siblings: Int?, coresPerPackage: Int?, packages = Set<String>()
-        var modelName = "", mhz: Double?
+        var processors = 0
+        var siblings: Int?
+        var coresPerPackage: Int?
+        var packages = Set<String>()
+        var modelName = ""
+        var mhz: Double?
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let key = line[..<colon].trimmingCharacters(in: .whitespaces)
@@ -143,7 +153,9 @@ public struct CPUDescription: Sendable, Equatable {
             c.physicalCores = c.logicalCPUs
         }
         // "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz": the base clock, which `cpu MHz` may not show.
-        if let at = modelName.range(of: "@ "), let ghz = modelName[at.upperBound...].split(separator: "G").first.flatMap({ Double($0) }) {
+        if let at = modelName.range(of: "@ "),
+            let ghz = modelName[at.upperBound...].split(separator: "G").first.flatMap({ Double($0) })
+        {
             c.nominalGHz = ghz
         } else if let mhz, mhz > 0 {
             c.nominalGHz = mhz / 1000
@@ -153,10 +165,14 @@ public struct CPUDescription: Sendable, Equatable {
 
     /// The fp32 vector units of one core, or nil when the flags name none we know.
     public var vectorUnits: VectorUnits? {
-        let amd = vendor == "AuthenticAMD", family = family ?? 0, model = model ?? 0
+        let amd = vendor == "AuthenticAMD"
+        let family = family ?? 0
+        let model = model ?? 0
         if flags.contains("avx512f") {
             // Zen 4 (family 0x19) runs 512-bit instructions as two halves on its 256-bit pipes.
-            if amd && family <= 0x19 { return VectorUnits(vectorBits: 256, pipes: 2, fused: true, label: "AVX-512 on 2 × 256-bit FMA pipes") }
+            if amd && family <= 0x19 {
+                return VectorUnits(vectorBits: 256, pipes: 2, fused: true, label: "AVX-512 on 2 × 256-bit FMA pipes")
+            }
             return VectorUnits(vectorBits: 512, pipes: 2, fused: true, label: "AVX-512, 2 FMA pipes")
         }
         if flags.contains("fma") && flags.contains("avx") {
@@ -166,10 +182,16 @@ public struct CPUDescription: Sendable, Equatable {
             }
             return VectorUnits(vectorBits: 256, pipes: 2, fused: true, label: "AVX2, 2 FMA pipes")
         }
-        if flags.contains("avx") { return VectorUnits(vectorBits: 256, pipes: 1, fused: false, label: "AVX, one multiply and one add pipe") }
-        if flags.contains("sse2") { return VectorUnits(vectorBits: 128, pipes: 1, fused: false, label: "SSE, one multiply and one add pipe") }
+        if flags.contains("avx") {
+            return VectorUnits(vectorBits: 256, pipes: 1, fused: false, label: "AVX, one multiply and one add pipe")
+        }
+        if flags.contains("sse2") {
+            return VectorUnits(vectorBits: 128, pipes: 1, fused: false, label: "SSE, one multiply and one add pipe")
+        }
         // ARM: the widest cores (Apple, Neoverse V) issue four 128-bit FMAs a cycle; an upper bound for the rest.
-        if flags.contains("asimd") { return VectorUnits(vectorBits: 128, pipes: 4, fused: true, label: "NEON, up to 4 × 128-bit FMA pipes") }
+        if flags.contains("asimd") {
+            return VectorUnits(vectorBits: 128, pipes: 4, fused: true, label: "NEON, up to 4 × 128-bit FMA pipes")
+        }
         return nil
     }
 }

@@ -79,15 +79,16 @@ func checkCheckpointTokenizer(_ dir: String, against data: any TokenStream, log:
     guard let want = data.tokenizerFingerprint else { return }
     let path = dir + "/tokenizer.json"
     guard FileManager.default.fileExists(atPath: path) else {
-        log("\(dir) has no tokenizer.json: its tokenizer cannot be checked against the data's (fingerprint \(hex(want)))")
+        log("\(dir) has no tokenizer.json: its tokenizer cannot be checked against the data's (\(hex(want)))")
         return
     }
     let have = try Tokenizer.load(path: path).fingerprint
     guard have == want else {
         throw SluiceError(
             .config,
-            "the checkpoint \(dir) was trained with another tokenizer than the data \(data.label): its tokenizer.json has "
-                + "fingerprint \(hex(have)), the data's tokenizer \(hex(want)); tokenize the data with \(path), or train from scratch",
+            "the checkpoint \(dir) was trained with another tokenizer than the data \(data.label): its "
+                + "tokenizer.json has fingerprint \(hex(have)), the data's tokenizer \(hex(want)); "
+                + "tokenize the data with \(path), or train from scratch",
             file: path)
     }
 }

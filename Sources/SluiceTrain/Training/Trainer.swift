@@ -166,7 +166,13 @@ public final class Trainer {
         log(
             "model: \(model.config.layers) layers, width \(model.config.width), \(model.config.heads) heads, "
                 + "vocab \(model.config.vocabSize), \(model.params.count) parameters; "
-                + "train \(train.tokenCount) tokens, val \(val?.tokenCount ?? 0); MFU over a peak of \(String(format: "%.1f", peak.flops / 1e9)) GFLOP/s (\(peak.source))")
+                + "train \(train.tokenCount) tokens, val \(val?.tokenCount ?? 0); "
+                + "MFU over a peak of \(String(format: "%.1f", peak.flops / 1e9)) GFLOP/s (\(peak.source))")
+        if tokenizerPath == nil {
+            log(
+                "no tokenizer.json beside the shards and no data.tokenizer: checkpoints will carry none, "
+                    + "and `sluice eval` needs one")
+        }
         let metricsPath = out + "/metrics.jsonl"
         try prepareMetrics(metricsPath)
         guard let metrics = FileHandle(forWritingAtPath: metricsPath) else { throw SluiceError(.io, "cannot open", file: metricsPath) }
@@ -257,7 +263,9 @@ public final class Trainer {
     /// `latest.tmp-PID`) once process PID is gone; nothing reads those names.
     func removeStaleTemporaries() {
         for folder in [options.out + "/checkpoints", options.out] {
-            for name in Checkpoint.removeStaleTemporaries(in: folder) { log("removed \(folder)/\(name), left by a killed run") }
+            for name in Checkpoint.removeStaleTemporaries(in: folder) {
+                log("removed \(folder)/\(name), left by a killed run")
+            }
         }
     }
 
@@ -273,7 +281,8 @@ public final class Trainer {
         var config = model.config
         config.dropout = options.dropout
         try Checkpoint.save(
-            model: model, to: dir, optimizer: optimizer, trainerState: state, tokenizerPath: tokenizerPath, config: config)
+            model: model, to: dir, optimizer: optimizer, trainerState: state, tokenizerPath: tokenizerPath,
+            config: config)
         let link = options.out + "/latest", tmp = link + ".tmp-\(getpid())"
         unlink(tmp)
         guard symlink("checkpoints/" + name, tmp) == 0, rename(tmp, link) == 0 else {

@@ -16,7 +16,8 @@ public struct TrainingSpeed: Sendable {
     public var mfu: Double { flops / peak }
     public var json: String {
         "{\"parameters\": \(parameters), \"tokens_per_second\": \(fmt(tokensPerSecond)), \"model_gflops\": \(fmt(flops / 1e9)), "
-            + "\"sgemm_peak_gflops\": \(fmt(peak / 1e9)), \"mfu\": \(fmt(mfu)), \"ceiling_gflops\": \(fmt(ceiling.flops / 1e9)), "
+            + "\"sgemm_peak_gflops\": \(fmt(peak / 1e9)), \"mfu\": \(fmt(mfu)), "
+            + "\"ceiling_gflops\": \(fmt(ceiling.flops / 1e9)), "
             + "\"mfu_of_ceiling\": \(fmt(ceiling.mfu(flops))), \"ceiling_source\": \"\(ceiling.source)\"}"
     }
 
@@ -49,7 +50,7 @@ public struct TrainingSpeed: Sendable {
         let dt = times[times.count / 2]
         let tps = Double(B * T) / dt
         return TrainingSpeed(
-            parameters: model.params.count, tokensPerSecond: tps, flops: tps * config.trainingFLOPsPerToken(T: T), peak: peak,
-            ceiling: ceiling)
+            parameters: model.params.count, tokensPerSecond: tps, flops: tps * config.trainingFLOPsPerToken(T: T),
+            peak: peak, ceiling: ceiling)
     }
 }
