@@ -6,8 +6,11 @@
   the median of 3 processes for the small models) for the ANCHORS tiny GPT (4 layers, d 256, 4 heads, T 256, B 8, V 8192), the train-tiny
   model (4 layers, d 384, 6 heads: ~10M parameters) and a GPT-2-small-shaped stack
   (12 layers, d 768, 12 heads, V 50257; T 256, B 4);
-* PyTorch on the CPU for the tiny GPT when torch is importable; otherwise the row carries
-  ANCHORS.md's torch 2.13.0+cpu figure and says so (the PyPI torch wheel is the ~2 GB CUDA build);
+* the same model, batch, threads and number of tokens per step (random ids) under PyTorch on the
+  CPU, twice: a nanoGPT-style module (fused qkv, scaled_dot_product_attention) and Hugging Face
+  transformers' GPT2LMHeadModel; every step is forward + backward + clipping + AdamW in fp32;
+* MFU both over the SGEMM peak of the same process and over the FMA ceiling the trainer prints
+  (vector width × FMA pipes × cores × core clock: it does not move with the machine's load);
 * tinyshakespeare: a byte-level BPE of 4096 trained on the first 90 %, a fixed budget of
   training tokens, bits per byte on the last 10 % (`sluice eval --text`), beside nanoGPT's
   published character-level result.
@@ -26,7 +29,6 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CORPUS = os.environ.get("SLUICE_CORPUS", os.path.join(ROOT, "..", "shared", "corpus"))
-TORCH_ANCHOR_TOKS = 2891.0  # ANCHORS.md: torch 2.13.0+cpu, tiny GPT, 2 threads
 
 
 def numpy_sgemm_peak(n=1024, repeats=4):
@@ -52,8 +54,33 @@ def sluice_speed(sluice, runs=1, **kw):
     return results[len(results) // 2]
 
 
+def random_batches(vocab, batch, context, n, seed=0):
+    """`n` (inputs, targets) pairs of random ids: every tool trains on the same B×T tokens per step."""
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, vocab, size=(batch, context + 1), dtype=np.int64) for _ in range(n)]
+
+
+def time_steps(torch, model, loss_fn, batches, threads):
+    """Median seconds of a training step (zero_grad, forward, backward, clip 1.0, AdamW) after one warm-up step."""
+    torch.set_num_threads(threads)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    times = []
+    for s, b in enumerate(batches):
+        t = torch.from_numpy(b)
+        x, y = t[:, :-1].contiguous(), t[:, 1:].contiguous()
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        loss_fn(model, x, y).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if s > 0:
+            times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[len(times) // 2]
+
+
 def torch_speed(layers, width, heads, context, batch, vocab, steps, threads=2):
-    """Tokens/s of the same model and AdamW step in PyTorch (fp32, CPU)."""
+    """Tokens/s of the same model and AdamW step in PyTorch (fp32, CPU), nanoGPT-style module."""
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
@@ -91,20 +118,32 @@ def torch_speed(layers, width, heads, context, batch, vocab, steps, threads=2):
             return F.cross_entropy(logits.view(-1, vocab), tgt.view(-1))
 
     m = GPT()
-    opt = torch.optim.AdamW(m.parameters(), lr=1e-4)
-    times = []
-    for s in range(steps + 1):
-        x = torch.randint(0, vocab, (batch, context))
-        y = torch.randint(0, vocab, (batch, context))
-        t = time.perf_counter()
-        opt.zero_grad()
-        m(x, y).backward()
-        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
-        opt.step()
-        if s > 0:
-            times.append(time.perf_counter() - t)
-    times.sort()
-    return batch * context / times[len(times) // 2], torch.__version__
+    dt = time_steps(torch, m, lambda m, x, y: m(x, y), random_batches(vocab, batch, context, steps + 1), threads)
+    return batch * context / dt, torch.__version__
+
+
+def transformers_speed(layers, width, heads, context, batch, vocab, steps, threads=2):
+    """Tokens/s of Hugging Face transformers' GPT2LMHeadModel of the same shape (dropout 0, gelu_new,
+    its default attention implementation), loss over all B×T targets as Sluice computes it."""
+    import torch
+    import torch.nn.functional as F
+    import transformers
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    cfg = GPT2Config(vocab_size=vocab, n_positions=context, n_embd=width, n_layer=layers, n_head=heads,
+                     resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, activation_function="gelu_new", use_cache=False,
+                     bos_token_id=vocab - 1, eos_token_id=vocab - 1)
+    m = GPT2LMHeadModel(cfg)
+    m.train()
+
+    def loss(m, x, y):
+        logits = m(input_ids=x).logits
+        return F.cross_entropy(logits.view(-1, vocab), y.view(-1))
+
+    dt = time_steps(torch, m, loss, random_batches(vocab, batch, context, steps + 1), threads)
+    return batch * context / dt, transformers.__version__, m.config._attn_implementation
 
 
 def row(benchmark, metric, ours, ref, tool, higher=True, notes=""):
@@ -177,27 +216,46 @@ def main():
     s = sluice_speed(a.sluice, runs=3, steps=steps, warmup_steps=1, **tiny)
     rows.append(row("SGEMM peak (n=1024, 2 threads)", "GFLOP/s", s["sgemm_peak_gflops"], np_peak / 1e9,
                     "numpy %s matmul" % np.__version__, notes="Sluice: Debian OpenBLAS 0.3.21 cblas_sgemm; the MFU denominators below"))
-    try:
-        toks, ver = torch_speed(4, 256, 4, 256, 8, 8192, steps)
-        ref, tool, note = toks, "torch %s (CPU, 2 threads)" % ver, "measured in this run"
-    except ImportError:
-        ref, tool = TORCH_ANCHOR_TOKS, "torch 2.13.0+cpu (ANCHORS.md figure)"
-        note = "torch not installed (PyPI's wheel is the ~2 GB CUDA build): reference from ANCHORS.md, not this run"
-    rows.append(row("train tiny GPT 4L d256 H4 T256 B8 V8192 (%d params)" % s["parameters"], "tokens/s",
-                    s["tokens_per_second"], ref, tool, notes=note + f"; sluice MFU {s['mfu']:.3f}"))
+    load = "load average %.1f at start" % os.getloadavg()[0]
+    flops_per_token = s["model_gflops"] * 1e9 / s["tokens_per_second"]
+    ceiling = s["ceiling_gflops"] * 1e9
+    tiny_name = "train tiny GPT 4L d256 H4 T256 B8 V8192 (%d params)" % s["parameters"]
+    toks, ver = torch_speed(4, 256, 4, 256, 8, 8192, steps)
+    rows.append(row(tiny_name, "tokens/s", s["tokens_per_second"], toks, "torch %s nanoGPT-style module (CPU, 2 threads)" % ver,
+                    notes=f"measured in this run, same shape, batch, threads and tokens per step; median step; {load}; "
+                          f"MFU of the FMA ceiling: sluice {s['mfu_of_ceiling']:.3f}, torch {toks * flops_per_token / ceiling:.3f}"))
+    htoks, hver, attn = transformers_speed(4, 256, 4, 256, 8, 8192, steps)
+    rows.append(row(tiny_name + " vs transformers", "tokens/s", s["tokens_per_second"], htoks,
+                    "transformers %s GPT2LMHeadModel (torch %s, %s attention, CPU, 2 threads)" % (hver, ver, attn),
+                    notes=f"measured in this run; {load}; MFU of the FMA ceiling: transformers {htoks * flops_per_token / ceiling:.3f}"))
     rows.append(row("train tiny GPT 4L d256: MFU", "fraction of SGEMM peak", s["mfu"], 0.5, "issue 8 goal (50 %)",
                     notes=f"model {s['model_gflops']:.1f} GFLOP/s over a measured peak of {s['sgemm_peak_gflops']:.1f}"))
+    rows.append(row("train tiny GPT 4L d256: MFU of the FMA ceiling", "fraction of FMA ceiling", s["mfu_of_ceiling"],
+                    toks * flops_per_token / ceiling, "torch %s nanoGPT-style, same ceiling" % ver,
+                    notes=f"the denominator `sluice train` prints: {s['ceiling_gflops']:.1f} GFLOP/s, {s['ceiling_source']}"))
 
     t = sluice_speed(a.sluice, runs=3, layers=4, width=384, heads=6, context=256, batch_size=8, vocab=8192, steps=steps, warmup_steps=1)
     rows.append(row("train-tiny model 4L d384 H6 T256 B8 V8192 (%d params)" % t["parameters"], "fraction of SGEMM peak",
                     t["mfu"], 0.5, "issue 8 goal (50 %)",
-                    notes=f"{t['tokens_per_second']:.0f} tokens/s, {t['model_gflops']:.1f} GFLOP/s, peak {t['sgemm_peak_gflops']:.1f}"))
+                    notes=f"{t['tokens_per_second']:.0f} tokens/s, {t['model_gflops']:.1f} GFLOP/s, peak {t['sgemm_peak_gflops']:.1f}; "
+                          f"{t['mfu_of_ceiling']:.3f} of the FMA ceiling {t['ceiling_gflops']:.1f}"))
 
     g = sluice_speed(a.sluice, layers=12, width=768, heads=12, context=256, batch_size=4, vocab=50257,
                      steps=max(2, steps // 2), warmup_steps=1)
     rows.append(row("GPT-2-small shape 12L d768 H12 T256 B4 V50257 (%d params)" % g["parameters"], "fraction of SGEMM peak",
                     g["mfu"], 0.5, "issue 8 goal (50 %)",
-                    notes=f"{g['tokens_per_second']:.0f} tokens/s, {g['model_gflops']:.1f} GFLOP/s, peak {g['sgemm_peak_gflops']:.1f}"))
+                    notes=f"{g['tokens_per_second']:.0f} tokens/s, {g['model_gflops']:.1f} GFLOP/s, peak {g['sgemm_peak_gflops']:.1f}; "
+                          f"{g['mfu_of_ceiling']:.3f} of the FMA ceiling {g['ceiling_gflops']:.1f}"))
+    gpt2 = dict(layers=12, width=768, heads=12, context=256, batch=4, vocab=50257, steps=max(2, steps // 2))
+    gname = "train GPT-2-small shape 12L d768 H12 T256 B4 V50257"
+    load = "load average %.1f" % os.getloadavg()[0]
+    toks, ver = torch_speed(**gpt2)
+    rows.append(row(gname, "tokens/s", g["tokens_per_second"], toks, "torch %s nanoGPT-style module (CPU, 2 threads)" % ver,
+                    notes=f"measured in this run, same shape, batch, threads and tokens per step; median of {gpt2['steps']} steps; {load}"))
+    htoks, hver, attn = transformers_speed(**gpt2)
+    rows.append(row(gname + " vs transformers", "tokens/s", g["tokens_per_second"], htoks,
+                    "transformers %s GPT2LMHeadModel (torch %s, %s attention, CPU, 2 threads)" % (hver, ver, attn),
+                    notes=f"measured in this run; median of {gpt2['steps']} steps; {load}"))
 
     if not a.speed_only:
         shakespeare(a.sluice, rows, 40 if a.quick else 150)

@@ -119,5 +119,58 @@ import Testing
 
         let resume = try TestSupport.run(sluice, ["train", cfg, "--resume"])
         #expect(resume.status != 0 && resume.stderr.contains("nothing to resume"))
+
+        // --init-from a checkpoint whose tokenizer did not make the shards: an error naming both.
+        let base = try TestSupport.run(sluice, ["train", cfg, "--steps", "2"])
+        #expect(base.status == 0, "\(base.stderr)")
+        let other = try TestSupport.run(
+            sluice,
+            [
+                "train", cfg, "--set", "data.train=[\(dir)/other]", "--init-from", dir + "/run/latest",
+                "--out", dir + "/run-other",
+            ])
+        #expect(other.status != 0)
+        let named =
+            "the checkpoint \(dir)/run/latest was trained with another tokenizer than the data \(dir)/other/train"
+        #expect(other.stderr.contains(named), "\(other.stderr)")
+        #expect(other.stderr.split(separator: "\n").count == 1, "one line: \(other.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/run-other/checkpoints"))
+        // The same checkpoint on its own shards is fine.
+        let same = try TestSupport.run(
+            sluice, ["train", cfg, "--init-from", dir + "/run/latest", "--out", dir + "/run-same", "--steps", "2"])
+        #expect(same.status == 0, "\(same.stderr)")
+    }
+
+    /// Shards tokenized with a tokenizer.json outside their output folder carry a copy of it, so a
+    /// checkpoint trained on them has a tokenizer.json and `sluice eval` accepts it.
+    @Test func shardsTokenizedWithAnOutsideTokenizerCarryIt() throws {
+        let dir = try TestSupport.temporaryDirectory("train-cli-outside-tok")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sluice = try TestSupport.sluiceBinary()
+        try Self.makeShards(dir, name: "tok")
+        try FileManager.default.createDirectory(atPath: dir + "/elsewhere", withIntermediateDirectories: true)
+        try FileManager.default.moveItem(
+            atPath: dir + "/tok/tokenizer.json", toPath: dir + "/elsewhere/my-tokenizer.json")
+        try """
+            input:
+              paths: [\(TestSupport.fixture("train/tinyshakespeare-16k.txt"))]
+              options:
+                text: {split: paragraph}
+            output: \(dir)/shards
+            stages:
+              - tokenize: {tokenizer: \(dir)/elsewhere/my-tokenizer.json, validation_fraction: 0.1}
+            """.write(toFile: dir + "/tokenize.yaml", atomically: true, encoding: .utf8)
+        let r = try TestSupport.run(sluice, ["run", dir + "/tokenize.yaml"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let carried = FileManager.default.contents(atPath: dir + "/shards/tokenizer.json")
+        #expect(carried != nil && carried == FileManager.default.contents(atPath: dir + "/elsewhere/my-tokenizer.json"))
+
+        let cfg = try Self.writeConfig(dir)
+        let t = try TestSupport.run(sluice, ["train", cfg, "--steps", "2"])
+        #expect(t.status == 0, "\(t.stderr)")
+        #expect(FileManager.default.contents(atPath: dir + "/run/latest/tokenizer.json") == carried)
+        let text = TestSupport.fixture("train/tinyshakespeare-16k.txt")
+        let e = try TestSupport.run(sluice, ["eval", "--checkpoint", dir + "/run/latest", "--text", text])
+        #expect(e.status == 0 && e.stdout.contains("bits_per_byte"), "\(e.stderr)")
     }
 }

@@ -86,6 +86,60 @@ func repeatingTokens(_ n: Int) -> [Int32] {
         // metrics.jsonl of the resumed run holds each step once.
         let lines = try String(contentsOfFile: b + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         #expect(lines.filter { $0.contains("\"loss\"") }.count == 10)
+        // config.json of the resumed run records the run's dropout, not the 0 of a loaded config.
+        for run in [a, b] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: run + "/latest/config.json"))
+            let cfg = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            for key in ["resid_pdrop", "embd_pdrop", "attn_pdrop"] {
+                #expect(cfg[key] as? Double == dropout, "\(run): \(key) is \(cfg[key] ?? "missing"), not \(dropout)")
+            }
+        }
+    }
+
+    /// A checkpoint write killed between its first file and its rename leaves `step-N.tmp-PID`
+    /// (and `latest.tmp-PID`): the next run removes those of dead processes and never reads them.
+    @Test func staleCheckpointTemporariesOfDeadProcessesAreRemovedAndNeverUsed() throws {
+        let dir = try TestSupport.temporaryDirectory("train-stale")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fm = FileManager.default
+        // A process that has exited: its pid names the leftovers.
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let dead = gone.processIdentifier
+        try #require(!Checkpoint.processExists(dead))
+        let ckpts = dir + "/checkpoints"
+        let stale = ckpts + "/step-00000099.tmp-\(dead)", old = ckpts + "/step-00000098.old-\(dead)"
+        let live = ckpts + "/step-00000097.tmp-1"  // pid 1 runs: a writer still at work is left alone
+        for d in [stale, old, live] {
+            try fm.createDirectory(atPath: d, withIntermediateDirectories: true)
+            try Data("{\"n_layer\": ".utf8).write(to: URL(fileURLWithPath: d + "/config.json"))  // half-written
+        }
+        #expect(symlink("checkpoints/step-00000099.tmp-\(dead)", dir + "/latest.tmp-\(dead)") == 0)
+        #expect(Checkpoint.temporaryOwner("step-00000099.tmp-\(dead)") == dead)
+        #expect(Checkpoint.temporaryOwner("step-00000099") == nil && Checkpoint.temporaryOwner("latest") == nil)
+
+        var o = tinyOptions(out: dir)
+        o.steps = 4
+        o.checkpointEvery = 2
+        o.stopAfter = 2
+        var log: [String] = []
+        let tokens = ArrayTokenStream(repeatingTokens(600), vocabSize: 96)
+        _ = try Trainer(options: o, train: tokens, val: nil, tokenizerPath: nil, log: { log.append($0) }).run()
+        #expect(!fm.fileExists(atPath: stale) && !fm.fileExists(atPath: old))
+        #expect((try? fm.destinationOfSymbolicLink(atPath: dir + "/latest.tmp-\(dead)")) == nil)
+        #expect(fm.fileExists(atPath: live))
+        #expect(log.contains { $0.contains("step-00000099.tmp-\(dead), left by a killed run") })
+        #expect(try fm.destinationOfSymbolicLink(atPath: dir + "/latest") == "checkpoints/step-00000002")
+        // Resuming takes step 2, not the leftover's 97 or 99; pruning never counts the leftover.
+        o.stopAfter = nil
+        o.resume = true
+        o.keepCheckpoints = 1
+        let resumed = try Trainer(options: o, train: tokens, val: nil, tokenizerPath: nil)
+        #expect(resumed.startStep == 2)
+        #expect(try resumed.run().map(\.step) == [3, 4])
+        #expect(try fm.contentsOfDirectory(atPath: ckpts).sorted() == ["step-00000004", "step-00000097.tmp-1"])
     }
 
     @Test func checkpointReadsBackBitExactly() throws {

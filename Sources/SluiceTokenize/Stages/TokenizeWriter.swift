@@ -53,12 +53,24 @@ public struct TokenizeWriter: DocumentWriter {
     }
 
     public mutating func prepare(context: TaskContext) throws {
-        let tok = try Tokenizer.load(path: Self.resolve(tokenizerPath, outputDirectory: context.outputDirectory))
+        let resolved = Self.resolve(tokenizerPath, outputDirectory: context.outputDirectory)
+        let tok = try Tokenizer.load(path: resolved)
         guard tok.eosID != nil else {
             throw SluiceError(.config, "tokenize: the tokenizer has no end-of-text special token (<|endoftext|>, </s>, <eos>)", file: tokenizerPath)
         }
         if dtype == "uint16" && tok.vocabSize > 65_536 {
             throw SluiceError(.config, "tokenize.dtype: uint16 cannot hold \(tok.vocabSize) ids", file: tokenizerPath)
+        }
+        // The shard folder carries the tokenizer its fingerprint names, wherever it was read from,
+        // so that training finds it and copies it into checkpoints (committed with the task's shards).
+        let carried = context.outputDirectory + "/tokenizer.json"
+        if !FileManager.default.contentsEqual(atPath: resolved, andPath: carried) {
+            let copy = context.outputPath("tokenizer.json")
+            guard let bytes = FileManager.default.contents(atPath: resolved),
+                FileManager.default.createFile(atPath: copy, contents: bytes)
+            else {
+                throw SluiceError(.io, "tokenize: cannot copy the tokenizer into the shard folder", file: copy)
+            }
         }
         tokenizer = tok
         encoder = Tokenizer.Encoder(tok, recognizeAddedTokens: false)

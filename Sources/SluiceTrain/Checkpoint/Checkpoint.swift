@@ -14,8 +14,10 @@ public enum Checkpoint {
 
     /// Writes `model` (and optionally the optimizer state, the trainer state and a tokenizer.json)
     /// into the folder `dir`, which must not exist yet; it appears complete or not at all.
+    /// - Parameter config: what config.json records (`model.config` when nil), e.g. the run's dropout.
     public static func save(
-        model: GPT, to dir: String, optimizer: AdamW? = nil, trainerState: [String: Any]? = nil, tokenizerPath: String? = nil
+        model: GPT, to dir: String, optimizer: AdamW? = nil, trainerState: [String: Any]? = nil,
+        tokenizerPath: String? = nil, config: GPTConfig? = nil
     ) throws {
         let fm = FileManager.default
         let tmp = dir + ".tmp-\(getpid())"
@@ -27,7 +29,8 @@ public enum Checkpoint {
         }
         let tensors = model.layout.tensors.map { (name: $0.name, shape: $0.shape, range: $0.range) }
         try Safetensors.write(path: tmp + "/model.safetensors", tensors: tensors, data: model.params, metadata: ["format": "pt"])
-        let cfg = try JSONSerialization.data(withJSONObject: model.config.huggingFaceJSON(), options: [.prettyPrinted, .sortedKeys])
+        let cfg = try JSONSerialization.data(
+            withJSONObject: (config ?? model.config).huggingFaceJSON(), options: [.prettyPrinted, .sortedKeys])
         try atomicWrite(cfg, to: tmp + "/config.json")
         if let opt = optimizer {
             let n = opt.m.count
@@ -59,6 +62,35 @@ public enum Checkpoint {
             }
         }
     }
+
+    /// Removes the entries of `folder` named `NAME.tmp-PID` or `NAME.old-PID` whose process PID no
+    /// longer runs (a checkpoint write killed between its first file and its rename), and returns
+    /// their names. This process's own are stale too: it calls this before writing anything.
+    @discardableResult
+    public static func removeStaleTemporaries(in folder: String) -> [String] {
+        let fm = FileManager.default
+        var removed: [String] = []
+        for name in ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).sorted() {
+            guard let pid = temporaryOwner(name), pid == getpid() || !processExists(pid) else { continue }
+            let path = folder + "/" + name
+            // A `latest.tmp-PID` symlink is removed itself, never followed.
+            if unlink(path) == 0 || (try? fm.removeItem(atPath: path)) != nil { removed.append(name) }
+        }
+        return removed
+    }
+
+    /// The PID in `step-N.tmp-PID` or `step-N.old-PID`, or nil for any other name.
+    static func temporaryOwner(_ name: String) -> pid_t? {
+        for marker in [".tmp-", ".old-"] {
+            if let r = name.range(of: marker, options: .backwards), let pid = pid_t(name[r.upperBound...]), pid > 0 {
+                return pid
+            }
+        }
+        return nil
+    }
+
+    /// Whether a process `pid` exists (`kill(pid, 0)`; EPERM means it exists under another user).
+    static func processExists(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 
     /// Loads a checkpoint folder written by us or by Hugging Face (`save_pretrained` of GPT2LMHeadModel
     /// or GPT2Model: names with or without the `transformer.` prefix).

@@ -73,6 +73,26 @@ public struct TokenizerCodec: TextCodec {
     }
 }
 
+/// Throws when checkpoint folder `dir` carries a tokenizer.json that did not make `data` (its
+/// fingerprint differs from the shards'), naming both; logs when there is none to compare.
+func checkCheckpointTokenizer(_ dir: String, against data: any TokenStream, log: (String) -> Void) throws {
+    guard let want = data.tokenizerFingerprint else { return }
+    let path = dir + "/tokenizer.json"
+    guard FileManager.default.fileExists(atPath: path) else {
+        log("\(dir) has no tokenizer.json: its tokenizer cannot be checked against the data's (\(hex(want)))")
+        return
+    }
+    let have = try Tokenizer.load(path: path).fingerprint
+    guard have == want else {
+        throw SluiceError(
+            .config,
+            "the checkpoint \(dir) was trained with another tokenizer than the data \(data.label): its "
+                + "tokenizer.json has fingerprint \(hex(have)), the data's tokenizer \(hex(want)); "
+                + "tokenize the data with \(path), or train from scratch",
+            file: path)
+    }
+}
+
 /// Whether `folder` holds at least one `.shard` file (a split with few documents may get none).
 func hasShards(_ folder: String) -> Bool {
     ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).contains { $0.hasSuffix(".shard") }

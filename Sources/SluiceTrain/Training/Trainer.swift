@@ -77,6 +77,7 @@ public final class Trainer {
                 throw SluiceError(.config, "nothing to resume: no checkpoint at \(latest)")
             }
             let m = try Checkpoint.load(latest, threads: options.threads)
+            try checkCheckpointTokenizer(latest, against: train, log: log)
             if options.initFrom == nil, m.config.contextLength != wanted.contextLength || m.config.layers != wanted.layers
                 || m.config.heads != wanted.heads || m.config.width != wanted.width || m.config.vocabSize != wanted.vocabSize
             {
@@ -88,6 +89,7 @@ public final class Trainer {
         } else {
             if let initFrom = options.initFrom {
                 model = try Checkpoint.load(initFrom, threads: options.threads)
+                try checkCheckpointTokenizer(initFrom, against: train, log: log)
                 guard model.config.contextLength >= T else {
                     throw SluiceError(.config, "context_length \(T) exceeds the \(model.config.contextLength) positions of \(initFrom)")
                 }
@@ -157,13 +159,20 @@ public final class Trainer {
         let fm = FileManager.default
         let out = options.out
         try fm.createDirectory(atPath: out + "/checkpoints", withIntermediateDirectories: true)
-        let peak = BLAS.measurePeak()
+        removeStaleTemporaries()
+        let peak = PeakFLOPS.forTraining(threads: options.threads)
         let B = options.batchSize, T = options.contextLength, accum = options.gradAccum
         let flopsPerStep = model.config.trainingFLOPsPerToken(T: T) * Double(B * T * accum)
         log(
             "model: \(model.config.layers) layers, width \(model.config.width), \(model.config.heads) heads, "
                 + "vocab \(model.config.vocabSize), \(model.params.count) parameters; "
-                + "train \(train.tokenCount) tokens, val \(val?.tokenCount ?? 0); SGEMM peak \(String(format: "%.1f", peak / 1e9)) GFLOP/s")
+                + "train \(train.tokenCount) tokens, val \(val?.tokenCount ?? 0); "
+                + "MFU over a peak of \(String(format: "%.1f", peak.flops / 1e9)) GFLOP/s (\(peak.source))")
+        if tokenizerPath == nil {
+            log(
+                "no tokenizer.json beside the shards and no data.tokenizer: checkpoints will carry none, "
+                    + "and `sluice eval` needs one")
+        }
         let metricsPath = out + "/metrics.jsonl"
         try prepareMetrics(metricsPath)
         guard let metrics = FileHandle(forWritingAtPath: metricsPath) else { throw SluiceError(.io, "cannot open", file: metricsPath) }
@@ -195,7 +204,7 @@ public final class Trainer {
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             let rec = StepRecord(
                 step: step + 1, loss: loss, lr: lr, gradNorm: norm, tokensPerSecond: Double(B * T * accum) / dt,
-                mfu: flopsPerStep / dt / peak)
+                mfu: peak.mfu(flopsPerStep / dt))
             records.append(rec)
             emit([
                 "step": rec.step, "loss": rec.loss, "lr": rec.lr, "grad_norm": rec.gradNorm,
@@ -250,6 +259,16 @@ public final class Trainer {
         try atomicWrite(Data(svg.utf8), to: options.out + "/loss.svg")
     }
 
+    /// Removes what a killed checkpoint write left under a temporary name (`step-N.tmp-PID`,
+    /// `latest.tmp-PID`) once process PID is gone; nothing reads those names.
+    func removeStaleTemporaries() {
+        for folder in [options.out + "/checkpoints", options.out] {
+            for name in Checkpoint.removeStaleTemporaries(in: folder) {
+                log("removed \(folder)/\(name), left by a killed run")
+            }
+        }
+    }
+
     /// Writes `out/checkpoints/step-N`, points `out/latest` at it (atomic symlink swap) and prunes old ones.
     func saveCheckpoint(step: Int) throws {
         let name = String(format: "step-%08d", step)
@@ -257,7 +276,13 @@ public final class Trainer {
         let state: [String: Any] = [
             "step": step, "seed": options.seed, "tokens_seen": step * options.batchSize * options.contextLength * options.gradAccum,
         ]
-        try Checkpoint.save(model: model, to: dir, optimizer: optimizer, trainerState: state, tokenizerPath: tokenizerPath)
+        // The run's configuration, not the loaded one: a resumed or --init-from model's config.json
+        // carries no dropout of this run (Hugging Face's pdrop keys are read as 0).
+        var config = model.config
+        config.dropout = options.dropout
+        try Checkpoint.save(
+            model: model, to: dir, optimizer: optimizer, trainerState: state, tokenizerPath: tokenizerPath,
+            config: config)
         let link = options.out + "/latest", tmp = link + ".tmp-\(getpid())"
         unlink(tmp)
         guard symlink("checkpoints/" + name, tmp) == 0, rename(tmp, link) == 0 else {

@@ -10,10 +10,15 @@ public struct TrainingSpeed: Sendable {
     public var flops: Double
     /// SGEMM FLOP/s measured just before.
     public var peak: Double
+    /// The load-independent peak the trainer divides by (`PeakFLOPS.forTraining`).
+    public var ceiling: PeakFLOPS
+    /// Model FLOP/s over the SGEMM peak of the same process.
     public var mfu: Double { flops / peak }
     public var json: String {
         "{\"parameters\": \(parameters), \"tokens_per_second\": \(fmt(tokensPerSecond)), \"model_gflops\": \(fmt(flops / 1e9)), "
-            + "\"sgemm_peak_gflops\": \(fmt(peak / 1e9)), \"mfu\": \(fmt(mfu))}"
+            + "\"sgemm_peak_gflops\": \(fmt(peak / 1e9)), \"mfu\": \(fmt(mfu)), "
+            + "\"ceiling_gflops\": \(fmt(ceiling.flops / 1e9)), "
+            + "\"mfu_of_ceiling\": \(fmt(ceiling.mfu(flops))), \"ceiling_source\": \"\(ceiling.source)\"}"
     }
 
     /// Median tokens/s over `steps` timed steps after `warmupSteps` untimed ones.
@@ -22,6 +27,7 @@ public struct TrainingSpeed: Sendable {
     ) throws -> TrainingSpeed {
         BLAS.setThreads(threads)
         let peak = BLAS.measurePeak()
+        let ceiling = PeakFLOPS.forTraining(threads: threads, fallback: { peak })
         let model = try GPT(config: config, threads: threads)
         model.initialize(seed: 1)
         model.prepareTraining()
@@ -44,6 +50,7 @@ public struct TrainingSpeed: Sendable {
         let dt = times[times.count / 2]
         let tps = Double(B * T) / dt
         return TrainingSpeed(
-            parameters: model.params.count, tokensPerSecond: tps, flops: tps * config.trainingFLOPsPerToken(T: T), peak: peak)
+            parameters: model.params.count, tokensPerSecond: tps, flops: tps * config.trainingFLOPsPerToken(T: T),
+            peak: peak, ceiling: ceiling)
     }
 }
