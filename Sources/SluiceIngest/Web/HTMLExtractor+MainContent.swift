@@ -17,7 +17,7 @@ extension HTMLExtractor {
     }
 
     /// The main text: the scored selection with every boilerplate mark; when that is short,
-    /// the same selection with the marks relaxed (class marks first, then tag marks), as
+    /// the same selection with the marks relaxed (class marks, then tag marks, then hidden), as
     /// readability.js retries without its flags; a relaxed result replaces a stricter one only
     /// when it is more than `relaxGain` times longer, so a short article is not swapped for its
     /// page. Last, the schema.org `articleBody` of the page's JSON-LD (trafilatura's baseline)
@@ -26,9 +26,9 @@ extension HTMLExtractor {
     func mainText() -> String {
         chars.removeAll(keepingCapacity: true)
         for b in blocks { chars.append(characters(b)) }
-        var best = selectMainContent(exclude: classBoilerplate | tagBoilerplate)
+        var best = selectMainContent(exclude: classBoilerplate | tagBoilerplate | hiddenBoilerplate)
         var bestLength = length(best)
-        for mask in [tagBoilerplate, 0] where bestLength < Self.enoughCharacters {
+        for mask in [tagBoilerplate | hiddenBoilerplate, hiddenBoilerplate, 0] where bestLength < Self.enoughCharacters {
             if budget.check() { break }
             let relaxed = selectMainContent(exclude: mask)
             let l = length(relaxed)
@@ -151,9 +151,11 @@ extension HTMLExtractor {
         var link: [Int] = []
         var score: [Double] = []
         var scored: [Bool] = []
+        var firstBlock: [Int] = []  // the first block an element owns, or -1
         func index(_ n: Node) -> Int {
             if let p = n.pointee._private { return Int(bitPattern: p) - 1 }
             nodes.append(n)
+            firstBlock.append(-1)
             text.append(0)
             link.append(0)
             score.append(0)
@@ -163,11 +165,12 @@ extension HTMLExtractor {
         }
         defer { for n in nodes { n.pointee._private = nil } }
         // Totals of text and link text per ancestor, for link density.
-        for b in blocks {
+        for (i, b) in blocks.enumerated() {
             guard b.boilerplate & exclude == 0, var n = b.owner else { continue }
             var level = 0
             while level < 64 {
                 let k = index(n)
+                if level == 0 && firstBlock[k] < 0 { firstBlock[k] = i }
                 text[k] += b.end - b.start
                 link[k] += b.linkBytes
                 guard let p = n.pointee.parent, p.pointee.type == XML_ELEMENT_NODE else { break }
@@ -218,7 +221,7 @@ extension HTMLExtractor {
         topNode = promoteTop(topNode, topScore: topScore, nodes: nodes, score: score, scored: scored)
         if let k = topNode.pointee._private.map({ Int(bitPattern: $0) - 1 }), scored[k] { topScore = score[k] }
         // Siblings that score like the top candidate join it.
-        var chosen: Set<Node> = [topNode]
+        var chosen: [Node] = [topNode]
         if let parent = topNode.pointee.parent {
             let threshold = max(10, topScore * 0.2)
             var c = parent.pointee.children
@@ -230,27 +233,31 @@ extension HTMLExtractor {
                 if !topClass.isEmpty, attribute(s, "class") == topClass { bonus = topScore * 0.2 }
                 let k = s.pointee._private.map { Int(bitPattern: $0) - 1 }
                 if let k, scored[k], score[k] + bonus >= threshold {
-                    chosen.insert(s)
+                    chosen.append(s)
                 } else if let k, tagKind(s.pointee.name) == .paragraph {
                     let total = text[k]
                     let density = total > 0 ? Double(link[k]) / Double(total) : 0
                     if total > 80 && density < 0.25 {
-                        chosen.insert(s)
-                    } else if total > 0 && total <= 80 && density == 0, let b = blocks.first(where: { $0.owner == s }),
-                        b.end > b.start, buffer[b.end - 1] == 0x2e
+                        chosen.append(s)
+                    } else if total > 0 && total <= 80 && density == 0, firstBlock[k] >= 0,
+                        case let b = blocks[firstBlock[k]], b.end > b.start, buffer[b.end - 1] == 0x2e
                     {
-                        chosen.insert(s)
+                        chosen.append(s)
                     }
                 }
             }
         }
+        // Chosen elements flagged by index (`_private`), so the climb below hashes nothing.
+        for n in chosen { _ = index(n) }
+        var isChosen = [Bool](repeating: false, count: nodes.count)
+        for n in chosen { isChosen[Int(bitPattern: n.pointee._private!) - 1] = true }
         var out: [Int] = []
         for (i, b) in blocks.enumerated() where b.boilerplate & exclude == 0 {
             guard var n = b.owner else { continue }
             var inside = false
             var steps = 0
             while steps < 10_000 {
-                if chosen.contains(n) {
+                if let p = n.pointee._private, case let k = Int(bitPattern: p) - 1, k < isChosen.count, isChosen[k] {
                     inside = true
                     break
                 }

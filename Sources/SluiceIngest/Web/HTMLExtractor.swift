@@ -88,14 +88,15 @@ struct TextBlock {
     /// Commas (ASCII and CJK), for scoring.
     var commas: Int
     /// Why the block looks like boilerplate: `classBoilerplate` (a container whose class, id or
-    /// role names boilerplate), `tagBoilerplate` (inside nav, aside, form, footer or header); 0
-    /// for neither. Main-content selection excludes these first and relaxes when that leaves little.
+    /// role names boilerplate), `tagBoilerplate` (inside nav, aside, form, footer or header),
+    /// `hiddenBoilerplate` (hidden by attribute or style, or inside noscript); 0 for none. Main-content selection excludes these first and relaxes when that leaves little.
     var boilerplate: UInt8
 }
 
 /// `TextBlock.boilerplate` bits.
 let classBoilerplate: UInt8 = 1
 let tagBoilerplate: UInt8 = 2
+let hiddenBoilerplate: UInt8 = 4
 
 /// Extracts text from HTML pages. One per task: it keeps scratch buffers between pages.
 public final class HTMLExtractor {
@@ -249,6 +250,7 @@ public final class HTMLExtractor {
         /// Open class- and tag-boilerplate containers.
         var classBoiler = 0
         var tagBoiler = 0
+        var hiddenBoiler = 0
         /// Nodes visited, for the budget check.
         var visited = 0
         /// Start of the pending block in `buffer`.
@@ -265,6 +267,7 @@ public final class HTMLExtractor {
     /// Handles an element start; returns whether to descend into it.
     private func enter(_ n: UnsafeMutablePointer<xmlNode>, _ s: inout WalkState, _ meta: inout PageMeta) -> Bool {
         var kind = tagKind(n.pointee.name)
+        var noscript = false
         switch kind {
         case .skip:
             if let name = n.pointee.name, nameEquals(name, "script"), let t = attributeValue(n, "type"),
@@ -273,7 +276,10 @@ public final class HTMLExtractor {
             {
                 jsonLD.append(UnsafePointer(text))
             }
-            return false
+            // <noscript> is what a reader without scripts sees: text of the last resort (below).
+            guard options.mainContent, let name = n.pointee.name, nameEquals(name, "noscript") else { return false }
+            kind = .block
+            noscript = true
         case .title:
             if meta.title == nil, let t = textContent(n) { meta.title = t }
             return false
@@ -289,14 +295,16 @@ public final class HTMLExtractor {
             return false
         }
         // Hidden things are never text; nor are heading permalinks (Sphinx's ¶, anchor.js).
-        if isHidden(n) { return false }
+        // In main-content mode hidden and <noscript> text is marked, for the last relaxation only.
+        let hidden = noscript || isHidden(n)
+        if hidden && !options.mainContent { return false }
         if kind == .anchor, let c = attributeValue(n, "class") {
             scratch.removeAll(keepingCapacity: true)
             appendLowercased(c, to: &scratch)
             if scratch.withUnsafeBufferPointer({ HTMLWords.permalinkMatcher.matches($0) }) { return false }
         }
         // Boilerplate is marked, never pruned here: selection relaxes the marks when they leave little.
-        var boiler: UInt8 = 0
+        var boiler: UInt8 = hidden ? hiddenBoilerplate : 0
         if options.mainContent {
             if kind == .boilerplate { boiler |= tagBoilerplate }
             if looksLikeBoilerplate(n, kind: kind) { boiler |= classBoilerplate }
@@ -316,6 +324,7 @@ public final class HTMLExtractor {
         if kind == .listItem { s.items += 1 }
         if boiler & classBoilerplate != 0 { s.classBoiler += 1 }
         if boiler & tagBoilerplate != 0 { s.tagBoiler += 1 }
+        if boiler & hiddenBoilerplate != 0 { s.hiddenBoiler += 1 }
         s.open.append((n, kind, boiler))
         return true
     }
@@ -330,6 +339,7 @@ public final class HTMLExtractor {
         if top.kind == .listItem { s.items -= 1 }
         if top.boilerplate & classBoilerplate != 0 { s.classBoiler -= 1 }
         if top.boilerplate & tagBoilerplate != 0 { s.tagBoiler -= 1 }
+        if top.boilerplate & hiddenBoilerplate != 0 { s.hiddenBoiler -= 1 }
     }
 
     private func keeps(_ kind: TagKind) -> Bool {
@@ -447,6 +457,7 @@ public final class HTMLExtractor {
                     start: s.blockStart, end: buffer.count, linkBytes: min(s.linkBytes, buffer.count - s.blockStart),
                     kind: kind, owner: owner, commas: s.commas,
                     boilerplate: (s.classBoiler > 0 ? classBoilerplate : 0) | (s.tagBoiler > 0 ? tagBoilerplate : 0)
+                        | (s.hiddenBoiler > 0 ? hiddenBoilerplate : 0)
                         | (closing?.boilerplate ?? 0)))
         } else {
             buffer.removeSubrange(s.blockStart...)
