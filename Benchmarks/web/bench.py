@@ -225,7 +225,8 @@ def quality_rows(sluice):
         for tool, suffix in ((t_name, " extract() defaults"), (r_name, " main_content=True")):
             t = scores[(tool, label)]
             rows.append(row("html_extract_quality", f"F1, {label} ({len(sub)} pages)", s[2], t[2], tool + suffix,
-                            f"P/R sluice {s[0]:.3f}/{s[1]:.3f}, {tool} {t[0]:.3f}/{t[1]:.3f}"))
+                            f"P/R sluice {s[0]:.3f}/{s[1]:.3f}, {tool} {t[0]:.3f}/{t[1]:.3f}; halves by seed "
+                            f"{SPLIT_SEED}, the retry threshold chosen by 2-fold CV (docs/readme/web.md)"))
     # The twenty pages where Sluice scores worst, with both references on the same page.
     worst = sorted(ids, key=lambda k: (page_pr(triples[s_name][k])[2], k))[:20]
     print(f"\n20 worst pages for sluice: P/R/F1 per tool")
@@ -246,7 +247,14 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--pages", type=int, default=3000)
     a = ap.parse_args()
-    rows = warc_rows(a.sluice) + extraction_speed_rows(a.sluice, a.pages) + quality_rows(a.sluice)
+    rows = []
+    for part in (lambda: warc_rows(a.sluice), lambda: extraction_speed_rows(a.sluice, a.pages),
+                 lambda: quality_rows(a.sluice)):
+        got = part()
+        load = os.getloadavg()[0]  # the machine is shared: say how busy it was
+        for r in got:
+            r["notes"] += f"; load {load:.1f}"
+        rows += got
     for r in rows:
         print(json.dumps(r, ensure_ascii=False))
     with open(a.out, "w") as fh:
