@@ -313,4 +313,18 @@ extension HTMLExtractorTests {
             + "<article>\(Self.longParagraphs)</article></body></html>"
         #expect(!Web.text(both).contains("Hidden words"))
     }
+
+    @Test(arguments: ["<button>Share", "<select><option>Pick one", "<svg><circle r=1>", "<video src=v.mp4>", "<menu><li>More"])
+    func anUnclosedWidgetDoesNotSwallowTheArticle(widget: String) {
+        // libxml2 nests everything up to the parent's end tag inside an unclosed widget; the
+        // footer after that parent was kept while the article inside it was lost.
+        let html = "<html><body><div class=\"story\">\(widget)<div>\(Self.longParagraphs)</div></div>"
+            + "<footer><p>Footer text after the story.</p></footer></body></html>"
+        let whole = Web.text(html, mainContent: false)
+        #expect(whole.contains("Paragraph 1 of the story"))
+        #expect(whole.contains("Footer text"))
+        #expect(Web.text(html).contains("Paragraph 6 of the story"))
+        // A closed widget is still not text.
+        #expect(!Web.text("<p>Text.</p><button>Share</button><select><option>Pick</option></select>").contains("Share"))
+    }
 }

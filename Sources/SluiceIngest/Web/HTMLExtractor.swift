@@ -276,6 +276,12 @@ public final class HTMLExtractor {
             {
                 jsonLD.append(UnsafePointer(text))
             }
+            // A widget left unclosed (`<button>Share` with no `</button>`) swallows what follows,
+            // as libxml2 nests it: paragraphs inside one are page text, so it is read as a block.
+            if swallowsBlocks(n) {
+                kind = .block
+                break
+            }
             // <noscript> is what a reader without scripts sees: text of the last resort (below).
             guard options.mainContent, let name = n.pointee.name, nameEquals(name, "noscript") else { return false }
             kind = .block
@@ -327,6 +333,44 @@ public final class HTMLExtractor {
         if boiler & hiddenBoilerplate != 0 { s.hiddenBoiler += 1 }
         s.open.append((n, kind, boiler))
         return true
+    }
+
+    /// Whether `n` is a widget (button, select, option, datalist, menu, map, object, embed, canvas,
+    /// svg, math, audio, video, picture, applet) with a paragraph, heading, list, table or text container
+    /// within three levels below it: invalid HTML, so the sign of an unclosed tag that took in the page.
+    /// Scripts, styles, templates, iframes, dialogs and form fields stay skipped.
+    /// - Complexity: O(elements up to three levels below `n`); linear over the page.
+    private func swallowsBlocks(_ n: UnsafeMutablePointer<xmlNode>) -> Bool {
+        guard let name = n.pointee.name else { return false }
+        let widget =
+            nameEquals(name, "button") || nameEquals(name, "select") || nameEquals(name, "menu")
+            || nameEquals(name, "map") || nameEquals(name, "object") || nameEquals(name, "embed")
+            || nameEquals(name, "canvas") || nameEquals(name, "svg") || nameEquals(name, "math")
+            || nameEquals(name, "audio") || nameEquals(name, "video") || nameEquals(name, "picture")
+            || nameEquals(name, "applet") || nameEquals(name, "option") || nameEquals(name, "datalist")
+        guard widget else { return false }
+        // Children, grandchildren and their children (`<select><option>x<div>`, `<svg><g><path><p>`):
+        // each element is looked at by at most three ancestors.
+        var level: [UnsafeMutablePointer<xmlNode>] = [n]
+        var next: [UnsafeMutablePointer<xmlNode>] = []
+        for _ in 0..<3 {
+            for p in level {
+                var c = p.pointee.children
+                while let x = c {
+                    if x.pointee.type == XML_ELEMENT_NODE {
+                        switch tagKind(x.pointee.name) {
+                        case .paragraph, .heading, .list, .listItem, .table, .block, .blockquote, .pre, .body:
+                            return true
+                        default: next.append(x)
+                        }
+                    }
+                    c = x.pointee.next
+                }
+            }
+            swap(&level, &next)
+            next.removeAll(keepingCapacity: true)
+        }
+        return false
     }
 
     private func leave(_ n: UnsafeMutablePointer<xmlNode>, _ s: inout WalkState) {
