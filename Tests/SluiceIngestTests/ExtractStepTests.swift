@@ -163,4 +163,17 @@ extension ExtractStepTests {
         #expect((counters[ExtractStep.deepNestingCounter] ?? 0) > 0)
         #expect(counters[ExtractStep.parseStoppedCounter] == nil)
     }
+
+    @Test func aBinaryPageDoesNotRecountThePreviousPage() throws {
+        var step = try Web.extractStep()
+        let c = Web.context("extract")
+        try step.prepare(context: c)
+        var html = "<div"
+        for i in 0..<(maxAttributesPerTag + 10) { html += " a\(i)=x" }
+        var d = Document(id: "a", text: "", source: "warc", metadata: [:], raw: Array((html + "><p>Text.</p></div>").utf8))
+        #expect(try step.apply(to: &d, context: c) == .keep)
+        var png = Document(id: "b", text: "", source: "warc", metadata: [:], raw: [0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0])
+        #expect(try step.apply(to: &png, context: c) == .drop(ExtractStep.binary))
+        #expect(c.stats.stages[0].counters[ExtractStep.attributesDroppedCounter] == 10)
+    }
 }

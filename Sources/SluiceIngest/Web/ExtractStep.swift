@@ -65,6 +65,8 @@ public struct ExtractStep: Step {
         let result = raw.withUnsafeBytes {
             HTMLPage.extract($0, declaredCharset: declared, url: url, extractor: extractor!, budget: timeout)
         }
+        // A binary page never reached the extractor: its report is the previous page's.
+        if case .binary = result { return .drop(Self.binary) }
         let report = extractor!.report
         if report.attributesDropped > 0 { context.count(Self.attributesDroppedCounter, by: report.attributesDropped) }
         if report.flattenedElements > 0 { context.count(Self.deepNestingCounter, by: report.flattenedElements) }
