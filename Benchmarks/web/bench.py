@@ -8,16 +8,20 @@
 2. Extraction speed: the first N text/html 200 pages of the crawl, written as files; `sluice
    extract --json` vs resiliparse 2.0.1 `extract_plain_text(main_content=True)` (with its
    `detect_encoding` + `bytes_to_str`, as our side decodes too). Documents per CPU second.
-3. Extraction quality on ../shared/corpus/extraction (20 gold pages): the scrapinghub
+3. Extraction quality on ../shared/corpus/extraction (80 gold pages): the scrapinghub
    article-extraction-benchmark score (\\w+ tokens, word 4-gram shingles, per-page normalised
    TP/FP/FN, mean P and mean R, F1 of the means) for sluice, trafilatura 2.3.1 `extract()` and
-   resiliparse, in one table.
+   resiliparse, in one table: for each half of a fixed-seed split (the extractor's heuristics are
+   tuned on one half and judged on the other, then swapped) and for all 80; then per-page P/R/F1
+   of the 20 pages where Sluice scores worst, beside both references.
 
 Usage: bench.py --sluice PATH --out rows.json [--pages 3000]
 """
-import argparse, collections, glob, gzip, json, os, re, resource, statistics, subprocess, sys, tempfile, time
+import argparse, collections, glob, gzip, json, os, random, re, resource, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TRAFILATURA = "2.3.1"  # the pins in Benchmarks/requirements.txt (the newest pip resolves)
+RESILIPARSE = "2.0.1"
 CORPUS = os.environ.get("SLUICE_CORPUS", os.path.join(HERE, "..", "..", "..", "shared", "corpus"))
 
 
@@ -167,6 +171,25 @@ def prf(triples):
     return p, r, 2 * p * r / (p + r)
 
 
+SPLIT_SEED = 20261206  # fixed: the two halves of the 80 gold pages for 2-fold cross-validation
+
+
+def halves(ids):
+    """The 80 ids split in two by SPLIT_SEED: tune on one half, report the other, then swap."""
+    shuffled = sorted(ids)
+    random.Random(SPLIT_SEED).shuffle(shuffled)
+    n = len(shuffled) // 2
+    return sorted(shuffled[:n]), sorted(shuffled[n:])
+
+
+def page_pr(triple):
+    """Precision and recall of one page, as prf() counts them."""
+    tp, fp, fn = triple
+    p = 1.0 if fp == fn == 0 else (0.0 if tp == fp == 0 else tp / (tp + fp))
+    r = 1.0 if fp == fn == 0 else (0.0 if tp == fn == 0 else tp / (tp + fn))
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
 def quality_rows(sluice):
     import trafilatura
     from resiliparse.extract.html2text import extract_plain_text
@@ -175,6 +198,7 @@ def quality_rows(sluice):
     root = os.path.join(CORPUS, "extraction")
     truth = json.load(open(os.path.join(root, "ground-truth.json"), encoding="utf-8"))
     ids = sorted(truth)
+    half_a, half_b = halves(ids)
     paths = [os.path.join(root, f"{k}.html.gz") for k in ids]
     out = subprocess.run([sluice, "extract", "--json"] + paths, check=True, capture_output=True, text=True).stdout
     ours = [json.loads(line)["text"] for line in out.splitlines()]
@@ -184,20 +208,36 @@ def quality_rows(sluice):
         html = bytes_to_str(b, detect_encoding(b))
         traf.append(trafilatura.extract(html) or "")
         resi.append(extract_plain_text(HTMLTree.parse(html), main_content=True))
-    scores = {}
-    for name, preds in (("sluice", ours), ("trafilatura 2.3.1", traf), ("resiliparse 2.0.1", resi)):
-        scores[name] = prf([tp_fp_fn(truth[k]["articleBody"], p) for k, p in zip(ids, preds)])
-    print("\nExtraction quality, 20 gold pages (scrapinghub scoring)")
-    print(f"{'tool':<22}{'precision':>10}{'recall':>10}{'F1':>8}")
-    for name, (p, r, f) in scores.items():
-        print(f"{name:<22}{p:>10.3f}{r:>10.3f}{f:>8.3f}")
-    s = scores["sluice"]
+    tools = {"sluice": ours, f"trafilatura {TRAFILATURA}": traf, f"resiliparse {RESILIPARSE}": resi}
+    triples = {name: {k: tp_fp_fn(truth[k]["articleBody"], p) for k, p in zip(ids, preds)}
+               for name, preds in tools.items()}
+    sets = (("half A", half_a), ("half B", half_b), (f"all {len(ids)}", ids))
+    scores = {(name, label): prf([t[k] for k in sub]) for name, t in triples.items() for label, sub in sets}
+    print(f"\nExtraction quality, {len(ids)} gold pages (scrapinghub scoring); halves by seed {SPLIT_SEED}")
+    print(f"{'tool':<22}" + "".join(f"{label + ' P/R/F1':>24}" for label, _ in sets))
+    for name in tools:
+        print(f"{name:<22}" + "".join(
+            "{:>24}".format("%.3f/%.3f/%.3f" % scores[(name, label)]) for label, _ in sets))
     rows = []
-    for tool in ("trafilatura 2.3.1", "resiliparse 2.0.1"):
-        t = scores[tool]
-        rows.append(row("html_extract_quality", "F1", s[2], t[2], tool + (" extract() defaults" if "traf" in tool
-                        else " main_content=True"),
-                        f"P/R sluice {s[0]:.3f}/{s[1]:.3f}, {tool} {t[0]:.3f}/{t[1]:.3f}; 20 pages"))
+    s_name, t_name, r_name = tools
+    for label, sub in sets:
+        s = scores[(s_name, label)]
+        for tool, suffix in ((t_name, " extract() defaults"), (r_name, " main_content=True")):
+            t = scores[(tool, label)]
+            rows.append(row("html_extract_quality", f"F1, {label} ({len(sub)} pages)", s[2], t[2], tool + suffix,
+                            f"P/R sluice {s[0]:.3f}/{s[1]:.3f}, {tool} {t[0]:.3f}/{t[1]:.3f}; halves by seed "
+                            f"{SPLIT_SEED}, the retry threshold chosen by 2-fold CV (docs/readme/web.md)"))
+    # The twenty pages where Sluice scores worst, with both references on the same page.
+    worst = sorted(ids, key=lambda k: (page_pr(triples[s_name][k])[2], k))[:20]
+    print(f"\n20 worst pages for sluice: P/R/F1 per tool")
+    for k in worst:
+        half = "A" if k in half_a else "B"
+        cells = ["%s %.2f/%.2f/%.2f" % ((name.split()[0],) + page_pr(triples[name][k])) for name in tools]
+        print(f"{k[:12]} ({half})  " + "  ".join(cells))
+        sp, tp_, rp = (page_pr(triples[n][k]) for n in tools)
+        rows.append(row("html_extract_page", f"F1, page {k[:12]} (half {half})", sp[2], tp_[2], t_name,
+                        f"P/R sluice {sp[0]:.2f}/{sp[1]:.2f}, trafilatura {tp_[0]:.2f}/{tp_[1]:.2f}, "
+                        f"resiliparse {rp[0]:.2f}/{rp[1]:.2f} (F1 {rp[2]:.2f}); one of the 20 worst for sluice"))
     return rows
 
 
@@ -207,7 +247,14 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--pages", type=int, default=3000)
     a = ap.parse_args()
-    rows = warc_rows(a.sluice) + extraction_speed_rows(a.sluice, a.pages) + quality_rows(a.sluice)
+    rows = []
+    for part in (lambda: warc_rows(a.sluice), lambda: extraction_speed_rows(a.sluice, a.pages),
+                 lambda: quality_rows(a.sluice)):
+        got = part()
+        load = os.getloadavg()[0]  # the machine is shared: say how busy it was
+        for r in got:
+            r["notes"] += f"; load {load:.1f}"
+        rows += got
     for r in rows:
         print(json.dumps(r, ensure_ascii=False))
     with open(a.out, "w") as fh:

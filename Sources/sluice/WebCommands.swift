@@ -95,6 +95,9 @@ struct Extract: ParsableCommand {
     @Flag(help: "Every visible block of the page, without boilerplate removal.")
     var wholePage = false
 
+    @Option(help: "CPU seconds one page may take; past it the page prints empty and stderr says extract:timeout.")
+    var timeout: Double?
+
     func run() throws {
         var options = ExtractionOptions()
         options.mainContent = !wholePage
@@ -108,7 +111,9 @@ struct Extract: ParsableCommand {
                 FileHandle.standardError.write(Data((e.description + "\n").utf8))
                 throw ExitCode.failure
             }
-            let outcome = bytes.withUnsafeBytes { HTMLPage.extract($0, declaredCharset: charset, url: url, extractor: extractor) }
+            let outcome = bytes.withUnsafeBytes {
+                HTMLPage.extract($0, declaredCharset: charset, url: url, extractor: extractor, budget: timeout)
+            }
             let page: ExtractedPage
             switch outcome {
             case .binary:
@@ -116,6 +121,9 @@ struct Extract: ParsableCommand {
                 page = ExtractedPage(text: "", title: nil, lang: nil, description: nil)
             case .unparsable:
                 FileHandle.standardError.write(Data("\(f): extract:parse_failed\n".utf8))
+                page = ExtractedPage(text: "", title: nil, lang: nil, description: nil)
+            case .timeout:
+                FileHandle.standardError.write(Data("\(f): extract:timeout\n".utf8))
                 page = ExtractedPage(text: "", title: nil, lang: nil, description: nil)
             case .page(let p, _): page = p
             }

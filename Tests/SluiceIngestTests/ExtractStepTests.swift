@@ -119,3 +119,61 @@ enum ShingleScore {
         return (np > 0 ? Double(tp) / Double(np) : 0, ng > 0 ? Double(tp) / Double(ng) : 0)
     }
 }
+
+extension ExtractStepTests {
+    /// The step over `raw` with options, returning the verdict, document and the stage's counters.
+    func runCounting(_ raw: [UInt8], _ values: [(String, ConfigValue)] = []) throws -> (Verdict, Document, [String: Int]) {
+        var step = try Web.extractStep(values)
+        let c = Web.context("extract")
+        try step.prepare(context: c)
+        var d = Document(id: "x", text: "", source: "warc", metadata: [:], raw: raw)
+        let v = try step.apply(to: &d, context: c)
+        return (v, d, c.stats.stages[0].counters)
+    }
+
+    @Test func aZeroBudgetDropsThePageAsTimeout() throws {
+        let html = Array("<html><body><p>Some text that would be kept, with a clause or two.</p></body></html>".utf8)
+        let (v, _, _) = try runCounting(html, [("timeout", Web.scalar("0.000000001"))])
+        #expect(v == .drop(ExtractStep.timeout))
+        #expect(ExtractStep.timeout.rawValue == "extract:timeout")
+        // 0 means no limit.
+        #expect(try runCounting(html, [("timeout", Web.scalar("0"))]).0 == .keep)
+    }
+
+    @Test func pageWithManyAttributesFinishesAndIsCounted() throws {
+        var html = "<html><body><div"
+        for i in 0..<200_000 { html += " a\(i)=x" }
+        html += "><p>Text after the attributes.</p></div></body></html>"
+        let (v, d, counters) = try runCounting(Array(html.utf8), [("timeout", Web.scalar("600"))])
+        #expect(v == .keep)
+        #expect(d.text == "Text after the attributes.")
+        #expect(counters[ExtractStep.attributesDroppedCounter] == 200_000 - maxAttributesPerTag)
+    }
+
+    @Test func deeplyNestedPageKeepsItsShallowTextAndCountsTheFlattening() throws {
+        let depth = 2_000
+        let html =
+            "<html><body><div>" + String(repeating: "<div>", count: depth) + "<p>Deep.</p>"
+            + String(repeating: "</div>", count: depth)
+            + "<p>The shallow paragraph after the deep part is the article, with clauses, commas, and words.</p>"
+            + "</div></body></html>"
+        let (v, d, counters) = try runCounting(Array(html.utf8))
+        #expect(v == .keep)
+        #expect(d.text.contains("The shallow paragraph after the deep part"))
+        #expect((counters[ExtractStep.deepNestingCounter] ?? 0) > 0)
+        #expect(counters[ExtractStep.parseStoppedCounter] == nil)
+    }
+
+    @Test func aBinaryPageDoesNotRecountThePreviousPage() throws {
+        var step = try Web.extractStep()
+        let c = Web.context("extract")
+        try step.prepare(context: c)
+        var html = "<div"
+        for i in 0..<(maxAttributesPerTag + 10) { html += " a\(i)=x" }
+        var d = Document(id: "a", text: "", source: "warc", metadata: [:], raw: Array((html + "><p>Text.</p></div>").utf8))
+        #expect(try step.apply(to: &d, context: c) == .keep)
+        var png = Document(id: "b", text: "", source: "warc", metadata: [:], raw: [0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0])
+        #expect(try step.apply(to: &png, context: c) == .drop(ExtractStep.binary))
+        #expect(c.stats.stages[0].counters[ExtractStep.attributesDroppedCounter] == 10)
+    }
+}

@@ -12,12 +12,21 @@ public struct ExtractStep: Step {
     public static let binary = DropReason("extract:binary")
     public static let parseFailed = DropReason("extract:parse_failed")
     public static let empty = DropReason("extract:empty")
+    /// The page used more than `timeout` seconds of CPU (datatrove's extractors have the same budget).
+    public static let timeout = DropReason("extract:timeout")
+    /// Counters (kept pages): attributes dropped past the per-tag cap, block elements flattened
+    /// past `HTMLExtractor.maxBlockDepth`, pages whose parse libxml2 stopped early.
+    public static let attributesDroppedCounter = "extract:attributes_dropped"
+    public static let deepNestingCounter = "extract:deep_blocks_flattened"
+    public static let parseStoppedCounter = "extract:parse_stopped"
 
     public var options = ExtractionOptions()
     /// Pages larger than this (bytes, before decoding) are dropped as `extract:too_large`.
     public var maxBytes: Int
     /// Results shorter than this many bytes are dropped as `extract:empty`.
     public var minBytes: Int
+    /// Seconds of CPU one page may take; past it the page is dropped as `extract:timeout`. nil: none.
+    public var timeout: Double?
     private var extractor: HTMLExtractor?
 
     public init(options o: inout StageOptions) throws {
@@ -31,6 +40,9 @@ public struct ExtractStep: Step {
         options.keepCaptions = try o.bool("keep_captions", default: false, "keep figcaption and table captions")
         maxBytes = try o.bytes("max_bytes", default: 10_000_000, "larger pages are dropped as extract:too_large")
         minBytes = try o.int("min_bytes", default: 1, range: 0...1_000_000, "shorter results are dropped as extract:empty")
+        let t = try o.double(
+            "timeout", default: 10, range: 0...86_400, "CPU seconds per page before it is dropped as extract:timeout (0: no limit)")
+        timeout = t > 0 ? t : nil
     }
 
     public mutating func prepare(context: TaskContext) throws {
@@ -50,10 +62,19 @@ public struct ExtractStep: Step {
         if raw.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) { return .drop(Self.empty) }
         let declared = document.metadata["charset"]?.stringValue
         let url = document.metadata["url"]?.stringValue
-        let result = raw.withUnsafeBytes { HTMLPage.extract($0, declaredCharset: declared, url: url, extractor: extractor!) }
+        let result = raw.withUnsafeBytes {
+            HTMLPage.extract($0, declaredCharset: declared, url: url, extractor: extractor!, budget: timeout)
+        }
+        // A binary page never reached the extractor: its report is the previous page's.
+        if case .binary = result { return .drop(Self.binary) }
+        let report = extractor!.report
+        if report.attributesDropped > 0 { context.count(Self.attributesDroppedCounter, by: report.attributesDropped) }
+        if report.flattenedElements > 0 { context.count(Self.deepNestingCounter, by: report.flattenedElements) }
+        if report.parseStopped { context.count(Self.parseStoppedCounter) }
         switch result {
         case .binary: return .drop(Self.binary)
         case .unparsable: return .drop(Self.parseFailed)
+        case .timeout: return .drop(Self.timeout)
         case .page(let page, let charset):
             if page.text.utf8.count < max(minBytes, 1) { return .drop(Self.empty) }
             document.text = page.text
@@ -73,16 +94,21 @@ public enum HTMLPage {
         case page(ExtractedPage, charset: String)
         case binary
         case unparsable
+        /// The page ran past its CPU budget.
+        case timeout
     }
 
     /// Decodes `bytes` (charset from `declaredCharset`, else `<meta>`, else detection) and extracts.
+    /// - Parameter budget: CPU seconds the parse, walk and selection may take; nil: no limit.
     public static func extract(
-        _ bytes: UnsafeRawBufferPointer, declaredCharset: String?, url: String?, extractor: HTMLExtractor
+        _ bytes: UnsafeRawBufferPointer, declaredCharset: String?, url: String?, extractor: HTMLExtractor,
+        budget: Double? = nil
     ) -> Outcome {
         if looksBinary(bytes) { return .binary }
         let declared = declaredCharset ?? metaCharset(bytes)
         let decoded = CharsetDecoder.decode(bytes, declared: declared)
-        let page = decoded.utf8.withUnsafeBytes { extractor.extract(utf8: $0, url: url) }
+        let page = decoded.utf8.withUnsafeBytes { extractor.extract(utf8: $0, url: url, budget: budget) }
+        if extractor.report.timedOut { return .timeout }
         guard let page else { return .unparsable }
         return .page(page, charset: decoded.charset)
     }

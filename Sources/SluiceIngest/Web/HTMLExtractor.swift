@@ -37,6 +37,38 @@ public struct ExtractedPage: Sendable, Equatable {
     }
 }
 
+/// What one `extract` call could not keep as written, for the caller's counters.
+public struct ExtractionReport: Sendable, Equatable {
+    /// Attributes dropped from start tags with more than `maxAttributesPerTag` of them.
+    public var attributesDropped = 0
+    /// Block elements nested deeper than `HTMLExtractor.maxBlockDepth`, whose text joined the
+    /// block of their ancestor at that depth instead of forming blocks of their own.
+    public var flattenedElements = 0
+    /// libxml2 stopped parsing before the end of the page (the text after that point is lost).
+    public var parseStopped = false
+    /// The CPU budget ran out (the page has no result).
+    public var timedOut = false
+
+    public init() {}
+}
+
+/// State the wrapped SAX callback sees through the parser context's `_private`.
+struct ParseWatch {
+    var budget: ExtractionBudget
+    var startElement: startElementSAXFunc? = nil
+    var elements = 0
+}
+
+/// libxml2's tree-building startElement, then every 256 elements a look at the clock.
+private let budgetedStartElement: startElementSAXFunc = { ctx, name, atts in
+    guard let ctx else { return }
+    let ctxt = ctx.assumingMemoryBound(to: xmlParserCtxt.self)
+    guard let w = ctxt.pointee._private?.assumingMemoryBound(to: ParseWatch.self) else { return }
+    w.pointee.startElement?(ctx, name, atts)
+    w.pointee.elements &+= 1
+    if w.pointee.elements & 255 == 0 && w.pointee.budget.check() { xmlStopParser(ctxt) }
+}
+
 /// The kinds of element the walk distinguishes.
 enum TagKind: UInt8 {
     case inline, block, heading, paragraph, listItem, list, tableCell, tableRow, table, pre, code, br, skip, blockquote,
@@ -55,18 +87,36 @@ struct TextBlock {
     var owner: UnsafeMutablePointer<xmlNode>?
     /// Commas (ASCII and CJK), for scoring.
     var commas: Int
-    /// Whether the block sits in a boilerplate-looking container (kept in whole-page mode only).
-    var boilerplate: Bool
+    /// Why the block looks like boilerplate: `classBoilerplate` (a container whose class, id or
+    /// role names boilerplate), `tagBoilerplate` (inside nav, aside, form, footer or header),
+    /// `hiddenBoilerplate` (hidden by attribute or style, or inside noscript); 0 for none. Main-content selection excludes these first and relaxes when that leaves little.
+    var boilerplate: UInt8
 }
+
+/// `TextBlock.boilerplate` bits.
+let classBoilerplate: UInt8 = 1
+let tagBoilerplate: UInt8 = 2
+let hiddenBoilerplate: UInt8 = 4
 
 /// Extracts text from HTML pages. One per task: it keeps scratch buffers between pages.
 public final class HTMLExtractor {
+    /// Block elements nested deeper than this are read as inline: their text joins the block of
+    /// their ancestor at this depth (keeps every selection pass linear on pathological nesting).
+    public static let maxBlockDepth = 512
+    /// The text of `<script type="application/ld+json">` elements, for the schema.org fallback.
+    var jsonLD: [UnsafePointer<xmlChar>] = []
     public var options: ExtractionOptions
     /// Text of all blocks, back to back.
     var buffer: [UInt8] = []
     var blocks: [TextBlock] = []
     /// Scratch for attribute values.
     var scratch: [UInt8] = []
+    /// What the last `extract` call dropped, flattened or ran out of.
+    public private(set) var report = ExtractionReport()
+    /// Characters per block (main-content selection).
+    var chars: [Int] = []
+    /// The current page's CPU budget.
+    var budget = ExtractionBudget(seconds: nil)
 
     public init(options: ExtractionOptions = ExtractionOptions()) {
         self.options = options
@@ -77,23 +127,71 @@ public final class HTMLExtractor {
     /// - Parameters:
     ///   - html: the page as UTF-8 bytes.
     ///   - url: the page's URL, for libxml2's base (never fetched).
-    /// - Returns: nil when libxml2 cannot build a tree at all.
-    public func extract(utf8 html: UnsafeRawBufferPointer, url: String? = nil) -> ExtractedPage? {
+    ///   - budget: seconds of this thread's CPU time the page may take (nil: no limit); past it,
+    ///     the result is nil and `report.timedOut` is set.
+    /// - Returns: nil when libxml2 cannot build a tree at all, or when the budget ran out.
+    /// - Complexity: linear in the page's bytes (attributes past `maxAttributesPerTag` per tag are
+    ///   dropped before parsing, as libxml2 is quadratic in them).
+    public func extract(utf8 html: UnsafeRawBufferPointer, url: String? = nil, budget: Double? = nil)
+        -> ExtractedPage?
+    {
+        report = ExtractionReport()
+        var watch = ParseWatch(budget: ExtractionBudget(seconds: budget))
+        if let capped = capAttributes(html) {
+            report.attributesDropped = capped.dropped
+            return capped.bytes.withUnsafeBytes { parseAndExtract($0, url: url, watch: &watch) }
+        }
+        return parseAndExtract(html, url: url, watch: &watch)
+    }
+
+    private func parseAndExtract(_ html: UnsafeRawBufferPointer, url: String?, watch: inout ParseWatch)
+        -> ExtractedPage?
+    {
+        // HTML_PARSE_HUGE lifts libxml2's nesting limit of 256 elements (past it, 2.9 stops the
+        // parse and drops the rest of the page); the walk flattens deep blocks instead.
         let opts = Int32(
             HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
-                | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue | HTML_PARSE_IGNORE_ENC.rawValue)
-        guard html.count < Int(Int32.max),
-            let doc = htmlReadMemory(
-                html.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(html.count), url, "UTF-8", opts)
-        else { return nil }
+                | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue | HTML_PARSE_IGNORE_ENC.rawValue
+                | XML_PARSE_HUGE.rawValue)
+        guard html.count < Int(Int32.max), let ctxt = htmlNewParserCtxt() else { return nil }
+        defer { htmlFreeParserCtxt(ctxt) }
+        // The tree builder's startElement, wrapped to check the budget every 256 elements.
+        watch.startElement = ctxt.pointee.sax.pointee.startElement
+        ctxt.pointee.sax.pointee.startElement = budgetedStartElement
+        let parsed = withUnsafeMutablePointer(to: &watch) { w -> htmlDocPtr? in
+            ctxt.pointee._private = UnsafeMutableRawPointer(w)
+            defer { ctxt.pointee._private = nil }
+            return htmlCtxtReadMemory(
+                ctxt, html.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(html.count), url, "UTF-8", opts)
+        }
+        guard let doc = parsed else {
+            report.timedOut = watch.budget.exceeded
+            return nil
+        }
         defer { xmlFreeDoc(doc) }
-        guard let root = xmlDocGetRootElement(doc) else { return ExtractedPage(text: "", title: nil, lang: nil, description: nil) }
+        if watch.budget.check() {
+            report.timedOut = true
+            return nil
+        }
+        // A parse that stopped early (a fatal error libxml2 does not recover from) loses the rest.
+        if ctxt.pointee.disableSAX != 0 { report.parseStopped = true }
+        budget = watch.budget
+        guard let root = xmlDocGetRootElement(doc) else {
+            return ExtractedPage(text: "", title: nil, lang: nil, description: nil)
+        }
         buffer.removeAll(keepingCapacity: true)
         blocks.removeAll(keepingCapacity: true)
         var meta = PageMeta()
         walk(root, meta: &meta)
-        let chosen = options.mainContent ? selectMainContent() : wholePage()
-        let text = assemble(chosen)
+        if budget.exceeded {
+            report.timedOut = true
+            return nil
+        }
+        let text = options.mainContent ? mainText() : assemble(wholePage())
+        if budget.check() {
+            report.timedOut = true
+            return nil
+        }
         return ExtractedPage(
             text: text, title: meta.title.map(collapse), lang: meta.lang, description: meta.description.map(collapse))
     }
@@ -110,11 +208,14 @@ public final class HTMLExtractor {
     /// Visits the tree in document order without recursion and fills `blocks`.
     private func walk(_ root: UnsafeMutablePointer<xmlNode>, meta: inout PageMeta) {
         var state = WalkState()
+        jsonLD.removeAll(keepingCapacity: true)
         if let l = attribute(root, "lang"), !l.isEmpty { meta.lang = l }
         var node = root
         outer: while true {
             let n = node
             var descend = false
+            state.visited &+= 1
+            if state.visited & 4095 == 0 && budget.check() { break outer }
             if n.pointee.type == XML_ELEMENT_NODE {
                 descend = enter(n, &state, &meta)
             } else if n.pointee.type == XML_TEXT_NODE || n.pointee.type == XML_CDATA_SECTION_NODE {
@@ -143,10 +244,15 @@ public final class HTMLExtractor {
 
     struct WalkState {
         /// Elements entered (descended into), with their kinds: the open-element stack.
-        var open: [(node: UnsafeMutablePointer<xmlNode>, kind: TagKind, boilerplate: Bool)] = []
+        var open: [(node: UnsafeMutablePointer<xmlNode>, kind: TagKind, boilerplate: UInt8)] = []
         var pre = 0
         var link = 0
-        var boilerplate = 0
+        /// Open class- and tag-boilerplate containers.
+        var classBoiler = 0
+        var tagBoiler = 0
+        var hiddenBoiler = 0
+        /// Nodes visited, for the budget check.
+        var visited = 0
         /// Start of the pending block in `buffer`.
         var blockStart = 0
         var linkBytes = 0
@@ -160,9 +266,26 @@ public final class HTMLExtractor {
 
     /// Handles an element start; returns whether to descend into it.
     private func enter(_ n: UnsafeMutablePointer<xmlNode>, _ s: inout WalkState, _ meta: inout PageMeta) -> Bool {
-        let kind = tagKind(n.pointee.name)
+        var kind = tagKind(n.pointee.name)
+        var noscript = false
         switch kind {
-        case .skip: return false
+        case .skip:
+            if let name = n.pointee.name, nameEquals(name, "script"), let t = attributeValue(n, "type"),
+                asciiEqualsLowercased(t, "application/ld+json"), let c = n.pointee.children,
+                let text = c.pointee.content
+            {
+                jsonLD.append(UnsafePointer(text))
+            }
+            // A widget left unclosed (`<button>Share` with no `</button>`) swallows what follows,
+            // as libxml2 nests it: paragraphs inside one are page text, so it is read as a block.
+            if swallowsBlocks(n) {
+                kind = .block
+                break
+            }
+            // <noscript> is what a reader without scripts sees: text of the last resort (below).
+            guard options.mainContent, let name = n.pointee.name, nameEquals(name, "noscript") else { return false }
+            kind = .block
+            noscript = true
         case .title:
             if meta.title == nil, let t = textContent(n) { meta.title = t }
             return false
@@ -178,18 +301,25 @@ public final class HTMLExtractor {
             return false
         }
         // Hidden things are never text; nor are heading permalinks (Sphinx's ¶, anchor.js).
-        if isHidden(n) { return false }
+        // In main-content mode hidden and <noscript> text is marked, for the last relaxation only.
+        let hidden = noscript || isHidden(n)
+        if hidden && !options.mainContent { return false }
         if kind == .anchor, let c = attributeValue(n, "class") {
             scratch.removeAll(keepingCapacity: true)
             appendLowercased(c, to: &scratch)
             if scratch.withUnsafeBufferPointer({ HTMLWords.permalinkMatcher.matches($0) }) { return false }
         }
-        var boiler = false
+        // Boilerplate is marked, never pruned here: selection relaxes the marks when they leave little.
+        var boiler: UInt8 = hidden ? hiddenBoilerplate : 0
         if options.mainContent {
-            if kind == .boilerplate { return false }
-            if looksLikeBoilerplate(n, kind: kind) { boiler = true }
+            if kind == .boilerplate { boiler |= tagBoilerplate }
+            if looksLikeBoilerplate(n, kind: kind) { boiler |= classBoilerplate }
         }
         if !keeps(kind) { return false }
+        if s.open.count >= Self.maxBlockDepth && kind != .inline && kind != .anchor && kind != .code {
+            kind = .inline
+            report.flattenedElements += 1
+        }
         if isBlockLevel(kind) { flush(&s) }
         if kind == .tableCell, s.open.last?.kind != .tableRow || lastByteIsCellSeparator(s) == false {
             separateCell(&s)
@@ -198,9 +328,49 @@ public final class HTMLExtractor {
         if kind == .anchor { s.link += 1 }
         if kind == .tableRow { s.rows += 1 }
         if kind == .listItem { s.items += 1 }
-        if boiler { s.boilerplate += 1 }
+        if boiler & classBoilerplate != 0 { s.classBoiler += 1 }
+        if boiler & tagBoilerplate != 0 { s.tagBoiler += 1 }
+        if boiler & hiddenBoilerplate != 0 { s.hiddenBoiler += 1 }
         s.open.append((n, kind, boiler))
         return true
+    }
+
+    /// Whether `n` is a widget (button, select, option, datalist, menu, map, object, embed, canvas,
+    /// svg, math, audio, video, picture, applet) with a paragraph, heading, list, table or text container
+    /// within three levels below it: invalid HTML, so the sign of an unclosed tag that took in the page.
+    /// Scripts, styles, templates, iframes, dialogs and form fields stay skipped.
+    /// - Complexity: O(elements up to three levels below `n`); linear over the page.
+    private func swallowsBlocks(_ n: UnsafeMutablePointer<xmlNode>) -> Bool {
+        guard let name = n.pointee.name else { return false }
+        let widget =
+            nameEquals(name, "button") || nameEquals(name, "select") || nameEquals(name, "menu")
+            || nameEquals(name, "map") || nameEquals(name, "object") || nameEquals(name, "embed")
+            || nameEquals(name, "canvas") || nameEquals(name, "svg") || nameEquals(name, "math")
+            || nameEquals(name, "audio") || nameEquals(name, "video") || nameEquals(name, "picture")
+            || nameEquals(name, "applet") || nameEquals(name, "option") || nameEquals(name, "datalist")
+        guard widget else { return false }
+        // Children, grandchildren and their children (`<select><option>x<div>`, `<svg><g><path><p>`):
+        // each element is looked at by at most three ancestors.
+        var level: [UnsafeMutablePointer<xmlNode>] = [n]
+        var next: [UnsafeMutablePointer<xmlNode>] = []
+        for _ in 0..<3 {
+            for p in level {
+                var c = p.pointee.children
+                while let x = c {
+                    if x.pointee.type == XML_ELEMENT_NODE {
+                        switch tagKind(x.pointee.name) {
+                        case .paragraph, .heading, .list, .listItem, .table, .block, .blockquote, .pre, .body:
+                            return true
+                        default: next.append(x)
+                        }
+                    }
+                    c = x.pointee.next
+                }
+            }
+            swap(&level, &next)
+            next.removeAll(keepingCapacity: true)
+        }
+        return false
     }
 
     private func leave(_ n: UnsafeMutablePointer<xmlNode>, _ s: inout WalkState) {
@@ -211,7 +381,9 @@ public final class HTMLExtractor {
         if top.kind == .anchor { s.link -= 1 }
         if top.kind == .tableRow { s.rows -= 1 }
         if top.kind == .listItem { s.items -= 1 }
-        if top.boilerplate { s.boilerplate -= 1 }
+        if top.boilerplate & classBoilerplate != 0 { s.classBoiler -= 1 }
+        if top.boilerplate & tagBoilerplate != 0 { s.tagBoiler -= 1 }
+        if top.boilerplate & hiddenBoilerplate != 0 { s.hiddenBoiler -= 1 }
     }
 
     private func keeps(_ kind: TagKind) -> Bool {
@@ -305,7 +477,7 @@ public final class HTMLExtractor {
 
     /// Ends the pending block.
     private func flush(
-        _ s: inout WalkState, closing: (node: UnsafeMutablePointer<xmlNode>, kind: TagKind, boilerplate: Bool)? = nil
+        _ s: inout WalkState, closing: (node: UnsafeMutablePointer<xmlNode>, kind: TagKind, boilerplate: UInt8)? = nil
     ) {
         while buffer.count > s.blockStart && (buffer.last == 0x20 || buffer.last == 0x0a || buffer.last == 0x09) {
             buffer.removeLast()
@@ -327,7 +499,10 @@ public final class HTMLExtractor {
             blocks.append(
                 TextBlock(
                     start: s.blockStart, end: buffer.count, linkBytes: min(s.linkBytes, buffer.count - s.blockStart),
-                    kind: kind, owner: owner, commas: s.commas, boilerplate: s.boilerplate > 0 || closing?.boilerplate == true))
+                    kind: kind, owner: owner, commas: s.commas,
+                    boilerplate: (s.classBoiler > 0 ? classBoilerplate : 0) | (s.tagBoiler > 0 ? tagBoilerplate : 0)
+                        | (s.hiddenBoiler > 0 ? hiddenBoilerplate : 0)
+                        | (closing?.boilerplate ?? 0)))
         } else {
             buffer.removeSubrange(s.blockStart...)
         }
@@ -402,7 +577,7 @@ public final class HTMLExtractor {
 
     /// Joins the chosen blocks: list items and table rows of one list or table on single lines,
     /// other blocks separated by a blank line; then NFC.
-    private func assemble(_ chosen: [Int]) -> String {
+    func assemble(_ chosen: [Int]) -> String {
         var out = [UInt8]()
         out.reserveCapacity(buffer.count)
         var previous: TextBlock?
@@ -461,6 +636,19 @@ public final class HTMLExtractor {
 }
 
 // MARK: - Tag names
+
+/// Whether a NUL-terminated value equals a lower-case ASCII literal, ignoring ASCII case and
+/// surrounding spaces.
+func asciiEqualsLowercased(_ p: UnsafePointer<xmlChar>, _ s: StaticString) -> Bool {
+    var p = p
+    while p.pointee == 0x20 || p.pointee == 0x09 || p.pointee == 0x0a { p += 1 }
+    let n = s.utf8CodeUnitCount
+    let q = s.utf8Start
+    for i in 0..<n where p[i] == 0 || (p[i] != q[i] && (p[i] | 0x20) != q[i]) { return false }
+    var e = p + n
+    while e.pointee == 0x20 || e.pointee == 0x09 || e.pointee == 0x0a { e += 1 }
+    return e.pointee == 0
+}
 
 /// Compares a NUL-terminated libxml2 name with a lower-case ASCII literal (ASCII case-insensitive).
 @inline(__always)
