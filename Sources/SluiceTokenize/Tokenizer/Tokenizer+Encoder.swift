@@ -126,15 +126,20 @@ extension Tokenizer {
 
         // MARK: - Byte-level BPE
 
+        /// Ids go to raw scratch first (a piece gives at most one id per byte, so one reservation
+        /// covers the segment), then into `out` in one copy: no per-token Array bookkeeping.
         private mutating func splitBPE(_ bytes: UnsafeBufferPointer<UInt8>, pattern: SplitPattern?, into out: inout [UInt32]) {
-            guard let pattern else {
-                bpe(bytes.baseAddress!, bytes.count, into: &out)
-                return
+            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+            work.reserveOutput(bytes.count)
+            let o = work.output
+            var k = 0
+            if let pattern {
+                var splitter = PreTokenSplitter(bytes, pattern: pattern)
+                while let r = splitter.next() { k += bpe(base + r.lowerBound, r.count, into: o + k) }
+            } else {
+                k = bpe(base, bytes.count, into: o)
             }
-            var splitter = PreTokenSplitter(bytes, pattern: pattern)
-            while let r = splitter.next() {
-                bpe(bytes.baseAddress! + r.lowerBound, r.count, into: &out)
-            }
+            out.append(contentsOf: UnsafeBufferPointer(start: o, count: k))
         }
 
         static let cacheSlots = 1 << 14
@@ -148,14 +153,17 @@ extension Tokenizer {
 
         /// BPE of one pre-token: repeatedly merge the adjacent pair of lowest rank (leftmost on ties).
         @inline(__always)
-        mutating func bpe(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt32]) {
+        mutating func bpe(_ p: UnsafePointer<UInt8>, _ n: Int, into o: UnsafeMutablePointer<UInt32>) -> Int {
             if n == 1 {
-                out.append(byteIDs[Int(p[0])])
-                return
+                o[0] = byteIDs[Int(p[0])]
+                return 1
             }
             guard n <= Self.maxKeyBytes else {
-                if tokenizer.ignoreMerges, let id = lookup(p, n) { out.append(id) } else { merge(p, n, into: &out) }
-                return
+                if tokenizer.ignoreMerges, let id = lookup(p, n) {
+                    o[0] = id
+                    return 1
+                }
+                return merge(p, n, into: o)
             }
             let h = hashBytes(p, n)
             let slot = cache + (Int(truncatingIfNeeded: h) & (Self.cacheSlots - 1)) * Self.slotBytes
@@ -164,18 +172,23 @@ extension Tokenizer {
             {
                 let count = Int(slot.load(fromByteOffset: 9, as: UInt8.self))
                 let ids = (slot + 32).assumingMemoryBound(to: UInt32.self)
-                if count == 1 { out.append(ids[0]) } else { out.append(contentsOf: UnsafeBufferPointer(start: ids, count: count)) }
-                return
+                o.update(from: ids, count: count)
+                return count
             }
-            let start = out.count
-            if tokenizer.ignoreMerges, let id = lookup(p, n) { out.append(id) } else { merge(p, n, into: &out) }
-            let count = out.count - start
-            guard count <= Self.maxCachedIDs else { return }
+            let count: Int
+            if tokenizer.ignoreMerges, let id = lookup(p, n) {
+                o[0] = id
+                count = 1
+            } else {
+                count = merge(p, n, into: o)
+            }
+            guard count <= Self.maxCachedIDs else { return count }
             slot.storeBytes(of: h, as: UInt64.self)
             slot.storeBytes(of: UInt8(n), toByteOffset: 8, as: UInt8.self)
             slot.storeBytes(of: UInt8(count), toByteOffset: 9, as: UInt8.self)
             (slot + 10).copyMemory(from: p, byteCount: n)
-            out.withUnsafeBufferPointer { o in (slot + 32).copyMemory(from: o.baseAddress! + start, byteCount: 4 * count) }
+            (slot + 32).copyMemory(from: o, byteCount: 4 * count)
+            return count
         }
 
         @inline(__always)
@@ -194,13 +207,12 @@ extension Tokenizer {
 
         /// Short pieces: rescan the pair ranks (O(n²) over n ≤ `scanLimit`, in place).
         /// Long pieces: a linked list and a min-heap of rank << 32 | position, O(n log n), as HF.
-        private mutating func merge(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt32]) {
+        private mutating func merge(_ p: UnsafePointer<UInt8>, _ n: Int, into o: UnsafeMutablePointer<UInt32>) -> Int {
             work.reserve(n)
             let s = work.symbols
             for k in 0..<n { s[k] = byteIDs[Int(p[k])] }
             if n > Self.scanLimit {
-                mergeHeap(n, into: &out)
-                return
+                return mergeHeap(n, into: o)
             }
             let r = work.values
             var m = n
@@ -230,10 +242,11 @@ extension Tokenizer {
                 if bk > 0 { r[bk - 1] = pair(s[bk - 1], s[bk]) }
                 if bk < m - 1 { r[bk] = pair(s[bk], s[bk + 1]) }
             }
-            out.append(contentsOf: UnsafeBufferPointer(start: s, count: m))
+            o.update(from: s, count: m)
+            return m
         }
 
-        private mutating func mergeHeap(_ n: Int, into out: inout [UInt32]) {
+        private mutating func mergeHeap(_ n: Int, into o: UnsafeMutablePointer<UInt32>) -> Int {
             let s = work.symbols
             let r = work.values
             let next = work.next
@@ -271,10 +284,13 @@ extension Tokenizer {
                 }
             }
             var k = 0
+            var count = 0
             while k >= 0 {
-                out.append(s[k])
+                o[count] = s[k]
+                count += 1
                 k = Int(next[k])
             }
+            return count
         }
 
         // MARK: - Unigram (Metaspace)
@@ -403,11 +419,27 @@ final class MergeScratch {
     private(set) var prev = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     private(set) var heap = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
     let cache: UnsafeMutableRawPointer
+    /// Ids of the segment being encoded (at most one per byte).
+    private(set) var output = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private(set) var outputCapacity = 0
 
     init(cacheBytes: Int) {
         cache = UnsafeMutableRawPointer.allocate(byteCount: cacheBytes, alignment: 64)
         cache.initializeMemory(as: UInt8.self, repeating: 0, count: cacheBytes)
         reserve(256)
+    }
+
+    /// Room for the ids of a segment of `n` bytes.
+    @inline(__always)
+    func reserveOutput(_ n: Int) {
+        if n > outputCapacity { growOutput(n) }
+    }
+
+    @inline(never)
+    private func growOutput(_ n: Int) {
+        output.deallocate()
+        outputCapacity = max(n, 2 * outputCapacity, 4096)
+        output = .allocate(capacity: outputCapacity)
     }
 
     /// Room for a piece of `n` bytes (the heap holds at most 3n entries).
@@ -437,6 +469,7 @@ final class MergeScratch {
 
     deinit {
         free()
+        output.deallocate()
         cache.deallocate()
     }
 }
