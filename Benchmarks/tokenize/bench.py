@@ -17,6 +17,14 @@ Rows:
   reported by sluice) vs tiktoken 0.14.0 `encode_ordinary` with the same merges (ranks taken from
   our 32768 BPE, GPT-2 pattern); ids are compared.
 - Encoding all cores: `--workers 2` vs HF `encode_batch` (rayon, all cores), same tokenizer.
+- The newest encoders, same tokenizer.json, same text, each timed in its own process around the
+  batch call only (as sluice reports its encode time): tokie `encode_batch` (HF tokenizer.json) and
+  riptoken `encode_ordinary_batch` (tiktoken-style ranks from the same file, GPT-2 pattern), at
+  RAYON_NUM_THREADS=1 and at all cores; ids are compared with HF's on sampled lines.
+- The newest BPE trainers beside HF: rustbpe `train_from_iterator` and bpeasy `train_bpe` on the
+  same lines, same vocabulary size (256 bytes + merges = ours less the special token), GPT-2
+  pattern, all cores, one run each (bpeasy takes minutes); compression of each on the held-out
+  text (tiktoken encodes their ranks).
 - Shard writing, MB of text per second: `sluice shards write` (encode + zstd frames + index, 2
   threads) vs the same done in Python: HF `encode_batch`, EOS appended, uint16, zstandard level 3
   frames of 32768 tokens written to a file.
@@ -26,6 +34,7 @@ Rows:
 """
 import argparse
 import glob
+import importlib.metadata
 import json
 import os
 import shutil
@@ -81,7 +90,62 @@ def held_out_lines():
     return lines
 
 
+def load():
+    return "%.1f/%.1f/%.1f" % os.getloadavg()
+
+
+def train_rustbpe(lines, vocab):
+    import rustbpe
+    tok = rustbpe.Tokenizer()
+    tok.train_from_iterator(iter(lines), vocab, pattern=GPT2)
+    return dict(tok.get_mergeable_ranks())
+
+
+def train_bpeasy(lines, vocab):
+    import bpeasy
+    return bpeasy.train_bpe(iter(lines), GPT2, 128, vocab)
+
+
+def tiktoken_ranks(tokenizer_json):
+    """Our byte-level vocab as tiktoken ranks: id − 1 (id 0 is <|endoftext|>), bytes from GPT-2 characters."""
+    vocab = json.load(open(tokenizer_json))["model"]["vocab"]
+    b2u = {}
+    n = 0
+    for b in range(256):
+        if 33 <= b <= 126 or 161 <= b <= 172 or 174 <= b <= 255:
+            b2u[chr(b)] = b
+        else:
+            b2u[chr(256 + n)] = b
+            n += 1
+    return {bytes(b2u[c] for c in tok): i - 1 for tok, i in vocab.items() if i > 0}
+
+
+def encode_helper(tool, tokenizer_json, text_file):
+    """Times one batch encode of every line (thread count from RAYON_NUM_THREADS); prints JSON."""
+    lines = [l for l in open(text_file, encoding="utf-8", newline="").read().split("\n") if l]
+    sample = lines[:: max(1, len(lines) // 500)]
+    if tool == "tokie":
+        import tokie
+        tok = tokie.Tokenizer.from_json(tokenizer_json)
+        t = time.perf_counter()
+        out = tok.encode_batch(lines, add_special_tokens=False)
+        seconds = time.perf_counter() - t
+        tokens = sum(len(e) for e in out)
+        ids = [list(e.ids) for e in tok.encode_batch(sample, add_special_tokens=False)]
+    else:
+        import riptoken
+        enc = riptoken.CoreBPE(tiktoken_ranks(tokenizer_json), {}, GPT2)
+        t = time.perf_counter()
+        out = enc.encode_ordinary_batch(lines)
+        seconds = time.perf_counter() - t
+        tokens = sum(len(x) for x in out)
+        ids = [[i + 1 for i in x] for x in enc.encode_ordinary_batch(sample)]
+    print(json.dumps({"seconds": seconds, "tokens": tokens, "sample": ids}))
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--encode-helper":
+        return encode_helper(*sys.argv[2:])
     ap = argparse.ArgumentParser()
     ap.add_argument("--sluice", required=True)
     ap.add_argument("--out", required=True)
@@ -99,6 +163,7 @@ def main():
     train_mb = sum(os.path.getsize(p) for p in TRAIN) / 1e6
     hf_version = f"HF tokenizers {tokenizers.__version__}"
     reps = 1 if QUICK else 3
+    train_lines = [l for p in TRAIN for l in open(p, encoding="utf-8").read().split("\n") if l]
 
     # --- BPE training -------------------------------------------------------------------------
     ours32 = None
@@ -126,6 +191,16 @@ def main():
                         f"{train_mb:.2f} MB of text, 2 threads, median of {reps}; merges identical to HF: {same}"))
         rows.append(row(f"BPE compression vocab {vocab}", "bytes/token", bpt_ours, bpt_hf, hf_version, True,
                         f"held-out UDHR (49 languages) + dolma CC, {held_bytes / 1e6:.2f} MB, both encoded by HF"))
+        for name, train_fn in (("rustbpe", train_rustbpe), ("bpeasy", train_bpeasy)):
+            t_ref, ranks = median_time(lambda: train_fn(train_lines, vocab - 1), 1)
+            enc = tiktoken.Encoding(f"{name}{vocab}", pat_str=GPT2, mergeable_ranks=ranks, special_tokens={})
+            bpt_ref = held_bytes / sum(len(x) for x in enc.encode_ordinary_batch(held, num_threads=2))
+            version = f"{name} {importlib.metadata.version(name)}"
+            rows.append(row(f"BPE train vocab {vocab} vs {name}", "seconds", t_ours, t_ref, version, False,
+                            f"same {train_mb:.2f} MB ({len(train_lines)} lines), {len(ranks)} tokens (256 bytes + merges), "
+                            f"GPT-2 pattern, all cores, 1 run (ours: median of {reps}); load {load()}"))
+            rows.append(row(f"BPE compression vocab {vocab} vs {name}", "bytes/token", bpt_ours, bpt_ref, version, True,
+                            "held-out UDHR + dolma CC; ours encoded by HF, theirs by tiktoken from their ranks"))
         if vocab == 32768:
             ours32 = ours_path
 
@@ -157,15 +232,7 @@ def main():
     enc_bytes = sum(len(l.encode()) for l in enc_lines)
     ours_tok = Tokenizer.from_file(ours32)
     vocab = json.load(open(ours32))["model"]["vocab"]
-    b2u = {}
-    n = 0
-    for b in range(256):
-        if 33 <= b <= 126 or 161 <= b <= 172 or 174 <= b <= 255:
-            b2u[chr(b)] = b
-        else:
-            b2u[chr(256 + n)] = b
-            n += 1
-    ranks = {bytes(b2u[c] for c in tok): i - 1 for tok, i in vocab.items() if i > 0}
+    ranks = tiktoken_ranks(ours32)
     tt = tiktoken.Encoding("sluice-bpe32768", pat_str=GPT2, mergeable_ranks=ranks, special_tokens={"<|endoftext|>": len(vocab)})
 
     def ours_encode(workers):
@@ -184,6 +251,22 @@ def main():
     t_hf, _ = median_time(lambda: ours_tok.encode_batch(enc_lines), reps)
     rows.append(row("encode all cores (BPE 32768)", "MB/s", enc_bytes / 1e6 / s_ours2, enc_bytes / 1e6 / t_hf, hf_version, True,
                     f"2 threads vs HF encode_batch (rayon); same tokenizer file; {ours2[0]['tokens']} tokens"))
+
+    sample_hf = [e.ids for e in ours_tok.encode_batch(sample)]
+    for threads, label in ((1, "1 thread"), (os.cpu_count(), "all cores")):
+        ours_runs = ours1 if threads == 1 else ours2
+        ours_s = s_ours1 if threads == 1 else s_ours2
+        for tool in ("tokie", "riptoken"):
+            env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
+            ref = [json.loads(subprocess.run([sys.executable, __file__, "--encode-helper", tool, ours32, enc_file],
+                                             capture_output=True, text=True, env=env, check=True).stdout) for _ in range(reps)]
+            t_ref = statistics.median(r["seconds"] for r in ref)
+            same = sum(1 for a, b in zip(ref[0]["sample"], sample_hf) if a == b)
+            rows.append(row(f"encode {label} (BPE 32768) vs {tool}", "MB/s", enc_bytes / 1e6 / ours_s, enc_bytes / 1e6 / t_ref,
+                            f"{tool} {importlib.metadata.version(tool)}", True,
+                            f"{enc_bytes / 1e6:.1f} MB, {len(enc_lines)} lines, RAYON_NUM_THREADS={threads} vs sluice --workers "
+                            f"{threads}; {tool} {ref[0]['tokens']} tokens, sluice {ours_runs[0]['tokens']}; ids equal to HF on "
+                            f"{same}/{len(sample)} sampled lines; median of {reps}; load {load()}"))
 
     # --- Shard writing and reading ------------------------------------------------------------
     shard_dir = os.path.join(work, "shards")

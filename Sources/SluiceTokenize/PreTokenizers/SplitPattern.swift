@@ -20,20 +20,20 @@ public enum SplitPattern: String, Sendable, CaseIterable {
 }
 
 /// Class lookup over raw table pointers, shared by every splitter (the table lives for the process).
-nonisolated(unsafe) private let stage1: UnsafeMutablePointer<UInt16> = {
+nonisolated(unsafe) private let classStage1: UnsafeMutablePointer<UInt16> = {
     let t = UnicodeClasses.table.stage1
     let p = UnsafeMutablePointer<UInt16>.allocate(capacity: t.count)
     p.initialize(from: t, count: t.count)
     return p
 }()
-nonisolated(unsafe) private let stage2: UnsafeMutablePointer<UInt8> = {
+nonisolated(unsafe) private let classStage2: UnsafeMutablePointer<UInt8> = {
     let t = UnicodeClasses.table.stage2
     let p = UnsafeMutablePointer<UInt8>.allocate(capacity: t.count)
     p.initialize(from: t, count: t.count)
     return p
 }()
 /// Classes of the ASCII bytes.
-nonisolated(unsafe) private let asciiClass: UnsafeMutablePointer<UInt8> = {
+nonisolated(unsafe) private let classOfASCII: UnsafeMutablePointer<UInt8> = {
     let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 128)
     for b in 0..<128 {
         let k = Int(UnicodeClasses.table.stage1[0]) << 8 | b
@@ -47,12 +47,17 @@ struct PreTokenSplitter {
     let bytes: UnsafeBufferPointer<UInt8>
     let pattern: SplitPattern
     private(set) var position = 0
+    // The class tables, read once here: a global read in the loop costs a `swift_once` check each time.
+    private let stage1: UnsafeMutablePointer<UInt16>
+    private let stage2: UnsafeMutablePointer<UInt8>
+    private let asciiClass: UnsafeMutablePointer<UInt8>
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, pattern: SplitPattern) {
         self.bytes = bytes
         self.pattern = pattern
-        _ = stage1
-        _ = stage2
+        stage1 = classStage1
+        stage2 = classStage2
+        asciiClass = classOfASCII
     }
 
     /// The next pre-token as a byte range, or nil at the end.

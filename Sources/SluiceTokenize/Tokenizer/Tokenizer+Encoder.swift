@@ -6,8 +6,6 @@ extension Tokenizer {
     /// Per-thread encoding state over a shared tokenizer; reuse one per task or thread.
     public struct Encoder {
         public let tokenizer: Tokenizer
-        private var symbols: [UInt32] = []
-        private var ranks: [UInt64] = []
         private var scratch: [UInt8] = []
         private var best: [Double] = []
         private var backID: [Int32] = []
@@ -15,14 +13,13 @@ extension Tokenizer {
         private var path: [(Int32, Int32, Int32)] = []
         /// Direct-mapped cache of recent pre-tokens (≤ 32 bytes) → ids: per slot the hash, the
         /// piece's bytes (checked on a hit) and up to 32 ids.
-        private var cacheHash: [UInt64]
-        private var cacheKey: [UInt8]  // 32 bytes per slot
-        private var cacheKeyLength: [UInt8]
-        private var cacheIDs: [UInt32]  // 32 ids per slot
-        private var cacheIDCount: [UInt8]
-        private var heap: [(UInt64, Int32)] = []
-        private var next: [Int32] = []
-        private var prev: [Int32] = []
+        private let cache: UnsafeMutableRawPointer
+        /// Raw copies of the tokenizer's byte and pair tables (kept alive by `tokenizer`).
+        private let byteIDs: UnsafeMutablePointer<UInt32>
+        private let fast: FastTables
+        private let idBits: UInt64
+        /// Merge scratch: symbols, pair values, links, heap; owned (and freed) by `work`.
+        private let work: MergeScratch
         private var addedFirst = [Bool](repeating: false, count: 256)
         private var addedBytes: [[UInt8]] = []
         private let unicodeNormalizer: UnicodeNormalizer?
@@ -35,11 +32,11 @@ extension Tokenizer {
             self.tokenizer = tokenizer
             self.recognizeAddedTokens = recognizeAddedTokens
             unicodeNormalizer = tokenizer.normalizer.nfkc ? UnicodeNormalizer(form: .nfkc) : nil
-            cacheHash = [UInt64](repeating: 0, count: Self.cacheSlots)
-            cacheKey = [UInt8](repeating: 0, count: Self.cacheSlots * 32)
-            cacheKeyLength = [UInt8](repeating: 0, count: Self.cacheSlots)
-            cacheIDs = [UInt32](repeating: 0, count: Self.cacheSlots * 32)
-            cacheIDCount = [UInt8](repeating: 0, count: Self.cacheSlots)
+            work = MergeScratch(cacheBytes: Self.cacheSlots * Self.slotBytes)
+            cache = work.cache
+            fast = tokenizer.fast
+            byteIDs = fast.byteIDs
+            idBits = fast.idBits
             for a in tokenizer.addedTokens {
                 let b = Array(a.content.utf8)
                 addedBytes.append(b)
@@ -129,52 +126,69 @@ extension Tokenizer {
 
         // MARK: - Byte-level BPE
 
+        /// Ids go to raw scratch first (a piece gives at most one id per byte, so one reservation
+        /// covers the segment), then into `out` in one copy: no per-token Array bookkeeping.
         private mutating func splitBPE(_ bytes: UnsafeBufferPointer<UInt8>, pattern: SplitPattern?, into out: inout [UInt32]) {
-            guard let pattern else {
-                bpe(bytes.baseAddress!, bytes.count, into: &out)
-                return
+            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+            work.reserveOutput(bytes.count)
+            let o = work.output
+            var k = 0
+            if let pattern {
+                var splitter = PreTokenSplitter(bytes, pattern: pattern)
+                while let r = splitter.next() { k += bpe(base + r.lowerBound, r.count, into: o + k) }
+            } else {
+                k = bpe(base, bytes.count, into: o)
             }
-            var splitter = PreTokenSplitter(bytes, pattern: pattern)
-            while let r = splitter.next() {
-                bpe(bytes.baseAddress! + r.lowerBound, r.count, into: &out)
-            }
+            out.append(contentsOf: UnsafeBufferPointer(start: o, count: k))
         }
 
         static let cacheSlots = 1 << 14
+        /// A cache slot is one 64-byte line: hash (8 bytes), key length, id count, the key (up to
+        /// 22 bytes), up to 8 ids. Larger slots made every lookup a cache miss (2.8 MB of slots).
+        static let slotBytes = 64
+        static let maxKeyBytes = 22
+        static let maxCachedIDs = 8
+        /// Pieces up to this many bytes merge by rescanning pair ranks; longer ones use a heap.
+        static let scanLimit = 24
 
         /// BPE of one pre-token: repeatedly merge the adjacent pair of lowest rank (leftmost on ties).
         @inline(__always)
-        mutating func bpe(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt32]) {
-            let fast = tokenizer.fast
+        mutating func bpe(_ p: UnsafePointer<UInt8>, _ n: Int, into o: UnsafeMutablePointer<UInt32>) -> Int {
             if n == 1 {
-                out.append(fast.byteIDs[Int(p[0])])
-                return
+                o[0] = byteIDs[Int(p[0])]
+                return 1
             }
-            guard n <= 32 else {
-                if tokenizer.ignoreMerges, let id = lookup(p, n) { out.append(id) } else { merge(p, n, into: &out) }
-                return
+            guard n <= Self.maxKeyBytes else {
+                if tokenizer.ignoreMerges, let id = lookup(p, n) {
+                    o[0] = id
+                    return 1
+                }
+                return merge(p, n, into: o)
             }
             let h = hashBytes(p, n)
-            let slot = Int(truncatingIfNeeded: h) & (Self.cacheSlots - 1)
-            let hit = cacheHash.withUnsafeBufferPointer { $0[slot] == h }
-                && cacheKeyLength.withUnsafeBufferPointer { Int($0[slot]) == n }
-                && cacheKey.withUnsafeBufferPointer { memcmp($0.baseAddress! + 32 * slot, p, n) == 0 }
-            if hit {
-                let count = Int(cacheIDCount[slot])
-                cacheIDs.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[(32 * slot)..<(32 * slot + count)])) }
-                return
+            let slot = cache + (Int(truncatingIfNeeded: h) & (Self.cacheSlots - 1)) * Self.slotBytes
+            if slot.load(as: UInt64.self) == h && Int(slot.load(fromByteOffset: 8, as: UInt8.self)) == n
+                && memcmp(slot + 10, p, n) == 0
+            {
+                let count = Int(slot.load(fromByteOffset: 9, as: UInt8.self))
+                let ids = (slot + 32).assumingMemoryBound(to: UInt32.self)
+                o.update(from: ids, count: count)
+                return count
             }
-            let start = out.count
-            if tokenizer.ignoreMerges, let id = lookup(p, n) { out.append(id) } else { merge(p, n, into: &out) }
-            // Store: n ≤ 32 bytes gives at most 32 ids.
-            let count = out.count - start
-            cacheHash[slot] = h
-            cacheKeyLength[slot] = UInt8(n)
-            cacheIDCount[slot] = UInt8(count)
-            cacheKey.withUnsafeMutableBufferPointer { ($0.baseAddress! + 32 * slot).update(from: p, count: n) }
-            out.withUnsafeBufferPointer { o in
-                cacheIDs.withUnsafeMutableBufferPointer { (($0.baseAddress! + 32 * slot)).update(from: o.baseAddress! + start, count: count) }
+            let count: Int
+            if tokenizer.ignoreMerges, let id = lookup(p, n) {
+                o[0] = id
+                count = 1
+            } else {
+                count = merge(p, n, into: o)
             }
+            guard count <= Self.maxCachedIDs else { return count }
+            slot.storeBytes(of: h, as: UInt64.self)
+            slot.storeBytes(of: UInt8(n), toByteOffset: 8, as: UInt8.self)
+            slot.storeBytes(of: UInt8(count), toByteOffset: 9, as: UInt8.self)
+            (slot + 10).copyMemory(from: p, byteCount: n)
+            (slot + 32).copyMemory(from: o, byteCount: 4 * count)
+            return count
         }
 
         @inline(__always)
@@ -184,108 +198,99 @@ extension Tokenizer {
             }
         }
 
-        /// Short pieces: rescan the pair ranks (O(n²), n ≤ 64, no allocation).
-        /// Long pieces: a linked list and a min-heap of (rank, position), O(n log n), as HF.
-        private mutating func merge(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt32]) {
-            if n > 64 {
-                mergeLong(p, n, into: &out)
-                return
+        /// The pair's value (rank order, merged id in the low `idBits`), or UInt64.max.
+        @inline(__always)
+        private func pair(_ a: UInt32, _ b: UInt32) -> UInt64 { fast.value(a, b) }
+
+        @inline(__always)
+        private func mergedID(_ v: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: v & ((1 << idBits) - 1)) }
+
+        /// Short pieces: rescan the pair ranks (O(n²) over n ≤ `scanLimit`, in place).
+        /// Long pieces: a linked list and a min-heap of rank << 32 | position, O(n log n), as HF.
+        private mutating func merge(_ p: UnsafePointer<UInt8>, _ n: Int, into o: UnsafeMutablePointer<UInt32>) -> Int {
+            work.reserve(n)
+            let s = work.symbols
+            for k in 0..<n { s[k] = byteIDs[Int(p[k])] }
+            if n > Self.scanLimit {
+                return mergeHeap(n, into: o)
             }
-            let fast = tokenizer.fast
-            symbols.removeAll(keepingCapacity: true)
-            ranks.removeAll(keepingCapacity: true)
-            for k in 0..<n { symbols.append(fast.byteIDs[Int(p[k])]) }
-            for k in 0..<(n - 1) { ranks.append(fast.pair(symbols[k], symbols[k + 1])) }
-            while true {
-                var bestK = -1
-                var bestRank = UInt64.max
-                for k in 0..<ranks.count where ranks[k] < bestRank {
-                    bestRank = ranks[k]
-                    bestK = k
+            let r = work.values
+            var m = n
+            for k in 0..<(m - 1) { r[k] = pair(s[k], s[k + 1]) }
+            while m > 1 {
+                var best = UInt64.max
+                var bk = -1
+                for k in 0..<(m - 1) where r[k] < best {
+                    best = r[k]
+                    bk = k
                 }
-                if bestK < 0 { break }
-                symbols[bestK] = UInt32(truncatingIfNeeded: bestRank)
-                symbols.remove(at: bestK + 1)
-                ranks.remove(at: bestK)
-                if bestK > 0 { ranks[bestK - 1] = fast.pair(symbols[bestK - 1], symbols[bestK]) }
-                if bestK < symbols.count - 1 { ranks[bestK] = fast.pair(symbols[bestK], symbols[bestK + 1]) }
+                if bk < 0 { break }
+                // Symbol bk becomes the merged id; symbol bk + 1 and pair bk go; the pairs on
+                // both sides of the new symbol are looked up again.
+                s[bk] = mergedID(best)
+                m -= 1
+                var j = bk + 1
+                while j < m {
+                    s[j] = s[j + 1]
+                    j += 1
+                }
+                j = bk
+                while j < m - 1 {
+                    r[j] = r[j + 1]
+                    j += 1
+                }
+                if bk > 0 { r[bk - 1] = pair(s[bk - 1], s[bk]) }
+                if bk < m - 1 { r[bk] = pair(s[bk], s[bk + 1]) }
             }
-            out += symbols
+            o.update(from: s, count: m)
+            return m
         }
 
-        private mutating func mergeLong(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt32]) {
-            let fast = tokenizer.fast
-            symbols.removeAll(keepingCapacity: true)
-            next.removeAll(keepingCapacity: true)
-            prev.removeAll(keepingCapacity: true)
-            ranks.removeAll(keepingCapacity: true)
-            heap.removeAll(keepingCapacity: true)
+        private mutating func mergeHeap(_ n: Int, into o: UnsafeMutablePointer<UInt32>) -> Int {
+            let s = work.symbols
+            let r = work.values
+            let next = work.next
+            let prev = work.prev
+            var heap = MinHeap(work.heap)
             for k in 0..<n {
-                symbols.append(fast.byteIDs[Int(p[k])])
-                next.append(Int32(k + 1 < n ? k + 1 : -1))
-                prev.append(Int32(k - 1))
+                next[k] = Int32(k + 1 < n ? k + 1 : -1)
+                prev[k] = Int32(k - 1)
             }
-            for k in 0..<n {
-                let r = k + 1 < n ? fast.pair(symbols[k], symbols[k + 1]) : .max
-                ranks.append(r)
-                if r != .max { heapPush((r, Int32(k))) }
+            for k in 0..<(n - 1) {
+                let v = pair(s[k], s[k + 1])
+                r[k] = v
+                if v != .max { heap.push((v >> idBits) << 32 | UInt64(k)) }
             }
-            while let (r, pos32) = heapPop() {
-                let pos = Int(pos32)
-                // Stale entries: the position was merged away or its pair changed.
-                guard ranks[pos] == r, symbols[pos] != .max else { continue }
+            r[n - 1] = .max
+            while let top = heap.pop() {
+                let pos = Int(top & 0xFFFF_FFFF)
+                let v = r[pos]
+                // Stale entries: the position was merged away (value .max) or its pair changed.
+                guard v != .max, v >> idBits == top >> 32 else { continue }
                 let right = Int(next[pos])
-                symbols[pos] = UInt32(truncatingIfNeeded: r)
-                symbols[right] = .max  // dead
-                ranks[right] = .max
+                s[pos] = mergedID(v)
+                r[right] = .max  // dead
                 let after = Int(next[right])
                 next[pos] = Int32(after)
                 if after >= 0 { prev[after] = Int32(pos) }
-                ranks[pos] = after >= 0 ? fast.pair(symbols[pos], symbols[after]) : .max
-                if ranks[pos] != .max { heapPush((ranks[pos], Int32(pos))) }
+                let w = after >= 0 ? pair(s[pos], s[after]) : .max
+                r[pos] = w
+                if w != .max { heap.push((w >> idBits) << 32 | UInt64(pos)) }
                 let before = Int(prev[pos])
                 if before >= 0 {
-                    ranks[before] = fast.pair(symbols[before], symbols[pos])
-                    if ranks[before] != .max { heapPush((ranks[before], Int32(before))) }
+                    let u = pair(s[before], s[pos])
+                    r[before] = u
+                    if u != .max { heap.push((u >> idBits) << 32 | UInt64(before)) }
                 }
             }
             var k = 0
+            var count = 0
             while k >= 0 {
-                out.append(symbols[k])
+                o[count] = s[k]
+                count += 1
                 k = Int(next[k])
             }
-        }
-
-        @inline(__always)
-        private mutating func heapPush(_ e: (UInt64, Int32)) {
-            heap.append(e)
-            var i = heap.count - 1
-            while i > 0 {
-                let parent = (i - 1) / 2
-                if !(heap[i] < heap[parent]) { break }
-                heap.swapAt(i, parent)
-                i = parent
-            }
-        }
-
-        @inline(__always)
-        private mutating func heapPop() -> (UInt64, Int32)? {
-            guard let top = heap.first else { return nil }
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
-                var i = 0
-                while true {
-                    let l = 2 * i + 1
-                    if l >= heap.count { break }
-                    var c = l
-                    if l + 1 < heap.count && heap[l + 1] < heap[l] { c = l + 1 }
-                    if !(heap[c] < heap[i]) { break }
-                    heap.swapAt(i, c)
-                    i = c
-                }
-            }
-            return top
+            return count
         }
 
         // MARK: - Unigram (Metaspace)
@@ -394,7 +399,7 @@ extension Tokenizer {
                 k -= 1
                 if tokenizer.byteFallback {
                     for q in Int(s)..<Int(end) {
-                        let b = tokenizer.fast.byteIDs[Int(base[q])]
+                        let b = byteIDs[Int(base[q])]
                         if b != UInt32.max { out.append(b) } else if let u = tokenizer.unkID { out.append(u) }
                     }
                 } else if let u = tokenizer.unkID {
@@ -402,6 +407,113 @@ extension Tokenizer {
                 }
             }
         }
+    }
+}
+
+/// Raw scratch for the merge loops and the piece cache, grown on demand; one per Encoder.
+final class MergeScratch {
+    private(set) var capacity = 0
+    private(set) var symbols = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private(set) var values = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    private(set) var next = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private(set) var prev = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private(set) var heap = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    let cache: UnsafeMutableRawPointer
+    /// Ids of the segment being encoded (at most one per byte).
+    private(set) var output = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private(set) var outputCapacity = 0
+
+    init(cacheBytes: Int) {
+        cache = UnsafeMutableRawPointer.allocate(byteCount: cacheBytes, alignment: 64)
+        cache.initializeMemory(as: UInt8.self, repeating: 0, count: cacheBytes)
+        reserve(256)
+    }
+
+    /// Room for the ids of a segment of `n` bytes.
+    @inline(__always)
+    func reserveOutput(_ n: Int) {
+        if n > outputCapacity { growOutput(n) }
+    }
+
+    @inline(never)
+    private func growOutput(_ n: Int) {
+        output.deallocate()
+        outputCapacity = max(n, 2 * outputCapacity, 4096)
+        output = .allocate(capacity: outputCapacity)
+    }
+
+    /// Room for a piece of `n` bytes (the heap holds at most 3n entries).
+    @inline(__always)
+    func reserve(_ n: Int) {
+        if n > capacity { grow(n) }
+    }
+
+    @inline(never)
+    private func grow(_ n: Int) {
+        free()
+        capacity = max(n, 2 * capacity)
+        symbols = .allocate(capacity: capacity)
+        values = .allocate(capacity: capacity)
+        next = .allocate(capacity: capacity)
+        prev = .allocate(capacity: capacity)
+        heap = .allocate(capacity: 3 * capacity)
+    }
+
+    private func free() {
+        symbols.deallocate()
+        values.deallocate()
+        next.deallocate()
+        prev.deallocate()
+        heap.deallocate()
+    }
+
+    deinit {
+        free()
+        output.deallocate()
+        cache.deallocate()
+    }
+}
+
+/// A binary min-heap of UInt64 over caller-owned storage (room for every push).
+struct MinHeap {
+    let a: UnsafeMutablePointer<UInt64>
+    var count = 0
+
+    init(_ storage: UnsafeMutablePointer<UInt64>) { a = storage }
+
+    @inline(__always)
+    mutating func push(_ e: UInt64) {
+        var i = count
+        count += 1
+        while i > 0 {
+            let parent = (i - 1) >> 1
+            if a[parent] <= e { break }
+            a[i] = a[parent]
+            i = parent
+        }
+        a[i] = e
+    }
+
+    @inline(__always)
+    mutating func pop() -> UInt64? {
+        guard count > 0 else { return nil }
+        let top = a[0]
+        count -= 1
+        if count > 0 {
+            let last = a[count]
+            var i = 0
+            while true {
+                let l = 2 * i + 1
+                if l >= count { break }
+                var c = l
+                if l + 1 < count && a[l + 1] < a[l] { c = l + 1 }
+                if a[c] >= last { break }
+                a[i] = a[c]
+                i = c
+            }
+            a[i] = last
+        }
+        return top
     }
 }
 
