@@ -41,7 +41,10 @@ public struct WikipediaReader: DocumentReader {
             throw options.error("keep_templates", "template names must not be empty")
         }
         let keepTables = try options.bool("keep_tables", default: false, "keep table cell text instead of removing tables")
-        converterOptions = WikitextConverter.Options(keepTemplates: parsed, keepTables: keepTables)
+        let proseWords = try options.int(
+            "prose_words", default: 3, range: 0...1000,
+            "with tables removed, keep captions, and table cells and file captions of at least this many words (0: none)")
+        converterOptions = WikitextConverter.Options(keepTemplates: parsed, keepTables: keepTables, proseWords: proseWords)
         wiki = try options.optionalString("wiki", "wiki name for document ids (default: the dump's <dbname>)")
         keepWikitext = try options.bool("keep_wikitext", default: false, "emit raw wikitext instead of plain text")
         decodeThreads = try options.int(
