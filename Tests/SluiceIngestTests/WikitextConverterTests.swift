@@ -68,6 +68,8 @@ import Testing
         #expect(convert("{|\n! Name !! Born\n|-\n| Ada Lovelace || 1815\n|}") == "")
         // CJK has no spaces: each character counts half a word.
         #expect(convert("{|\n| 東京都の区部\n|-\n| 東京\n|}") == "東京都の区部")
+        // A template running over several lines of a table is not a column of cells.
+        #expect(convert("{|\n|+ Layers {{cite journal\n| title = Structure of the interior\n| first = T. H.\n}}\n|}") == "")
         #expect(convert("{|\n| a b c d e f\n|}", WikitextConverter.Options(proseWords: 7)) == "")
         #expect(convert("{|\n| a b c d e f\n|}", WikitextConverter.Options(proseWords: 6)) == "a b c d e f")
     }

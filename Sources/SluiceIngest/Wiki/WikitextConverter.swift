@@ -509,7 +509,7 @@ public struct WikitextConverter {
         var q = lastPipe + 1
         while q < to && s[q] != 32 && s[q] != UInt8(ascii: "=") && s[q] != UInt8(ascii: "[") { q += 1 }
         if q < to && s[q] == UInt8(ascii: "=") { return }  // a named option: alt=, link=, upright=
-        let mark = out.count
+        let mark = (out.count, damage, failedSearches)
         out.append(10)
         scan(s, lastPipe + 1, to, depth: depth + 1, lineMode: false)
         keepIfProse(from: mark)
@@ -781,6 +781,14 @@ public struct WikitextConverter {
                 continue
             }
             if k + 1 < lineEnd && s[k] == UInt8(ascii: "|") && s[k + 1] == UInt8(ascii: "}") { break }
+            if proseOnly, let spill = templateSpill(s, k, lineEnd, end) {
+                // A template opened on this line runs over the next lines (`|name = value` lines,
+                // not cells): the whole span goes, as the template would.
+                j = spill
+                while j < end && s[j] != 10 { j += 1 }
+                j += 1
+                continue
+            }
             if k + 1 < lineEnd && s[k] == UInt8(ascii: "|") && s[k + 1] == UInt8(ascii: "-") {
                 if cellsInRow > 0 { out.append(10) }
                 cellsInRow = 0
@@ -802,7 +810,7 @@ public struct WikitextConverter {
                     while q < end && s[q] != 10 { q += 1 }
                     blockEnd = q
                 }
-                let mark = out.count
+                let mark = (out.count, damage, failedSearches)
                 out.append(10)
                 scan(s, k, blockEnd, depth: depth + 1, lineMode: true)
                 keepIfProse(from: mark)
@@ -849,6 +857,22 @@ public struct WikitextConverter {
         out.append(10)
     }
 
+    /// Where a `{{` opened in `s[from..<lineEnd]` closes, when that is past the line; nil when
+    /// every template on the line closes on it (or never closes).
+    private mutating func templateSpill(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ lineEnd: Int, _ end: Int) -> Int? {
+        var k = from
+        while k + 1 < lineEnd {
+            if s[k] == UInt8(ascii: "{") && s[k + 1] == UInt8(ascii: "{") {
+                guard let close = matchBraces(s, k, end) else { return nil }
+                if close > lineEnd { return close }
+                k = close
+            } else {
+                k += 1
+            }
+        }
+        return nil
+    }
+
     /// The cells of one `|`/`!` line (`||`/`!!` separate cells), each kept on its own line when
     /// it reads as prose.
     private mutating func proseCellsOfLine(_ s: UnsafeBufferPointer<UInt8>, _ k: Int, _ lineEnd: Int, depth: Int) {
@@ -876,22 +900,67 @@ public struct WikitextConverter {
                     continue
                 }
             }
-            let mark = out.count
-            out.append(10)
-            cell(s, start, q, depth: depth)
-            keepIfProse(from: mark)
+            if mayBeProse(s, start, min(q, lineEnd)) {
+                let mark = (out.count, damage, failedSearches)
+                out.append(10)
+                cell(s, start, q, depth: depth)
+                keepIfProse(from: mark)
+            }
             start = q + 2
             q += 2
         }
     }
 
-    /// Keeps `out[mark...]` (ending it with a line break) when it reads as prose, else removes it.
-    private mutating func keepIfProse(from mark: Int) {
-        if isProse(from: mark) {
+    /// False when the raw cell `s[from..<to]` cannot convert to `proseWords` words: fewer runs
+    /// of non-blank bytes, plus tags and entities (which may split words), and no CJK. Skips
+    /// converting the many short data cells.
+    @inline(__always)
+    private func mayBeProse(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Bool {
+        var runs = 0
+        var inRun = false
+        for k in from..<to {
+            let c = s[k]
+            if c == 32 || c == 9 {
+                inRun = false
+            } else {
+                if !inRun { runs += 1 }
+                inRun = true
+                if c == UInt8(ascii: "<") || c == UInt8(ascii: "&") || c >= 0xE3 { return true }
+            }
+            if runs >= options.proseWords { return true }
+        }
+        return false
+    }
+
+    /// Keeps `out[mark.0...]` (ending it with a line break) when it reads as prose and no markup
+    /// leaked into it (a template or link cut by a cell boundary); else removes it and forgets the
+    /// damage it counted.
+    private mutating func keepIfProse(from mark: (Int, Damage, Int)) {
+        if isProse(from: mark.0) && !hasLeakedMarkup(from: mark.0) {
             out.append(10)
         } else {
-            out.removeSubrange(mark...)
+            out.removeSubrange(mark.0...)
+            damage = mark.1
+            failedSearches = mark.2
         }
+    }
+
+    /// Whether `out[mark...]` holds `{{`, `}}`, `[[`, `]]` or `<ref`.
+    private func hasLeakedMarkup(from mark: Int) -> Bool {
+        var k = mark
+        let n = out.count
+        while k + 1 < n {
+            let c = out[k]
+            let d = out[k + 1]
+            if (c == UInt8(ascii: "{") || c == UInt8(ascii: "}") || c == UInt8(ascii: "[") || c == UInt8(ascii: "]"))
+                && d == c
+            {
+                return true
+            }
+            if c == UInt8(ascii: "<") && (d | 0x20) == UInt8(ascii: "r") { return true }
+            k += 1
+        }
+        return false
     }
 
     /// Whether `out[mark...]` holds at least `proseWords` words: runs of bytes between spaces and
