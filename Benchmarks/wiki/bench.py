@@ -93,10 +93,13 @@ def main():
     import mwparserfromhell
     import mwxml
 
+    load_before = os.getloadavg()[0]
     ref_seconds, pages, wikitext, ref_cpu = reference(paths)
     with tempfile.TemporaryDirectory() as workdir:
         runs = [sluice(args.sluice, paths, workdir) for _ in range(args.runs)]
         single = [sluice(args.sluice, paths, workdir, threads=1) for _ in range(args.runs)]
+    load = "load average %.1f before, %.1f after the timed runs (2 cores shared with other work)" % (
+        load_before, os.getloadavg()[0])
     ours = statistics.median(r[0] for r in runs)
     ours1 = statistics.median(r[0] for r in single)
     ours_cpu = statistics.median(r[2] for r in single)
@@ -106,8 +109,9 @@ def main():
     notes = "%d pages (%d sluice documents after dropping empty ones), %.1f MB of wikitext, %.1f MB of .bz2; " \
         "one worker; sluice uses %d threads per dump (decode_threads: 0: %d decoding bz2 blocks with its own decoder while " \
         "the reading thread parses) unless the row says 1 thread (decode and parse on one), the reference 1; " \
-        "sluice also writes JSONL; sluice median of %d runs, reference 1 run" % (
-            pages, docs, wikitext / 1e6, dump_bytes / 1e6, os.cpu_count() or 1, max(1, (os.cpu_count() or 1) - 1), args.runs)
+        "sluice also writes JSONL; sluice median of %d runs, reference 1 run; %s" % (
+            pages, docs, wikitext / 1e6, dump_bytes / 1e6, os.cpu_count() or 1, max(1, (os.cpu_count() or 1) - 1), args.runs,
+            load)
     rows = [
         {"benchmark": "wikipedia dump → text (bz2 + XML + wikitext)", "metric": "MB/s of wikitext",
          "sluice": wikitext / 1e6 / ours, "reference": wikitext / 1e6 / ref_seconds, "reference_tool": tool,
