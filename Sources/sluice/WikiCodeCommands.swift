@@ -23,6 +23,9 @@ struct WikitextCommand: ParsableCommand {
     @Flag(help: "Keep the text of table cells instead of removing tables.")
     var keepTables = false
 
+    @Option(help: "With tables removed, keep table cells and file captions of at least this many words (0: none).")
+    var proseWords = 3
+
     @Option(name: .customLong("keep-template"), help: "Keep a template's text: `name` (last unnamed parameter) or `name:N`. Repeatable.")
     var keepTemplates: [String] = []
 
@@ -43,7 +46,9 @@ struct WikitextCommand: ParsableCommand {
             guard let keep = WikitextConverter.Options.parseKeepTemplates(keepTemplates) else {
                 throw ValidationError("--keep-template needs a template name")
             }
-            var converter = WikitextConverter(options: .init(keepTemplates: keep, keepTables: keepTables))
+            guard proseWords >= 0 else { throw ValidationError("--prose-words must not be negative") }
+            var converter = WikitextConverter(
+                options: .init(keepTemplates: keep, keepTables: keepTables, proseWords: proseWords))
             let text = Array(data).withUnsafeBufferPointer { converter.convert(bytes: $0) }
             print(text)
             if categories {

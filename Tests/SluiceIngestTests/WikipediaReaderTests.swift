@@ -128,7 +128,9 @@ final class ChunkedSource: ByteSource {
         #expect(stats.counters["pages_incomplete"] == 1)
         #expect(stats.counters["pages_redirect"] == 2)
         let albedo = try #require(docs.first)
-        #expect(albedo.text.hasPrefix("Albedo"))
+        // The lead image's caption (issue 15 §5: prose strip_code keeps) comes first, on its own line.
+        #expect(albedo.text.hasPrefix("Percentage of diffusely reflected sunlight"))
+        #expect(albedo.text.contains("\nAlbedo or reflection coefficient"))
         #expect(albedo.text.contains("\n\nTerrestrial albedo\n\n"))
     }
 

@@ -22,8 +22,9 @@ import Testing
         let text = c.convert(
             "A [[File:X.jpg|thumb|A [[cat]] on [http://e.org a mat]]] B [[Category:Cats|Sort]] [[Kategorie:Katzen]] [[de:Katze]] C"
         )
-        #expect(text == "A B C")
+        #expect(text == "A\nA cat on a mat\nB C")  // a caption of three words or more is kept, on its own line
         #expect(c.categories == ["Cats", "Katzen"])
+        #expect(convert("A [[File:X.jpg|thumb|upright=1.2|Two words]] B [[File:Y.jpg|alt=a long alt text here]] C") == "A B C")
         #expect(convert("[[Image:y.png]][[Файл:z.png|мини]][[ファイル:a.jpg]]x") == "x")
     }
 
@@ -48,11 +49,29 @@ import Testing
 
     @Test func tables() {
         let t = "Before\n{| class=\"wikitable\"\n|+ Caption\n! H1 !! H2\n|-\n| a || style=\"x\" | b\n|-\n| [[c]]\n| d\n|}\nAfter"
-        #expect(convert(t) == "Before\n\nAfter")  // a table is a block: a paragraph break
+        #expect(convert(t) == "Before\n\nCaption\n\nAfter")  // data cells go, the caption stays
+        #expect(convert(t, WikitextConverter.Options(proseWords: 0)) == "Before\n\nAfter")  // a block: a paragraph break
         let kept = convert(t, WikitextConverter.Options(keepTables: true))
         #expect(kept == "Before\n\nCaption\nH1 | H2\na | b\nc | d\n\nAfter")
         #expect(convert("x\n{|\n| a\n{|\n| inner\n|}\n| b\n|}\ny") == "x\n\ny")
         #expect(convert("x\n:{| style=\"border:1px\"\n| indented\n|}\ny") == "x\n\ny")
+    }
+
+    /// Issue 15 §5: text that strip_code keeps and a removed table used to lose. A layout table
+    /// holding the page (headings and paragraphs under one cell), and cells of sentences, keep
+    /// their text; cells of one or two words (names, numbers) do not.
+    @Test func proseInTablesIsKept() {
+        let layout = "Intro.\n{| class=\"layout\"\n|\n== Early life ==\nShe was born in a small town.\n* a listed item of four words\n|}\nEnd."
+        #expect(convert(layout) == "Intro.\n\nEarly life\n\nShe was born in a small town.\na listed item of four words\n\nEnd.")
+        let sentences = "{| class=\"wide\"\n! Formula !! Reading\n|-\n| 2 + 2 || two plus two is four\n|-\n| x || y\n|}"
+        #expect(convert(sentences) == "two plus two is four")
+        #expect(convert("{|\n! Name !! Born\n|-\n| Ada Lovelace || 1815\n|}") == "")
+        // CJK has no spaces: each character counts half a word.
+        #expect(convert("{|\n| 東京都の区部\n|-\n| 東京\n|}") == "東京都の区部")
+        // A template running over several lines of a table is not a column of cells.
+        #expect(convert("{|\n|+ Layers {{cite journal\n| title = Structure of the interior\n| first = T. H.\n}}\n|}") == "")
+        #expect(convert("{|\n| a b c d e f\n|}", WikitextConverter.Options(proseWords: 7)) == "")
+        #expect(convert("{|\n| a b c d e f\n|}", WikitextConverter.Options(proseWords: 6)) == "a b c d e f")
     }
 
     @Test func tagsAndComments() {

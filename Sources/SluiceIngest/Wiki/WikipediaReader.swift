@@ -6,10 +6,11 @@ import SluiceCore
 /// Reads a MediaWiki XML dump: namespace 0 by default, redirects skipped, latest revision only,
 /// wikitext converted to plain text by `WikitextConverter`.
 ///
-/// Counters: `pages_redirect`, `pages_other_namespace`, `pages_empty`, `pages_incomplete`, and
+/// Counters: `pages_redirect`, `pages_other_namespace`, `pages_empty`, `pages_incomplete`,
+/// `pages_too_large` (text over `max_page_bytes`, skipped without being held whole), and
 /// `wikitext_*` for markup that did not balance (kept as text). Broken input is reported as
-/// `wikipedia:truncated_stream`, `wikipedia:truncated_xml` or `wikipedia:xml_error` with file and
-/// offset; every complete page before (and, after malformed XML, after) the damage is kept.
+/// `wikipedia:truncated_stream`, `wikipedia:truncated_xml` or `wikipedia:xml_error` with file,
+/// offset and the title of the page dropped; every complete page before and after it is kept.
 public struct WikipediaReader: DocumentReader {
     public static let name = "wikipedia"
     public static let summary = "MediaWiki XML dumps (.xml, .bz2 multistream, .gz) → plain-text articles"
@@ -24,6 +25,12 @@ public struct WikipediaReader: DocumentReader {
     public var keepWikitext: Bool
     /// Threads decoding `.bz2` blocks in parallel (0: one per core; 1: Core's sequential decoder).
     public var decodeThreads: Int
+    /// Pages whose text (or any other field) is longer than this, in XML bytes, are skipped as
+    /// `pages_too_large` by streaming past them.
+    public var maxPageBytes: Int
+    /// `max_page_bytes`' default: 8× MediaWiki's own limit on a page (`$wgMaxArticleSize`,
+    /// 2 MiB), with room for XML escaping.
+    public static let defaultMaxPageBytes = 16 << 20
 
     public init(options: inout StageOptions) throws {
         namespaces = Set(try options.intList("namespaces", default: [0], "namespaces to keep (0 = articles)"))
@@ -34,20 +41,29 @@ public struct WikipediaReader: DocumentReader {
             throw options.error("keep_templates", "template names must not be empty")
         }
         let keepTables = try options.bool("keep_tables", default: false, "keep table cell text instead of removing tables")
-        converterOptions = WikitextConverter.Options(keepTemplates: parsed, keepTables: keepTables)
+        let proseWords = try options.int(
+            "prose_words", default: 3, range: 0...1000,
+            "with tables removed, keep captions, and table cells and file captions of at least this many words (0: none)")
+        converterOptions = WikitextConverter.Options(keepTemplates: parsed, keepTables: keepTables, proseWords: proseWords)
         wiki = try options.optionalString("wiki", "wiki name for document ids (default: the dump's <dbname>)")
         keepWikitext = try options.bool("keep_wikitext", default: false, "emit raw wikitext instead of plain text")
         decodeThreads = try options.int(
             "decode_threads", default: 0, range: 0...256,
             "threads for a .bz2 dump, the reading thread included "
                 + "(0: one per core; 1: decode on the reading thread; N: N − 1 decode while it parses)")
+        maxPageBytes = try options.bytes(
+            "max_page_bytes", default: WikipediaReader.defaultMaxPageBytes,
+            "pages with a longer text (XML bytes) are skipped, counter pages_too_large")
+        if maxPageBytes < 1024 { throw options.error("max_page_bytes", "must be at least 1KB") }
     }
 
     public init(
         namespaces: Set<Int> = [0], converterOptions: WikitextConverter.Options = .init(), wiki: String? = nil,
-        keepWikitext: Bool = false, decodeThreads: Int = 0
+        keepWikitext: Bool = false, decodeThreads: Int = 0,
+        maxPageBytes: Int = WikipediaReader.defaultMaxPageBytes
     ) {
         self.decodeThreads = decodeThreads
+        self.maxPageBytes = maxPageBytes
         self.namespaces = namespaces
         self.converterOptions = converterOptions
         self.wiki = wiki
@@ -60,7 +76,7 @@ public struct WikipediaReader: DocumentReader {
             ? try ParallelBzip2Source(path: path, threads: decodeThreads == 0 ? nil : decodeThreads)
             : try openByteSource(path)
         return WikipediaPageIterator(
-            parser: MediaWikiDumpParser(source: source), reader: self, converter: WikitextConverter(options: converterOptions),
+            parser: MediaWikiDumpParser(source: source, maxPageBytes: maxPageBytes), reader: self, converter: WikitextConverter(options: converterOptions),
             context: context)
     }
 }
@@ -86,6 +102,8 @@ struct WikipediaPageIterator: DocumentIterator {
             switch parser.next() {
             case .end:
                 return nil
+            case .damage(let damage) where damage.tooLarge:
+                countTooLarge(damage.pageInProgress ?? "(untitled page)", offset: damage.offset)
             case .damage(let damage):
                 var message = damage.message
                 if let page = damage.pageInProgress {
@@ -99,7 +117,19 @@ struct WikipediaPageIterator: DocumentIterator {
         }
     }
 
+    private func countTooLarge(_ title: String, offset: Int) {
+        context.count("pages_too_large")
+        let message =
+            "wikipedia: page '\(title)' is longer than \(parser.maxPageBytes) bytes (max_page_bytes) and skipped "
+                + "(\(parser.path):\(offset))"
+        context.logger.warning("\(message)")
+    }
+
     private mutating func makeDocument() -> Document? {
+        if parser.isTooLarge {
+            countTooLarge(parser.title, offset: parser.compressedOffset)
+            return nil
+        }
         if parser.isRedirect {
             context.count("pages_redirect")
             return nil

@@ -15,10 +15,15 @@ public struct WikitextConverter {
         /// Keep the text of table cells (one row per line, cells joined by " | ") instead of
         /// removing tables.
         public var keepTables = false
+        /// With tables removed, still keep their captions and the cells (and file captions) that
+        /// read as prose: at least this many words (a CJK character counts half a word). 0 keeps
+        /// no table text at all.
+        public var proseWords = 3
 
-        public init(keepTemplates: [String: Int] = [:], keepTables: Bool = false) {
+        public init(keepTemplates: [String: Int] = [:], keepTables: Bool = false, proseWords: Int = 3) {
             self.keepTemplates = keepTemplates
             self.keepTables = keepTables
+            self.proseWords = proseWords
         }
 
         /// Parses `name` or `name:N` entries of the `keep_templates` option.
@@ -439,7 +444,10 @@ public struct WikitextConverter {
                 while pEnd > tStart && s[pEnd - 1] == 32 { pEnd -= 1 }
                 if let kind = WikiNames.linkNamespaces.lookup(s, tStart, pEnd) {
                     switch kind {
-                    case .file, .interlanguage:
+                    case .file:
+                        if options.proseWords > 0 && depth < Self.maxDepth { fileCaption(s, c + 1, innerEnd, depth: depth) }
+                        return end
+                    case .interlanguage:
                         return end
                     case .category:
                         var nStart = c + 1
@@ -474,6 +482,37 @@ public struct WikitextConverter {
         }
         scan(s, tStart, tEnd, depth: depth + 1, lineMode: false)
         return end
+    }
+
+    /// The caption of a file link (its last parameter) on a line of its own, when it reads as
+    /// prose; image options (`thumb`, `200px`, `alt=…`) never do.
+    private mutating func fileCaption(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, depth: Int) {
+        var level = 0
+        var lastPipe = -1
+        var k = from
+        while k < to {
+            let c = s[k]
+            if (c == UInt8(ascii: "[") || c == UInt8(ascii: "{")) && k + 1 < to && s[k + 1] == c {
+                level += 1
+                k += 2
+                continue
+            }
+            if (c == UInt8(ascii: "]") || c == UInt8(ascii: "}")) && k + 1 < to && s[k + 1] == c {
+                level -= 1
+                k += 2
+                continue
+            }
+            if c == UInt8(ascii: "|") && level == 0 { lastPipe = k }
+            k += 1
+        }
+        guard lastPipe >= 0 else { return }
+        var q = lastPipe + 1
+        while q < to && s[q] != 32 && s[q] != UInt8(ascii: "=") && s[q] != UInt8(ascii: "[") { q += 1 }
+        if q < to && s[q] == UInt8(ascii: "=") { return }  // a named option: alt=, link=, upright=
+        let mark = (out.count, damage, failedSearches)
+        out.append(10)
+        scan(s, lastPipe + 1, to, depth: depth + 1, lineMode: false)
+        keepIfProse(from: mark)
     }
 
     private mutating func addCategory(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) {
@@ -684,7 +723,13 @@ public struct WikitextConverter {
             damage.unterminatedTables += 1
             end = to
         }
-        if options.keepTables && depth < Self.maxDepth { tableCells(s, i, end, depth: depth) }
+        if depth < Self.maxDepth {
+            if options.keepTables {
+                tableCells(s, i, end, depth: depth, proseOnly: false)
+            } else if options.proseWords > 0 {
+                tableCells(s, i, end, depth: depth, proseOnly: true)
+            }
+        }
         return end
     }
 
@@ -710,8 +755,12 @@ public struct WikitextConverter {
         return nil
     }
 
-    /// Emits the caption and cells of a table, one row per line.
-    private mutating func tableCells(_ s: UnsafeBufferPointer<UInt8>, _ i: Int, _ end: Int, depth: Int) {
+    /// Emits the caption and cells of a table, one row per line; with `proseOnly`, the caption and
+    /// only the cells that read as prose (`isProse`), each on its own line, so that a layout table
+    /// wrapping a page's text, or a table of sentences, keeps its text while a table of data goes.
+    private mutating func tableCells(
+        _ s: UnsafeBufferPointer<UInt8>, _ i: Int, _ end: Int, depth: Int, proseOnly: Bool
+    ) {
         out.append(10)
         var cellsInRow = 0
         var j = i
@@ -725,19 +774,48 @@ public struct WikitextConverter {
             while k < lineEnd && (s[k] == 32 || s[k] == 9) { k += 1 }
             if k + 1 < end && s[k] == UInt8(ascii: "{") && s[k + 1] == UInt8(ascii: "|") {
                 let nested = tableEnd(s, k, end) ?? end
-                tableCells(s, k, nested, depth: depth + 1)
+                tableCells(s, k, nested, depth: depth + 1, proseOnly: proseOnly)
                 j = nested
                 while j < end && s[j] != 10 { j += 1 }
                 j += 1
                 continue
             }
             if k + 1 < lineEnd && s[k] == UInt8(ascii: "|") && s[k + 1] == UInt8(ascii: "}") { break }
+            if proseOnly, let spill = templateSpill(s, k, lineEnd, end) {
+                // A template opened on this line runs over the next lines (`|name = value` lines,
+                // not cells): the whole span goes, as the template would.
+                j = spill
+                while j < end && s[j] != 10 { j += 1 }
+                j += 1
+                continue
+            }
             if k + 1 < lineEnd && s[k] == UInt8(ascii: "|") && s[k + 1] == UInt8(ascii: "-") {
                 if cellsInRow > 0 { out.append(10) }
                 cellsInRow = 0
             } else if k + 1 < lineEnd && s[k] == UInt8(ascii: "|") && s[k + 1] == UInt8(ascii: "+") {
+                if proseOnly { out.append(10) }
                 cell(s, k + 2, lineEnd, depth: depth)
                 out.append(10)
+            } else if proseOnly && k < lineEnd && (s[k] == UInt8(ascii: "|") || s[k] == UInt8(ascii: "!")) {
+                proseCellsOfLine(s, k, lineEnd, depth: depth)
+            } else if proseOnly && k < lineEnd {
+                // Lines under a cell continue it, with their own headings and lists: one block up
+                // to the next cell, row or table line.
+                var blockEnd = lineEnd
+                while blockEnd < end {
+                    var q = blockEnd + 1
+                    while q < end && (s[q] == 32 || s[q] == 9) { q += 1 }
+                    if q < end && (s[q] == UInt8(ascii: "|") || s[q] == UInt8(ascii: "!")) { break }
+                    if q + 1 < end && s[q] == UInt8(ascii: "{") && s[q + 1] == UInt8(ascii: "|") { break }
+                    while q < end && s[q] != 10 { q += 1 }
+                    blockEnd = q
+                }
+                let mark = (out.count, damage, failedSearches)
+                out.append(10)
+                scan(s, k, blockEnd, depth: depth + 1, lineMode: true)
+                keepIfProse(from: mark)
+                j = blockEnd + 1
+                continue
             } else if k < lineEnd && (s[k] == UInt8(ascii: "|") || s[k] == UInt8(ascii: "!")) {
                 let header = s[k] == UInt8(ascii: "!")
                 var start = k + 1
@@ -777,6 +855,144 @@ public struct WikitextConverter {
             j = lineEnd + 1
         }
         out.append(10)
+    }
+
+    /// Where a `{{` opened in `s[from..<lineEnd]` closes, when that is past the line; nil when
+    /// every template on the line closes on it (or never closes).
+    private mutating func templateSpill(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ lineEnd: Int, _ end: Int) -> Int? {
+        var k = from
+        while k + 1 < lineEnd {
+            if s[k] == UInt8(ascii: "{") && s[k + 1] == UInt8(ascii: "{") {
+                guard let close = matchBraces(s, k, end) else { return nil }
+                if close > lineEnd { return close }
+                k = close
+            } else {
+                k += 1
+            }
+        }
+        return nil
+    }
+
+    /// The cells of one `|`/`!` line (`||`/`!!` separate cells), each kept on its own line when
+    /// it reads as prose.
+    private mutating func proseCellsOfLine(_ s: UnsafeBufferPointer<UInt8>, _ k: Int, _ lineEnd: Int, depth: Int) {
+        let header = s[k] == UInt8(ascii: "!")
+        var start = k + 1
+        var q = start
+        var level = 0
+        while q <= lineEnd {
+            if q < lineEnd {
+                let c = s[q]
+                if (c == UInt8(ascii: "[") || c == UInt8(ascii: "{")) && q + 1 < lineEnd && s[q + 1] == c {
+                    level += 1
+                    q += 2
+                    continue
+                }
+                if (c == UInt8(ascii: "]") || c == UInt8(ascii: "}")) && q + 1 < lineEnd && s[q + 1] == c {
+                    level -= 1
+                    q += 2
+                    continue
+                }
+                guard level == 0 && q + 1 < lineEnd && s[q + 1] == c
+                    && (c == UInt8(ascii: "|") || (header && c == UInt8(ascii: "!")))
+                else {
+                    q += 1
+                    continue
+                }
+            }
+            if mayBeProse(s, start, min(q, lineEnd)) {
+                let mark = (out.count, damage, failedSearches)
+                out.append(10)
+                cell(s, start, q, depth: depth)
+                keepIfProse(from: mark)
+            }
+            start = q + 2
+            q += 2
+        }
+    }
+
+    /// False when the raw cell `s[from..<to]` cannot convert to `proseWords` words: fewer runs
+    /// of non-blank bytes, plus tags and entities (which may split words), and no CJK. Skips
+    /// converting the many short data cells.
+    @inline(__always)
+    private func mayBeProse(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Bool {
+        var runs = 0
+        var inRun = false
+        for k in from..<to {
+            let c = s[k]
+            if c == 32 || c == 9 {
+                inRun = false
+            } else {
+                if !inRun { runs += 1 }
+                inRun = true
+                if c == UInt8(ascii: "<") || c == UInt8(ascii: "&") || c >= 0xE3 { return true }
+            }
+            if runs >= options.proseWords { return true }
+        }
+        return false
+    }
+
+    /// Keeps `out[mark.0...]` (ending it with a line break) when it reads as prose and no markup
+    /// leaked into it (a template or link cut by a cell boundary); else removes it and forgets the
+    /// damage it counted.
+    private mutating func keepIfProse(from mark: (Int, Damage, Int)) {
+        if isProse(from: mark.0) && !hasLeakedMarkup(from: mark.0) {
+            out.append(10)
+        } else {
+            out.removeSubrange(mark.0...)
+            damage = mark.1
+            failedSearches = mark.2
+        }
+    }
+
+    /// Whether `out[mark...]` holds `{{`, `}}`, `[[`, `]]` or `<ref`.
+    private func hasLeakedMarkup(from mark: Int) -> Bool {
+        var k = mark
+        let n = out.count
+        while k + 1 < n {
+            let c = out[k]
+            let d = out[k + 1]
+            if (c == UInt8(ascii: "{") || c == UInt8(ascii: "}") || c == UInt8(ascii: "[") || c == UInt8(ascii: "]"))
+                && d == c
+            {
+                return true
+            }
+            if c == UInt8(ascii: "<") && (d | 0x20) == UInt8(ascii: "r") { return true }
+            k += 1
+        }
+        return false
+    }
+
+    /// Whether `out[mark...]` holds at least `proseWords` words: runs of bytes between spaces and
+    /// line breaks that hold a letter (ASCII or not); a CJK or kana character counts half a word,
+    /// as those scripts put no spaces between words.
+    private func isProse(from mark: Int) -> Bool {
+        let need = 2 * options.proseWords
+        var halves = 0
+        var inWord = false
+        var hasLetter = false
+        var k = mark
+        let n = out.count
+        while k < n {
+            let c = out[k]
+            if c == 32 || c == 10 || c == 9 {
+                if inWord && hasLetter { halves += 2 }
+                inWord = false
+                hasLetter = false
+                k += 1
+                continue
+            }
+            inWord = true
+            if c >= 0xE3 && c <= 0xE9 {
+                halves += 1  // U+3000–U+9FFF: kana and CJK ideographs (3-byte UTF-8)
+            } else if c >= 0xC0 || (c | 0x20 >= 97 && c | 0x20 <= 122) {
+                hasLetter = true
+            }
+            if halves >= need { return true }
+            k += 1
+        }
+        if inWord && hasLetter { halves += 2 }
+        return halves >= need
     }
 
     /// One cell: `attributes | content` → content.
