@@ -22,6 +22,11 @@ func readAll(_ source: any ByteSource) -> (bytes: [UInt8], complete: Bool) {
     }
 }
 
+@main
+enum FuzzBzip2 {
+    static func main() { Fuzz.main(fuzzBzip2) }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzBzip2(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let path = Fuzz.write(Fuzz.bytes(data, size), name: "input.bz2")
