@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Fills a seed folder for one fuzz target: Fuzz/seeds/TARGET/ (committed), matching files from
 # Fixtures/ and, when it exists, the shared corpus (../shared/corpus, or $SLUICE_CORPUS).
-# Seeds are capped at $FUZZ_SEED_BYTES (default 256 KiB; a longer file contributes its head, which
+# Seeds are capped at $FUZZ_SEED_BYTES (default 64 KiB; a longer file contributes its head, which
 # is itself a useful truncated input). Usage: Fuzz/seeds.sh TARGET OUT_DIR
 set -euo pipefail
 target=$1
 out=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${SLUICE_CORPUS:-$root/../shared/corpus}
-cap=${FUZZ_SEED_BYTES:-262144}
+cap=${FUZZ_SEED_BYTES:-65536}
 mkdir -p "$out"
 
 # add FILE [NAME]: copies the head of FILE into the seed folder.
@@ -21,6 +21,18 @@ add_each() {
     local f
     for f in "$@"; do add "$f"; done
 }
+# bunzip FILE BYTES: the first BYTES of a .bz2 file, decompressed (python3: the bzip2 tool may be absent).
+bunzip() {
+    python3 -c 'import bz2, sys
+d = bz2.BZ2Decompressor()
+with open(sys.argv[1], "rb") as f:
+    try:
+        sys.stdout.buffer.write(d.decompress(f.read(), max_length=int(sys.argv[2])))
+    except (OSError, EOFError):
+        pass' "$1" "$2"
+}
+# bzip FILE LEVEL: FILE compressed at LEVEL.
+bzip() { python3 -c 'import bz2, sys; sys.stdout.buffer.write(bz2.compress(open(sys.argv[1], "rb").read(), int(sys.argv[2])))' "$1" "$2"; }
 # add_unzipped FILE.gz|FILE.bz2: the decompressed head.
 add_unzipped() {
     [ -f "$1" ] || return 0
@@ -28,7 +40,7 @@ add_unzipped() {
     name=$(basename "$1")
     case "$1" in
     *.gz) { gzip -dc "$1" 2>/dev/null || true; } | head -c "$cap" >"$out/${name%.gz}" ;;
-    *.bz2) { bzip2 -dc "$1" 2>/dev/null || true; } | head -c "$cap" >"$out/${name%.bz2}" ;;
+    *.bz2) bunzip "$1" "$cap" >"$out/${name%.bz2}" ;;
     esac
 }
 
@@ -47,7 +59,7 @@ wikitext)
     tmp=$(mktemp -d)
     for f in "$root"/Fixtures/wiki/*.xml "$corpus"/wiki/*.xml; do cp "$f" "$tmp/"; done
     for f in "$root"/Fixtures/wiki/*.xml.bz2; do
-        { bzip2 -dc "$f" 2>/dev/null || true; } | head -c 4000000 >"$tmp/$(basename "${f%.bz2}")"
+        bunzip "$f" 4000000 >"$tmp/$(basename "${f%.bz2}")"
     done
     python3 - "$tmp" "$out" <<'EOF'
 import html, pathlib, re, sys
@@ -70,7 +82,7 @@ bzip2)
     add_each "$root"/Fixtures/wiki/*.bz2 "$corpus"/wiki/*.bz2 "$corpus"/unicode/*.bz2
     # Small streams of every block size, and two concatenated streams.
     for level in 1 9; do
-        bzip2 -c -$level "$root/Fixtures/clean/shakespeare-60-lines.txt" >"$out/shakespeare-$level.bz2"
+        bzip "$root/Fixtures/clean/shakespeare-60-lines.txt" $level >"$out/shakespeare-$level.bz2"
     done
     cat "$out/shakespeare-1.bz2" "$out/shakespeare-9.bz2" >"$out/two-streams.bz2"
     ;;
