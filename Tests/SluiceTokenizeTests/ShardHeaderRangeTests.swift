@@ -39,7 +39,8 @@ import Testing
         #expect {
             _ = try ShardReader(path: path)
         } throws: { e in
-            (e as? SluiceError)?.code == .corruptInput && "\(e)".contains("out of range") && "\(e)".contains("bad.shard")
+            (e as? SluiceError)?.code == .corruptInput && "\(e)".contains("out of range")
+                && "\(e)".contains("bad.shard")
         }
     }
 }

@@ -29,7 +29,8 @@ import Testing
 
     @Test func headerLengthAboveIntMax() throws {
         // The fuzzer's input: a length of 0xffffffffffffff20, which did not fit in Int.
-        try expectCorrupt([0x20, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff] + [UInt8](repeating: 0xff, count: 40), "header length")
+        try expectCorrupt(
+            [0x20, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff] + [UInt8](repeating: 0xff, count: 40), "header length")
     }
 
     @Test(arguments: [

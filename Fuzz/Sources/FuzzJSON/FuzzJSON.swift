@@ -36,7 +36,8 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         if line.last == 0x0a { line.removeLast() }
         var again = JSONParser()
         let back = line.withUnsafeBytes { try? again.parseDocument($0, defaultID: "fuzz:1", defaultSource: "fuzz") }
-        precondition(back == document, "JSONL round trip changed the document: \(String(decoding: line, as: UTF8.self))")
+        precondition(
+            back == document, "JSONL round trip changed the document: \(String(decoding: line, as: UTF8.self))")
     }
     return 0
 }

@@ -19,13 +19,17 @@ func withChecksums(_ bytes: [UInt8]) -> [UInt8]? {
     guard bytes.count >= 64 else { return nil }
     var b = bytes
     let frameTokens = UInt64(b[20]) | UInt64(b[21]) << 8 | UInt64(b[22]) << 16 | UInt64(b[23]) << 24
-    let tokens = u64(b, 24), documents = u64(b, 32), indexOffset = u64(b, 48)
+    let tokens = u64(b, 24)
+    let documents = u64(b, 32)
+    let indexOffset = u64(b, 48)
     if frameTokens > 0, documents < 1 << 32, indexOffset < UInt64(b.count) {
         let frames = tokens / frameTokens + (tokens % frameTokens == 0 ? 0 : 1)
         if frames < 1 << 32 {
             let end = indexOffset + 8 * (frames + 1) + 8 * (documents + 1)
             if end <= UInt64(b.count) {
-                let crc = b.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[Int(indexOffset)..<Int(end)])) }
+                let crc = b.withUnsafeBytes {
+                    CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[Int(indexOffset)..<Int(end)]))
+                }
                 put32(&b, 60, crc)
             }
         }

@@ -1,14 +1,15 @@
-// What every fuzz target shares: a private folder for the files a parser reads (readers take paths),
-// a quiet task context, and a loop that reads every document of a file.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CLibFuzzer
 import Foundation
 import Logging
 import SluiceCore
+
+// What every fuzz target shares: a private folder for the files a parser reads (readers take paths),
+// a quiet task context, and a loop that reads every document of a file.
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 public enum Fuzz {
     /// The signature libFuzzer calls once per input.

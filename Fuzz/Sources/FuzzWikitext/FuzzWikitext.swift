@@ -4,7 +4,8 @@ import FuzzSupport
 import SluiceIngest
 
 let keepOptions = WikitextConverter.Options(
-    keepTemplates: WikitextConverter.Options.parseKeepTemplates(["lang", "convert:2", "nowrap"]) ?? [:], keepTables: true)
+    keepTemplates: WikitextConverter.Options.parseKeepTemplates(["lang", "convert:2", "nowrap"]) ?? [:],
+    keepTables: true)
 
 @main
 enum FuzzWikitext {
