@@ -11,6 +11,7 @@ SLUICE := .build/release/sluice
 TEST_LOG := .build/test-output.txt
 
 .PHONY: deps build demo test bench venv bench-venv slurm clean
+.PHONY: fuzz
 
 # Installs only the packages that are missing, so a machine that has them needs no root.
 deps:
@@ -66,6 +67,14 @@ test: deps venv slurm
 	  echo "full log: $(TEST_LOG)"; \
 	else echo "all tests passed (full log: $(TEST_LOG))"; fi; \
 	exit $$status
+
+# Fuzz targets (Fuzz/, docs/fuzzing.md): libFuzzer + AddressSanitizer builds of every parser of user
+# files, each fuzzed for its share of FUZZ_SECONDS, then every input under Fuzz/regressions/ replayed.
+# A crash, a hang (FUZZ_TIMEOUT s) or an allocation above FUZZ_RSS_MB fails the target.
+FUZZ_SECONDS ?= 240
+fuzz: deps
+	$(SWIFT) build --package-path Fuzz --build-path Fuzz/.build -Xswiftc -sanitize=fuzzer,address -Xswiftc -O
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh $(FUZZ_TARGETS)
 
 bench: build bench-venv
 	SLUICE_PYTHON=$(abspath $(BENCH_PY)) $(BENCH_PY) Benchmarks/run.py --sluice $(SLUICE)

@@ -8,6 +8,11 @@ let package = Package(
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
+        .library(name: "SluiceIngest", targets: ["SluiceIngest"]),
+        .library(name: "SluiceClean", targets: ["SluiceClean"]),
+        .library(name: "SluiceDedup", targets: ["SluiceDedup"]),
+        .library(name: "SluiceTokenize", targets: ["SluiceTokenize"]),
+        .library(name: "SluiceTrain", targets: ["SluiceTrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

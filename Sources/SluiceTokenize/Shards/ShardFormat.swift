@@ -115,6 +115,13 @@ public struct ShardHeader: Sendable, Equatable {
         guard frameTokens > 0 || tokenCount == 0 else {
             throw SluiceError(.corruptInput, "frame size 0 with \(tokenCount) tokens", file: file, offset: 20)
         }
+        // Counts no writer produces (frames above 2^24 tokens, more documents than tokens, sizes
+        // beyond 2^48) would overflow the size arithmetic below or allocate a frame of gigabytes.
+        guard frameTokens <= 1 << 24, documentCount <= tokenCount, tokenCount < 1 << 48, indexOffset < 1 << 48 else {
+            throw SluiceError(
+                .corruptInput, "header values out of range (frame size \(frameTokens), \(tokenCount) tokens, "
+                    + "\(documentCount) documents, index offset \(indexOffset))", file: file, offset: 20)
+        }
     }
 
     public init(

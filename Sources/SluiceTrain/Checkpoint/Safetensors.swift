@@ -49,10 +49,11 @@ public enum Safetensors {
             throw SluiceError(.io, "cannot read safetensors file", file: path)
         }
         guard data.count >= 8 else { throw SluiceError(.corruptInput, "file too short for a safetensors header", file: path) }
-        let n = data.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
-        guard n > 0, 8 + n <= data.count else {
-            throw SluiceError(.corruptInput, "safetensors header length \(n) exceeds the file", file: path, offset: 0)
+        let n64 = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard n64 > 0, n64 <= UInt64(data.count - 8) else {
+            throw SluiceError(.corruptInput, "safetensors header length \(n64) exceeds the file", file: path, offset: 0)
         }
+        let n = Int(n64)
         guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as? [String: Any] else {
             throw SluiceError(.corruptInput, "safetensors header is not a JSON object", file: path, offset: 8)
         }
@@ -67,14 +68,21 @@ public enum Safetensors {
             guard let t = value as? [String: Any], let dtype = t["dtype"] as? String, let shape = t["shape"] as? [Int],
                 let offs = t["data_offsets"] as? [Int], offs.count == 2
             else { throw SluiceError(.corruptInput, "tensor '\(name)' has a malformed header entry", file: path) }
-            let count = shape.reduce(1, *)
+            // Element count without overflow; a negative dimension makes it invalid (-1).
+            let count = shape.reduce(1) { c, d in
+                let (p, overflow) = c.multipliedReportingOverflow(by: d)
+                return c < 0 || d < 0 || overflow ? -1 : p
+            }
             let width: Int
             switch dtype {
             case "F32": width = 4
             case "F16", "BF16": width = 2
             default: throw SluiceError(.corruptInput, "tensor '\(name)' has unsupported dtype \(dtype)", file: path)
             }
-            guard offs[0] >= 0, offs[1] - offs[0] == count * width, base + offs[1] <= data.count else {
+            let room = data.count - base
+            guard count >= 0, count <= room / width, offs[0] >= 0, offs[1] >= offs[0], offs[1] <= room,
+                offs[1] - offs[0] == count * width
+            else {
                 throw SluiceError(.corruptInput, "tensor '\(name)' data_offsets \(offs) do not match its shape \(shape)", file: path)
             }
             var values = [Float](repeating: 0, count: count)

@@ -93,7 +93,9 @@ public struct GPTConfig: Sendable, Equatable, Codable {
         if let eps = j["layer_norm_epsilon"] as? Double, abs(eps - 1e-5) > 1e-12 {
             throw SluiceError(.config, "layer_norm_epsilon \(eps) is not supported (1e-5 only)", file: file)
         }
-        if let inner = j["n_inner"] as? Int, let e = j["n_embd"] as? Int, inner != 4 * e {
+        if let inner = j["n_inner"] as? Int, let e = j["n_embd"] as? Int,
+            !(Int.min / 4...Int.max / 4).contains(e) || inner != 4 * e
+        {
             throw SluiceError(.config, "n_inner \(inner) is not 4·n_embd", file: file)
         }
         if let tie = j["tie_word_embeddings"] as? Bool, !tie {
