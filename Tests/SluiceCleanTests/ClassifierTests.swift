@@ -83,6 +83,23 @@ import Testing
         future[4] = 9
         #expect(message(future).contains("version 9"))
         #expect(message([]).contains("bad.slcm"))
+
+        // A valid, checksummed header of a few hundred bytes that asks for 2^26 buckets × 16
+        // labels (4 GiB of weights) is refused before anything is allocated
+        // (Fuzz/regressions/classifier/dense-weights-4gib-from-180-bytes.slcm).
+        var huge: [UInt8] = []
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { huge += $0 } }
+        huge += TextClassifier.magic
+        for v: UInt32 in [TextClassifier.formatVersion, 0, 1 << 26, 1, 0, 0, 16] { u32(v) }
+        for l in 0..<16 {
+            u32(UInt32(String(l).utf8.count))
+            huge += Array(String(l).utf8)
+        }
+        for _ in 0..<16 { u32(0) }
+        u32(0)  // no stored rows
+        let sum = huge.withUnsafeBytes { xxHash64($0) }
+        withUnsafeBytes(of: sum.littleEndian) { huge += $0 }
+        #expect(message(huge).contains("more than 268435456 weights"))
     }
 
     @Test func classifyStepScoresAndDrops() throws {

@@ -140,9 +140,17 @@ import Testing
 
     @Test func unigramEntries() {
         expectError(Self.validUnigram.replacingOccurrences(of: #"["a", -2.0]"#, with: #"["a"]"#), "model.vocab[2]", "expected [piece, score]")
-        expectError(Self.validUnigram.replacingOccurrences(of: #"["a", -2.0]"#, with: #"["a", "-2"]"#), "model.vocab[2][1]", "expected a finite number")
+        expectError(Self.validUnigram.replacingOccurrences(of: #"["a", -2.0]"#, with: #"["a", "-2"]"#), "model.vocab[2][1]", "expected a finite score")
         expectError(Self.validUnigram.replacingOccurrences(of: #"["a", -2.0]"#, with: #"[5, -2.0]"#), "model.vocab[2][0]", "expected a string")
-        expectError(Self.validUnigram.replacingOccurrences(of: #"["a", -2.0]"#, with: #"["a", 1e999]"#), "model.vocab[2][1]", "finite")
+        // 1e999 does not parse as a double: Core's JSON parser stops there, naming the offset.
+        expectError(
+            Self.validUnigram.replacingOccurrences(of: #"["a", -2.0]"#, with: #"["a", 1e999]"#), "out of range",
+            "byte 237")
+        // Fuzz/regressions/tokenizer/unigram-score-beyond-int64.json: a score whose fingerprint
+        // quantisation overflowed Int64 and trapped.
+        expectError(
+            Self.validUnigram.replacingOccurrences(of: #"["a", -2.0]"#, with: #"["a", -1.7e17]"#), "model.vocab[2][1]",
+            "magnitude below 1e12")
     }
 
     @Test func templateNamesUndefinedToken() {

@@ -20,7 +20,8 @@ public struct TrainingOptions: Sendable {
 /// Fits a classifier to labelled examples.
 public enum ClassifierTrainer {
     /// Trains on `examples`.
-    /// - Throws: `SluiceError(.config)` when there are no examples or fewer than two labels.
+    /// - Throws: `SluiceError(.config)` when there are no examples, fewer than two labels, or more
+    ///   than `TextClassifier.maxWeights` weights.
     /// - Complexity: O(epochs × total features × labels).
     public static func train(_ examples: [LabeledExample], options: TrainingOptions) throws -> TextClassifier {
         guard !examples.isEmpty else { throw SluiceError(.config, "no training examples") }
@@ -30,6 +31,12 @@ public enum ClassifierTrainer {
         }
         let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
         let k = labels.count
+        guard options.features.buckets * k <= TextClassifier.maxWeights else {
+            throw SluiceError(
+                .config,
+                "\(options.features.buckets) buckets × \(k) labels is more than \(TextClassifier.maxWeights) weights: "
+                    + "use fewer buckets")
+        }
         // Flat feature rows per example: offsets[i]..<offsets[i+1] in `rows`.
         let extractor = FeatureExtractor(options.features)
         var rows: [Int32] = []

@@ -10,6 +10,10 @@ extension TextClassifier {
     public static let magic: [UInt8] = Array("SLCM".utf8)
     /// The format version this code writes and reads.
     public static let formatVersion: UInt32 = 1
+    /// The most weights (buckets × labels) a model may hold: 2^28 floats, 1 GiB. The file stores
+    /// only non-zero rows, so without this bound a few hundred bytes could ask for any amount of
+    /// memory (Fuzz/regressions/classifier). The trainer refuses the same.
+    public static let maxWeights = 1 << 28
 
     /// The model file's bytes.
     public func serialized() -> [UInt8] {
@@ -98,6 +102,9 @@ extension TextClassifier {
         guard buckets > 0, buckets & (buckets - 1) == 0, buckets <= 1 << 26, k >= 2, k <= 10_000, wordNgrams >= 1,
             wordNgrams <= 10, minn <= maxn, maxn <= 20
         else { throw bad("model header has impossible values (buckets \(buckets), labels \(k))", 8) }
+        guard buckets * k <= maxWeights else {
+            throw bad("model header asks for \(buckets) buckets × \(k) labels, more than \(maxWeights) weights", 8)
+        }
         var labels: [String] = []
         for _ in 0..<k {
             let n = Int(try u32())

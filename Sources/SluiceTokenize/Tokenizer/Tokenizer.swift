@@ -325,7 +325,11 @@ public final class Tokenizer: @unchecked Sendable {
         for s in vocab { h.add(s); h.add("\u{0}") }
         for (a, b) in merges { h.add(UInt64(a) << 32 | UInt64(b)) }
         // Scores are hashed at 1e-6: a JSON round trip may move the last bit of a double.
-        for s in scores { h.add(UInt64(bitPattern: Int64((s * 1e6).rounded()))) }
+        // Clamped, so that a score no loader admits still cannot trap the conversion.
+        for s in scores {
+            let q = (s * 1e6).rounded()
+            h.add(UInt64(bitPattern: q.magnitude < 9e18 ? Int64(q) : q < 0 ? Int64.min : Int64.max))
+        }
         for a in added { h.add("\(a.id)|\(a.content)|\(a.special)\u{0}") }
         return h.value
     }

@@ -179,7 +179,10 @@ extension TokenizerJSON {
                 let path = "model.vocab[\(i)]"
                 guard case .array(let pair) = e, pair.count == 2 else { throw f.typeError(path, expected: "[piece, score]", found: e) }
                 vocab.append(try f.string(pair[0], path + "[0]"))
-                guard let sc = pair[1].doubleValue, sc.isFinite else { throw f.typeError(path + "[1]", expected: "a finite number", found: pair[1]) }
+                // A Unigram score is a log probability; 1e12 bounds it far beyond any trained one.
+                guard let sc = pair[1].doubleValue, sc.isFinite, sc.magnitude < 1e12 else {
+                    throw f.typeError(path + "[1]", expected: "a finite score of magnitude below 1e12", found: pair[1])
+                }
                 scores.append(sc)
             }
             guard !vocab.isEmpty else { throw f.error("model.vocab", "a Unigram model needs at least one piece") }
