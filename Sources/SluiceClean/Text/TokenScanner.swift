@@ -569,6 +569,11 @@ func unitSuffixStart(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int? {
     let last = b[r.upperBound - 1]
     // Every unit ends in a letter, %, ², ³ or an Arabic/Cyrillic letter: skip the common case fast.
     if last < 0x80 && !(last == 0x25 || (last | 0x20 >= 0x61 && last | 0x20 <= 0x7A)) { return nil }
+    // A unit is at most 10 bytes and follows a digit: words without a digit near their end skip the list.
+    var j = r.upperBound - 2
+    let stop = max(r.lowerBound, r.upperBound - 11)
+    while j >= stop && !(b[j] >= 0x30 && b[j] <= 0x39) { j -= 1 }
+    guard j >= stop else { return nil }
     var best: Int?
     for u in spaCyUnits where u.count < r.count {
         let start = r.upperBound - u.count
