@@ -108,9 +108,8 @@ public struct PipelinePlan: Sendable {
             let environment = PassEnvironment(documentFiles: [], workDirectory: directory, segmentTasks: pipeline.tasks)
             for (p, pass) in step.preparationPasses().enumerated() {
                 let kind = PlannedPass.Kind.preparation(stage: i, pass: p)
-                passes.append(
-                    PlannedPass(
-                        name: unique("\(spec.name).\(pass.name)"), kind: kind, taskCount: pass.taskCount(environment: environment)))
+                let count = pass.taskCount(environment: environment)
+                passes.append(PlannedPass(name: unique("\(spec.name).\(pass.name)"), kind: kind, taskCount: count))
             }
         }
         var current = Segment(index: 0, corpusBefore: nil, steps: [], writers: [])
