@@ -218,7 +218,8 @@ def filter_rows(sluice, corpus, work):
     rows.append({"benchmark": "filter chain gopher_repetition+gopher_quality+c4+fineweb", "metric": "docs/s",
                  "sluice": round(s, 1), "reference": round(r, 1), "reference_tool": "datatrove 0.10.1 (spaCy words)",
                  "ratio": round(s / r, 2), "higher_is_better": True,
-                 "notes": f"{len(docs)} docs, {mb:.2f} MB; filter calls only, median of 3"})
+                 "notes": f"{len(docs)} docs, {mb:.2f} MB; filter calls only, median of 3; "
+                          f"load average {os.getloadavg()[0]:.1f}"})
     return rows
 
 
