@@ -188,7 +188,7 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         let report = try StatsReport.load(outputDirectory: dir + "/q")
         #expect(report.passes.map(\.pass).contains("minhash_dedup.clusters"))
-        let first = report.passes[0].stages
+        let first = try #require(report.passes.first { $0.pass == "segment-0" }).stages
         // Every source produced documents: a WARC crawl, a Wikipedia dump, JSONL, text.
         for reader in ["warc", "wikipedia", "jsonl", "text"] {
             #expect((first.first { $0.name == reader }?.documentsOut ?? 0) > 0, "\(reader) read nothing")

@@ -1,5 +1,6 @@
 // Interop: our gopher_repetition, gopher_quality, c4 and fineweb decide like datatrove 0.10.1 (the
-// reference Python environment) on the fixture documents, filter by filter.
+// reference Python environment) on the fixture documents, filter by filter: English web text and
+// books, and Debian documentation pages in 10 languages.
 import Foundation
 import SluiceCore
 import SluiceTestSupport
@@ -14,6 +15,12 @@ import Testing
             docs.append(lines[start..<min(start + 20, lines.count)].joined(separator: "\n"))
         }
         docs.append(try dolmaDocuments().joined(separator: "\n\n"))
+        // Non-English pages (issue 15 §2): datatrove tokenizes them with spaCy's English rules too.
+        docs.append(try fixtureText("wagahai-excerpt.txt"))
+        for line in try fixtureText("debian-docs-multilingual.jsonl").split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            docs.append(try #require(object["text"] as? String))
+        }
         let dir = try TestSupport.temporaryDirectory("datatrove")
         let input = dir + "/docs.json"
         try JSONSerialization.data(withJSONObject: docs).write(to: URL(fileURLWithPath: input))

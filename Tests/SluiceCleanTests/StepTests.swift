@@ -1,4 +1,4 @@
-// normalize, script, wordlist, url_blocklist and spam_heuristics: each option and drop reason.
+// normalize, script, wordlist, url_blocklist, spam_heuristics and classify: each option and drop reason.
 import Foundation
 import SluiceClean
 import SluiceCore
@@ -105,3 +105,41 @@ import Testing
         #expect(try verdict("spam_heuristics", stuffed) == drop("spam_heuristics:keyword_stuffing"))
     }
 }
+
+@Suite struct ClassifyStepTests {
+    @Test func missingModelNamesTheCommandThatMakesIt() throws {
+        let model = NSTemporaryDirectory() + "no-such-model-\(UUID().uuidString.prefix(8)).slcm"
+        let error = #expect(throws: SluiceError.self) { try makeStep("classify", ["model": model, "label": "spam"]) }
+        #expect(error?.message.contains("sluice classifier train") == true, "\(String(describing: error))")
+        #expect(error?.message.contains(model) == true)
+    }
+
+    @Test func trainInputDeclaresOneTrainingPassAndMustExist() throws {
+        let model = NSTemporaryDirectory() + "to-train-\(UUID().uuidString.prefix(8)).slcm"
+        let labels = TestSupport.fixture("clean/sms-spam-300.tsv")
+        let step = try makeStep(
+            "classify",
+            ["model": model, "label": "spam", "train_input": labels, "train_text_field": "SMS", "train_label_field": "Label"])
+        let passes = try #require(step as? ClassifyStep).preparationPasses()
+        #expect(passes.map(\.name) == ["train"])
+        let missing = #expect(throws: SluiceError.self) {
+            try makeStep("classify", ["model": model, "label": "spam", "train_input": labels + ".missing"])
+        }
+        #expect(expectContains(missing, "train_input"), "\(String(describing: missing))")
+        // The pass trains the model; the same labels give the same bytes (one thread, fixed seed).
+        let environment = PassEnvironment(documentFiles: [], workDirectory: NSTemporaryDirectory(), segmentTasks: 1)
+        try passes[0].run(task: 0, environment: environment, context: testContext())
+        let first = try #require(FileManager.default.contents(atPath: model))
+        try FileManager.default.removeItem(atPath: model)
+        try passes[0].run(task: 0, environment: environment, context: testContext())
+        #expect(FileManager.default.contents(atPath: model) == first)
+        // The step then scores with it.
+        var built = try makeStep("classify", ["model": model, "label": "spam"])
+        var doc = Document(id: "1", text: "WINNER!! Claim your free prize now, call 09061701461", source: "test")
+        _ = try built.apply(to: &doc, context: testContext())
+        #expect(doc.metadata["spam_score"] != nil)
+        try FileManager.default.removeItem(atPath: model)
+    }
+}
+
+private func expectContains(_ error: SluiceError?, _ text: String) -> Bool { error?.message.contains(text) == true }

@@ -43,7 +43,7 @@ import Testing
             environment: ["SLUICE_NO_PROGRESS": "1"], directory: TestSupport.packageRoot)
         #expect(r.status == 0, "\(r.stderr)")
         let report = try StatsReport.load(outputDirectory: dir + "/cc")
-        let stages = report.passes[0].stages
+        let stages = try #require(report.passes.first { $0.pass == "segment-0" }).stages
         #expect(stages.map(\.name) == [
             "warc", "extract", "normalize", "script", "length", "gopher_repetition", "gopher_quality", "c4", "fineweb",
             "wordlist", "spam_heuristics", "classify", "write",  // intermediate files for the dedup passes

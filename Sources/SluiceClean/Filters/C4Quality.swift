@@ -218,6 +218,14 @@ func countSentences(_ l: UnsafeBufferPointer<UInt8>) -> Int {
             // Abbreviations: a body with an inner period (U.S, e.g) or a known short form.
             var inner = false
             for j in bodyStart..<bodyEnd where l[j] == 0x2E { inner = true }
+            if inner {
+                // spaCy's tokenizer splits a period after a digit or a lowercase letter (`1.3.` → `1.3`
+                // `.`), unless the whole is a special case (`e.g.`): then it ends the sentence.
+                let p = decodeScalar(l, at: previousScalarStart(l, before: bodyEnd)).scalar
+                let splits =
+                    (p >= 0x30 && p <= 0x39) || (p >= 0x61 && p <= 0x7A) || (p >= 0x80 && isLetter(p) && !isUppercase(p))
+                if splits && !isAbbreviation(l, bodyStart..<(bodyEnd + 1)) { inner = false }
+            }
             let word = String(decoding: UnsafeBufferPointer(rebasing: l[bodyStart..<bodyEnd]), as: UTF8.self)
             let singleCapital = bodyEnd - bodyStart == 1 && l[bodyStart] >= 65 && l[bodyStart] <= 90
             if inner || singleCapital || abbreviations.contains(word) {

@@ -24,6 +24,8 @@ public struct FineWebQualityFilter: Filter {
     public var shortLineLength: Int
     public var charDuplicatesRatio: Double
     public var newLineRatio: Double
+    /// Chinese, Japanese, Thai… as ICU dictionary words (datatrove: one token per unspaced run).
+    public var icuWords = false
     private var scanner: TokenScanner?
     private var seen = Set<UInt64>()
 
@@ -40,13 +42,16 @@ public struct FineWebQualityFilter: Filter {
             "char_duplicates_ratio", default: 0.01, range: 0...1, "max fraction of chars in repeated lines")
         newLineRatio = try options.double(
             "new_line_ratio", default: 0.3, range: 0...1_000_000, "max newlines per word")
+        icuWords = try options.bool(
+            "icu_words", default: false,
+            "split unspaced scripts (Chinese, Japanese, Thai…) into ICU dictionary words, not one token per run as datatrove")
     }
 
     /// Gives this task its own scratch state (a copied stage must not share the scanner across threads).
-    public mutating func prepare(context: TaskContext) throws { scanner = TokenScanner() }
+    public mutating func prepare(context: TaskContext) throws { scanner = TokenScanner(icuWords: icuWords) }
 
     public mutating func verdict(for document: Document) -> Verdict {
-        if scanner == nil { scanner = TokenScanner() }
+        if scanner == nil { scanner = TokenScanner(icuWords: icuWords) }
         return withUTF8Bytes(document.text) { b in evaluate(b) }
     }
 

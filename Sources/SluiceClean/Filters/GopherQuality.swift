@@ -4,8 +4,9 @@
 //   "#" per word                  > 0.1                      "..."/"…" per word > 0.1
 //   lines starting with • or -    > 0.9                      lines ending ... or … > 0.3
 //   words with a letter           < 0.8                      distinct stop words < 2
-// Words are ICU word segments plus punctuation runs (spaCy counts punctuation as tokens, and the
-// ratios use all tokens). dolma's variant (median length, `*` bullets) is not offered here.
+// Words are spaCy English tokens, as datatrove counts them for every language (punctuation tokens
+// count in the ratios); `icu_words` gives unspaced scripts dictionary words instead (docs/readme/
+// clean.md, "Multilingual pages"). dolma's variant (median length, `*` bullets) is not offered here.
 import SluiceCore
 
 /// Drops documents that fail any Gopher quality rule; the reason names the rule.
@@ -34,6 +35,8 @@ public struct GopherQualityFilter: Filter {
     public var stopWordList: [String]
     private var stopWordBytes: [[UInt8]]
     private var maxStopWordBytes = 0
+    /// Chinese, Japanese, Thai… as ICU dictionary words (datatrove: one token per unspaced run).
+    public var icuWords = false
     private var scanner: TokenScanner?
 
     public init(options: inout StageOptions) throws {
@@ -58,14 +61,17 @@ public struct GopherQualityFilter: Filter {
             "stop_words", default: ["the", "be", "to", "of", "and", "that", "have", "with"],
             "the stop words (case-sensitive, as datatrove)")
         stopWordBytes = stopWordList.map { Array($0.utf8) }
+        icuWords = try options.bool(
+            "icu_words", default: false,
+            "split unspaced scripts (Chinese, Japanese, Thai…) into ICU dictionary words, not one token per run as datatrove")
         maxStopWordBytes = stopWordBytes.map(\.count).max() ?? 0
     }
 
     /// Gives this task its own scratch state (a copied stage must not share the scanner across threads).
-    public mutating func prepare(context: TaskContext) throws { scanner = TokenScanner() }
+    public mutating func prepare(context: TaskContext) throws { scanner = TokenScanner(icuWords: icuWords) }
 
     public mutating func verdict(for document: Document) -> Verdict {
-        if scanner == nil { scanner = TokenScanner() }
+        if scanner == nil { scanner = TokenScanner(icuWords: icuWords) }
         let scanner = scanner!
         return withUTF8Bytes(document.text) { b in evaluate(b, scanner) }
     }

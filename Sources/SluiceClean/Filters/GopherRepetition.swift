@@ -33,6 +33,8 @@ public struct GopherRepetitionFilter: Filter {
     public var topNGrams: [(Int, Double)]
     /// (n, max fraction) for characters in repeated n-grams.
     public var duplicateNGrams: [(Int, Double)]
+    /// Chinese, Japanese, Thai… as ICU dictionary words (datatrove: one token per unspaced run).
+    public var icuWords = false
     private var scanner: TokenScanner?
     private var table = HashCounter()
     private var tokenHashes: [UInt64] = []
@@ -65,13 +67,16 @@ public struct GopherRepetitionFilter: Filter {
         duplicateNGrams = try parse("dup_n_grams", dup)
         for (n, _) in topNGrams { dropReasons[n] = Self.topNGram(n) }
         for (n, _) in duplicateNGrams { dropReasons[-n] = Self.duplicateNGram(n) }
+        icuWords = try options.bool(
+            "icu_words", default: false,
+            "split unspaced scripts (Chinese, Japanese, Thai…) into ICU dictionary words, not one token per run as datatrove")
     }
 
     /// Gives this task its own scratch state (a copied stage must not share the scanner across threads).
-    public mutating func prepare(context: TaskContext) throws { scanner = TokenScanner() }
+    public mutating func prepare(context: TaskContext) throws { scanner = TokenScanner(icuWords: icuWords) }
 
     public mutating func verdict(for document: Document) -> Verdict {
-        if scanner == nil { scanner = TokenScanner() }
+        if scanner == nil { scanner = TokenScanner(icuWords: icuWords) }
         return withUTF8Bytes(document.text) { b in evaluate(b) }
     }
 

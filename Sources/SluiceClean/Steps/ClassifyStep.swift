@@ -1,11 +1,13 @@
 // Step `classify`: scores each document with a model from `sluice classifier train`, writes the
 // probability of one label into metadata, and drops above or below a threshold. The model is
 // loaded once per task in `prepare`; `validate` checks at load time that it parses and has the label.
+// With `train_input`, a missing model is trained first by a declared one-task pass (`classify.train`,
+// with a marker), deterministically (one thread, fixed seed); an existing model file is used as is.
 import Foundation
 import SluiceCore
 
 /// Scores documents with a trained classifier and filters on one label's probability.
-public struct ClassifyStep: Step {
+public struct ClassifyStep: PreparingStep {
     public static let name = "classify"
     public static let summary = "score with a trained classifier (toxicity, spam, quality); drop above/below a threshold"
 
@@ -28,14 +30,55 @@ public struct ClassifyStep: Step {
         scoreKey = try options.string(
             "score_key", default: "", "metadata key for the probability (default: <label>_score)")
         if scoreKey.isEmpty { scoreKey = label + "_score" }
+        trainInput = try options.optionalString(
+            "train_input", "labelled CSV/TSV/JSONL to train the model from when the model file is absent")
+        trainTextField = try options.string("train_text_field", default: "text", "column or key of the text")
+        trainLabelField = try options.string("train_label_field", default: "label", "column or key of the label")
+        trainEpochs = try options.int("train_epochs", default: 5, range: 1...1000, "passes over the labelled data")
+        trainSeed = try options.int("train_seed", default: 1, range: 0...Int.max, "shuffling seed")
+    }
+
+    /// Labelled data for the `classify.train` pass (nil: the model file must exist).
+    public var trainInput: String?
+    public var trainTextField: String
+    public var trainLabelField: String
+    public var trainEpochs: Int
+    public var trainSeed: Int
+
+    /// One pass, `train`, when `train_input` is set: it trains the model if the file is absent.
+    public func preparationPasses() -> [any CorpusPass] {
+        guard let trainInput else { return [] }
+        var o = TrainingOptions()
+        o.epochs = trainEpochs
+        o.seed = UInt64(trainSeed)
+        o.threads = 1  // lock-free SGD on several threads is not reproducible
+        return [
+            ClassifierTrainingPass(
+                input: trainInput, textField: trainTextField, labelField: trainLabelField, model: modelPath, options: o)
+        ]
     }
 
     /// The reason this step drops with: `classify:<label>`.
     public var dropReason: DropReason { DropReason("classify:\(label)") }
 
-    public func validate() throws { _ = try loadModel() }
+    public func validate() throws {
+        if let trainInput, !FileManager.default.fileExists(atPath: modelPath) {
+            // The `classify.train` pass makes the model; its labels must be there.
+            guard FileManager.default.isReadableFile(atPath: trainInput) else {
+                throw SluiceError(.config, "classify.train_input: cannot read the labelled data", file: trainInput)
+            }
+            return
+        }
+        _ = try loadModel()
+    }
 
     private func loadModel() throws -> (TextClassifier, Int) {
+        guard FileManager.default.fileExists(atPath: modelPath) else {
+            throw SluiceError(
+                .config,
+                "classify.model: no model file; make it with `sluice classifier train --input LABELS.csv --text-field TEXT --label-field LABEL --output \(modelPath)`, or set classify.train_input to train it in this pipeline",
+                file: modelPath)
+        }
         let model = try TextClassifier.load(path: modelPath)
         guard let i = model.labels.firstIndex(of: label) else {
             throw SluiceError(

@@ -1,9 +1,9 @@
-// Splits a document into word tokens the way the reference filters count them: ICU word segments
-// (so Chinese, Japanese and Thai get dictionary words) plus punctuation runs as their own tokens,
-// as spaCy's tokenizer (which datatrove uses) emits them: a punctuation run splits into runs of
-// one repeated character (`),` → `)` `,`; `...` stays whole) and English clitics split off
-// (`don't` → `do` `n't`, `cat's` → `cat` `'s`). Spaces are never tokens. Scratch arrays are
-// reused across documents; one scanner per stage instance.
+// Splits a document into word tokens the way the reference filters count them: as spaCy's English
+// tokenizer (which datatrove uses for every language by default) emits them: prefix and suffix
+// punctuation split off, URLs and e-mail addresses whole, units split from numbers (`780MB`),
+// English clitics split off (`don't` → `do` `n't`). Spaces are never tokens. With `icuWords`,
+// runs of unspaced scripts (Chinese, Japanese, Thai, …) become ICU dictionary words instead of one
+// token per clause. Scratch arrays are reused across documents; one scanner per stage instance.
 internal import CICUShim
 import SluiceCore
 
@@ -16,7 +16,11 @@ final class TokenScanner {
     /// ICU said the token is a word (letters, numbers, kana, ideographs) rather than punctuation.
     private(set) var isWordSegment: [Bool] = []
 
-    init() {
+    /// Whether unspaced scripts get ICU dictionary words (false: spaCy English, one token per run).
+    let icuWords: Bool
+
+    init(icuWords: Bool = false) {
+        self.icuWords = icuWords
         do { segmenter = try WordSegmenter() } catch { preconditionFailure("ICU root word-break iterator: \(error)") }
     }
 
@@ -42,7 +46,7 @@ final class TokenScanner {
             while i < n {
                 let (d, dl) = decodeScalar(b, at: i)
                 if isPythonWhitespace(d) { break }
-                if d >= 0x0E00 && isUnspacedScript(d) { needsICU = true }
+                if icuWords && d >= 0x0E00 && isUnspacedScript(d) { needsICU = true }
                 i += dl
             }
             if needsICU { scanWithICU(b, start..<i) } else { scanChunk(b, start..<i) }
@@ -99,12 +103,47 @@ final class TokenScanner {
     /// punctuation, so `U.S.` stays whole), clitics, `9pm`, and infixes (hyphens and `...` between
     /// letters). What remains is one token even if it holds punctuation (`501(c)(3`).
     private func scanChunk(_ b: UnsafeBufferPointer<UInt8>, _ chunk: Range<Int>) {
+        let first = starts.count
+        splitChunk(b, chunk)
+        // spaCy merges split pieces that together spell a special case (`)` `:` → `):`).
+        var k = first
+        while k + 1 < starts.count {
+            var merged = false
+            let c = b[starts[k]]
+            // Every such special starts with one of ' ( ) - . : ; < = > @ [ \ ] ^ or ’ (E2 80 99).
+            let candidate =
+                c == 0x27 || c == 0x28 || c == 0x29 || c == 0x2D || c == 0x2E || c == 0x3A || c == 0x3B
+                || c == 0x3C || c == 0x3D || c == 0x3E || c == 0x40 || c == 0x5B || c == 0x5C || c == 0x5D
+                || c == 0x5E || c == 0xE2
+            for n in stride(from: 3, through: 2, by: -1) where candidate && k + n <= starts.count {
+                let r = starts[k]..<ends[k + n - 1]
+                guard (k..<(k + n - 1)).allSatisfy({ ends[$0] == starts[$0 + 1] }), isSpaCySpecialPunctuation(b, r)
+                else { continue }
+                ends[k] = r.upperBound
+                isWordSegment[k] = false
+                starts.removeSubrange((k + 1)..<(k + n))
+                ends.removeSubrange((k + 1)..<(k + n))
+                isWordSegment.removeSubrange((k + 1)..<(k + n))
+                merged = true
+                break
+            }
+            if !merged { k += 1 }
+        }
+    }
+
+    private func splitChunk(_ b: UnsafeBufferPointer<UInt8>, _ chunk: Range<Int>) {
         var lo = chunk.lowerBound
         var hi = chunk.upperBound
+        if isSpaCySpecialPunctuation(b, chunk) {  // `):`, `(=`, `^_^` are one token
+            append(chunk, word: false)
+            return
+        }
         // Prefixes, one character at a time (a run of dots stays one token).
         while lo < hi {
             let (c, l) = decodeScalar(b, at: lo)
-            guard isSpaCyPrefix(c), lo + l < hi, !isWholeClitic(b, lo..<hi) else { break }
+            guard isSpaCyPrefix(c), lo + l < hi, !isWholeClitic(b, lo..<hi), !isSpaCySpecialPunctuation(b, lo..<hi)
+            else { break }
+            if c == 0x2B && b[lo + 1] >= 0x30 && b[lo + 1] <= 0x39 { break }  // `+` before a digit stays (`+0100`)
             var e = lo + l
             if c == 0x2E { while e < hi && b[e] == 0x2E { e += 1 } }
             append(lo..<e, word: false)
@@ -126,12 +165,22 @@ final class TokenScanner {
                     continue
                 }
                 guard s > lo else { break }
-                let p = decodeScalar(b, at: previousScalarStart(b, before: s)).scalar
-                let splits = (p >= 0x61 && p <= 0x7A) || (p >= 0x30 && p <= 0x39) || p == 0x25
-                    || isSpaCySuffix(p) || (p >= 0x80 && isLetter(p) && !isUppercase(p))
-                guard splits, !isAbbreviation(b, lo..<s) else { break }
+                let ps = previousScalarStart(b, before: s)
+                let p = decodeScalar(b, at: ps).scalar
+                // spaCy: after a lowercase letter, digit, % ² - + or punctuation, or after two capitals.
+                var splits = (p >= 0x61 && p <= 0x7A) || (p >= 0x30 && p <= 0x39) || p == 0x25 || p == 0xB2
+                    || p == 0x2D || p == 0x2B || isSpaCySuffix(p) || (p >= 0x80 && isLetter(p) && !isUppercase(p))
+                if !splits && ps > lo && isUppercaseLetter(p) {
+                    splits = isUppercaseLetter(decodeScalar(b, at: previousScalarStart(b, before: ps)).scalar)
+                }
+                guard splits, !isAbbreviation(b, lo..<hi) else { break }
                 suffixes.append(s..<hi)
                 hi = s
+                continue
+            }
+            if let u = unitSuffixStart(b, lo..<hi) {  // `780MB` → `780` `MB`, `100%` → `100` `%`
+                suffixes.append(u..<hi)
+                hi = u
                 continue
             }
             guard isSpaCySuffix(c), s > lo else { break }
@@ -152,6 +201,12 @@ final class TokenScanner {
                 for r in suffixes.reversed() { append(r, word: false) }
                 return
             }
+        }
+        // spaCy's URL_MATCH: a URL, e-mail address or dotted host name left after the affixes is one token.
+        if isSpaCyURL(b, lo..<hi) {
+            append(lo..<hi, word: true)
+            for r in suffixes.reversed() { append(r, word: false) }
+            return
         }
         // Infixes (spaCy's English infix rules): dashes and ~ between a letter or digit and a letter;
         // - + * ^ between digits; : < > = / between an ASCII letter or digit and an ASCII letter;
@@ -180,16 +235,14 @@ final class TokenScanner {
                     let q = decodeScalar(b, at: e).scalar
                     let pDigit = p >= 0x30 && p <= 0x39
                     let qDigit = q >= 0x30 && q <= 0x39
-                    let asciiAlnum = { (x: UInt32) in (x | 0x20 >= 0x61 && x | 0x20 <= 0x7A) || (x >= 0x30 && x <= 0x39) }
-                    let asciiLetter = { (x: UInt32) in x | 0x20 >= 0x61 && x | 0x20 <= 0x7A }
                     let split: Bool
                     switch c {
                     case 0x2D:
-                        split = ((isLetter(p) || pDigit) && isLetter(q)) || (pDigit && (qDigit || q == 0x2D))
-                    case 0x2013, 0x2014, 0x7E: split = (isLetter(p) || pDigit) && isLetter(q)
+                        split = ((isSpaCyAlpha(p) || pDigit) && isSpaCyAlpha(q)) || (pDigit && (qDigit || q == 0x2D))
+                    case 0x2013, 0x2014, 0x7E: split = (isSpaCyAlpha(p) || pDigit) && isSpaCyAlpha(q)
                     case 0x2B, 0x2A, 0x5E: split = pDigit && (qDigit || q == 0x2D)
-                    case 0x2C: split = isLetter(p) && isLetter(q)
-                    default: split = asciiAlnum(p) && asciiLetter(q)
+                    case 0x2C: split = isSpaCyAlpha(p) && isSpaCyAlpha(q)
+                    default: split = (isSpaCyAlpha(p) || pDigit) && isSpaCyAlpha(q)
                     }
                     if split { infixEnd = e }
                 }
@@ -325,6 +378,19 @@ final class TokenScanner {
     }
 }
 
+/// spaCy's ALPHA class (char_classes.py): letters, plus the CJK symbol and punctuation blocks
+/// (`。`, `、`, `「`) and the combining marks of Hebrew and Indic scripts that it lists as letters.
+@inline(__always)
+func isSpaCyAlpha(_ c: UInt32) -> Bool {
+    if c < 0x80 { return (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A }
+    if (c >= 0x2E80 && c <= 0x33FF) || (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0x0591 && c <= 0x05F4)
+        || (c >= 0x0900 && c <= 0x0DFF)
+    {
+        return true
+    }
+    return isLetter(c)
+}
+
 /// Python `str.isalpha()` for one code point: general categories Lu, Ll, Lt, Lm, Lo.
 @inline(__always)
 func isLetter(_ c: UInt32) -> Bool {
@@ -416,13 +482,201 @@ func isPronoun(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
     return false
 }
 
-/// Abbreviations whose final period spaCy keeps (`Dr.`, `Mr.`, `etc.`).
+/// spaCy English special cases ending in a period, kept whole (`Dr.`, `e.g.`, `a.`; case-sensitive,
+/// so `etc.` and `jan.` split). `r` includes the period.
 func isAbbreviation(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
-    for w: StaticString in [
-        "dr", "mr", "mrs", "ms", "st", "jr", "sr", "vs", "etc", "inc", "ltd", "co", "corp", "prof", "gen", "rep", "sen",
-        "gov", "mt", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "e.g", "i.e",
-    ] where asciiLowercaseEquals(b, r, w) {
-        return true
+    guard r.count <= 8 else { return false }
+    for w in spaCyAbbreviations where w.count == r.count {
+        var same = true
+        for k in 0..<w.count where b[r.lowerBound + k] != w[k] {
+            same = false
+            break
+        }
+        if same { return true }
+    }
+    return false
+}
+
+private let spaCyAbbreviations: [[UInt8]] = [
+    "Adm.", "Ak.", "Ala.", "Apr.", "Ariz.", "Ark.", "Aug.", "Bros.", "Calif.", "Co.", "Colo.",
+    "Conn.", "Corp.", "D.C.",
+    "Dec.", "Del.", "Dr.", "E.G.", "E.g.", "Feb.", "Fla.", "Ga.", "Gen.", "Gov.", "I.E.", "I.e.",
+    "Ia.", "Id.", "Ill.",
+    "Inc.", "Ind.", "Jan.", "Jr.", "Jul.", "Jun.", "Kan.", "Kans.", "Ky.", "La.", "Ltd.", "Mar.",
+    "Mass.", "Md.",
+    "Messrs.", "Mich.", "Minn.", "Miss.", "Mo.", "Mont.", "Mr.", "Mrs.", "Ms.", "Mt.", "N.C.", "N.D.",
+    "N.H.", "N.J.",
+    "N.M.", "N.Y.", "Neb.", "Nebr.", "Nev.", "Nov.", "Oct.", "Okla.", "Ore.", "Pa.", "Ph.D.", "Prof.",
+    "Rep.", "Rev.",
+    "S.C.", "Sen.", "Sep.", "Sept.", "St.", "Tenn.", "Va.", "Wash.", "Wis.", "a.m.", "co.", "e.g.",
+    "i.e.", "p.m.",
+    "v.s.", "vs.", "°C.", "°F.", "°K.", "°c.", "°f.", "°k.", "ä.", "ö.", "ü.", "a.", "b.", "c.", "d.",
+    "e.", "f.", "g.",
+    "h.", "i.", "j.", "k.", "l.", "m.", "n.", "o.", "p.", "q.", "r.", "s.", "t.", "u.", "v.", "w.",
+    "x.", "y.", "z.",
+].map { Array($0.utf8) }
+
+/// spaCy English special cases made only of punctuation (emoticons, `''`): one token each.
+func isSpaCySpecialPunctuation(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+    guard r.count >= 1, r.count <= 36 else { return false }
+    let first = b[r.lowerBound]
+    if first < 0x80
+        && ((first | 0x20 >= 0x61 && first | 0x20 <= 0x7A) || (first >= 0x30 && first <= 0x39))
+    {
+        return false  // every special here starts with punctuation
+    }
+    for w in spaCyPunctuationSpecials where w.count == r.count {
+        var same = true
+        for k in 0..<w.count where b[r.lowerBound + k] != w[k] {
+            same = false
+            break
+        }
+        if same { return true }
+    }
+    return false
+}
+
+private let spaCyPunctuationSpecials: [[UInt8]] = [
+    "''", "(*_*)", "(-:", "(-;", "(-_-)", "(._.)", "(:", "(;", "(=", "(>_<)", "(^_^)", "(¬_¬)",
+    "(╯°□°）╯︵┻━┻", ")-:",
+    "):", "-_-", "-__-", "._.", ":'(", ":')", ":'-(", ":'-)", ":(", ":((", ":(((", ":()", ":)", ":))",
+    ":)))", ":*",
+    ":-(", ":-((", ":-(((", ":-)", ":-))", ":-)))", ":-*", ":-/", ":->", ":-]", ":-|", ":-}", ":/",
+    ":>", ":]", ":|",
+    ":}", ":’(", ":’)", ":’-(", ":’-)", ";)", ";-)", ";_;", "<.<", "=(", "=)", "=/", "=[", "=]", "=|",
+    ">.<", ">.>",
+    ">:(", "><(((*>", "@_@", "[-:", "[:", "[=", "\\\")", "]=", "^_^", "^__^", "^___^", "’’",
+].map { Array($0.utf8) }
+
+/// spaCy's UNITS (char_classes.py), split off a number they follow (`780MB` → `780` `MB`).
+private let spaCyUnits: [[UInt8]] = [
+    "km", "km²", "km³", "m", "m²", "m³", "dm", "dm²", "dm³", "cm", "cm²", "cm³", "mm", "mm²", "mm³",
+    "ha", "µm", "nm",
+    "yd", "in", "ft", "kg", "g", "mg", "µg", "t", "lb", "oz", "m/s", "km/h", "kmh", "mph", "hPa",
+    "Pa", "mbar", "mb",
+    "MB", "kb", "KB", "gb", "GB", "tb", "TB", "T", "G", "M", "K", "%", "км", "км²", "км³", "м", "м²",
+    "м³", "дм", "дм²",
+    "дм³", "см", "см²", "см³", "мм", "мм²", "мм³", "нм", "кг", "г", "мг", "м/с", "км/ч", "кПа", "Па",
+    "мбар", "Кб",
+    "КБ", "кб", "Мб", "МБ", "мб", "Гб", "ГБ", "гб", "Тб", "ТБ", "тбكم", "كم²", "كم³", "م", "م²", "م³",
+    "سم", "سم²",
+    "سم³", "مم", "مم²", "مم³", "كم", "غرام", "جرام", "جم", "كغ", "ملغ", "كوب", "اكواب",
+].map { Array($0.utf8) }
+
+/// Where a unit suffix of `b[r]` starts, if `b[r]` ends with one right after a digit (the longest).
+@inline(__always)
+func unitSuffixStart(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int? {
+    let last = b[r.upperBound - 1]
+    // Every unit ends in a letter, %, ², ³ or an Arabic/Cyrillic letter: skip the common case fast.
+    if last < 0x80 && !(last == 0x25 || (last | 0x20 >= 0x61 && last | 0x20 <= 0x7A)) { return nil }
+    // A unit is at most 10 bytes and follows a digit: words without a digit near their end skip the list.
+    var j = r.upperBound - 2
+    let stop = max(r.lowerBound, r.upperBound - 11)
+    while j >= stop && !(b[j] >= 0x30 && b[j] <= 0x39) { j -= 1 }
+    guard j >= stop else { return nil }
+    var best: Int?
+    for u in spaCyUnits where u.count < r.count {
+        let start = r.upperBound - u.count
+        let d = b[start - 1]
+        guard d >= 0x30 && d <= 0x39 else { continue }
+        var same = true
+        for k in 0..<u.count where b[start + k] != u[k] {
+            same = false
+            break
+        }
+        if same && (best == nil || start < best!) { best = start }
+    }
+    return best
+}
+
+/// Python `str.isupper()`-style capital: A–Z or general category Lu (spaCy's ALPHA_UPPER).
+@inline(__always)
+func isUppercaseLetter(_ c: UInt32) -> Bool {
+    if c < 0x80 { return c >= 0x41 && c <= 0x5A }
+    return isUppercase(c)
+}
+
+/// spaCy's URL_MATCH (spacy/lang/tokenizer_exceptions.py) on a whitespace-free `b[r]`: an optional
+/// `scheme://`, optional `user@`, a dotted host name ending in a lowercase top-level label of 2–63
+/// letters, an optional `:port` and an optional path after `/`, `?` or `#`. The IP-address branch
+/// is left out: a dotted number is one token either way.
+func isSpaCyURL(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+    guard r.count >= 4 else { return false }
+    var hasDot = false
+    for i in r where b[i] == 0x2E {
+        hasDot = true
+        break
+    }
+    guard hasDot else { return false }
+    // Where the host may start: the beginning, after a scheme, after any `@`.
+    var bases = [r.lowerBound]
+    var i = r.lowerBound
+    while i + 2 < r.upperBound {
+        if b[i] == 0x3A && b[i + 1] == 0x2F && b[i + 2] == 0x2F {
+            var ok = i - r.lowerBound >= 2
+            for j in r.lowerBound..<i {
+                let c = b[j]
+                let word =
+                    (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F
+                    || c == 0x2B
+                    || c == 0x2D || c == 0x2E
+                if !word { ok = false }
+            }
+            if ok { bases.append(i + 3) }
+            break
+        }
+        i += 1
+    }
+    for base in bases {
+        if hostMatches(b, base..<r.upperBound) { return true }
+        var a = base + 1
+        while a < r.upperBound {
+            if b[a] == 0x40 && hostMatches(b, (a + 1)..<r.upperBound) { return true }
+            a += 1
+        }
+    }
+    return false
+}
+
+/// `(label.)+ tld (:port)? ([/?#]…)?` to the end of `b[r]` (see `isSpaCyURL`).
+private func hostMatches(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+    @inline(__always) func isHostChar(_ c: UInt32) -> Bool {
+        (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || (c >= 0x30 && c <= 0x39) || (c >= 0xA1 && c <= 0xFFFF)
+    }
+    var i = r.lowerBound
+    var labels = 0
+    while i < r.upperBound {
+        // One run of host characters, `_` and `-`.
+        let start = i
+        var first: UInt32 = 0
+        var last: UInt32 = 0
+        var chars = 0
+        var allLower = true
+        while i < r.upperBound {
+            let (c, l) = decodeScalar(b, at: i)
+            guard isHostChar(c) || c == 0x5F || c == 0x2D else { break }
+            if chars == 0 { first = c }
+            last = c
+            chars += 1
+            if !((c >= 0x61 && c <= 0x7A) || (c >= 0x80 && sluice_icu_char_type(c) == 2)) {
+                allLower = false
+            }
+            i += l
+        }
+        if i < r.upperBound && b[i] == 0x2E {
+            guard chars >= 1, chars <= 64, isHostChar(first), isHostChar(last) else { return false }
+            labels += 1
+            i += 1
+            continue
+        }
+        // The top-level label, then the port and the path.
+        guard labels > 0, i > start, allLower, chars >= 2, chars <= 63 else { return false }
+        if i < r.upperBound && b[i] == 0x3A {
+            var j = i + 1
+            while j < r.upperBound && b[j] >= 0x30 && b[j] <= 0x39 { j += 1 }
+            if j - i - 1 >= 2 && j - i - 1 <= 5 { i = j } else { return false }
+        }
+        return i == r.upperBound || b[i] == 0x2F || b[i] == 0x3F || b[i] == 0x23
     }
     return false
 }

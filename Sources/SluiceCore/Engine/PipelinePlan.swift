@@ -12,6 +12,8 @@ public struct PlannedPass: Sendable, Equatable {
         case segment(Int)
         /// Pass `pass` of the corpus stage at `stage` (an index into `Pipeline.stages`).
         case corpus(stage: Int, pass: Int)
+        /// Pass `pass` of the preparing step at `stage`, run before segment 0.
+        case preparation(stage: Int, pass: Int)
     }
     /// Used in marker, stats and temporary folder names (`segment-0`, `minhash_dedup.buckets`).
     public let name: String
@@ -97,6 +99,18 @@ public struct PipelinePlan: Sendable {
                 i += 1
             }
             return n
+        }
+        // Preparation passes of steps (a classifier trained from labels) run before segment 0.
+        for (i, spec) in pipeline.stages.enumerated() where spec.type is any PreparingStep.Type {
+            guard let step = try spec.build() as? any PreparingStep else { preconditionFailure("preparing step type") }
+            let directory = "\(layout.root)/_work/\(unique(spec.name))"
+            directories[i] = directory
+            let environment = PassEnvironment(documentFiles: [], workDirectory: directory, segmentTasks: pipeline.tasks)
+            for (p, pass) in step.preparationPasses().enumerated() {
+                let kind = PlannedPass.Kind.preparation(stage: i, pass: p)
+                let count = pass.taskCount(environment: environment)
+                passes.append(PlannedPass(name: unique("\(spec.name).\(pass.name)"), kind: kind, taskCount: count))
+            }
         }
         var current = Segment(index: 0, corpusBefore: nil, steps: [], writers: [])
         for (i, spec) in pipeline.stages.enumerated() {
@@ -261,6 +275,18 @@ public struct PipelinePlan: Sendable {
             try fm.createDirectory(atPath: environment.workDirectory, withIntermediateDirectories: true)
             let t0 = Self.now()
             try corpus.passes()[p].run(task: task, environment: environment, context: context)
+            context.stats.stages[0].seconds += Self.seconds(since: t0)
+        case .preparation(let stageIndex, let p):
+            context = TaskContext(
+                taskIndex: task, taskCount: pass.taskCount, outputDirectory: pipeline.output,
+                temporaryDirectory: temporary, stageNames: [pass.name], logger: taskLogger)
+            guard let step = try pipeline.stages[stageIndex].build() as? any PreparingStep else {
+                preconditionFailure("preparing step type")
+            }
+            let environment = PassEnvironment(
+                documentFiles: [], workDirectory: corpusDirectories[stageIndex]!, segmentTasks: pipeline.tasks)
+            let t0 = Self.now()
+            try step.preparationPasses()[p].run(task: task, environment: environment, context: context)
             context.stats.stages[0].seconds += Self.seconds(since: t0)
         }
         let files = try commit(context, intermediateFile: intermediateFile)

@@ -62,6 +62,13 @@ public protocol Step: Stage {
     mutating func apply(to document: inout Document, context: TaskContext) throws -> Verdict
 }
 
+/// A step that needs a file made before any document flows (a classifier trained from labels):
+/// the engine runs these passes first, each task with a completion marker, like corpus passes.
+public protocol PreparingStep: Step {
+    /// The passes to run before the first segment (none when there is nothing to make).
+    func preparationPasses() -> [any CorpusPass]
+}
+
 /// A step that only decides and never changes the document.
 public protocol Filter: Step {
     mutating func verdict(for document: Document) -> Verdict
