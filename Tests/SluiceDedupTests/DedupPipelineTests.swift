@@ -28,6 +28,29 @@ import Testing
         return ids
     }
 
+    /// The work files the passes write themselves are in their markers: `sluice verify` names a
+    /// damaged one, and a rerun redoes its task (and the passes after it) to the same output.
+    @Test func damagedWorkFilesAreFoundByVerifyAndRedoneByARerun() throws {
+        let out = try TestSupport.temporaryDirectory("dedup-verify") + "/run"
+        let first = try sluice(["run", "Pipelines/dedup.yaml", "--output", out, "--workers", "2"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let ids = try outputIDs(out)
+        #expect(try sluice(["verify", out]).status == 0)
+        let work = out + "/_work"
+        let stage = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: work).first { $0.hasPrefix("minhash_dedup") })
+        let members = work + "/" + stage + "/clusters/members.bin"
+        try FileManager.default.removeItem(atPath: members)
+        let check = try sluice(["verify", out])
+        #expect(check.status != 0)
+        #expect((check.stdout + check.stderr).contains("members.bin"), "\(check.stdout)\(check.stderr)")
+        let rerun = try sluice(["run", "Pipelines/dedup.yaml", "--output", out, "--workers", "2"])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(FileManager.default.fileExists(atPath: members))
+        #expect(try sluice(["verify", out]).status == 0)
+        #expect(try outputIDs(out) == ids)
+    }
+
     @Test func dedupPipelineDropsCopiesAndReports() throws {
         let out = try TestSupport.temporaryDirectory("dedup-pipeline")
         let r = try sluice(["run", "Pipelines/dedup.yaml", "--output", out + "/run", "--workers", "2"])

@@ -50,6 +50,8 @@ public struct ExactDuplicatePass: CorpusPass {
                 partition: partition, documents: documents, distinct: distinct, duplicates: duplicates.count / 2,
                 copiesHistogram: histogram),
             to: ExactLayout.summaryPath(work, partition: partition))
+        context.recordCommittedFile(ExactLayout.duplicatePath(work, partition: partition))
+        context.recordCommittedFile(ExactLayout.summaryPath(work, partition: partition))
         context.count("duplicates", by: duplicates.count / 2)
     }
 }

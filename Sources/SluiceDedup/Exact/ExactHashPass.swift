@@ -25,9 +25,9 @@ public struct ExactHashPass: CorpusPass {
         func spill() throws {
             for p in 0..<parts where !buffers[p].isEmpty || run == 0 {
                 sortTriples(&buffers[p])
-                try RecordFile.write(
-                    buffers[p], width: 3, magic: ExactLayout.hashMagic,
-                    to: ExactLayout.runPath(work, partition: p, file: task, run: run))
+                let path = ExactLayout.runPath(work, partition: p, file: task, run: run)
+                try RecordFile.write(buffers[p], width: 3, magic: ExactLayout.hashMagic, to: path)
+                context.recordCommittedFile(path)
                 buffers[p].removeAll(keepingCapacity: true)
             }
             buffered = 0

@@ -36,6 +36,7 @@ public struct MinHashBucketPass: CorpusPass {
             }
         }
         try writer.finish()
+        context.recordCommittedFile(MinHashLayout.pairPath(work, band: band))
         context.count("candidate_pairs", by: writer.count)
     }
 }

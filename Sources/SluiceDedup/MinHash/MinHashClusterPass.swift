@@ -129,6 +129,7 @@ public struct MinHashClusterPass: CorpusPass {
             }
         }
         try writer.finish()
+        context.recordCommittedFile(MinHashLayout.memberPath(work))
         largest.sort { $0.size > $1.size || ($0.size == $1.size && $0.key < $1.key) }
         let duplicates = writer.count - clusters
         context.count("clusters", by: clusters)
@@ -140,6 +141,7 @@ public struct MinHashClusterPass: CorpusPass {
             documentsInClusters: writer.count, histogram: histogram, largest: Array(largest.prefix(5)),
             examples: examples, documentFiles: environment.documentFiles)
         try summary.write(to: MinHashLayout.summaryPath(work))
+        context.recordCommittedFile(MinHashLayout.summaryPath(work))
     }
 
     /// Replaces each loose component in `parent` (every entry already its root) by its verified

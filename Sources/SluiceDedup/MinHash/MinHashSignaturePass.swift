@@ -57,9 +57,9 @@ public struct MinHashSignaturePass: CorpusPass {
             guard buffered > 0 else { return }
             for band in 0..<bands {
                 try sortPairs(&buffers[band])
-                try RecordFile.write(
-                    buffers[band], width: 2, magic: MinHashLayout.signatureMagic,
-                    to: MinHashLayout.runPath(work, band: band, file: task, run: run))
+                let path = MinHashLayout.runPath(work, band: band, file: task, run: run)
+                try RecordFile.write(buffers[band], width: 2, magic: MinHashLayout.signatureMagic, to: path)
+                context.recordCommittedFile(path)
                 buffers[band].removeAll(keepingCapacity: true)
             }
             buffered = 0
@@ -118,16 +118,23 @@ public struct MinHashSignaturePass: CorpusPass {
             if buffered >= recordsPerSpill { try spill() }
         }
         try spill()
-        try signatureWriter?.finish()
+        if let w = signatureWriter {
+            try w.finish()
+            context.recordCommittedFile(MinHashLayout.fullSignaturePath(work, file: task))
+        }
         if let w = shingleWriter {
             try w.finish()
             try RecordFile.write(
                 offsets, width: 1, magic: MinHashLayout.offsetMagic, to: MinHashLayout.offsetPath(work, file: task))
+            context.recordCommittedFile(MinHashLayout.shinglePath(work, file: task))
+            context.recordCommittedFile(MinHashLayout.offsetPath(work, file: task))
         }
-        // Written last: the count file says the task's runs are complete.
+        // Written last: the count file says the task's runs are complete. The marker records
+        // every work file with its size and checksum, so `sluice verify` and reruns see damage.
         try RecordFile.write(
             [UInt64(documents), UInt64(signed), UInt64(run)], width: 3, magic: MinHashLayout.countMagic,
             to: MinHashLayout.countPath(work, file: task))
+        context.recordCommittedFile(MinHashLayout.countPath(work, file: task))
         context.count("documents_signed", by: signed)
         context.count("documents_without_shingles", by: documents - signed)
     }
