@@ -6,7 +6,6 @@
 public func xxHash64(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
     let p1: UInt64 = 0x9E37_79B1_85EB_CA87
     let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
-    let p3: UInt64 = 0x1656_67B1_9E37_79F9
     let p4: UInt64 = 0x85EB_CA77_C2B2_AE63
     let p5: UInt64 = 0x27D4_EB2F_1656_67C5
     @inline(__always) func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
@@ -37,19 +36,34 @@ public func xxHash64(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt6
     } else {
         h = seed &+ p5
     }
-    h = h &+ UInt64(n)
+    return xxHash64Finish(h &+ UInt64(n), base + i, count: n - i)
+}
+
+/// XXH64's last step, shared by the one-shot and the streaming hash: folds the final fewer than
+/// 32 bytes at `tail` into `h` (which already holds the total length) and avalanches.
+@inlinable
+func xxHash64Finish(_ hash: UInt64, _ tail: UnsafeRawPointer, count n: Int) -> UInt64 {
+    let p1: UInt64 = 0x9E37_79B1_85EB_CA87
+    let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    let p3: UInt64 = 0x1656_67B1_9E37_79F9
+    let p4: UInt64 = 0x85EB_CA77_C2B2_AE63
+    let p5: UInt64 = 0x27D4_EB2F_1656_67C5
+    @inline(__always) func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
+    var h = hash
+    var i = 0
     while i + 8 <= n {
-        h ^= round(0, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+        let k = UInt64(littleEndian: tail.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        h ^= rotl(k &* p2, 31) &* p1
         h = rotl(h, 27) &* p1 &+ p4
         i += 8
     }
     if i + 4 <= n {
-        h ^= UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt32.self))) &* p1
+        h ^= UInt64(UInt32(littleEndian: tail.loadUnaligned(fromByteOffset: i, as: UInt32.self))) &* p1
         h = rotl(h, 23) &* p2 &+ p3
         i += 4
     }
     while i < n {
-        h ^= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) &* p5
+        h ^= UInt64(tail.load(fromByteOffset: i, as: UInt8.self)) &* p5
         h = rotl(h, 11) &* p1
         i += 1
     }
@@ -145,8 +159,7 @@ public struct XXHash64Stream: Sendable {
 
     /// The hash of every byte given so far.
     public func digest() -> UInt64 {
-        let p1 = Self.p1, p2 = Self.p2
-        let p3: UInt64 = 0x1656_67B1_9E37_79F9
+        let p1 = Self.p1
         let p4: UInt64 = 0x85EB_CA77_C2B2_AE63
         let p5: UInt64 = 0x27D4_EB2F_1656_67C5
         @inline(__always) func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
@@ -161,28 +174,8 @@ public struct XXHash64Stream: Sendable {
         } else {
             h = seed &+ p5
         }
-        h = h &+ UInt64(count)
         var t = tail
-        let n = tailCount
-        return withUnsafeBytes(of: &t) { raw in
-            let base = raw.baseAddress!
-            var i = 0
-            while i + 8 <= n {
-                h ^= Self.round(0, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
-                h = rotl(h, 27) &* p1 &+ p4
-                i += 8
-            }
-            if i + 4 <= n {
-                h ^= UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt32.self))) &* p1
-                h = rotl(h, 23) &* p2 &+ p3
-                i += 4
-            }
-            while i < n {
-                h ^= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) &* p5
-                h = rotl(h, 11) &* p1
-                i += 1
-            }
-            return xxHash64Avalanche(h)
-        }
+        let total = h &+ UInt64(count)
+        return withUnsafeBytes(of: &t) { xxHash64Finish(total, $0.baseAddress!, count: tailCount) }
     }
 }
