@@ -819,35 +819,14 @@ public struct WikitextConverter {
             } else if k < lineEnd && (s[k] == UInt8(ascii: "|") || s[k] == UInt8(ascii: "!")) {
                 let header = s[k] == UInt8(ascii: "!")
                 var start = k + 1
-                var q = start
-                var level = 0
-                while q < lineEnd {
-                    let c = s[q]
-                    if (c == UInt8(ascii: "[") || c == UInt8(ascii: "{")) && q + 1 < lineEnd && s[q + 1] == c {
-                        level += 1
-                        q += 2
-                        continue
-                    }
-                    if (c == UInt8(ascii: "]") || c == UInt8(ascii: "}")) && q + 1 < lineEnd && s[q + 1] == c {
-                        level -= 1
-                        q += 2
-                        continue
-                    }
-                    if level == 0 && q + 1 < lineEnd && s[q + 1] == c
-                        && (c == UInt8(ascii: "|") || (header && c == UInt8(ascii: "!")))
-                    {
-                        if cellsInRow > 0 { out.append(contentsOf: [32, UInt8(ascii: "|"), 32]) }
-                        cell(s, start, q, depth: depth)
-                        cellsInRow += 1
-                        start = q + 2
-                        q += 2
-                        continue
-                    }
-                    q += 1
+                while true {
+                    let q = cellEnd(s, start, lineEnd, header: header)
+                    if cellsInRow > 0 { out.append(contentsOf: [32, UInt8(ascii: "|"), 32]) }
+                    cell(s, start, q, depth: depth)
+                    cellsInRow += 1
+                    if q >= lineEnd { break }
+                    start = q + 2
                 }
-                if cellsInRow > 0 { out.append(contentsOf: [32, UInt8(ascii: "|"), 32]) }
-                cell(s, start, lineEnd, depth: depth)
-                cellsInRow += 1
             } else if k < lineEnd {
                 out.append(32)  // a cell continued on the next line
                 scan(s, k, lineEnd, depth: depth + 1, lineMode: false)
@@ -878,37 +857,44 @@ public struct WikitextConverter {
     private mutating func proseCellsOfLine(_ s: UnsafeBufferPointer<UInt8>, _ k: Int, _ lineEnd: Int, depth: Int) {
         let header = s[k] == UInt8(ascii: "!")
         var start = k + 1
-        var q = start
-        var level = 0
-        while q <= lineEnd {
-            if q < lineEnd {
-                let c = s[q]
-                if (c == UInt8(ascii: "[") || c == UInt8(ascii: "{")) && q + 1 < lineEnd && s[q + 1] == c {
-                    level += 1
-                    q += 2
-                    continue
-                }
-                if (c == UInt8(ascii: "]") || c == UInt8(ascii: "}")) && q + 1 < lineEnd && s[q + 1] == c {
-                    level -= 1
-                    q += 2
-                    continue
-                }
-                guard level == 0 && q + 1 < lineEnd && s[q + 1] == c
-                    && (c == UInt8(ascii: "|") || (header && c == UInt8(ascii: "!")))
-                else {
-                    q += 1
-                    continue
-                }
-            }
-            if mayBeProse(s, start, min(q, lineEnd)) {
+        while true {
+            let q = cellEnd(s, start, lineEnd, header: header)
+            if mayBeProse(s, start, q) {
                 let mark = (out.count, damage, failedSearches)
                 out.append(10)
                 cell(s, start, q, depth: depth)
                 keepIfProse(from: mark)
             }
+            if q >= lineEnd { break }
             start = q + 2
-            q += 2
         }
+    }
+
+    /// Where the table cell starting at `from` on a `|`/`!` line ends: at the next `||` (or `!!`
+    /// on a header line) outside `[[…]]` and `{{…}}`, or at `lineEnd`.
+    private func cellEnd(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ lineEnd: Int, header: Bool) -> Int {
+        var q = from
+        var level = 0
+        while q < lineEnd {
+            let c = s[q]
+            if (c == UInt8(ascii: "[") || c == UInt8(ascii: "{")) && q + 1 < lineEnd && s[q + 1] == c {
+                level += 1
+                q += 2
+                continue
+            }
+            if (c == UInt8(ascii: "]") || c == UInt8(ascii: "}")) && q + 1 < lineEnd && s[q + 1] == c {
+                level -= 1
+                q += 2
+                continue
+            }
+            if level == 0 && q + 1 < lineEnd && s[q + 1] == c
+                && (c == UInt8(ascii: "|") || (header && c == UInt8(ascii: "!")))
+            {
+                return q
+            }
+            q += 1
+        }
+        return lineEnd
     }
 
     /// False when the raw cell `s[from..<to]` cannot convert to `proseWords` words: fewer runs
