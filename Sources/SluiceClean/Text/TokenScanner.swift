@@ -486,7 +486,12 @@ func isPronoun(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
 /// so `etc.` and `jan.` split). `r` includes the period.
 func isAbbreviation(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
     guard r.count <= 8 else { return false }
-    for w in spaCyAbbreviations where w.count == r.count {
+    return contains(spaCyAbbreviations, b, r)
+}
+
+/// Whether `b[r]` is one of `list`'s byte strings.
+private func contains(_ list: [[UInt8]], _ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+    for w in list where w.count == r.count {
         var same = true
         for k in 0..<w.count where b[r.lowerBound + k] != w[k] {
             same = false
@@ -525,15 +530,7 @@ func isSpaCySpecialPunctuation(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>)
     {
         return false  // every special here starts with punctuation
     }
-    for w in spaCyPunctuationSpecials where w.count == r.count {
-        var same = true
-        for k in 0..<w.count where b[r.lowerBound + k] != w[k] {
-            same = false
-            break
-        }
-        if same { return true }
-    }
-    return false
+    return contains(spaCyPunctuationSpecials, b, r)
 }
 
 private let spaCyPunctuationSpecials: [[UInt8]] = [
