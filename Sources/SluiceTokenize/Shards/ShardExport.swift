@@ -1,4 +1,4 @@
-// Lossless exports of a shard split to the layouts other trainers read (docs/tokenize.md):
+// Lossless exports of a shard split to the layouts other trainers read (docs/shards.md, "Exports"):
 // Megatron-LM's indexed dataset (`.bin` + `.idx`) and the llm.c / nanoGPT `.bin` with its
 // 256 × int32 header. Streams in blocks; never holds the split in memory.
 import Foundation
