@@ -76,6 +76,12 @@ fuzz: deps
 	$(SWIFT) build --package-path Fuzz --build-path Fuzz/.build -Xswiftc -sanitize=fuzzer,address -Xswiftc -O
 	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh $(FUZZ_TARGETS)
 
+# docs/stages.md is generated from the code (`sluice stages --markdown`); a test fails while it is stale.
+.PHONY: docs
+docs: deps
+	$(SWIFT) build --product sluice
+	"$$($(SWIFT) build --show-bin-path)/sluice" stages --markdown > docs/stages.md
+
 bench: build bench-venv
 	SLUICE_PYTHON=$(abspath $(BENCH_PY)) $(BENCH_PY) Benchmarks/run.py --sluice $(SLUICE)
 
