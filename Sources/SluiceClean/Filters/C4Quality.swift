@@ -1,5 +1,5 @@
 // C4's line and page rules (Raffel et al. 2020 §2.2), in two presets because the paper and the code
-// that built C4 disagree (REFERENCE §5.3, §7 item 1):
+// that built C4 disagree (datatrove's `c4_filters.py` follows the paper, TFDS `c4_utils.py` the code):
 //   preset   min sentences  min words/line  terminal punctuation      source
 //   paper    5              3               . ? ! " '                 datatrove C4QualityFilter (default)
 //   tfds     3              5               . ? ! "                   TFDS c4_utils.py (_MIN_NUM_SENTENCES…)
