@@ -5,6 +5,8 @@ SHELL := /bin/bash
 SWIFT ?= swift
 DEBS := pkg-config libzstd-dev libopenblas-dev libxml2-dev libicu-dev libbz2-dev zlib1g-dev libdeflate-dev git \
         python3 python3-venv
+# Headless Chromium renders `sluice report`'s page in the report tests (docs/report.md).
+DEBS += chromium
 VENV := .venv
 PY := $(VENV)/bin/python
 SLUICE := .build/release/sluice

@@ -247,3 +247,20 @@ private func containsNonDotEnd(_ l: UnsafeBufferPointer<UInt8>, _ r: Range<Int>)
     }
     return false
 }
+
+// MARK: - What fired (kept drops only; see DropAudit)
+
+extension C4QualityStep: DropExplaining {
+    /// The phrase a page rule matched (`match`), or the sentence minimum the page missed. The lines
+    /// C4 removes from pages it keeps are edits: `dropped: {edits: true}` keeps them as before/after pairs.
+    public func explainDrop(_ document: Document, reason: DropReason) -> JSONValue? {
+        var object = JSONObject()
+        switch reason {
+        case Self.loremIpsum: object["match"] = ["lorem ipsum"]
+        case Self.curlyBracket: object["match"] = ["{"]
+        case Self.tooFewSentences: object["min_num_sentences"] = .int(Int64(minSentences))
+        default: return nil
+        }
+        return .object(object)
+    }
+}
