@@ -150,7 +150,8 @@ struct CleanVerdicts: ParsableCommand {
                     guard kv.count == 2 else { throw SluiceError(.config, "--set needs stage.key=value, got '\(s)'") }
                     try options.override(String(kv[0]), yaml: String(kv[1]))
                 }
-                let step = try CleanStages.makeStep(named: name, options: &options)
+                guard let step = try StageBuilder.build(named: name, in: CleanStages.all, options: &options) as? any Step
+                else { throw SluiceError(.config, "'\(name)' is not a step") }
                 steps.append(step)
             }
             guard let data = FileManager.default.contents(atPath: input) else {

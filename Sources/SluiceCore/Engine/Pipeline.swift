@@ -35,12 +35,11 @@ public struct StageSpec: @unchecked Sendable {
         return o
     }
 
-    /// A fresh instance, options read strictly (unknown keys throw).
-    public func build() throws -> any Stage {
+    /// A fresh instance through `StageBuilder`: options read strictly (unknown keys throw), then
+    /// `validate()` when `validate` is true (once, when the pipeline loads; not for every task).
+    public func build(validate: Bool = false) throws -> any Stage {
         var o = try options()
-        let stage = try type.init(options: &o)
-        try o.finish()
-        return stage
+        return try StageBuilder.build(type, options: &o, validate: validate)
     }
 }
 
@@ -339,11 +338,8 @@ public struct Pipeline: Sendable {
             }
         }
 
-        // Build every stage once: strict options and validate().
-        for spec in readers + stages {
-            let stage = try spec.build()
-            try stage.validate()
-        }
+        // Build every stage once: strict options, then validate().
+        for spec in readers + stages { _ = try spec.build(validate: true) }
 
         guard let output = overrides.output ?? d.output else {
             throw configError("output: no output folder (set output or --output)")

@@ -1,5 +1,5 @@
-// The text of `sluice stages`: each stage built in describing mode, so the listed options, types,
-// defaults and help are exactly what the code reads. Never hand-written, never out of date.
+// The text of `sluice stages`: each stage built in describing mode by `StageBuilder`, so the listed
+// options, types, defaults and help are exactly what the code reads. Never hand-written, never out of date.
 
 /// Renders registered stages with their options.
 public enum StageListing {
@@ -14,7 +14,7 @@ public enum StageListing {
                 kind += ": " + reader.fileExtensions.joined(separator: " ")
             }
             out += "\(type.name) (\(kind))\n    \(type.summary)\n"
-            let specs = try options(of: type)
+            let specs = try StageBuilder.options(of: type)
             if specs.isEmpty {
                 out += "    no options\n"
             } else {
@@ -30,13 +30,6 @@ public enum StageListing {
             out += "\n"
         }
         return out
-    }
-
-    /// The options a stage reads, in the order it reads them.
-    public static func options(of type: any Stage.Type) throws -> [OptionSpec] {
-        var options = StageOptions.describing(type.name)
-        _ = try type.init(options: &options)
-        return options.specs
     }
 
     private static func pad(_ s: String, _ width: Int) -> String {

@@ -61,8 +61,7 @@ public enum WARCInspector {
                 ("mime_types", .list([], line: 0)), ("status", .list([], line: 0)),
                 ("max_payload", .scalar("1GB", line: 0)),
             ], file: nil)
-        let reader = try WARCReader(options: &options)
-        try options.finish()
+        let reader = try StageBuilder.build(WARCReader.self, options: &options)
         let context =
             logger
             ?? TaskContext(
