@@ -27,14 +27,6 @@ struct LabeledInputOptions: ParsableArguments {
     }
 }
 
-/// Runs `body`, printing a SluiceError on one line and exiting non-zero.
-func runReportingErrors(_ body: () throws -> Void) throws {
-    do { try body() } catch let e as SluiceError {
-        FileHandle.standardError.write(Data("sluice: \(e)\n".utf8))
-        throw ExitCode.failure
-    }
-}
-
 struct ClassifierTrain: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Train a classifier on labelled text.")
     @OptionGroup var data: LabeledInputOptions
@@ -61,7 +53,7 @@ struct ClassifierTrain: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
+        try reportingErrors {
             let examples = try LabeledData.read(
                 path: data.input, textField: data.textField, labelField: labelField, format: try data.labeledFormat())
             var o = TrainingOptions()
@@ -90,7 +82,7 @@ struct ClassifierEval: ParsableCommand {
     @Option(help: "Column or key holding the gold label.") var labelField: String
 
     func run() throws {
-        try runReportingErrors {
+        try reportingErrors {
             let m = try TextClassifier.load(path: model)
             let examples = try LabeledData.read(
                 path: data.input, textField: data.textField, labelField: labelField, format: try data.labeledFormat())
@@ -106,7 +98,7 @@ struct ClassifierPredict: ParsableCommand {
     @OptionGroup var data: LabeledInputOptions
 
     func run() throws {
-        try runReportingErrors {
+        try reportingErrors {
             let m = try TextClassifier.load(path: model)
             let examples = try LabeledData.read(
                 path: data.input, textField: data.textField, labelField: nil, format: try data.labeledFormat())
@@ -140,7 +132,7 @@ struct CleanVerdicts: ParsableCommand {
     @Flag(help: "Print only the timing line.") var quiet = false
 
     func run() throws {
-        try runReportingErrors {
+        try reportingErrors {
             let names = stages.split(separator: ",").map(String.init)
             var steps: [any Step] = []
             for name in names {
@@ -191,7 +183,7 @@ struct CleanVerdicts: ParsableCommand {
             let seconds = (clock.now - start) / .seconds(1)
             if !quiet { print(verdicts.joined(separator: "\n")) }
             let docs = documents.count * max(1, repeatCount)
-            FileHandle.standardError.write(Data("{\"documents\": \(docs), \"seconds\": \(seconds)}\n".utf8))
+            stderrLine("{\"documents\": \(docs), \"seconds\": \(seconds)}")
         }
     }
 }

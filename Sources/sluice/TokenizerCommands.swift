@@ -1,17 +1,9 @@
 // `sluice tokenizer train|encode|decode|info` and `sluice shards inspect|verify|export`: thin
-// commands that parse flags and call SluiceTokenize. Errors print as one line, exit code 1.
+// commands that parse flags and call SluiceTokenize. Errors print as one line (ErrorReporting.swift).
 import ArgumentParser
 import Foundation
 import SluiceCore
 import SluiceTokenize
-
-/// Runs `body`, printing a SluiceError on one line and exiting 1.
-private func reportingErrors<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as SluiceError {
-        FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
-        throw ExitCode.failure
-    }
-}
 
 /// Reads `path` (or standard input for `-`) line by line.
 private func forEachLine(_ path: String, _ body: (String) throws -> Void) throws {
@@ -87,12 +79,12 @@ struct TokenizerCommand: ParsableCommand {
                 settings.byteFallback = !noByteFallback
                 settings.nfkc = !noNfkc
                 let (tok, counts) = try settings.train(paths: inputs, workers: workers)
-                FileHandle.standardError.write(Data(
-                    "counted \(counts.distinct) distinct words (\(counts.total) total, \(counts.memoryBytes / 1_048_576) MiB)\n".utf8))
+                stderrLine(
+                    "counted \(counts.distinct) distinct words (\(counts.total) total, \(counts.memoryBytes / 1_048_576) MiB)")
                 try tok.save(path: output)
-                FileHandle.standardError.write(Data(String(
-                    format: "wrote %@: %d tokens, fingerprint %@, %.2f s\n", output, tok.vocabSize, fingerprintHex(tok.fingerprint),
-                    Date().timeIntervalSince(start)).utf8))
+                stderrLine(String(
+                    format: "wrote %@: %d tokens, fingerprint %@, %.2f s", output, tok.vocabSize, fingerprintHex(tok.fingerprint),
+                    Date().timeIntervalSince(start)))
             }
         }
     }

@@ -5,8 +5,6 @@ import Foundation
 import SluiceCore
 import SluiceTrain
 
-func stderrLine(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
-
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",

@@ -31,18 +31,18 @@ struct InspectWARC: ParsableCommand {
 
     func run() throws {
         if count {
-            print(try WARCInspector.count(paths: files))
+            try reportingErrors { print(try WARCInspector.count(paths: files)) }
             return
         }
+        // A file that cannot be read is reported and the next one is listed; the exit status says so.
         var failed = false
         var out = StandardOutput()
         for f in files {
             do {
-                _ = try WARCInspector.list(
-                    path: f, out: { out.write($0) }, err: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
-            } catch let e as SluiceError {
+                _ = try WARCInspector.list(path: f, out: { out.write($0) }, err: stderrLine)
+            } catch {
                 out.flush()
-                FileHandle.standardError.write(Data((e.description + "\n").utf8))
+                printError(error)
                 failed = true
             }
         }
@@ -99,6 +99,10 @@ struct Extract: ParsableCommand {
     var timeout: Double?
 
     func run() throws {
+        try reportingErrors { try extractAll() }
+    }
+
+    private func extractAll() throws {
         var options = ExtractionOptions()
         options.mainContent = !wholePage
         let extractor = HTMLExtractor(options: options)
@@ -106,10 +110,9 @@ struct Extract: ParsableCommand {
         var first = true
         for f in files {
             let bytes: [UInt8]
-            do { bytes = try HTMLPage.readFile(f) } catch let e as SluiceError {
-                out.flush()
-                FileHandle.standardError.write(Data((e.description + "\n").utf8))
-                throw ExitCode.failure
+            do { bytes = try HTMLPage.readFile(f) } catch {
+                out.flush()  // the pages before the bad file are printed
+                throw error
             }
             let outcome = bytes.withUnsafeBytes {
                 HTMLPage.extract($0, declaredCharset: charset, url: url, extractor: extractor, budget: timeout)
@@ -117,13 +120,13 @@ struct Extract: ParsableCommand {
             let page: ExtractedPage
             switch outcome {
             case .binary:
-                FileHandle.standardError.write(Data("\(f): extract:binary (not an HTML page)\n".utf8))
+                stderrLine("\(f): extract:binary (not an HTML page)")
                 page = ExtractedPage(text: "", title: nil, lang: nil, description: nil)
             case .unparsable:
-                FileHandle.standardError.write(Data("\(f): extract:parse_failed\n".utf8))
+                stderrLine("\(f): extract:parse_failed")
                 page = ExtractedPage(text: "", title: nil, lang: nil, description: nil)
             case .timeout:
-                FileHandle.standardError.write(Data("\(f): extract:timeout\n".utf8))
+                stderrLine("\(f): extract:timeout")
                 page = ExtractedPage(text: "", title: nil, lang: nil, description: nil)
             case .page(let p, _): page = p
             }
