@@ -68,8 +68,11 @@ struct ClassifierTrain: ParsableCommand {
             let model = try ClassifierTrainer.train(examples, options: o)
             let seconds = (clock.now - start) / .seconds(1)
             try model.write(to: output)
-            let labels = model.labels.map { "\"\($0)\"" }.joined(separator: ", ")
-            print("{\"examples\": \(examples.count), \"labels\": [\(labels)], \"train_seconds\": \(seconds)}")
+            print(
+                JSONSerializer.spacedString([
+                    "examples": .int(Int64(examples.count)), "labels": .array(model.labels.map { .string($0) }),
+                    "train_seconds": .double(seconds),
+                ]))
         }
     }
 }
@@ -103,14 +106,19 @@ struct ClassifierPredict: ParsableCommand {
             let examples = try LabeledData.read(
                 path: data.input, textField: data.textField, labelField: nil, format: try data.labeledFormat())
             let p = m.makePredictor()
+            // Probabilities to six decimals, as fastText prints them.
+            func rounded(_ x: Float) -> JSONValue { .double((Double(x) * 1e6).rounded() / 1e6) }
             var out = ""
             for e in examples {
                 let probs = p.probabilities(e.text)
                 var best = 0
                 for l in 1..<probs.count where probs[l] > probs[best] { best = l }
-                let all = zip(m.labels, probs).map { "\"\($0)\": \(String(format: "%.6f", $1))" }.joined(separator: ", ")
-                out += "{\"label\": \"\(m.labels[best])\", \"probability\": \(String(format: "%.6f", probs[best])), "
-                out += "\"probabilities\": {\(all)}}\n"
+                var all = JSONObject()
+                for (label, probability) in zip(m.labels, probs) { all[label] = rounded(probability) }
+                out += JSONSerializer.spacedString([
+                    "label": .string(m.labels[best]), "probability": rounded(probs[best]), "probabilities": .object(all),
+                ])
+                out += "\n"
                 if out.utf8.count > 1 << 16 {
                     FileHandle.standardOutput.write(Data(out.utf8))
                     out = ""
@@ -183,7 +191,7 @@ struct CleanVerdicts: ParsableCommand {
             let seconds = (clock.now - start) / .seconds(1)
             if !quiet { print(verdicts.joined(separator: "\n")) }
             let docs = documents.count * max(1, repeatCount)
-            stderrLine("{\"documents\": \(docs), \"seconds\": \(seconds)}")
+            stderrLine(JSONSerializer.spacedString(["documents": .int(Int64(docs)), "seconds": .double(seconds)]))
         }
     }
 }

@@ -204,7 +204,11 @@ struct ShardsCommand: ParsableCommand {
                 let writer = TokenizeWriter(
                     tokenizerPath: tokenizer, shardTokens: shardTokens, frameTokens: frameTokens, validationFraction: validationFraction)
                 let s = try ShardTools.write(inputs: inputs, tokenizerPath: tokenizer, output: output, writer: writer, workers: workers)
-                print("{\"documents\": \(s.documents), \"tokens\": \(s.tokens), \"text_bytes\": \(s.textBytes), \"seconds\": \(s.seconds)}")
+                print(
+                    JSONSerializer.spacedString([
+                        "documents": .int(Int64(s.documents)), "tokens": .int(Int64(s.tokens)),
+                        "text_bytes": .int(Int64(s.textBytes)), "seconds": .double(s.seconds),
+                    ]))
             }
         }
     }

@@ -52,10 +52,13 @@ struct Train: ParsableCommand {
             let data = try TrainingData.open(options)
             let trainer = try Trainer(options: options, train: data.train, val: data.val, tokenizerPath: data.tokenizerPath, log: stderrLine)
             let records = try trainer.run()
-            var summary = "{\"steps\": \(records.last?.step ?? trainer.startStep), \"final_loss\": \(records.last.map { String($0.loss) } ?? "null")"
-            if let v = trainer.validation.last { summary += ", \"val_loss\": \(v.loss)" }
-            summary += ", \"checkpoint\": \"\(options.out)/latest\"}"
-            print(summary)
+            var summary: JSONObject = [
+                "steps": .int(Int64(records.last?.step ?? trainer.startStep)),
+                "final_loss": records.last.map { JSONValue.double($0.loss) } ?? .null,
+            ]
+            if let v = trainer.validation.last { summary["val_loss"] = .double(v.loss) }
+            summary["checkpoint"] = .string(options.out + "/latest")
+            print(JSONSerializer.spacedString(.object(summary)))
         }
     }
 }

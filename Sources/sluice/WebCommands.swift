@@ -131,14 +131,11 @@ struct Extract: ParsableCommand {
             case .page(let p, _): page = p
             }
             if json {
-                var line = "{\"title\": "
-                if let t = page.title { appendJSONString(t, to: &line) } else { line += "null" }
-                line += ", \"text\": "
-                appendJSONString(page.text, to: &line)
-                line += ", \"lang\": "
-                if let l = page.lang { appendJSONString(l, to: &line) } else { line += "null" }
-                line += "}"
-                out.write(line)
+                out.write(
+                    JSONSerializer.spacedString([
+                        "title": page.title.map { JSONValue.string($0) } ?? .null, "text": .string(page.text),
+                        "lang": page.lang.map { JSONValue.string($0) } ?? .null,
+                    ]))
             } else {
                 if !first { out.write("\u{0C}") }
                 out.write(page.text)
