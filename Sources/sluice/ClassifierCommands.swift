@@ -145,10 +145,9 @@ struct CleanVerdicts: ParsableCommand {
             var steps: [any Step] = []
             for name in names {
                 var options = StageOptions(stageName: name, values: [], file: nil)
-                for s in set where s.hasPrefix(name + ".") {
-                    let kv = s.dropFirst(name.count + 1).split(separator: "=", maxSplits: 1)
-                    guard kv.count == 2 else { throw SluiceError(.config, "--set needs stage.key=value, got '\(s)'") }
-                    try options.override(String(kv[0]), yaml: String(kv[1]))
+                for s in set {
+                    let (stage, key, value) = try OptionSetting.stageOption(s)
+                    if stage == name { try options.override(key, yaml: value) }
                 }
                 guard let step = try StageBuilder.build(named: name, in: CleanStages.all, options: &options) as? any Step
                 else { throw SluiceError(.config, "'\(name)' is not a step") }

@@ -35,8 +35,8 @@ struct Train: ParsableCommand {
             }
             var overrides: [(String, String)] = []
             for s in sets {
-                guard let eq = s.firstIndex(of: "=") else { throw SluiceError(.usage, "--set expects section.key=value, got '\(s)'") }
-                overrides.append((String(s[..<eq]), String(s[s.index(after: eq)...])))
+                let setting = try OptionSetting(parsing: s, expecting: "section.key=value")
+                overrides.append((setting.path, setting.value))
             }
             if let out { overrides.append(("out", out)) }
             if let steps { overrides.append(("train.steps", String(steps))) }

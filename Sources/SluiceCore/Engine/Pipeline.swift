@@ -317,12 +317,7 @@ public struct Pipeline: Sendable {
 
         // `--set stage.key=value`, applied to every stage (or reader) of that name.
         for setting in overrides.settings {
-            guard let eq = setting.firstIndex(of: "="), let dot = setting[..<eq].firstIndex(of: ".") else {
-                throw SluiceError(.config, "--set \(setting): expected stage.key=value")
-            }
-            let stageName = String(setting[..<dot])
-            let key = String(setting[setting.index(after: dot)..<eq])
-            let value = String(setting[setting.index(after: eq)...])
+            let (stageName, key, value) = try OptionSetting.stageOption(setting)
             var applied = false
             for i in stages.indices where stages[i].name == stageName {
                 stages[i].overrides.append((key, value))
