@@ -5,26 +5,11 @@ import Foundation
 import SluiceCore
 import SluiceTokenize
 
-/// Reads `path` (or standard input for `-`) line by line.
-private func forEachLine(_ path: String, _ body: (String) throws -> Void) throws {
-    let handle: FileHandle
-    if path == "-" { handle = FileHandle.standardInput } else {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw SluiceError(.io, "cannot open input", file: path) }
-        handle = h
-    }
-    var pending = [UInt8]()
-    while true {
-        let chunk = handle.readData(ofLength: 1 << 20)
-        if chunk.isEmpty { break }
-        pending += chunk
-        var start = 0
-        while let nl = pending[start...].firstIndex(of: 0x0A) {
-            try body(String(decoding: pending[start..<nl], as: UTF8.self))
-            start = nl + 1
-        }
-        pending.removeFirst(start)
-    }
-    if !pending.isEmpty { try body(String(decoding: pending, as: UTF8.self)) }
+/// Each line of `path` (standard input for `-`) through SluiceCore's `LineReader`: `\n` ends a
+/// line and a `\r` before it is dropped; `.gz`, `.zst` and `.bz2` files are decompressed.
+private func forEachInputLine(_ path: String, _ body: (String) throws -> Void) throws {
+    let lines = try LineReader(path: path == "-" ? "/dev/stdin" : path)
+    while let line = try lines.next() { try body(String(decoding: line, as: UTF8.self)) }
 }
 
 /// Buffered standard output.
@@ -83,7 +68,7 @@ struct TokenizerCommand: ParsableCommand {
                     "counted \(counts.distinct) distinct words (\(counts.total) total, \(counts.memoryBytes / 1_048_576) MiB)")
                 try tok.save(path: output)
                 stderrLine(String(
-                    format: "wrote %@: %d tokens, fingerprint %@, %.2f s", output, tok.vocabSize, fingerprintHex(tok.fingerprint),
+                    format: "wrote %@: %d tokens, fingerprint %@, %.2f s", output, tok.vocabSize, zeroPaddedHex(tok.fingerprint),
                     Date().timeIntervalSince(start)))
             }
         }
@@ -102,7 +87,7 @@ struct TokenizerCommand: ParsableCommand {
                 let tok = try Tokenizer.load(path: tokenizer)
                 if summary {
                     var lines: [String] = []
-                    try forEachLine(input) { lines.append($0) }
+                    try forEachInputLine(input) { lines.append($0) }
                     let start = Date()
                     let ids = workers > 1 ? tok.encodeBatch(lines, workers: workers) : { () -> [[UInt32]] in
                         var e = Tokenizer.Encoder(tok)
@@ -122,7 +107,7 @@ struct TokenizerCommand: ParsableCommand {
                 var enc = Tokenizer.Encoder(tok)
                 var out = Output()
                 var ids: [UInt32] = []
-                try forEachLine(input) { line in
+                try forEachInputLine(input) { line in
                     ids.removeAll(keepingCapacity: true)
                     enc.encode(line, into: &ids, addSpecialTokens: addSpecialTokens)
                     out.line("[" + ids.map(String.init).joined(separator: ",") + "]")
@@ -143,7 +128,7 @@ struct TokenizerCommand: ParsableCommand {
                 let tok = try Tokenizer.load(path: tokenizer)
                 var out = Output()
                 var lineNumber = 0
-                try forEachLine(input) { line in
+                try forEachInputLine(input) { line in
                     lineNumber += 1
                     guard let arr = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [NSNumber] else {
                         throw SluiceError(.corruptInput, "not a JSON array of ids", file: input, line: lineNumber)
@@ -177,7 +162,7 @@ struct TokenizerCommand: ParsableCommand {
                 print("normalizer: \(tok.normalizer)")
                 print("special tokens: " + tok.specialTokens.sorted { $0.value < $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
                 print("end-of-text id: \(tok.eosID.map(String.init) ?? "none")")
-                print("fingerprint: \(fingerprintHex(tok.fingerprint))")
+                print("fingerprint: \(zeroPaddedHex(tok.fingerprint))")
             }
         }
     }
@@ -250,7 +235,7 @@ struct ShardsCommand: ParsableCommand {
                     let raw = data.tokenCount * data.dtype.width
                     print("\(split.rawValue): \(data.files.count) shards, \(data.documentCount) documents, \(data.tokenCount) tokens")
                     print(String(format: "  %@ ids, %d bytes on disk, compression ratio %.2f", data.dtype.description, bytes, Double(raw) / Double(max(bytes, 1))))
-                    print("  vocab size \(data.vocabSize), end-of-text id \(data.eosID), tokenizer fingerprint \(fingerprintHex(data.tokenizerFingerprint))")
+                    print("  vocab size \(data.vocabSize), end-of-text id \(data.eosID), tokenizer fingerprint \(zeroPaddedHex(data.tokenizerFingerprint))")
                     if let tok, data.documentCount > 0 {
                         let r = data.shards[0].documentRange(0)
                         let ids = try data.shards[0].read(r.lowerBound..<min(r.upperBound, r.lowerBound + 64))

@@ -74,7 +74,7 @@ public struct FineWebQualityFilter: Filter {
             if tableContains(terminalPunctuationTable, decodeScalar(b, at: last).scalar) { punctuated += 1 }
             let chars = codePointCount(b, r)
             if chars <= shortLineLength { short += 1 }
-            if !seen.insert(hashBytes(b, r)).inserted { duplicateChars += chars }
+            if !seen.insert(xxHash64(b, r)).inserted { duplicateChars += chars }
         }
         guard lines > 0 else { return .drop(Self.empty) }
         let ratio = Double(punctuated) / Double(lines)

@@ -85,7 +85,7 @@ public struct GopherRepetitionFilter: Filter {
         table.reset(expecting: ranges.count)
         var elements = 0
         var chars = 0
-        for (k, r) in ranges.enumerated() where table.add(hashBytes(b, r), at: k).count > 1 {
+        for (k, r) in ranges.enumerated() where table.add(xxHash64(b, r), at: k).count > 1 {
             elements += 1
             chars += codePointCount(b, r)
         }
