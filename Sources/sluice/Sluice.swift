@@ -25,9 +25,9 @@ struct Sluice: ParsableCommand {
             Train.self,
             Eval.self,
             Generate.self,
-            TrainSpeed.self,
             SlurmCommand.self,
             WikitextCommand.self,
+            DevCommand.self,
         ]
     )
 

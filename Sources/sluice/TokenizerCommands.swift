@@ -7,7 +7,7 @@ import SluiceTokenize
 
 /// Each line of `path` (standard input for `-`) through SluiceCore's `LineReader`: `\n` ends a
 /// line and a `\r` before it is dropped; `.gz`, `.zst` and `.bz2` files are decompressed.
-private func forEachInputLine(_ path: String, _ body: (String) throws -> Void) throws {
+func forEachInputLine(_ path: String, _ body: (String) throws -> Void) throws {
     let lines = try LineReader(path: path == "-" ? "/dev/stdin" : path)
     while let line = try lines.next() { try body(String(decoding: line, as: UTF8.self)) }
 }
@@ -78,32 +78,11 @@ struct TokenizerCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Encode each input line to a JSON array of ids.")
         @Option(help: "tokenizer.json") var tokenizer: String
         @Flag(help: "Apply the post-processor template (BOS/EOS).") var addSpecialTokens = false
-        @Flag(help: "Print only a JSON summary (lines, bytes, tokens, encode seconds), not the ids.") var summary = false
-        @Option(help: "Threads for --summary (encodeBatch).") var workers: Int = 1
         @Argument(help: "Input file, or - for standard input.") var input: String = "-"
 
         func run() throws {
             try reportingErrors {
                 let tok = try Tokenizer.load(path: tokenizer)
-                if summary {
-                    var lines: [String] = []
-                    try forEachInputLine(input) { lines.append($0) }
-                    let start = Date()
-                    let ids = workers > 1 ? tok.encodeBatch(lines, workers: workers) : { () -> [[UInt32]] in
-                        var e = Tokenizer.Encoder(tok)
-                        return lines.map { l in
-                            var out: [UInt32] = []
-                            e.encode(l, into: &out, addSpecialTokens: addSpecialTokens)
-                            return out
-                        }
-                    }()
-                    let seconds = Date().timeIntervalSince(start)
-                    let bytes = lines.reduce(0) { $0 + $1.utf8.count }
-                    let tokens = ids.reduce(0) { $0 + $1.count }
-                    let checksum = ids.reduce(UInt64(0)) { acc, l in l.reduce(acc) { $0 &* 31 &+ UInt64($1) } }
-                    print("{\"lines\": \(lines.count), \"bytes\": \(bytes), \"tokens\": \(tokens), \"seconds\": \(seconds), \"checksum\": \(checksum)}")
-                    return
-                }
                 var enc = Tokenizer.Encoder(tok)
                 var out = Output()
                 var ids: [UInt32] = []
@@ -171,7 +150,7 @@ struct TokenizerCommand: ParsableCommand {
 struct ShardsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shards", abstract: "Inspect, verify and export packed token shards.",
-        subcommands: [Write.self, Inspect.self, Verify.self, Export.self, Sample.self])
+        subcommands: [Write.self, Inspect.self, Verify.self, Export.self])
 
     struct Write: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -194,25 +173,6 @@ struct ShardsCommand: ParsableCommand {
                         "documents": .int(Int64(s.documents)), "tokens": .int(Int64(s.tokens)),
                         "text_bytes": .int(Int64(s.textBytes)), "seconds": .double(s.seconds),
                     ]))
-            }
-        }
-    }
-
-    struct Sample: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Read random token windows (a spot check; prints a JSON summary).")
-        @Option(help: "Number of windows.") var windows: Int = 10_000
-        @Option(help: "Tokens per window.") var length: Int = 1_025
-        @Option(help: "Random seed.") var seed: UInt64 = 1
-        @Option(help: "train or validation.") var split: String = "train"
-        @Option(help: "MiB of decoded frames kept for reuse (0: none).") var cacheMb: Int = 64
-        @Argument(help: "Shard directory.") var directory: String
-
-        func run() throws {
-            try reportingErrors {
-                guard let sp = ShardSplit(rawValue: split) else { throw SluiceError(.usage, "--split must be train or validation") }
-                let data = try ShardDataset(directory: directory, split: sp, cacheBytes: cacheMb << 20)
-                let s = try ShardTools.sample(data, windows: windows, length: length, seed: seed)
-                print("{\"windows\": \(s.windows), \"tokens\": \(s.tokens), \"seconds\": \(s.seconds), \"id_sum\": \(s.idSum)}")
             }
         }
     }

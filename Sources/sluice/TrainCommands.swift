@@ -1,5 +1,5 @@
-// `sluice train`, `sluice eval`, `sluice generate` (and the hidden `sluice train-speed` the
-// benchmarks call): parse flags, build values, call SluiceTrain. Errors print on one line.
+// `sluice train`, `sluice eval`, `sluice generate`: parse flags, build values, call SluiceTrain
+// (`sluice dev train-speed`, which only the benchmarks use, is in DevCommands.swift).
 import ArgumentParser
 import Foundation
 import SluiceCore
@@ -146,31 +146,6 @@ struct Generate: ParsableCommand {
             o.stopID = codec.tokenizer.eosID.map { Int32(bitPattern: $0) }
             let ids = Generator(model: model).generate(prompt: codec.encode(prompt), options: o)
             print(prompt + codec.decode(ids))
-        }
-    }
-}
-
-struct TrainSpeed: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "train-speed", abstract: "Time training steps on random tokens (benchmarks).", shouldDisplay: false)
-
-    @Option var layers = 4
-    @Option var width = 256
-    @Option var heads = 4
-    @Option var context = 256
-    @Option var batchSize = 8
-    @Option var vocab = 8192
-    @Option var steps = 10
-    @Option var warmupSteps = 2
-    @Option var threads = 2
-    @Flag var recompute = false
-
-    func run() throws {
-        try reportingErrors {
-            let r = try TrainingSpeed.measure(
-                config: GPTConfig(vocabSize: vocab, contextLength: context, layers: layers, heads: heads, width: width),
-                batchSize: batchSize, steps: steps, warmupSteps: warmupSteps, threads: threads, recompute: recompute)
-            print(r.json)
         }
     }
 }

@@ -19,21 +19,13 @@ struct InspectWARC: ParsableCommand {
         discussion: """
             Keys: offset (of the record in the file as stored: the gzip member for .warc.gz), type, uri, \
             date, content_type, length, record_id, and truncated (why) for a record kept although \
-            cut short or mis-sized: the records the warc reader reads. --count instead reads every \
-            record through the warc reader (HTTP parsed, payload decoded) and prints totals.
+            cut short or mis-sized: the records the warc reader reads.
             """)
 
     @Argument(help: "WARC files (.warc, .warc.gz, .warc.zst).")
     var files: [String]
 
-    @Flag(help: "Read every record with its payload and print counts only.")
-    var count = false
-
     func run() throws {
-        if count {
-            try reportingErrors { print(try WARCInspector.count(paths: files)) }
-            return
-        }
         // A file that cannot be read is reported and the next one is listed; the exit status says so.
         var failed = false
         var out = StandardOutput()

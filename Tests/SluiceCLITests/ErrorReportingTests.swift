@@ -20,6 +20,8 @@ import Testing
         ["wikitext", "absent.wiki"],
         ["extract", "absent.html"],
         ["inspect", "warc", "absent.warc"],
+        ["dev", "warc-count", "absent.warc"],
+        ["dev", "encode-speed", "--tokenizer", "absent.json", "-"],
     ]
 
     @Test(arguments: commands)
