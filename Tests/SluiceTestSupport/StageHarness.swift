@@ -53,11 +53,11 @@ public enum StageHarness {
 
     /// Every document `reader` reads from `path`, and the reader's stats.
     public static func read(_ reader: some DocumentReader, _ path: String) throws -> ([Document], StageStats) {
-        let context = context(type(of: reader).name)
-        var iterator = try reader.open(path, context: context)
+        let taskContext = context(type(of: reader).name)
+        var iterator = try reader.open(path, context: taskContext)
         var documents: [Document] = []
         while let d = try iterator.next() { documents.append(d) }
-        return (documents, context.stats.stages[0])
+        return (documents, taskContext.stats.stages[0])
     }
 
     /// Prepares `step` and runs each document through it; returns each verdict and the document
@@ -65,14 +65,16 @@ public enum StageHarness {
     public static func run(_ step: any Step, _ documents: [Document], context: TaskContext? = nil) throws
         -> [(verdict: Verdict, document: Document)]
     {
-        let context = context ?? Self.context(type(of: step).name)
+        let taskContext = context ?? Self.context(type(of: step).name)
         var chain = StepChain([step])
-        try chain.prepare(context: context)
-        return try documents.map { d in
+        try chain.prepare(context: taskContext)
+        var results: [(verdict: Verdict, document: Document)] = []
+        for d in documents {
             var doc = d
-            let v = try chain.apply(to: &doc, context: context)
-            return (v, doc)
+            let v = try chain.apply(to: &doc, context: taskContext)
+            results.append((v, doc))
         }
+        return results
     }
 
     /// The verdicts of `step` on `documents`.
