@@ -14,7 +14,7 @@ public enum StageListing {
                 kind += ": " + reader.fileExtensions.joined(separator: " ")
             }
             out += "\(type.name) (\(kind))\n    \(type.summary)\n"
-            let specs = try StageBuilder.options(of: type)
+            let specs = try options(of: type)
             if specs.isEmpty {
                 out += "    no options\n"
             } else {
@@ -30,6 +30,11 @@ public enum StageListing {
             out += "\n"
         }
         return out
+    }
+
+    /// The options a stage reads, in the order it reads them (`StageBuilder.options(of:)`).
+    public static func options(of type: any Stage.Type) throws -> [OptionSpec] {
+        try StageBuilder.options(of: type)
     }
 
     private static func pad(_ s: String, _ width: Int) -> String {
