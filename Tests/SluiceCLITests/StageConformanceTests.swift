@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func namesAreUniqueAcrossLibraries() {
-        let names = Self.lists.flatMap { $0.stages.map(\.name) }
+        let names = Self.lists.flatMap { list in list.stages.map { $0.name } }
         #expect(Set(names).count == names.count, "\(names.sorted())")
     }
 

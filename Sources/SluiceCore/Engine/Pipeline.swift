@@ -39,7 +39,7 @@ public struct StageSpec: @unchecked Sendable {
     /// `validate()` when `validate` is true (once, when the pipeline loads; not for every task).
     public func build(validate: Bool = false) throws -> any Stage {
         var o = try options()
-        return try StageBuilder.build(type, options: &o, validate: validate)
+        return try StageBuilder.buildRegistered(type, options: &o, validate: validate)
     }
 }
 

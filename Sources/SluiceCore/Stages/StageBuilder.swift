@@ -5,8 +5,7 @@
 /// Builds stages from options, always in the same order: `init(options:)`, then
 /// `StageOptions.finish()` (an unknown key throws), then, when asked, `validate()`.
 public enum StageBuilder {
-    /// A stage of type `type` read from `options`. A type known only at run time (`any Stage.Type`,
-    /// a registry entry) is opened implicitly and the result is `any Stage`.
+    /// A stage of type `type` read from `options`.
     /// - Parameter validate: run the stage's `validate()` (files exist, a model loads). The engine
     ///   validates once when a pipeline loads and skips it when it rebuilds the stage for each task.
     /// - Throws: `SluiceError(.config)` naming the key for a bad or unknown option; what `validate()` throws.
@@ -17,6 +16,17 @@ public enum StageBuilder {
         return stage
     }
 
+    /// A stage of a type known only at run time (a registry entry), read from `options` as `build`
+    /// reads it.
+    public static func buildRegistered(_ type: any Stage.Type, options: inout StageOptions, validate: Bool = true)
+        throws -> any Stage
+    {
+        func open<S: Stage>(_ concrete: S.Type) throws -> any Stage {
+            try build(concrete, options: &options, validate: validate)
+        }
+        return try open(type)
+    }
+
     /// The stage called `name` among `stages`, read from `options`.
     /// - Throws: `SluiceError(.config)` for an unknown name, and what `build` throws.
     public static func build(
@@ -25,7 +35,7 @@ public enum StageBuilder {
         guard let type = stages.first(where: { $0.name == name }) else {
             throw SluiceError(.config, "unknown stage '\(name)' (known: \(stages.map { $0.name }.joined(separator: ", ")))")
         }
-        return try build(type, options: &options, validate: validate)
+        return try buildRegistered(type, options: &options, validate: validate)
     }
 
     /// The options `type` reads, in the order it reads them: the stage built in describing mode
@@ -33,7 +43,7 @@ public enum StageBuilder {
     /// - Throws: when the stage cannot describe its options (a bug in that stage).
     public static func options(of type: any Stage.Type) throws -> [OptionSpec] {
         var options = StageOptions.describing(type.name)
-        _ = try build(type, options: &options, validate: false)
+        _ = try buildRegistered(type, options: &options, validate: false)
         return options.specs
     }
 }
