@@ -71,7 +71,10 @@ let package = Package(
         .testTarget(name: "SluiceDedupTests", dependencies: ["SluiceTestSupport", "SluiceDedup"]),
         .testTarget(name: "SluiceTokenizeTests", dependencies: ["SluiceTestSupport", "SluiceTokenize"]),
         .testTarget(name: "SluiceTrainTests", dependencies: ["SluiceTestSupport", "SluiceTrain", "COpenBLAS"]),
-        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTestSupport", "SluiceCore"]),
+        .testTarget(
+            name: "SluiceCLITests",
+            dependencies: ["SluiceTestSupport", "SluiceCore", "SluiceIngest", "SluiceClean", "SluiceDedup", "SluiceTokenize"]
+        ),
         .testTarget(name: "SluiceReportTests", dependencies: ["SluiceTestSupport", "SluiceReport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -14,7 +14,7 @@ let targets: [(name: String, folder: String, libraries: [String])] = [
     ("json", "FuzzJSON", []),
     ("jsonl", "FuzzJSONL", []),
     ("text", "FuzzText", []),
-    ("yaml", "FuzzYAML", ["SluiceIngest", "SluiceClean", "SluiceDedup", "SluiceTokenize", "SluiceTrain"]),
+    ("yaml", "FuzzYAML", ["SluiceIngest", "SluiceClean", "SluiceDedup", "SluiceTokenize"]),
     ("tokenizer", "FuzzTokenizer", ["SluiceTokenize"]),
     ("shard", "FuzzShard", ["SluiceTokenize"]),
     ("classifier", "FuzzClassifier", ["SluiceClean"]),

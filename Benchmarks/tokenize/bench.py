@@ -13,7 +13,7 @@ Rows:
 - Unigram training, vocab 8000: `sluice tokenizer train --model unigram` vs sentencepiece
   (`model_type=unigram`, byte_fallback=True like ours, default nmt_nfkc, 2 threads), 1 run each;
   compression row as above (sentencepiece encodes its own, HF encodes ours).
-- Encoding single thread: `sluice tokenizer encode --summary --workers 1` (encode time only,
+- Encoding single thread: `sluice dev encode-speed --workers 1` (encode time only,
   reported by sluice) vs tiktoken 0.14.0 `encode_ordinary` with the same merges (ranks taken from
   our 32768 BPE, GPT-2 pattern); ids are compared.
 - Encoding all cores: `--workers 2` vs HF `encode_batch` (rayon, all cores), same tokenizer.
@@ -28,7 +28,7 @@ Rows:
 - Shard writing, MB of text per second: `sluice shards write` (encode + zstd frames + index, 2
   threads) vs the same done in Python: HF `encode_batch`, EOS appended, uint16, zstandard level 3
   frames of 32768 tokens written to a file.
-- Shard reading: random windows of 1025 tokens, tokens/s: `sluice shards sample` (zstd frames,
+- Shard reading: random windows of 1025 tokens, tokens/s: `sluice dev shards-sample` (zstd frames,
   checksums verified) with the decoded-frame cache (64 MiB) and without it, vs numpy memmap of the
   nanoGPT/llm.c export (uncompressed .bin, as nanoGPT's get_batch reads it).
 """
@@ -236,7 +236,7 @@ def main():
     tt = tiktoken.Encoding("sluice-bpe32768", pat_str=GPT2, mergeable_ranks=ranks, special_tokens={"<|endoftext|>": len(vocab)})
 
     def ours_encode(workers):
-        _, out = run([args.sluice, "tokenizer", "encode", "--tokenizer", ours32, "--summary", "--workers", str(workers), enc_file])
+        _, out = run([args.sluice, "dev", "encode-speed", "--tokenizer", ours32, "--workers", str(workers), enc_file])
         return json.loads(out)
     ours1 = [ours_encode(1) for _ in range(reps)]
     s_ours1 = statistics.median(r["seconds"] for r in ours1)
@@ -307,7 +307,7 @@ def main():
             np.array(mm[a:a + length], dtype=np.int64)
     t_np, _ = median_time(np_read, reps)
     for cache_mb, label in ((64, "decoded-frame cache 64 MiB (holds this split)"), (0, "no cache: every window decompresses its frames")):
-        s = [json.loads(run([args.sluice, "shards", "sample", "--windows", str(windows), "--length", str(length),
+        s = [json.loads(run([args.sluice, "dev", "shards-sample", "--windows", str(windows), "--length", str(length),
                              "--cache-mb", str(cache_mb), shard_dir])[1]) for _ in range(reps)]
         s_read = statistics.median(x["seconds"] for x in s)
         rows.append(row(f"shard random-window read, {'cached' if cache_mb else 'uncached'}", "tokens/s",

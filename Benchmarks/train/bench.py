@@ -44,9 +44,9 @@ def numpy_sgemm_peak(n=1024, repeats=4):
 
 
 def sluice_speed(sluice, runs=1, **kw):
-    """`sluice train-speed` (median step time, SGEMM peak measured in the same process); with
+    """`sluice dev train-speed` (median step time, SGEMM peak measured in the same process); with
     runs > 1, the run with the median tokens/s."""
-    args = [sluice, "train-speed"]
+    args = [sluice, "dev", "train-speed"]
     for k, v in kw.items():
         args += ["--" + k.replace("_", "-"), str(v)]
     results = [json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout) for _ in range(runs)]

@@ -2,7 +2,7 @@
 """Web benchmarks, Sluice and the reference tools side by side in one run.
 
 1. WARC iteration over ../shared/corpus/warc/crawl/*.warc.gz (every record, HTTP parsed, payload
-   read): `sluice inspect warc --count` vs fastwarc 2.0.1 and warcio 1.8.1. MB = 10^6 bytes of
+   read): `sluice dev warc-count` vs fastwarc 2.0.1 and warcio 1.8.1. MB = 10^6 bytes of
    compressed input; seconds are CPU seconds (user + sys) of the single thread doing the work, so
    that a busy machine does not skew the ratio; the median of 3 runs (warcio: 1).
 2. Extraction speed: the first N text/html 200 pages of the crawl, written as files; `sluice
@@ -57,7 +57,7 @@ def warc_rows(sluice):
     mb = sum(os.path.getsize(f) for f in files) / 1e6
 
     def ours():
-        return run_sluice([sluice, "inspect", "warc", "--count"] + files)
+        return run_sluice([sluice, "dev", "warc-count"] + files)
 
     def fastwarc():
         t = time.process_time()

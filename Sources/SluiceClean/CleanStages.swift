@@ -9,24 +9,3 @@ public enum CleanStages {
         ClassifyStep.self,
     ]
 }
-
-extension CleanStages {
-    /// Builds the step called `name` from `options` (as a pipeline would), for tools and tests
-    /// that run cleaning steps without the engine.
-    /// - Throws: `SluiceError(.config)` for an unknown name, a stage that is not a step, or bad options.
-    public static func makeStep(named name: String, options: inout StageOptions) throws -> any Step {
-        guard let type = all.first(where: { $0.name == name }) else {
-            throw SluiceError(.config, "unknown stage '\(name)' (known: \(all.map { $0.name }.joined(separator: ", ")))")
-        }
-        guard let stepType = type as? any Step.Type else { throw SluiceError(.config, "'\(name)' is not a step") }
-        let step = try build(stepType, &options)
-        try options.finish()
-        return step
-    }
-
-    private static func build<S: Step>(_ type: S.Type, _ options: inout StageOptions) throws -> any Step {
-        let step = try type.init(options: &options)
-        try step.validate()
-        return step
-    }
-}

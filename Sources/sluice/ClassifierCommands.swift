@@ -27,14 +27,6 @@ struct LabeledInputOptions: ParsableArguments {
     }
 }
 
-/// Runs `body`, printing a SluiceError on one line and exiting non-zero.
-func runReportingErrors(_ body: () throws -> Void) throws {
-    do { try body() } catch let e as SluiceError {
-        FileHandle.standardError.write(Data("sluice: \(e)\n".utf8))
-        throw ExitCode.failure
-    }
-}
-
 struct ClassifierTrain: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Train a classifier on labelled text.")
     @OptionGroup var data: LabeledInputOptions
@@ -61,7 +53,7 @@ struct ClassifierTrain: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
+        try reportingErrors {
             let examples = try LabeledData.read(
                 path: data.input, textField: data.textField, labelField: labelField, format: try data.labeledFormat())
             var o = TrainingOptions()
@@ -76,8 +68,11 @@ struct ClassifierTrain: ParsableCommand {
             let model = try ClassifierTrainer.train(examples, options: o)
             let seconds = (clock.now - start) / .seconds(1)
             try model.write(to: output)
-            let labels = model.labels.map { "\"\($0)\"" }.joined(separator: ", ")
-            print("{\"examples\": \(examples.count), \"labels\": [\(labels)], \"train_seconds\": \(seconds)}")
+            print(
+                JSONSerializer.spacedString([
+                    "examples": .int(Int64(examples.count)), "labels": .array(model.labels.map { .string($0) }),
+                    "train_seconds": .double(seconds),
+                ]))
         }
     }
 }
@@ -90,7 +85,7 @@ struct ClassifierEval: ParsableCommand {
     @Option(help: "Column or key holding the gold label.") var labelField: String
 
     func run() throws {
-        try runReportingErrors {
+        try reportingErrors {
             let m = try TextClassifier.load(path: model)
             let examples = try LabeledData.read(
                 path: data.input, textField: data.textField, labelField: labelField, format: try data.labeledFormat())
@@ -106,19 +101,24 @@ struct ClassifierPredict: ParsableCommand {
     @OptionGroup var data: LabeledInputOptions
 
     func run() throws {
-        try runReportingErrors {
+        try reportingErrors {
             let m = try TextClassifier.load(path: model)
             let examples = try LabeledData.read(
                 path: data.input, textField: data.textField, labelField: nil, format: try data.labeledFormat())
             let p = m.makePredictor()
+            // Probabilities to six decimals, as fastText prints them.
+            func rounded(_ x: Float) -> JSONValue { .double((Double(x) * 1e6).rounded() / 1e6) }
             var out = ""
             for e in examples {
                 let probs = p.probabilities(e.text)
                 var best = 0
                 for l in 1..<probs.count where probs[l] > probs[best] { best = l }
-                let all = zip(m.labels, probs).map { "\"\($0)\": \(String(format: "%.6f", $1))" }.joined(separator: ", ")
-                out += "{\"label\": \"\(m.labels[best])\", \"probability\": \(String(format: "%.6f", probs[best])), "
-                out += "\"probabilities\": {\(all)}}\n"
+                var all = JSONObject()
+                for (label, probability) in zip(m.labels, probs) { all[label] = rounded(probability) }
+                out += JSONSerializer.spacedString([
+                    "label": .string(m.labels[best]), "probability": rounded(probs[best]), "probabilities": .object(all),
+                ])
+                out += "\n"
                 if out.utf8.count > 1 << 16 {
                     FileHandle.standardOutput.write(Data(out.utf8))
                     out = ""
@@ -134,63 +134,55 @@ struct CleanVerdicts: ParsableCommand {
         commandName: "clean-verdicts",
         abstract: "Run cleaning stages over a JSONL file; print each document's verdict (keep or the drop reason).")
     @Option(help: "Comma-separated stage names, applied in order (gopher_quality,c4,…).") var stages: String
-    @Option(help: "JSONL documents with a \"text\" field.") var input: String
+    @Option(help: "JSONL documents with a \"text\" field (.jsonl, .jsonl.gz, .jsonl.zst).") var input: String
     @Option(help: "stage.key=value option overrides (YAML values).") var set: [String] = []
     @Option(help: "Apply the chain this many times (timing only; verdicts from the first run).") var repeatCount = 1
     @Flag(help: "Print only the timing line.") var quiet = false
 
     func run() throws {
-        try runReportingErrors {
+        try reportingErrors {
             let names = stages.split(separator: ",").map(String.init)
             var steps: [any Step] = []
             for name in names {
                 var options = StageOptions(stageName: name, values: [], file: nil)
-                for s in set where s.hasPrefix(name + ".") {
-                    let kv = s.dropFirst(name.count + 1).split(separator: "=", maxSplits: 1)
-                    guard kv.count == 2 else { throw SluiceError(.config, "--set needs stage.key=value, got '\(s)'") }
-                    try options.override(String(kv[0]), yaml: String(kv[1]))
+                for s in set {
+                    let (stage, key, value) = try OptionSetting.stageOption(s)
+                    if stage == name { try options.override(key, yaml: value) }
                 }
-                let step = try CleanStages.makeStep(named: name, options: &options)
+                guard let step = try StageBuilder.build(named: name, in: CleanStages.all, options: &options) as? any Step
+                else { throw SluiceError(.config, "'\(name)' is not a step") }
                 steps.append(step)
             }
-            guard let data = FileManager.default.contents(atPath: input) else {
-                throw SluiceError(.io, "cannot read the file", file: input)
-            }
-            var documents: [Document] = []
-            for (n, line) in data.split(separator: 0x0A).enumerated() {
-                guard let o = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
-                    let text = o["text"] as? String
-                else { throw SluiceError(.corruptInput, "not a JSON object with a text field", file: input, line: n + 1) }
-                // Foundation hands back UTF-16-backed strings; the engine's reader makes native UTF-8 ones.
-                var native = text
-                native.makeContiguousUTF8()
-                documents.append(Document(id: (o["id"] as? String) ?? String(n), text: native, source: "jsonl"))
-            }
+            // Documents as `sluice run` reads them (the engine's `jsonl` reader: .gz/.zst/.bz2, unknown
+            // fields into metadata), through the engine's step loop (StepChain).
             let context = TaskContext(
                 taskIndex: 0, taskCount: 1, outputDirectory: NSTemporaryDirectory(),
-                temporaryDirectory: NSTemporaryDirectory(), stageNames: names)
-            for i in steps.indices { try steps[i].prepare(context: context) }
+                temporaryDirectory: NSTemporaryDirectory(), stageNames: [JSONLReader.name] + names)
+            var documents: [Document] = []
+            var reader = try JSONLReader().open(input, context: context)
+            while let d = try reader.next() { documents.append(d) }
+            // Every line must be a document: verdicts are matched to input lines by position.
+            let bad = context.stats.stages[0].errors.filter { $0.key != JSONLReader.invalidUTF8 }
+            if let first = bad.min(by: { $0.key < $1.key }) {
+                throw SluiceError(.corruptInput, "\(first.value) lines are not documents (\(first.key))", file: input)
+            }
+            var chain = StepChain(steps, firstSlot: 1)
+            try chain.prepare(context: context)
             var verdicts: [String] = []
             let clock = ContinuousClock()
             let start = clock.now
             for r in 0..<max(1, repeatCount) {
                 for d in documents {
                     var doc = d
-                    var verdict = "keep"
-                    for i in steps.indices {
-                        context.stageIndex = i
-                        if case .drop(let reason) = try steps[i].apply(to: &doc, context: context) {
-                            verdict = reason.rawValue
-                            break
-                        }
-                    }
-                    if r == 0 { verdicts.append(verdict) }
+                    let verdict = try chain.apply(to: &doc, context: context)
+                    guard r == 0 else { continue }
+                    if case .drop(let reason) = verdict { verdicts.append(reason.rawValue) } else { verdicts.append("keep") }
                 }
             }
             let seconds = (clock.now - start) / .seconds(1)
             if !quiet { print(verdicts.joined(separator: "\n")) }
             let docs = documents.count * max(1, repeatCount)
-            FileHandle.standardError.write(Data("{\"documents\": \(docs), \"seconds\": \(seconds)}\n".utf8))
+            stderrLine(JSONSerializer.spacedString(["documents": .int(Int64(docs)), "seconds": .double(seconds)]))
         }
     }
 }

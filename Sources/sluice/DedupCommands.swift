@@ -28,12 +28,9 @@ struct DedupReportCommand: ParsableCommand {
     var examples = 5
 
     func run() throws {
-        do {
+        try reportingErrors {
             let report = try DedupReport.load(outputDirectory: outputDirectory)
             print(report.render(examples: max(0, examples)), terminator: "")
-        } catch let error as SluiceError {
-            FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
-            throw ExitCode.failure
         }
     }
 }

@@ -8,29 +8,16 @@ import SluiceCore
 import SluiceDedup
 import SluiceIngest
 import SluiceTokenize
-import SluiceTrain
 
-/// Every registered stage, from every library.
+/// Every registered stage: each library's one list, one line each (a library with no stages has no
+/// list). Tests/SluiceCLITests/StageConformanceTests.swift checks every list and this registry.
 let stageRegistry = StageRegistry(
-    CoreStages.all + IngestStages.all + CleanStages.all + DedupStages.all + TokenizeStages.all + TrainStages.all)
-
-/// Runs `body`; a `SluiceError` is printed as one line (`sluice: config error: … (file:line)`)
-/// and the command exits with status 1.
-func reportingErrors(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as SluiceError {
-        FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
-        throw ExitCode.failure
-    } catch let error where error is ExitCode || error is CleanExit || error is ValidationError {
-        throw error
-    } catch {
-        // Anything else (a Foundation error, say) still prints as one line.
-        let line = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
-        FileHandle.standardError.write(Data("sluice: error: \(line)\n".utf8))
-        throw ExitCode.failure
-    }
-}
+    CoreStages.all
+        + IngestStages.all
+        + CleanStages.all
+        + DedupStages.all
+        + TokenizeStages.all
+)
 
 /// The flags every command that runs tasks shares.
 struct TaskOptions: ParsableArguments {
@@ -80,14 +67,13 @@ func execute(_ plan: PipelinePlan, taskOptions: TaskOptions, pass: String?, forc
             passIndex = 0
         }
         if !(try executor.runTask(plan, passIndex: passIndex!, task: task)) {
-            FileHandle.standardError.write(Data("sluice: task \(task) of \(plan.passes[passIndex!].name) is already done (--force redoes it)\n".utf8))
+            stderrLine("sluice: task \(task) of \(plan.passes[passIndex!].name) is already done (--force redoes it)")
         }
         return
     }
     let summary = try executor.run(plan, only: passIndex)
     if summary.tasksSkipped > 0 {
-        FileHandle.standardError.write(
-            Data("sluice: skipped \(summary.tasksSkipped) finished tasks (--force redoes them)\n".utf8))
+        stderrLine("sluice: skipped \(summary.tasksSkipped) finished tasks (--force redoes them)")
     }
     print(try StatsReport.load(outputDirectory: plan.pipeline.output).table(), terminator: "")
 }
@@ -241,8 +227,7 @@ struct VerifyCommand: ParsableCommand {
             let report = try OutputVerifier.verify(root: outputDirectory)
             for problem in report.problems { print(problem) }
             if !report.problems.isEmpty {
-                FileHandle.standardError.write(
-                    Data("sluice: \(report.problems.count) problems in \(outputDirectory) (sluice run redoes the tasks)\n".utf8))
+                stderrLine("sluice: \(report.problems.count) problems in \(outputDirectory) (sluice run redoes the tasks)")
                 throw ExitCode.failure
             }
             print("\(outputDirectory): \(report.markers) tasks, \(report.files) files, \(report.bytes) bytes verified")

@@ -25,11 +25,11 @@ struct Sluice: ParsableCommand {
             Train.self,
             Eval.self,
             Generate.self,
-            TrainSpeed.self,
             SlurmCommand.self,
             WikitextCommand.self,
             ReportCommand.self,
             ShowCommand.self,
+            DevCommand.self,
         ]
     )
 

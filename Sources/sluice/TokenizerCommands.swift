@@ -1,38 +1,15 @@
 // `sluice tokenizer train|encode|decode|info` and `sluice shards inspect|verify|export`: thin
-// commands that parse flags and call SluiceTokenize. Errors print as one line, exit code 1.
+// commands that parse flags and call SluiceTokenize. Errors print as one line (ErrorReporting.swift).
 import ArgumentParser
 import Foundation
 import SluiceCore
 import SluiceTokenize
 
-/// Runs `body`, printing a SluiceError on one line and exiting 1.
-private func reportingErrors<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as SluiceError {
-        FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
-        throw ExitCode.failure
-    }
-}
-
-/// Reads `path` (or standard input for `-`) line by line.
-private func forEachLine(_ path: String, _ body: (String) throws -> Void) throws {
-    let handle: FileHandle
-    if path == "-" { handle = FileHandle.standardInput } else {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw SluiceError(.io, "cannot open input", file: path) }
-        handle = h
-    }
-    var pending = [UInt8]()
-    while true {
-        let chunk = handle.readData(ofLength: 1 << 20)
-        if chunk.isEmpty { break }
-        pending += chunk
-        var start = 0
-        while let nl = pending[start...].firstIndex(of: 0x0A) {
-            try body(String(decoding: pending[start..<nl], as: UTF8.self))
-            start = nl + 1
-        }
-        pending.removeFirst(start)
-    }
-    if !pending.isEmpty { try body(String(decoding: pending, as: UTF8.self)) }
+/// Each line of `path` (standard input for `-`) through SluiceCore's `LineReader`: `\n` ends a
+/// line and a `\r` before it is dropped; `.gz`, `.zst` and `.bz2` files are decompressed.
+func forEachInputLine(_ path: String, _ body: (String) throws -> Void) throws {
+    let lines = try LineReader(path: path == "-" ? "/dev/stdin" : path)
+    while let line = try lines.next() { try body(String(decoding: line, as: UTF8.self)) }
 }
 
 /// Buffered standard output.
@@ -87,12 +64,12 @@ struct TokenizerCommand: ParsableCommand {
                 settings.byteFallback = !noByteFallback
                 settings.nfkc = !noNfkc
                 let (tok, counts) = try settings.train(paths: inputs, workers: workers)
-                FileHandle.standardError.write(Data(
-                    "counted \(counts.distinct) distinct words (\(counts.total) total, \(counts.memoryBytes / 1_048_576) MiB)\n".utf8))
+                stderrLine(
+                    "counted \(counts.distinct) distinct words (\(counts.total) total, \(counts.memoryBytes / 1_048_576) MiB)")
                 try tok.save(path: output)
-                FileHandle.standardError.write(Data(String(
-                    format: "wrote %@: %d tokens, fingerprint %@, %.2f s\n", output, tok.vocabSize, fingerprintHex(tok.fingerprint),
-                    Date().timeIntervalSince(start)).utf8))
+                stderrLine(String(
+                    format: "wrote %@: %d tokens, fingerprint %@, %.2f s", output, tok.vocabSize, zeroPaddedHex(tok.fingerprint),
+                    Date().timeIntervalSince(start)))
             }
         }
     }
@@ -101,36 +78,15 @@ struct TokenizerCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Encode each input line to a JSON array of ids.")
         @Option(help: "tokenizer.json") var tokenizer: String
         @Flag(help: "Apply the post-processor template (BOS/EOS).") var addSpecialTokens = false
-        @Flag(help: "Print only a JSON summary (lines, bytes, tokens, encode seconds), not the ids.") var summary = false
-        @Option(help: "Threads for --summary (encodeBatch).") var workers: Int = 1
         @Argument(help: "Input file, or - for standard input.") var input: String = "-"
 
         func run() throws {
             try reportingErrors {
                 let tok = try Tokenizer.load(path: tokenizer)
-                if summary {
-                    var lines: [String] = []
-                    try forEachLine(input) { lines.append($0) }
-                    let start = Date()
-                    let ids = workers > 1 ? tok.encodeBatch(lines, workers: workers) : { () -> [[UInt32]] in
-                        var e = Tokenizer.Encoder(tok)
-                        return lines.map { l in
-                            var out: [UInt32] = []
-                            e.encode(l, into: &out, addSpecialTokens: addSpecialTokens)
-                            return out
-                        }
-                    }()
-                    let seconds = Date().timeIntervalSince(start)
-                    let bytes = lines.reduce(0) { $0 + $1.utf8.count }
-                    let tokens = ids.reduce(0) { $0 + $1.count }
-                    let checksum = ids.reduce(UInt64(0)) { acc, l in l.reduce(acc) { $0 &* 31 &+ UInt64($1) } }
-                    print("{\"lines\": \(lines.count), \"bytes\": \(bytes), \"tokens\": \(tokens), \"seconds\": \(seconds), \"checksum\": \(checksum)}")
-                    return
-                }
                 var enc = Tokenizer.Encoder(tok)
                 var out = Output()
                 var ids: [UInt32] = []
-                try forEachLine(input) { line in
+                try forEachInputLine(input) { line in
                     ids.removeAll(keepingCapacity: true)
                     enc.encode(line, into: &ids, addSpecialTokens: addSpecialTokens)
                     out.line("[" + ids.map(String.init).joined(separator: ",") + "]")
@@ -151,7 +107,7 @@ struct TokenizerCommand: ParsableCommand {
                 let tok = try Tokenizer.load(path: tokenizer)
                 var out = Output()
                 var lineNumber = 0
-                try forEachLine(input) { line in
+                try forEachInputLine(input) { line in
                     lineNumber += 1
                     guard let arr = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [NSNumber] else {
                         throw SluiceError(.corruptInput, "not a JSON array of ids", file: input, line: lineNumber)
@@ -185,7 +141,7 @@ struct TokenizerCommand: ParsableCommand {
                 print("normalizer: \(tok.normalizer)")
                 print("special tokens: " + tok.specialTokens.sorted { $0.value < $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
                 print("end-of-text id: \(tok.eosID.map(String.init) ?? "none")")
-                print("fingerprint: \(fingerprintHex(tok.fingerprint))")
+                print("fingerprint: \(zeroPaddedHex(tok.fingerprint))")
             }
         }
     }
@@ -194,7 +150,7 @@ struct TokenizerCommand: ParsableCommand {
 struct ShardsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shards", abstract: "Inspect, verify and export packed token shards.",
-        subcommands: [Write.self, Inspect.self, Verify.self, Export.self, Sample.self])
+        subcommands: [Write.self, Inspect.self, Verify.self, Export.self])
 
     struct Write: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -212,26 +168,11 @@ struct ShardsCommand: ParsableCommand {
                 let writer = TokenizeWriter(
                     tokenizerPath: tokenizer, shardTokens: shardTokens, frameTokens: frameTokens, validationFraction: validationFraction)
                 let s = try ShardTools.write(inputs: inputs, tokenizerPath: tokenizer, output: output, writer: writer, workers: workers)
-                print("{\"documents\": \(s.documents), \"tokens\": \(s.tokens), \"text_bytes\": \(s.textBytes), \"seconds\": \(s.seconds)}")
-            }
-        }
-    }
-
-    struct Sample: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Read random token windows (a spot check; prints a JSON summary).")
-        @Option(help: "Number of windows.") var windows: Int = 10_000
-        @Option(help: "Tokens per window.") var length: Int = 1_025
-        @Option(help: "Random seed.") var seed: UInt64 = 1
-        @Option(help: "train or validation.") var split: String = "train"
-        @Option(help: "MiB of decoded frames kept for reuse (0: none).") var cacheMb: Int = 64
-        @Argument(help: "Shard directory.") var directory: String
-
-        func run() throws {
-            try reportingErrors {
-                guard let sp = ShardSplit(rawValue: split) else { throw SluiceError(.usage, "--split must be train or validation") }
-                let data = try ShardDataset(directory: directory, split: sp, cacheBytes: cacheMb << 20)
-                let s = try ShardTools.sample(data, windows: windows, length: length, seed: seed)
-                print("{\"windows\": \(s.windows), \"tokens\": \(s.tokens), \"seconds\": \(s.seconds), \"id_sum\": \(s.idSum)}")
+                print(
+                    JSONSerializer.spacedString([
+                        "documents": .int(Int64(s.documents)), "tokens": .int(Int64(s.tokens)),
+                        "text_bytes": .int(Int64(s.textBytes)), "seconds": .double(s.seconds),
+                    ]))
             }
         }
     }
@@ -254,7 +195,7 @@ struct ShardsCommand: ParsableCommand {
                     let raw = data.tokenCount * data.dtype.width
                     print("\(split.rawValue): \(data.files.count) shards, \(data.documentCount) documents, \(data.tokenCount) tokens")
                     print(String(format: "  %@ ids, %d bytes on disk, compression ratio %.2f", data.dtype.description, bytes, Double(raw) / Double(max(bytes, 1))))
-                    print("  vocab size \(data.vocabSize), end-of-text id \(data.eosID), tokenizer fingerprint \(fingerprintHex(data.tokenizerFingerprint))")
+                    print("  vocab size \(data.vocabSize), end-of-text id \(data.eosID), tokenizer fingerprint \(zeroPaddedHex(data.tokenizerFingerprint))")
                     if let tok, data.documentCount > 0 {
                         let r = data.shards[0].documentRange(0)
                         let ids = try data.shards[0].read(r.lowerBound..<min(r.upperBound, r.lowerBound + 64))

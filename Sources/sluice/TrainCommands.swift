@@ -1,11 +1,9 @@
-// `sluice train`, `sluice eval`, `sluice generate` (and the hidden `sluice train-speed` the
-// benchmarks call): parse flags, build values, call SluiceTrain. Errors print on one line.
+// `sluice train`, `sluice eval`, `sluice generate`: parse flags, build values, call SluiceTrain
+// (`sluice dev train-speed`, which only the benchmarks use, is in DevCommands.swift).
 import ArgumentParser
 import Foundation
 import SluiceCore
 import SluiceTrain
-
-func stderrLine(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,8 +35,8 @@ struct Train: ParsableCommand {
             }
             var overrides: [(String, String)] = []
             for s in sets {
-                guard let eq = s.firstIndex(of: "=") else { throw SluiceError(.usage, "--set expects section.key=value, got '\(s)'") }
-                overrides.append((String(s[..<eq]), String(s[s.index(after: eq)...])))
+                let setting = try OptionSetting(parsing: s, expecting: "section.key=value")
+                overrides.append((setting.path, setting.value))
             }
             if let out { overrides.append(("out", out)) }
             if let steps { overrides.append(("train.steps", String(steps))) }
@@ -54,10 +52,13 @@ struct Train: ParsableCommand {
             let data = try TrainingData.open(options)
             let trainer = try Trainer(options: options, train: data.train, val: data.val, tokenizerPath: data.tokenizerPath, log: stderrLine)
             let records = try trainer.run()
-            var summary = "{\"steps\": \(records.last?.step ?? trainer.startStep), \"final_loss\": \(records.last.map { String($0.loss) } ?? "null")"
-            if let v = trainer.validation.last { summary += ", \"val_loss\": \(v.loss)" }
-            summary += ", \"checkpoint\": \"\(options.out)/latest\"}"
-            print(summary)
+            var summary: JSONObject = [
+                "steps": .int(Int64(records.last?.step ?? trainer.startStep)),
+                "final_loss": records.last.map { JSONValue.double($0.loss) } ?? .null,
+            ]
+            if let v = trainer.validation.last { summary["val_loss"] = .double(v.loss) }
+            summary["checkpoint"] = .string(options.out + "/latest")
+            print(JSONSerializer.spacedString(.object(summary)))
         }
     }
 }
@@ -145,31 +146,6 @@ struct Generate: ParsableCommand {
             o.stopID = codec.tokenizer.eosID.map { Int32(bitPattern: $0) }
             let ids = Generator(model: model).generate(prompt: codec.encode(prompt), options: o)
             print(prompt + codec.decode(ids))
-        }
-    }
-}
-
-struct TrainSpeed: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "train-speed", abstract: "Time training steps on random tokens (benchmarks).", shouldDisplay: false)
-
-    @Option var layers = 4
-    @Option var width = 256
-    @Option var heads = 4
-    @Option var context = 256
-    @Option var batchSize = 8
-    @Option var vocab = 8192
-    @Option var steps = 10
-    @Option var warmupSteps = 2
-    @Option var threads = 2
-    @Flag var recompute = false
-
-    func run() throws {
-        try reportingErrors {
-            let r = try TrainingSpeed.measure(
-                config: GPTConfig(vocabSize: vocab, contextLength: context, layers: layers, heads: heads, width: width),
-                batchSize: batchSize, steps: steps, warmupSteps: warmupSteps, threads: threads, recompute: recompute)
-            print(r.json)
         }
     }
 }

@@ -19,30 +19,22 @@ struct InspectWARC: ParsableCommand {
         discussion: """
             Keys: offset (of the record in the file as stored: the gzip member for .warc.gz), type, uri, \
             date, content_type, length, record_id, and truncated (why) for a record kept although \
-            cut short or mis-sized: the records the warc reader reads. --count instead reads every \
-            record through the warc reader (HTTP parsed, payload decoded) and prints totals.
+            cut short or mis-sized: the records the warc reader reads.
             """)
 
     @Argument(help: "WARC files (.warc, .warc.gz, .warc.zst).")
     var files: [String]
 
-    @Flag(help: "Read every record with its payload and print counts only.")
-    var count = false
-
     func run() throws {
-        if count {
-            print(try WARCInspector.count(paths: files))
-            return
-        }
+        // A file that cannot be read is reported and the next one is listed; the exit status says so.
         var failed = false
         var out = StandardOutput()
         for f in files {
             do {
-                _ = try WARCInspector.list(
-                    path: f, out: { out.write($0) }, err: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
-            } catch let e as SluiceError {
+                _ = try WARCInspector.list(path: f, out: { out.write($0) }, err: stderrLine)
+            } catch {
                 out.flush()
-                FileHandle.standardError.write(Data((e.description + "\n").utf8))
+                printError(error)
                 failed = true
             }
         }
@@ -99,6 +91,10 @@ struct Extract: ParsableCommand {
     var timeout: Double?
 
     func run() throws {
+        try reportingErrors { try extractAll() }
+    }
+
+    private func extractAll() throws {
         var options = ExtractionOptions()
         options.mainContent = !wholePage
         let extractor = HTMLExtractor(options: options)
@@ -106,10 +102,9 @@ struct Extract: ParsableCommand {
         var first = true
         for f in files {
             let bytes: [UInt8]
-            do { bytes = try HTMLPage.readFile(f) } catch let e as SluiceError {
-                out.flush()
-                FileHandle.standardError.write(Data((e.description + "\n").utf8))
-                throw ExitCode.failure
+            do { bytes = try HTMLPage.readFile(f) } catch {
+                out.flush()  // the pages before the bad file are printed
+                throw error
             }
             let outcome = bytes.withUnsafeBytes {
                 HTMLPage.extract($0, declaredCharset: charset, url: url, extractor: extractor, budget: timeout)
@@ -117,25 +112,22 @@ struct Extract: ParsableCommand {
             let page: ExtractedPage
             switch outcome {
             case .binary:
-                FileHandle.standardError.write(Data("\(f): extract:binary (not an HTML page)\n".utf8))
+                stderrLine("\(f): extract:binary (not an HTML page)")
                 page = ExtractedPage(text: "", title: nil, lang: nil, description: nil)
             case .unparsable:
-                FileHandle.standardError.write(Data("\(f): extract:parse_failed\n".utf8))
+                stderrLine("\(f): extract:parse_failed")
                 page = ExtractedPage(text: "", title: nil, lang: nil, description: nil)
             case .timeout:
-                FileHandle.standardError.write(Data("\(f): extract:timeout\n".utf8))
+                stderrLine("\(f): extract:timeout")
                 page = ExtractedPage(text: "", title: nil, lang: nil, description: nil)
             case .page(let p, _): page = p
             }
             if json {
-                var line = "{\"title\": "
-                if let t = page.title { appendJSONString(t, to: &line) } else { line += "null" }
-                line += ", \"text\": "
-                appendJSONString(page.text, to: &line)
-                line += ", \"lang\": "
-                if let l = page.lang { appendJSONString(l, to: &line) } else { line += "null" }
-                line += "}"
-                out.write(line)
+                out.write(
+                    JSONSerializer.spacedString([
+                        "title": page.title.map { JSONValue.string($0) } ?? .null, "text": .string(page.text),
+                        "lang": page.lang.map { JSONValue.string($0) } ?? .null,
+                    ]))
             } else {
                 if !first { out.write("\u{0C}") }
                 out.write(page.text)

@@ -52,7 +52,7 @@ struct WikitextCommand: ParsableCommand {
             let text = Array(data).withUnsafeBufferPointer { converter.convert(bytes: $0) }
             print(text)
             if categories {
-                for c in converter.categories { FileHandle.standardError.write(Data("category: \(c)\n".utf8)) }
+                for c in converter.categories { stderrLine("category: \(c)") }
             }
         }
     }

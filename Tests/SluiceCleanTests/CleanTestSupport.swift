@@ -7,30 +7,24 @@ import SluiceTestSupport
 
 /// Builds step `name` with `options` (YAML scalars or flow lists) as a pipeline would.
 func makeStep(_ name: String, _ options: [String: String] = [:]) throws -> any Step {
-    var values: [(key: String, value: ConfigValue)] = []
-    for (k, v) in options.sorted(by: { $0.key < $1.key }) {
-        values.append((k, try ConfigValue.parseYAML(v, file: nil)))
+    let pairs = options.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    guard let step = try StageHarness.build(named: name, in: CleanStages.all, pairs) as? any Step else {
+        throw TestSupportError("'\(name)' is not a step")
     }
-    var o = StageOptions(stageName: name, values: values, file: nil)
-    return try CleanStages.makeStep(named: name, options: &o)
+    return step
 }
 
 func testContext(_ name: String = "test") -> TaskContext {
-    TaskContext(
-        taskIndex: 0, taskCount: 1, outputDirectory: NSTemporaryDirectory(), temporaryDirectory: NSTemporaryDirectory(),
-        stageNames: [name])
+    StageHarness.context(name, directory: NSTemporaryDirectory())
 }
 
 /// Runs step `name` on `text`; returns the verdict and the document after the step.
 func run(_ name: String, _ text: String, _ options: [String: String] = [:], metadata: JSONObject = JSONObject()) throws
     -> (Verdict, Document)
 {
-    var step = try makeStep(name, options)
-    let context = testContext(name)
-    try step.prepare(context: context)
-    var doc = Document(id: "t", text: text, source: "test", metadata: metadata)
-    let v = try step.apply(to: &doc, context: context)
-    return (v, doc)
+    let document = Document(id: "t", text: text, source: "test", metadata: metadata)
+    let result = try StageHarness.run(try makeStep(name, options), [document], context: testContext(name))[0]
+    return (result.verdict, result.document)
 }
 
 func verdict(_ name: String, _ text: String, _ options: [String: String] = [:]) throws -> Verdict {

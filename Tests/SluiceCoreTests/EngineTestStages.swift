@@ -65,7 +65,7 @@ struct DropWordFilter: Filter {
         word = try options.string("word", default: "drop", "The word that drops a document.")
         minLength = try options.int("min_length", default: 0, range: 0...1000, "Shorter documents are dropped.")
     }
-    mutating func verdict(for document: Document) -> Verdict {
+    mutating func verdict(for document: inout Document, context: TaskContext) -> Verdict {
         if document.text.count < minLength { return .drop(DropReason("drop_word:too_short")) }
         return document.text.contains(word) ? .drop(DropReason("drop_word:word")) : .keep
     }

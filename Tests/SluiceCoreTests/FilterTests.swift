@@ -3,16 +3,9 @@ import SluiceCore
 import SluiceTestSupport
 import Testing
 
-func options(_ stage: String, _ values: [(String, String)]) -> StageOptions {
-    StageOptions(stageName: stage, values: values.map { ($0.0, ConfigValue.scalar($0.1, line: 0)) }, file: nil)
-}
-
 @Suite struct LengthFilterTests {
     func verdict(_ text: String, _ values: [(String, String)]) throws -> Verdict {
-        var o = options("length", values)
-        var f = try LengthFilter(options: &o)
-        try o.finish()
-        return f.verdict(for: Document(id: "x", text: text, source: "t"))
+        try StageHarness.verdicts(LengthFilter.self, values, texts: [text])[0]
     }
 
     @Test func tooShortChars() throws {
@@ -58,38 +51,34 @@ func options(_ stage: String, _ values: [(String, String)]) -> StageOptions {
 @Suite struct SampleFilterTests {
     func docs(_ n: Int) -> [Document] { (0..<n).map { Document(id: "doc-\($0)", text: "t", source: "s") } }
 
-    @Test func notSampled() {
-        var f = SampleFilter(fraction: 0)
-        #expect(f.verdict(for: docs(1)[0]) == .drop(SampleFilter.notSampled))
+    /// The verdicts of `filter` on `documents`, in order (the filter keeps its state across them).
+    func verdicts(_ filter: SampleFilter, _ documents: [Document]) throws -> [Verdict] {
+        try StageHarness.verdicts(filter, documents)
+    }
+
+    @Test func notSampled() throws {
+        #expect(try verdicts(SampleFilter(fraction: 0), docs(1)) == [.drop(SampleFilter.notSampled)])
         #expect(SampleFilter.notSampled.rawValue == "sample:not_sampled")
     }
 
-    @Test func keepsAboutTheFraction() {
-        var f = SampleFilter(fraction: 0.3, seed: 7)
-        let kept = docs(20000).filter { f.verdict(for: $0) == .keep }.count
+    @Test func keepsAboutTheFraction() throws {
+        let kept = try verdicts(SampleFilter(fraction: 0.3, seed: 7), docs(20000)).filter { $0 == .keep }.count
         #expect(abs(kept - 6000) < 300, "kept \(kept)")
-        var all = SampleFilter(fraction: 1)
-        #expect(docs(1000).allSatisfy { all.verdict(for: $0) == .keep })
+        #expect(try verdicts(SampleFilter(fraction: 1), docs(1000)).allSatisfy { $0 == .keep })
     }
 
-    @Test func deterministicAndSeeded() {
-        var a = SampleFilter(fraction: 0.5, seed: 1)
-        var b = SampleFilter(fraction: 0.5, seed: 1)
-        var c = SampleFilter(fraction: 0.5, seed: 2)
-        let va = docs(2000).map { a.verdict(for: $0) }
-        #expect(va == docs(2000).map { b.verdict(for: $0) })
-        #expect(va != docs(2000).map { c.verdict(for: $0) })
+    @Test func deterministicAndSeeded() throws {
+        let va = try verdicts(SampleFilter(fraction: 0.5, seed: 1), docs(2000))
+        #expect(try va == verdicts(SampleFilter(fraction: 0.5, seed: 1), docs(2000)))
+        #expect(try va != verdicts(SampleFilter(fraction: 0.5, seed: 2), docs(2000)))
         // A smaller fraction keeps a subset of a larger one (same seed).
-        var small = SampleFilter(fraction: 0.2, seed: 1)
-        for (d, v) in zip(docs(2000), va) where small.verdict(for: d) == .keep { #expect(v == .keep) }
+        let small = try verdicts(SampleFilter(fraction: 0.2, seed: 1), docs(2000))
+        for (s, v) in zip(small, va) where s == .keep { #expect(v == .keep) }
     }
 
     @Test func options() throws {
-        var o = SluiceCoreTests.options("sample", [("fraction", "0.25"), ("seed", "42")])
-        let f = try SampleFilter(options: &o)
-        try o.finish()
+        let f = try StageHarness.build(SampleFilter.self, [("fraction", "0.25"), ("seed", "42")])
         #expect(f.fraction == 0.25 && f.seed == 42)
-        var bad = SluiceCoreTests.options("sample", [("fraction", "1.5")])
-        #expect(throws: SluiceError.self) { _ = try SampleFilter(options: &bad) }
+        #expect(throws: SluiceError.self) { _ = try StageHarness.build(SampleFilter.self, [("fraction", "1.5")]) }
     }
 }

@@ -5,12 +5,7 @@ import SluiceTestSupport
 import Testing
 
 @Suite struct TextReaderTests {
-    func reader(_ split: String) throws -> TextReader {
-        var options = StageOptions(stageName: "text", values: [("split", .scalar(split, line: 0))], file: nil)
-        let r = try TextReader(options: &options)
-        try options.finish()
-        return r
-    }
+    func reader(_ split: String) throws -> TextReader { try StageHarness.build(TextReader.self, [("split", split)]) }
 
     @Test func wholeFile() throws {
         let dir = try TestSupport.temporaryDirectory("text")

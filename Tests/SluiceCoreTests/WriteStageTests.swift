@@ -5,13 +5,7 @@ import SluiceTestSupport
 import Testing
 
 @Suite struct WriteStageTests {
-    func stage(_ values: [(String, String)]) throws -> WriteStage {
-        var options = StageOptions(
-            stageName: "write", values: values.map { ($0.0, ConfigValue.scalar($0.1, line: 0)) }, file: nil)
-        let s = try WriteStage(options: &options)
-        try options.finish()
-        return s
-    }
+    func stage(_ values: [(String, String)]) throws -> WriteStage { try StageHarness.build(WriteStage.self, values) }
 
     func docs(_ n: Int) -> [Document] {
         (0..<n).map { Document(id: "id\($0)", text: "text number \($0) ✓", source: "test", metadata: ["n": .int(Int64($0))]) }

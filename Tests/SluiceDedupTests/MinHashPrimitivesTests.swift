@@ -157,10 +157,6 @@ import Testing
         #expect(got.map(\.1) == ["café 😀 \"q\" \\ \n end", "plain"])
         #expect(bad == [1])  // the broken line is reported where document 1 would have been
     }
-
-    @Test func stagesDescribeThemselves() {
-        #expect(stageListProblems(DedupStages.all) == [])
-    }
 }
 
 @Suite struct FoldTableTests {

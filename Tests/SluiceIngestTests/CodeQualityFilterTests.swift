@@ -13,9 +13,10 @@ import Testing
         Document(id: "r:x", text: text, source: "code", metadata: ["language": .string(language)])
     }
 
-    func verdict(_ text: String, _ language: String = "Python") -> Verdict {
-        var f = filter
-        return f.verdict(for: doc(text, language))
+    func verdict(_ text: String, _ language: String = "Python", _ filter: CodeQualityFilter? = nil) -> Verdict {
+        var f = filter ?? self.filter
+        var d = doc(text, language)
+        return f.verdict(for: &d, context: StageHarness.context("code_quality"))
     }
 
     let good = "def add(a, b):\n    return a + b\n\n\nprint(add(1, 2))\n"
@@ -53,9 +54,9 @@ import Testing
     @Test func languageAllowList() throws {
         #expect(verdict(good, "Text") == .drop(DropReason("code_quality:language")))
         #expect(verdict(good, "unknown") == .drop(DropReason("code_quality:language")))
-        var only = try StageHarness.stage(CodeQualityFilter.self, "{languages: [Rust]}")
-        #expect(only.verdict(for: doc(good, "Python")) == .drop(DropReason("code_quality:language")))
-        #expect(only.verdict(for: doc(good, "Rust")) == .keep)
+        let only = try StageHarness.build(CodeQualityFilter.self, yaml: "{languages: [Rust]}")
+        #expect(verdict(good, "Python", only) == .drop(DropReason("code_quality:language")))
+        #expect(verdict(good, "Rust", only) == .keep)
     }
 
     @Test func perLanguageRules() {
@@ -76,8 +77,8 @@ import Testing
     }
 
     @Test func optionsAreStrict() {
-        #expect(throws: SluiceError.self) { try StageHarness.stage(CodeQualityFilter.self, "{languages: [Klingon]}") }
-        #expect(throws: SluiceError.self) { try StageHarness.stage(CodeQualityFilter.self, "{min_alphanum_fraction: 2}") }
-        #expect(throws: SluiceError.self) { try StageHarness.stage(CodeQualityFilter.self, "{max_line: 10}") }
+        #expect(throws: SluiceError.self) { try StageHarness.build(CodeQualityFilter.self, yaml: "{languages: [Klingon]}") }
+        #expect(throws: SluiceError.self) { try StageHarness.build(CodeQualityFilter.self, yaml: "{min_alphanum_fraction: 2}") }
+        #expect(throws: SluiceError.self) { try StageHarness.build(CodeQualityFilter.self, yaml: "{max_line: 10}") }
     }
 }

@@ -9,14 +9,11 @@ import Testing
 
 @Suite struct ExtractStepTests {
     func run(_ raw: [UInt8], charset: String? = nil, _ values: [(String, ConfigValue)] = []) throws -> (Verdict, Document) {
-        var step = try Web.extractStep(values)
-        let c = Web.context("extract")
-        try step.prepare(context: c)
         var meta = JSONObject()
         if let charset { meta["charset"] = .string(charset) }
-        var d = Document(id: "x", text: "", source: "warc", metadata: meta, raw: raw)
-        let v = try step.apply(to: &d, context: c)
-        return (v, d)
+        let d = Document(id: "x", text: "", source: "warc", metadata: meta, raw: raw)
+        let result = try StageHarness.run(try Web.extractStep(values), [d])[0]
+        return (result.verdict, result.document)
     }
 
     @Test func extractsAndFillsMetadata() throws {

@@ -424,10 +424,6 @@ import Testing
         let (r, p) = try Web.inspect(junk)
         #expect(r.isEmpty && p.count == 1 && p[0].hasPrefix("warc:garbage"))
     }
-
-    @Test func stageListIsWellFormed() {
-        #expect(stageListProblems(IngestStages.all) == [])
-    }
 }
 
 @Suite struct WARCStreamingTests {

@@ -77,7 +77,7 @@ import Testing
         let bad = try TestSupport.run(sluice, ["inspect", "warc", lz4])
         #expect(bad.status != 0)
         #expect(bad.stderr.split(separator: "\n").count == 1 && bad.stderr.contains("not supported"))
-        let count = try TestSupport.run(sluice, ["inspect", "warc", "--count", TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz")])
+        let count = try TestSupport.run(sluice, ["dev", "warc-count", TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz")])
         #expect(count.stdout.contains("\"documents\": 50"))
     }
 

@@ -13,10 +13,7 @@ enum Web {
 
     /// A `warc` reader built from YAML-ish option pairs.
     static func reader(_ values: [(String, ConfigValue)] = []) throws -> WARCReader {
-        var o = StageOptions(stageName: "warc", values: values.map { (key: $0.0, value: $0.1) }, file: nil)
-        let r = try WARCReader(options: &o)
-        try o.finish()
-        return r
+        try StageHarness.build(WARCReader.self, values: values)
     }
 
     static func list(_ items: [String]) -> ConfigValue { .list(items.map { .scalar($0, line: 0) }, line: 0) }
@@ -57,10 +54,7 @@ enum Web {
 
     /// The extract step with options.
     static func extractStep(_ values: [(String, ConfigValue)] = []) throws -> ExtractStep {
-        var o = StageOptions(stageName: "extract", values: values.map { (key: $0.0, value: $0.1) }, file: nil)
-        let s = try ExtractStep(options: &o)
-        try o.finish()
-        return s
+        try StageHarness.build(ExtractStep.self, values: values)
     }
 
     /// Main text of an HTML string.

@@ -214,9 +214,9 @@ final class RepeatingSource: ByteSource {
     }
 
     @Test func capOptionIsParsedAndChecked() throws {
-        let reader = try StageHarness.stage(WikipediaReader.self, "{max_page_bytes: 4MB}")
+        let reader = try StageHarness.build(WikipediaReader.self, yaml: "{max_page_bytes: 4MB}")
         #expect(reader.maxPageBytes == 4_000_000)
         #expect(WikipediaReader().maxPageBytes == 16 << 20)
-        #expect(throws: SluiceError.self) { try StageHarness.stage(WikipediaReader.self, "{max_page_bytes: 10}") }
+        #expect(throws: SluiceError.self) { try StageHarness.build(WikipediaReader.self, yaml: "{max_page_bytes: 10}") }
     }
 }

@@ -8,31 +8,6 @@ import Testing
 
 @testable import SluiceIngest
 
-/// Builds a task context and reads every document of one input through a reader stage.
-enum StageHarness {
-    static func context(_ stage: String) -> TaskContext {
-        let dir = NSTemporaryDirectory() + "sluice-ingest-\(UUID().uuidString.prefix(8))"
-        return TaskContext(
-            taskIndex: 0, taskCount: 1, outputDirectory: dir, temporaryDirectory: dir + "/.tmp", stageNames: [stage])
-    }
-
-    static func read(_ reader: some DocumentReader, _ path: String) throws -> ([Document], StageStats) {
-        let context = context(type(of: reader).name)
-        var iterator = try reader.open(path, context: context)
-        var documents: [Document] = []
-        while let d = try iterator.next() { documents.append(d) }
-        return (documents, context.stats.stages[0])
-    }
-
-    static func stage<S: Stage>(_ type: S.Type, _ yaml: String = "{}") throws -> S {
-        let value = try ConfigValue.parseYAML(yaml, file: nil)
-        var options = StageOptions(stageName: S.name, values: value.mapValue ?? [], file: nil)
-        let stage = try S(options: &options)
-        try options.finish()
-        return stage
-    }
-}
-
 /// A source that hands out an in-memory file a few bytes at a time.
 final class ChunkedSource: ByteSource {
     let bytes: [UInt8]
@@ -85,7 +60,7 @@ final class ChunkedSource: ByteSource {
     }
 
     @Test func otherNamespacesOnRequest() throws {
-        let all = try StageHarness.stage(WikipediaReader.self, "{namespaces: [0, 1]}")
+        let all = try StageHarness.build(WikipediaReader.self, yaml: "{namespaces: [0, 1]}")
         let (docs, stats) = try StageHarness.read(all, TestSupport.fixture("wiki/pywikibot-pair-0.10.xml"))
         #expect(docs.map { $0.metadata["title"] } == ["Çullu, Agdam"])
         #expect(stats.counters["pages_other_namespace"] == nil)
@@ -150,9 +125,8 @@ final class ChunkedSource: ByteSource {
     }
 
     @Test func optionsAreStrict() throws {
-        #expect(throws: SluiceError.self) { try StageHarness.stage(WikipediaReader.self, "{namespace: [0]}") }
-        #expect(throws: SluiceError.self) { try StageHarness.stage(WikipediaReader.self, "{keep_tables: maybe}") }
-        #expect(stageListProblems([WikipediaReader.self]).isEmpty)
+        #expect(throws: SluiceError.self) { try StageHarness.build(WikipediaReader.self, yaml: "{namespace: [0]}") }
+        #expect(throws: SluiceError.self) { try StageHarness.build(WikipediaReader.self, yaml: "{keep_tables: maybe}") }
     }
 
     @Test func missingFileIsAnError() {
@@ -211,7 +185,7 @@ final class ChunkedSource: ByteSource {
             #expect(!d.text.contains("{|"))
             #expect(!d.text.contains("|-"))
         }
-        let keeping = try StageHarness.stage(WikipediaReader.self, "{keep_tables: true}")
+        let keeping = try StageHarness.build(WikipediaReader.self, yaml: "{keep_tables: true}")
         let (kept, _) = try StageHarness.read(keeping, TestSupport.fixture("wiki/enwiki-table-markup.xml.bz2"))
         #expect(kept.count == 5)
         for (a, b) in zip(docs, kept) { #expect(b.text.utf8.count > a.text.utf8.count) }

@@ -135,12 +135,10 @@ public func stageListProblems(_ stages: [any Stage.Type]) -> [String] {
     for s in stages {
         if !snake(s.name) { problems.append("\(s.name): name is not snake_case") }
         if s.summary.isEmpty { problems.append("\(s.name): empty summary") }
-        var options = StageOptions.describing(s.name)
         do {
-            _ = try s.init(options: &options)
-            try options.finish()
-            for spec in options.specs where !snake(spec.key) { problems.append("\(s.name).\(spec.key): not snake_case") }
-            for spec in options.specs where spec.help.isEmpty { problems.append("\(s.name).\(spec.key): no help") }
+            let specs = try StageBuilder.options(of: s)
+            for spec in specs where !snake(spec.key) { problems.append("\(s.name).\(spec.key): not snake_case") }
+            for spec in specs where spec.help.isEmpty { problems.append("\(s.name).\(spec.key): no help") }
         } catch {
             problems.append("\(s.name): cannot describe its options: \(error)")
         }

@@ -106,7 +106,7 @@ func ids(_ json: Any) -> [[UInt32]] { (json as! [[NSNumber]]).map { $0.map { UIn
         let pyTokens = (py["tokens"] as! [NSNumber]).map { UInt32($0.intValue) }
         #expect(pyTokens == (try data.read(0..<data.tokenCount)))
         #expect(ids(py["documents"]!) == docs.map { $0 + [tok.eosID!] })
-        #expect(py["fingerprint"] as? String == fingerprintHex(tok.fingerprint))
+        #expect(py["fingerprint"] as? String == zeroPaddedHex(tok.fingerprint))
         let third = data.tokenCount / 3
         #expect(ids([py["window"]!])[0] == (try data.read(third..<(data.tokenCount / 2))))
     }

@@ -31,7 +31,7 @@ import Testing
         #expect(train.documentCount + validation.documentCount == lines.filter { !$0.isEmpty }.count)
 
         let inspect = try TestSupport.run(sluice, ["shards", "inspect", dir + "/out"])
-        #expect(inspect.status == 0 && inspect.stdout.contains("tokenizer fingerprint \(fingerprintHex(tok.fingerprint))"))
+        #expect(inspect.status == 0 && inspect.stdout.contains("tokenizer fingerprint \(zeroPaddedHex(tok.fingerprint))"))
         let verify = try TestSupport.run(sluice, ["shards", "verify", "--tokenizer", dir + "/out/tokenizer.json", dir + "/out"])
         #expect(verify.status == 0, "\(verify.stderr)")
         let export = try TestSupport.run(sluice, ["shards", "export", "--format", "megatron", dir + "/out", dir + "/mg"])

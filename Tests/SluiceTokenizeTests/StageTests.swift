@@ -32,18 +32,12 @@ func commit(_ c: TaskContext) throws {
 }
 
 @Suite struct StageTests {
-    func options(_ pairs: [(String, String)]) -> StageOptions {
-        StageOptions(stageName: "x", values: pairs.map { ($0.0, ConfigValue.scalar($0.1, line: 1)) }, file: "p.yaml")
-    }
-
     @Test func trainThenTokenize() throws {
         let dir = try TestSupport.temporaryDirectory("stages")
         let lines = try fixtureLines("udhr-multilingual.txt")
         try jsonlFile(dir + "/d0.jsonl", Array(lines.prefix(200)))
         try jsonlFile(dir + "/d1.jsonl", Array(lines.dropFirst(200)))
-        var o = options([("vocab_size", "700")])
-        let stage = try TrainTokenizerStage(options: &o)
-        try o.finish()
+        let stage = try StageHarness.build(TrainTokenizerStage.self, [("vocab_size", "700")])
         let env = PassEnvironment(documentFiles: [dir + "/d0.jsonl", dir + "/d1.jsonl"], workDirectory: dir + "/work", segmentTasks: 2)
         try FileManager.default.createDirectory(atPath: env.workDirectory, withIntermediateDirectories: true)
         let passes = stage.passes()
@@ -65,9 +59,8 @@ func commit(_ c: TaskContext) throws {
             try? FileManager.default.removeItem(atPath: dir + "/out/train")
             try? FileManager.default.removeItem(atPath: dir + "/out/validation")
             for t in 0..<2 {
-                var wo = options([("shard_tokens", "3000"), ("frame_tokens", "500"), ("validation_fraction", "0.1")])
-                var w = try TokenizeWriter(options: &wo)
-                try wo.finish()
+                var w = try StageHarness.build(
+                    TokenizeWriter.self, [("shard_tokens", "3000"), ("frame_tokens", "500"), ("validation_fraction", "0.1")])
                 let c = try context(dir, task: t, tasks: 2)
                 try w.prepare(context: c)
                 for (i, line) in lines.enumerated() where i % 2 == t {
@@ -101,15 +94,15 @@ func commit(_ c: TaskContext) throws {
         let tok = try Tokenizer(kind: .bpe, vocab: (0..<256).map { ByteLevelTestHelper.string(UInt8($0)) },
                                 preTokenizer: .byteLevel(pattern: .gpt2, addPrefixSpace: false))
         try tok.save(path: dir + "/t.json")
-        var o = options([("tokenizer", dir + "/t.json")])
-        var w = try TokenizeWriter(options: &o)
+        var w = try StageHarness.build(TokenizeWriter.self, [("tokenizer", dir + "/t.json")])
         #expect(throws: SluiceError.self) { try w.prepare(context: context(dir, task: 0, tasks: 1)) }
     }
 
     @Test func unknownOptionIsAnError() throws {
-        var o = options([("vocab_sise", "700")])
-        _ = try TrainTokenizerStage(options: &o)
-        #expect(throws: SluiceError.self) { try o.finish() }
+        let error = #expect(throws: SluiceError.self) {
+            try StageHarness.build(TrainTokenizerStage.self, [("vocab_sise", "700")], file: "p.yaml")
+        }
+        #expect(error?.description.hasPrefix("config error: train_tokenizer.vocab_sise: unknown option") == true)
     }
 }
 

@@ -1,6 +1,7 @@
 // The whole model: finite-difference gradients, recomputation, thread-count independence,
 // and learning a repeating text to near-zero loss.
 import Foundation
+import SluiceCore
 import Testing
 
 @testable import SluiceTrain

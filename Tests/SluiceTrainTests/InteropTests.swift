@@ -4,6 +4,7 @@
 // out as transformers' save_pretrained writes it loads here and gives the same logits.
 // (PyTorch is not installed for the tests: its PyPI wheel is the ~2 GB CUDA build.)
 import Foundation
+import SluiceCore
 import SluiceTestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 // Each fast kernel against its naive twin (forward) and against central finite differences of
 // the naive forward (backward). The checker sums Σ out·R in Double for a fixed random R.
 import Foundation
+import SluiceCore
 import Testing
 
 @testable import SluiceTrain

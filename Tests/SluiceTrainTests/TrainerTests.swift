@@ -1,6 +1,7 @@
 // Training end to end on in-memory tokens: learning a repeating text, exact resumption,
 // checkpoints read back bit-exactly, and the errors raised before training starts.
 import Foundation
+import SluiceCore
 import SluiceTestSupport
 import Testing
 

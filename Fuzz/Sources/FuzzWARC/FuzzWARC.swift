@@ -10,7 +10,7 @@ nonisolated(unsafe) let reader: WARCReader = {
         "warc",
         yaml: "{record_types: [response, resource, conversion, request, metadata, revisit, warcinfo], "
             + "mime_types: [], status: [], verify_digests: true}")
-    return try! WARCReader(options: &options)
+    return try! StageBuilder.build(WARCReader.self, options: &options)
 }()
 
 @main

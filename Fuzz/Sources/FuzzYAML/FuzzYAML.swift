@@ -7,10 +7,9 @@ import SluiceCore
 import SluiceDedup
 import SluiceIngest
 import SluiceTokenize
-import SluiceTrain
 
 let registry = StageRegistry(
-    CoreStages.all + IngestStages.all + CleanStages.all + DedupStages.all + TokenizeStages.all + TrainStages.all)
+    CoreStages.all + IngestStages.all + CleanStages.all + DedupStages.all + TokenizeStages.all)
 let input = Fuzz.write(UnsafeRawBufferPointer(start: nil, count: 0), name: "empty.jsonl")
 let overrides = PipelineOverrides(inputs: [input], output: Fuzz.directory + "/run")
 

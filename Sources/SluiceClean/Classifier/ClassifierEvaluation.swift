@@ -64,26 +64,9 @@ public struct ClassifierEvaluation: Sendable, Equatable {
         func num(_ d: Double) -> String { String(format: "%.6f", d) }
         var s = "{\"accuracy\": \(num(accuracy)), \"macro_f1\": \(num(macroF1)), \"labels\": {"
         s += labels.map { name, v in
-            "\(jsonQuoted(name)): {\"precision\": \(num(v.precision)), \"recall\": \(num(v.recall)), "
+            "\(JSONSerializer.quoted(name)): {\"precision\": \(num(v.precision)), \"recall\": \(num(v.recall)), "
                 + "\"f1\": \(num(v.f1)), \"support\": \(v.support)}"
         }.joined(separator: ", ")
         return s + "}}"
     }
-}
-
-/// `s` as a JSON string literal.
-func jsonQuoted(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-        default: out.unicodeScalars.append(u)
-        }
-    }
-    return out + "\""
 }

@@ -60,7 +60,7 @@ public enum ClassifierTrainer {
                 rows.withUnsafeBufferPointer { r in
                     let shared = SharedBuffers(w: w, b: bb, rows: r)
                     let run: @Sendable (Int) -> Void = { t in
-                        var rng = SplitMix(seed: options.seed &+ UInt64(t) &* 0x9E37)
+                        var rng = SplitMix64(seed: options.seed &+ UInt64(t) &* 0x9E37)
                         var order = Array(stride(from: t, to: examples.count, by: threads))
                         var scores = [Float](repeating: 0, count: k)
                         var done: Float = 0
@@ -120,15 +120,5 @@ private struct SharedBuffers: @unchecked Sendable {
                 w[row + l] -= scores[l] * scale + (l2 > 0 ? lr * l2 * w[row + l] : 0)
             }
         }
-    }
-}
-
-/// SplitMix64: a small seeded generator for shuffling.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return mix64(state &- 0x9E37_79B9_7F4A_7C15)
     }
 }

@@ -1,4 +1,4 @@
-// Step `url_blocklist`: drops documents whose URL's host is a listed domain or a subdomain of
+// Filter `url_blocklist`: drops documents whose URL's host is a listed domain or a subdomain of
 // one (`ads.example.com` matches `example.com`). The list has one domain per line; `#` starts a
 // comment; a leading `www.` or `*.` is ignored. Documents without a URL pass (and are counted).
 // It does not score URL words (RefinedWeb's second rule).
@@ -6,7 +6,7 @@ import Foundation
 import SluiceCore
 
 /// Drops documents from blocked domains.
-public struct URLBlocklistFilter: Step {
+public struct URLBlocklistFilter: Filter {
     public static let name = "url_blocklist"
     public static let summary = "drop documents whose URL host is on a domain blocklist (subdomains included)"
 
@@ -66,7 +66,7 @@ public struct URLBlocklistFilter: Step {
         }
     }
 
-    public mutating func apply(to document: inout Document, context: TaskContext) throws -> Verdict {
+    public mutating func verdict(for document: inout Document, context: TaskContext) throws -> Verdict {
         if !loaded { try load() }
         guard let url = document.metadata[field]?.stringValue else {
             context.count("documents_without_url")

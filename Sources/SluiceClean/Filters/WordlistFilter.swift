@@ -1,4 +1,4 @@
-// Step `wordlist`: the fraction of a document's words (ICU-segmented, case-folded) that belong to
+// Filter `wordlist`: the fraction of a document's words (ICU-segmented, case-folded) that belong to
 // a word list such as the LDNOOBW lists (one entry per line; multi-word entries match as
 // phrases). With the default `max_fraction: 0` any listed word drops the page, as C4's bad-words
 // rule does. Entries and text are segmented the same way, so unspaced scripts match where ICU's
@@ -7,7 +7,7 @@ import Foundation
 import SluiceCore
 
 /// Drops documents with too many listed words.
-public struct WordlistFilter: Step {
+public struct WordlistFilter: Filter {
     public static let name = "wordlist"
     public static let summary = "fraction of words found in a word list (e.g. LDNOOBW), with a threshold"
 
@@ -70,7 +70,7 @@ public struct WordlistFilter: Step {
         return h
     }
 
-    public mutating func apply(to document: inout Document, context: TaskContext) throws -> Verdict {
+    public mutating func verdict(for document: inout Document, context: TaskContext) throws -> Verdict {
         if scanner == nil { try load() }
         let fraction = try listedFraction(document.text)
         if let scoreKey { document.metadata[scoreKey] = .double(fraction) }

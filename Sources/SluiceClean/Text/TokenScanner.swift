@@ -365,7 +365,7 @@ final class TokenScanner {
     /// xxHash64 of token `i`'s bytes.
     @inline(__always)
     func hash(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt64 {
-        hashBytes(b, starts[i]..<ends[i])
+        xxHash64(b, starts[i]..<ends[i])
     }
 
     /// Whether token `i` equals `word` byte for byte.

@@ -35,12 +35,11 @@ public struct StageSpec: @unchecked Sendable {
         return o
     }
 
-    /// A fresh instance, options read strictly (unknown keys throw).
-    public func build() throws -> any Stage {
+    /// A fresh instance through `StageBuilder`: options read strictly (unknown keys throw), then
+    /// `validate()` when `validate` is true (once, when the pipeline loads; not for every task).
+    public func build(validate: Bool = false) throws -> any Stage {
         var o = try options()
-        let stage = try type.init(options: &o)
-        try o.finish()
-        return stage
+        return try StageBuilder.buildRegistered(type, options: &o, validate: validate)
     }
 }
 
@@ -326,12 +325,7 @@ public struct Pipeline: Sendable {
 
         // `--set stage.key=value`, applied to every stage (or reader) of that name.
         for setting in overrides.settings {
-            guard let eq = setting.firstIndex(of: "="), let dot = setting[..<eq].firstIndex(of: ".") else {
-                throw SluiceError(.config, "--set \(setting): expected stage.key=value")
-            }
-            let stageName = String(setting[..<dot])
-            let key = String(setting[setting.index(after: dot)..<eq])
-            let value = String(setting[setting.index(after: eq)...])
+            let (stageName, key, value) = try OptionSetting.stageOption(setting)
             var applied = false
             if key == "dropped" {  // `--set c4.dropped={sample: 0.1}`: the audit setting, not a stage option
                 for i in stages.indices where stages[i].name == stageName {
@@ -354,11 +348,8 @@ public struct Pipeline: Sendable {
             }
         }
 
-        // Build every stage once: strict options and validate().
-        for spec in readers + stages {
-            let stage = try spec.build()
-            try stage.validate()
-        }
+        // Build every stage once: strict options, then validate().
+        for spec in readers + stages { _ = try spec.build(validate: true) }
 
         guard let output = overrides.output ?? d.output else {
             throw configError("output: no output folder (set output or --output)")

@@ -34,8 +34,7 @@ public struct OutputLayout: Sendable {
 
     /// `00003` for task 3.
     public static func stem(_ task: Int) -> String {
-        let s = String(task)
-        return String(repeating: "0", count: max(0, 5 - s.count)) + s
+        zeroPadded(task, width: 5)
     }
     public func marker(pass: String, task: Int) -> String { "\(root)/_markers/\(pass)/\(Self.stem(task)).done" }
     public func stats(pass: String, task: Int) -> String { "\(root)/_stats/\(pass)/\(Self.stem(task)).json" }
@@ -172,9 +171,7 @@ public struct PipelinePlan: Sendable {
         for r in pipeline.readers { text += "reader=" + spec(r) + "\n" }
         for s in pipeline.stages { text += "stage=" + spec(s) + "\n" }
         text += pipeline.dropAudit.fingerprintText
-        let h = xxHash64(text)
-        let hex = String(h, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        return zeroPaddedHex(xxHash64(text))
     }
 
     /// The index of the pass called `name`.

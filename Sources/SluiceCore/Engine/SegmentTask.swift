@@ -9,7 +9,7 @@ struct SegmentTask {
     var files: [(path: String, index: Int, reader: Int)] = []
     var readerSpecs: [StageSpec]
     var readers: [any DocumentReader] = []
-    var steps: [any Step] = []
+    var steps = StepChain([])
     var writers: [any DocumentWriter] = []
     /// Stats names: readers, then steps, then writers.
     var stageNames: [String] = []
@@ -78,23 +78,16 @@ struct SegmentTask {
             readers.append(r)
             slot += 1
         }
-        if let corpusStep {
-            context.stageIndex = slot
-            if var step = try corpusStep.build() {
-                try step.prepare(context: context)
-                steps.append(step)
-            } else {
-                steps.append(PassThrough())
-            }
-            slot += 1
-        }
+        var built: [any Step] = []
+        if let corpusStep { built.append(try corpusStep.build() ?? PassThrough()) }
         for spec in stepSpecs {
-            guard var s = try spec.build() as? any Step else { preconditionFailure("step") }
-            context.stageIndex = slot
-            try s.prepare(context: context)
-            steps.append(s)
-            slot += 1
+            guard let s = try spec.build() as? any Step else { preconditionFailure("step") }
+            built.append(s)
         }
+        steps = StepChain(built, firstSlot: slot)
+        steps.audit = audit
+        try steps.prepare(context: context)
+        slot += built.count
         for spec in writerSpecs {
             guard var w = try spec.build() as? any DocumentWriter else { preconditionFailure("writer") }
             context.stageIndex = slot
@@ -103,8 +96,7 @@ struct SegmentTask {
             slot += 1
             while outputOwner.count < context.outputs.count { outputOwner.append(writers.count - 1) }
         }
-        let firstStep = readers.count
-        let firstWriter = firstStep + steps.count
+        let firstWriter = slot - writers.count
 
         var pendingDocuments = 0
         var pendingBytes = 0
@@ -141,37 +133,12 @@ struct SegmentTask {
                 guard var document = next else { break }
                 context.documentOrdinal = ordinal
                 ordinal += 1
-                var bytes = Self.size(of: document)
+                var bytes = StepChain.size(of: document)
                 context.stats.stages[r].documentsOut += 1
                 context.stats.stages[r].bytesOut += bytes
                 pendingDocuments += 1
                 pendingBytes += bytes
-                var kept = true
-                for s in steps.indices {
-                    let slot = firstStep + s
-                    context.stageIndex = slot
-                    let before = audit?.wantsEdits(s) == true ? document.text : nil
-                    t0 = PipelinePlan.now()
-                    let verdict = try steps[s].apply(to: &document, context: context)
-                    context.stats.stages[slot].seconds += PipelinePlan.seconds(since: t0)
-                    context.stats.stages[slot].documentsIn += 1
-                    context.stats.stages[slot].bytesIn += bytes
-                    switch verdict {
-                    case .keep:
-                        bytes = Self.size(of: document)
-                        context.stats.stages[slot].documentsOut += 1
-                        context.stats.stages[slot].bytesOut += bytes
-                        if let before { try audit!.edited(before: before, document, step: s, context: context) }
-                    case .drop(let reason):
-                        context.stats.stages[slot].drops[reason.rawValue, default: 0] += 1
-                        kept = false
-                        if let audit {
-                            try audit.dropped(document, reason: reason, step: s, explainer: steps[s], context: context)
-                        }
-                    }
-                    if !kept { break }
-                }
-                if kept {
+                if try steps.apply(to: &document, bytes: &bytes, context: context) == .keep {
                     for w in writers.indices {
                         let slot = firstWriter + w
                         context.stageIndex = slot
@@ -214,12 +181,6 @@ struct SegmentTask {
         let compression = Compression(path: e.file ?? path)
         let kind = compression == .none ? "corrupt_input" : "corrupt_\(compression.rawValue)"
         context.reportBadRecord("\(reader):\(kind)", file: e.file ?? path, offset: e.offset, line: e.line, e.message)
-    }
-
-    /// The bytes a document carries: its text plus any undecoded payload (`raw`, an HTML page
-    /// before `extract`), so that stats show the payload a reader produced.
-    @inline(__always) static func size(of document: Document) -> Int {
-        document.text.utf8.count + (document.raw?.count ?? 0)
     }
 
     static func fileSize(_ path: String) -> Int {

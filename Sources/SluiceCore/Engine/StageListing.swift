@@ -1,5 +1,5 @@
-// The text of `sluice stages`: each stage built in describing mode, so the listed options, types,
-// defaults and help are exactly what the code reads. Never hand-written, never out of date.
+// The text of `sluice stages`: each stage built in describing mode by `StageBuilder`, so the listed
+// options, types, defaults and help are exactly what the code reads. Never hand-written, never out of date.
 
 /// Renders registered stages with their options.
 public enum StageListing {
@@ -32,11 +32,9 @@ public enum StageListing {
         return out
     }
 
-    /// The options a stage reads, in the order it reads them.
+    /// The options a stage reads, in the order it reads them (`StageBuilder.options(of:)`).
     public static func options(of type: any Stage.Type) throws -> [OptionSpec] {
-        var options = StageOptions.describing(type.name)
-        _ = try type.init(options: &options)
-        return options.specs
+        try StageBuilder.options(of: type)
     }
 
     private static func pad(_ s: String, _ width: Int) -> String {

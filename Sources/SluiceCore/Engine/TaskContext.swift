@@ -37,8 +37,7 @@ public final class TaskContext {
 
     /// `00003` for task 3: the stem of this task's output file names.
     public var taskStem: String {
-        let s = String(taskIndex)
-        return String(repeating: "0", count: max(0, 5 - s.count)) + s
+        zeroPadded(taskIndex, width: 5)
     }
 
     /// A path to write `name` (relative to the output folder) to. The file is moved to its final

@@ -12,6 +12,9 @@
 public struct JSONSerializer {
     /// The JSON written so far.
     public var bytes: [UInt8]
+    /// Separators as Python's `json.dumps` writes them by default (`", "`, `": "`) instead of
+    /// compact: the layout of the one-line summaries the CLI prints.
+    public var spaced = false
 
     public init(capacity: Int = 1 << 16) {
         bytes = []
@@ -31,6 +34,23 @@ public struct JSONSerializer {
     /// The compact JSON text of `value`.
     public static func string(_ value: JSONValue) -> String {
         String(decoding: serialize(value), as: UTF8.self)
+    }
+
+    /// `value` on one line with `", "` and `": "` between items (`{"documents": 4, "seconds": 0.5}`),
+    /// as the CLI prints its summaries.
+    public static func spacedString(_ value: JSONValue) -> String {
+        var s = JSONSerializer(capacity: 64)
+        s.spaced = true
+        s.append(value)
+        return String(decoding: s.bytes, as: UTF8.self)
+    }
+
+    /// `string` as a quoted JSON string literal: `"`, `\` and control characters escaped, the rest
+    /// raw UTF-8.
+    public static func quoted(_ string: String) -> String {
+        var s = JSONSerializer(capacity: string.utf8.count + 2)
+        s.appendString(string)
+        return String(decoding: s.bytes, as: UTF8.self)
     }
 
     /// The JSONL line of `document`, with its newline.
@@ -64,7 +84,7 @@ public struct JSONSerializer {
         case .array(let a):
             bytes.append(UInt8(ascii: "["))
             for (k, v) in a.enumerated() {
-                if k > 0 { bytes.append(UInt8(ascii: ",")) }
+                if k > 0 { appendComma() }
                 append(v)
             }
             bytes.append(UInt8(ascii: "]"))
@@ -77,13 +97,20 @@ public struct JSONSerializer {
         bytes.append(UInt8(ascii: "{"))
         var first = true
         for (k, v) in object {
-            if !first { bytes.append(UInt8(ascii: ",")) }
+            if !first { appendComma() }
             first = false
             appendString(k)
             bytes.append(UInt8(ascii: ":"))
+            if spaced { bytes.append(UInt8(ascii: " ")) }
             append(v)
         }
         bytes.append(UInt8(ascii: "}"))
+    }
+
+    @inline(__always)
+    private mutating func appendComma() {
+        bytes.append(UInt8(ascii: ","))
+        if spaced { bytes.append(UInt8(ascii: " ")) }
     }
 
     @inline(__always)

@@ -69,14 +69,17 @@ public protocol PreparingStep: Step {
     func preparationPasses() -> [any CorpusPass]
 }
 
-/// A step that only decides and never changes the document.
+/// A step that decides keep or drop and never changes the text. It may record what it measured
+/// in `document.metadata` (a score, the detected script, a cluster id) and count through `context`
+/// (`context.count`, `context.reportBadRecord`); `sluice stages` lists it as a filter.
 public protocol Filter: Step {
-    mutating func verdict(for document: Document) -> Verdict
+    mutating func verdict(for document: inout Document, context: TaskContext) throws -> Verdict
 }
 
 extension Filter {
+    @inline(__always)
     public mutating func apply(to document: inout Document, context: TaskContext) throws -> Verdict {
-        verdict(for: document)
+        try verdict(for: &document, context: context)
     }
 }
 

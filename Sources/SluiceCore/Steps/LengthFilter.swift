@@ -37,7 +37,7 @@ public struct LengthFilter: Filter {
         self.maxWords = maxWords
     }
 
-    public mutating func verdict(for document: Document) -> Verdict {
+    public mutating func verdict(for document: inout Document, context: TaskContext) -> Verdict {
         var text = document.text
         return text.withUTF8 { verdict(bytes: UnsafeRawBufferPointer($0)) }
     }

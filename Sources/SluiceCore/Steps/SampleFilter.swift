@@ -31,7 +31,7 @@ public struct SampleFilter: Filter {
         threshold = keepAll ? .max : UInt64(scaled)
     }
 
-    public mutating func verdict(for document: Document) -> Verdict {
+    public mutating func verdict(for document: inout Document, context: TaskContext) -> Verdict {
         if keepAll { return .keep }
         return xxHash64(document.id, seed: seed) < threshold ? .keep : .drop(Self.notSampled)
     }

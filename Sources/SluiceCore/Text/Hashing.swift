@@ -87,14 +87,10 @@ public func xxHash64(_ text: String, seed: UInt64 = 0) -> UInt64 {
     return text.withUTF8 { xxHash64(UnsafeRawBufferPointer($0), seed: seed) }
 }
 
-/// SplitMix64's finalizer: a cheap, well-mixed 64-bit → 64-bit map for deriving seeds.
+/// One SplitMix64 step from `x`: a cheap, well-mixed 64-bit → 64-bit map for deriving seeds
+/// (`SplitMix64(seed: x).next()`).
 @inlinable
-public func mix64(_ x: UInt64) -> UInt64 {
-    var z = x &+ 0x9E37_79B9_7F4A_7C15
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-}
+public func mix64(_ x: UInt64) -> UInt64 { SplitMix64.finalize(x &+ SplitMix64.increment) }
 
 /// xxHash64 computed over bytes that arrive in pieces (file checksums while writing): the same
 /// value as `xxHash64(_:seed:)` of the concatenation, for any split.

@@ -197,6 +197,33 @@ public func containsASCIICaseInsensitive(_ b: UnsafeBufferPointer<UInt8>, _ rang
 
 /// xxHash64 of the bytes `b[range]`.
 @inline(__always)
-public func hashBytes(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt64 {
+public func xxHash64(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt64 {
     xxHash64(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[range])))
+}
+
+// MARK: - Trimming
+
+/// Space, tab, line feed or carriage return: what the trimming helpers strip.
+@inlinable @inline(__always)
+public func isASCIIBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+
+/// The range of `b` without leading and trailing spaces, tabs, line feeds and carriage returns.
+@inlinable
+public func trimmedRange(_ b: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+    var s = 0
+    var e = b.count
+    while s < e && isASCIIBlank(b[s]) { s += 1 }
+    while e > s && isASCIIBlank(b[e - 1]) { e -= 1 }
+    return s..<e
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing spaces, tabs, line feeds and carriage returns (other
+    /// Unicode spaces stay).
+    public func trimmingASCIIWhitespace() -> String {
+        var u = Substring(self)
+        while let f = u.utf8.first, isASCIIBlank(f) { u = u.dropFirst() }
+        while let l = u.utf8.last, isASCIIBlank(l) { u = u.dropLast() }
+        return String(u)
+    }
 }

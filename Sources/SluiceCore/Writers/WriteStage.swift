@@ -49,10 +49,7 @@ public struct WriteStage: DocumentWriter {
     /// The file name of part `part` of task `stem`: `00003.jsonl.zst`, `00003_0001.jsonl.zst`.
     public func fileName(stem: String, part: Int) -> String {
         var name = stem
-        if part > 0 {
-            let n = String(part)
-            name += "_" + String(repeating: "0", count: max(0, 4 - n.count)) + n
-        }
+        if part > 0 { name += "_" + zeroPadded(part, width: 4) }
         return name + ".jsonl" + compression.fileExtension
     }
 

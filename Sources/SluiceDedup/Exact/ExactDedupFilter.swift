@@ -1,11 +1,11 @@
-// The step of `exact_dedup`: drops the documents the duplicates pass listed, by key. It reads the
+// The filter of `exact_dedup`: drops the documents the duplicates pass listed, by key. It reads the
 // current file's slice of every partition's sorted duplicate list; it never rehashes text.
 import SluiceCore
 
 /// Drops exact duplicates (reason `exact_dedup`).
 ///
 /// Memory: the duplicate ordinals of the current document file (8 bytes each).
-public struct ExactDedupFilter: Step {
+public struct ExactDedupFilter: Filter {
     public static let name = "exact_dedup_filter"
     public static let summary = "internal: the filter step of exact_dedup"
 
@@ -27,7 +27,7 @@ public struct ExactDedupFilter: Step {
         throw options.error("-", "exact_dedup_filter is created by exact_dedup, not named in a pipeline")
     }
 
-    public mutating func apply(to document: inout Document, context: TaskContext) throws -> Verdict {
+    public mutating func verdict(for document: inout Document, context: TaskContext) throws -> Verdict {
         if context.currentInputIndex != file { load(file: context.currentInputIndex) }
         var lo = 0
         var hi = ordinals.count

@@ -15,7 +15,7 @@ public struct ExactHashPass: CorpusPass {
     public func run(task: Int, environment: PassEnvironment, context: TaskContext) throws {
         let work = environment.workDirectory
         let parts = settings.partitions
-        for p in 0..<parts { removeFiles(ExactLayout.partitionDirectory(work, p), prefix: padded(task) + "-") }
+        for p in 0..<parts { removeFiles(ExactLayout.partitionDirectory(work, p), prefix: zeroPadded(task, width: 5) + "-") }
         let hasher = ExactHasher(settings: settings)
         var buffers = [[UInt64]](repeating: [], count: parts)
         let perSpill = max(1, settings.sortBuffer / 24)

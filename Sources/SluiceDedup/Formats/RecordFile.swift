@@ -215,11 +215,6 @@ func removeFiles(_ directory: String, prefix: String) {
     for n in names where n.hasPrefix(prefix) { unlink(directory + "/" + n) }
 }
 
-/// Zero-padded decimal, for file names that sort in number order.
-func padded(_ n: Int, _ width: Int = 5) -> String {
-    let s = String(n)
-    return String(repeating: "0", count: max(0, width - s.count)) + s
-}
 
 // MARK: - Document keys
 

@@ -1,4 +1,4 @@
-// The step of `minhash_dedup`, applied as the engine reads the documents again: it looks up each
+// The filter of `minhash_dedup`, applied as the engine reads the documents again: it looks up each
 // document's key in the clusters pass's member file, drops all but the smallest key of a
 // cluster, and notes cluster id and size. It never reads text; the key decides.
 import SluiceCore
@@ -6,7 +6,7 @@ import SluiceCore
 /// Drops near-duplicates found by the clusters pass (reason `minhash_dedup`).
 ///
 /// Memory: the members of the current document file (24 bytes each), from a mapped file.
-public struct MinHashFilter: Step {
+public struct MinHashFilter: Filter {
     public static let name = "minhash_dedup_filter"
     public static let summary = "internal: the filter step of minhash_dedup"
     /// Metadata keys written on every document of a cluster.
@@ -30,7 +30,7 @@ public struct MinHashFilter: Step {
         throw options.error("-", "minhash_dedup_filter is created by minhash_dedup, not named in a pipeline")
     }
 
-    public mutating func apply(to document: inout Document, context: TaskContext) throws -> Verdict {
+    public mutating func verdict(for document: inout Document, context: TaskContext) throws -> Verdict {
         if context.currentInputIndex != file { load(file: context.currentInputIndex) }
         let ordinal = context.documentOrdinal
         // Documents arrive in ordinal order, so the cursor only moves forward; fall back to a

@@ -21,14 +21,13 @@ public struct MinHasher: Sendable {
         precondition(bands > 0 && rows > 0, "bands and rows must be positive")
         self.bands = bands
         self.rows = rows
-        var state = seed
+        // The stream of mix64(seed + k·increment), k = 1, 2, …: SplitMix64 seeded one step on.
+        var rng = SplitMix64(seed: seed &+ SplitMix64.increment)
         var a: [UInt64] = []
         var b: [UInt64] = []
         for _ in 0..<(bands * rows) {
-            state = state &+ 0x9E37_79B9_7F4A_7C15
-            a.append(mix64(state) % (Self.prime - 1) + 1)
-            state = state &+ 0x9E37_79B9_7F4A_7C15
-            b.append(mix64(state) % Self.prime)
+            a.append(rng.next() % (Self.prime - 1) + 1)
+            b.append(rng.next() % Self.prime)
         }
         self.a = a
         self.b = b

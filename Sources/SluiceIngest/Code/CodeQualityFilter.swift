@@ -67,7 +67,7 @@ public struct CodeQualityFilter: Filter {
         languages = Set(Self.defaultLanguages)
     }
 
-    public func verdict(for document: Document) -> Verdict {
+    public func verdict(for document: inout Document, context: TaskContext) -> Verdict {
         let language = document.metadata["language"]?.stringValue ?? "unknown"
         if !languages.contains(language) { return .drop(Self.languageReason) }
         var text = document.text

@@ -58,7 +58,7 @@ struct GitRepository {
         group.wait()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            let message = String(decoding: errData, as: UTF8.self).trimmingSpaces()
+            let message = String(decoding: errData, as: UTF8.self).trimmingASCIIWhitespace()
             throw SluiceError(.io, "git \(args.first ?? ""): \(message.isEmpty ? "failed" : message)", file: path)
         }
         return Array(data)
@@ -80,7 +80,7 @@ struct GitRepository {
     /// The commit id `revision` names.
     func resolve(_ revision: String) throws -> String {
         let out = try run(["rev-parse", "--verify", "--quiet", "--end-of-options", revision + "^{commit}"])
-        let sha = String(decoding: out, as: UTF8.self).trimmingSpaces()
+        let sha = String(decoding: out, as: UTF8.self).trimmingASCIIWhitespace()
         guard sha.utf8.count >= 40 else { throw SluiceError(.io, "unknown revision '\(revision)'", file: path) }
         return sha
     }

@@ -2,6 +2,7 @@
 // (package.json, Cargo.toml, pyproject.toml, setup.cfg, *.gemspec, composer.json) or from the
 // wording of LICENSE / COPYING files. Key phrases of each licence text, not go-license-detector's
 // full-text similarity: it names the common licences and says NOASSERTION otherwise.
+import SluiceCore
 
 /// Guesses SPDX licence ids.
 public enum LicenseGuesser {
@@ -24,7 +25,7 @@ public enum LicenseGuesser {
     /// The SPDX expression of a manifest's licence field, if it has one.
     public static func fromManifest(name: String, text: String) -> String? {
         for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).prefix(400) {
-            let t = String(line).trimmingSpaces()
+            let t = String(line).trimmingASCIIWhitespace()
             let key: String
             if name.hasSuffix(".json") {
                 guard t.hasPrefix("\"license\"") else { continue }
@@ -49,7 +50,7 @@ public enum LicenseGuesser {
             }
             let body = rest.dropFirst()
             guard let end = body.firstIndex(of: q) else { continue }
-            let value = String(body[..<end]).trimmingSpaces()
+            let value = String(body[..<end]).trimmingASCIIWhitespace()
             if !value.isEmpty { return normalize(value) }
         }
         return nil
@@ -151,8 +152,8 @@ public enum LicenseGuesser {
             while s < n && bytes[s] == 32 { s += 1 }
             var e = s
             while e < n && bytes[e] != 10 && bytes[e] != 13 && bytes[e] != UInt8(ascii: "*") { e += 1 }
-            var value = String(decoding: UnsafeBufferPointer(rebasing: bytes[s..<e]), as: UTF8.self).trimmingSpaces()
-            if value.hasSuffix("-->") { value = String(value.dropLast(3)).trimmingSpaces() }
+            var value = String(decoding: UnsafeBufferPointer(rebasing: bytes[s..<e]), as: UTF8.self).trimmingASCIIWhitespace()
+            if value.hasSuffix("-->") { value = String(value.dropLast(3)).trimmingASCIIWhitespace() }
             return value.isEmpty ? nil : value
         }
         return nil

@@ -1,6 +1,7 @@
 // Turning payload bytes into UTF-8 text: a declared charset (HTTP header, then <meta>), a BOM,
 // valid UTF-8, and otherwise ICU's detector; conversion through ICU with invalid sequences
 // replaced by U+FFFD. It does not normalise (the extract step does NFC after extraction).
+import SluiceCore
 internal import CICUShim
 
 /// How a payload's charset was chosen.
@@ -70,7 +71,7 @@ public enum CharsetDecoder {
 
     /// The WHATWG-style canonical name for a label, or nil when the label is empty or "none".
     static func canonicalCharset(_ label: String) -> String? {
-        let l = label.trimmingASCIISpaces().lowercased()
+        let l = label.trimmingASCIIWhitespace().lowercased()
         switch l {
         case "", "none", "null", "unknown": return nil
         case "utf-8", "utf8", "unicode-1-1-utf-8", "x-unicode20utf8": return "utf-8"

@@ -85,16 +85,6 @@ private func nameIs(_ name: UnsafeBufferPointer<UInt8>, _ lower: StaticString) -
     return true
 }
 
-extension StringProtocol {
-    /// The string without leading and trailing ASCII spaces and tabs.
-    func trimmingASCIISpaces() -> String {
-        var u = Substring(self)
-        while let f = u.utf8.first, f == 0x20 || f == 0x09 { u = u.dropFirst() }
-        while let l = u.utf8.last, l == 0x20 || l == 0x09 { u = u.dropLast() }
-        return String(u)
-    }
-}
-
 // MARK: - Body decoding
 
 /// Why a body could not be decoded.

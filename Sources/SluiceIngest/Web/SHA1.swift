@@ -1,6 +1,7 @@
 // SHA-1 (FIPS 180-4) and the digest spellings found in WARC-Block-Digest / WARC-Payload-Digest
 // (`sha1:` + base32, also base64 and URL-safe base64 and hex). For checking digests only: SHA-1
 // is not used here for anything that needs collision resistance.
+import SluiceCore
 
 /// Incremental SHA-1.
 struct SHA1 {
@@ -104,7 +105,7 @@ enum WARCDigest {
     static func expectedSHA1(_ value: String) -> [UInt8]? {
         let parts = value.split(separator: ":", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "sha1" || parts[0].lowercased() == "sha-1" else { return nil }
-        let v = String(parts[1]).trimmingASCIISpaces()
+        let v = String(parts[1]).trimmingASCIIWhitespace()
         if v.utf8.count == 32, let b = base32(v) { return b }
         if v.utf8.count == 40, let b = hex(v) { return b }
         if let b = base64(v), b.count == 20 { return b }

@@ -26,18 +26,18 @@ public enum WARCInspector {
             guard whole else { continue }
             line.removeAll(keepingCapacity: true)
             line += "{\"offset\": \(h.offset), \"type\": "
-            appendJSONString(h.type, to: &line)
+            line += JSONSerializer.quoted(h.type)
             line += ", \"uri\": "
-            if let u = h.targetURI { appendJSONString(stripAngles(u), to: &line) } else { line += "null" }
+            if let u = h.targetURI { line += JSONSerializer.quoted(stripAngles(u)) } else { line += "null" }
             line += ", \"date\": "
-            appendJSONString(h.date, to: &line)
+            line += JSONSerializer.quoted(h.date)
             line += ", \"content_type\": "
-            appendJSONString(h.contentType, to: &line)
+            line += JSONSerializer.quoted(h.contentType)
             line += ", \"length\": \(h.contentLength), \"record_id\": "
-            if h.recordID.isEmpty { line += "null" } else { appendJSONString(h.recordID, to: &line) }
+            if h.recordID.isEmpty { line += "null" } else { line += JSONSerializer.quoted(h.recordID) }
             if let cut = scanner.contentTruncation {
                 line += ", \"truncated\": "
-                appendJSONString(cut, to: &line)
+                line += JSONSerializer.quoted(cut)
             }
             line += "}"
             out(line)
@@ -61,8 +61,7 @@ public enum WARCInspector {
                 ("mime_types", .list([], line: 0)), ("status", .list([], line: 0)),
                 ("max_payload", .scalar("1GB", line: 0)),
             ], file: nil)
-        let reader = try WARCReader(options: &options)
-        try options.finish()
+        let reader = try StageBuilder.build(WARCReader.self, options: &options)
         let context =
             logger
             ?? TaskContext(
@@ -85,32 +84,4 @@ public enum WARCInspector {
         s += "}}"
         return s
     }
-}
-
-/// Appends `s` as a JSON string literal (RFC 8259 escapes; non-ASCII kept as UTF-8).
-public func appendJSONString(_ s: String, to out: inout String) {
-    out += "\""
-    var plainStart = s.utf8.startIndex
-    var i = plainStart
-    let u = s.utf8
-    while i != u.endIndex {
-        let c = u[i]
-        if c < 0x20 || c == 0x22 || c == 0x5c {
-            out += s[plainStart..<i]
-            switch c {
-            case 0x22: out += "\\\""
-            case 0x5c: out += "\\\\"
-            case 0x0a: out += "\\n"
-            case 0x0d: out += "\\r"
-            case 0x09: out += "\\t"
-            default:
-                let hex = Array("0123456789abcdef".utf8)
-                out += "\\u00" + String(decoding: [hex[Int(c >> 4)], hex[Int(c & 15)]], as: UTF8.self)
-            }
-            plainStart = u.index(after: i)
-        }
-        i = u.index(after: i)
-    }
-    out += s[plainStart..<u.endIndex]
-    out += "\""
 }

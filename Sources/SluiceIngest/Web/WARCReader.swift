@@ -203,11 +203,11 @@ struct WARCDocumentIterator: DocumentIterator {
         if let status { metadata.append("http_status", .int(Int64(status))) }
         var languages: [JSONValue] = []
         if let l = head.identifiedLanguage {
-            for x in l.split(separator: ",") { languages.append(.string(x.trimmingASCIISpaces())) }
+            for x in l.split(separator: ",") { languages.append(.string(x.trimmingASCIIWhitespace())) }
         }
         if let language {
-            for x in language.split(separator: ",") where !languages.contains(.string(x.trimmingASCIISpaces())) {
-                languages.append(.string(x.trimmingASCIISpaces()))
+            for x in language.split(separator: ",") where !languages.contains(.string(x.trimmingASCIIWhitespace())) {
+                languages.append(.string(x.trimmingASCIIWhitespace()))
             }
         }
         if !languages.isEmpty { metadata.append("language_hints", .array(languages)) }

@@ -18,7 +18,7 @@ public struct WARCHeaders: Sendable {
     public var fields: [(name: String, value: String)] {
         var out: [(name: String, value: String)] = []
         block.withUnsafeBufferPointer { b in
-            forEachLine(b) { line in
+            forEachHeaderLine(b) { line in
                 if line[0] == 0x20 || line[0] == 0x09, !out.isEmpty {
                     out[out.count - 1].value += " " + trimmedString(line)
                     return true
@@ -39,7 +39,7 @@ public struct WARCHeaders: Sendable {
         var wanted = Array(name.utf8)
         for i in wanted.indices where wanted[i] >= 0x41 && wanted[i] <= 0x5a { wanted[i] |= 0x20 }
         block.withUnsafeBufferPointer { b in
-            forEachLine(b) { line in
+            forEachHeaderLine(b) { line in
                 guard let colon = line.firstIndex(of: 0x3a) else { return true }
                 let n = UnsafeBufferPointer(rebasing: line[..<colon])
                 guard lowerEquals(n, wanted) else { return true }
@@ -53,7 +53,7 @@ public struct WARCHeaders: Sendable {
 
 /// Calls `body` with each non-empty line of `b` (CR stripped) until it returns false.
 @inline(__always)
-func forEachLine(_ b: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) {
+func forEachHeaderLine(_ b: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) {
     var start = 0
     while start < b.count {
         var end = start
@@ -425,7 +425,7 @@ public final class WARCScanner {
         var badLength = false
         var language: String?
         var truncated: String?
-        forEachLine(UnsafeBufferPointer(start: base + fieldsStart, count: max(0, end - fieldsStart))) { line in
+        forEachHeaderLine(UnsafeBufferPointer(start: base + fieldsStart, count: max(0, end - fieldsStart))) { line in
             guard line[0] != 0x20 && line[0] != 0x09, let colon = line.firstIndex(of: 0x3a) else { return true }
             var ne = colon
             while ne > 0 && (line[ne - 1] == 0x20 || line[ne - 1] == 0x09) { ne -= 1 }
@@ -675,12 +675,8 @@ public final class WARCScanner {
     }
 }
 
-/// A header value without surrounding spaces and tabs, as a String (invalid UTF-8 replaced).
+/// A header value without surrounding blanks (`trimmedRange`), as a String (invalid UTF-8 replaced).
 @inline(__always)
 func trimmedString(_ line: UnsafeBufferPointer<UInt8>) -> String {
-    var s = 0
-    var e = line.count
-    while s < e && (line[s] == 0x20 || line[s] == 0x09) { s += 1 }
-    while e > s && (line[e - 1] == 0x20 || line[e - 1] == 0x09 || line[e - 1] == 0x0d) { e -= 1 }
-    return String(decoding: UnsafeBufferPointer(rebasing: line[s..<e]), as: UTF8.self)
+    String(decoding: UnsafeBufferPointer(rebasing: line[trimmedRange(line)]), as: UTF8.self)
 }

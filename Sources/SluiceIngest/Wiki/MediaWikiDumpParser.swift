@@ -350,13 +350,13 @@ final class MediaWikiDumpParser {
         switch f {
         case .title: title = scratchString()
         case .ns:
-            namespace = Int(scratchString().trimmingSpaces()) ?? 0
+            namespace = Int(scratchString().trimmingASCIIWhitespace()) ?? 0
             sawNS = true
-        case .pageID: pageID = Int64(scratchString().trimmingSpaces()) ?? 0
+        case .pageID: pageID = Int64(scratchString().trimmingASCIIWhitespace()) ?? 0
         case .revisionID: revIDBytes = scratch
         case .timestamp: revTimestamp = scratch
-        case .dbname: dbname = scratchString().trimmingSpaces()
-        case .base: baseURL = scratchString().trimmingSpaces()
+        case .dbname: dbname = scratchString().trimmingASCIIWhitespace()
+        case .base: baseURL = scratchString().trimmingASCIIWhitespace()
         case .namespace: namespaceKeys[scratchString()] = namespaceKey
         case .text, .none: break
         }
@@ -374,7 +374,7 @@ final class MediaWikiDumpParser {
                         haveRevision = true
                         swap(&text, &revText)
                         timestamp = String(decoding: revTimestamp, as: UTF8.self)
-                        revisionID = Int64(String(decoding: revIDBytes, as: UTF8.self).trimmingSpaces()) ?? 0
+                        revisionID = Int64(String(decoding: revIDBytes, as: UTF8.self).trimmingASCIIWhitespace()) ?? 0
                     }
                 }
                 return false

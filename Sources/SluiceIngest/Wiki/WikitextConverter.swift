@@ -2,6 +2,7 @@
 // `strip_code()` do: templates, tables, references, comments, files and categories go; link labels,
 // headings, list items and paragraphs stay. It does not expand templates or render HTML, and it
 // never uses regular expressions. Unbalanced markup is kept as text and counted, never fatal.
+import SluiceCore
 
 /// Converts the wikitext of one page to plain text. Reuse one converter per task: its buffers
 /// keep their capacity between pages.
@@ -96,8 +97,8 @@ public struct WikitextConverter {
     }
 
     static func normalizeTemplateName(_ name: String) -> String {
-        var n = name.trimmingSpaces().lowercased().replacingOccurrences(of: "_", with: " ")
-        if n.hasPrefix("template:") { n = String(n.dropFirst(9)).trimmingSpaces() }
+        var n = name.trimmingASCIIWhitespace().lowercased().replacingOccurrences(of: "_", with: " ")
+        if n.hasPrefix("template:") { n = String(n.dropFirst(9)).trimmingASCIIWhitespace() }
         return n
     }
 
@@ -1110,15 +1111,5 @@ public struct WikitextConverter {
         }
         if let first = openHeadings.first { count = first.before }
         return count
-    }
-}
-
-extension String {
-    /// The string without leading and trailing spaces, tabs and newlines.
-    func trimmingSpaces() -> String {
-        var u = Substring(self)
-        while let f = u.utf8.first, f == 32 || f == 9 || f == 10 || f == 13 { u = u.dropFirst() }
-        while let l = u.utf8.last, l == 32 || l == 9 || l == 10 || l == 13 { u = u.dropLast() }
-        return String(u)
     }
 }

@@ -60,7 +60,7 @@ public final class ShardDataset {
             if h.tokenizerFingerprint != first.tokenizerFingerprint {
                 throw SluiceError(
                     .corruptInput,
-                    "tokenizer fingerprint \(fingerprintHex(h.tokenizerFingerprint)) differs from \(fingerprintHex(first.tokenizerFingerprint)) in \(files[0])",
+                    "tokenizer fingerprint \(zeroPaddedHex(h.tokenizerFingerprint)) differs from \(zeroPaddedHex(first.tokenizerFingerprint)) in \(files[0])",
                     file: s.path)
             }
             if h.vocabSize != first.vocabSize || h.eosID != first.eosID || h.dtype != first.dtype {
@@ -77,7 +77,7 @@ public final class ShardDataset {
         if header.tokenizerFingerprint != tokenizer.fingerprint {
             throw SluiceError(
                 .config,
-                "tokenizer fingerprint mismatch: shard has \(fingerprintHex(header.tokenizerFingerprint)), tokenizer has \(fingerprintHex(tokenizer.fingerprint))",
+                "tokenizer fingerprint mismatch: shard has \(zeroPaddedHex(header.tokenizerFingerprint)), tokenizer has \(zeroPaddedHex(tokenizer.fingerprint))",
                 file: file)
         }
         if Int(header.vocabSize) != tokenizer.vocabSize {
@@ -132,10 +132,4 @@ public final class ShardDataset {
             n = range.count
         }
     }
-}
-
-/// `0x1234abcd…` as 16 lowercase hex digits.
-public func fingerprintHex(_ v: UInt64) -> String {
-    let s = String(v, radix: 16)
-    return String(repeating: "0", count: 16 - s.count) + s
 }

@@ -94,7 +94,7 @@ public struct TokenizeWriter: DocumentWriter {
         if writers[s] == nil {
             let n = shardNumbers[s, default: 0]
             shardNumbers[s] = n + 1
-            let name = "\(s.rawValue)/\(context.taskStem)_\(String(format: "%05d", n)).shard"
+            let name = "\(s.rawValue)/\(context.taskStem)_\(zeroPadded(n, width: 5)).shard"
             writers[s] = try ShardWriter(
                 path: context.outputPath(name), dtype: dtype == "auto" ? nil : (dtype == "uint16" ? .uint16 : .uint32),
                 vocabSize: tok.vocabSize, eosID: tok.eosID!, tokenizerFingerprint: tok.fingerprint, frameTokens: frameTokens,

@@ -50,7 +50,7 @@ public struct TrainTokenizerStage: CorpusStage {
             try FileManager.default.moveItem(atPath: tmp, toPath: final)
         }
 
-        static func fileName(_ task: Int) -> String { "counts-\(String(format: "%05d", task)).bin" }
+        static func fileName(_ task: Int) -> String { "counts-\(zeroPadded(task, width: 5)).bin" }
     }
 
     /// Pass 2 (one task): merges all counts, trains, writes the tokenizer.
@@ -70,7 +70,7 @@ public struct TrainTokenizerStage: CorpusStage {
             let tok = try settings.train(counts)
             context.count("vocab_size", by: tok.vocabSize)
             try tok.save(path: context.outputPath(output))
-            context.logger.info("trained \(settings.model) tokenizer: \(tok.vocabSize) tokens, fingerprint \(fingerprintHex(tok.fingerprint))")
+            context.logger.info("trained \(settings.model) tokenizer: \(tok.vocabSize) tokens, fingerprint \(zeroPaddedHex(tok.fingerprint))")
         }
     }
 }

@@ -15,7 +15,7 @@ func mixBits(_ x: UInt64) -> UInt64 {
 
 /// FNV-1a over bytes, then mixed: the hash of token and word byte strings.
 @inline(__always)
-func hashBytes(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+func fnv1aHash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     var i = 0
     // Eight bytes at a time, then the tail.
@@ -109,7 +109,7 @@ struct BytesTable: Sendable {
             for id in 0..<n {
                 let p = b.baseAddress! + offsets[id]
                 let len = offsets[id + 1] - offsets[id]
-                let h = hashBytes(p, len)
+                let h = fnv1aHash(p, len)
                 var i = Int(truncatingIfNeeded: h) & mask
                 var duplicate = false
                 while slots[i] >= 0 {
@@ -131,7 +131,7 @@ struct BytesTable: Sendable {
     /// The id whose bytes equal `p[0..<n]`.
     @inline(__always)
     func get(_ p: UnsafePointer<UInt8>, _ n: Int, bytes: UnsafeBufferPointer<UInt8>, offsets: UnsafeBufferPointer<Int>) -> UInt32? {
-        let h = hashBytes(p, n)
+        let h = fnv1aHash(p, n)
         return slots.withUnsafeBufferPointer { s in
             hashes.withUnsafeBufferPointer { hs in
                 var i = Int(truncatingIfNeeded: h) & mask

@@ -165,7 +165,7 @@ extension Tokenizer {
                 }
                 return merge(p, n, into: o)
             }
-            let h = hashBytes(p, n)
+            let h = fnv1aHash(p, n)
             let slot = cache + (Int(truncatingIfNeeded: h) & (Self.cacheSlots - 1)) * Self.slotBytes
             if slot.load(as: UInt64.self) == h && Int(slot.load(fromByteOffset: 8, as: UInt8.self)) == n
                 && memcmp(slot + 10, p, n) == 0
@@ -471,49 +471,6 @@ final class MergeScratch {
         free()
         output.deallocate()
         cache.deallocate()
-    }
-}
-
-/// A binary min-heap of UInt64 over caller-owned storage (room for every push).
-struct MinHeap {
-    let a: UnsafeMutablePointer<UInt64>
-    var count = 0
-
-    init(_ storage: UnsafeMutablePointer<UInt64>) { a = storage }
-
-    @inline(__always)
-    mutating func push(_ e: UInt64) {
-        var i = count
-        count += 1
-        while i > 0 {
-            let parent = (i - 1) >> 1
-            if a[parent] <= e { break }
-            a[i] = a[parent]
-            i = parent
-        }
-        a[i] = e
-    }
-
-    @inline(__always)
-    mutating func pop() -> UInt64? {
-        guard count > 0 else { return nil }
-        let top = a[0]
-        count -= 1
-        if count > 0 {
-            let last = a[count]
-            var i = 0
-            while true {
-                let l = 2 * i + 1
-                if l >= count { break }
-                var c = l
-                if l + 1 < count && a[l + 1] < a[l] { c = l + 1 }
-                if a[c] >= last { break }
-                a[i] = a[c]
-                i = c
-            }
-            a[i] = last
-        }
-        return top
     }
 }
 

@@ -84,27 +84,6 @@ enum TokenizerJSON {
         return s.contains(".") || s.contains("e") ? s : s + ".0"
     }
 
-    /// A JSON string literal: `"` `\` and control characters escaped, the rest raw UTF-8.
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if u.value < 0x20 || u.value == 0x7F {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal, escaped by SluiceCore's serializer.
+    static func quote(_ s: String) -> String { JSONSerializer.quoted(s) }
 }

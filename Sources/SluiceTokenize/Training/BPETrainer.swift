@@ -32,12 +32,13 @@ public struct BPETrainer: Sendable {
     }
 
     /// A heap entry: a pair and its count when pushed.
-    struct Entry {
+    /// A queue entry; the heap's smallest is the next merge.
+    struct Entry: Comparable {
         var count: Int64
         var key: UInt64  // left << 32 | right
         var index: Int32  // into the pair arrays
         /// HF's order: larger count first, then the smaller pair.
-        @inline(__always) static func before(_ a: Entry, _ b: Entry) -> Bool {
+        @inline(__always) static func < (a: Entry, b: Entry) -> Bool {
             a.count != b.count ? a.count > b.count : a.key < b.key
         }
     }
@@ -113,17 +114,17 @@ public struct BPETrainer: Sendable {
         for i in 0..<pairCount.count where pairCount[i] > 0 {
             heap.append(Entry(count: pairCount[i], key: pairIndex.keyOf(Int32(i)), index: Int32(i)))
         }
-        Heap.heapify(&heap)
+        heap.heapify()
 
         var merges: [(UInt32, UInt32)] = []
         var touched: [Int] = []
         var touchedMark = [Bool]()
         while tokenBytes.count < vocabSize {
-            guard var top = Heap.pop(&heap) else { break }
+            guard var top = heap.heapPop() else { break }
             let current = pairCount[Int(top.index)]
             if top.count != current {
                 top.count = current
-                Heap.push(&heap, top)
+                heap.heapPush(top)
                 continue
             }
             if top.count < 1 || UInt64(top.count) < minFrequency { break }
@@ -191,7 +192,7 @@ public struct BPETrainer: Sendable {
             for i in touched {
                 touchedMark[i] = false
                 if pairCount[i] > 0 {
-                    Heap.push(&heap, Entry(count: pairCount[i], key: pairIndex.keyOf(Int32(i)), index: Int32(i)))
+                    heap.heapPush(Entry(count: pairCount[i], key: pairIndex.keyOf(Int32(i)), index: Int32(i)))
                 }
             }
         }
@@ -257,53 +258,6 @@ struct PairIndex {
             while keys[i] != .max { i = (i + 1) & mask }
             keys[i] = key
             values[i] = Int32(v)
-        }
-    }
-}
-
-/// A binary max-heap on `BPETrainer.Entry.before`.
-enum Heap {
-    static func heapify(_ h: inout [BPETrainer.Entry]) {
-        var i = h.count / 2 - 1
-        while i >= 0 {
-            siftDown(&h, i)
-            i -= 1
-        }
-    }
-
-    static func push(_ h: inout [BPETrainer.Entry], _ e: BPETrainer.Entry) {
-        h.append(e)
-        var i = h.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            if !BPETrainer.Entry.before(h[i], h[p]) { break }
-            h.swapAt(i, p)
-            i = p
-        }
-    }
-
-    static func pop(_ h: inout [BPETrainer.Entry]) -> BPETrainer.Entry? {
-        guard !h.isEmpty else { return nil }
-        let top = h[0]
-        let last = h.removeLast()
-        if !h.isEmpty {
-            h[0] = last
-            siftDown(&h, 0)
-        }
-        return top
-    }
-
-    static func siftDown(_ h: inout [BPETrainer.Entry], _ start: Int) {
-        var i = start
-        let n = h.count
-        while true {
-            let l = 2 * i + 1
-            if l >= n { return }
-            var c = l
-            if l + 1 < n && BPETrainer.Entry.before(h[l + 1], h[l]) { c = l + 1 }
-            if !BPETrainer.Entry.before(h[c], h[i]) { return }
-            h.swapAt(i, c)
-            i = c
         }
     }
 }

@@ -3,6 +3,7 @@
 // top-p (nucleus, Holtzman et al. 2020) and a seed. When the context fills, the cache is rebuilt
 // from the last half of the tokens.
 import Foundation
+import SluiceCore
 
 /// Sampling settings.
 public struct SamplingOptions: Sendable {

@@ -1,6 +1,7 @@
 // Inverted dropout (Srivastava et al. 2014) whose masks are a pure function of (seed, site,
 // index): a counter-based hash instead of a stored bitmap, so the backward pass and activation
 // recomputation rebuild exactly the mask the forward pass used, whatever the thread count.
+import SluiceCore
 
 /// Dropout with probability `p` for one micro-batch (`seed`); `site` names where in the model.
 struct Dropout {
@@ -17,10 +18,8 @@ struct Dropout {
     /// The mask entry at `i` of `site` times 1/(1−p): 0 or `scale`.
     @inline(__always)
     func factor(_ site: UInt64, _ i: Int) -> Float {
-        var z = seed &+ site &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(bitPattern: Int64(i)) &* 0xD1B5_4A32_D192_ED03
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
+        let z = SplitMix64.finalize(
+            seed &+ site &* SplitMix64.increment &+ UInt64(bitPattern: Int64(i)) &* 0xD1B5_4A32_D192_ED03)
         return Float(z >> 40) * 0x1p-24 >= p ? scale : 0
     }
 

@@ -2,6 +2,7 @@
 // a few square cblas_sgemm calls, best run kept (OpenBLAS reaches ~90 % of the FMA ceiling at n ≥ 1024).
 import COpenBLAS
 import Foundation
+import SluiceCore
 
 /// OpenBLAS thread control and the SGEMM peak.
 public enum BLAS {

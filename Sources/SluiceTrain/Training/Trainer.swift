@@ -271,7 +271,7 @@ public final class Trainer {
 
     /// Writes `out/checkpoints/step-N`, points `out/latest` at it (atomic symlink swap) and prunes old ones.
     func saveCheckpoint(step: Int) throws {
-        let name = String(format: "step-%08d", step)
+        let name = "step-" + zeroPadded(step, width: 8)
         let dir = options.out + "/checkpoints/" + name
         let state: [String: Any] = [
             "step": step, "seed": options.seed, "tokens_seen": step * options.batchSize * options.contextLength * options.gradAccum,

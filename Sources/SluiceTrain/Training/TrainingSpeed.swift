@@ -1,6 +1,7 @@
 // Timing full training steps (forward, backward, clipping, AdamW) on random tokens, with the
 // SGEMM peak measured in the same process: what `sluice train-speed` and the benchmarks report.
 import Foundation
+import SluiceCore
 
 /// Throughput of training steps.
 public struct TrainingSpeed: Sendable {

@@ -50,7 +50,7 @@ public struct FineWebQualityFilter: Filter {
     /// Gives this task its own scratch state (a copied stage must not share the scanner across threads).
     public mutating func prepare(context: TaskContext) throws { scanner = TokenScanner(icuWords: icuWords) }
 
-    public mutating func verdict(for document: Document) -> Verdict {
+    public mutating func verdict(for document: inout Document, context: TaskContext) -> Verdict {
         if scanner == nil { scanner = TokenScanner(icuWords: icuWords) }
         return withUTF8Bytes(document.text) { b in evaluate(b) }
     }
@@ -74,7 +74,7 @@ public struct FineWebQualityFilter: Filter {
             if tableContains(terminalPunctuationTable, decodeScalar(b, at: last).scalar) { punctuated += 1 }
             let chars = codePointCount(b, r)
             if chars <= shortLineLength { short += 1 }
-            if !seen.insert(hashBytes(b, r)).inserted { duplicateChars += chars }
+            if !seen.insert(xxHash64(b, r)).inserted { duplicateChars += chars }
         }
         guard lines > 0 else { return .drop(Self.empty) }
         let ratio = Double(punctuated) / Double(lines)

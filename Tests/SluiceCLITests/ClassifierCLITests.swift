@@ -37,6 +37,41 @@ import Testing
         #expect(lines[1].contains("\"label\": \"spam\""))
     }
 
+    @Test func labelsWithQuotesAndBackslashesAreEscaped() throws {
+        // Labels are user data: train, eval and predict print them through SluiceCore's serializer.
+        let sluice = try TestSupport.sluiceBinary()
+        let dir = try TestSupport.temporaryDirectory("clf-quote")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let quoted = "say \"yes\""
+        let slashed = "no\\way"
+        var rows: [[String: String]] = []
+        for i in 0..<20 {
+            rows.append(["text": "sunny bright warm day number \(i)", "label": quoted])
+            rows.append(["text": "cold dark rainy night number \(i)", "label": slashed])
+        }
+        let lines = try rows.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/l.jsonl", atomically: true, encoding: .utf8)
+        let common = ["--input", dir + "/l.jsonl", "--text-field", "text"]
+        let train = try TestSupport.run(
+            sluice, ["classifier", "train", "--label-field", "label", "--output", dir + "/m.slcm", "--threads", "1",
+                     "--buckets", "4096"] + common)
+        #expect(train.status == 0, "\(train.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(train.stdout.utf8)) as? [String: Any])
+        #expect(Set(summary["labels"] as? [String] ?? []) == [quoted, slashed])
+        let eval = try TestSupport.run(sluice, ["classifier", "eval", "--model", dir + "/m.slcm", "--label-field", "label"] + common)
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let scores = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        #expect(Set(((scores["labels"] as? [String: Any]) ?? [:]).keys) == [quoted, slashed])
+        let predict = try TestSupport.run(sluice, ["classifier", "predict", "--model", dir + "/m.slcm"] + common)
+        #expect(predict.status == 0, "\(predict.stderr)")
+        let predicted = try predict.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(predicted.count == 40)
+        #expect(predicted.first?["label"] as? String == quoted)
+        #expect(Set(((predicted.first?["probabilities"] as? [String: Any]) ?? [:]).keys) == [quoted, slashed])
+    }
+
     @Test func badInputsAreOneLineErrors() throws {
         let sluice = try TestSupport.sluiceBinary()
         let dir = try TestSupport.temporaryDirectory("clf-bad")

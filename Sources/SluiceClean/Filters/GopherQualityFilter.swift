@@ -70,7 +70,7 @@ public struct GopherQualityFilter: Filter {
     /// Gives this task its own scratch state (a copied stage must not share the scanner across threads).
     public mutating func prepare(context: TaskContext) throws { scanner = TokenScanner(icuWords: icuWords) }
 
-    public mutating func verdict(for document: Document) -> Verdict {
+    public mutating func verdict(for document: inout Document, context: TaskContext) -> Verdict {
         if scanner == nil { scanner = TokenScanner(icuWords: icuWords) }
         let scanner = scanner!
         return withUTF8Bytes(document.text) { b in evaluate(b, scanner) }

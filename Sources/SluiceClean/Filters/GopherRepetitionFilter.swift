@@ -75,7 +75,7 @@ public struct GopherRepetitionFilter: Filter {
     /// Gives this task its own scratch state (a copied stage must not share the scanner across threads).
     public mutating func prepare(context: TaskContext) throws { scanner = TokenScanner(icuWords: icuWords) }
 
-    public mutating func verdict(for document: Document) -> Verdict {
+    public mutating func verdict(for document: inout Document, context: TaskContext) -> Verdict {
         if scanner == nil { scanner = TokenScanner(icuWords: icuWords) }
         return withUTF8Bytes(document.text) { b in evaluate(b) }
     }
@@ -85,7 +85,7 @@ public struct GopherRepetitionFilter: Filter {
         table.reset(expecting: ranges.count)
         var elements = 0
         var chars = 0
-        for (k, r) in ranges.enumerated() where table.add(hashBytes(b, r), at: k).count > 1 {
+        for (k, r) in ranges.enumerated() where table.add(xxHash64(b, r), at: k).count > 1 {
             elements += 1
             chars += codePointCount(b, r)
         }
@@ -209,12 +209,12 @@ extension GopherRepetitionFilter: DropExplaining {
                     }
                 }
                 paragraphs.append(start..<stripped.upperBound)
-                return repeated(paragraphs.map { hashBytes(b, $0) }, paragraphs)
+                return repeated(paragraphs.map { xxHash64(b, $0) }, paragraphs)
             }
             if r == Self.duplicateLines.rawValue || r == Self.duplicateLineChars.rawValue {
                 var lines: [Range<Int>] = []
                 forEachLine(b, mode: .lineFeedRuns) { lines.append($0) }
-                return repeated(lines.map { hashBytes(b, $0) }, lines)
+                return repeated(lines.map { xxHash64(b, $0) }, lines)
             }
             // top_N_gram / dup_N_gram: N from the reason.
             let parts = r.split(separator: ":").last?.split(separator: "_") ?? []

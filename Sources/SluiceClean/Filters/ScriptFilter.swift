@@ -1,4 +1,4 @@
-// Step `script`: the dominant Unicode script of a document (ICU `uscript_getScript`), counted over
+// Filter `script`: the dominant Unicode script of a document (ICU `uscript_getScript`), counted over
 // letters only (Common and Inherited characters such as digits, punctuation and combining marks
 // do not vote). Writes `script` (ISO 15924 code, e.g. Latn) and `script_fraction` into metadata
 // and, with a keep list, drops documents whose letters are mostly in other scripts. This is
@@ -7,7 +7,7 @@ internal import CICUShim
 import SluiceCore
 
 /// Annotates the dominant script and keeps documents written in the listed scripts.
-public struct ScriptFilter: Step {
+public struct ScriptFilter: Filter {
     public static let name = "script"
     public static let summary = "dominant Unicode script (ICU); keep listed scripts above a minimum letter fraction"
 
@@ -46,7 +46,7 @@ public struct ScriptFilter: Step {
         return nil
     }
 
-    public mutating func apply(to document: inout Document, context: TaskContext) throws -> Verdict {
+    public mutating func verdict(for document: inout Document, context: TaskContext) throws -> Verdict {
         counts.removeAll(keepingCapacity: true)
         var letters = 0
         withUTF8Bytes(document.text) { b in

@@ -43,7 +43,7 @@ public struct SpamHeuristicsFilter: Filter {
     /// Gives this task its own scratch state (a copied stage must not share the scanner across threads).
     public mutating func prepare(context: TaskContext) throws { scanner = TokenScanner() }
 
-    public mutating func verdict(for document: Document) -> Verdict {
+    public mutating func verdict(for document: inout Document, context: TaskContext) -> Verdict {
         if scanner == nil { scanner = TokenScanner() }
         return withUTF8Bytes(document.text) { evaluate($0) }
     }
