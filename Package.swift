@@ -48,12 +48,17 @@ let package = Package(
         .target(name: "SluiceDedup", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
         .target(name: "SluiceTokenize", dependencies: ["SluiceCore", "CZstd"], swiftSettings: swiftSettings),
         .target(name: "SluiceTrain", dependencies: ["SluiceCore", "SluiceTokenize", "COpenBLAS"], swiftSettings: swiftSettings),
+        .target(
+            name: "SluiceAblate",
+            dependencies: ["SluiceCore", "SluiceTokenize", "SluiceTrain", "CZlib", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
 
         // MARK: - The command-line tool
         .executableTarget(
             name: "sluice",
             dependencies: [
                 "SluiceCore", "SluiceIngest", "SluiceClean", "SluiceDedup", "SluiceTokenize", "SluiceTrain",
+                "SluiceAblate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -69,6 +74,7 @@ let package = Package(
         .testTarget(name: "SluiceTokenizeTests", dependencies: ["SluiceTestSupport", "SluiceTokenize"]),
         .testTarget(name: "SluiceTrainTests", dependencies: ["SluiceTestSupport", "SluiceTrain", "COpenBLAS"]),
         .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTestSupport", "SluiceCore"]),
+        .testTarget(name: "SluiceAblateTests", dependencies: ["SluiceTestSupport", "SluiceAblate", "SluiceCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -28,6 +28,7 @@ struct Sluice: ParsableCommand {
             TrainSpeed.self,
             SlurmCommand.self,
             WikitextCommand.self,
+            AblateCommand.self,
         ]
     )
 
