@@ -89,6 +89,10 @@ import Testing
         #expect(String(decoding: svg, as: UTF8.self).contains("<polyline"))
         let png = try #require(FileManager.default.contents(atPath: dir + "/out/ablation.png"))
         #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        // IHDR: 960 pixels wide (the SVG's width), 8-bit RGB; the file ends with IEND.
+        #expect(Array(png[12..<16]) == Array("IHDR".utf8) && Array(png[16..<20]) == [0, 0, 3, 0xC0] && png[24] == 8 && png[25] == 2)
+        #expect(Array(png.suffix(8).prefix(4)) == Array("IEND".utf8))
+        #expect(String(decoding: svg, as: UTF8.self).contains("fill-opacity=\"0.18\""), "a min–max band per variant")
         let report = try Self.sluice(["ablate", "report", "out"], in: dir)
         #expect(report.status == 0, "\(report.stderr)")
         #expect(report.stdout == r.stdout)
