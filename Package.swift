@@ -50,6 +50,10 @@ let package = Package(
         .target(name: "SluiceTokenize", dependencies: ["SluiceCore", "CZstd"], swiftSettings: swiftSettings),
         .target(name: "SluiceTrain", dependencies: ["SluiceCore", "SluiceTokenize", "COpenBLAS"], swiftSettings: swiftSettings),
         .target(name: "SluiceReport", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "SluiceAblate",
+            dependencies: ["SluiceCore", "SluiceTokenize", "SluiceTrain", "CZlib", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
 
         // MARK: - The command-line tool
         .executableTarget(
@@ -57,6 +61,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore", "SluiceIngest", "SluiceClean", "SluiceDedup", "SluiceTokenize", "SluiceTrain",
                 "SluiceReport",
+                "SluiceAblate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -76,6 +81,7 @@ let package = Package(
             dependencies: ["SluiceTestSupport", "SluiceCore", "SluiceIngest", "SluiceClean", "SluiceDedup", "SluiceTokenize"]
         ),
         .testTarget(name: "SluiceReportTests", dependencies: ["SluiceTestSupport", "SluiceReport"]),
+        .testTarget(name: "SluiceAblateTests", dependencies: ["SluiceTestSupport", "SluiceAblate", "SluiceCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

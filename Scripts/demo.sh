@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SLUICE="${1:-.build/release/sluice}"
-rm -rf out/quickstart out/code out/tokenize out/train-quickstart out/models
+rm -rf out/quickstart out/code out/tokenize out/train-quickstart out/models out/ablation
 mkdir -p out/models
 step() {
     echo
@@ -37,6 +37,10 @@ step generate --checkpoint out/train-quickstart/latest --prompt "ROMEO:" --max-t
 
 # The run report: funnel, drops per reason with examples, distributions, dedup (docs/report.md).
 step report out/quickstart
+
+# Did the cleaning help? Two variants of the WARC excerpts (extracted text, default cleaning), one
+# tokenizer, the same token budget and a tiny GPT each; the table compares them in bits per byte.
+step ablate Pipelines/ablation-fixtures.yaml
 
 echo
 echo "done: documents in out/quickstart, shards in out/tokenize, model in out/train-quickstart/latest"

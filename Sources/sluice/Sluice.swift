@@ -30,6 +30,7 @@ struct Sluice: ParsableCommand {
             ReportCommand.self,
             ShowCommand.self,
             DevCommand.self,
+            AblateCommand.self,
         ]
     )
 

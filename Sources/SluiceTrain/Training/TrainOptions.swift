@@ -90,7 +90,12 @@ public struct TrainOptions: Sendable {
     /// and applies `overrides` (`"train.steps": "100"`, `"out": "runs/x"`).
     /// - Throws: config errors naming the file, line and key.
     public static func load(yaml text: String, file: String?, overrides: [(String, String)] = []) throws -> TrainOptions {
-        let root = try ConfigValue.parseYAML(text, file: file)
+        try load(root: try ConfigValue.parseYAML(text, file: file), file: file, overrides: overrides)
+    }
+
+    /// `load(yaml:)` on an already parsed file (or a part of one: `sluice ablate` passes its
+    /// `model` and `train` sections with their lines).
+    public static func load(root: ConfigValue, file: String?, overrides: [(String, String)] = []) throws -> TrainOptions {
         guard let top = root.mapValue else { throw SluiceError(.config, "a training file is a YAML map", file: file) }
         var sections: [String: [(key: String, value: ConfigValue)]] = ["model": [], "data": [], "train": []]
         var topValues: [(key: String, value: ConfigValue)] = []
