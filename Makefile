@@ -73,9 +73,10 @@ test: deps venv slurm
 # files, each fuzzed for its share of FUZZ_SECONDS, then every input under Fuzz/regressions/ replayed.
 # A crash, a hang (FUZZ_TIMEOUT s) or an allocation above FUZZ_RSS_MB fails the target.
 FUZZ_SECONDS ?= 240
+FUZZ_SEED ?= 0
 fuzz: deps
 	$(SWIFT) build --package-path Fuzz --build-path Fuzz/.build -Xswiftc -sanitize=fuzzer,address -Xswiftc -O
-	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh $(FUZZ_TARGETS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) Fuzz/run.sh $(FUZZ_TARGETS)
 
 bench: build bench-venv
 	SLUICE_PYTHON=$(abspath $(BENCH_PY)) $(BENCH_PY) Benchmarks/run.py --sluice $(SLUICE)
