@@ -28,6 +28,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CBzip2", providers: [.apt(["libbz2-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(
             name: "CICUShim",
             cSettings: [.unsafeFlags(["-O2"])],
@@ -38,7 +39,7 @@ let package = Package(
         .target(
             name: "SluiceCore",
             dependencies: [
-                "CZstd", "CZlib", "CBzip2", "CDeflate", "CICUShim",
+                "CZstd", "CZlib", "CBzip2", "CDeflate", "CICUShim", "CCurl",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -33,6 +33,17 @@ struct TaskOptions: ParsableArguments {
     )
     var taskIndex: Int?
 
+    @Option(
+        name: .customLong("s3-endpoint"),
+        help: "The HTTPS endpoint s3://bucket/key inputs are fetched from, path style (default: https://bucket.s3.amazonaws.com/key)."
+    )
+    var s3Endpoint: String?
+
+    /// Hands --s3-endpoint to SluiceCore's remote streams (they read it from the environment).
+    func applyRemoteSettings() {
+        if let s3Endpoint { setenv("SLUICE_S3_ENDPOINT", s3Endpoint, 1) }
+    }
+
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if let tasks, tasks < 1 { throw ValidationError("--tasks must be at least 1") }
@@ -117,6 +128,7 @@ struct RunCommand: ParsableCommand {
             // --tasks is always the pipeline's task count (segment tasks), also with --pass naming a
             // corpus pass, whose own task count follows from the plan: every array job of a
             // scheduler runs the same command line.
+            taskOptions.applyRemoteSettings()
             let overrides = PipelineOverrides(
                 inputs: inputs, output: output, tasks: taskOptions.tasks, workers: taskOptions.workers, settings: settings)
             let plan = try PipelinePlan(
@@ -157,6 +169,7 @@ struct StageCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            taskOptions.applyRemoteSettings()
             guard let type = stageRegistry.stage(named: name) else {
                 throw SluiceError(.usage, "unknown stage '\(name)' (`sluice stages` lists them)")
             }

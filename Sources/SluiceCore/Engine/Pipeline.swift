@@ -58,6 +58,12 @@ public struct PipelineDescription: @unchecked Sendable {
     public var stages: [(name: String, values: [(key: String, value: ConfigValue)], line: Int)] = []
     /// `dropped:` at the top of the file: keep dropped documents for audit (DropAudit.swift).
     public var dropped: ConfigValue?
+    /// `input.paths_file` and its companions (PathListing.swift), when given.
+    public var pathsListing: PathListing?
+    /// `input.on_missing`: what a missing input does to its task.
+    public var onMissing = MissingInputPolicy.error
+    /// `checkpoint_every`: documents between a segment task's checkpoints (TaskCheckpoint.swift).
+    public var checkpointEvery: Int?
 
     public init(file: String? = nil) { self.file = file }
 
@@ -125,7 +131,7 @@ public struct PipelineDescription: @unchecked Sendable {
                 return (s, item.line)
             }
         }
-        let known = ["input", "output", "tasks", "workers", "stages", "dropped"]
+        let known = ["input", "output", "tasks", "workers", "stages", "dropped", "checkpoint_every"]
         for (key, value) in top {
             switch key {
             case "input":
@@ -145,8 +151,21 @@ public struct PipelineDescription: @unchecked Sendable {
                         if let s = v.scalar, s.isEmpty || s == "null" || s == "~" { continue }
                         guard let o = v.mapValue else { throw fail(v, "input.options", "expected a map of reader options") }
                         d.readerOptions = o
-                    default: throw fail(v, "input.\(k)", "unknown key (known: paths, reader, options)")
+                    case "paths_file", "prefix", "limit", "sample", "seed":
+                        try parseListingKey(k, v, into: &d, fail: fail)
+                    case "on_missing":
+                        guard let s = v.scalar, let policy = MissingInputPolicy(rawValue: s) else {
+                            throw fail(v, "input.on_missing", "expected error or skip")
+                        }
+                        d.onMissing = policy
+                    default:
+                        throw fail(
+                            v, "input.\(k)",
+                            "unknown key (known: paths, paths_file, prefix, limit, sample, seed, on_missing, reader, options)")
                     }
+                }
+                if d.pathsListing?.file.isEmpty == true {
+                    throw fail(value, "input", "prefix, limit, sample and seed go with paths_file: set input.paths_file")
                 }
             case "output":
                 guard let s = value.scalar, !s.isEmpty else { throw fail(value, "output", "expected a folder path") }
@@ -155,6 +174,7 @@ public struct PipelineDescription: @unchecked Sendable {
             case "tasks": d.tasks = try positiveInt(value, "tasks")
             case "workers": d.workers = try positiveInt(value, "workers")
             case "dropped": d.dropped = value
+            case "checkpoint_every": d.checkpointEvery = try positiveInt(value, "checkpoint_every")
             case "stages":
                 guard let list = value.listValue else { throw fail(value, "stages", "expected a list of stages") }
                 for item in list {
@@ -178,6 +198,31 @@ public struct PipelineDescription: @unchecked Sendable {
             }
         }
         return d
+    }
+
+    /// One of `input.{paths_file, prefix, limit, sample, seed}` (Common Crawl path listings).
+    private static func parseListingKey(
+        _ key: String, _ v: ConfigValue, into d: inout PipelineDescription,
+        fail: (ConfigValue, String, String) -> SluiceError
+    ) throws {
+        var listing = d.pathsListing ?? PathListing(file: "")
+        guard let s = v.scalar, !s.isEmpty else { throw fail(v, "input.\(key)", "expected a value") }
+        switch key {
+        case "paths_file":
+            listing.file = s
+            listing.line = v.line
+        case "prefix": listing.prefix = s
+        case "limit":
+            guard let n = Int(s), n >= 1 else { throw fail(v, "input.limit", "expected a positive integer") }
+            listing.limit = n
+        case "sample":
+            guard let f = Double(s), f > 0, f <= 1 else { throw fail(v, "input.sample", "expected a fraction in (0, 1]") }
+            listing.sample = f
+        default:
+            guard let n = UInt64(s) else { throw fail(v, "input.seed", "expected a non-negative integer") }
+            listing.seed = n
+        }
+        d.pathsListing = listing
     }
 }
 
@@ -213,6 +258,10 @@ public struct Pipeline: Sendable {
     public let stages: [StageSpec]
     /// Which stages keep their dropped documents, and how (`dropped:` in the file).
     public var dropAudit = DropAudit()
+    /// What a missing input does (`input.on_missing`).
+    public let onMissing: MissingInputPolicy
+    /// Documents between a segment task's checkpoints, nil for none (`checkpoint_every`).
+    public let checkpointEvery: Int?
 
     /// Loads and checks a pipeline file.
     public static func load(path: String, registry: StageRegistry, overrides: PipelineOverrides = .init()) throws
@@ -267,9 +316,33 @@ public struct Pipeline: Sendable {
 
         // Readers: named, or chosen per input by extension.
         let patterns = overrides.inputs.isEmpty ? d.inputPatterns : overrides.inputs.map { ($0, 0) }
-        guard !patterns.isEmpty else { throw configError("input: no input paths (set input.paths or --input)") }
+        let listing = overrides.inputs.isEmpty ? d.pathsListing : nil
+        guard !patterns.isEmpty || listing != nil else {
+            throw configError("input: no input paths (set input.paths, input.paths_file or --input)")
+        }
         var found: [String] = []
+        if let listing {
+            let (paths, problems) = try listing.paths()
+            for p in problems.prefix(5) {
+                FileHandle.standardError.write(Data("sluice: warning: input.paths_file \(listing.file): \(p); skipped\n".utf8))
+            }
+            if problems.count > 5 {
+                FileHandle.standardError.write(
+                    Data("sluice: warning: input.paths_file \(listing.file): \(problems.count) malformed lines skipped\n".utf8))
+            }
+            found += paths
+        }
         for (pattern, line) in patterns {
+            if RemoteLocation.isRemote(pattern) {
+                // URLs are taken as they are: a server cannot be listed (use input.paths_file).
+                if pattern.contains("*") {
+                    throw SluiceError(
+                        .config, "'\(pattern)': a URL cannot be a glob; list the files in input.paths_file",
+                        file: line == 0 ? "--input" : file, line: line == 0 ? nil : line)
+                }
+                found.append(pattern)
+                continue
+            }
             let matches = Glob.expand(pattern)
             if matches.isEmpty {
                 throw SluiceError(.config, "no input matches '\(pattern)'", file: line == 0 ? "--input" : file, line: line == 0 ? nil : line)
@@ -370,6 +443,8 @@ public struct Pipeline: Sendable {
         self.stages = stages
         self.dropAudit = try DropAudit.resolve(
             pipelineValue: d.dropped, stageValues: droppedValues, stages: stages, file: file)
+        self.onMissing = d.onMissing
+        self.checkpointEvery = d.checkpointEvery
         if self.tasks < 1 { throw configError("tasks: must be at least 1") }
     }
 

@@ -167,6 +167,8 @@ public struct PipelinePlan: Sendable {
                 + s.overrides.map { "+\($0.key)=\($0.yaml)" }.joined()
         }
         var text = "tasks=\(pipeline.tasks)\n"
+        // Checkpoints end compressed frames at fixed documents: other output bytes.
+        if let n = pipeline.checkpointEvery { text += "checkpoint_every=\(n)\n" }
         for (i, input) in pipeline.inputs.enumerated() { text += "input=\(input) reader=\(pipeline.inputReader[i])\n" }
         for r in pipeline.readers { text += "reader=" + spec(r) + "\n" }
         for s in pipeline.stages { text += "stage=" + spec(s) + "\n" }
@@ -239,7 +241,9 @@ public struct PipelinePlan: Sendable {
         let marker = layout.marker(pass: pass.name, task: task)
         try? fm.removeItem(atPath: marker)
         let temporary = layout.temporary(pass: pass.name, task: task)
-        try? fm.removeItem(atPath: temporary)
+        // A checkpoint of this configuration in the temporary folder: the task resumes from it.
+        let resumable = pipeline.checkpointEvery != nil && TaskCheckpoint.load(temporary: temporary, fingerprint: fingerprint) != nil
+        if !resumable { try? fm.removeItem(atPath: temporary) }
         makeParentDirectories(of: temporary + "/x")
         var isFolder: ObjCBool = false
         guard fm.fileExists(atPath: temporary, isDirectory: &isFolder), isFolder.boolValue else {
@@ -258,6 +262,7 @@ public struct PipelinePlan: Sendable {
             let outputDirectory = segment.intermediate ? layout.segmentDirectory(k) : pipeline.output
             if segment.intermediate { intermediateFile = layout.segmentFile(k, task: task) }
             var runner = try SegmentTask(plan: self, segment: segment, task: task)
+            runner.checkpointPlace = (temporary, fingerprint, pass.name)
             context = TaskContext(
                 taskIndex: task, taskCount: pass.taskCount, outputDirectory: outputDirectory,
                 temporaryDirectory: temporary, stageNames: runner.stageNames, logger: taskLogger)

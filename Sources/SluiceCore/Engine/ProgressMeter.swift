@@ -49,6 +49,12 @@ public final class ProgressMeter: Sendable {
         var s = "\(pass)  \(tasksDone.load(ordering: .relaxed))/\(taskTotal) tasks  \(StatsReport.grouped(d)) docs"
         s += "  \(StatsReport.grouped(Int(Double(d) / elapsed))) docs/s"
         s += "  " + String(format: "%.1f MB/s", Double(b) / 1e6 / elapsed)
+        let downloaded = RemoteTransfers.totalBytes  // remote inputs (RemoteStreams.swift)
+        if downloaded > 0 {
+            s += "  download " + String(format: "%.1f MB/s", Double(downloaded) / 1e6 / elapsed)
+            let retries = RemoteTransfers.totalRetries
+            if retries > 0 { s += " (\(retries) retries)" }
+        }
         let done = inputBytesDone.load(ordering: .relaxed)
         if inputBytesTotal > 0 && done > 0 {
             let remaining = elapsed * Double(max(0, inputBytesTotal - done)) / Double(done)

@@ -18,11 +18,19 @@ struct SegmentTask {
     var writerSpecs: [StageSpec] = []
     /// Keeps dropped documents (and edits) of the steps whose stage has a `dropped:` rule.
     var audit: DropAuditWriter?
+    /// What a missing input does (`input.on_missing`); intermediate files are never missing.
+    var onMissing = MissingInputPolicy.error
+    /// Documents between checkpoints (`checkpoint_every`), and where the task keeps them: its
+    /// temporary folder, the plan's fingerprint, the pass name (TaskCheckpoint.swift).
+    var checkpointEvery: Int?
+    var checkpointPlace: (temporary: String, fingerprint: String, pass: String)?
 
     init(plan: PipelinePlan, segment: PipelinePlan.Segment, task: Int) throws {
         let pipeline = plan.pipeline
+        checkpointEvery = pipeline.checkpointEvery
         if segment.index == 0 {
             readerSpecs = pipeline.readers
+            onMissing = pipeline.onMissing
             for (i, path) in pipeline.inputs.enumerated() where i % pipeline.tasks == task {
                 files.append((path, i, pipeline.inputReader[i]))
             }
@@ -98,9 +106,42 @@ struct SegmentTask {
         }
         let firstWriter = slot - writers.count
 
+        // Resuming from a checkpoint: outputs and stage states back as they were; the inputs
+        // before it are skipped, and the documents of its input read again but not handled.
+        var resume: TaskCheckpoint?
+        if checkpointEvery != nil, let place = checkpointPlace {
+            for (w, spec) in writerSpecs.enumerated() where !(writers[w] is any CheckpointingStage) {
+                throw SluiceError(.config, "checkpoint_every: the writer '\(spec.name)' cannot checkpoint")
+            }
+            resume = TaskCheckpoint.load(temporary: place.temporary, fingerprint: place.fingerprint)
+        }
+        var taskDocuments = 0
+        if let c = resume {
+            context.restoreOutputs(c.outputs.map { (temporary: $0.temporary, final: $0.final) })
+            outputOwner = c.outputs.map(\.owner)
+            for w in writers.indices {
+                guard let state = c.writers[w], var stage = writers[w] as? any CheckpointingStage else { continue }
+                context.stageIndex = firstWriter + w
+                try stage.restore(state, context: context)
+                writers[w] = stage as! any DocumentWriter
+            }
+            for s in steps.steps.indices {
+                guard s < c.steps.count, let state = c.steps[s], var stage = steps.steps[s] as? any CheckpointingStage
+                else { continue }
+                context.stageIndex = steps.firstSlot + s
+                try stage.restore(state, context: context)
+                steps.steps[s] = stage as! any Step
+            }
+            taskDocuments = c.documents
+            let at = "sluice: resuming \(c.pass)/\(context.taskStem) at record \(StatsReport.grouped(c.ordinal)) of \(c.input)"
+            FileHandle.standardError.write(Data((at + "\n").utf8))
+        }
+
         var pendingDocuments = 0
         var pendingBytes = 0
-        for (path, inputIndex, r) in files {
+        for (fileIndex, (path, inputIndex, r)) in files.enumerated() {
+            if let c = resume, fileIndex < c.fileIndex { continue }  // done before the checkpoint
+            var skip = resume.map { $0.fileIndex == fileIndex ? $0.ordinal : 0 } ?? 0
             context.currentInput = path
             context.currentInputIndex = inputIndex
             context.documentOrdinal = 0
@@ -115,7 +156,13 @@ struct SegmentTask {
             } catch let e as SluiceError where e.code == .corruptInput {
                 Self.reportCorrupt(e, path: path, reader: readerSpecs[r].name, context: context)
                 context.stats.stages[r].seconds += PipelinePlan.seconds(since: t0)
+                Self.countTransfer(path, reader: r, context: context)
                 progress?.finishedInput(bytes: size)
+                continue
+            } catch let e as SluiceError where onMissing == .skip && Self.isMissing(e, path: path) {
+                context.reportBadRecord("\(readerSpecs[r].name):missing_input", file: path, e.message)
+                context.stats.stages[r].seconds += PipelinePlan.seconds(since: t0)
+                Self.countTransfer(path, reader: r, context: context)
                 continue
             }
             var ordinal = 0
@@ -131,6 +178,19 @@ struct SegmentTask {
                 }
                 context.stats.stages[r].seconds += PipelinePlan.seconds(since: t0)
                 guard var document = next else { break }
+                if skip > 0 {
+                    // Handled before the checkpoint. After the last of them, the stats are the
+                    // checkpoint's (the reader has counted the same records again meanwhile).
+                    ordinal += 1
+                    skip -= 1
+                    if skip == 0, let c = resume {
+                        context.stats = c.stats
+                        context.stats.stages[r].counters["resumed_from_checkpoint", default: 0] += 1
+                        context.stats.stages[r].counters["resumed_at_record", default: 0] += c.ordinal
+                        resume = nil
+                    }
+                    continue
+                }
                 context.documentOrdinal = ordinal
                 ordinal += 1
                 var bytes = StepChain.size(of: document)
@@ -151,6 +211,13 @@ struct SegmentTask {
                         while outputOwner.count < context.outputs.count { outputOwner.append(w) }
                     }
                 }
+                taskDocuments += 1
+                if let every = checkpointEvery, taskDocuments % every == 0, let place = checkpointPlace {
+                    while outputOwner.count < context.outputs.count { outputOwner.append(writers.count - 1) }
+                    try saveCheckpoint(
+                        place, fileIndex: fileIndex, input: path, ordinal: ordinal, documents: taskDocuments,
+                        outputOwner: outputOwner, firstStep: steps.firstSlot, firstWriter: firstWriter, context: context)
+                }
                 if pendingDocuments >= 256, let progress {
                     progress.add(documents: pendingDocuments, bytes: pendingBytes)
                     pendingDocuments = 0
@@ -160,6 +227,8 @@ struct SegmentTask {
             progress?.add(documents: pendingDocuments, bytes: pendingBytes)
             pendingDocuments = 0
             pendingBytes = 0
+            iterator = NoDocuments()  // closes the input, so a remote stream reports its figures
+            Self.countTransfer(path, reader: r, context: context)
             progress?.finishedInput(bytes: size)
         }
         try audit?.finish()
@@ -176,6 +245,56 @@ struct SegmentTask {
         }
     }
 
+    /// Brings every writer's outputs to a consistent point on disk and records the task's
+    /// position, outputs, stage states and stats (TaskCheckpoint.swift).
+    private mutating func saveCheckpoint(
+        _ place: (temporary: String, fingerprint: String, pass: String), fileIndex: Int, input: String, ordinal: Int,
+        documents: Int, outputOwner: [Int], firstStep: Int, firstWriter: Int, context: TaskContext
+    ) throws {
+        var writerStates: [[String: String]?] = []
+        for w in writers.indices {
+            guard var stage = writers[w] as? any CheckpointingStage else { preconditionFailure("checked at the start") }
+            context.stageIndex = firstWriter + w
+            writerStates.append(try stage.checkpoint(context: context))
+            writers[w] = stage as! any DocumentWriter
+        }
+        var stepStates: [[String: String]?] = []
+        for s in steps.steps.indices {
+            if var stage = steps.steps[s] as? any CheckpointingStage {
+                context.stageIndex = firstStep + s
+                stepStates.append(try stage.checkpoint(context: context))
+                steps.steps[s] = stage as! any Step
+            } else {
+                stepStates.append(nil)
+            }
+        }
+        let outputs = context.outputs.enumerated().map {
+            TaskCheckpoint.Output(temporary: $0.element.temporary, final: $0.element.final, owner: outputOwner[$0.offset])
+        }
+        try TaskCheckpoint(
+            fingerprint: place.fingerprint, pass: place.pass, task: context.taskIndex, fileIndex: fileIndex,
+            input: input, ordinal: ordinal, documents: documents, outputs: outputs, writers: writerStates,
+            steps: stepStates, stats: context.stats
+        ).save(temporary: place.temporary)
+    }
+
+    /// Adds what fetching a remote input cost to its reader's stats: its bytes to `bytes_in` (a
+    /// local file's size is counted when it opens) and `remote_*` counters.
+    static func countTransfer(_ path: String, reader r: Int, context: TaskContext) {
+        guard RemoteLocation.isRemote(path), let t = RemoteTransfers.take(path) else { return }
+        context.stats.stages[r].bytesIn += t.fileBytes
+        context.stats.stages[r].counters["remote_bytes", default: 0] += t.bytes
+        context.stats.stages[r].counters["remote_retries", default: 0] += t.retries
+        context.stats.stages[r].counters["remote_resumes", default: 0] += t.resumes
+        context.stats.stages[r].counters["remote_range_ignored", default: 0] += t.rangeIgnored
+        context.stats.stages[r].counters["remote_ms", default: 0] += Int(t.seconds * 1000)
+    }
+
+    /// Whether `e` says that `path` does not exist (HTTP 404/410, or a local file gone).
+    static func isMissing(_ e: SluiceError, path: String) -> Bool {
+        e.code == .missingInput || (e.code == .io && !RemoteLocation.isRemote(path) && access(path, F_OK) != 0)
+    }
+
     /// Counts a corrupt input under `reader:corrupt_<compression>` and logs file and offset.
     static func reportCorrupt(_ e: SluiceError, path: String, reader: String, context: TaskContext) {
         let compression = Compression(path: e.file ?? path)
@@ -187,6 +306,11 @@ struct SegmentTask {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
     }
+}
+
+/// What an input's iterator becomes once read: the input's streams are closed.
+private struct NoDocuments: DocumentIterator {
+    mutating func next() throws -> Document? { nil }
 }
 
 /// Stands in for a corpus stage whose `makeStep` returned nil, so stats slots stay fixed.

@@ -4,7 +4,7 @@
 
 /// Built steps and the stats slots they count into (`context.stats.stages[firstSlot + i]`).
 public struct StepChain {
-    public private(set) var steps: [any Step]
+    public internal(set) var steps: [any Step]
     /// The stats slot of the first step; the readers' slots come before it.
     public let firstSlot: Int
     /// Keeps the dropped (and edited) documents of the steps whose stage has a `dropped:` rule.

@@ -70,6 +70,10 @@ public final class TaskContext {
     /// checksums too, so `sluice run` and `sluice verify` notice when they go missing.
     public private(set) var committedFiles: [String] = []
 
+    /// Puts back the outputs a task had registered when it saved the checkpoint it resumes from
+    /// (TaskCheckpoint.swift).
+    public func restoreOutputs(_ saved: [(temporary: String, final: String)]) { outputs = saved }
+
     /// Records a file already in its final place under the output folder (see `committedFiles`).
     public func recordCommittedFile(_ path: String) { committedFiles.append(path) }
 

@@ -20,6 +20,15 @@ public protocol ByteSink: AnyObject {
     func close() throws
 }
 
+/// A sink that can bring its file to a consistent point on disk in the middle of a stream, for
+/// task checkpoints (Engine/TaskCheckpoint.swift): the compressed stream ends there (a zstd frame,
+/// a gzip member) and the next write starts a new one, so the file, cut to the returned size and
+/// reopened with `resumeAt`, goes on with exactly the bytes an uninterrupted writer would write.
+public protocol CheckpointingSink: ByteSink {
+    /// Ends the current frame or member, flushes, fsyncs, and returns the file's size.
+    func checkpoint() throws -> Int
+}
+
 /// Compression formats chosen by extension.
 public enum Compression: String, Sendable, CaseIterable {
     case none, gzip, zstd, bzip2

@@ -21,6 +21,8 @@ private func sysWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { wri
 final class FileInput {
     let path: String
     private let fd: Int32
+    /// The remote stream when `path` is a URL (RemoteStreams.swift); `fd` is -1 then.
+    private let remote: RemoteStream?
     let pointer: UnsafeMutableRawPointer
     let capacity: Int
     private(set) var position = 0
@@ -33,15 +35,21 @@ final class FileInput {
     /// - Throws: `SluiceError(.io)` when the file cannot be opened.
     init(path: String, capacity: Int = 1 << 18) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SluiceError(.io, "cannot open for reading: \(errnoMessage())", file: path) }
-        self.fd = fd
+        if RemoteLocation.isRemote(path) {
+            remote = try RemoteStream(path: path)
+            fd = -1
+        } else {
+            remote = nil
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SluiceError(.io, "cannot open for reading: \(errnoMessage())", file: path) }
+            self.fd = fd
+        }
         self.capacity = capacity
         pointer = .allocate(byteCount: capacity, alignment: 64)
     }
 
     deinit {
-        _ = sysClose(fd)
+        if fd >= 0 { _ = sysClose(fd) }
         pointer.deallocate()
     }
 
@@ -61,7 +69,7 @@ final class FileInput {
         guard position == end, !atEOF else { return }
         position = 0
         end = 0
-        let n = try readFully(fd, pointer, capacity, path: path)
+        let n = try remote?.read(pointer, capacity) ?? readFully(fd, pointer, capacity, path: path)
         end = n
         fileOffset += n
         if n == 0 { atEOF = true }
@@ -75,7 +83,7 @@ final class FileInput {
             position += n
             return n
         }
-        let n = try readFully(fd, buffer.baseAddress!, buffer.count, path: path)
+        let n = try remote?.read(buffer.baseAddress!, buffer.count) ?? readFully(fd, buffer.baseAddress!, buffer.count, path: path)
         fileOffset += n
         if n == 0 { atEOF = true }
         return n
@@ -111,10 +119,27 @@ final class FileOutput {
     /// xxHash64 of the bytes handed to write(2), when a running task will want the file's checksum.
     private var checksum: XXHash64Stream?
 
-    /// Creates or truncates `path`, making missing parent folders.
-    /// - Throws: `SluiceError(.io)` when the file cannot be created.
-    init(path: String, capacity: Int = 1 << 20) throws {
+    /// Creates or truncates `path`, making missing parent folders; with `resumeAt`, opens it cut
+    /// to that many bytes and appends (a task resuming from a checkpoint, TaskCheckpoint.swift).
+    /// - Throws: `SluiceError(.io)` when the file cannot be created, or is shorter than `resumeAt`.
+    init(path: String, capacity: Int = 1 << 20, resumeAt: Int? = nil) throws {
         self.path = path
+        if let resumeAt {
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SluiceError(.io, "cannot reopen to resume: \(errnoMessage())", file: path) }
+            var st = stat()
+            guard fstat(fd, &st) == 0, Int(st.st_size) >= resumeAt, ftruncate(fd, off_t(resumeAt)) == 0,
+                lseek(fd, off_t(resumeAt), SEEK_SET) == off_t(resumeAt)
+            else {
+                _ = sysClose(fd)
+                throw SluiceError(.io, "cannot resume: the file is shorter than its checkpoint", file: path, offset: resumeAt)
+            }
+            self.fd = fd
+            self.capacity = capacity
+            bytesWritten = resumeAt
+            pointer = .allocate(byteCount: capacity, alignment: 64)
+            return
+        }
         var fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 && errno == ENOENT {
             makeParentDirectories(of: path)
@@ -155,6 +180,13 @@ final class FileOutput {
             try writeAll(pointer, count)
             count = 0
         }
+    }
+
+    /// Flushes and waits for the bytes to reach the disk (fsync); returns the file's size.
+    func sync() throws -> Int {
+        try flush()
+        guard fsync(fd) == 0 else { throw SluiceError(.io, "fsync failed: \(errnoMessage())", file: path) }
+        return bytesWritten
     }
 
     /// Flushes and closes the file.
@@ -210,11 +242,15 @@ public final class PlainFileSource: ByteSource {
 }
 
 /// An uncompressed file as a `ByteSink`.
-public final class PlainFileSink: ByteSink {
+public final class PlainFileSink: ByteSink, CheckpointingSink {
     private let output: FileOutput
 
+    /// - Parameters:
+    ///   - resumeAt: reopen the file cut to this size and append (see `CheckpointingSink`).
     /// - Throws: `SluiceError(.io)` when the file cannot be created.
-    public init(path: String) throws { output = try FileOutput(path: path) }
+    public init(path: String, resumeAt: Int? = nil) throws { output = try FileOutput(path: path, resumeAt: resumeAt) }
+
+    public func checkpoint() throws -> Int { try output.sync() }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }

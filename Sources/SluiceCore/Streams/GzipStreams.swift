@@ -118,7 +118,7 @@ public final class GzipSource: ByteSource {
 }
 
 /// A `.gz` file as a `ByteSink`: one gzip member.
-public final class GzipSink: ByteSink {
+public final class GzipSink: ByteSink, CheckpointingSink {
     private let output: FileOutput
     private let stream = ZlibStream(inflating: false)
     private let scratch: UnsafeMutableRawPointer
@@ -128,8 +128,8 @@ public final class GzipSink: ByteSink {
     /// - Parameters:
     ///   - level: deflate level 1…9 (default 6, gzip's own default).
     /// - Throws: `SluiceError(.io)` when the file cannot be created.
-    public init(path: String, level: Int = 6) throws {
-        output = try FileOutput(path: path)
+    public init(path: String, level: Int = 6, resumeAt: Int? = nil) throws {
+        output = try FileOutput(path: path, resumeAt: resumeAt)
         scratch = .allocate(byteCount: scratchSize, alignment: 64)
         try stream.initDeflate(level: Int32(level), file: path)
     }
@@ -145,6 +145,14 @@ public final class GzipSink: ByteSink {
             try run(UnsafeRawPointer(base + offset), chunk, flush: Z_NO_FLUSH)
             offset += chunk
         }
+    }
+
+    /// Ends the gzip member (the next write starts another, as from a fresh deflateInit2) and syncs.
+    public func checkpoint() throws -> Int {
+        precondition(!closed, "checkpoint after close")
+        try run(nil, 0, flush: Z_FINISH)
+        try zlibCheck(deflateReset(stream.pointer), "deflateReset", stream: stream.pointer, file: output.path)
+        return try output.sync()
     }
 
     public func close() throws {

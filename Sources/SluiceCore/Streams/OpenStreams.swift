@@ -38,6 +38,18 @@ public func createByteSink(_ path: String, level: Int? = nil) throws -> any Byte
     }
 }
 
+/// Reopens `path`, written by a checkpointing sink, cut to `size` bytes, to append to it.
+/// - Throws: `SluiceError(.io)` when the file is missing or shorter than `size`; `.config` for
+///   bzip2, whose sink cannot checkpoint.
+public func resumeCheckpointingSink(_ path: String, level: Int? = nil, size: Int) throws -> any CheckpointingSink {
+    switch Compression(path: path) {
+    case .none: try PlainFileSink(path: path, resumeAt: size)
+    case .gzip: try GzipSink(path: path, level: level ?? 6, resumeAt: size)
+    case .zstd: try ZstdSink(path: path, level: level ?? 3, resumeAt: size)
+    case .bzip2: throw SluiceError(.config, "bzip2 outputs cannot be checkpointed", file: path)
+    }
+}
+
 extension ByteSource {
     /// Reads to the end into an array (for small files and tests; streaming code reads in blocks).
     public func readAll() throws -> [UInt8] {

@@ -93,7 +93,7 @@ public final class ZstdSource: ByteSource {
 }
 
 /// A `.zst` file as a `ByteSink`: one frame, content checksum on (`ZSTD_c_checksumFlag`).
-public final class ZstdSink: ByteSink {
+public final class ZstdSink: ByteSink, CheckpointingSink {
     private let output: FileOutput
     private let encoder = ZstdEncoder()
     private let scratch: UnsafeMutableRawPointer
@@ -103,8 +103,8 @@ public final class ZstdSink: ByteSink {
     /// - Parameters:
     ///   - level: zstd level (1…19; default 3, zstd's own default).
     /// - Throws: `SluiceError(.io)` when the file cannot be created.
-    public init(path: String, level: Int = 3) throws {
-        output = try FileOutput(path: path)
+    public init(path: String, level: Int = 3, resumeAt: Int? = nil) throws {
+        output = try FileOutput(path: path, resumeAt: resumeAt)
         scratch = .allocate(byteCount: scratchSize, alignment: 64)
         try zstdCheck(
             ZSTD_CCtx_setParameter(encoder.context, ZSTD_c_compressionLevel, Int32(level)), "set level", file: path)
@@ -125,9 +125,21 @@ public final class ZstdSink: ByteSink {
         }
     }
 
+    /// Ends the frame (the next write starts another, independent of this one) and syncs.
+    public func checkpoint() throws -> Int {
+        precondition(!closed, "checkpoint after close")
+        try endFrame()
+        return try output.sync()
+    }
+
     public func close() throws {
         guard !closed else { return }
         closed = true
+        try endFrame()
+        try output.close()
+    }
+
+    private func endFrame() throws {
         var inb = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
         var remaining = 1
         while remaining != 0 {
@@ -136,6 +148,5 @@ public final class ZstdSink: ByteSink {
                 ZSTD_compressStream2(encoder.context, &out, &inb, ZSTD_e_end), "end frame", file: output.path)
             if out.pos > 0 { try output.write(scratch, out.pos) }
         }
-        try output.close()
     }
 }

@@ -31,6 +31,28 @@ public final class JSONLWriter {
         serializer = JSONSerializer(capacity: flushSize + (1 << 16))
     }
 
+    /// Reopens a file this writer's `checkpoint()` left at `size` bytes, to go on writing after
+    /// `documentCount` documents of `byteCount` JSONL bytes (a task resuming, TaskCheckpoint.swift).
+    /// - Throws: `SluiceError(.io)` when the file is missing or shorter than `size`.
+    public init(resuming path: String, level: Int? = nil, size: Int, documentCount: Int, byteCount: Int) throws {
+        self.path = path
+        sink = try resumeCheckpointingSink(path, level: level, size: size)
+        serializer = JSONSerializer(capacity: flushSize + (1 << 16))
+        self.documentCount = documentCount
+        self.byteCount = byteCount
+    }
+
+    /// Writes what is buffered, ends the compressed frame and syncs the file; returns its size.
+    /// - Throws: `SluiceError(.config)` for a compression that cannot checkpoint (bzip2).
+    public func checkpoint() throws -> Int {
+        precondition(!closed, "checkpoint after close")
+        try flush()
+        guard let s = sink as? any CheckpointingSink else {
+            throw SluiceError(.config, "checkpoint_every: this output's compression cannot be checkpointed", file: path)
+        }
+        return try s.checkpoint()
+    }
+
     /// Appends one document as a line.
     public func write(_ document: Document) throws {
         precondition(!closed, "write after close")

@@ -83,3 +83,29 @@ public struct WriteStage: DocumentWriter {
         writer = nil
     }
 }
+
+extension WriteStage: CheckpointingStage {
+    /// Ends the open part's compressed frame and syncs it; the state is the part number and the
+    /// open file's size and counts.
+    public mutating func checkpoint(context: TaskContext) throws -> [String: String] {
+        var state = ["part": String(part)]
+        if let w = writer {
+            state["size"] = String(try w.checkpoint())
+            state["path"] = w.path
+            state["documents"] = String(w.documentCount)
+            state["bytes"] = String(w.byteCount)
+        }
+        return state
+    }
+
+    /// Reopens the open part cut to its checkpoint size.
+    public mutating func restore(_ state: [String: String], context: TaskContext) throws {
+        part = state["part"].flatMap { Int($0) } ?? 0
+        writer = nil
+        if let path = state["path"], let size = state["size"].flatMap({ Int($0) }),
+            let documents = state["documents"].flatMap({ Int($0) }), let bytes = state["bytes"].flatMap({ Int($0) })
+        {
+            writer = try JSONLWriter(resuming: path, level: level, size: size, documentCount: documents, byteCount: bytes)
+        }
+    }
+}

@@ -70,8 +70,12 @@ final class MappedFile {
     }
 
     /// The container format by magic number.
-    var container: WARCContainer {
-        let b = bytes
+    var container: WARCContainer { WARCContainer.sniff(bytes) }
+}
+
+extension WARCContainer {
+    /// The container format of a file starting with `b`, by magic number.
+    static func sniff(_ b: UnsafeRawBufferPointer) -> WARCContainer {
         if b.count >= 3, b[0] == 0x1f, b[1] == 0x8b, b[2] == 0x08 { return .gzip }
         if b.count >= 4, b[0] == 0x28, b[1] == 0xb5, b[2] == 0x2f, b[3] == 0xfd { return .zstd }
         // zstd files may open with a skippable (dictionary) frame: 0x184D2A50..5F little-endian.
@@ -87,7 +91,8 @@ final class MappedFile {
 final class WARCInput {
     let path: String
     let container: WARCContainer
-    private let file: MappedFile
+    /// A local file, mapped whole; nil for a remote one (`remote`).
+    private let file: MappedFile?
     /// The window: decoded bytes not yet discarded.
     private(set) var bytes: UnsafeRawPointer
     private(set) var count: Int
@@ -122,19 +127,72 @@ final class WARCInput {
     // stream state (zstd, bzip2 through SluiceCore)
     private var source: (any ByteSource)?
 
+    // A remote file (http, https, s3: SluiceCore's streams fetch it): its compressed bytes
+    // `compressedBase ..< compressedBase + compressedCount` are held in `compressedBuffer`, read on
+    // demand and shed behind the member being decoded, so memory stays bounded by the largest
+    // member. Local files are mapped whole and never use these.
+    private var remote: PlainFileSource?
+    private var compressedBuffer: UnsafeMutableRawPointer?
+    private var compressedCapacity = 0
+    private var compressedBase = 0
+    private var compressedCount = 0
+    /// Whether every compressed byte of the file is at hand (always, for a mapped file).
+    private var compressedComplete = true
+
     /// Opens `path`; sniffs the container from the first bytes.
     /// - Throws: `SluiceError(.io)` when unreadable, `.corruptInput` for a container Sluice cannot read.
     init(path: String, largestMember: Int = 64 << 20) throws {
         self.path = path
         self.largestMember = largestMember
-        file = try MappedFile(path: path)
-        container = file.container
+        var mapped: MappedFile?
+        var sniffProblem: InputProblem?
+        if RemoteLocation.isRemote(path) {
+            // Read the first bytes to sniff the container (`readCompressed` needs a whole self).
+            let raw = try PlainFileSource(path: path)
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
+            var n = 0
+            var complete = false
+            while n < 6 && !complete {
+                do {
+                    let k = try raw.read(into: UnsafeMutableRawBufferPointer(start: buffer + n, count: (1 << 20) - n))
+                    complete = k == 0
+                    n += k
+                } catch {
+                    complete = true
+                    let e = error as? SluiceError
+                    sniffProblem = InputProblem(
+                        reason: "warc:download_failed", offset: e?.offset ?? n, message: e?.message ?? "\(error)")
+                }
+            }
+            remote = raw
+            compressedBuffer = buffer
+            compressedCapacity = 1 << 20
+            compressedCount = n
+            compressedComplete = complete
+            container = WARCContainer.sniff(UnsafeRawBufferPointer(start: buffer, count: n))
+        } else {
+            mapped = try MappedFile(path: path)
+            container = mapped!.container
+        }
+        file = mapped
         switch container {
         case .plain:
-            bytes = file.bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
-            count = file.bytes.count
-            exhausted = true
-            if count > 0 { members = [(0, 0)] }
+            if let file = mapped {
+                bytes = file.bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+                count = file.bytes.count
+                exhausted = true
+            } else {
+                // Remote: the bytes read to sniff start the window; the rest streams in.
+                capacity = max(1 << 20, compressedCount)
+                owned = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+                if compressedCount > 0 { owned!.copyMemory(from: compressedBuffer!, byteCount: compressedCount) }
+                bytes = UnsafeRawPointer(owned!)
+                count = compressedCount
+                exhausted = compressedComplete
+                source = remote
+                compressedCount = 0
+            }
+            if count > 0 || mapped == nil { members = [(0, 0)] }
         case .gzip:
             capacity = 1 << 20
             owned = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
@@ -148,6 +206,7 @@ final class WARCInput {
             bytes = UnsafeRawPointer(owned!)
             count = 0
             exhausted = false
+            remote = nil  // the decoder opens its own stream
             source = try openDecodedSource(path: path, container: container)
             members = [(0, 0)]
         case .lz4, .xz:
@@ -155,9 +214,13 @@ final class WARCInput {
                 .corruptInput, "\(container.rawValue)-compressed WARC files are not supported (use .warc, .warc.gz or .warc.zst)",
                 file: path, offset: 0)
         }
+        if let sniffProblem { problems.append(sniffProblem) }
     }
 
-    deinit { owned?.deallocate() }
+    deinit {
+        owned?.deallocate()
+        compressedBuffer?.deallocate()
+    }
 
     // MARK: - Positions
 
@@ -166,7 +229,7 @@ final class WARCInput {
     /// the byte offset; for zstd and bzip2 the offset in the decoded stream.
     func compressedOffset(of index: Int) -> Int {
         switch container {
-        case .plain: return index
+        case .plain: return windowBase + index
         case .gzip:
             // Last member starting at or before `index`.
             var lo = 0
@@ -260,15 +323,22 @@ final class WARCInput {
     }
 
     private func fillGzip() -> Bool {
-        let input = file.bytes
         if let s = streaming { return continueStreaming(s) }
-        while compressedPosition < input.count {
+        // Compressed bytes wanted past the member's start (remote files): grows when a member
+        // does not decode from the bytes at hand, up to `largestMember`.
+        var lookahead = 1 << 20
+        outer: while true {
+            // Shed decoded members in large steps: one memmove per 4 MB, not one per member.
+            if compressedPosition - compressedBase >= (4 << 20) { dropCompressed(before: compressedPosition) }
+            _ = haveCompressed(through: compressedPosition + lookahead)
+            let (base, input) = compressed
+            guard compressedPosition < base + input.count else { break }
             let start = compressedPosition
-            let rest = UnsafeRawBufferPointer(rebasing: input[start...])
+            let rest = UnsafeRawBufferPointer(rebasing: input[(start - base)...])
             guard rest.count >= 3, rest[0] == 0x1f, rest[1] == 0x8b, rest[2] == 0x08 else {
                 // Not a member here: skip to the next gzip magic.
-                let next = nextMagic(from: start + 1)
-                if !isZeroPadding(start, next) {
+                let (next, zeroPadding) = skipToMagic(from: start + 1, paddingFrom: start)
+                if !zeroPadding {
                     problems.append(
                         InputProblem(
                             reason: "warc:garbage_between_members", offset: start,
@@ -294,6 +364,10 @@ final class WARCInput {
                 case .needsSpace where room < largestMember:
                     room *= 4
                     continue
+                case .bad where !compressedComplete && lookahead < largestMember:
+                    // A remote member may go on past the bytes at hand: fetch more and retry.
+                    lookahead *= 4
+                    continue outer
                 case .needsSpace, .bad:
                     // Too large to hold, or damaged: stream it, salvaging what decodes.
                     let s = ZlibMemberStream(start: start)
@@ -308,7 +382,8 @@ final class WARCInput {
     }
 
     private func continueStreaming(_ s: ZlibMemberStream) -> Bool {
-        let input = UnsafeRawBufferPointer(rebasing: file.bytes[s.start...])
+        let (base, view) = compressed
+        let input = UnsafeRawBufferPointer(rebasing: view[(s.start - base)...])
         ensureCapacity(count + (4 << 20))
         let out = UnsafeMutableRawBufferPointer(start: owned! + count, count: min(capacity - count, 4 << 20))
         let step = s.step(input, into: out)
@@ -320,6 +395,10 @@ final class WARCInput {
             streaming = nil
             compressedPosition = s.start + consumed
             resynchronising = false
+            return true
+        case .failed(true) where !compressedComplete:
+            // A remote member longer than the bytes at hand: zlib goes on when more arrive.
+            readCompressed()
             return true
         case .failed(let truncated):
             streaming = nil
@@ -337,28 +416,102 @@ final class WARCInput {
                 members.remove(at: i)
             }
             resynchronising = true
-            compressedPosition = truncated ? file.bytes.count : nextMagic(from: s.start + 1)
-            return step.produced > 0 || compressedPosition < file.bytes.count || fillGzip()
+            compressedPosition = truncated ? compressedEnd : skipToMagic(from: s.start + 1, paddingFrom: s.start).next
+            return step.produced > 0 || compressedPosition < compressedEnd || !compressedComplete || fillGzip()
         }
     }
 
-    /// The next `1f 8b 08` at or after `from`, or the end of the file.
-    private func nextMagic(from: Int) -> Int {
-        let b = file.bytes
+    // MARK: - Compressed bytes
+
+    /// The compressed bytes at hand: the file offset of the first, and the bytes.
+    private var compressed: (base: Int, bytes: UnsafeRawBufferPointer) {
+        if let file { return (0, file.bytes) }
+        return (compressedBase, UnsafeRawBufferPointer(start: compressedBuffer, count: compressedCount))
+    }
+
+    /// The file offset just past the compressed bytes at hand.
+    private var compressedEnd: Int { file?.bytes.count ?? compressedBase + compressedCount }
+
+    /// Reads compressed bytes (remote files) until those at hand reach file offset `end` or the
+    /// file ends; returns whether they reach it.
+    private func haveCompressed(through end: Int) -> Bool {
+        while compressedEnd < end && !compressedComplete { readCompressed() }
+        return compressedEnd >= end
+    }
+
+    /// Reads one block of a remote file's compressed bytes. A download given up after its
+    /// retries ends the bytes there: the member it cuts counts as truncated, as in a local file.
+    private func readCompressed() {
+        guard let remote, !compressedComplete else { return }
+        if compressedCapacity - compressedCount < (1 << 18) {
+            var c = compressedCapacity
+            while c - compressedCount < (1 << 20) { c *= 2 }
+            let n = UnsafeMutableRawPointer.allocate(byteCount: c, alignment: 16)
+            if compressedCount > 0 { n.copyMemory(from: compressedBuffer!, byteCount: compressedCount) }
+            compressedBuffer?.deallocate()
+            compressedBuffer = n
+            compressedCapacity = c
+        }
+        do {
+            let n = try remote.read(
+                into: UnsafeMutableRawBufferPointer(
+                    start: compressedBuffer! + compressedCount, count: compressedCapacity - compressedCount))
+            if n == 0 { compressedComplete = true }
+            compressedCount += n
+        } catch {
+            compressedComplete = true
+            let e = error as? SluiceError
+            problems.append(
+                InputProblem(
+                    reason: "warc:download_failed", offset: e?.offset ?? compressedEnd, message: e?.message ?? "\(error)"))
+        }
+    }
+
+    /// Sheds a remote file's compressed bytes before file offset `offset`.
+    private func dropCompressed(before offset: Int) {
+        guard file == nil, let buffer = compressedBuffer, offset > compressedBase else { return }
+        let k = min(offset - compressedBase, compressedCount)
+        if compressedCount > k { memmove(buffer, buffer + k, compressedCount - k) }
+        compressedCount -= k
+        compressedBase += k
+    }
+
+    /// The next `1f 8b 08` at or after `from`, or the end of the file; and whether the bytes from
+    /// `paddingFrom` up to it are all zero (padding, not garbage).
+    private func skipToMagic(from: Int, paddingFrom: Int) -> (next: Int, zeroPadding: Bool) {
+        var zero = true
+        var checked = paddingFrom  // bytes paddingFrom ..< checked are known
         var i = from
-        while i + 2 < b.count {
-            guard let p = memchr(b.baseAddress! + i, 0x1f, b.count - i - 2) else { break }
-            let j = b.baseAddress!.distance(to: UnsafeRawPointer(p))
-            if b[j + 1] == 0x8b, b[j + 2] == 0x08 { return j }
-            i = j + 1
+        while true {
+            let (base, b) = compressed
+            let end = base + b.count
+            var found: Int?
+            if b.count > 0 {
+                var k = max(i, base)
+                while k + 2 < end {
+                    guard let p = memchr(b.baseAddress! + (k - base), 0x1f, end - k - 2) else { break }
+                    let j = base + b.baseAddress!.distance(to: UnsafeRawPointer(p))
+                    if b[j - base + 1] == 0x8b, b[j - base + 2] == 0x08 {
+                        found = j
+                        break
+                    }
+                    k = j + 1
+                }
+            }
+            let limit = found ?? (compressedComplete ? end : max(checked, end - 2))
+            if zero && checked < limit {
+                for q in checked..<limit where b[q - base] != 0 {
+                    zero = false
+                    break
+                }
+            }
+            checked = max(checked, limit)
+            if let found { return (found, zero) }
+            if compressedComplete { return (end, zero) }
+            i = max(i, end - 2)
+            dropCompressed(before: min(i, checked))
+            readCompressed()
         }
-        return b.count
-    }
-
-    private func isZeroPadding(_ from: Int, _ to: Int) -> Bool {
-        let b = file.bytes
-        for i in from..<to where b[i] != 0 { return false }
-        return true
     }
 }
 

@@ -72,7 +72,7 @@ public struct WikipediaReader: DocumentReader {
 
     public func open(_ path: String, context: TaskContext) throws -> any DocumentIterator {
         let source: any ByteSource =
-            Compression(path: path) == .bzip2
+            Compression(path: path) == .bzip2 && !RemoteLocation.isRemote(path)  // remote: streamed, one thread
             ? try ParallelBzip2Source(path: path, threads: decodeThreads == 0 ? nil : decodeThreads)
             : try openByteSource(path)
         return WikipediaPageIterator(
