@@ -230,6 +230,10 @@ public struct PIIScanner: Sendable {
     /// RFC 4291 text form: eight groups of 1–4 hex digits, or fewer with one `::`, optionally
     /// ending in a dotted quad. Public per Python's `IPv6Address.is_global` (3.11).
     func scanIPv6(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> PIIMatch? {
+        // Cheap rejection first (most words start with a hex letter): a colon within five bytes.
+        var k = start
+        while k < b.count, k - start < 4, isHex(b[k]) { k += 1 }
+        guard k < b.count, b[k] == 58 else { return nil }
         var groups: [UInt16] = []
         groups.reserveCapacity(8)
         var gap = -1  // index in `groups` where `::` stands

@@ -85,10 +85,7 @@ public struct ParagraphBloomPass: CorpusPass {
         context.recordCommittedFile(path)
         context.recordCommittedFile(summary)
         context.count("duplicate_units", by: duplicates.count / 2)
-        if units > settings.bloomCapacity {
-            context.logger.warning(
-                "paragraph_dedup: \(units) units exceed bloom_capacity \(settings.bloomCapacity); estimated false-positive rate \(filter.estimatedFalsePositive)"
-            )
-        }
+        // Past its capacity the filter's false-positive rate grows; the summary gives the rate reached.
+        if units > settings.bloomCapacity { context.count("units_over_bloom_capacity", by: units - settings.bloomCapacity) }
     }
 }
