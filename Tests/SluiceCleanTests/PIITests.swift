@@ -93,7 +93,7 @@ import Testing
     }
 
     @Test func placeholdersAndKindsAreConfigurable() throws {
-        #expect(try redact("a@b.co 8.8.8.8", ["email_replacement": "[email]"]) == "[email] <IP_ADDRESS>")
+        #expect(try redact("a@b.co 8.8.8.8", ["email_replacement": "\"[email]\""]) == "[email] <IP_ADDRESS>")
         #expect(try redact("a@b.co 8.8.8.8", ["kinds": "[ip_address]"]) == "a@b.co <IP_ADDRESS>")
         #expect(throws: SluiceError.self) { try makeStep("pii", ["kinds": "[names]"]) }
         #expect(throws: SluiceError.self) { try makeStep("pii", ["mode": "mask"]) }

@@ -3,6 +3,7 @@
 // credit-card numbers (Luhn) and IBANs (ISO 13616 mod 97). No regex and no Foundation: one pass
 // that tries each scanner where a token can start. A match never spans a line break. It finds
 // patterns only: no names, no street addresses (those need an NER model, as Presidio's).
+import SluiceCore
 
 /// The kinds of personal data `PIIScanner` finds, with their Presidio entity names.
 public enum PIIKind: Int, Sendable, CaseIterable {
