@@ -568,7 +568,7 @@ def main():
     ap.add_argument("--sluice", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--corpus", default=os.path.join(ROOT, "..", "shared", "corpus"))
-    ap.add_argument("--only", default="pii,decontam,paragraph")
+    ap.add_argument("--only", default=os.environ.get("SLUICE_RECIPE_PARTS", "pii,decontam,paragraph"))
     a = ap.parse_args()
     sluice = os.path.abspath(a.sluice)
     corpus = os.path.abspath(a.corpus)
