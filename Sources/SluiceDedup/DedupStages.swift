@@ -3,5 +3,9 @@ import SluiceCore
 
 /// Every stage defined in SluiceDedup.
 public enum DedupStages {
-    public static let all: [any Stage.Type] = [ExactDedup.self, MinHashDedup.self]
+    public static let all: [any Stage.Type] = [
+        ExactDedup.self, MinHashDedup.self,
+        ParagraphDedup.self,
+        Decontaminate.self,
+    ]
 }

@@ -20,6 +20,7 @@ struct Sluice: ParsableCommand {
             ClassifierCommand.self,
             CleanVerdicts.self,
             DedupCommand.self,
+            DecontamCommand.self,
             Inspect.self,
             Extract.self,
             Train.self,

@@ -46,7 +46,7 @@ import Testing
         let stages = try #require(report.passes.first { $0.pass == "segment-0" }).stages
         #expect(stages.map(\.name) == [
             "warc", "extract", "normalize", "script", "length", "gopher_repetition", "gopher_quality", "c4", "fineweb",
-            "wordlist", "spam_heuristics", "classify", "write",  // intermediate files for the dedup passes
+            "wordlist", "spam_heuristics", "pii", "classify", "write",  // intermediate files for the dedup passes
         ])
         #expect(stages[0].documentsOut == 50)  // text/html 200 responses in the excerpt
         #expect(stages[0].errors.isEmpty)

@@ -1,0 +1,117 @@
+// Pass 2 of `decontaminate`: one task per document file looks every document n-gram up in the
+// index and writes (document key, n-gram hash, eval-set bits) for each distinct match, with the
+// ids of the matched documents for the report.
+import Foundation
+import SluiceCore
+
+/// The matched documents of one document file, for the report.
+struct DecontamFileMatches: Codable, Sendable {
+    var documents: Int
+    /// (document key, id) of every document with a match.
+    var matched: [MatchedDocument]
+}
+
+struct MatchedDocument: Codable, Sendable {
+    var key: UInt64
+    var id: String
+}
+
+/// Matches: task `t` reads document file `t`. Memory: the index as a hash map (about 32 bytes per
+/// eval n-gram) and one document's n-grams.
+public struct DecontamMatchPass: CorpusPass {
+    public let name = "matches"
+    public let settings: DecontamSettings
+
+    public init(settings: DecontamSettings) { self.settings = settings }
+
+    public func taskCount(environment: PassEnvironment) -> Int { environment.documentFiles.count }
+
+    public func run(task: Int, environment: PassEnvironment, context: TaskContext) throws {
+        let work = environment.workDirectory
+        let records = try RecordFile.readAll(DecontamLayout.indexPath(work), width: 2, magic: DecontamLayout.indexMagic)
+        var index = [UInt64: UInt64](minimumCapacity: records.count / 2)
+        for i in stride(from: 0, to: records.count, by: 2) { index[records[i]] = records[i + 1] }
+        let shingler = try Shingler(kind: .words, n: settings.ngram)
+        var hashes: [UInt64] = []
+        var hits: [UInt64] = []
+        var out: [UInt64] = []
+        var ids = DecontamFileMatches(documents: 0, matched: [])
+        var id: [UInt8] = []
+        let path = environment.documentFiles[task]
+        let lines = LineReader(source: try openByteSource(path))
+        var ordinal = 0
+        var text: [UInt8] = []
+        // The same numbering as DocumentTextReader and the engine's jsonl reader.
+        while let raw = try lines.next() {
+            let line = raw.assumingMemoryBound(to: UInt8.self)
+            guard line.contains(where: { $0 != 32 && $0 != 9 && $0 != 13 }) else { continue }
+            guard JSONTextField.extract(line, into: &text) else {
+                context.reportBadRecord(
+                    "decontaminate:bad_document", file: "\(path):\(lines.lineNumber)", "no string text field")
+                continue
+            }
+            defer { ordinal += 1 }
+            ids.documents += 1
+            guard !index.isEmpty else { continue }
+            text.withUnsafeBufferPointer { shingler.shingles(of: $0, into: &hashes) }
+            hits.removeAll(keepingCapacity: true)
+            for h in hashes where index[h] != nil { hits.append(h) }
+            guard !hits.isEmpty else { continue }
+            hits.sort()
+            let key = DocumentKey.make(file: task, ordinal: ordinal)
+            var previous: UInt64? = nil
+            for h in hits where h != previous {
+                out.append(key)
+                out.append(h)
+                out.append(index[h]!)
+                previous = h
+            }
+            _ = JSONStringField.extract(line, key: "id", into: &id)
+            ids.matched.append(MatchedDocument(key: key, id: String(decoding: id, as: UTF8.self)))
+            context.count("documents_matched")
+        }
+        try RecordFile.write(out, width: 3, magic: DecontamLayout.matchMagic, to: DecontamLayout.matchPath(work, file: task))
+        try writeJSON(ids, to: DecontamLayout.matchIDsPath(work, file: task))
+        context.recordCommittedFile(DecontamLayout.matchPath(work, file: task))
+        context.recordCommittedFile(DecontamLayout.matchIDsPath(work, file: task))
+    }
+}
+
+/// Finds a top-level string member of a JSON object line (the document `id`), like `JSONTextField`.
+enum JSONStringField {
+    /// Decodes the string under `key` into `out`; false (and `out` empty) when there is none.
+    static func extract(_ line: UnsafeBufferPointer<UInt8>, key: StaticString, into out: inout [UInt8]) -> Bool {
+        out.removeAll(keepingCapacity: true)
+        let want = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        var i = 0
+        let n = line.count
+        func skipSpace() { while i < n, line[i] == 32 || line[i] == 9 || line[i] == 13 || line[i] == 10 { i += 1 } }
+        skipSpace()
+        guard i < n, line[i] == UInt8(ascii: "{") else { return false }
+        i += 1
+        while true {
+            skipSpace()
+            guard i < n, line[i] != UInt8(ascii: "}") else { return false }
+            if line[i] == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
+            guard line[i] == UInt8(ascii: "\"") else { return false }
+            let keyStart = i + 1
+            guard let keyEnd = JSONTextField.skipString(line, from: i) else { return false }
+            let matches = keyEnd - 1 - keyStart == want.count && (0..<want.count).allSatisfy { line[keyStart + $0] == want[$0] }
+            i = keyEnd
+            skipSpace()
+            guard i < n, line[i] == UInt8(ascii: ":") else { return false }
+            i += 1
+            skipSpace()
+            guard i < n else { return false }
+            if matches {
+                guard line[i] == UInt8(ascii: "\"") else { return false }
+                return JSONTextField.decodeString(line, from: i, into: &out)
+            }
+            guard let next = JSONTextField.skipValue(line, from: i) else { return false }
+            i = next
+        }
+    }
+}
