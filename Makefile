@@ -5,6 +5,8 @@ SHELL := /bin/bash
 SWIFT ?= swift
 DEBS := pkg-config libzstd-dev libopenblas-dev libxml2-dev libicu-dev libbz2-dev zlib1g-dev libdeflate-dev git \
         python3 python3-venv
+# Headless Chromium renders `sluice report`'s page in the report tests (docs/report.md).
+DEBS += chromium
 VENV := .venv
 PY := $(VENV)/bin/python
 SLUICE := .build/release/sluice
@@ -72,9 +74,31 @@ test: deps venv slurm
 # files, each fuzzed for its share of FUZZ_SECONDS, then every input under Fuzz/regressions/ replayed.
 # A crash, a hang (FUZZ_TIMEOUT s) or an allocation above FUZZ_RSS_MB fails the target.
 FUZZ_SECONDS ?= 240
+FUZZ_SEED ?= 0
 fuzz: deps
 	$(SWIFT) build --package-path Fuzz --build-path Fuzz/.build -Xswiftc -sanitize=fuzzer,address -Xswiftc -O
-	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh $(FUZZ_TARGETS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) Fuzz/run.sh $(FUZZ_TARGETS)
+
+# docs/stages.md is generated from the code (`sluice stages --markdown`); a test fails while it is stale.
+.PHONY: docs
+docs: deps
+	$(SWIFT) build --product sluice
+	"$$($(SWIFT) build --show-bin-path)/sluice" stages --markdown > docs/stages.md
+
+# swift-format (in the toolchain) with the repo's .swift-format: 4 spaces, 120 columns. `make format`
+# rewrites every Swift file in place; `make format-check` formats copies and lists the files that differ.
+.PHONY: format format-check
+SWIFT_FILES = find . \( -name '.build*' -o -name '.venv*' -o -name .swiftpm -o -name .git -o -path ./out -o -path ./Fixtures \) -prune -o -name '*.swift' -print | sort
+format:
+	$(SWIFT_FILES) | xargs $(SWIFT) format format --in-place --parallel --configuration .swift-format
+format-check:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	files=$$($(SWIFT_FILES)); \
+	for f in $$files; do mkdir -p "$$tmp/$$(dirname "$$f")"; cp "$$f" "$$tmp/$$f"; done; \
+	(cd "$$tmp" && $(SWIFT) format format --in-place --parallel --configuration "$(CURDIR)/.swift-format" $$files) || exit 1; \
+	bad=$$(for f in $$files; do cmp -s "$$f" "$$tmp/$$f" || echo "$$f"; done); \
+	if [ -n "$$bad" ]; then echo "not formatted (run make format):"; echo "$$bad"; exit 1; fi; \
+	echo "all Swift files are formatted"
 
 bench: build bench-venv
 	SLUICE_PYTHON=$(abspath $(BENCH_PY)) $(BENCH_PY) Benchmarks/run.py --sluice $(SLUICE)

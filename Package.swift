@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "SluiceDedup", targets: ["SluiceDedup"]),
         .library(name: "SluiceTokenize", targets: ["SluiceTokenize"]),
         .library(name: "SluiceTrain", targets: ["SluiceTrain"]),
+        .library(name: "SluiceReport", targets: ["SluiceReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,12 +49,14 @@ let package = Package(
         .target(name: "SluiceDedup", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
         .target(name: "SluiceTokenize", dependencies: ["SluiceCore", "CZstd"], swiftSettings: swiftSettings),
         .target(name: "SluiceTrain", dependencies: ["SluiceCore", "SluiceTokenize", "COpenBLAS"], swiftSettings: swiftSettings),
+        .target(name: "SluiceReport", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
 
         // MARK: - The command-line tool
         .executableTarget(
             name: "sluice",
             dependencies: [
                 "SluiceCore", "SluiceIngest", "SluiceClean", "SluiceDedup", "SluiceTokenize", "SluiceTrain",
+                "SluiceReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -69,6 +72,7 @@ let package = Package(
         .testTarget(name: "SluiceTokenizeTests", dependencies: ["SluiceTestSupport", "SluiceTokenize"]),
         .testTarget(name: "SluiceTrainTests", dependencies: ["SluiceTestSupport", "SluiceTrain", "COpenBLAS"]),
         .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTestSupport", "SluiceCore"]),
+        .testTarget(name: "SluiceReportTests", dependencies: ["SluiceTestSupport", "SluiceReport"]),
     ],
     swiftLanguageModes: [.v6]
 )

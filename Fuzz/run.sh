@@ -8,6 +8,8 @@
 #   FUZZ_TIMEOUT   seconds one input may take before it counts as a hang (default 10)
 #   FUZZ_RSS_MB    memory limit in MB; one allocation above it also counts (default 2048)
 #   FUZZ_JOBS      targets fuzzed at the same time (default 1)
+#   FUZZ_SEED      libFuzzer's random seed (default 0: a new one each run); CI fixes it, so that
+#                  the same commit explores the same inputs and a CI failure reproduces locally
 #
 # Each target fuzzes from Fuzz/.build/corpus/TARGET (kept between runs: what it learnt) and a
 # fresh seed folder (Fuzz/seeds.sh). A crash, hang or out-of-memory input is saved as
@@ -24,6 +26,7 @@ seconds=${FUZZ_SECONDS:-240}
 timeout=${FUZZ_TIMEOUT:-10}
 rss=${FUZZ_RSS_MB:-2048}
 jobs=${FUZZ_JOBS:-1}
+seed=${FUZZ_SEED:-0}
 per=$((seconds / ${#targets[@]}))
 [ "$seconds" -gt 0 ] && [ $per -lt 5 ] && per=5
 mkdir -p "$work/logs"
@@ -41,7 +44,7 @@ fuzz_one() {
     Fuzz/seeds.sh "$t" "$work/seeds/$t"
     local dict=()
     [ -f "Fuzz/dicts/$t.dict" ] && dict=(-dict="Fuzz/dicts/$t.dict")
-    "$bin/fuzz-$t" "${limits[@]}" -max_total_time="$per" -print_final_stats=1 -detect_leaks=0 \
+    "$bin/fuzz-$t" "${limits[@]}" -max_total_time="$per" -seed="$seed" -print_final_stats=1 -detect_leaks=0 \
         -artifact_prefix="$work/findings/$t/" "${dict[@]}" "$work/corpus/$t" "$work/seeds/$t" >"$log" 2>&1
     local status=$?
     local runs corpus

@@ -35,6 +35,10 @@ step train Pipelines/train-tiny.yaml --set "data.train=[out/tokenize]" --steps 2
 step eval --checkpoint out/train-quickstart/latest --text Fixtures/quickstart/tinyshakespeare-head.txt
 step generate --checkpoint out/train-quickstart/latest --prompt "ROMEO:" --max-tokens 40 --seed 1
 
+# The run report: funnel, drops per reason with examples, distributions, dedup (docs/report.md).
+step report out/quickstart
+
 echo
 echo "done: documents in out/quickstart, shards in out/tokenize, model in out/train-quickstart/latest"
 echo "again any time: $SLUICE stats out/quickstart"
+echo "report: out/quickstart/report/index.html (open it in a browser; \`$SLUICE show out/quickstart\` in a terminal)"

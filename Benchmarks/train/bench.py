@@ -3,7 +3,7 @@
 
 * the machine's SGEMM peak: Sluice's cblas_sgemm loop (Debian OpenBLAS) and numpy's SGEMM;
 * training tokens/s and MFU (model FLOP/s over the SGEMM peak measured in the same process;
-  the median of 3 processes for the small models) for the ANCHORS tiny GPT (4 layers, d 256, 4 heads, T 256, B 8, V 8192), the train-tiny
+  the median of 3 processes for the small models) for the reference tiny GPT (4 layers, d 256, 4 heads, T 256, B 8, V 8192), the train-tiny
   model (4 layers, d 384, 6 heads: ~10M parameters) and a GPT-2-small-shaped stack
   (12 layers, d 768, 12 heads, V 50257; T 256, B 4);
 * the same model, batch, threads and number of tokens per step (random ids) under PyTorch on the

@@ -226,7 +226,7 @@ def quality_rows(sluice):
             t = scores[(tool, label)]
             rows.append(row("html_extract_quality", f"F1, {label} ({len(sub)} pages)", s[2], t[2], tool + suffix,
                             f"P/R sluice {s[0]:.3f}/{s[1]:.3f}, {tool} {t[0]:.3f}/{t[1]:.3f}; halves by seed "
-                            f"{SPLIT_SEED}, the retry threshold chosen by 2-fold CV (docs/readme/web.md)"))
+                            f"{SPLIT_SEED}, the retry threshold chosen by 2-fold CV (docs/web.md)"))
     # The twenty pages where Sluice scores worst, with both references on the same page.
     worst = sorted(ids, key=lambda k: (page_pr(triples[s_name][k])[2], k))[:20]
     print(f"\n20 worst pages for sluice: P/R/F1 per tool")

@@ -207,6 +207,9 @@ struct StagesCommand: ParsableCommand {
     @Argument(help: "Only these stages.")
     var names: [String] = []
 
+    @Flag(help: "Print Markdown tables (`make docs` writes them to docs/stages.md).")
+    var markdown = false
+
     func run() throws {
         try reportingErrors {
             for n in names where stageRegistry.stage(named: n) == nil {
@@ -214,7 +217,7 @@ struct StagesCommand: ParsableCommand {
             }
             let types = stageRegistry.stages.filter { names.isEmpty || names.contains($0.name) }
             if types.isEmpty { print("no stages registered") }
-            print(try StageListing.text(types), terminator: "")
+            print(try markdown ? StageListing.markdown(types) : StageListing.text(types), terminator: "")
         }
     }
 }

@@ -28,6 +28,8 @@ struct Sluice: ParsableCommand {
             TrainSpeed.self,
             SlurmCommand.self,
             WikitextCommand.self,
+            ReportCommand.self,
+            ShowCommand.self,
         ]
     )
 

@@ -49,7 +49,7 @@ import Testing
         #expect(bad.status == 1)
         try "input: [in.jsonl]\noutput: out\nstages: [write]\nextra: 1\n".write(toFile: dir + "/q.yaml", atomically: true, encoding: .utf8)
         let unknownKey = try CLI.sluice(["run", "q.yaml"], in: dir)
-        #expect(unknownKey.stderr == "sluice: config error: extra: unknown key (known: input, output, tasks, workers, stages) (q.yaml:4)\n")
+        #expect(unknownKey.stderr == "sluice: config error: extra: unknown key (known: input, output, tasks, workers, stages, dropped) (q.yaml:4)\n")
         try "input: [in.jsonl]\noutput: out\nstages: [write]\n".write(toFile: dir + "/r.yaml", atomically: true, encoding: .utf8)
         let missing = try CLI.sluice(["run", "r.yaml", "--input", "nothing/*.jsonl"], in: dir)
         #expect(missing.status == 1)

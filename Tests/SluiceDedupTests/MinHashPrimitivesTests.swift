@@ -1,5 +1,5 @@
 // Shingler (datatrove's simplify_text), MinHasher (Mersenne-prime permutations against a naive
-// 128-bit oracle), the S-curve against REFERENCE.md §5.9, options and presets.
+// 128-bit oracle), the S-curve against the published figures (docs/dedup.md), options and presets.
 import Foundation
 import SluiceCore
 import SluiceTestSupport
@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func sCurveMatchesPublishedFigures() {
-        // REFERENCE.md §5.9: datatrove 14 × 8 → midpoint 0.719, P = 0.565 / 0.924 / 0.9996.
+        // datatrove's 14 × 8 (docs/dedup.md, presets): midpoint 0.719, P = 0.565 / 0.924 / 0.9996.
         #expect(abs(MinHasher.threshold(bands: 14, rows: 8) - 0.719) < 0.001)
         #expect(abs(MinHasher.candidateProbability(0.7, bands: 14, rows: 8) - 0.565) < 0.001)
         #expect(abs(MinHasher.candidateProbability(0.8, bands: 14, rows: 8) - 0.924) < 0.001)

@@ -123,6 +123,31 @@ import Testing
         #expect(problems[0].contains("(7466)"))
     }
 
+    @Test func nextRecordInsideTheHTTPHeadDoesNotCrash() throws {
+        // Found by the warc fuzz target: the response claims 240 bytes more than its unfinished
+        // HTTP head, and the next record starts right after that head. The head parsed from the
+        // peek ends inside the next record, past where the block is cut: the body is then empty,
+        // not an out-of-range slice.
+        func record(_ type: String, _ block: String, length: Int? = nil) -> [UInt8] {
+            Array(
+                ("WARC/1.0\r\nWARC-Type: \(type)\r\nWARC-Record-ID: <urn:uuid:\(type)>\r\n"
+                    + "WARC-Target-URI: http://example.com/\r\nWARC-Date: 2024-01-01T00:00:00Z\r\n"
+                    + "Content-Type: application/http; msgtype=response\r\n"
+                    + "Content-Length: \(length ?? block.utf8.count)\r\n\r\n\(block)\r\n\r\n").utf8)
+        }
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Padding: abcdef\r\n"
+        let next = record("response", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>second</p>")
+        let bytes = record("response", head, length: head.utf8.count + 240).dropLast(4) + next
+        let path = try Web.temporaryFile("head-cut.warc", Array(bytes))
+        // Every MIME type: the first record's head takes the next record's WARC Content-Type.
+        let (docs, c) = try Web.read(path, try Web.reader([("mime_types", Web.list([]))]))
+        #expect(docs.count == 2)
+        #expect(docs.first?.metadata["warc_truncated_reason"] == .string("content_length_mismatch"))
+        #expect(docs.first?.raw?.isEmpty == true)
+        #expect(String(decoding: docs.last?.raw ?? [], as: UTF8.self) == "<p>second</p>")
+        #expect(c.stats.stages[0].errors == ["warc:content_length_mismatch": 1])
+    }
+
     // MARK: - Records warcio keeps (issue 15 §3)
 
     @Test func wrongContentLengthIsKeptAndReadingResyncs() throws {

@@ -1,5 +1,5 @@
 // C4's line and page rules (Raffel et al. 2020 §2.2), in two presets because the paper and the code
-// that built C4 disagree (REFERENCE §5.3, §7 item 1):
+// that built C4 disagree (datatrove's `c4_filters.py` follows the paper, TFDS `c4_utils.py` the code):
 //   preset   min sentences  min words/line  terminal punctuation      source
 //   paper    5              3               . ? ! " '                 datatrove C4QualityFilter (default)
 //   tfds     3              5               . ? ! "                   TFDS c4_utils.py (_MIN_NUM_SENTENCES…)
@@ -246,4 +246,21 @@ private func containsNonDotEnd(_ l: UnsafeBufferPointer<UInt8>, _ r: Range<Int>)
         k += len
     }
     return false
+}
+
+// MARK: - What fired (kept drops only; see DropAudit)
+
+extension C4QualityStep: DropExplaining {
+    /// The phrase a page rule matched (`match`), or the sentence minimum the page missed. The lines
+    /// C4 removes from pages it keeps are edits: `dropped: {edits: true}` keeps them as before/after pairs.
+    public func explainDrop(_ document: Document, reason: DropReason) -> JSONValue? {
+        var object = JSONObject()
+        switch reason {
+        case Self.loremIpsum: object["match"] = ["lorem ipsum"]
+        case Self.curlyBracket: object["match"] = ["{"]
+        case Self.tooFewSentences: object["min_num_sentences"] = .int(Int64(minSentences))
+        default: return nil
+        }
+        return .object(object)
+    }
 }

@@ -1,5 +1,5 @@
 // FineWeb's extra quality rules (Penedo et al. 2024), as datatrove 0.10.1's `FineWebQualityFilter`
-// implements them today (REFERENCE §5.4; the variant after the `<=`→`<` change, with the
+// implements them today (`fineweb_quality_filter.py`; the variant after the `<=`→`<` change, with the
 // multi-script terminal punctuation set and `new_line_ratio`). Over the non-blank lines:
 //   lines ending in terminal punctuation  < 0.12  → line_punct_ratio
 //   lines of ≤ 30 chars                    > 0.67  → short_line_ratio

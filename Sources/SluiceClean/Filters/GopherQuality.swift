@@ -5,8 +5,8 @@
 //   lines starting with • or -    > 0.9                      lines ending ... or … > 0.3
 //   words with a letter           < 0.8                      distinct stop words < 2
 // Words are spaCy English tokens, as datatrove counts them for every language (punctuation tokens
-// count in the ratios); `icu_words` gives unspaced scripts dictionary words instead (docs/readme/
-// clean.md, "Multilingual pages"). dolma's variant (median length, `*` bullets) is not offered here.
+// count in the ratios); `icu_words` gives unspaced scripts dictionary words instead (docs/clean.md,
+// "Multilingual pages"). dolma's variant (median length, `*` bullets) is not offered here.
 import SluiceCore
 
 /// Drops documents that fail any Gopher quality rule; the reason names the rule.

@@ -171,3 +171,67 @@ public struct GopherRepetitionFilter: Filter {
         return h
     }
 }
+
+// MARK: - What fired (kept drops only; see DropAudit)
+
+extension GopherRepetitionFilter: DropExplaining {
+    /// The repeated paragraph, line or word n-gram behind `reason` (`match`, verbatim from the
+    /// text) and how often it occurs (`count`). Recomputed from the text, off the hot path.
+    public func explainDrop(_ document: Document, reason: DropReason) -> JSONValue? {
+        let r = reason.rawValue
+        return withUTF8Bytes(document.text) { b -> JSONValue? in
+            func text(_ range: Range<Int>) -> JSONValue {
+                .string(String(String(decoding: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self).prefix(400)))
+            }
+            /// The first of the most repeated elements and its count; the first few repeated ones.
+            func repeated(_ hashes: [UInt64], _ ranges: [Range<Int>]) -> JSONValue? {
+                var counts: [UInt64: (count: Int, first: Int)] = [:]
+                for (k, h) in hashes.enumerated() { counts[h, default: (0, k)].count += 1 }
+                let many = counts.values.filter { $0.count > 1 }.sorted { ($1.count, $0.first) < ($0.count, $1.first) }
+                guard let best = many.first else { return nil }
+                var object = JSONObject()
+                object["match"] = .array(many.prefix(5).map { text(ranges[$0.first]) })
+                object["count"] = .int(Int64(best.count))
+                return .object(object)
+            }
+            if r == Self.duplicateParagraphs.rawValue || r == Self.duplicateParagraphChars.rawValue {
+                var paragraphs: [Range<Int>] = []
+                let stripped = strippedRange(b, 0..<b.count)
+                var start = stripped.lowerBound
+                var i = start
+                while i < stripped.upperBound {
+                    if b[i] == 0x0A && i + 1 < stripped.upperBound && b[i + 1] == 0x0A {
+                        paragraphs.append(start..<i)
+                        while i < stripped.upperBound && b[i] == 0x0A { i += 1 }
+                        start = i
+                    } else {
+                        i += 1
+                    }
+                }
+                paragraphs.append(start..<stripped.upperBound)
+                return repeated(paragraphs.map { hashBytes(b, $0) }, paragraphs)
+            }
+            if r == Self.duplicateLines.rawValue || r == Self.duplicateLineChars.rawValue {
+                var lines: [Range<Int>] = []
+                forEachLine(b, mode: .lineFeedRuns) { lines.append($0) }
+                return repeated(lines.map { hashBytes(b, $0) }, lines)
+            }
+            // top_N_gram / dup_N_gram: N from the reason.
+            let parts = r.split(separator: ":").last?.split(separator: "_") ?? []
+            guard parts.count == 3, let g = Int(parts[1]), g >= 1 else { return nil }
+            let t = scanner ?? TokenScanner(icuWords: icuWords)
+            t.scan(b)
+            guard t.count >= g else { return nil }
+            var hashes: [UInt64] = []
+            var ranges: [Range<Int>] = []
+            let tokenHashes = (0..<t.count).map { t.hash(b, $0) }
+            for s in 0...(t.count - g) {
+                var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(g)
+                for k in s..<(s + g) { h = mix64(h ^ tokenHashes[k]) }
+                hashes.append(h)
+                ranges.append(t.starts[s]..<t.ends[s + g - 1])
+            }
+            return repeated(hashes, ranges)
+        }
+    }
+}

@@ -106,3 +106,48 @@ public struct WordlistFilter: Step {
         return Double(listed) / Double(hashes.count)
     }
 }
+
+// MARK: - What fired (kept drops only; see DropAudit)
+
+extension WordlistFilter: DropExplaining {
+    /// The listed words and phrases found (`match`, case-folded, distinct, at most 20) and the fraction.
+    public func explainDrop(_ document: Document, reason: DropReason) -> JSONValue? {
+        guard let scanner, let folded = try? UnicodeNormalizer(form: .nfc).foldCase(document.text) else { return nil }
+        var found: [String] = []
+        var fraction = 0.0
+        withUTF8Bytes(folded) { b in
+            scanner.scan(b)
+            var words: [Int] = []
+            var hashes: [UInt64] = []
+            for i in 0..<scanner.count where scanner.isWordSegment[i] {
+                words.append(i)
+                hashes.append(scanner.hash(b, i))
+            }
+            var listed = 0
+            var i = 0
+            while i < hashes.count {
+                var matched = 0
+                for len in stride(from: min(longest, hashes.count - i), through: 1, by: -1)
+                where phrases.contains(Self.phraseHash(hashes[i..<(i + len)])) {
+                    matched = len
+                    break
+                }
+                if matched > 0 {
+                    let range = scanner.starts[words[i]]..<scanner.ends[words[i + matched - 1]]
+                    let phrase = String(decoding: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self)
+                    if !found.contains(phrase) && found.count < 20 { found.append(phrase) }
+                    listed += matched
+                    i += matched
+                } else {
+                    i += 1
+                }
+            }
+            fraction = hashes.isEmpty ? 0 : Double(listed) / Double(hashes.count)
+        }
+        var object = JSONObject()
+        object["match"] = .array(found.map { .string($0) })
+        object["fraction"] = .double((fraction * 1e6).rounded() / 1e6)
+        object["max_fraction"] = .double(maxFraction)
+        return .object(object)
+    }
+}

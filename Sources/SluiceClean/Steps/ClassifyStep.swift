@@ -110,3 +110,17 @@ public struct ClassifyStep: PreparingStep {
         }
     }
 }
+
+// MARK: - What fired (kept drops only; see DropAudit)
+
+extension ClassifyStep: DropExplaining {
+    /// The score the document got, the threshold and the direction.
+    public func explainDrop(_ document: Document, reason: DropReason) -> JSONValue? {
+        var object = JSONObject()
+        object["score"] = document.metadata[scoreKey] ?? .null
+        object["label"] = .string(label)
+        object["threshold"] = .double(threshold)
+        object["direction"] = .string(direction)
+        return .object(object)
+    }
+}

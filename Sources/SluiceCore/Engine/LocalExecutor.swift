@@ -39,6 +39,7 @@ public struct LocalExecutor: Sendable {
         let lock = try OutputLock.exclusive(root: plan.layout.root)
         defer { withExtendedLifetime(lock) {} }
         if let warning = lock.warning { logger.warning("\(warning)") }
+        try plan.recordRun()
         var summary = RunSummary()
         let selected = only.map { [$0] } ?? Array(plan.passes.indices)
         if let only { try Self.checkComplete(plan, before: only) }
@@ -94,6 +95,7 @@ public struct LocalExecutor: Sendable {
         if let warning = lock.warning { logger.warning("\(warning)") }
         try Self.checkComplete(plan, before: passIndex)
         try plan.checkNoExtraTasks(passIndex: passIndex)
+        if passIndex == 0 && task == 0 { try plan.recordRun() }
         if !force && plan.isDone(passIndex: passIndex, task: task) {
             logger.info("\(pass.name)/\(task) is already done (use --force to redo it)")
             return false

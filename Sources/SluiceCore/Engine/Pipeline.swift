@@ -57,6 +57,8 @@ public struct PipelineDescription: @unchecked Sendable {
     public var tasks: Int?
     public var workers: Int?
     public var stages: [(name: String, values: [(key: String, value: ConfigValue)], line: Int)] = []
+    /// `dropped:` at the top of the file: keep dropped documents for audit (DropAudit.swift).
+    public var dropped: ConfigValue?
 
     public init(file: String? = nil) { self.file = file }
 
@@ -124,7 +126,7 @@ public struct PipelineDescription: @unchecked Sendable {
                 return (s, item.line)
             }
         }
-        let known = ["input", "output", "tasks", "workers", "stages"]
+        let known = ["input", "output", "tasks", "workers", "stages", "dropped"]
         for (key, value) in top {
             switch key {
             case "input":
@@ -153,6 +155,7 @@ public struct PipelineDescription: @unchecked Sendable {
                 d.outputLine = value.line
             case "tasks": d.tasks = try positiveInt(value, "tasks")
             case "workers": d.workers = try positiveInt(value, "workers")
+            case "dropped": d.dropped = value
             case "stages":
                 guard let list = value.listValue else { throw fail(value, "stages", "expected a list of stages") }
                 for item in list {
@@ -209,6 +212,8 @@ public struct Pipeline: Sendable {
     public let tasks: Int
     public let workers: Int?
     public let stages: [StageSpec]
+    /// Which stages keep their dropped documents, and how (`dropped:` in the file).
+    public var dropAudit = DropAudit()
 
     /// Loads and checks a pipeline file.
     public static func load(path: String, registry: StageRegistry, overrides: PipelineOverrides = .init()) throws
@@ -228,7 +233,10 @@ public struct Pipeline: Sendable {
 
         // Stages, looked up and checked for shape.
         var stages: [StageSpec] = []
-        for (name, values, line) in d.stages {
+        var droppedValues: [Int: ConfigValue] = [:]  // each stage's own `dropped:` option
+        for (name, allValues, line) in d.stages {
+            let (dropped, values) = DropAudit.split(allValues)
+            if let dropped { droppedValues[stages.count] = dropped }
             guard let type = registry.stage(named: name) else {
                 throw configError("unknown stage '\(name)'\(Pipeline.suggestion(name, registry))", line: line)
             }
@@ -325,6 +333,13 @@ public struct Pipeline: Sendable {
             let key = String(setting[setting.index(after: dot)..<eq])
             let value = String(setting[setting.index(after: eq)...])
             var applied = false
+            if key == "dropped" {  // `--set c4.dropped={sample: 0.1}`: the audit setting, not a stage option
+                for i in stages.indices where stages[i].name == stageName {
+                    droppedValues[i] = try ConfigValue.parseYAML(value, file: "--set \(setting)").withoutLines
+                    applied = true
+                }
+                if applied { continue }
+            }
             for i in stages.indices where stages[i].name == stageName {
                 stages[i].overrides.append((key, value))
                 applied = true
@@ -362,6 +377,8 @@ public struct Pipeline: Sendable {
         self.tasks = overrides.tasks ?? d.tasks ?? max(1, inputs.count)
         self.workers = overrides.workers ?? d.workers
         self.stages = stages
+        self.dropAudit = try DropAudit.resolve(
+            pipelineValue: d.dropped, stageValues: droppedValues, stages: stages, file: file)
         if self.tasks < 1 { throw configError("tasks: must be at least 1") }
     }
 

@@ -171,6 +171,7 @@ public struct PipelinePlan: Sendable {
         for (i, input) in pipeline.inputs.enumerated() { text += "input=\(input) reader=\(pipeline.inputReader[i])\n" }
         for r in pipeline.readers { text += "reader=" + spec(r) + "\n" }
         for s in pipeline.stages { text += "stage=" + spec(s) + "\n" }
+        text += pipeline.dropAudit.fingerprintText
         let h = xxHash64(text)
         let hex = String(h, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
@@ -308,7 +309,7 @@ public struct PipelinePlan: Sendable {
     func commit(_ context: TaskContext, intermediateFile: String?) throws -> [CompletionMarker.File] {
         let fm = FileManager.default
         var outputs = context.outputs
-        for (temporary, final) in outputs where !fm.fileExists(atPath: temporary) {
+        for (temporary, final) in outputs + context.auxiliaryOutputs where !fm.fileExists(atPath: temporary) {
             throw SluiceError(
                 .io,
                 "the output \((final as NSString).lastPathComponent) vanished from the task's temporary folder before it was committed; is another process using this output folder?",
@@ -330,7 +331,7 @@ public struct PipelinePlan: Sendable {
             }
         }
         var files: [CompletionMarker.File] = []
-        for (temporary, final) in outputs {
+        for (temporary, final) in outputs + context.auxiliaryOutputs {
             var checksum = WrittenFileLedger.shared.take(temporary)
             if checksum?.size != SegmentTask.fileSize(temporary) { checksum = try FileChecksum.of(path: temporary) }
             try fm.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -16,6 +16,8 @@ struct SegmentTask {
     var stepSpecs: [StageSpec] = []
     var corpusStep: (name: String, build: () throws -> (any Step)?)?
     var writerSpecs: [StageSpec] = []
+    /// Keeps dropped documents (and edits) of the steps whose stage has a `dropped:` rule.
+    var audit: DropAuditWriter?
 
     init(plan: PipelinePlan, segment: PipelinePlan.Segment, task: Int) throws {
         let pipeline = plan.pipeline
@@ -55,6 +57,13 @@ struct SegmentTask {
         }
         stageNames = readerSpecs.map(\.name) + (corpusStep.map { [$0.name] } ?? []) + stepSpecs.map(\.name)
             + writerSpecs.map(\.name)
+        let stepStages = (segment.corpusBefore.map { [$0] } ?? []) + segment.steps
+        let rules = stepStages.map { pipeline.dropAudit.rules[$0] }
+        if rules.contains(where: { $0 != nil }) {
+            audit = DropAuditWriter(
+                rules: rules, stageNames: stepStages.map { pipeline.stages[$0].name }, pass: "segment-\(segment.index)",
+                root: plan.layout.root)
+        }
     }
 
     /// Builds and prepares the stages, then streams every document of the task's files.
@@ -141,6 +150,7 @@ struct SegmentTask {
                 for s in steps.indices {
                     let slot = firstStep + s
                     context.stageIndex = slot
+                    let before = audit?.wantsEdits(s) == true ? document.text : nil
                     t0 = PipelinePlan.now()
                     let verdict = try steps[s].apply(to: &document, context: context)
                     context.stats.stages[slot].seconds += PipelinePlan.seconds(since: t0)
@@ -151,9 +161,13 @@ struct SegmentTask {
                         bytes = Self.size(of: document)
                         context.stats.stages[slot].documentsOut += 1
                         context.stats.stages[slot].bytesOut += bytes
+                        if let before { try audit!.edited(before: before, document, step: s, context: context) }
                     case .drop(let reason):
                         context.stats.stages[slot].drops[reason.rawValue, default: 0] += 1
                         kept = false
+                        if let audit {
+                            try audit.dropped(document, reason: reason, step: s, explainer: steps[s], context: context)
+                        }
                     }
                     if !kept { break }
                 }
@@ -181,6 +195,7 @@ struct SegmentTask {
             pendingBytes = 0
             progress?.finishedInput(bytes: size)
         }
+        try audit?.finish()
         for w in writers.indices {
             let slot = firstWriter + w
             context.stageIndex = slot

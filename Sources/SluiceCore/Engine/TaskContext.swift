@@ -52,6 +52,20 @@ public final class TaskContext {
         return temporary
     }
 
+    /// Outputs that live under the run folder rather than `outputDirectory` (kept drops of an
+    /// intermediate segment), as (temporary path, final path); committed with `outputs`.
+    public private(set) var auxiliaryOutputs: [(temporary: String, final: String)] = []
+
+    /// A temporary path for `name` under the run folder `root`, renamed into place with the task's
+    /// other outputs (see `outputPath(_:)`).
+    public func auxiliaryOutputPath(_ name: String, root: String) -> String {
+        let temporary = temporaryDirectory + "/_auxiliary/" + name
+        let parent = (temporary as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        auxiliaryOutputs.append((temporary, root + "/" + name))
+        return temporary
+    }
+
     /// Files a stage wrote under their final names itself (corpus passes write into their work
     /// folder through their own temporary name and rename); the marker records their sizes and
     /// checksums too, so `sluice run` and `sluice verify` notice when they go missing.

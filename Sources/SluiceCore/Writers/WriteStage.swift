@@ -23,7 +23,7 @@ public struct WriteStage: DocumentWriter {
         let c = try options.choice("compression", default: "zstd", ["zstd", "gzip", "none"], "output compression")
         compression = c == "zstd" ? .zstd : c == "gzip" ? .gzip : .none
         level = try options.optionalInt(
-            "level", "compression level (zstd 1…19, default 3; gzip 1…9, default 6)")
+            "level", "compression level (zstd −7…22, default 3; gzip 1…9, default 6)")
         maxDocuments = try options.optionalInt(
             "max_documents", range: 1...Int.max, "start a new file after this many documents")
         maxBytes = try options.bytes(

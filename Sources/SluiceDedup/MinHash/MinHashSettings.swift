@@ -1,4 +1,4 @@
-// The configuration of `minhash_dedup`: presets for the published setups (REFERENCE.md §5.9),
+// The configuration of `minhash_dedup`: presets for the published setups (table in docs/dedup.md),
 // option parsing, and the S-curve printed at load time. Hash functions differ between the
 // originals (sha1, xxh3, 32-bit); Sluice always hashes with 64-bit xxHash64 (documented).
 import Foundation

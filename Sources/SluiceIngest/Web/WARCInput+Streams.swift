@@ -1,5 +1,5 @@
 // WARC files in containers that SluiceCore's streams decode (zstd, bzip2). Offsets of records
-// in these files are positions in the decoded stream (documented in docs/readme/web.md).
+// in these files are positions in the decoded stream (documented in docs/web.md).
 // Dictionary-compressed .warc.zst (the IIPC proposal's dictionary frame) is not supported.
 import SluiceCore
 

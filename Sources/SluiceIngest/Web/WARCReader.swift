@@ -140,7 +140,9 @@ struct WARCDocumentIterator: DocumentIterator {
 
         var bodyStart = 0
         if let http {
-            bodyStart = http.bodyOffset
+            // The head was parsed from a peek; the block can end before it (a Content-Length
+            // that lies, resynchronised at a record start inside the claimed block).
+            bodyStart = min(http.bodyOffset, block.count)
         } else if isHTTPContentType(head.contentType) {
             bodyStart = httpBodyOffset(block)  // request and revisit records: payload after the head
         }

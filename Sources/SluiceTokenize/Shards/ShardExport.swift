@@ -1,4 +1,4 @@
-// Lossless exports of a shard split to the layouts other trainers read (REFERENCE §6.4):
+// Lossless exports of a shard split to the layouts other trainers read (docs/shards.md, "Exports"):
 // Megatron-LM's indexed dataset (`.bin` + `.idx`) and the llm.c / nanoGPT `.bin` with its
 // 256 × int32 header. Streams in blocks; never holds the split in memory.
 import Foundation
@@ -70,7 +70,7 @@ public enum ShardExport {
         appendLE(&idx, 1, 8)
         idx.append(code)
         appendLE(&idx, UInt64(lengths.count), 8)
-        appendLE(&idx, UInt64(lengths.count + 1), 8)  // document_indices has a leading 0 (REFERENCE §7.11)
+        appendLE(&idx, UInt64(lengths.count + 1), 8)  // Megatron: document_indices has a leading 0
         for l in lengths { appendLE(&idx, UInt64(UInt32(bitPattern: l)), 4) }
         var pointer: UInt64 = 0
         for l in lengths {

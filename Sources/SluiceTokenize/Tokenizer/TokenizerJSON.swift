@@ -1,4 +1,4 @@
-// Reads and writes Hugging Face `tokenizer.json` (serialization "1.0", REFERENCE §6.1) for the
+// Reads and writes Hugging Face `tokenizer.json` (serialization "1.0", tokenizers' `serialization.rs`) for the
 // tokenizers Sluice runs: byte-level BPE (ByteLevel, or Split + ByteLevel) and Unigram with
 // Metaspace. Other component types are rejected with an error naming the file and the type.
 import Foundation

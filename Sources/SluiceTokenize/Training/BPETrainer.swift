@@ -1,7 +1,7 @@
 // Byte-level BPE training with HF tokenizers' algorithm and tie-breaking (so the merges match
 // its trainer on the same counts): pair counts kept incrementally, a max-heap with lazy count
 // updates, and a pair → word index so each merge touches only the words that hold the pair.
-// Counts are 64-bit (HF's pair counts are i32 and overflow on large corpora; REFERENCE §7.8).
+// Counts are 64-bit (HF's pair counts are i32, `as i32` in its `bpe/trainer.rs`, and overflow on large corpora).
 import SluiceCore
 
 /// Trains a byte-level BPE tokenizer from pre-token counts.

@@ -1,5 +1,5 @@
 // Evaluation of a model: loss, perplexity and bits per byte on a text or a token stream (the
-// chunking the issue fixes: chunks of T+1 ids overlapping by one), HellaSwag-style multiple
+// chunking docs/train.md defines: chunks of T+1 ids overlapping by one), HellaSwag-style multiple
 // choice and LAMBADA last-word accuracy. Sums run in Double in a fixed order, so the figures
 // do not depend on the thread count.
 import Foundation

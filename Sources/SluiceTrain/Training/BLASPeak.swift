@@ -1,5 +1,5 @@
 // The machine's measured SGEMM throughput, the denominator of MFU. Measured, not assumed:
-// a few square cblas_sgemm calls, best run kept (ANCHORS.md: ~90 % of the FMA ceiling at n ≥ 1024).
+// a few square cblas_sgemm calls, best run kept (OpenBLAS reaches ~90 % of the FMA ceiling at n ≥ 1024).
 import COpenBLAS
 import Foundation
 
