@@ -12,7 +12,7 @@ size, batch and threads:
   the same tokens) — an estimate of its wall time to the target, not a full torch run;
 * a Llama-compatible checkpoint (RoPE, RMSNorm, SwiGLU, untied head) trained for a few steps and
   read by transformers' LlamaForCausalLM: the largest logit difference against `sluice eval --logits`;
-* with --baseline-sluice: `sluice train-speed` of the GPT-2 recipe (ANCHORS tiny shape) for this
+* with --baseline-sluice: `sluice dev train-speed` of the GPT-2 recipe (ANCHORS tiny shape) for this
   binary and the given one, alternating, median of 3 each (the no-regression check).
 
     bench.py --sluice .build/release/sluice --out rows.json [--steps N] [--seeds 1,2] [--baseline-sluice BIN]
@@ -229,7 +229,7 @@ def main():
             base.append(train_bench.sluice_speed(a.baseline_sluice, **tiny)["tokens_per_second"])
         rows.append(row("GPT-2 recipe tokens/s after the recipe options, tiny GPT 4L d256 H4 T256 B8 V8192", "tokens/s",
                         float(np.median(ours)), float(np.median(base)), "the same trainer before issue 23 (main's binary)",
-                        notes=f"`sluice train-speed`, alternating, median of 3 each: {[round(x) for x in ours]} vs "
+                        notes=f"`sluice dev train-speed`, alternating, median of 3 each: {[round(x) for x in ours]} vs "
                               f"{[round(x) for x in base]}; goal within 5 %; load average {os.getloadavg()[0]:.1f}"))
     json.dump(rows, open(a.out, "w"), indent=1)
     for r in rows:
