@@ -81,10 +81,11 @@ struct Eval: ParsableCommand {
     @Argument(help: "The task's JSONL file.") var taskFile: String?
     @Option(help: "Full-length chunks per forward pass.") var batchSize = 8
     @Option(help: "Threads for kernels and OpenBLAS.") var threads = 2
+    @Option(help: "Comma-separated token ids: print the raw logits of every position as JSON rows.") var logits: String?
 
     func validate() throws {
-        let given = [data != nil, text != nil, task != nil].filter { $0 }.count
-        guard given == 1 else { throw ValidationError("give exactly one of --data, --text, --task") }
+        let given = [data != nil, text != nil, task != nil, logits != nil].filter { $0 }.count
+        guard given == 1 else { throw ValidationError("give exactly one of --data, --text, --task, --logits") }
         if let task {
             guard task == "multiple-choice" || task == "lambada" else { throw ValidationError("--task is multiple-choice or lambada") }
             guard taskFile != nil else { throw ValidationError("--task \(task) needs a JSONL file") }
@@ -96,6 +97,14 @@ struct Eval: ParsableCommand {
         try reportingErrors {
             BLAS.setThreads(threads)
             let model = try Checkpoint.load(checkpoint, threads: threads)
+            if let logits {
+                let ids = try logits.split(separator: ",").map { s -> Int32 in
+                    guard let v = Int32(s.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--logits: '\(s)' is not a token id") }
+                    return v
+                }
+                print(try Evaluator(model: model).logitsJSON(ids: ids))
+                return
+            }
             let codec = try TokenizerCodec.load(checkpoint: checkpoint)
             let ev = Evaluator(model: model, batchSize: batchSize)
             if let text {

@@ -12,6 +12,7 @@ import Testing
         "code.yaml", "commoncrawl.yaml", "dedup.yaml", "quickstart.yaml", "tokenize.yaml",
         "ablation.yaml", "ablation-fixtures.yaml",  // sluice ablate files: Tests/SluiceAblateTests
         "train-tiny.yaml",
+        "train-modern.yaml",
         "wikipedia.yaml",
     ]
 
@@ -114,6 +115,14 @@ import Testing
             ],
             in: dir)
         #expect(FileManager.default.fileExists(atPath: dir + "/runs/train-tiny/latest"))
+        // train-modern.yaml (issue 23) reads the same shards.
+        try Self.ok(
+            [
+                "train", "Pipelines/train-modern.yaml", "--steps", "1", "--batch-size", "1", "--set", "train.grad_accum=1",
+                "--set", "train.warmup=0", "--set", "train.eval_batches=1",
+            ],
+            in: dir)
+        #expect(FileManager.default.fileExists(atPath: dir + "/runs/train-modern/latest/config.json"))
     }
 
     /// A classify step without a model file or labels says which command creates the file.

@@ -27,10 +27,18 @@ public enum Checkpoint {
         } catch {
             throw SluiceError(.io, "cannot create checkpoint folder: \(error.localizedDescription)", file: tmp)
         }
-        let tensors = model.layout.tensors.map { (name: $0.name, shape: $0.shape, range: $0.range) }
-        try Safetensors.write(path: tmp + "/model.safetensors", tensors: tensors, data: model.params, metadata: ["format": "pt"])
+        let recorded = config ?? model.config
+        if model.config.isLlamaCompatible {
+            // HF Llama layout: LlamaForCausalLM loads it (see LlamaLayout.swift).
+            let (tensors, data) = llamaBuffer(model)
+            try Safetensors.write(path: tmp + "/model.safetensors", tensors: tensors, data: data, metadata: ["format": "pt"])
+        } else {
+            let tensors = model.layout.tensors.map { (name: $0.name, shape: $0.shape, range: $0.range) }
+            try Safetensors.write(path: tmp + "/model.safetensors", tensors: tensors, data: model.params, metadata: ["format": "pt"])
+        }
         let cfg = try JSONSerialization.data(
-            withJSONObject: (config ?? model.config).huggingFaceJSON(), options: [.prettyPrinted, .sortedKeys])
+            withJSONObject: model.config.isLlamaCompatible ? recorded.llamaJSON() : recorded.huggingFaceJSON(),
+            options: [.prettyPrinted, .sortedKeys])
         try atomicWrite(cfg, to: tmp + "/config.json")
         if let opt = optimizer {
             let n = opt.m.count
@@ -40,7 +48,7 @@ public enum Checkpoint {
                 data: opt.m + opt.v,
                 metadata: [
                     "step": String(opt.step), "beta1": String(opt.beta1), "beta2": String(opt.beta2), "eps": String(opt.eps),
-                    "weight_decay": String(opt.weightDecay),
+                    "weight_decay": String(opt.weightDecay), "optimizer": opt.muon ? "muon" : "adamw",
                 ])
         }
         if let trainerState {
@@ -101,11 +109,17 @@ public enum Checkpoint {
         guard let cfgData = fm.contents(atPath: cfgPath) else {
             throw SluiceError(.io, "checkpoint has no config.json", file: dir)
         }
-        let config = try GPTConfig.fromHuggingFace(cfgData, file: cfgPath)
+        let json = try? JSONSerialization.jsonObject(with: cfgData) as? [String: Any]
+        let isLlama = json?["model_type"] as? String == "llama"
+        let config = try isLlama ? GPTConfig.fromLlama(json!, file: cfgPath) : GPTConfig.fromHuggingFace(cfgData, file: cfgPath)
         let model = try GPT(config: config, threads: threads)
         let weights = dir + "/model.safetensors"
         guard fm.fileExists(atPath: weights) else { throw SluiceError(.io, "checkpoint has no model.safetensors", file: dir) }
         var (tensors, _) = try Safetensors.read(path: weights)
+        if isLlama {
+            try loadLlama(model, tensors: tensors, file: weights)
+            return model
+        }
         for (name, t) in tensors where name.hasPrefix("transformer.") {
             tensors[String(name.dropFirst("transformer.".count))] = t
             tensors[name] = nil
@@ -131,7 +145,7 @@ public enum Checkpoint {
         }
         let unknown = tensors.keys.filter { model.layout[$0] == nil && !isIgnorable($0) }.sorted()
         if !unknown.isEmpty {
-            throw SluiceError(.corruptInput, "checkpoint has tensors a GPT-2 does not: \(unknown.prefix(6).joined(separator: ", "))", file: weights)
+            throw SluiceError(.corruptInput, "checkpoint has tensors this architecture does not: \(unknown.prefix(6).joined(separator: ", "))", file: weights)
         }
         return model
     }
@@ -154,6 +168,8 @@ public enum Checkpoint {
         if let b = meta["beta2"].flatMap({ Float($0) }) { opt.beta2 = b }
         if let e = meta["eps"].flatMap({ Float($0) }) { opt.eps = e }
         if let w = meta["weight_decay"].flatMap({ Float($0) }) { opt.weightDecay = w }
+        // "muon": adam.m holds Muon's momentum for the hidden matrices (see Muon).
+        opt.muon = meta["optimizer"] == "muon"
         return opt
     }
 

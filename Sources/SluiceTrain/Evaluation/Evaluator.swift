@@ -188,3 +188,26 @@ func forEachJSONLine(_ path: String, _ body: ([String: Any], Int) throws -> Void
         try body(obj, line)
     }
 }
+
+extension Evaluator {
+    /// The raw logits (after soft-capping, before softmax) of every position of `ids` as JSON, one row
+    /// per position (`[[l0, l1, …], …]`), shortest round-trip float text: for comparing any checkpoint
+    /// with another implementation (`sluice eval --logits 1,5,9`).
+    /// - Throws: a config error for an empty list, an id outside the vocabulary or more ids than the context.
+    public func logitsJSON(ids: [Int32]) throws -> String {
+        let c = model.config
+        guard !ids.isEmpty, ids.count <= c.contextLength else {
+            throw SluiceError(.config, "--logits needs 1…\(c.contextLength) ids (got \(ids.count))")
+        }
+        if let bad = ids.first(where: { $0 < 0 || Int($0) >= c.vocabSize }) {
+            throw SluiceError(.config, "token id \(bad) is outside the vocabulary of \(c.vocabSize)")
+        }
+        model.forward(tokens: ids, targets: nil, B: 1, T: ids.count)
+        var out = "["
+        for t in 0..<ids.count {
+            if t > 0 { out += ",\n " }
+            out += "[" + model.lastRow(t).map { "\($0)" }.joined(separator: ", ") + "]"
+        }
+        return out + "]"
+    }
+}

@@ -50,9 +50,11 @@ public final class Generator {
         let n = tokens.count
         precondition(n > 0 && length + n <= T, "KV cache overflow")
         let cfg = model.config, L = cfg.layers, NH = cfg.heads, hs = cfg.headSize, V = cfg.vocabSize
+        let F = cfg.mlpFCOut, H = cfg.mlpHidden
         let th = model.threads, lay = model.layout, p0 = length
         var x = [Float](repeating: 0, count: n * C), h = x, res2 = x, atty = x
-        var qkv = [Float](repeating: 0, count: n * 3 * C), fc = [Float](repeating: 0, count: n * 4 * C), fcg = fc
+        var qkv = [Float](repeating: 0, count: n * 3 * C), fc = [Float](repeating: 0, count: n * F)
+        var fcg = [Float](repeating: 0, count: n * H), qkRstd = [Float](repeating: 0, count: n * 2 * NH)
         var logits = [Float](repeating: 0, count: V)
         var lnf = [Float](repeating: 0, count: C)
         model.params.withUnsafeBufferPointer { PB in
@@ -60,38 +62,68 @@ public final class Generator {
             x.withUnsafeMutableBufferPointer { X in
                 let x = X.baseAddress!
                 for i in 0..<n {
-                    let e = P + lay.wte + Int(tokens[i]) * C, pe = P + lay.wpe + (p0 + i) * C
-                    for c in 0..<C { x[i * C + c] = e[c] + pe[c] }
+                    let e = P + lay.wte + Int(tokens[i]) * C
+                    if lay.wpe >= 0 {
+                        let pe = P + lay.wpe + (p0 + i) * C
+                        for c in 0..<C { x[i * C + c] = e[c] + pe[c] }
+                    } else {
+                        (x + i * C).update(from: e, count: C)
+                    }
                 }
-                h.withUnsafeMutableBufferPointer { H in
+                h.withUnsafeMutableBufferPointer { H_ in
                     qkv.withUnsafeMutableBufferPointer { Q in
                         atty.withUnsafeMutableBufferPointer { A in
                             res2.withUnsafeMutableBufferPointer { R in
-                                fc.withUnsafeMutableBufferPointer { F in
+                                fc.withUnsafeMutableBufferPointer { F_ in
                                     fcg.withUnsafeMutableBufferPointer { FG in
-                                        let h = H.baseAddress!, q = Q.baseAddress!, a = A.baseAddress!, r = R.baseAddress!
-                                        let f = F.baseAddress!, fg = FG.baseAddress!
-                                        for l in 0..<L {
-                                            let w = lay.blocks[l]
-                                            Kernels.layerNormForward(out: h, mean: nil, rstd: nil, inp: x, weight: P + w.ln1w, bias: P + w.ln1b, rows: n, C: C, threads: th)
-                                            Kernels.matmulForward(out: q, inp: h, weight: P + w.qkvw, bias: P + w.qkvb, rows: n, inC: C, outC: 3 * C, threads: th)
-                                            kCache[l].withUnsafeMutableBufferPointer { KB in
-                                                vCache[l].withUnsafeMutableBufferPointer { VB in
-                                                    let kc = KB.baseAddress!, vc = VB.baseAddress!
-                                                    for i in 0..<n {
-                                                        (kc + (p0 + i) * C).update(from: q + i * 3 * C + C, count: C)
-                                                        (vc + (p0 + i) * C).update(from: q + i * 3 * C + 2 * C, count: C)
+                                        qkRstd.withUnsafeMutableBufferPointer { QR in
+                                            model.ropeTable.withUnsafeBufferPointer { RT in
+                                                let h = H_.baseAddress!, q = Q.baseAddress!, a = A.baseAddress!, r = R.baseAddress!
+                                                let f = F_.baseAddress!, fg = FG.baseAddress!
+                                                for l in 0..<L {
+                                                    let w = lay.blocks[l]
+                                                    model.normForward(P, out: h, mean: nil, rstd: nil, inp: x, w: w.ln1w, b: w.ln1b, rows: n)
+                                                    Kernels.matmulForward(
+                                                        out: q, inp: h, weight: P + w.qkvw, bias: model.opt(P, w.qkvb), rows: n, inC: C,
+                                                        outC: 3 * C, threads: th)
+                                                    if cfg.qkNorm {
+                                                        Kernels.qkNormForward(qkv: q, rstd: QR.baseAddress!, rows: n, C: C, NH: NH, threads: th)
                                                     }
-                                                    Generator.attend(out: a, q: q, kc: kc, vc: vc, n: n, p0: p0, C: C, NH: NH, hs: hs)
+                                                    if cfg.positions == .rope {
+                                                        // Rows are positions p0…p0+n−1.
+                                                        Kernels.rope(
+                                                            q, rows: n, T: n, start: p0, C: C, NH: NH, table: RT.baseAddress!, tableT: T,
+                                                            threads: th)
+                                                    }
+                                                    kCache[l].withUnsafeMutableBufferPointer { KB in
+                                                        vCache[l].withUnsafeMutableBufferPointer { VB in
+                                                            let kc = KB.baseAddress!, vc = VB.baseAddress!
+                                                            for i in 0..<n {
+                                                                (kc + (p0 + i) * C).update(from: q + i * 3 * C + C, count: C)
+                                                                (vc + (p0 + i) * C).update(from: q + i * 3 * C + 2 * C, count: C)
+                                                            }
+                                                            Generator.attend(out: a, q: q, kc: kc, vc: vc, n: n, p0: p0, C: C, NH: NH, hs: hs)
+                                                        }
+                                                    }
+                                                    r.update(from: x, count: n * C)
+                                                    Kernels.matmulForward(
+                                                        out: r, inp: a, weight: P + w.projw, bias: model.opt(P, w.projb), rows: n, inC: C, outC: C,
+                                                        accumulate: true, threads: th)
+                                                    model.normForward(P, out: h, mean: nil, rstd: nil, inp: r, w: w.ln2w, b: w.ln2b, rows: n)
+                                                    Kernels.matmulForward(
+                                                        out: f, inp: h, weight: P + w.fcw, bias: model.opt(P, w.fcb), rows: n, inC: C, outC: F,
+                                                        threads: th)
+                                                    switch cfg.mlp {
+                                                    case .gelu: Kernels.geluForward(out: fg, inp: f, n: n * H, threads: th)
+                                                    case .relu2: Kernels.relu2Forward(out: fg, inp: f, n: n * H, threads: th)
+                                                    case .swiglu: Kernels.swigluForward(out: fg, inp: f, rows: n, H: H, threads: th)
+                                                    }
+                                                    x.update(from: r, count: n * C)
+                                                    Kernels.matmulForward(
+                                                        out: x, inp: fg, weight: P + w.fcprojw, bias: model.opt(P, w.fcprojb), rows: n, inC: H,
+                                                        outC: C, accumulate: true, threads: th)
                                                 }
                                             }
-                                            r.update(from: x, count: n * C)
-                                            Kernels.matmulForward(out: r, inp: a, weight: P + w.projw, bias: P + w.projb, rows: n, inC: C, outC: C, accumulate: true, threads: th)
-                                            Kernels.layerNormForward(out: h, mean: nil, rstd: nil, inp: r, weight: P + w.ln2w, bias: P + w.ln2b, rows: n, C: C, threads: th)
-                                            Kernels.matmulForward(out: f, inp: h, weight: P + w.fcw, bias: P + w.fcb, rows: n, inC: C, outC: 4 * C, threads: th)
-                                            Kernels.geluForward(out: fg, inp: f, n: n * 4 * C, threads: th)
-                                            x.update(from: r, count: n * C)
-                                            Kernels.matmulForward(out: x, inp: fg, weight: P + w.fcprojw, bias: P + w.fcprojb, rows: n, inC: 4 * C, outC: C, accumulate: true, threads: th)
                                         }
                                     }
                                 }
@@ -100,11 +132,15 @@ public final class Generator {
                     }
                 }
                 lnf.withUnsafeMutableBufferPointer { LN in
-                    Kernels.layerNormForward(
-                        out: LN.baseAddress!, mean: nil, rstd: nil, inp: x + (n - 1) * C, weight: P + lay.lnfw, bias: P + lay.lnfb,
-                        rows: 1, C: C, threads: 1)
+                    model.normForward(
+                        P, out: LN.baseAddress!, mean: nil, rstd: nil, inp: x + (n - 1) * C, w: lay.lnfw, b: lay.lnfb, rows: 1)
                     logits.withUnsafeMutableBufferPointer { LG in
-                        Kernels.sgemm(transA: false, transB: true, m: 1, n: V, k: C, LN.baseAddress!, lda: C, P + lay.wte, ldb: C, beta: 0, LG.baseAddress!, ldc: V)
+                        Kernels.sgemm(
+                            transA: false, transB: true, m: 1, n: V, k: C, LN.baseAddress!, lda: C, P + lay.head, ldb: C, beta: 0,
+                            LG.baseAddress!, ldc: V)
+                        if cfg.logitSoftcap > 0 {
+                            Kernels.softcapForward(LG.baseAddress!, tanhOut: nil, n: V, cap: Float(cfg.logitSoftcap), threads: 1)
+                        }
                     }
                 }
             }

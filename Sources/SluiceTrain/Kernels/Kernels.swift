@@ -24,11 +24,17 @@ enum Kernels {
 
     // MARK: - Embeddings
 
-    /// `out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]`; out (B,T,C).
+    /// `out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]`; out (B,T,C). Without `wpe` (RoPE models) the token rows only.
     static func encoderForward(
-        out: FloatPointer, tokens: UnsafePointer<Int32>, wte: UnsafePointer<Float>, wpe: UnsafePointer<Float>,
+        out: FloatPointer, tokens: UnsafePointer<Int32>, wte: UnsafePointer<Float>, wpe: UnsafePointer<Float>?,
         B: Int, T: Int, C: Int, threads: Int
     ) {
+        guard let wpe else {
+            parallelRanges(B * T, threads: threads, grain: 64) { rows in
+                for r in rows { (out + r * C).update(from: wte + Int(tokens[r]) * C, count: C) }
+            }
+            return
+        }
         parallelRanges(B * T, threads: threads, grain: 64) { rows in
             for r in rows {
                 let t = r % T
@@ -41,9 +47,18 @@ enum Kernels {
     /// Accumulates `dwte[tokens[b,t]] += dout[b,t]` and `dwpe[t] += dout[b,t]`. Split by channel
     /// ranges so that repeated tokens never race and sums keep one order.
     static func encoderBackward(
-        dwte: FloatPointer, dwpe: FloatPointer, dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>,
+        dwte: FloatPointer, dwpe: FloatPointer?, dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>,
         B: Int, T: Int, C: Int, threads: Int
     ) {
+        guard let dwpe else {
+            parallelRanges(C, threads: threads, grain: 32) { cs in
+                for r in 0..<(B * T) {
+                    let d = dout + r * C, e = dwte + Int(tokens[r]) * C
+                    for c in cs { e[c] += d[c] }
+                }
+            }
+            return
+        }
         parallelRanges(C, threads: threads, grain: 32) { cs in
             for r in 0..<(B * T) {
                 let t = r % T

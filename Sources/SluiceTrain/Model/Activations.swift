@@ -5,6 +5,8 @@
 /// The forward activations of one block.
 struct BlockActivations {
     var ln1, ln1Mean, ln1Rstd, qkv, att, atty, res2, ln2, ln2Mean, ln2Rstd, fch, fchGelu: FloatPointer
+    /// Per-head 1/RMS of q and k (B·T, 2·NH) with QK norm; unused otherwise.
+    var qkRstd: FloatPointer
 }
 
 /// Every buffer a forward/backward pass over a batch of `B` sequences of up to `T` tokens needs.
@@ -20,8 +22,11 @@ final class Activations {
     let resid: FloatPointer
     let blocks: [BlockActivations]
     let lnf, lnfMean, lnfRstd, logits, losses: FloatPointer
-    // Gradient scratch (only when `withGradients`).
-    let dR, dln, dqkv, datty, dfch, datt: FloatPointer
+    /// tanh(z/cap) of the soft-capped logits (B·T, V), when the model caps them and trains.
+    let capTanh: FloatPointer?
+    // Gradient scratch (only when `withGradients`). dact is the MLP activation's gradient (B·T, H):
+    // its own buffer for SwiGLU, dfch otherwise (the activation's backward runs in place).
+    let dR, dln, dqkv, datty, dfch, dact, datt: FloatPointer
     /// One head's dropped attention probabilities (T×T), when training.
     let attScratch: FloatPointer
     /// The dropout of the last training forward pass (nil: none), reused by backward and recomputation.
@@ -36,12 +41,15 @@ final class Activations {
         self.recompute = recompute
         self.withGradients = withGradients
         let C = config.width, L = config.layers, NH = config.heads, V = config.vocabSize
-        let BT = B * T, BTC = BT * C
+        let BT = B * T, BTC = BT * C, F = config.mlpFCOut, H = config.mlpHidden
+        let qkn = config.qkNorm ? BT * 2 * NH : 0
+        let swiglu = config.mlp == .swiglu, capped = config.logitSoftcap > 0 && withGradients
         sets = recompute ? 1 : L
-        // ln1 1, qkv 3, atty 1, res2 1, ln2 1, fch 4, fchGelu 4 = 15 BTC; means/rstds 4 BT; att B·NH·T².
-        let block = 15 * BTC + 4 * BT + B * NH * T * T
-        var total = (L + 1) * BTC + sets * block + BTC + 2 * BT + BT * V + BT
-        if withGradients { total += BTC + BTC + 3 * BTC + BTC + 4 * BTC + B * NH * T * T + T * T }
+        // ln1 1, qkv 3, atty 1, res2 1, ln2 1 = 7 BTC, fch F·BT, fchGelu H·BT (GPT-2: 15 BTC in all);
+        // means/rstds 4 BT; att B·NH·T²; QK-norm rstds.
+        let block = 7 * BTC + BT * F + BT * H + 4 * BT + B * NH * T * T + qkn
+        var total = (L + 1) * BTC + sets * block + BTC + 2 * BT + BT * V + BT + (capped ? BT * V : 0)
+        if withGradients { total += BTC + BTC + 3 * BTC + BTC + BT * F + (swiglu ? BT * H : 0) + B * NH * T * T + T * T }
         floats = total
         storage = .allocate(capacity: total)
         storage.initialize(repeating: 0, count: total)
@@ -57,7 +65,7 @@ final class Activations {
                 BlockActivations(
                     ln1: take(BTC), ln1Mean: take(BT), ln1Rstd: take(BT), qkv: take(3 * BTC), att: take(B * NH * T * T),
                     atty: take(BTC), res2: take(BTC), ln2: take(BTC), ln2Mean: take(BT), ln2Rstd: take(BT),
-                    fch: take(4 * BTC), fchGelu: take(4 * BTC)))
+                    fch: take(BT * F), fchGelu: take(BT * H), qkRstd: qkn > 0 ? take(qkn) : storage))
         }
         blocks = bl
         lnf = take(BTC)
@@ -65,12 +73,14 @@ final class Activations {
         lnfRstd = take(BT)
         logits = take(BT * V)
         losses = take(BT)
+        capTanh = capped ? take(BT * V) : nil
         if withGradients {
             dR = take(BTC)
             dln = take(BTC)
             dqkv = take(3 * BTC)
             datty = take(BTC)
-            dfch = take(4 * BTC)
+            dfch = take(BT * F)
+            dact = swiglu ? take(BT * H) : dfch
             datt = take(B * NH * T * T)
             attScratch = take(T * T)
         } else {
@@ -80,6 +90,7 @@ final class Activations {
             dqkv = storage
             datty = storage
             dfch = storage
+            dact = storage
             datt = storage
         }
         precondition(cursor - storage == total)

@@ -22,6 +22,8 @@ public final class GPT {
     /// Seed of the next training pass's dropout masks (the trainer sets it per micro-batch).
     public var dropoutSeed: UInt64 = 0
     var acts: Activations?
+    /// RoPE cos | sin for positions 0..<contextLength (empty with learned positions).
+    let ropeTable: [Float]
 
     /// A model with zero parameters (fill `params` or call `initialize(seed:)`).
     public init(config: GPTConfig, threads: Int = 2) throws {
@@ -31,10 +33,14 @@ public final class GPT {
         params = [Float](repeating: 0, count: layout.count)
         self.threads = max(1, threads)
         dropout = Float(config.dropout)
+        ropeTable =
+            config.positions == .rope
+            ? Kernels.ropeTable(T: config.contextLength, headSize: config.headSize, theta: config.ropeTheta) : []
     }
 
     /// GPT-2's initialisation: N(0, 0.02) for weights and embeddings, N(0, 0.02/√(2L)) for the
     /// two residual projections, zero biases, unit layer-norm gains. Deterministic for a seed.
+    /// With `zeroInitProjections` both residual projections and an untied head start at zero.
     public func initialize(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
         let residStd = 0.02 / (2 * Double(config.layers)).squareRoot()
@@ -43,6 +49,8 @@ public final class GPT {
             if n.hasSuffix("ln_1.weight") || n.hasSuffix("ln_2.weight") || n == "ln_f.weight" {
                 for i in t.range { params[i] = 1 }
             } else if n.hasSuffix(".bias") {
+                for i in t.range { params[i] = 0 }
+            } else if config.zeroInitProjections && (n.hasSuffix("c_proj.weight") || n == "lm_head.weight") {
                 for i in t.range { params[i] = 0 }
             } else {
                 let std = n.hasSuffix("c_proj.weight") ? residStd : 0.02
@@ -125,14 +133,16 @@ public final class GPT {
     private func forwardPass(_ P: UnsafePointer<Float>, _ a: Activations, withTargets: Bool) {
         let C = config.width, V = config.vocabSize, L = config.layers
         let B = a.B, T = a.T, BT = B * T
-        Kernels.encoderForward(out: a.resid, tokens: a.tokens, wte: P + layout.wte, wpe: P + layout.wpe, B: B, T: T, C: C, threads: threads)
+        Kernels.encoderForward(
+            out: a.resid, tokens: a.tokens, wte: P + layout.wte, wpe: opt(P, layout.wpe), B: B, T: T, C: C, threads: threads)
         a.dropout?.apply(a.resid, n: BT * C, site: Dropout.embeddingSite, threads: threads)
         for l in 0..<L { blockForward(P, a, l, set: a.recompute ? 0 : l) }
-        Kernels.layerNormForward(
-            out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: a.resid + L * BT * C, weight: P + layout.lnfw,
-            bias: P + layout.lnfb, rows: BT, C: C, threads: threads)
-        // logits = lnf · wteᵀ (the tied output projection).
-        Kernels.sgemm(transA: false, transB: true, m: BT, n: V, k: C, a.lnf, lda: C, P + layout.wte, ldb: C, beta: 0, a.logits, ldc: V)
+        normForward(P, out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: a.resid + L * BT * C, w: layout.lnfw, b: layout.lnfb, rows: BT)
+        // logits = lnf · headᵀ (head = wte when tied).
+        Kernels.sgemm(transA: false, transB: true, m: BT, n: V, k: C, a.lnf, lda: C, P + layout.head, ldb: C, beta: 0, a.logits, ldc: V)
+        if config.logitSoftcap > 0 {
+            Kernels.softcapForward(a.logits, tanhOut: a.capTanh, n: BT * V, cap: Float(config.logitSoftcap), threads: threads)
+        }
         if withTargets {
             Kernels.crossEntropyForward(logits: a.logits, losses: a.losses, targets: a.targets, rows: BT, V: V, threads: threads)
         }
@@ -143,38 +153,83 @@ public final class GPT {
         let B = a.B, T = a.T, BT = B * T, BTC = BT * C
         let w = layout.blocks[l], x = a.resid + l * BTC, out = a.resid + (l + 1) * BTC
         let ac = a.blocks[s]
-        Kernels.layerNormForward(
-            out: ac.ln1, mean: ac.ln1Mean, rstd: ac.ln1Rstd, inp: x, weight: P + w.ln1w, bias: P + w.ln1b, rows: BT, C: C,
-            threads: threads)
-        Kernels.matmulForward(out: ac.qkv, inp: ac.ln1, weight: P + w.qkvw, bias: P + w.qkvb, rows: BT, inC: C, outC: 3 * C, threads: threads)
+        normForward(P, out: ac.ln1, mean: ac.ln1Mean, rstd: ac.ln1Rstd, inp: x, w: w.ln1w, b: w.ln1b, rows: BT)
+        Kernels.matmulForward(out: ac.qkv, inp: ac.ln1, weight: P + w.qkvw, bias: opt(P, w.qkvb), rows: BT, inC: C, outC: 3 * C, threads: threads)
+        if config.qkNorm { Kernels.qkNormForward(qkv: ac.qkv, rstd: ac.qkRstd, rows: BT, C: C, NH: NH, threads: threads) }
+        if config.positions == .rope {
+            ropeTable.withUnsafeBufferPointer { tb in
+                Kernels.rope(ac.qkv, rows: BT, T: T, C: C, NH: NH, table: tb.baseAddress!, tableT: config.contextLength, threads: threads)
+            }
+        }
         let d = a.dropout
         Kernels.attentionForward(
             out: ac.atty, att: ac.att, qkv: ac.qkv, B: B, T: T, C: C, NH: NH, threads: threads, dropout: d,
             site: Dropout.attentionSite(l), scratch: a.attScratch)
         if let d {
             // Dropped branch: res2 = x + m ⊙ proj(atty), the branch built in the dln scratch.
-            Kernels.matmulForward(out: a.dln, inp: ac.atty, weight: P + w.projw, bias: P + w.projb, rows: BT, inC: C, outC: C, threads: threads)
+            Kernels.matmulForward(out: a.dln, inp: ac.atty, weight: P + w.projw, bias: opt(P, w.projb), rows: BT, inC: C, outC: C, threads: threads)
             d.addBranch(out: ac.res2, x: x, branch: a.dln, n: BTC, site: Dropout.attentionResidualSite(l), threads: threads)
         } else {
             ac.res2.update(from: x, count: BTC)
             Kernels.matmulForward(
-                out: ac.res2, inp: ac.atty, weight: P + w.projw, bias: P + w.projb, rows: BT, inC: C, outC: C, accumulate: true,
+                out: ac.res2, inp: ac.atty, weight: P + w.projw, bias: opt(P, w.projb), rows: BT, inC: C, outC: C, accumulate: true,
                 threads: threads)
         }
-        Kernels.layerNormForward(
-            out: ac.ln2, mean: ac.ln2Mean, rstd: ac.ln2Rstd, inp: ac.res2, weight: P + w.ln2w, bias: P + w.ln2b, rows: BT,
-            C: C, threads: threads)
-        Kernels.matmulForward(out: ac.fch, inp: ac.ln2, weight: P + w.fcw, bias: P + w.fcb, rows: BT, inC: C, outC: 4 * C, threads: threads)
-        Kernels.geluForward(out: ac.fchGelu, inp: ac.fch, n: 4 * BTC, threads: threads)
+        normForward(P, out: ac.ln2, mean: ac.ln2Mean, rstd: ac.ln2Rstd, inp: ac.res2, w: w.ln2w, b: w.ln2b, rows: BT)
+        let F = config.mlpFCOut, H = config.mlpHidden
+        Kernels.matmulForward(out: ac.fch, inp: ac.ln2, weight: P + w.fcw, bias: opt(P, w.fcb), rows: BT, inC: C, outC: F, threads: threads)
+        switch config.mlp {
+        case .gelu: Kernels.geluForward(out: ac.fchGelu, inp: ac.fch, n: BT * H, threads: threads)
+        case .relu2: Kernels.relu2Forward(out: ac.fchGelu, inp: ac.fch, n: BT * H, threads: threads)
+        case .swiglu: Kernels.swigluForward(out: ac.fchGelu, inp: ac.fch, rows: BT, H: H, threads: threads)
+        }
         if let d {
             Kernels.matmulForward(
-                out: a.dln, inp: ac.fchGelu, weight: P + w.fcprojw, bias: P + w.fcprojb, rows: BT, inC: 4 * C, outC: C, threads: threads)
+                out: a.dln, inp: ac.fchGelu, weight: P + w.fcprojw, bias: opt(P, w.fcprojb), rows: BT, inC: H, outC: C, threads: threads)
             d.addBranch(out: out, x: ac.res2, branch: a.dln, n: BTC, site: Dropout.mlpResidualSite(l), threads: threads)
         } else {
             out.update(from: ac.res2, count: BTC)
             Kernels.matmulForward(
-                out: out, inp: ac.fchGelu, weight: P + w.fcprojw, bias: P + w.fcprojb, rows: BT, inC: 4 * C, outC: C,
+                out: out, inp: ac.fchGelu, weight: P + w.fcprojw, bias: opt(P, w.fcprojb), rows: BT, inC: H, outC: C,
                 accumulate: true, threads: threads)
+        }
+    }
+
+    // MARK: - Architecture switches
+
+    /// `P + offset`, or nil for a tensor the architecture does not have (offset −1).
+    @inline(__always)
+    func opt(_ P: UnsafePointer<Float>, _ offset: Int) -> UnsafePointer<Float>? { offset < 0 ? nil : P + offset }
+
+    @inline(__always)
+    func opt(_ G: FloatPointer, _ offset: Int) -> FloatPointer? { offset < 0 ? nil : G + offset }
+
+    /// Layer norm or RMS norm of `rows` rows with the gain at `w` (and the bias at `b`, layer norm only).
+    func normForward(
+        _ P: UnsafePointer<Float>, out: FloatPointer, mean: FloatPointer?, rstd: FloatPointer?, inp: UnsafePointer<Float>,
+        w: Int, b: Int, rows: Int
+    ) {
+        if config.norm == .rmsnorm {
+            Kernels.rmsNormForward(out: out, rstd: rstd, inp: inp, weight: P + w, rows: rows, C: config.width, threads: threads)
+        } else {
+            Kernels.layerNormForward(
+                out: out, mean: mean, rstd: rstd, inp: inp, weight: P + w, bias: P + b, rows: rows, C: config.width, threads: threads)
+        }
+    }
+
+    /// The backward pass of `normForward`: adds to dinp and the gain's (and bias's) gradient.
+    private func normBackward(
+        _ P: UnsafePointer<Float>, _ G: FloatPointer, dinp: FloatPointer, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, w: Int, b: Int, rows: Int
+    ) {
+        if config.norm == .rmsnorm {
+            Kernels.rmsNormBackward(
+                dinp: dinp, dweight: G + w, dout: dout, inp: inp, weight: P + w, rstd: rstd, rows: rows, C: config.width,
+                threads: threads)
+        } else {
+            Kernels.layerNormBackward(
+                dinp: dinp, dweight: G + w, dbias: G + b, dout: dout, inp: inp, weight: P + w, mean: mean, rstd: rstd, rows: rows,
+                C: config.width, threads: threads)
         }
     }
 
@@ -200,19 +255,21 @@ public final class GPT {
         let C = config.width, V = config.vocabSize, L = config.layers
         let B = a.B, T = a.T, BT = B * T, BTC = BT * C
         Kernels.crossEntropyBackward(probs: a.logits, targets: a.targets, rows: BT, V: V, scale: scale, threads: threads)
-        // Tied output projection: dlnf = dlogits · wte; dwte += dlogitsᵀ · lnf.
-        Kernels.sgemm(transA: false, transB: false, m: BT, n: C, k: V, a.logits, lda: V, P + layout.wte, ldb: C, beta: 0, a.dln, ldc: C)
-        Kernels.sgemm(transA: true, transB: false, m: V, n: C, k: BT, a.logits, lda: V, a.lnf, ldb: C, beta: 1, G + layout.wte, ldc: C)
+        if config.logitSoftcap > 0, let t = a.capTanh { Kernels.softcapBackward(a.logits, tanh: t, n: BT * V, threads: threads) }
+        // Output projection (head = wte when tied): dlnf = dlogits · head; dhead += dlogitsᵀ · lnf.
+        Kernels.sgemm(transA: false, transB: false, m: BT, n: C, k: V, a.logits, lda: V, P + layout.head, ldb: C, beta: 0, a.dln, ldc: C)
+        Kernels.sgemm(transA: true, transB: false, m: V, n: C, k: BT, a.logits, lda: V, a.lnf, ldb: C, beta: 1, G + layout.head, ldc: C)
         a.dR.update(repeating: 0, count: BTC)
-        Kernels.layerNormBackward(
-            dinp: a.dR, dweight: G + layout.lnfw, dbias: G + layout.lnfb, dout: a.dln, inp: a.resid + L * BTC,
-            weight: P + layout.lnfw, mean: a.lnfMean, rstd: a.lnfRstd, rows: BT, C: C, threads: threads)
+        normBackward(
+            P, G, dinp: a.dR, dout: a.dln, inp: a.resid + L * BTC, mean: a.lnfMean, rstd: a.lnfRstd, w: layout.lnfw,
+            b: layout.lnfb, rows: BT)
         for l in stride(from: L - 1, through: 0, by: -1) {
             if a.recompute { blockForward(P, a, l, set: 0) }
             blockBackward(P, G, a, l, set: a.recompute ? 0 : l)
         }
         a.dropout?.apply(a.dR, n: BTC, site: Dropout.embeddingSite, threads: threads)
-        Kernels.encoderBackward(dwte: G + layout.wte, dwpe: G + layout.wpe, dout: a.dR, tokens: a.tokens, B: B, T: T, C: C, threads: threads)
+        Kernels.encoderBackward(
+            dwte: G + layout.wte, dwpe: opt(G, layout.wpe), dout: a.dR, tokens: a.tokens, B: B, T: T, C: C, threads: threads)
     }
 
     /// One block backward; on entry `dR` is the gradient of the block's output, on exit of its input.
@@ -227,16 +284,19 @@ public final class GPT {
             d.masked(out: a.dln, a.dR, n: BTC, site: Dropout.mlpResidualSite(l), threads: threads)
             dBranch = UnsafePointer(a.dln)
         }
+        let F = config.mlpFCOut, H = config.mlpHidden
         Kernels.matmulBackward(
-            dinp: a.dfch, dweight: G + w.fcprojw, dbias: G + w.fcprojb, dout: dBranch, inp: ac.fchGelu, weight: P + w.fcprojw,
-            rows: BT, inC: 4 * C, outC: C, threads: threads)
-        Kernels.geluBackward(dinp: a.dfch, inp: ac.fch, dout: a.dfch, n: 4 * BTC, threads: threads)
+            dinp: a.dact, dweight: G + w.fcprojw, dbias: opt(G, w.fcprojb), dout: dBranch, inp: ac.fchGelu, weight: P + w.fcprojw,
+            rows: BT, inC: H, outC: C, threads: threads)
+        switch config.mlp {
+        case .gelu: Kernels.geluBackward(dinp: a.dfch, inp: ac.fch, dout: a.dact, n: BT * H, threads: threads)
+        case .relu2: Kernels.relu2Backward(dinp: a.dfch, inp: ac.fch, dout: a.dact, n: BT * H, threads: threads)
+        case .swiglu: Kernels.swigluBackward(dinp: a.dfch, inp: ac.fch, dout: a.dact, rows: BT, H: H, threads: threads)
+        }
         Kernels.matmulBackward(
-            dinp: a.dln, dweight: G + w.fcw, dbias: G + w.fcb, dout: a.dfch, inp: ac.ln2, weight: P + w.fcw, rows: BT,
-            inC: C, outC: 4 * C, threads: threads)
-        Kernels.layerNormBackward(
-            dinp: a.dR, dweight: G + w.ln2w, dbias: G + w.ln2b, dout: a.dln, inp: ac.res2, weight: P + w.ln2w,
-            mean: ac.ln2Mean, rstd: ac.ln2Rstd, rows: BT, C: C, threads: threads)
+            dinp: a.dln, dweight: G + w.fcw, dbias: opt(G, w.fcb), dout: a.dfch, inp: ac.ln2, weight: P + w.fcw, rows: BT,
+            inC: C, outC: F, threads: threads)
+        normBackward(P, G, dinp: a.dR, dout: a.dln, inp: ac.res2, mean: ac.ln2Mean, rstd: ac.ln2Rstd, w: w.ln2w, b: w.ln2b, rows: BT)
         // Attention branch: res2 = x + m ⊙ proj(attn(ln1(x))).
         dBranch = UnsafePointer(a.dR)
         if let d {
@@ -244,17 +304,24 @@ public final class GPT {
             dBranch = UnsafePointer(a.dln)
         }
         Kernels.matmulBackward(
-            dinp: a.datty, dweight: G + w.projw, dbias: G + w.projb, dout: dBranch, inp: ac.atty, weight: P + w.projw,
+            dinp: a.datty, dweight: G + w.projw, dbias: opt(G, w.projb), dout: dBranch, inp: ac.atty, weight: P + w.projw,
             rows: BT, inC: C, outC: C, threads: threads)
         Kernels.attentionBackward(
             dqkv: a.dqkv, datt: a.datt, dout: a.datty, att: ac.att, qkv: ac.qkv, B: B, T: T, C: C, NH: NH, threads: threads,
             dropout: d, site: Dropout.attentionSite(l), scratch: a.attScratch)
+        // QK norm's backward runs on the rotated values (see `qkNormBackward`), then RoPE's transpose.
+        if config.qkNorm { Kernels.qkNormBackward(dqkv: a.dqkv, qkv: ac.qkv, rstd: ac.qkRstd, rows: BT, C: C, NH: NH, threads: threads) }
+        if config.positions == .rope {
+            ropeTable.withUnsafeBufferPointer { tb in
+                Kernels.rope(
+                    a.dqkv, rows: BT, T: T, C: C, NH: NH, table: tb.baseAddress!, tableT: config.contextLength, inverse: true,
+                    threads: threads)
+            }
+        }
         Kernels.matmulBackward(
-            dinp: a.dln, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: a.dqkv, inp: ac.ln1, weight: P + w.qkvw, rows: BT,
+            dinp: a.dln, dweight: G + w.qkvw, dbias: opt(G, w.qkvb), dout: a.dqkv, inp: ac.ln1, weight: P + w.qkvw, rows: BT,
             inC: C, outC: 3 * C, threads: threads)
-        Kernels.layerNormBackward(
-            dinp: a.dR, dweight: G + w.ln1w, dbias: G + w.ln1b, dout: a.dln, inp: x, weight: P + w.ln1w,
-            mean: ac.ln1Mean, rstd: ac.ln1Rstd, rows: BT, C: C, threads: threads)
+        normBackward(P, G, dinp: a.dR, dout: a.dln, inp: x, mean: ac.ln1Mean, rstd: ac.ln1Rstd, w: w.ln1w, b: w.ln1b, rows: BT)
     }
 
     // MARK: - Gradient utilities

@@ -4,8 +4,34 @@ import Foundation
 import SluiceCore
 
 /// GPT-2 hyper-parameters (Radford et al. 2019): pre-norm blocks, learned positions, tanh-GELU MLP
-/// of width 4·C, tied output projection.
+/// of width 4·C, tied output projection; the architecture options (issue 23) switch parts of it to
+/// the modern small-model recipe (RoPE, RMSNorm, QK-norm, ReLU²/SwiGLU, untied head, soft-capping).
+/// Their defaults are GPT-2's.
 public struct GPTConfig: Sendable, Equatable, Codable {
+    /// How positions enter the model.
+    public enum Positions: String, Sendable, Codable, CaseIterable {
+        /// A learned embedding per position added to the token embedding (GPT-2).
+        case learned
+        /// Rotary embeddings of queries and keys (Su et al. 2021), HF Llama's rotate-half pairing.
+        case rope
+    }
+    /// The normalisation of the block inputs and of the final hidden state.
+    public enum Norm: String, Sendable, Codable, CaseIterable {
+        /// Mean and variance, gain and bias (Ba et al. 2016), ε 1e-5.
+        case layernorm
+        /// Root mean square, gain only (Zhang & Sennrich 2019), ε 1e-6.
+        case rmsnorm
+    }
+    /// The MLP's nonlinearity.
+    public enum MLP: String, Sendable, Codable, CaseIterable {
+        /// tanh-GELU, hidden 4·C (GPT-2).
+        case gelu
+        /// relu(x)², hidden 4·C (So et al. 2021, Primer; modded-nanogpt).
+        case relu2
+        /// silu(gate)·up, hidden 8·C/3 rounded up to a multiple of 8 (Shazeer 2020; Llama).
+        case swiglu
+    }
+
     /// Tokens in the vocabulary (V).
     public var vocabSize: Int
     /// Longest sequence, the number of learned positions (T max).
@@ -20,6 +46,24 @@ public struct GPTConfig: Sendable, Equatable, Codable {
     public var dropout: Double = 0
     /// End-of-text id written into config.json (bos and eos, like GPT-2).
     public var eosTokenID: Int?
+    /// Learned positions or rotary embeddings.
+    public var positions: Positions = .learned
+    /// RoPE base θ (frequencies θ^(−2i/hs)).
+    public var ropeTheta: Double = 10_000
+    /// Layer norm or RMS norm.
+    public var norm: Norm = .layernorm
+    /// Parameter-free RMS norm of each head's queries and keys before attention (and before RoPE).
+    public var qkNorm = false
+    /// The MLP's nonlinearity and shape.
+    public var mlp: MLP = .gelu
+    /// The output projection is the token embedding (GPT-2) or its own `lm_head.weight`.
+    public var tieEmbeddings = true
+    /// logits = cap·tanh(z/cap) when > 0 (Gemma 2; modded-nanogpt); 0 turns it off.
+    public var logitSoftcap: Double = 0
+    /// Zero-initialised output projections (attn.c_proj, mlp.c_proj, and lm_head when untied), as modded-nanogpt.
+    public var zeroInitProjections = false
+    /// Biases in the linear layers (GPT-2 has them; Llama does not).
+    public var bias = true
 
     public init(vocabSize: Int, contextLength: Int, layers: Int, heads: Int, width: Int, dropout: Double = 0, eosTokenID: Int? = nil) {
         self.vocabSize = vocabSize
@@ -34,6 +78,52 @@ public struct GPTConfig: Sendable, Equatable, Codable {
     /// Size of one head (C / NH).
     public var headSize: Int { width / heads }
 
+    /// The MLP's hidden width H: 4·C, or ⌈8·C/3⌉ rounded up to a multiple of 8 for SwiGLU (the same
+    /// parameters as 4·C with two input matrices).
+    public var mlpHidden: Int { mlp == .swiglu ? ((8 * width + 2) / 3 + 7) / 8 * 8 : 4 * width }
+
+    /// Columns of `mlp.c_fc`: H, or 2·H for SwiGLU (gate | up).
+    public var mlpFCOut: Int { mlp == .swiglu ? 2 * mlpHidden : mlpHidden }
+
+    /// Every architecture option at its GPT-2 value (zero init only changes the initialisation, so a
+    /// zero-initialised GPT-2 is still one).
+    public var isGPT2: Bool {
+        positions == .learned && norm == .layernorm && !qkNorm && mlp == .gelu && tieEmbeddings && logitSoftcap == 0 && bias
+    }
+
+    /// The architecture options as `key: value` text (`positions: rope, norm: rmsnorm, …`) for logs.
+    public var architectureSummary: String {
+        var s = "positions \(positions.rawValue)"
+        if positions == .rope { s += " (θ \(ropeTheta))" }
+        s += ", norm \(norm.rawValue), mlp \(mlp.rawValue)"
+        if qkNorm { s += ", qk_norm" }
+        s += tieEmbeddings ? ", tied head" : ", untied head"
+        if logitSoftcap > 0 { s += ", softcap \(logitSoftcap)" }
+        if zeroInitProjections { s += ", zero-init projections" }
+        if !bias { s += ", no biases" }
+        return s
+    }
+
+    /// Copies the architecture options (not the shape) of `other`.
+    public mutating func setArchitecture(from other: GPTConfig) {
+        positions = other.positions
+        ropeTheta = other.ropeTheta
+        norm = other.norm
+        qkNorm = other.qkNorm
+        mlp = other.mlp
+        tieEmbeddings = other.tieEmbeddings
+        logitSoftcap = other.logitSoftcap
+        zeroInitProjections = other.zeroInitProjections
+        bias = other.bias
+    }
+
+    /// Whether the architecture options (not the shape) equal `other`'s.
+    public func sameArchitecture(as other: GPTConfig) -> Bool {
+        var a = self
+        a.setArchitecture(from: other)
+        return a == self
+    }
+
     /// Throws a config error for shapes the kernels cannot run.
     public func validate() throws {
         func bad(_ m: String) -> SluiceError { SluiceError(.config, "model: \(m)") }
@@ -46,6 +136,11 @@ public struct GPTConfig: Sendable, Equatable, Codable {
         }
         guard dropout >= 0 && dropout < 1 else { throw bad("dropout must be in [0, 1) (got \(dropout))") }
         guard vocabSize < Int(Int32.max) else { throw bad("vocab_size \(vocabSize) does not fit 32-bit ids") }
+        if positions == .rope {
+            guard headSize % 2 == 0 else { throw bad("positions: rope needs an even head size (width / heads = \(headSize))") }
+            guard ropeTheta > 1, ropeTheta.isFinite else { throw bad("rope_theta must be > 1 (got \(ropeTheta))") }
+        }
+        guard logitSoftcap >= 0, logitSoftcap.isFinite else { throw bad("logit_softcap must be ≥ 0 (got \(logitSoftcap))") }
     }
 
     /// Parameters in the model (the tied output projection counted once).
@@ -56,7 +151,9 @@ public struct GPTConfig: Sendable, Equatable, Codable {
     /// PaLM's MFU definition, Chowdhery et al. 2022 app. B).
     public func trainingFLOPsPerToken(T: Int) -> Double {
         let C = Double(width), L = Double(layers)
-        let matmulWeights = L * 12 * C * C + Double(vocabSize) * C
+        // qkv 3C², proj C², fc C·fcOut, fc-proj H·C: 12C² for GPT-2.
+        let block = 4 * C * C + C * Double(mlpFCOut) + Double(mlpHidden) * C
+        let matmulWeights = L * block + Double(vocabSize) * C
         return 6 * matmulWeights + 6 * L * C * Double(T) * 2
     }
 
@@ -75,8 +172,29 @@ public struct GPTConfig: Sendable, Equatable, Codable {
             j["bos_token_id"] = e
             j["eos_token_id"] = e
         }
+        if zeroInitProjections { j["zero_init_projections"] = true }
+        guard !isGPT2 else { return j }
+        // Another architecture: GPT2LMHeadModel cannot run it, so the file names a Sluice-only model
+        // type (transformers refuses it instead of loading wrong weights) and records every option.
+        j["model_type"] = GPTConfig.sluiceModelType
+        j["architectures"] = ["SluiceGPT"]
+        j["position_embedding_type"] = positions.rawValue
+        j["rope_theta"] = ropeTheta
+        j["norm_type"] = norm.rawValue
+        j["rms_norm_eps"] = 1e-6
+        j["qk_norm"] = qkNorm
+        j["mlp_type"] = mlp.rawValue
+        j["activation_function"] = ["gelu": "gelu_new", "relu2": "relu2", "swiglu": "silu"][mlp.rawValue]
+        j["n_inner"] = mlpHidden
+        j["tie_word_embeddings"] = tieEmbeddings
+        j["logit_softcap"] = logitSoftcap
+        j["zero_init_projections"] = zeroInitProjections
+        j["bias"] = bias
         return j
     }
+
+    /// `model_type` of config.json files whose architecture GPT-2 cannot express.
+    public static let sluiceModelType = "sluice_gpt"
 
     /// Reads a Hugging Face GPT-2 `config.json`.
     /// - Throws: a config error for another architecture, an unsupported activation or missing keys.
@@ -84,8 +202,11 @@ public struct GPTConfig: Sendable, Equatable, Codable {
         guard let j = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw SluiceError(.corruptInput, "config.json is not a JSON object", file: file)
         }
+        if let t = j["model_type"] as? String, t == sluiceModelType {
+            return try fromSluiceJSON(j, file: file)
+        }
         if let t = j["model_type"] as? String, t != "gpt2" {
-            throw SluiceError(.config, "model_type '\(t)' is not gpt2", file: file)
+            throw SluiceError(.config, "model_type '\(t)' is not gpt2 or \(sluiceModelType)", file: file)
         }
         if let a = j["activation_function"] as? String, a != "gelu_new", a != "gelu_pytorch_tanh" {
             throw SluiceError(.config, "activation_function '\(a)' is not supported (gelu_new only)", file: file)
@@ -105,10 +226,51 @@ public struct GPTConfig: Sendable, Equatable, Codable {
             guard let v = j[k] as? Int else { throw SluiceError(.config, "config.json has no integer '\(k)'", file: file) }
             return v
         }
-        let c = GPTConfig(
+        var c = GPTConfig(
             vocabSize: try int("vocab_size"), contextLength: try int("n_positions"), layers: try int("n_layer"),
             heads: try int("n_head"), width: try int("n_embd"), dropout: 0,
             eosTokenID: (j["eos_token_id"] as? Int))
+        c.zeroInitProjections = (j["zero_init_projections"] as? Bool) ?? false
+        do { try c.validate() } catch var e as SluiceError {
+            e.file = file
+            throw e
+        }
+        return c
+    }
+
+    /// Reads the config.json of a Sluice-only architecture (model_type `sluice_gpt`).
+    static func fromSluiceJSON(_ j: [String: Any], file: String) throws -> GPTConfig {
+        func int(_ k: String) throws -> Int {
+            guard let v = j[k] as? Int else { throw SluiceError(.config, "config.json has no integer '\(k)'", file: file) }
+            return v
+        }
+        func choice<E: RawRepresentable<String>>(_ k: String, _ def: E) throws -> E {
+            guard let v = j[k] else { return def }
+            guard let s = v as? String, let e = E(rawValue: s) else {
+                throw SluiceError(.config, "config.json: '\(k)' has an unknown value \(v)", file: file)
+            }
+            return e
+        }
+        func number(_ k: String, _ def: Double) throws -> Double {
+            guard let v = j[k] else { return def }
+            guard let d = (v as? NSNumber)?.doubleValue else { throw SluiceError(.config, "config.json: '\(k)' is not a number", file: file) }
+            return d
+        }
+        var c = GPTConfig(
+            vocabSize: try int("vocab_size"), contextLength: try int("n_positions"), layers: try int("n_layer"),
+            heads: try int("n_head"), width: try int("n_embd"), dropout: 0, eosTokenID: (j["eos_token_id"] as? Int))
+        c.positions = try choice("position_embedding_type", Positions.learned)
+        c.ropeTheta = try number("rope_theta", 10_000)
+        c.norm = try choice("norm_type", Norm.layernorm)
+        c.qkNorm = (j["qk_norm"] as? Bool) ?? false
+        c.mlp = try choice("mlp_type", MLP.gelu)
+        c.tieEmbeddings = (j["tie_word_embeddings"] as? Bool) ?? true
+        c.logitSoftcap = try number("logit_softcap", 0)
+        c.zeroInitProjections = (j["zero_init_projections"] as? Bool) ?? false
+        c.bias = (j["bias"] as? Bool) ?? true
+        if let inner = j["n_inner"] as? Int, inner != c.mlpHidden {
+            throw SluiceError(.config, "n_inner \(inner) is not the \(c.mlpHidden) of mlp_type \(c.mlp.rawValue)", file: file)
+        }
         do { try c.validate() } catch var e as SluiceError {
             e.file = file
             throw e

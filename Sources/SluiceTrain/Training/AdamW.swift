@@ -18,6 +18,8 @@ public struct AdamW {
     public var m: [Float]
     /// Second moments, parameter layout.
     public var v: [Float]
+    /// The hidden matrices' slots of `m` hold Muon's momentum and AdamW skips them (`train.optimizer: muon`).
+    public var muon = false
 
     public init(parameterCount: Int) {
         m = [Float](repeating: 0, count: parameterCount)
@@ -25,7 +27,10 @@ public struct AdamW {
     }
 
     /// One update of `model.params` from `model.grads` with learning rate `lr`.
-    public mutating func update(_ model: GPT, lr: Float) {
+    public mutating func update(_ model: GPT, lr: Float) { update(model) { _ in lr } }
+
+    /// One update with a learning rate per tensor (parameter groups); a tensor whose rate is nil is left alone.
+    public mutating func update(_ model: GPT, rate: (TensorSpec) -> Float?) {
         step += 1
         let c1 = 1 - pow(beta1, Float(step)), c2 = 1 - pow(beta2, Float(step))
         let b1 = beta1, b2 = beta2, eps = eps, wd = weightDecay, threads = model.threads
@@ -36,6 +41,7 @@ public struct AdamW {
                     v.withUnsafeMutableBufferPointer { Vb in
                         let p = P.baseAddress!, g = G.baseAddress!, mm = M.baseAddress!, vv = Vb.baseAddress!
                         for t in tensors {
+                            guard let lr = rate(t) else { continue }
                             let decay = t.decays ? 1 - lr * wd : 1
                             let o = t.offset
                             parallelRanges(t.count, threads: threads, grain: 1 << 15) { r in

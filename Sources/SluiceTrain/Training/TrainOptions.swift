@@ -19,6 +19,9 @@ public struct TrainOptions: Sendable {
     public var width = 256
     /// Dropout probability in training passes.
     public var dropout = 0.0
+    /// Architecture options (positions, norm, QK norm, MLP, head, soft-cap, zero init, biases): GPT-2's by
+    /// default; only these fields of the value are used (the shape comes from the fields above).
+    public var architecture = GPTConfig(vocabSize: 1, contextLength: 1, layers: 1, heads: 1, width: 1)
     // data
     /// Training shards: a folder (or files) of token shards.
     public var trainData: [String] = []
@@ -49,6 +52,18 @@ public struct TrainOptions: Sendable {
     public var beta1 = 0.9
     /// Adam β2.
     public var beta2 = 0.95
+    /// `adamw`, or `muon` for the hidden matrices (AdamW for the rest).
+    public var optimizer = "adamw"
+    /// Peak learning rate of the Muon matrices.
+    public var muonLR = 0.02
+    /// Muon momentum β.
+    public var muonMomentum = 0.95
+    /// Muon's decoupled weight decay.
+    public var muonWeightDecay = 0.0
+    /// Peak AdamW learning rate of the embeddings (wte, wpe); nil: `lr`.
+    public var embeddingLR: Double?
+    /// Peak AdamW learning rate of an untied head; nil: `lr`.
+    public var headLR: Double?
     /// Global gradient-norm clip (0: off).
     public var gradClip = 1.0
     /// Seed of initialisation and batches.
@@ -81,9 +96,20 @@ public struct TrainOptions: Sendable {
 
     /// The model shape for a vocabulary of `vocab` tokens.
     public func modelConfig(vocab: Int, eos: Int?) -> GPTConfig {
-        GPTConfig(
+        var c = GPTConfig(
             vocabSize: vocabSize ?? vocab, contextLength: contextLength, layers: layers, heads: heads, width: width,
             dropout: dropout, eosTokenID: eos)
+        c.setArchitecture(from: architecture)
+        return c
+    }
+
+    /// The peak AdamW learning rate of tensor `t` (its parameter group).
+    public func peakLR(of t: TensorSpec) -> Double {
+        switch t.name {
+        case "wte.weight", "wpe.weight": return embeddingLR ?? lr
+        case "lm_head.weight": return headLR ?? lr
+        default: return lr
+        }
     }
 
     /// Reads a YAML run file (top-level sections `model`, `data`, `train`, plus `out`, `init_from`)
@@ -127,6 +153,17 @@ public struct TrainOptions: Sendable {
         o.heads = try model.int("heads", default: o.heads, range: 1...1024, "attention heads; width must be a multiple")
         o.width = try model.int("width", default: o.width, range: 1...65_536, "channels (d_model)")
         o.dropout = try model.double("dropout", default: 0, range: 0...0.95, "dropout probability in training (embeddings, attention, residual branches)")
+        var a = o.architecture
+        a.positions = GPTConfig.Positions(rawValue: try model.choice("positions", default: "learned", ["learned", "rope"], "learned position embeddings (GPT-2) or rotary embeddings of q and k"))!
+        a.ropeTheta = try model.double("rope_theta", default: a.ropeTheta, range: 2...1e9, "RoPE base θ (with positions: rope)")
+        a.norm = GPTConfig.Norm(rawValue: try model.choice("norm", default: "layernorm", ["layernorm", "rmsnorm"], "layer norm (GPT-2) or RMS norm"))!
+        a.qkNorm = try model.bool("qk_norm", default: false, "RMS-normalise each head's queries and keys before attention")
+        a.mlp = GPTConfig.MLP(rawValue: try model.choice("mlp", default: "gelu", ["gelu", "relu2", "swiglu"], "MLP: tanh-GELU 4·C (GPT-2), ReLU² 4·C, or SwiGLU 8·C/3"))!
+        a.tieEmbeddings = try model.bool("tie_embeddings", default: true, "the output head is the token embedding (GPT-2) or its own matrix")
+        a.logitSoftcap = try model.double("logit_softcap", default: 0, range: 0...1e4, "logits = cap·tanh(z/cap) (0: off)")
+        a.zeroInitProjections = try model.bool("zero_init", default: false, "zero-initialise attn.c_proj, mlp.c_proj and an untied head")
+        a.bias = try model.bool("bias", default: true, "biases in the linear layers (GPT-2: true)")
+        o.architecture = a
         try model.finish()
         o.trainData = try data.stringList("train", default: [], "training shard folder or files")
         o.textData = try data.stringList("text", default: [], "plain-text files to tokenize in memory instead of shards")
@@ -143,6 +180,14 @@ public struct TrainOptions: Sendable {
         o.weightDecay = try train.double("weight_decay", default: o.weightDecay, range: 0...10, "AdamW decay of matmul weights")
         o.beta1 = try train.double("beta1", default: o.beta1, range: 0...0.999999, "Adam β1")
         o.beta2 = try train.double("beta2", default: o.beta2, range: 0...0.999999, "Adam β2")
+        o.optimizer = try train.choice("optimizer", default: "adamw", ["adamw", "muon"], "AdamW for everything, or Muon for the hidden matrices and AdamW for the rest")
+        o.muonLR = try train.double("muon_lr", default: o.muonLR, range: 0...10, "peak learning rate of the Muon matrices")
+        o.muonMomentum = try train.double("muon_momentum", default: o.muonMomentum, range: 0...0.999999, "Muon momentum β (Nesterov)")
+        o.muonWeightDecay = try train.double("muon_weight_decay", default: 0, range: 0...10, "Muon's decoupled weight decay")
+        let e = try train.double("embedding_lr", default: -1, range: -1...100, "peak AdamW rate of the embeddings (-1: lr)")
+        o.embeddingLR = e < 0 ? nil : e
+        let h = try train.double("head_lr", default: -1, range: -1...100, "peak AdamW rate of an untied head (-1: lr)")
+        o.headLR = h < 0 ? nil : h
         o.gradClip = try train.double("grad_clip", default: o.gradClip, range: 0...1e9, "clip the global gradient norm (0: off)")
         o.seed = try train.int("seed", default: o.seed, range: 0...Int.max, "seed for initialisation and batches")
         o.recompute = try train.bool("recompute", default: false, "recompute block activations in backward (less memory)")

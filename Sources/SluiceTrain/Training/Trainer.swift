@@ -20,6 +20,8 @@ public final class Trainer {
     public let options: TrainOptions
     public let model: GPT
     public private(set) var optimizer: AdamW
+    /// Muon for the hidden matrices (`train.optimizer: muon`); nil with AdamW alone.
+    public private(set) var muon: Muon?
     /// First step this invocation runs (the checkpoint's step when resuming).
     public let startStep: Int
     public private(set) var records: [StepRecord] = []
@@ -83,8 +85,18 @@ public final class Trainer {
             {
                 throw SluiceError(.config, "the checkpoint in \(latest) has another model shape than the configuration; resume with the same model settings")
             }
+            if options.initFrom == nil, !m.config.sameArchitecture(as: wanted) {
+                throw SluiceError(
+                    .config,
+                    "the checkpoint in \(latest) has another architecture (\(m.config.architectureSummary)) than the configuration (\(wanted.architectureSummary)); resume with the same model settings")
+            }
             model = m
             optimizer = try Checkpoint.loadOptimizer(latest, parameterCount: m.params.count)
+            if optimizer.muon != (options.optimizer == "muon") {
+                throw SluiceError(
+                    .config,
+                    "the checkpoint in \(latest) was trained with \(optimizer.muon ? "muon" : "adamw"), the configuration says \(options.optimizer); resume with the same optimizer")
+            }
             startStep = (Checkpoint.trainerState(latest)?["step"] as? Int) ?? optimizer.step
         } else {
             if let initFrom = options.initFrom {
@@ -98,7 +110,14 @@ public final class Trainer {
                 model.initialize(seed: UInt64(options.seed))
             }
             optimizer = AdamW(parameterCount: model.params.count)
+            optimizer.muon = options.optimizer == "muon"
             startStep = 0
+        }
+        if optimizer.muon {
+            var mu = Muon(layout: model.layout)
+            mu.momentum = Float(options.muonMomentum)
+            mu.weightDecay = Float(options.muonWeightDecay)
+            muon = mu
         }
         guard train.vocabSize <= model.config.vocabSize else {
             throw SluiceError(.config, "the data's vocabulary (\(train.vocabSize)) does not fit the model's vocab_size \(model.config.vocabSize)")
@@ -168,6 +187,9 @@ public final class Trainer {
                 + "vocab \(model.config.vocabSize), \(model.params.count) parameters; "
                 + "train \(train.tokenCount) tokens, val \(val?.tokenCount ?? 0); "
                 + "MFU over a peak of \(String(format: "%.1f", peak.flops / 1e9)) GFLOP/s (\(peak.source))")
+        if !model.config.isGPT2 || model.config.zeroInitProjections || muon != nil {
+            log("architecture: \(model.config.architectureSummary); optimizer \(muon == nil ? "adamw" : "muon (hidden matrices) + adamw")")
+        }
         if tokenizerPath == nil {
             log(
                 "no tokenizer.json beside the shards and no data.tokenizer: checkpoints will carry none, "
@@ -200,7 +222,7 @@ public final class Trainer {
             let norm = model.gradientNorm()
             if options.gradClip > 0, norm > options.gradClip { model.scaleGradients(Float(options.gradClip / norm)) }
             let lr = schedule.rate(at: step)
-            optimizer.update(model, lr: Float(lr))
+            optimizerStep(lr: lr)
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             let rec = StepRecord(
                 step: step + 1, loss: loss, lr: lr, gradNorm: norm, tokensPerSecond: Double(B * T * accum) / dt,
@@ -231,6 +253,27 @@ public final class Trainer {
         }
         try writeCurve(metricsPath)
         return records
+    }
+
+    /// One optimizer step at the scheduled rate `lr` of the `train.lr` group; the other groups
+    /// (embeddings, head, Muon matrices) follow the same schedule scaled to their own peak.
+    private func optimizerStep(lr: Double) {
+        let factor = options.lr > 0 ? lr / options.lr : 0
+        let o = options, isMuon = muon != nil
+        if !isMuon && o.embeddingLR == nil && o.headLR == nil {
+            optimizer.update(model, lr: Float(lr))
+        } else {
+            optimizer.update(model) { t in
+                if isMuon && t.isHiddenMatrix { return nil }
+                let peak = o.peakLR(of: t)
+                return Float(peak == o.lr ? lr : peak * factor)
+            }
+        }
+        if var mu = muon {
+            muon = nil  // keeps one reference to the scratch buffers while they are written
+            mu.update(model, buffers: &optimizer.m, lr: Float(o.muonLR * factor))
+            muon = mu
+        }
     }
 
     /// Keeps the metrics of steps up to `startStep` (a resumed run rewrites what came after).
