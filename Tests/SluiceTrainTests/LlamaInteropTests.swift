@@ -2,6 +2,7 @@
 // an independent numpy Llama forward (Benchmarks/train/llama_reference.py, written from
 // transformers' modeling_llama.py) gives our logits on them; transformers' own LlamaForCausalLM is
 // compared in the benchmark run, where torch is installed. Other combinations stay Sluice-only.
+import SluiceCore
 import Foundation
 import SluiceTestSupport
 import Testing

@@ -1,6 +1,7 @@
 // The architecture options of issue 23 through the whole model: finite-difference gradients for
 // each option alone and together, recomputation, thread independence, the KV cache, zero init and
 // checkpoints that record and reload the options.
+import SluiceCore
 import Foundation
 import SluiceTestSupport
 import Testing

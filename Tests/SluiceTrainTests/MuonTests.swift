@@ -1,6 +1,7 @@
 // Muon (issue 23): Newton–Schulz against a Double oracle, one update against the formula, the
 // parameter groups, training with Muon on the modern architecture, exact resumption, and the
 // configuration keys.
+import SluiceCore
 import Foundation
 import SluiceTestSupport
 import Testing

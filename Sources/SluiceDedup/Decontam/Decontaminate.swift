@@ -126,8 +126,8 @@ enum DecontamLayout {
 
     static func indexPath(_ work: String) -> String { work + "/index/ngrams.bin" }
     static func indexSummaryPath(_ work: String) -> String { work + "/index/eval-sets.json" }
-    static func matchPath(_ work: String, file: Int) -> String { work + "/matches/" + padded(file) + ".bin" }
-    static func matchIDsPath(_ work: String, file: Int) -> String { work + "/matches/" + padded(file) + ".json" }
+    static func matchPath(_ work: String, file: Int) -> String { work + "/matches/" + zeroPadded(file, width: 5) + ".bin" }
+    static func matchIDsPath(_ work: String, file: Int) -> String { work + "/matches/" + zeroPadded(file, width: 5) + ".json" }
     static func decisionPath(_ work: String) -> String { work + "/summary/decisions.bin" }
     static func summaryPath(_ work: String) -> String { work + "/summary/decontam-summary.json" }
 }

@@ -103,15 +103,15 @@ enum ParagraphLayout {
     static let hashMagic: StaticString = "SLPGHSH1"
     static let duplicateMagic: StaticString = "SLPGDUP1"
 
-    static func partitionDirectory(_ work: String, _ p: Int) -> String { work + "/hashes/part-" + padded(p, 4) }
+    static func partitionDirectory(_ work: String, _ p: Int) -> String { work + "/hashes/part-" + zeroPadded(p, width: 4) }
     static func runPath(_ work: String, partition: Int, file: Int, run: Int) -> String {
-        partitionDirectory(work, partition) + "/" + padded(file) + "-" + padded(run, 4) + ".bin"
+        partitionDirectory(work, partition) + "/" + zeroPadded(file, width: 5) + "-" + zeroPadded(run, width: 4) + ".bin"
     }
     static func duplicatePath(_ work: String, partition: Int) -> String {
-        work + "/duplicates/part-" + padded(partition, 4) + ".bin"
+        work + "/duplicates/part-" + zeroPadded(partition, width: 4) + ".bin"
     }
     static func summaryPath(_ work: String, partition: Int) -> String {
-        work + "/duplicates/part-" + padded(partition, 4) + ".paragraph-summary.json"
+        work + "/duplicates/part-" + zeroPadded(partition, width: 4) + ".paragraph-summary.json"
     }
 
     /// The fourth record word: unit index in the high half, unit length in bytes in the low half.

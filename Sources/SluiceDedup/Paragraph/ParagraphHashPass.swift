@@ -15,7 +15,7 @@ public struct ParagraphHashPass: CorpusPass {
     public func run(task: Int, environment: PassEnvironment, context: TaskContext) throws {
         let work = environment.workDirectory
         let parts = settings.partitions
-        for p in 0..<parts { removeFiles(ParagraphLayout.partitionDirectory(work, p), prefix: padded(task) + "-") }
+        for p in 0..<parts { removeFiles(ParagraphLayout.partitionDirectory(work, p), prefix: zeroPadded(task, width: 5) + "-") }
         var splitter = UnitSplitter(unit: settings.unit)
         var buffers = [[UInt64]](repeating: [], count: parts)
         let perSpill = max(1, settings.sortBuffer / 32)
