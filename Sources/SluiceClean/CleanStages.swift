@@ -7,6 +7,7 @@ public enum CleanStages {
         NormalizeStep.self, ScriptFilter.self, GopherQualityFilter.self, GopherRepetitionFilter.self, C4QualityStep.self,
         FineWebQualityFilter.self, WordlistFilter.self, URLBlocklistFilter.self, SpamHeuristicsFilter.self,
         ClassifyStep.self,
+        LanguageStep.self,
     ]
 }
 
