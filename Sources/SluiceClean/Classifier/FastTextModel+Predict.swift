@@ -132,7 +132,7 @@ extension FastTextModel {
                         var j = a + 1
                         while j < hs.count && j < a + m.wordNgrams {
                             g = g &* 116_049_371 &+ UInt64(bitPattern: Int64(hs[j]))
-                            if let row = m.ngramRow(Int(g % bucket)) {
+                            if let row = m.ngrams.ngramRow(Int(g % bucket)) {
                                 m.input.addRow(Int(row), to: h)
                                 rows += 1
                             }
@@ -174,7 +174,7 @@ extension FastTextModel {
                 padded.append(contentsOf: token)
                 padded.append(0x3E)
                 padded.withUnsafeBufferPointer { p in
-                    m.forEachCharNgram(p) { row in
+                    m.ngrams.forEachCharNgram(p) { row in
                         m.input.addRow(Int(row), to: h)
                         rows += 1
                     }
@@ -210,8 +210,9 @@ extension FastTextModel {
                 // score of each leaf is the sum of std_log of its branch probabilities.
                 stack.removeAll(keepingCapacity: true)
                 stack.append((Int32(2 * k - 2), 0))
-                while let (node, score) = stack.popLast() {
-                    let n = Int(node)
+                while let item = stack.popLast() {
+                    let n = Int(item.node)
+                    let score = item.score
                     if m.treeLeft[n] == -1 && m.treeRight[n] == -1 {
                         raw[n] = score
                         continue

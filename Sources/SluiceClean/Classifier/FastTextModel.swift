@@ -68,10 +68,12 @@ public final class FastTextModel: @unchecked Sendable {
     /// row, then its character n-gram rows), as `Dictionary::initNgrams` computes them.
     let subwordStarts: [Int32]
     let subwordIds: [Int32]
+    /// Character and word n-gram hashing into input rows.
+    let ngrams: NgramRows
     /// Pruned n-gram index of a quantized model: bucket → compact row (nil: not pruned).
-    let pruned: PrunedIndex?
+    var pruned: PrunedIndex? { ngrams.pruned }
     /// `pruneidx_size_ == 0`: the model kept no n-gram rows at all.
-    let dropsAllNgrams: Bool
+    var dropsAllNgrams: Bool { ngrams.dropsAll }
     /// Hash and id (−1 if absent) of `</s>`.
     let eosHash: UInt32
     let eosId: Int32
@@ -102,8 +104,10 @@ public final class FastTextModel: @unchecked Sendable {
         entryBytes = dictionary.bytes
         entryStarts = dictionary.starts
         entryHashes = dictionary.hashes
-        pruned = dictionary.pruned
-        dropsAllNgrams = dictionary.dropsAllNgrams
+        let ngrams = NgramRows(
+            minn: args.minn, maxn: args.maxn, bucket: args.bucket, wordCount: dictionary.wordCount,
+            pruned: dictionary.pruned, dropsAll: dictionary.dropsAllNgrams)
+        self.ngrams = ngrams
         let n = dictionary.starts.count - 1
         var raw: [String] = []
         var stripped: [String] = []
@@ -139,7 +143,8 @@ public final class FastTextModel: @unchecked Sendable {
         tableMask = mask
         self.input = input
         self.output = output
-        eosHash = fastTextHash(Self.eos)
+        let eosHash = fastTextHash(Self.eos)
+        self.eosHash = eosHash
         var eos: Int32 = -1
         for e in 0..<n where dictionary.hashes[e] == eosHash
             && dictionary.bytes[dictionary.starts[e]..<dictionary.starts[e + 1]].elementsEqual(Self.eos)
@@ -152,8 +157,9 @@ public final class FastTextModel: @unchecked Sendable {
             let x = Float(i * 16) / 512 - 8
             return Float(1.0 / (1.0 + Double(expf(-x))))
         }
-        (treeLeft, treeRight) =
-            args.loss == .hierarchicalSoftmax ? Self.huffmanTree(counts: dictionary.labelCounts) : ([], [])
+        let tree = args.loss == .hierarchicalSoftmax ? Self.huffmanTree(counts: dictionary.labelCounts) : ([], [])
+        treeLeft = tree.0
+        treeRight = tree.1
         // Subword rows of every word, computed once (fastText's initNgrams).
         var starts: [Int32] = [0]
         var ids: [Int32] = []
@@ -168,7 +174,7 @@ public final class FastTextModel: @unchecked Sendable {
                 padded.append(contentsOf: b)
                 padded.append(0x3E)
                 padded.withUnsafeBufferPointer { p in
-                    forEachCharNgram(p) { ids.append($0) }
+                    ngrams.forEachCharNgram(p) { ids.append($0) }
                 }
             }
             starts.append(Int32(ids.count))
@@ -208,7 +214,40 @@ public final class FastTextModel: @unchecked Sendable {
         return (left, right)
     }
 
-    // MARK: - Hashing shared by the dictionary and prediction
+    // MARK: - Dictionary lookup
+
+    /// The dictionary entry of `token` with FNV hash `h`, or −1.
+    @inline(__always)
+    func entry(_ token: UnsafeBufferPointer<UInt8>, hash h: UInt32) -> Int {
+        var slot = Int(h) & tableMask
+        return table.withUnsafeBufferPointer { t in
+            entryBytes.withUnsafeBufferPointer { bytes in
+                while true {
+                    let e = Int(t[slot])
+                    if e < 0 { return -1 }
+                    if entryHashes[e] == h {
+                        let s = entryStarts[e]
+                        let len = entryStarts[e + 1] - s
+                        if len == token.count && (len == 0 || memcmp(bytes.baseAddress! + s, token.baseAddress!, len) == 0) {
+                            return e
+                        }
+                    }
+                    slot = (slot + 1) & tableMask
+                }
+            }
+        }
+    }
+}
+
+
+/// How a model turns n-gram hashes into input rows (`Dictionary::computeSubwords`, `pushHash`).
+struct NgramRows: Sendable {
+    let minn: Int
+    let maxn: Int
+    let bucket: Int
+    let wordCount: Int
+    let pruned: PrunedIndex?
+    let dropsAll: Bool
 
     /// Calls `body` with the input row of each character n-gram of `word` (which includes the `<`
     /// and `>` boundaries), in fastText's order (`Dictionary::computeSubwords`): n-grams of
@@ -240,7 +279,7 @@ public final class FastTextModel: @unchecked Sendable {
     /// The input row of n-gram bucket `id` (`Dictionary::pushHash`), or nil if pruned away.
     @inline(__always)
     func ngramRow(_ id: Int) -> Int32? {
-        if dropsAllNgrams { return nil }
+        if dropsAll { return nil }
         if let pruned {
             guard let r = pruned.lookup(Int32(id)) else { return nil }
             return Int32(wordCount) + r
@@ -248,27 +287,6 @@ public final class FastTextModel: @unchecked Sendable {
         return Int32(wordCount + id)
     }
 
-    /// The dictionary entry of `token` with FNV hash `h`, or −1.
-    @inline(__always)
-    func entry(_ token: UnsafeBufferPointer<UInt8>, hash h: UInt32) -> Int {
-        var slot = Int(h) & tableMask
-        return table.withUnsafeBufferPointer { t in
-            entryBytes.withUnsafeBufferPointer { bytes in
-                while true {
-                    let e = Int(t[slot])
-                    if e < 0 { return -1 }
-                    if entryHashes[e] == h {
-                        let s = entryStarts[e]
-                        let len = entryStarts[e + 1] - s
-                        if len == token.count && (len == 0 || memcmp(bytes.baseAddress! + s, token.baseAddress!, len) == 0) {
-                            return e
-                        }
-                    }
-                    slot = (slot + 1) & tableMask
-                }
-            }
-        }
-    }
 }
 
 /// One FNV-1a step as fastText's `Dictionary::hash` takes it: the byte is sign-extended first

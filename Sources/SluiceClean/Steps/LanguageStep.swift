@@ -7,7 +7,7 @@ import Foundation
 import SluiceCore
 
 /// Identifies each document's language with a fastText model and keeps the chosen languages.
-public struct LanguageStep: PreparingStep {
+public struct LanguageStep: Step {
     public static let name = "language"
     public static let summary =
         "fastText language ID (lid.176 by default): writes language and language_score; keeps languages above a threshold"
@@ -45,8 +45,6 @@ public struct LanguageStep: PreparingStep {
         languageKey = try options.string("language_key", default: "language", "metadata key for the best label")
         scoreKey = try options.string("score_key", default: "language_score", "metadata key for its probability")
     }
-
-    public func preparationPasses() -> [any CorpusPass] { [] }
 
     public func validate() throws { _ = try loadModel() }
 
