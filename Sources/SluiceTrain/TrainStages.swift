@@ -3,5 +3,5 @@ import SluiceCore
 
 /// Every stage defined in SluiceTrain.
 public enum TrainStages {
-    public static let all: [any Stage.Type] = []
+    public static let all: [any Stage.Type] = [PerplexityStep.self]
 }

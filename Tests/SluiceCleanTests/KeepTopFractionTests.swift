@@ -58,6 +58,19 @@ import Testing
                 .reduce(into: [String: Int]()) { for (k, v) in $1.drops { $0[k, default: 0] += v } }
             #expect(drops == ["keep_top_fraction:below_threshold": 15, "keep_top_fraction:no_score": 1])
         }
+        // order: lowest (perplexity): the five lowest scores, negative and zero included.
+        try """
+            input: {paths: ["in/*.jsonl"]}
+            output: low
+            tasks: 3
+            stages:
+              - keep_top_fraction: {key: score, fraction: 0.25, order: lowest}
+              - write: {compression: none}
+            """.write(toFile: dir + "/low.yaml", atomically: true, encoding: .utf8)
+        let low = try TestSupport.run(
+            try TestSupport.sluiceBinary(), ["run", "low.yaml"], environment: ["SLUICE_NO_PROGRESS": "1"], directory: dir)
+        #expect(low.status == 0, "\(low.stderr)")
+        #expect(try keptIDs(dir + "/low") == ["a0", "b3", "b4", "b6", "c6"])
     }
 
     @Test func fractionOneKeepsEveryScoredDocumentAndZeroNone() throws {

@@ -21,17 +21,25 @@ public struct KeepTopFraction: CorpusStage {
 
     public var key: String
     public var fraction: Double
+    /// `highest` (classifier scores) or `lowest` (perplexity, bits per byte).
+    public var order: String
 
     public init(options: inout StageOptions) throws {
         key = try options.string("key", "metadata key holding the score (e.g. hq_score from classify)")
         fraction = try options.double(
             "fraction", default: 0.1, range: 0...1, "share of scored documents to keep, rounded to the nearest count")
+        order = try options.choice(
+            "order", default: "highest", ["highest", "lowest"],
+            "keep the highest scores (classifiers) or the lowest (perplexity, bits per byte)")
     }
 
-    public func passes() -> [any CorpusPass] { [TopScoresPass(key: key), TopThresholdPass(fraction: fraction)] }
+    /// +1 to keep the highest scores, −1 to keep the lowest (the score is negated throughout).
+    var sign: Double { order == "lowest" ? -1 : 1 }
+
+    public func passes() -> [any CorpusPass] { [TopScoresPass(key: key, sign: sign), TopThresholdPass(fraction: fraction, sign: sign)] }
 
     public func makeStep(environment: PassEnvironment) throws -> (any Step)? {
-        try KeepTopFilter(key: key, workDirectory: environment.workDirectory)
+        try KeepTopFilter(key: key, sign: sign, workDirectory: environment.workDirectory)
     }
 }
 
@@ -71,6 +79,7 @@ enum TopOrder {
 struct TopScoresPass: CorpusPass {
     let name = "scores"
     let key: String
+    let sign: Double
 
     func taskCount(environment: PassEnvironment) -> Int { environment.documentFiles.count }
 
@@ -85,7 +94,7 @@ struct TopScoresPass: CorpusPass {
                 missing += 1
                 continue
             }
-            pairs.append(TopOrder.word(s))
+            pairs.append(TopOrder.word(sign * s))
             pairs.append(TopOrder.documentKey(file: task, ordinal: ordinal))
         }
         sortPairs(&pairs)
@@ -133,6 +142,7 @@ func readScorePairs(_ path: String) throws -> [UInt64] {
 struct TopThresholdPass: CorpusPass {
     let name = "threshold"
     let fraction: Double
+    let sign: Double
 
     func taskCount(environment: PassEnvironment) -> Int { 1 }
 
@@ -147,7 +157,7 @@ struct TopThresholdPass: CorpusPass {
         var json = "{\"documents\": \(n), \"kept\": \(kept), \"fraction\": \(fraction)"
         if kept > 0 {
             let word = all[2 * (kept - 1)]
-            let threshold = TopOrder.score(word)
+            let threshold = sign * TopOrder.score(word)
             json += ", \"threshold\": \(threshold), \"score_word\": \"\(String(word, radix: 16))\", \"document_key\": \"\(String(all[2 * (kept - 1) + 1], radix: 16))\""
             context.count("threshold_x1e6", by: Int((threshold * 1e6).rounded()))
         }
@@ -165,13 +175,15 @@ public struct KeepTopFilter: Step {
     public static let name = "keep_top_fraction_filter"
     public static let summary = "internal: the filter step of keep_top_fraction"
     let key: String
+    let sign: Double
     /// The last kept pair, or nil when nothing is kept.
     let cut: WordPair?
     /// The score of the last kept document (the chosen threshold).
     public let threshold: Double?
 
-    init(key: String, workDirectory: String) throws {
+    init(key: String, sign: Double, workDirectory: String) throws {
         self.key = key
+        self.sign = sign
         let path = TopOrder.thresholdPath(workDirectory)
         guard let data = FileManager.default.contents(atPath: path),
             let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
@@ -180,7 +192,7 @@ public struct KeepTopFilter: Step {
             let k = UInt64(ks, radix: 16)
         {
             cut = WordPair(a: w, b: k)
-            threshold = TopOrder.score(w)
+            threshold = sign * TopOrder.score(w)
         } else {
             cut = nil
             threshold = nil
@@ -195,7 +207,7 @@ public struct KeepTopFilter: Step {
         guard let s = document.metadata[key]?.doubleValue, !s.isNaN else { return .drop(KeepTopFraction.noScore) }
         guard let cut else { return .drop(KeepTopFraction.belowThreshold) }
         let p = WordPair(
-            a: TopOrder.word(s), b: TopOrder.documentKey(file: context.currentInputIndex, ordinal: context.documentOrdinal))
+            a: TopOrder.word(sign * s), b: TopOrder.documentKey(file: context.currentInputIndex, ordinal: context.documentOrdinal))
         return p < cut || p == cut ? .keep : .drop(KeepTopFraction.belowThreshold)
     }
 }
