@@ -4,11 +4,12 @@
 
 1. Language ID with lid.176.ftz (Fixtures/models): `sluice clean-verdicts --stages language`
    (label_only, so every document is scored) against `model.predict(text.replace("\\n", " "), k=-1)`,
-   the call datatrove's LanguageFilter makes, on (a) the non-English Debian documentation pages of
-   the shared crawl (resiliparse main text, Benchmarks/clean/multilingual.py) and (b) 20,000
-   Tatoeba sentences (fixed seed). docs/s of the prediction calls only (no JSON I/O on either
+   the call datatrove's LanguageFilter makes, on (a) every HTML page of the shared crawl
+   (warc/crawl, resiliparse main text) and (b) 20,000 Tatoeba sentences (fixed seed). docs/s of the prediction calls only (no JSON I/O on either
    side), median of 3; and the share of documents given the same top label (`sluice classifier
    predict` against the library), with the largest probability difference.
+   On the crawl pages also the keep/drop agreement of `language` (defaults: en above 0.65) with
+   datatrove's LanguageFilter calling the library on the same lid.176.ftz (goal: 99.5 %).
 2. A quality-style classifier: fastText supervised (softmax, wordNgrams 2, char n-grams 3–6,
    dim 16) trained by the library on the SMS spam file, then used by `classify` vs the library's
    predict(k=-1) on the dolma Common Crawl documents; docs/s and same-label share as above.
@@ -95,6 +96,72 @@ def speed_rows(sluice, name, model, model_path, texts, work, stage, sets):
     ]
 
 
+def crawl_pages(corpus):
+    """Every HTML 200 response of the shared crawl (warc/crawl/*.warc.gz), each URL once, main text
+    by resiliparse (as Benchmarks/clean/multilingual.py), with the language its URL names (or None)."""
+    import glob
+
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+
+    sys.path.insert(0, os.path.join(ROOT, "Benchmarks", "clean"))
+    import multilingual
+
+    seen, pages = set(), []
+    for path in sorted(glob.glob(os.path.join(corpus, "warc/crawl/*.warc.gz"))):
+        with open(path, "rb") as f:
+            for rec in ArchiveIterator(f, record_types=WarcRecordType.response, parse_http=True):
+                url = rec.headers.get("WARC-Target-URI", "").strip("<>")
+                if rec.http_headers is None or rec.http_headers.status_code != 200:
+                    continue
+                if "html" not in (rec.http_headers.get("Content-Type") or "") or url in seen:
+                    continue
+                seen.add(url)
+                body = rec.reader.read()
+                text = extract_plain_text(bytes_to_str(body, detect_encoding(body)), main_content=True)
+                if text.strip():
+                    pages.append({"text": text, "lang": multilingual.language(url)})
+    return pages
+
+
+def datatrove_rows(sluice, pages, work):
+    """Keep/drop and label agreement with datatrove's LanguageFilter (FineWeb defaults: en, 0.65),
+    which calls the fastText library on the same lid.176.ftz."""
+    import fasttext
+    from datatrove.data import Document
+    from datatrove.pipeline.filters import LanguageFilter
+
+    lf = LanguageFilter(languages=["en"])
+    lf.model._model = fasttext.load_model(LID)  # the file shipped in Fixtures, not a download
+    theirs, labels = [], []
+    for i, p in enumerate(pages):
+        d = Document(text=p["text"], id=str(i))
+        theirs.append(bool(lf.filter(d)))
+        labels.append(d.metadata["language"])
+    path = f"{work}/pages.jsonl"
+    write_jsonl(path, [p["text"] for p in pages])
+    verdicts = subprocess.run([sluice, "clean-verdicts", "--stages", "language", "--input", path],
+                              check=True, capture_output=True, text=True).stdout.split("\n")[:len(pages)]
+    ours = [v == "keep" for v in verdicts]
+    ours_labels = [v.split(":", 1)[1] if v.startswith("language:") and v != "language:low_score" else None
+                   for v in verdicts]
+    same = sum(a == b for a, b in zip(ours, theirs)) / len(pages)
+    # Labels: the drop reason names the language of every dropped non-English page; compare those.
+    named = [(o, t) for o, t in zip(ours_labels, labels) if o is not None]
+    same_label = sum(o == t for o, t in named) / max(1, len(named))
+    with_lang = [(p["lang"], t) for p, t in zip(pages, labels) if p["lang"]]
+    url_acc = sum(l == t for l, t in with_lang) / max(1, len(with_lang))
+    return [
+        {"benchmark": "language (en, 0.65) keep/drop vs datatrove LanguageFilter, crawl pages", "metric": "% same keep/drop",
+         "sluice": round(100 * same, 3), "reference": 99.5, "reference_tool": "datatrove 0.10.1 LanguageFilter (goal)",
+         "ratio": round(100 * same / 99.5, 4), "higher_is_better": True,
+         "notes": f"{len(pages)} pages of warc/crawl; sluice keeps {sum(ours)}, datatrove keeps {sum(theirs)}; "
+                  f"same label on the {len(named)} pages sluice drops as another language: {100 * same_label:.2f} %; "
+                  f"lid.176 label = the language the URL names on {100 * url_acc:.1f} % of {len(with_lang)} pages"},
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sluice", required=True)
@@ -107,12 +174,10 @@ def main():
     rows = []
     lid = fasttext.load_model(LID)
     with tempfile.TemporaryDirectory() as work:
-        sys.path.insert(0, os.path.join(ROOT, "Benchmarks", "clean"))
-        import multilingual
-
-        pages = [d["text"] for d in multilingual.documents(a.corpus)]
-        rows += speed_rows(sluice, "language ID lid.176, Debian doc pages (25 languages)", lid, LID, pages, work,
-                           "language", ["language.label_only=true"])
+        pages = crawl_pages(a.corpus)
+        rows += speed_rows(sluice, "language ID lid.176, crawl pages (26 languages)", lid, LID,
+                           [p["text"] for p in pages], work, "language", ["language.label_only=true"])
+        rows += datatrove_rows(sluice, pages, work)
         with open(os.path.join(a.corpus, "text", "tatoeba-nonascii-CC0.tsv"), encoding="utf-8") as f:
             sentences = [r[2] for r in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if len(r) >= 3]
         sentences = random.Random(19).sample(sentences, 20000)

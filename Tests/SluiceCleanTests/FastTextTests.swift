@@ -80,7 +80,7 @@ func expectSamePredictions(model path: String, texts: [String], textsPath: Strin
     for (i, text) in texts.enumerated() {
         let o = try #require(try JSONSerialization.jsonObject(with: Data(reference[i].utf8)) as? [String: Any])
         let labels = o["labels"] as! [String]
-        let probs = (o["probs"] as! [NSNumber]).map { $0.floatValue }
+        let probs = (o["probs"] as! [Any]).map { Float(($0 as? Double) ?? Double(($0 as? Int) ?? -1)) }
         let ours = p.probabilities(text)
         let top = p.top(text)
         if labels.isEmpty {

@@ -85,7 +85,8 @@ struct TopScoresPass: CorpusPass {
 
     func run(task: Int, environment: PassEnvironment, context: TaskContext) throws {
         var pairs: [UInt64] = []
-        var iterator = try JSONLReader().open(environment.documentFiles[task], context: context)
+        // Uncapped, as the engine reads its own intermediate files, so that ordinals match the filter's.
+        var iterator = try JSONLReader(maxRecordBytes: 1 << 50).open(environment.documentFiles[task], context: context)
         var ordinal = 0
         var missing = 0
         while let document = try iterator.next() {
