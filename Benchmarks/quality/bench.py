@@ -13,6 +13,8 @@
 2. A quality-style classifier: fastText supervised (softmax, wordNgrams 2, char n-grams 3–6,
    dim 16) trained by the library on the SMS spam file, then used by `classify` vs the library's
    predict(k=-1) on the dolma Common Crawl documents; docs/s and same-label share as above.
+3. The `perplexity` step with a model of Pipelines/train-tiny.yaml's shape against transformers'
+   GPT2LMHeadModel on the same checkpoint, 300 dolma documents, first 256 tokens.
 
 Usage: bench.py --sluice PATH --out rows.json [--corpus ../shared/corpus]
 """
@@ -162,6 +164,53 @@ def datatrove_rows(sluice, pages, work):
     ]
 
 
+def perplexity_rows(sluice, docs, work):
+    """The `perplexity` step with a model of Pipelines/train-tiny.yaml's shape (trained one step on the
+    Shakespeare fixture: speed does not depend on the weights) against transformers' GPT2LMHeadModel
+    loading the same checkpoint, both scoring each document's first 256 tokens with 2 threads."""
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import GPT2LMHeadModel
+
+    env = dict(os.environ, SLUICE_NO_PROGRESS="1")
+    subprocess.run([sluice, "run", "Pipelines/tokenize.yaml", "--input", "Fixtures/train/tinyshakespeare-16k.txt",
+                    "--output", f"{work}/tok"], check=True, capture_output=True, cwd=ROOT, env=env)
+    subprocess.run([sluice, "train", "Pipelines/train-tiny.yaml", "--steps", "1", "--out", f"{work}/scorer",
+                    "--set", f"data.train=[{work}/tok]"], check=True, capture_output=True, cwd=ROOT, env=env)
+    ckpt = f"{work}/scorer/latest"
+    path = f"{work}/ppl.jsonl"
+    write_jsonl(path, docs)
+    mb = sum(len(t.encode()) for t in docs) / 1e6
+    sl = []
+    for run in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sluice, "stage", "perplexity", "--set", f"checkpoint={ckpt}", "--set", "max_tokens=256",
+                        "--set", "threads=2", "--input", path, "--output", f"{work}/ppl-out{run}"],
+                       check=True, capture_output=True, env=env)
+        sl.append(time.perf_counter() - t0)
+    torch.set_num_threads(2)
+    model = GPT2LMHeadModel.from_pretrained(ckpt).eval()
+    tok = Tokenizer.from_file(f"{ckpt}/tokenizer.json")
+    ref = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            for t in docs:
+                ids = tok.encode(t, add_special_tokens=False).ids[:256]
+                if len(ids) >= 2:
+                    x = torch.tensor([ids])
+                    model(x, labels=x)
+        ref.append(time.perf_counter() - t0)
+    s, r = len(docs) / statistics.median(sl), len(docs) / statistics.median(ref)
+    return [{"benchmark": "perplexity (train-tiny shape, first 256 tokens), dolma CC docs", "metric": "docs/s",
+             "sluice": round(s, 1), "reference": round(r, 1),
+             "reference_tool": f"transformers GPT2LMHeadModel, torch {torch.__version__}", "ratio": round(s / r, 2),
+             "higher_is_better": True,
+             "notes": f"{len(docs)} docs, {mb:.2f} MB: sluice {mb * s / len(docs):.3f} MB/s; 2 threads each; sluice time is "
+                      f"the whole `sluice stage perplexity` process (model load, JSONL in and out), median of 3; "
+                      f"load average {os.getloadavg()[0]:.1f}"}]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sluice", required=True)
@@ -201,6 +250,10 @@ def main():
         rows += speed_rows(sluice, "fastText classifier (softmax, wordNgrams 2, char n-grams), dolma CC docs", model,
                            model_path, docs, work, "classify",
                            [f"classify.model={model_path}", "classify.label=spam", "classify.direction=none"])
+        try:
+            rows += perplexity_rows(sluice, docs[:300], work)
+        except Exception as e:  # the fastText rows stand on their own
+            print(f"perplexity benchmark failed: {e}", file=sys.stderr)
     with open(a.out, "w") as f:
         json.dump(rows, f, indent=1)
     for r in rows:

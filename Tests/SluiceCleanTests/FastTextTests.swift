@@ -241,7 +241,7 @@ func expectSamePredictions(model path: String, texts: [String], textsPath: Strin
             _ = try ClassifierModels.load(path: dir + "/x.bin")
             Issue.record("expected an error")
         } catch let e as SluiceError {
-            #expect(e.description.contains("not a classifier model"))
+            #expect(e.description.contains("not a sluice classifier model or a fastText"))
             #expect(e.description.contains("x.bin"))
         }
     }

@@ -72,7 +72,7 @@ public enum ClassifierModels {
         if head == TextClassifier.magic { return try TextClassifier.load(path: path) }
         throw SluiceError(
             .corruptInput,
-            "not a classifier model: neither a sluice model (starts with 'SLCM') nor a fastText .bin/.ftz model (magic 793712314)",
+            "not a sluice classifier model or a fastText .bin/.ftz model (the file starts with neither 'SLCM' nor fastText's magic number)",
             file: path)
     }
 

@@ -163,9 +163,9 @@ public final class FastTextModel: @unchecked Sendable {
         // Subword rows of every word, computed once (fastText's initNgrams).
         var starts: [Int32] = [0]
         var ids: [Int32] = []
-        starts.reserveCapacity(wordCount + 1)
+        starts.reserveCapacity(dictionary.wordCount + 1)
         var padded: [UInt8] = []
-        for w in 0..<wordCount {
+        for w in 0..<dictionary.wordCount {
             ids.append(Int32(w))
             let b = dictionary.bytes[dictionary.starts[w]..<dictionary.starts[w + 1]]
             if !b.elementsEqual(Self.eos) {
