@@ -218,45 +218,163 @@ final class SignatureStore: CandidateVerifier {
 }
 
 /// Read access to the sorted, unique shingle sets the signatures pass stored for `verify: exact`:
-/// per document file, the sets memory-mapped and their offsets (documents + 1) in memory.
+/// per document file, the sets' offsets (documents + 1) in memory and the sets themselves read
+/// with `pread` into a small direct-mapped cache (256 sets), as `SignatureStore` reads
+/// signatures. A mapping would count every page a component touches in the process's RSS: on a
+/// million documents with 1–5 % edits that is most of the file (over a gigabyte), where the cache
+/// holds the few representatives a component compares against.
 final class ShingleSetStore: CandidateVerifier {
-    private let data: [MappedRecordFile]
+    private let descriptors: [Int32]
+    private let paths: [String]
+    private let counts: [Int]
     private let offsets: [[UInt64]]
     private let threshold: Double
+    private static let cacheSlots = 256
+    /// A set larger than this many shingles (1 MiB) is read into `aside` and not cached, so the
+    /// cache stays bounded by 256 MiB whatever the documents' sizes.
+    private static let cachedShingles = 1 << 17
+    /// Per slot: the key it holds, the buffer, its capacity and the set's length.
+    private var tags: [UInt64]
+    private var buffers: [UnsafeMutablePointer<UInt64>?]
+    private var capacities: [Int]
+    private var lengths: [Int]
+    /// One set copied aside when two keys share a slot, or one too large to cache.
+    private var aside: UnsafeMutablePointer<UInt64>?
+    private var asideCapacity = 0
+    private var scratch: UnsafeMutablePointer<UInt64>?
+    private var scratchCapacity = 0
 
-    /// Opens every file's shingle sets.
+    /// Opens every file's shingle sets and reads their offsets.
     /// - Throws: `SluiceError(.io)` when a file is missing (the signatures pass ran with another
-    ///   `verify` mode), or the error of a header that does not match.
+    ///   `verify` mode), `.corruptInput` when a header, a size or the offsets do not match.
     init(workDirectory: String, files: Int, threshold: Double) throws {
         self.threshold = threshold
-        var data: [MappedRecordFile] = []
+        var descriptors: [Int32] = []
+        var paths: [String] = []
+        var counts: [Int] = []
         var offsets: [[UInt64]] = []
-        for f in 0..<files {
-            let path = MinHashLayout.shinglePath(workDirectory, file: f)
-            try requireVerificationFile(path, "shingle sets", file: f, mode: .exact)
-            data.append(try MappedRecordFile(path: path, width: 1, magic: MinHashLayout.shingleMagic))
-            offsets.append(
-                try RecordFile.readAll(
-                    MinHashLayout.offsetPath(workDirectory, file: f), width: 1, magic: MinHashLayout.offsetMagic))
+        do {
+            for f in 0..<files {
+                let path = MinHashLayout.shinglePath(workDirectory, file: f)
+                try requireVerificationFile(path, "shingle sets", file: f, mode: .exact)
+                // Checks magic, width and size.
+                let header = try RecordFileReader(
+                    path: path, width: 1, magic: MinHashLayout.shingleMagic, blockRecords: 1)
+                let offsetPath = MinHashLayout.offsetPath(workDirectory, file: f)
+                let o = try RecordFile.readAll(offsetPath, width: 1, magic: MinHashLayout.offsetMagic)
+                var previous: UInt64 = 0
+                for v in o {
+                    guard v >= previous, v <= UInt64(header.count) else {
+                        throw SluiceError(
+                            .corruptInput, "shingle set offsets are not ascending within the set file",
+                            file: offsetPath)
+                    }
+                    previous = v
+                }
+                guard !o.isEmpty else {
+                    throw SluiceError(.corruptInput, "shingle set offsets are empty", file: offsetPath)
+                }
+                let fd = open(path, O_RDONLY)
+                guard fd >= 0 else {
+                    throw SluiceError(.io, "cannot open: \(String(cString: strerror(errno)))", file: path)
+                }
+                descriptors.append(fd)
+                paths.append(path)
+                counts.append(o.count - 1)
+                offsets.append(o)
+            }
+        } catch {
+            for fd in descriptors { close(fd) }
+            throw error
         }
-        self.data = data
+        self.descriptors = descriptors
+        self.paths = paths
+        self.counts = counts
         self.offsets = offsets
+        tags = Array(repeating: UInt64.max, count: Self.cacheSlots)  // no document key is all ones
+        buffers = Array(repeating: nil, count: Self.cacheSlots)
+        capacities = Array(repeating: 0, count: Self.cacheSlots)
+        lengths = Array(repeating: 0, count: Self.cacheSlots)
     }
 
-    func accepts(_ a: UInt64, _ b: UInt64) -> Bool { jaccard(a, b) >= threshold }
+    deinit {
+        for fd in descriptors { close(fd) }
+        for b in buffers { b?.deallocate() }
+        aside?.deallocate()
+        scratch?.deallocate()
+    }
+
+    func accepts(_ a: UInt64, _ b: UInt64) throws -> Bool { try jaccard(a, b) >= threshold }
 
     /// Exact Jaccard similarity of two documents' shingle sets.
-    func jaccard(_ a: UInt64, _ b: UInt64) -> Double {
-        let fa = DocumentKey.file(a)
-        let fb = DocumentKey.file(b)
-        let oa = DocumentKey.ordinal(a)
-        let ob = DocumentKey.ordinal(b)
-        let ra = Int(offsets[fa][oa])..<Int(offsets[fa][oa + 1])
-        let rb = Int(offsets[fb][ob])..<Int(offsets[fb][ob + 1])
-        return data[fa].withRecords { da in
-            data[fb].withRecords { db in
-                sortedJaccard(UnsafeBufferPointer(rebasing: da[ra]), UnsafeBufferPointer(rebasing: db[rb]))
+    func jaccard(_ a: UInt64, _ b: UInt64) throws -> Double {
+        let sa = try set(a)
+        if a == b { return 1 }
+        if Self.slot(a) == Self.slot(b) || sa.count > Self.cachedShingles {
+            // `b`'s read would replace `a`'s set: keep `a`'s in `aside` first.
+            let copy = Self.grow(&aside, &asideCapacity, to: sa.count)
+            if let base = sa.baseAddress { copy.update(from: base, count: sa.count) }
+            let sb = try set(b)
+            return sortedJaccard(UnsafeBufferPointer(start: copy, count: sa.count), sb)
+        }
+        return sortedJaccard(sa, try set(b))
+    }
+
+    @inline(__always)
+    private static func slot(_ key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 56)  // 8 bits: 256 slots
+    }
+
+    /// Grows `buffer` to hold at least `n` values (contents are not kept).
+    private static func grow(
+        _ buffer: inout UnsafeMutablePointer<UInt64>?, _ capacity: inout Int, to n: Int
+    ) -> UnsafeMutablePointer<UInt64> {
+        if let b = buffer, capacity >= n { return b }
+        buffer?.deallocate()
+        let c = max(n, 64, capacity * 2)
+        let b = UnsafeMutablePointer<UInt64>.allocate(capacity: c)
+        buffer = b
+        capacity = c
+        return b
+    }
+
+    /// The set of `key`: from its cache slot, read on a miss; a set too large to cache is read
+    /// into `scratch`.
+    private func set(_ key: UInt64) throws -> UnsafeBufferPointer<UInt64> {
+        let f = DocumentKey.file(key)
+        let o = DocumentKey.ordinal(key)
+        precondition(
+            f < descriptors.count && o < counts[f], "document key \(DocumentKey.describe(key)) has no stored shingle set")
+        let start = Int(offsets[f][o])
+        let n = Int(offsets[f][o + 1]) - start
+        if n > Self.cachedShingles {
+            let p = Self.grow(&scratch, &scratchCapacity, to: n)
+            try read(file: f, ordinal: o, start: start, count: n, into: p)
+            return UnsafeBufferPointer(start: p, count: n)
+        }
+        let s = Self.slot(key)
+        if tags[s] == key { return UnsafeBufferPointer(start: buffers[s], count: lengths[s]) }
+        tags[s] = .max
+        let p = Self.grow(&buffers[s], &capacities[s], to: n)
+        try read(file: f, ordinal: o, start: start, count: n, into: p)
+        tags[s] = key
+        lengths[s] = n
+        return UnsafeBufferPointer(start: p, count: n)
+    }
+
+    @inline(never)
+    private func read(file f: Int, ordinal o: Int, start: Int, count n: Int, into p: UnsafeMutablePointer<UInt64>) throws {
+        let bytes = n * 8
+        let offset = RecordFile.headerBytes + start * 8
+        var done = 0
+        while done < bytes {
+            let r = pread(descriptors[f], UnsafeMutableRawPointer(p) + done, bytes - done, off_t(offset + done))
+            if r < 0 && errno == EINTR { continue }
+            guard r > 0 else {
+                let why = r < 0 ? String(cString: strerror(errno)) : "the file ends early"
+                throw SluiceError(.io, "cannot read shingle set \(o): \(why)", file: paths[f])
             }
+            done += r
         }
     }
 }
