@@ -231,14 +231,14 @@ private struct ModelReader {
         return (dim, nsubq, dsub, lastdsub, try floats(256 * dim, what))
     }
 
-    /// `QuantMatrix::load`: qnorm (bool), codesize (int32), rows, columns (int64), the codes, the
+    /// `QuantMatrix::load`: qnorm (bool), rows, columns (int64), codesize (int32), the codes, the
     /// quantizer, and with qnorm one norm code per row and the norm quantizer.
     mutating func quantMatrix(_ what: String) throws -> FastTextMatrix {
         let start = at
         let qnorm = try bool(what)
-        let codesize = Int(try i32(what))
         let m = try i64(what)
         let n = try i64(what)
+        let codesize = Int(try i32(what))
         guard codesize >= 0, m >= 0, n >= 1, n <= 65_536 else {
             throw bad("fastText quantized \(what) has impossible sizes \(m)×\(n) with \(codesize) codes", at: start)
         }
