@@ -17,7 +17,7 @@ import sys
 
 import fasttext
 
-COMMON = dict(dim=16, epoch=15, lr=0.1, thread=1, verbose=0, minCount=1)
+COMMON = dict(dim=16, epoch=15, lr=0.5, thread=1, verbose=0, minCount=1)
 
 # name, training file, fastText arguments, quantize arguments (None: a dense .bin)
 MODELS = [
