@@ -79,7 +79,10 @@ let package = Package(
         .testTarget(name: "SluiceTrainTests", dependencies: ["SluiceTestSupport", "SluiceTrain", "COpenBLAS"]),
         .testTarget(
             name: "SluiceCLITests",
-            dependencies: ["SluiceTestSupport", "SluiceCore", "SluiceIngest", "SluiceClean", "SluiceDedup", "SluiceTokenize"]
+            dependencies: [
+                "SluiceTestSupport", "SluiceCore", "SluiceIngest", "SluiceClean", "SluiceDedup", "SluiceTokenize",
+                "SluiceTrain",
+            ]
         ),
         .testTarget(name: "SluiceReportTests", dependencies: ["SluiceTestSupport", "SluiceReport"]),
         .testTarget(name: "SluiceAblateTests", dependencies: ["SluiceTestSupport", "SluiceAblate", "SluiceCore"]),

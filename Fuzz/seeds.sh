@@ -111,6 +111,7 @@ shard | safetensors)
     ;;
 classifier)
     add_each "$root"/Fixtures/**/*.slcm
+    add_each "$root"/Fixtures/**/*.ftz "$root"/Fixtures/**/*.bin
     ;;
 checkpoint-config)
     add_each "$root"/Fixtures/**/config.json

@@ -8,5 +8,7 @@ public enum CleanStages {
         FineWebQualityFilter.self, WordlistFilter.self, URLBlocklistFilter.self, SpamHeuristicsFilter.self,
         ClassifyStep.self,
         PIIStep.self,
+        LanguageStep.self,
+        KeepTopFraction.self,
     ]
 }

@@ -80,13 +80,13 @@ struct ClassifierTrain: ParsableCommand {
 struct ClassifierEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Print accuracy, macro F1 and per-label scores as one JSON object.")
-    @Option(help: "Model file from `sluice classifier train`.") var model: String
+    @Option(help: "Model file from `sluice classifier train`, or a fastText .bin/.ftz model.") var model: String
     @OptionGroup var data: LabeledInputOptions
     @Option(help: "Column or key holding the gold label.") var labelField: String
 
     func run() throws {
         try reportingErrors {
-            let m = try TextClassifier.load(path: model)
+            let m = try ClassifierModels.load(path: model)
             let examples = try LabeledData.read(
                 path: data.input, textField: data.textField, labelField: labelField, format: try data.labeledFormat())
             print(ClassifierEvaluation(model: m, examples: examples).json)
@@ -97,15 +97,15 @@ struct ClassifierEval: ParsableCommand {
 struct ClassifierPredict: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict", abstract: "Label each record: one JSON line {\"label\", \"probability\", \"probabilities\"}.")
-    @Option(help: "Model file from `sluice classifier train`.") var model: String
+    @Option(help: "Model file from `sluice classifier train`, or a fastText .bin/.ftz model.") var model: String
     @OptionGroup var data: LabeledInputOptions
 
     func run() throws {
         try reportingErrors {
-            let m = try TextClassifier.load(path: model)
+            let m = try ClassifierModels.load(path: model)
             let examples = try LabeledData.read(
                 path: data.input, textField: data.textField, labelField: nil, format: try data.labeledFormat())
-            let p = m.makePredictor()
+            let p = m.makeScorer()
             // Probabilities to six decimals, as fastText prints them.
             func rounded(_ x: Float) -> JSONValue { .double((Double(x) * 1e6).rounded() / 1e6) }
             var out = ""

@@ -8,6 +8,7 @@ import SluiceCore
 import SluiceDedup
 import SluiceIngest
 import SluiceTokenize
+import SluiceTrain
 
 /// Every registered stage: each library's one list, one line each (a library with no stages has no
 /// list). Tests/SluiceCLITests/StageConformanceTests.swift checks every list and this registry.
@@ -17,6 +18,7 @@ let stageRegistry = StageRegistry(
         + CleanStages.all
         + DedupStages.all
         + TokenizeStages.all
+        + TrainStages.all
 )
 
 /// The flags every command that runs tasks shares.

@@ -8,6 +8,7 @@ import SluiceDedup
 import SluiceIngest
 import SluiceTestSupport
 import SluiceTokenize
+import SluiceTrain
 import Testing
 
 @Suite struct StageConformanceTests {
@@ -18,6 +19,7 @@ import Testing
         ("SluiceClean", CleanStages.all),
         ("SluiceDedup", DedupStages.all),
         ("SluiceTokenize", TokenizeStages.all),
+        ("SluiceTrain", TrainStages.all),
     ]
 
     @Test func everyListIsNonEmptyAndWellFormed() {

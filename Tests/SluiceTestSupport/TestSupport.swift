@@ -103,12 +103,12 @@ public enum TestSupport {
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
+            errData = (try? err.fileHandleForReading.readToEndRetryingInterrupts()) ?? Data()
             group.leave()
         }
         if let input { inPipe.fileHandleForWriting.write(input) }
         try? inPipe.fileHandleForWriting.close()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let outData = try out.fileHandleForReading.readToEndRetryingInterrupts()
         group.wait()
         p.waitUntilExit()
         return ProcessResult(

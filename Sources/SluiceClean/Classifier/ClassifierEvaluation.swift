@@ -54,9 +54,9 @@ public struct ClassifierEvaluation: Sendable, Equatable {
     }
 
     /// Evaluates `model` on `examples`.
-    public init(model: TextClassifier, examples: [LabeledExample]) {
-        let p = model.makePredictor()
-        self.init(gold: examples.map(\.label), predicted: examples.map { p.predict($0.text).label })
+    public init(model: any ClassifierModel, examples: [LabeledExample]) {
+        let p = model.makeScorer()
+        self.init(gold: examples.map(\.label), predicted: examples.map { model.labels[p.best($0.text).label] })
     }
 
     /// `{"accuracy": …, "macro_f1": …, "labels": {"<label>": {"precision": …, "recall": …, "f1": …, "support": …}}}`.

@@ -17,11 +17,13 @@ public struct ClassifyStep: PreparingStep {
     /// `drop_above`, `drop_below` or `none` (score only).
     public var direction: String
     public var scoreKey: String
-    private var predictor: TextClassifier.Predictor?
+    private var model: (any ClassifierModel)?
+    private var predictor: (any LabelScorer)?
     private var labelIndex = 0
 
     public init(options: inout StageOptions) throws {
-        modelPath = try options.string("model", "model file from `sluice classifier train`")
+        modelPath = try options.string(
+            "model", "model file from `sluice classifier train`, or a fastText .bin/.ftz model (recognised by its magic number)")
         label = try options.string("label", "the label whose probability is scored (e.g. spam)")
         threshold = try options.double("threshold", default: 0.5, range: 0...1, "probability threshold")
         direction = try options.choice(
@@ -72,30 +74,26 @@ public struct ClassifyStep: PreparingStep {
         _ = try loadModel()
     }
 
-    private func loadModel() throws -> (TextClassifier, Int) {
+    private func loadModel() throws -> (any ClassifierModel, Int) {
         guard FileManager.default.fileExists(atPath: modelPath) else {
             throw SluiceError(
                 .config,
                 "classify.model: no model file; make it with `sluice classifier train --input LABELS.csv --text-field TEXT --label-field LABEL --output \(modelPath)`, or set classify.train_input to train it in this pipeline",
                 file: modelPath)
         }
-        let model = try TextClassifier.load(path: modelPath)
-        guard let i = model.labels.firstIndex(of: label) else {
-            throw SluiceError(
-                .config, "classify.label: the model has no label '\(label)' (labels: \(model.labels.joined(separator: ", ")))",
-                file: modelPath)
-        }
-        return (model, i)
+        let model = try ClassifierModels.load(path: modelPath)
+        return (model, try model.labelIndex(label, option: "classify.label", path: modelPath))
     }
 
     public mutating func prepare(context: TaskContext) throws {
         // Each task gets its own buffers; the model itself is read-only and shared.
-        if let p = predictor {
-            predictor = p.model.makePredictor()
+        if let model {
+            predictor = model.makeScorer()
             return
         }
-        let (model, i) = try loadModel()
-        predictor = model.makePredictor()
+        let (m, i) = try loadModel()
+        model = m
+        predictor = m.makeScorer()
         labelIndex = i
     }
 

@@ -154,8 +154,8 @@ func runTool(_ tool: String, _ arguments: [String]) throws -> ToolResult {
     p.standardOutput = out
     p.standardError = err
     do { try p.run() } catch { throw SluiceError(.io, "cannot run \(tool): \(error)") }
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    let o = try out.fileHandleForReading.readToEndRetryingInterrupts()
+    let e = try err.fileHandleForReading.readToEndRetryingInterrupts()
     p.waitUntilExit()
     return ToolResult(
         status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))

@@ -51,10 +51,10 @@ struct GitRepository {
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
+            errData = (try? err.fileHandleForReading.readToEndRetryingInterrupts()) ?? Data()
             group.leave()
         }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let data = try out.fileHandleForReading.readToEndRetryingInterrupts()
         group.wait()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Quality-signal benchmarks: Sluice's native fastText reader against the fastText library
+(fasttext-numpy2-wheel 0.9.2, the package datatrove uses), on the same documents in one run.
+
+1. Language ID with lid.176.ftz (Fixtures/models): `sluice clean-verdicts --stages language`
+   (label_only, so every document is scored) against `model.predict(text.replace("\\n", " "), k=-1)`,
+   the call datatrove's LanguageFilter makes, on (a) every HTML page of the shared crawl
+   (warc/crawl, resiliparse main text) and (b) 20,000 Tatoeba sentences (fixed seed). docs/s of the prediction calls only (no JSON I/O on either
+   side), median of 3; and the share of documents given the same top label (`sluice classifier
+   predict` against the library), with the largest probability difference.
+   On the crawl pages also the keep/drop agreement of `language` (defaults: en above 0.65) with
+   datatrove's LanguageFilter calling the library on the same lid.176.ftz (goal: 99.5 %).
+2. A quality-style classifier: fastText supervised (softmax, wordNgrams 2, char n-grams 3–6,
+   dim 16) trained by the library on the SMS spam file, then used by `classify` vs the library's
+   predict(k=-1) on the dolma Common Crawl documents; docs/s and same-label share as above.
+3. The `perplexity` step with a model of Pipelines/train-tiny.yaml's shape against transformers'
+   GPT2LMHeadModel on the same checkpoint, 300 dolma documents, first 256 tokens.
+
+Usage: bench.py --sluice PATH --out rows.json [--corpus ../shared/corpus]
+"""
+import argparse
+import csv
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+LID = os.path.join(ROOT, "Fixtures", "models", "lid.176.ftz")
+FT = "fasttext 0.9.2 (fasttext-numpy2-wheel)"
+
+
+def write_jsonl(path, texts):
+    with open(path, "w", encoding="utf-8") as f:
+        for i, t in enumerate(texts):
+            f.write(json.dumps({"id": str(i), "text": t}, ensure_ascii=False) + "\n")
+
+
+def python_times(model, texts, runs=3):
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        for t in texts:
+            model.predict(t.replace("\n", " "), k=-1)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def sluice_times(sluice, stage, sets, path, repeat, runs=3):
+    times = []
+    for _ in range(runs):
+        cmd = [sluice, "clean-verdicts", "--stages", stage, "--input", path, "--quiet", "--repeat-count", str(repeat)]
+        for s in sets:
+            cmd += ["--set", s]
+        err = subprocess.run(cmd, check=True, capture_output=True, text=True).stderr
+        times.append(json.loads(err.strip().split("\n")[-1])["seconds"] / repeat)
+    return times
+
+
+def agreement(sluice, model, model_path, texts, path):
+    out = subprocess.run([sluice, "classifier", "predict", "--model", model_path, "--input", path, "--text-field", "text"],
+                         check=True, capture_output=True, text=True).stdout.strip().split("\n")
+    same = 0
+    worst = 0.0
+    for line, t in zip(out, texts):
+        ours = json.loads(line)
+        labels, probs = model.predict(t.replace("\n", " "), k=-1)
+        ref = {l.removeprefix("__label__"): float(p) for l, p in zip(labels, probs)}
+        same += ours["label"] == labels[0].removeprefix("__label__")
+        for l, p in ours["probabilities"].items():
+            worst = max(worst, abs(p - ref.get(l, 0.0)))
+    return same / len(texts), worst
+
+
+def speed_rows(sluice, name, model, model_path, texts, work, stage, sets):
+    path = f"{work}/{name.replace(' ', '_')}.jsonl"
+    write_jsonl(path, texts)
+    mb = sum(len(t.encode()) for t in texts) / 1e6
+    py = python_times(model, texts)
+    repeat = max(1, int(2.0 / max(min(py), 1e-3)))  # about as long as the reference run
+    sl = sluice_times(sluice, stage, sets, path, repeat)
+    s, r = len(texts) / statistics.median(sl), len(texts) / statistics.median(py)
+    same, worst = agreement(sluice, model, model_path, texts, path)
+    load = os.getloadavg()[0]
+    return [
+        {"benchmark": f"{name} predict", "metric": "docs/s", "sluice": round(s, 1), "reference": round(r, 1),
+         "reference_tool": FT + " predict(k=-1)", "ratio": round(s / r, 2), "higher_is_better": True,
+         "notes": f"{len(texts)} docs, {mb:.2f} MB; prediction calls only, median of 3 (sluice x{repeat} per run); "
+                  f"load average {load:.1f}"},
+        {"benchmark": f"{name} same top label", "metric": "% of docs", "sluice": round(100 * same, 3),
+         "reference": 100.0, "reference_tool": FT, "ratio": round(same, 4), "higher_is_better": True,
+         "notes": f"largest probability difference {worst:.2e} (sluice prints 6 decimals)"},
+    ]
+
+
+def crawl_pages(corpus):
+    """Every HTML 200 response of the shared crawl (warc/crawl/*.warc.gz), each URL once, main text
+    by resiliparse (as Benchmarks/clean/multilingual.py), with the language its URL names (or None)."""
+    import glob
+
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+
+    sys.path.insert(0, os.path.join(ROOT, "Benchmarks", "clean"))
+    import multilingual
+
+    seen, pages = set(), []
+    for path in sorted(glob.glob(os.path.join(corpus, "warc/crawl/*.warc.gz"))):
+        with open(path, "rb") as f:
+            for rec in ArchiveIterator(f, record_types=WarcRecordType.response, parse_http=True):
+                url = rec.headers.get("WARC-Target-URI", "").strip("<>")
+                if rec.http_headers is None or rec.http_headers.status_code != 200:
+                    continue
+                if "html" not in (rec.http_headers.get("Content-Type") or "") or url in seen:
+                    continue
+                seen.add(url)
+                body = rec.reader.read()
+                text = extract_plain_text(bytes_to_str(body, detect_encoding(body)), main_content=True)
+                if text.strip():
+                    pages.append({"text": text, "lang": multilingual.language(url)})
+    return pages
+
+
+def datatrove_rows(sluice, pages, work):
+    """Keep/drop and label agreement with datatrove's LanguageFilter (FineWeb defaults: en, 0.65),
+    which calls the fastText library on the same lid.176.ftz."""
+    import fasttext
+    from datatrove.data import Document
+    from datatrove.pipeline.filters import LanguageFilter
+
+    lf = LanguageFilter(languages=["en"])
+    lf.model._model = fasttext.load_model(LID)  # the file shipped in Fixtures, not a download
+    theirs, labels = [], []
+    for i, p in enumerate(pages):
+        d = Document(text=p["text"], id=str(i))
+        theirs.append(bool(lf.filter(d)))
+        labels.append(d.metadata["language"])
+    path = f"{work}/pages.jsonl"
+    write_jsonl(path, [p["text"] for p in pages])
+    verdicts = subprocess.run([sluice, "clean-verdicts", "--stages", "language", "--input", path],
+                              check=True, capture_output=True, text=True).stdout.split("\n")[:len(pages)]
+    ours = [v == "keep" for v in verdicts]
+    ours_labels = [v.split(":", 1)[1] if v.startswith("language:") and v != "language:low_score" else None
+                   for v in verdicts]
+    same = sum(a == b for a, b in zip(ours, theirs)) / len(pages)
+    # Labels: the drop reason names the language of every dropped non-English page; compare those.
+    named = [(o, t) for o, t in zip(ours_labels, labels) if o is not None]
+    same_label = sum(o == t for o, t in named) / max(1, len(named))
+    with_lang = [(p["lang"], t) for p, t in zip(pages, labels) if p["lang"]]
+    url_acc = sum(l == t for l, t in with_lang) / max(1, len(with_lang))
+    return [
+        {"benchmark": "language (en, 0.65) keep/drop vs datatrove LanguageFilter, crawl pages", "metric": "% same keep/drop",
+         "sluice": round(100 * same, 3), "reference": 99.5, "reference_tool": "datatrove 0.10.1 LanguageFilter (goal)",
+         "ratio": round(100 * same / 99.5, 4), "higher_is_better": True,
+         "notes": f"{len(pages)} pages of warc/crawl; sluice keeps {sum(ours)}, datatrove keeps {sum(theirs)}; "
+                  f"same label on the {len(named)} pages sluice drops as another language: {100 * same_label:.2f} %; "
+                  f"lid.176 label = the language the URL names on {100 * url_acc:.1f} % of {len(with_lang)} pages"},
+    ]
+
+
+def perplexity_rows(sluice, docs, work):
+    """The `perplexity` step with a model of Pipelines/train-tiny.yaml's shape (trained one step on the
+    Shakespeare fixture: speed does not depend on the weights) against transformers' GPT2LMHeadModel
+    loading the same checkpoint, both scoring each document's first 256 tokens with 2 threads."""
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import GPT2LMHeadModel
+
+    env = dict(os.environ, SLUICE_NO_PROGRESS="1")
+    subprocess.run([sluice, "run", "Pipelines/tokenize.yaml", "--input", "Fixtures/train/tinyshakespeare-16k.txt",
+                    "--output", f"{work}/tok"], check=True, capture_output=True, cwd=ROOT, env=env)
+    subprocess.run([sluice, "train", "Pipelines/train-tiny.yaml", "--steps", "1", "--out", f"{work}/scorer",
+                    "--set", f"data.train=[{work}/tok]"], check=True, capture_output=True, cwd=ROOT, env=env)
+    ckpt = f"{work}/scorer/latest"
+    path = f"{work}/ppl.jsonl"
+    write_jsonl(path, docs)
+    mb = sum(len(t.encode()) for t in docs) / 1e6
+    sl = []
+    for run in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sluice, "stage", "perplexity", "--set", f"checkpoint={ckpt}", "--set", "max_tokens=256",
+                        "--set", "threads=2", "--input", path, "--output", f"{work}/ppl-out{run}"],
+                       check=True, capture_output=True, env=env)
+        sl.append(time.perf_counter() - t0)
+    torch.set_num_threads(2)
+    model = GPT2LMHeadModel.from_pretrained(ckpt).eval()
+    tok = Tokenizer.from_file(f"{ckpt}/tokenizer.json")
+    ref = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            for t in docs:
+                ids = tok.encode(t, add_special_tokens=False).ids[:256]
+                if len(ids) >= 2:
+                    x = torch.tensor([ids])
+                    model(x, labels=x)
+        ref.append(time.perf_counter() - t0)
+    s, r = len(docs) / statistics.median(sl), len(docs) / statistics.median(ref)
+    return [{"benchmark": "perplexity (train-tiny shape, first 256 tokens), dolma CC docs", "metric": "docs/s",
+             "sluice": round(s, 1), "reference": round(r, 1),
+             "reference_tool": f"transformers GPT2LMHeadModel, torch {torch.__version__}", "ratio": round(s / r, 2),
+             "higher_is_better": True,
+             "notes": f"{len(docs)} docs, {mb:.2f} MB: sluice {mb * s / len(docs):.3f} MB/s; 2 threads each; sluice time is "
+                      f"the whole `sluice stage perplexity` process (model load, JSONL in and out), median of 3; "
+                      f"load average {os.getloadavg()[0]:.1f}"}]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sluice", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--corpus", default=os.environ.get("SLUICE_CORPUS", os.path.join(ROOT, "..", "shared", "corpus")))
+    a = ap.parse_args()
+    import fasttext
+
+    sluice = os.path.abspath(a.sluice)
+    rows = []
+    lid = fasttext.load_model(LID)
+    with tempfile.TemporaryDirectory() as work:
+        pages = crawl_pages(a.corpus)
+        rows += speed_rows(sluice, "language ID lid.176, crawl pages (26 languages)", lid, LID,
+                           [p["text"] for p in pages], work, "language", ["language.label_only=true"])
+        rows += datatrove_rows(sluice, pages, work)
+        with open(os.path.join(a.corpus, "text", "tatoeba-nonascii-CC0.tsv"), encoding="utf-8") as f:
+            sentences = [r[2] for r in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if len(r) >= 3]
+        sentences = random.Random(19).sample(sentences, 20000)
+        rows += speed_rows(sluice, "language ID lid.176, Tatoeba sentences", lid, LID, sentences, work,
+                           "language", ["language.label_only=true"])
+
+        train = f"{work}/spam-train.txt"
+        with open(os.path.join(a.corpus, "labels", "SMSSpamCollection_80.tsv"), encoding="utf-8") as f, \
+                open(train, "w", encoding="utf-8") as o:
+            for r in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+                if len(r) >= 2 and r[0] in ("ham", "spam"):
+                    o.write(f"__label__{r[0]} {r[1]}\n")
+        model = fasttext.train_supervised(train, loss="softmax", wordNgrams=2, minn=3, maxn=6, dim=16, epoch=5,
+                                          thread=2, verbose=0)
+        model_path = f"{work}/spam.bin"
+        model.save_model(model_path)
+        docs = []
+        for name in ("dolma-cc_en_head-0091.jsonl", "dolma-cc_en_head-0174.jsonl"):
+            with open(os.path.join(a.corpus, "text", name), encoding="utf-8") as f:
+                docs += [json.loads(l)["text"] for l in f if l.strip()]
+        rows += speed_rows(sluice, "fastText classifier (softmax, wordNgrams 2, char n-grams), dolma CC docs", model,
+                           model_path, docs, work, "classify",
+                           [f"classify.model={model_path}", "classify.label=spam", "classify.direction=none"])
+        try:
+            rows += perplexity_rows(sluice, docs[:300], work)
+        except Exception as e:  # the fastText rows stand on their own
+            print(f"perplexity benchmark failed: {e}", file=sys.stderr)
+    with open(a.out, "w") as f:
+        json.dump(rows, f, indent=1)
+    for r in rows:
+        print(f"{r['benchmark']:<70} {r['sluice']:>10} {r['reference']:>10}  x{r['ratio']}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+// Predicting with a fastText model exactly as `FastText::predictLine` does after Python's
+// `model.predict(text.replace("\n", " "))`: split on fastText's whitespace bytes, look each token
+// up (FNV-1a), add its word and character n-gram rows, then `</s>`, then the word n-gram rows;
+// average; score with the model's loss. Probabilities are the values fastText reports
+// (`exp(log(p + 1e-5))`). Per-document work reuses the predictor's buffers; nothing is allocated.
+import Foundation
+import SluiceCore
+
+/// fastText's token separators (`Dictionary::readWord`). A newline counts as a space here: fastText
+/// would end the line there, and datatrove replaces newlines with spaces before it predicts.
+@inline(__always)
+func isFastTextSpace(_ c: UInt8) -> Bool {
+    c == 0x20 || (c >= 0x09 && c <= 0x0D) || c == 0
+}
+
+extension FastTextModel {
+    /// A predictor with its own buffers; make one per thread or stage instance.
+    public func makePredictor() -> Predictor { Predictor(self) }
+
+    /// Predicts labels for text, reusing its buffers between calls.
+    public final class Predictor {
+        public let model: FastTextModel
+        private let hidden: UnsafeMutableBufferPointer<Float>
+        /// Per label: the probability (softmax, ova, ns) or the log score (hs) before fastText's report transform.
+        private let raw: UnsafeMutableBufferPointer<Float>
+        private var reported: [Float]
+        private var hashes: [Int32] = []
+        private var padded: [UInt8] = []
+        private var stack: [(node: Int32, score: Float)] = []
+        /// Input rows averaged for the last text (0: fastText predicts nothing).
+        public private(set) var rowCount = 0
+
+        init(_ model: FastTextModel) {
+            self.model = model
+            hidden = .allocate(capacity: model.dim)
+            raw = .allocate(capacity: model.labels.count)
+            reported = [Float](repeating: 0, count: model.labels.count)
+            hashes.reserveCapacity(256)
+            padded.reserveCapacity(64)
+        }
+
+        deinit {
+            hidden.deallocate()
+            raw.deallocate()
+        }
+
+        /// Probabilities of every label for `text`, in `model.labels` order, as fastText's
+        /// `predict(text, k=-1)` reports them (hs: labels fastText prunes below 1e-5 get their value here).
+        /// All zero for a text that yields no input row.
+        public func probabilities(_ text: String) -> [Float] {
+            let ok = withUTF8Bytes(text) { score($0) }
+            let k = model.labels.count
+            reported.withUnsafeMutableBufferPointer { r in
+                for i in 0..<k { r[i] = ok ? report(i) : 0 }
+            }
+            return reported
+        }
+
+        /// The most probable label and its probability, or nil when the text yields no input row.
+        public func top(_ text: String) -> (label: Int, probability: Float)? {
+            withUTF8Bytes(text) { top(bytes: $0) }
+        }
+
+        /// `top` over UTF-8 bytes.
+        public func top(bytes: UnsafeBufferPointer<UInt8>) -> (label: Int, probability: Float)? {
+            guard score(bytes) else { return nil }
+            var best = 0
+            for i in 1..<model.labels.count where raw[i] > raw[best] { best = i }
+            return (best, report(best))
+        }
+
+        /// The probability of label `label` for `text` (0 when the text yields no input row).
+        public func probability(of label: Int, _ text: String) -> Float {
+            withUTF8Bytes(text) { score($0) } ? report(label) : 0
+        }
+
+        /// The probability of label `label` for the text last given to `top` (0 if it had no input row).
+        public func lastProbability(of label: Int) -> Float { rowCount > 0 ? report(label) : 0 }
+
+        /// fastText's reported value of label `i` from `raw`.
+        @inline(__always)
+        private func report(_ i: Int) -> Float {
+            model.loss == .hierarchicalSoftmax ? expf(raw[i]) : expf(stdLog(raw[i]))
+        }
+
+        // MARK: - Hidden vector
+
+        /// Fills `hidden` with the average of the text's input rows and `raw` with label scores.
+        /// - Returns: false when no input row was found (fastText returns no prediction then).
+        private func score(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+            rowCount = computeHidden(b)
+            guard rowCount > 0 else { return false }
+            computeOutput()
+            return true
+        }
+
+        private func computeHidden(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+            let m = model
+            let h = hidden.baseAddress!
+            for j in 0..<m.dim { h[j] = 0 }
+            hashes.removeAll(keepingCapacity: true)
+            var rows = 0
+            let n = b.count
+            var i = 0
+            var endedByEOS = false
+            while i < n {
+                while i < n && isFastTextSpace(b[i]) { i += 1 }
+                if i >= n { break }
+                let start = i
+                var hash: UInt32 = 2_166_136_261
+                while i < n && !isFastTextSpace(b[i]) {
+                    hash = fnvStep(hash, b[i])
+                    i += 1
+                }
+                let token = UnsafeBufferPointer(rebasing: b[start..<i])
+                rows += addToken(token, hash: hash)
+                // A literal `</s>` ends the line in fastText (`getLine` breaks on EOS).
+                if hash == m.eosHash && token.elementsEqual(FastTextModel.eos) {
+                    endedByEOS = true
+                    break
+                }
+            }
+            if !endedByEOS {
+                rows += FastTextModel.eos.withUnsafeBufferPointer { addToken($0, hash: m.eosHash) }
+            }
+            // Word n-grams (`Dictionary::addWordNgrams`): int32 hashes widened with sign extension.
+            if m.wordNgrams > 1 && !m.dropsAllNgrams {
+                let bucket = UInt64(m.bucket)
+                hashes.withUnsafeBufferPointer { hs in
+                    for a in 0..<hs.count {
+                        var g = UInt64(bitPattern: Int64(hs[a]))
+                        var j = a + 1
+                        while j < hs.count && j < a + m.wordNgrams {
+                            g = g &* 116_049_371 &+ UInt64(bitPattern: Int64(hs[j]))
+                            if let row = m.ngrams.ngramRow(Int(g % bucket)) {
+                                m.input.addRow(Int(row), to: h)
+                                rows += 1
+                            }
+                            j += 1
+                        }
+                    }
+                }
+            }
+            if rows > 0 {
+                let scale = Float(1.0 / Double(rows))
+                for j in 0..<m.dim { h[j] *= scale }
+            }
+            return rows
+        }
+
+        /// Adds the rows of one token (`Dictionary::getLine` and `addSubwords`); returns how many.
+        @inline(__always)
+        private func addToken(_ token: UnsafeBufferPointer<UInt8>, hash: UInt32) -> Int {
+            let m = model
+            let h = hidden.baseAddress!
+            let e = m.entry(token, hash: hash)
+            if e >= 0 {
+                guard e < m.wordCount else { return 0 }  // a label token: not a feature
+                let s = Int(m.subwordStarts[e])
+                let end = Int(m.subwordStarts[e + 1])
+                m.subwordIds.withUnsafeBufferPointer { ids in
+                    for k in s..<end { m.input.addRow(Int(ids[k]), to: h) }
+                }
+                hashes.append(Int32(bitPattern: hash))
+                return end - s
+            }
+            // Out of vocabulary: a token that looks like a label is skipped; any other adds its
+            // character n-grams (none for `</s>`) and takes part in word n-grams.
+            if token.starts(with: FastTextModel.labelPrefix) { return 0 }
+            var rows = 0
+            if !(hash == m.eosHash && token.elementsEqual(FastTextModel.eos)) && m.maxn > 0 {
+                padded.removeAll(keepingCapacity: true)
+                padded.append(0x3C)
+                padded.append(contentsOf: token)
+                padded.append(0x3E)
+                padded.withUnsafeBufferPointer { p in
+                    m.ngrams.forEachCharNgram(p) { row in
+                        m.input.addRow(Int(row), to: h)
+                        rows += 1
+                    }
+                }
+            }
+            hashes.append(Int32(bitPattern: hash))
+            return rows
+        }
+
+        // MARK: - Output
+
+        private func computeOutput() {
+            let m = model
+            let k = m.labels.count
+            let h = UnsafePointer(hidden.baseAddress!)
+            switch m.loss {
+            case .softmax:
+                // SoftmaxLoss::computeOutput
+                for i in 0..<k { raw[i] = m.output.dotRow(i, h) }
+                var mx = raw[0]
+                for i in 0..<k { mx = max(raw[i], mx) }
+                var z: Float = 0
+                for i in 0..<k {
+                    raw[i] = expf(raw[i] - mx)
+                    z += raw[i]
+                }
+                for i in 0..<k { raw[i] /= z }
+            case .oneVsAll, .negativeSampling:
+                // BinaryLogisticLoss::computeOutput, with fastText's sigmoid table
+                for i in 0..<k { raw[i] = sigmoid(m.output.dotRow(i, h)) }
+            case .hierarchicalSoftmax:
+                // HierarchicalSoftmaxLoss::dfs over the whole tree (no top-k pruning): the log
+                // score of each leaf is the sum of std_log of its branch probabilities.
+                stack.removeAll(keepingCapacity: true)
+                stack.append((Int32(2 * k - 2), 0))
+                while let item = stack.popLast() {
+                    let n = Int(item.node)
+                    let score = item.score
+                    if m.treeLeft[n] == -1 && m.treeRight[n] == -1 {
+                        raw[n] = score
+                        continue
+                    }
+                    let dot = m.output.dotRow(n - k, h)
+                    let f = Float(1.0 / Double(1 + expf(-dot)))
+                    stack.append((m.treeRight[n], score + stdLog(f)))
+                    stack.append((m.treeLeft[n], score + stdLog(Float(1.0 - Double(f)))))
+                }
+            }
+        }
+
+        /// fastText's `Loss::sigmoid` (table lookup, 0 below −8 and 1 above 8).
+        @inline(__always)
+        private func sigmoid(_ x: Float) -> Float {
+            if x.isNaN || x < -8 { return 0 }
+            if x > 8 { return 1 }
+            return model.sigmoidTable[Int((x + 8) * 512 / 8 / 2)]
+        }
+    }
+}
+
+/// fastText's `std_log`: `log(x + 1e-5)`, computed in double and stored as float.
+@inline(__always)
+func stdLog(_ x: Float) -> Float { Float(log(Double(x) + 1e-5)) }
