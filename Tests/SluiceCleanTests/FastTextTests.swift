@@ -39,7 +39,7 @@ func labelled(_ path: String, text: String, label: String) throws -> (train: [La
 
 func writeJSONLStrings(_ texts: [String], to path: String) throws {
     var out = ""
-    for t in texts { out += jsonQuoted(t) + "\n" }
+    for t in texts { out += JSONSerializer.quoted(t) + "\n" }
     try out.write(toFile: path, atomically: true, encoding: .utf8)
 }
 

@@ -12,7 +12,7 @@ extension FileHandle {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 1)
         defer { buffer.deallocate() }
         while true {
-            let n = read(fileDescriptor, buffer, chunk)
+            let n = Glibc.read(fileDescriptor, buffer, chunk)
             if n > 0 {
                 data.append(buffer.assumingMemoryBound(to: UInt8.self), count: n)
             } else if n == 0 {
