@@ -6,7 +6,7 @@ The server is Tests/python/fault_http_server.py (Python's http.server; the body 
 sendfile(2)), started here on 127.0.0.1, so this measures Sluice's HTTP client and stream
 plumbing, not a network.
 
-1. WARC reading, `sluice inspect warc --count` (every record, HTTP parsed, payload read) over
+1. WARC reading, `sluice dev warc-count` (every record, HTTP parsed, payload read) over
    ../shared/corpus/warc/crawl/*.warc.gz: URLs vs local paths. MB = 10^6 bytes of compressed
    input; wall-clock seconds (the download runs inside sluice and the server is another
    process, so CPU seconds would hide the waiting); median of 5, runs interleaved.
@@ -67,9 +67,9 @@ def read_rows(sluice, files, root):
     same = True
     try:
         for _ in range(5):
-            t, out_l = wall([sluice, "inspect", "warc", "--count"] + files, env)
+            t, out_l = wall([sluice, "dev", "warc-count"] + files, env)
             local_t.append(t)
-            t, out_r = wall([sluice, "inspect", "warc", "--count"] + [server.base + n for n in names], env)
+            t, out_r = wall([sluice, "dev", "warc-count"] + [server.base + n for n in names], env)
             remote_t.append(t)
             same = same and counts(out_l) == counts(out_r)
     finally:
@@ -128,7 +128,7 @@ def reset_rows(sluice, files, root):
     def timed(faults):
         server = Server(root, faults)
         try:
-            return wall([sluice, "inspect", "warc", "--count", server.base + name], env)
+            return wall([sluice, "dev", "warc-count", server.base + name], env)
         finally:
             server.stop()
 
