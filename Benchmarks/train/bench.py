@@ -228,24 +228,28 @@ def main():
     rows.append(row(tiny_name + " vs transformers", "tokens/s", s["tokens_per_second"], htoks,
                     "transformers %s GPT2LMHeadModel (torch %s, %s attention, CPU, 2 threads)" % (hver, ver, attn),
                     notes=f"measured in this run; {load}; MFU of the FMA ceiling: transformers {htoks * flops_per_token / ceiling:.3f}"))
-    rows.append(row("train tiny GPT 4L d256: MFU", "fraction of SGEMM peak", s["mfu"], 0.5, "issue 8 goal (50 %)",
-                    notes=f"model {s['model_gflops']:.1f} GFLOP/s over a measured peak of {s['sgemm_peak_gflops']:.1f}"))
+    # MFU rows divide by the FMA ceiling, which does not move with the load; the SGEMM peak measured
+    # in the same process does (a busy moment while it is measured gave "190 %"), so it is a note.
+    rows.append(row("train tiny GPT 4L d256: MFU", "fraction of FMA ceiling", s["mfu_of_ceiling"], 0.5,
+                    "issue 8 goal (50 %)",
+                    notes=f"model {s['model_gflops']:.1f} GFLOP/s over the FMA ceiling {s['ceiling_gflops']:.1f}; "
+                          f"{s['mfu']:.3f} of the SGEMM peak {s['sgemm_peak_gflops']:.1f} measured in the same process"))
     rows.append(row("train tiny GPT 4L d256: MFU of the FMA ceiling", "fraction of FMA ceiling", s["mfu_of_ceiling"],
                     toks * flops_per_token / ceiling, "torch %s nanoGPT-style, same ceiling" % ver,
                     notes=f"the denominator `sluice train` prints: {s['ceiling_gflops']:.1f} GFLOP/s, {s['ceiling_source']}"))
 
     t = sluice_speed(a.sluice, runs=3, layers=4, width=384, heads=6, context=256, batch_size=8, vocab=8192, steps=steps, warmup_steps=1)
-    rows.append(row("train-tiny model 4L d384 H6 T256 B8 V8192 (%d params)" % t["parameters"], "fraction of SGEMM peak",
-                    t["mfu"], 0.5, "issue 8 goal (50 %)",
-                    notes=f"{t['tokens_per_second']:.0f} tokens/s, {t['model_gflops']:.1f} GFLOP/s, peak {t['sgemm_peak_gflops']:.1f}; "
-                          f"{t['mfu_of_ceiling']:.3f} of the FMA ceiling {t['ceiling_gflops']:.1f}"))
+    rows.append(row("train-tiny model 4L d384 H6 T256 B8 V8192 (%d params)" % t["parameters"], "fraction of FMA ceiling",
+                    t["mfu_of_ceiling"], 0.5, "issue 8 goal (50 %)",
+                    notes=f"{t['tokens_per_second']:.0f} tokens/s, {t['model_gflops']:.1f} GFLOP/s over the FMA ceiling "
+                          f"{t['ceiling_gflops']:.1f}; {t['mfu']:.3f} of the SGEMM peak {t['sgemm_peak_gflops']:.1f} measured in the same process"))
 
     g = sluice_speed(a.sluice, layers=12, width=768, heads=12, context=256, batch_size=4, vocab=50257,
                      steps=max(2, steps // 2), warmup_steps=1)
-    rows.append(row("GPT-2-small shape 12L d768 H12 T256 B4 V50257 (%d params)" % g["parameters"], "fraction of SGEMM peak",
-                    g["mfu"], 0.5, "issue 8 goal (50 %)",
-                    notes=f"{g['tokens_per_second']:.0f} tokens/s, {g['model_gflops']:.1f} GFLOP/s, peak {g['sgemm_peak_gflops']:.1f}; "
-                          f"{g['mfu_of_ceiling']:.3f} of the FMA ceiling {g['ceiling_gflops']:.1f}"))
+    rows.append(row("GPT-2-small shape 12L d768 H12 T256 B4 V50257 (%d params)" % g["parameters"], "fraction of FMA ceiling",
+                    g["mfu_of_ceiling"], 0.5, "issue 8 goal (50 %)",
+                    notes=f"{g['tokens_per_second']:.0f} tokens/s, {g['model_gflops']:.1f} GFLOP/s over the FMA ceiling "
+                          f"{g['ceiling_gflops']:.1f}; {g['mfu']:.3f} of the SGEMM peak {g['sgemm_peak_gflops']:.1f} measured in the same process"))
     gpt2 = dict(layers=12, width=768, heads=12, context=256, batch=4, vocab=50257, steps=max(2, steps // 2))
     gname = "train GPT-2-small shape 12L d768 H12 T256 B4 V50257"
     load = "load average %.1f" % os.getloadavg()[0]
