@@ -17,37 +17,19 @@ public struct ExactHashPass: CorpusPass {
         let parts = settings.partitions
         for p in 0..<parts { removeFiles(ExactLayout.partitionDirectory(work, p), prefix: zeroPadded(task, width: 5) + "-") }
         let hasher = ExactHasher(settings: settings)
-        var buffers = [[UInt64]](repeating: [], count: parts)
-        let perSpill = max(1, settings.sortBuffer / 24)
-        var buffered = 0
-        var run = 0
-
-        func spill() throws {
-            for p in 0..<parts where !buffers[p].isEmpty || run == 0 {
-                sortTriples(&buffers[p])
-                let path = ExactLayout.runPath(work, partition: p, file: task, run: run)
-                try RecordFile.write(buffers[p], width: 3, magic: ExactLayout.hashMagic, to: path)
-                context.recordCommittedFile(path)
-                buffers[p].removeAll(keepingCapacity: true)
-            }
-            buffered = 0
-            run += 1
-        }
+        var runs = PartitionedRunWriter(
+            partitions: parts, width: 3, magic: ExactLayout.hashMagic, sortBuffer: settings.sortBuffer,
+            context: context, path: { ExactLayout.runPath(work, partition: $0, file: task, run: $1) },
+            sort: sortTriples)
 
         var reader = try DocumentTextReader(path: environment.documentFiles[task])
         try reader.forEach(onBadLine: { _, at in
             context.reportBadRecord("exact_dedup:bad_document", file: at, "no string text field")
         }) { ordinal, text in
             let (h1, h2) = hasher.hash(text)
-            let p = Int(h1 % UInt64(parts))
-            buffers[p].append(h1)
-            buffers[p].append(h2)
-            buffers[p].append(DocumentKey.make(file: task, ordinal: ordinal))
-            buffered += 1
-            if buffered >= perSpill { try spill() }
+            try runs.append(h1, h2, DocumentKey.make(file: task, ordinal: ordinal))
         }
-        // The last spill always writes every partition's run 0, so each task leaves a file per partition.
-        if buffered > 0 || run == 0 { try spill() }
+        try runs.finish()
     }
 }
 
