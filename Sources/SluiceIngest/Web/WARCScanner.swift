@@ -6,144 +6,23 @@
 import Foundation
 import SluiceCore
 
-/// The named header fields of one WARC record, in file order (repeated names kept). The block is
-/// kept as bytes; fields become Strings only when asked for (the scanner parses the few it needs).
-public struct WARCHeaders: Sendable {
-    /// `WARC/1.0`, `WARC/1.1`.
-    public var version: String
-    /// The field lines as read, up to (not including) the empty line.
-    let block: [UInt8]
-
-    /// Every field as (name, value), continuation lines joined with a space.
-    public var fields: [(name: String, value: String)] {
-        var out: [(name: String, value: String)] = []
-        block.withUnsafeBufferPointer { b in
-            forEachHeaderLine(b) { line in
-                if line[0] == 0x20 || line[0] == 0x09, !out.isEmpty {
-                    out[out.count - 1].value += " " + trimmedString(line)
-                    return true
-                }
-                guard let colon = line.firstIndex(of: 0x3a) else { return true }
-                out.append(
-                    (trimmedString(UnsafeBufferPointer(rebasing: line[..<colon])),
-                     trimmedString(UnsafeBufferPointer(rebasing: line[(colon + 1)...]))))
-                return true
-            }
-        }
-        return out
-    }
-
-    /// The first value of `name` (ASCII case-insensitive), or nil.
-    public func value(_ name: String) -> String? {
-        var found: String?
-        var wanted = Array(name.utf8)
-        for i in wanted.indices where wanted[i] >= 0x41 && wanted[i] <= 0x5a { wanted[i] |= 0x20 }
-        block.withUnsafeBufferPointer { b in
-            forEachHeaderLine(b) { line in
-                guard let colon = line.firstIndex(of: 0x3a) else { return true }
-                let n = UnsafeBufferPointer(rebasing: line[..<colon])
-                guard lowerEquals(n, wanted) else { return true }
-                found = trimmedString(UnsafeBufferPointer(rebasing: line[(colon + 1)...]))
-                return false
-            }
-        }
-        return found
-    }
-}
-
-/// Calls `body` with each non-empty line of `b` (CR stripped) until it returns false.
-@inline(__always)
-func forEachHeaderLine(_ b: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) {
-    var start = 0
-    while start < b.count {
-        var end = start
-        while end < b.count && b[end] != 0x0a { end += 1 }
-        var e = end
-        if e > start && b[e - 1] == 0x0d { e -= 1 }
-        if e > start, !body(UnsafeBufferPointer(rebasing: b[start..<e])) { return }
-        start = end + 1
-    }
-}
-
-/// Whether `name` (trimmed of spaces) equals the lower-case `wanted`, ASCII case-insensitively.
-@inline(__always)
-func lowerEquals(_ name: UnsafeBufferPointer<UInt8>, _ wanted: [UInt8]) -> Bool {
-    var s = 0
-    var e = name.count
-    while s < e && (name[s] == 0x20 || name[s] == 0x09) { s += 1 }
-    while e > s && (name[e - 1] == 0x20 || name[e - 1] == 0x09) { e -= 1 }
-    guard e - s == wanted.count else { return false }
-    for k in 0..<wanted.count {
-        let c = name[s + k]
-        if (c >= 0x41 && c <= 0x5a ? c | 0x20 : c) != wanted[k] { return false }
-    }
-    return true
-}
-
-/// Whether `name` equals the lower-case literal `lower` (ASCII case-insensitive, exact length).
-@inline(__always)
-func bytesEqualLower(_ name: UnsafeBufferPointer<UInt8>, _ lower: StaticString) -> Bool {
-    guard name.count == lower.utf8CodeUnitCount else { return false }
-    let l = lower.utf8Start
-    for k in 0..<name.count {
-        let c = name[k]
-        if (c >= 0x41 && c <= 0x5a ? c | 0x20 : c) != l[k] { return false }
-    }
-    return true
-}
-
-/// One record's header as found in the file.
-public struct WARCRecordHead: Sendable {
-    /// Offset of the record in the file as stored: for gzip files the start of the member that
-    /// holds the record, for plain files its byte offset, for zstd its offset in the decoded stream.
-    public var offset: Int
-    /// Offset in the decoded stream.
-    public var streamOffset: Int
-    public var headers: WARCHeaders
-    /// `WARC-Type` (`response`, `request`, …; "" when missing).
-    public var type: String
-    /// `WARC-Record-ID` as written (`<urn:uuid:…>`).
-    public var recordID: String
-    /// `WARC-Target-URI` as written, or nil.
-    public var targetURI: String?
-    /// `WARC-Date`.
-    public var date: String
-    /// `Content-Type` of the record (not of the HTTP payload).
-    public var contentType: String
-    /// `Content-Length`: bytes in the content block.
-    public var contentLength: Int
-    /// `WARC-Identified-Content-Language` (Common Crawl), or nil.
-    public var identifiedLanguage: String?
-    /// `WARC-Truncated` (the crawler cut the payload), or nil.
-    public var truncated: String?
-}
-
-/// A problem the scanner met, with where it was.
-public struct WARCProblem: Sendable, CustomStringConvertible {
-    /// `warc:truncated_record`, `warc:content_length_mismatch`, `warc:bad_header`, …
-    public var reason: String
-    public var file: String
-    public var offset: Int
-    public var message: String
-    public var description: String { "\(reason): \(message) (\(file):\(offset))" }
-}
-
 /// Iterates the records of one WARC file.
 public final class WARCScanner {
     let input: WARCInput
     public var path: String { input.path }
+    // The state below is internal, not private, for the ARC record parser (WARCScanner+ARC.swift).
     /// Window index of the next unread byte.
-    private var pos = 0
+    var pos = 0
     /// The current record's content block, as window indices (`contentEnd` may lie beyond the window).
-    private var contentStart = 0
-    private var contentEnd = 0
+    var contentStart = 0
+    var contentEnd = 0
     /// The current record's offset in the file as stored (taken at its header: window indices
     /// shift as a skipped block is shed, and the member holding the record may be gone by then).
-    private var recordOffset = 0
+    var recordOffset = 0
     /// The current record's Content-Length as declared (window indices shift; this does not).
-    private var declaredLength = 0
-    private enum Content { case none, pending, done }
-    private var content = Content.none
+    var declaredLength = 0
+    enum Content { case none, pending, done }
+    var content = Content.none
     /// Problems found since the consumer last took them.
     private var problems: [WARCProblem] = []
     /// Set after a reported mismatch: the garbage that follows is the same problem, not a new one.
@@ -183,7 +62,7 @@ public final class WARCScanner {
         return problems
     }
 
-    private func report(_ reason: String, at index: Int, _ message: String) {
+    func report(_ reason: String, at index: Int, _ message: String) {
         report(reason, fileOffset: input.compressedOffset(of: index), message)
     }
 
@@ -197,14 +76,14 @@ public final class WARCScanner {
     }
 
     /// Makes the window hold indices below `end` if the input has them. Returns whether it does.
-    private func available(_ end: Int) throws -> Bool {
+    func available(_ end: Int) throws -> Bool {
         while input.count < end {
             if try !input.fill() { return false }
         }
         return true
     }
 
-    private func byte(_ i: Int) -> UInt8 { input.bytes.load(fromByteOffset: i, as: UInt8.self) }
+    func byte(_ i: Int) -> UInt8 { input.bytes.load(fromByteOffset: i, as: UInt8.self) }
 
     // MARK: - Records
 
@@ -230,86 +109,6 @@ public final class WARCScanner {
         }
     }
 
-    // MARK: - ARC
-
-    /// Skips line breaks, spaces and NULs. Returns false at the end of the input.
-    private func skipBlankLines() throws -> Bool {
-        while true {
-            if pos >= input.count, try !available(pos + 1) { return false }
-            let b = byte(pos)
-            guard b == 0x0d || b == 0x0a || b == 0 || b == 0x20 else { return true }
-            pos += 1
-        }
-    }
-
-    /// The next line from `i` (without its line break) and the index after it, or nil at the end.
-    private func line(from i: Int) throws -> (UnsafeBufferPointer<UInt8>, Int)? {
-        var j = i
-        while true {
-            if j >= input.count, try !available(j + 1) { break }
-            if byte(j) == 0x0a { break }
-            j += 1
-            if j - i > 65536 { break }
-        }
-        guard j > i || j < input.count else { return nil }
-        var e = j
-        if e > i && byte(e - 1) == 0x0d { e -= 1 }
-        let base = input.bytes.assumingMemoryBound(to: UInt8.self)
-        return (UnsafeBufferPointer(start: base + i, count: e - i), min(j + 1, max(input.count, j)))
-    }
-
-    /// Parses an ARC v1 record header line `URL IP DATE MIME LENGTH` (v2 lines have more fields;
-    /// the length is the last). The `filedesc://` record's version block (two lines) is read as
-    /// part of its header, as warcio does. An unreadable length counts as 0.
-    private func parseARCHeader() throws -> WARCRecordHead? {
-        let start = pos
-        guard let (first, afterFirst) = try line(from: start) else { return nil }
-        let fields = first.split(separator: 0x20, omittingEmptySubsequences: true)
-        guard fields.count >= 5 else {
-            report("warc:bad_header", at: start, "ARC header line without its five fields")
-            pos = afterFirst
-            return nil
-        }
-        func text(_ f: Slice<UnsafeBufferPointer<UInt8>>) -> String {
-            String(decoding: UnsafeBufferPointer(rebasing: f), as: UTF8.self)
-        }
-        // A v1 line is `URL IP DATE MIME LENGTH`; a URL with literal spaces splits into more
-        // fields, recognised (as warcio does) by the 14-digit date fourth from the end.
-        var urlFields = 1
-        var dateField = 2
-        if fields.count > 5, fields[fields.count - 3].count == 14,
-            fields[fields.count - 3].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-            !(fields[2].count == 14 && fields[2].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }))
-        {
-            urlFields = fields.count - 4
-            dateField = fields.count - 3
-        }
-        let url = fields[0..<urlFields].map(text).joined(separator: " ")
-        let lengthText = text(fields[fields.count - 1])
-        let declared = Int(lengthText) ?? 0
-        var contentStart = afterFirst
-        var length = max(0, declared)
-        let isHeader = url.hasPrefix("filedesc:")
-        if isHeader {
-            // Version line and field-names line belong to the header record.
-            for _ in 0..<2 {
-                guard let (_, next) = try line(from: contentStart) else { break }
-                length = max(0, length - (next - contentStart))
-                contentStart = next
-            }
-        }
-        pos = contentStart
-        self.contentStart = contentStart
-        contentEnd = contentStart + length
-        declaredLength = length
-        recordOffset = input.compressedOffset(of: start)
-        content = .pending
-        return WARCRecordHead(
-            offset: input.compressedOffset(of: start), streamOffset: input.streamOffset(of: start),
-            headers: WARCHeaders(version: "ARC/1.0", block: []), type: isHeader ? "arc_header" : "response",
-            recordID: "", targetURI: url, date: text(fields[dateField]),
-            contentType: fields.count > dateField + 1 ? text(fields[dateField + 1]) : "", contentLength: declared)
-    }
 
     /// Skips blank lines and NUL padding between records, then garbage up to the next `WARC/`
     /// line (reported once). Returns false at the end of the input.
@@ -673,10 +472,4 @@ public final class WARCScanner {
         input.problems.removeAll()
         return n
     }
-}
-
-/// A header value without surrounding blanks (`trimmedRange`), as a String (invalid UTF-8 replaced).
-@inline(__always)
-func trimmedString(_ line: UnsafeBufferPointer<UInt8>) -> String {
-    String(decoding: UnsafeBufferPointer(rebasing: line[trimmedRange(line)]), as: UTF8.self)
 }
