@@ -41,16 +41,7 @@ enum CLI {
 
     /// Every regular file under `root` (relative path → bytes), leaving out the given top folders.
     static func tree(_ root: String, excluding: [String] = ["_stats", "_tmp", "_lock", "_locks"]) -> [String: Data] {
-        var result: [String: Data] = [:]
-        guard let e = FileManager.default.enumerator(atPath: root) else { return result }
-        while let rel = e.nextObject() as? String {
-            if excluding.contains(where: { rel == $0 || rel.hasPrefix($0 + "/") }) { continue }
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: root + "/" + rel, isDirectory: &isDir), !isDir.boolValue {
-                result[rel] = FileManager.default.contents(atPath: root + "/" + rel)
-            }
-        }
-        return result
+        TestSupport.regularFiles(under: root, excluding: excluding)
     }
 
     /// The paths whose contents differ between two trees (present in one only, or different bytes).

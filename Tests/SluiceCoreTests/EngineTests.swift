@@ -15,16 +15,7 @@ func makeInputs(_ dir: String, count n: Int, lines: (Int) -> [String]) throws {
 
 /// Every regular file under `root` except engine bookkeeping, as relative path → contents.
 func outputFiles(_ root: String, excluding: [String] = ["_stats", "_markers", "_tmp", "_lock", "_locks"]) -> [String: Data] {
-    var result: [String: Data] = [:]
-    guard let e = FileManager.default.enumerator(atPath: root) else { return result }
-    while let rel = e.nextObject() as? String {
-        if excluding.contains(where: { rel == $0 || rel.hasPrefix($0 + "/") }) { continue }
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: root + "/" + rel, isDirectory: &isDir), !isDir.boolValue {
-            result[rel] = FileManager.default.contents(atPath: root + "/" + rel)
-        }
-    }
-    return result
+    TestSupport.regularFiles(under: root, excluding: excluding)
 }
 
 func pipeline(_ yaml: String, in dir: String, overrides: PipelineOverrides = .init()) throws -> Pipeline {

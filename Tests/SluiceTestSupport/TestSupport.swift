@@ -72,6 +72,21 @@ public enum TestSupport {
     }
 
     /// The result of a finished process.
+    /// Every regular file under `root` (relative path → bytes), leaving out the top folders and
+    /// files named in `excluding` (engine bookkeeping such as `_stats`), for comparing output trees.
+    public static func regularFiles(under root: String, excluding: [String]) -> [String: Data] {
+        var result: [String: Data] = [:]
+        guard let e = FileManager.default.enumerator(atPath: root) else { return result }
+        while let rel = e.nextObject() as? String {
+            if excluding.contains(where: { rel == $0 || rel.hasPrefix($0 + "/") }) { continue }
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: root + "/" + rel, isDirectory: &isDir), !isDir.boolValue {
+                result[rel] = FileManager.default.contents(atPath: root + "/" + rel)
+            }
+        }
+        return result
+    }
+
     public struct ProcessResult: Sendable {
         public var status: Int32
         public var stdout: String
