@@ -66,7 +66,7 @@ public struct DecontamMatchPass: CorpusPass {
                 out.append(index[h]!)
                 previous = h
             }
-            _ = JSONStringField.extract(line, key: "id", into: &id)
+            _ = JSONTextField.extract(line, key: "id", into: &id)
             ids.matched.append(MatchedDocument(key: key, id: String(decoding: id, as: UTF8.self)))
             context.count("documents_matched")
         }
@@ -74,44 +74,5 @@ public struct DecontamMatchPass: CorpusPass {
         try writeJSON(ids, to: DecontamLayout.matchIDsPath(work, file: task))
         context.recordCommittedFile(DecontamLayout.matchPath(work, file: task))
         context.recordCommittedFile(DecontamLayout.matchIDsPath(work, file: task))
-    }
-}
-
-/// Finds a top-level string member of a JSON object line (the document `id`), like `JSONTextField`.
-enum JSONStringField {
-    /// Decodes the string under `key` into `out`; false (and `out` empty) when there is none.
-    static func extract(_ line: UnsafeBufferPointer<UInt8>, key: StaticString, into out: inout [UInt8]) -> Bool {
-        out.removeAll(keepingCapacity: true)
-        let want = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
-        var i = 0
-        let n = line.count
-        func skipSpace() { while i < n, line[i] == 32 || line[i] == 9 || line[i] == 13 || line[i] == 10 { i += 1 } }
-        skipSpace()
-        guard i < n, line[i] == UInt8(ascii: "{") else { return false }
-        i += 1
-        while true {
-            skipSpace()
-            guard i < n, line[i] != UInt8(ascii: "}") else { return false }
-            if line[i] == UInt8(ascii: ",") {
-                i += 1
-                continue
-            }
-            guard line[i] == UInt8(ascii: "\"") else { return false }
-            let keyStart = i + 1
-            guard let keyEnd = JSONTextField.skipString(line, from: i) else { return false }
-            let matches = keyEnd - 1 - keyStart == want.count && (0..<want.count).allSatisfy { line[keyStart + $0] == want[$0] }
-            i = keyEnd
-            skipSpace()
-            guard i < n, line[i] == UInt8(ascii: ":") else { return false }
-            i += 1
-            skipSpace()
-            guard i < n else { return false }
-            if matches {
-                guard line[i] == UInt8(ascii: "\"") else { return false }
-                return JSONTextField.decodeString(line, from: i, into: &out)
-            }
-            guard let next = JSONTextField.skipValue(line, from: i) else { return false }
-            i = next
-        }
     }
 }

@@ -44,11 +44,15 @@ public struct DocumentTextReader {
     }
 }
 
-/// Finds the top-level `"text"` member of a JSON object and decodes its string value.
+/// Finds a top-level string member of a JSON object (`text`, or the document `id`) and decodes it.
 enum JSONTextField {
-    /// Decodes the `text` string of the object in `line` into `out`; false when the line is not
-    /// an object or has no string `text` member.
-    static func extract(_ line: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+    /// Decodes the string under `key` of the object in `line` into `out`; false (and `out` empty)
+    /// when the line is not an object or has no string member `key`.
+    static func extract(
+        _ line: UnsafeBufferPointer<UInt8>, key: StaticString = "text", into out: inout [UInt8]
+    ) -> Bool {
+        out.removeAll(keepingCapacity: true)
+        let want = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
         var i = 0
         let n = line.count
         func skipSpace() { while i < n, line[i] == 32 || line[i] == 9 || line[i] == 13 || line[i] == 10 { i += 1 } }
@@ -57,8 +61,7 @@ enum JSONTextField {
         i += 1
         while true {
             skipSpace()
-            guard i < n else { return false }
-            if line[i] == UInt8(ascii: "}") { return false }
+            guard i < n, line[i] != UInt8(ascii: "}") else { return false }
             if line[i] == UInt8(ascii: ",") {
                 i += 1
                 continue
@@ -66,16 +69,15 @@ enum JSONTextField {
             guard line[i] == UInt8(ascii: "\"") else { return false }
             let keyStart = i + 1
             guard let keyEnd = skipString(line, from: i) else { return false }
-            let isText =
-                keyEnd - 1 - keyStart == 4 && line[keyStart] == 116 && line[keyStart + 1] == 101
-                && line[keyStart + 2] == 120 && line[keyStart + 3] == 116
+            let matches =
+                keyEnd - 1 - keyStart == want.count && (0..<want.count).allSatisfy { line[keyStart + $0] == want[$0] }
             i = keyEnd
             skipSpace()
             guard i < n, line[i] == UInt8(ascii: ":") else { return false }
             i += 1
             skipSpace()
             guard i < n else { return false }
-            if isText {
+            if matches {
                 guard line[i] == UInt8(ascii: "\"") else { return false }
                 return decodeString(line, from: i, into: &out)
             }
