@@ -190,23 +190,7 @@ public struct PIIScanner: Sendable {
     /// A dotted quad of decimal octets 0–255 without leading zeros (Python's `ipaddress` rejects
     /// them), public unless `publicIPsOnly` is off.
     func scanIPv4(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> PIIMatch? {
-        var i = start
-        var value: UInt32 = 0
-        for part in 0..<4 {
-            if part > 0 {
-                guard i < b.count, b[i] == 46 else { return nil }
-                i += 1
-            }
-            let d0 = i
-            var octet = 0
-            while i < b.count, isDigit(b[i]), i - d0 < 3 {
-                octet = octet * 10 + Int(b[i] - 48)
-                i += 1
-            }
-            let digits = i - d0
-            guard digits > 0, octet <= 255, digits == 1 || b[d0] != 48 else { return nil }
-            value = value << 8 | UInt32(octet)
-        }
+        guard let (value, i) = scanDottedQuad(b, at: start, leadingZeros: false) else { return nil }
         guard isTokenEnd(b, i), !(i < b.count && isDigit(b[i])) else { return nil }
         if publicIPsOnly && !Self.isGlobalIPv4(value) { return nil }
         return PIIMatch(kind: .ipAddress, start: start, end: i)
@@ -256,7 +240,7 @@ public struct PIIScanner: Sendable {
             }
             guard j > i else { break }
             // A dotted-quad tail takes the last two groups.
-            if j < n, b[j] == 46, groups.count <= 6, let m = scanIPv4Tail(b, at: i) {
+            if j < n, b[j] == 46, groups.count <= 6, let m = scanDottedQuad(b, at: i) {
                 groups.append(UInt16(m.value >> 16))
                 groups.append(UInt16(m.value & 0xFFFF))
                 end = m.end
@@ -296,7 +280,12 @@ public struct PIIScanner: Sendable {
         return PIIMatch(kind: .ipAddress, start: start, end: end)
     }
 
-    private func scanIPv4Tail(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> (value: UInt32, end: Int)? {
+    /// The dotted quad of decimal octets 0–255 at `start` (its value and end), or nil; an octet
+    /// with a leading zero is refused unless `leadingZeros` (the IPv6 tail takes them).
+    @inline(__always)
+    private func scanDottedQuad(
+        _ b: UnsafeBufferPointer<UInt8>, at start: Int, leadingZeros: Bool = true
+    ) -> (value: UInt32, end: Int)? {
         var i = start
         var value: UInt32 = 0
         for part in 0..<4 {
@@ -310,7 +299,8 @@ public struct PIIScanner: Sendable {
                 octet = octet * 10 + Int(b[i] - 48)
                 i += 1
             }
-            guard i > d0, octet <= 255 else { return nil }
+            let digits = i - d0
+            guard digits > 0, octet <= 255, leadingZeros || digits == 1 || b[d0] != 48 else { return nil }
             value = value << 8 | UInt32(octet)
         }
         return (value, i)
