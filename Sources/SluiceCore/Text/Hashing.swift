@@ -6,11 +6,9 @@
 public func xxHash64(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
     let p1: UInt64 = 0x9E37_79B1_85EB_CA87
     let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
-    let p4: UInt64 = 0x85EB_CA77_C2B2_AE63
     let p5: UInt64 = 0x27D4_EB2F_1656_67C5
     @inline(__always) func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
     @inline(__always) func round(_ acc: UInt64, _ input: UInt64) -> UInt64 { rotl(acc &+ input &* p2, 31) &* p1 }
-    @inline(__always) func merge(_ acc: UInt64, _ v: UInt64) -> UInt64 { (acc ^ round(0, v)) &* p1 &+ p4 }
 
     let n = bytes.count
     guard let base = bytes.baseAddress else { return xxHash64Avalanche(seed &+ p5) }
@@ -28,15 +26,29 @@ public func xxHash64(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt6
             v4 = round(v4, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)))
             i += 32
         }
-        h = rotl(v1, 1) &+ rotl(v2, 7) &+ rotl(v3, 12) &+ rotl(v4, 18)
-        h = merge(h, v1)
-        h = merge(h, v2)
-        h = merge(h, v3)
-        h = merge(h, v4)
+        h = xxHash64Converge(v1, v2, v3, v4)
     } else {
         h = seed &+ p5
     }
     return xxHash64Finish(h &+ UInt64(n), base + i, count: n - i)
+}
+
+/// XXH64's merge of the four lanes after the last full stripe, shared by the one-shot and the
+/// streaming hash (the total length and the tail are folded in after it).
+@inlinable
+func xxHash64Converge(_ v1: UInt64, _ v2: UInt64, _ v3: UInt64, _ v4: UInt64) -> UInt64 {
+    let p1: UInt64 = 0x9E37_79B1_85EB_CA87
+    let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    let p4: UInt64 = 0x85EB_CA77_C2B2_AE63
+    @inline(__always) func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
+    // XXH64_mergeRound: the lane goes through one round from zero, then into the accumulator.
+    @inline(__always) func merge(_ acc: UInt64, _ v: UInt64) -> UInt64 { (acc ^ (rotl(v &* p2, 31) &* p1)) &* p1 &+ p4 }
+    var h = rotl(v1, 1) &+ rotl(v2, 7) &+ rotl(v3, 12) &+ rotl(v4, 18)
+    h = merge(h, v1)
+    h = merge(h, v2)
+    h = merge(h, v3)
+    h = merge(h, v4)
+    return h
 }
 
 /// XXH64's last step, shared by the one-shot and the streaming hash: folds the final fewer than
@@ -155,18 +167,10 @@ public struct XXHash64Stream: Sendable {
 
     /// The hash of every byte given so far.
     public func digest() -> UInt64 {
-        let p1 = Self.p1
-        let p4: UInt64 = 0x85EB_CA77_C2B2_AE63
         let p5: UInt64 = 0x27D4_EB2F_1656_67C5
-        @inline(__always) func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
-        @inline(__always) func merge(_ acc: UInt64, _ v: UInt64) -> UInt64 { (acc ^ Self.round(0, v)) &* p1 &+ p4 }
         var h: UInt64
         if count >= 32 {
-            h = rotl(v1, 1) &+ rotl(v2, 7) &+ rotl(v3, 12) &+ rotl(v4, 18)
-            h = merge(h, v1)
-            h = merge(h, v2)
-            h = merge(h, v3)
-            h = merge(h, v4)
+            h = xxHash64Converge(v1, v2, v3, v4)
         } else {
             h = seed &+ p5
         }
