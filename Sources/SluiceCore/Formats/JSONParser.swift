@@ -226,15 +226,7 @@ public struct JSONParser {
                 if seen == nil { seen = Set(o.keys) }
                 if seen!.insert(key).inserted { o.append(key, v) } else { o[key] = v }
             }
-            skipWhitespace()
-            guard i < count else { throw fail("unterminated object") }
-            if base[i] == UInt8(ascii: ",") {
-                i += 1
-                continue
-            }
-            guard base[i] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
-            i += 1
-            return o
+            if try closes(UInt8(ascii: "}"), "object") { return o }
         }
     }
 
@@ -249,16 +241,24 @@ public struct JSONParser {
         }
         while true {
             a.append(try value(depth: depth))
-            skipWhitespace()
-            guard i < count else { throw fail("unterminated array") }
-            if base[i] == UInt8(ascii: ",") {
-                i += 1
-                continue
-            }
-            guard base[i] == UInt8(ascii: "]") else { throw fail("expected ',' or ']'") }
-            i += 1
-            return a
+            if try closes(UInt8(ascii: "]"), "array") { return a }
         }
+    }
+
+    /// After an object member or array element: steps over the `,` before the next one (false) or
+    /// over `close`, which ends the container (true).
+    /// - Throws: the parse error naming the `container` when neither follows.
+    @inline(__always)
+    private mutating func closes(_ close: UInt8, _ container: StaticString) throws -> Bool {
+        skipWhitespace()
+        guard i < count else { throw fail("unterminated \(container)") }
+        if base[i] == UInt8(ascii: ",") {
+            i += 1
+            return false
+        }
+        guard base[i] == close else { throw fail("expected ',' or '\(UnicodeScalar(close))'") }
+        i += 1
+        return true
     }
 
     private mutating func number() throws -> JSONValue {
