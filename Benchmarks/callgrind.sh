@@ -4,6 +4,8 @@
 # change) on a loaded machine, where wall-clock times are not repeatable. Not a benchmark row.
 # Usage: Benchmarks/callgrind.sh BINARY STYLE OUTFILE   (STYLE: old = before `sluice dev`, new)
 # valgrind 3.19 cannot read the Swift binary's debug info, so a copy without it is measured.
+# OUTFILE gets `name count` per command (`exit=N` after it when the command failed); compare two
+# with Benchmarks/callgrind_compare.py, which writes the table BENCHMARKS.md shows.
 set -u
 BIN_IN=$1; STYLE=$2; OUT=$3
 C=${SLUICE_CORPUS:-$(dirname "$0")/../../shared/corpus}
@@ -13,9 +15,10 @@ export OPENBLAS_NUM_THREADS=1 SLUICE_NO_PROGRESS=1 SLUICE_LOG=error
 : > $OUT
 cg() {  # name, command...
   local name=$1; shift
-  local n
-  n=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*$')
-  echo "$name $n" | tee -a $OUT
+  local log n status
+  log=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null); status=$?
+  n=$(echo "$log" | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*$')
+  if [ $status -eq 0 ]; then echo "$name $n"; else echo "$name $n exit=$status"; fi | tee -a $OUT
 }
 if [ $STYLE = old ]; then DEV_WARC="inspect warc --count"; DEV_ENC="tokenizer encode --summary"; DEV_TRAIN="train-speed"
 else DEV_WARC="dev warc-count"; DEV_ENC="dev encode-speed"; DEV_TRAIN="dev train-speed"; fi

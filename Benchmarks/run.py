@@ -188,7 +188,31 @@ def render(results):
                     f"{fmt(row['reference'])} | {row['reference_tool']} | {ratio_s} | {notes} |"
                 )
             lines.append("")
+    lines += render_callgrind()
     return "\n".join(lines) + "\n"
+
+
+def render_callgrind():
+    """The instruction counts of two release builds (Benchmarks/callgrind.sh, callgrind_compare.py)."""
+    path = os.path.join(RESULTS_DIR, "callgrind.json")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        c = json.load(f)
+    lines = [
+        "## release build: instruction counts",
+        "",
+        f"Run {c['date']}; sluice commit {c['commit']}. Instructions executed (valgrind callgrind) by one "
+        "command per benchmarked area (`Benchmarks/callgrind.sh`), which repeat on a loaded machine where "
+        f"times do not: {c['before_label']} against {c['after_label']}. Not a comparison with a reference tool.",
+    ]
+    if c.get("notes"):
+        lines.append(c["notes"])
+    lines += ["", f"| command | {c['before_label']} | {c['after_label']} | change |", "|---|---:|---:|---:|"]
+    for r in c["rows"]:
+        lines.append(f"| {r['name']} | {r['before']:,} | {r['after']:,} | {r['change_percent']:+.2f} % |")
+    lines.append("")
+    return lines
 
 
 def main():
