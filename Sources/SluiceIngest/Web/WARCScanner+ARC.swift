@@ -1,6 +1,8 @@
 // ARC v1 (the Internet Archive's format before WARC) in the WARC scanner: a one-line record header
 // `URL IP DATE MIME LENGTH`, the `filedesc://` version block read as part of its header, as warcio
 // does. Content, trailers and resynchronisation are WARCScanner.swift's.
+import Foundation
+import SluiceCore
 
 extension WARCScanner {
     /// Skips line breaks, spaces and NULs. Returns false at the end of the input.

@@ -1,5 +1,6 @@
 // Links in wikitext (WikitextConverter.swift): `[[target|label]]` keeps its label, files keep their
 // caption when asked, categories are collected, `[url label]` keeps its label. No link is resolved.
+import SluiceCore
 
 extension WikitextConverter {
     mutating func openBracket(_ s: UnsafeBufferPointer<UInt8>, _ i: Int, _ to: Int, depth: Int) -> Int {

@@ -1,5 +1,6 @@
 // Tables in wikitext (WikitextConverter.swift): `{| … |}` is removed, or with `keepTables` its cells
 // kept where they read as prose; template spills and leaked markup are checked before a cell is kept.
+import SluiceCore
 
 extension WikitextConverter {
     /// A table `{| … |}` starting at `i`: removed, or its cell text when `keepTables`.

@@ -1,6 +1,7 @@
 // Tags and comments in wikitext (WikitextConverter.swift): `<!-- -->` is removed (an unclosed one
 // hides the rest of the page, as in MediaWiki), `<ref>` and other removed elements go with their
 // content, other tags leave their text. No HTML is rendered.
+import SluiceCore
 
 extension WikitextConverter {
     /// The index just past the comment starting at `s[i]` (`<!--`), `to` when it never closes

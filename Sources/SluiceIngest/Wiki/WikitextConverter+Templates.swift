@@ -1,5 +1,6 @@
 // Templates in wikitext (WikitextConverter.swift): `{{…}}` is matched and removed, or its chosen
 // argument kept for the templates named in `Options.keepTemplates`. Templates are never expanded.
+import SluiceCore
 
 extension WikitextConverter {
     mutating func openBrace(_ s: UnsafeBufferPointer<UInt8>, _ i: Int, _ to: Int, depth: Int) -> Int {

@@ -2,6 +2,7 @@
 // end at which characters, found in parallel over word ranges and pruned with the vocabulary. It
 // holds no scores (UnigramLattice.swift).
 import Foundation
+import SluiceCore
 
 /// Every lattice node (start, end, piece) of every training word, sorted by start then end.
 struct NodeStore: @unchecked Sendable {

@@ -1,6 +1,7 @@
 // An open-addressing table from byte strings to Unigram piece ids (−1 for proper prefixes of a
 // piece), used to find lattice nodes (NodeStore.swift). Insert and look up only; no removal.
 import Foundation
+import SluiceCore
 
 /// Byte string → Int32 over an arena (piece ids, −1 for prefixes), open addressing.
 struct PrefixTable: @unchecked Sendable {

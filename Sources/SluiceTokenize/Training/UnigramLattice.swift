@@ -2,6 +2,7 @@
 // Viterbi, and the likelihood loss of removing each piece that pruning ranks by. Training words
 // and nodes are built elsewhere (UnigramWords.swift, NodeStore.swift).
 import Foundation
+import SluiceCore
 
 /// Pieces with scores over the node store, for lattices of the training words.
 struct UnigramLattice: @unchecked Sendable {

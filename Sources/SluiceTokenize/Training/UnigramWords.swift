@@ -1,6 +1,7 @@
 // The Unigram trainer's words (UnigramTrainer.swift) in one byte arena with their character
 // boundaries, and the enumeration of their substrings that seeds the vocabulary. It does not
 // count words (WordCounts.swift) or score pieces (UnigramLattice.swift).
+import SluiceCore
 
 /// The training words with their character boundaries.
 struct UnigramWords: @unchecked Sendable {
