@@ -143,23 +143,10 @@ extension WikitextConverter {
     /// The caption of a file link (its last parameter) on a line of its own, when it reads as
     /// prose; image options (`thumb`, `200px`, `alt=…`) never do.
     private mutating func fileCaption(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, depth: Int) {
-        var level = 0
         var lastPipe = -1
-        var k = from
-        while k < to {
-            let c = s[k]
-            if (c == UInt8(ascii: "[") || c == UInt8(ascii: "{")) && k + 1 < to && s[k + 1] == c {
-                level += 1
-                k += 2
-                continue
-            }
-            if (c == UInt8(ascii: "]") || c == UInt8(ascii: "}")) && k + 1 < to && s[k + 1] == c {
-                level -= 1
-                k += 2
-                continue
-            }
-            if c == UInt8(ascii: "|") && level == 0 { lastPipe = k }
-            k += 1
+        Self.forEachTopLevelByte(s, from, to) { k in
+            if s[k] == UInt8(ascii: "|") { lastPipe = k }
+            return true
         }
         guard lastPipe >= 0 else { return }
         var q = lastPipe + 1

@@ -162,28 +162,15 @@ extension WikitextConverter {
     /// Where the table cell starting at `from` on a `|`/`!` line ends: at the next `||` (or `!!`
     /// on a header line) outside `[[…]]` and `{{…}}`, or at `lineEnd`.
     private func cellEnd(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ lineEnd: Int, header: Bool) -> Int {
-        var q = from
-        var level = 0
-        while q < lineEnd {
+        var end = lineEnd
+        Self.forEachTopLevelByte(s, from, lineEnd) { q in
             let c = s[q]
-            if (c == UInt8(ascii: "[") || c == UInt8(ascii: "{")) && q + 1 < lineEnd && s[q + 1] == c {
-                level += 1
-                q += 2
-                continue
-            }
-            if (c == UInt8(ascii: "]") || c == UInt8(ascii: "}")) && q + 1 < lineEnd && s[q + 1] == c {
-                level -= 1
-                q += 2
-                continue
-            }
-            if level == 0 && q + 1 < lineEnd && s[q + 1] == c
-                && (c == UInt8(ascii: "|") || (header && c == UInt8(ascii: "!")))
-            {
-                return q
-            }
-            q += 1
+            guard q + 1 < lineEnd && s[q + 1] == c && (c == UInt8(ascii: "|") || (header && c == UInt8(ascii: "!")))
+            else { return true }
+            end = q
+            return false
         }
-        return lineEnd
+        return end
     }
 
     /// False when the raw cell `s[from..<to]` cannot convert to `proseWords` words: fewer runs

@@ -58,25 +58,12 @@ extension WikitextConverter {
         // Split the inside at top-level pipes: name, then parameters.
         var parts: [(Int, Int)] = []
         var start = inner
-        var level = 0
-        var j = inner
-        while j < innerEnd {
-            let c = s[j]
-            if (c == UInt8(ascii: "{") || c == UInt8(ascii: "[")) && j + 1 < innerEnd && s[j + 1] == c {
-                level += 1
-                j += 2
-                continue
-            }
-            if (c == UInt8(ascii: "}") || c == UInt8(ascii: "]")) && j + 1 < innerEnd && s[j + 1] == c {
-                level -= 1
-                j += 2
-                continue
-            }
-            if c == UInt8(ascii: "|") && level == 0 {
+        Self.forEachTopLevelByte(s, inner, innerEnd) { j in
+            if s[j] == UInt8(ascii: "|") {
                 parts.append((start, j))
                 start = j + 1
             }
-            j += 1
+            return true
         }
         parts.append((start, innerEnd))
         let name = Self.normalizeTemplateName(

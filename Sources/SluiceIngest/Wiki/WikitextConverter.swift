@@ -104,6 +104,30 @@ public struct WikitextConverter {
         return n
     }
 
+    /// Calls `body(k)` for each byte `s[k]` of `from..<to` that lies outside `[[…]]` and `{{…}}`
+    /// (a doubled bracket opens or closes a level and is not passed), until `body` returns false.
+    /// Splits template parameters, file-link options and table cells at their top-level separators.
+    @inline(__always)
+    static func forEachTopLevelByte(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, _ body: (Int) -> Bool) {
+        var level = 0
+        var k = from
+        while k < to {
+            let c = s[k]
+            if (c == UInt8(ascii: "[") || c == UInt8(ascii: "{")) && k + 1 < to && s[k + 1] == c {
+                level += 1
+                k += 2
+                continue
+            }
+            if (c == UInt8(ascii: "]") || c == UInt8(ascii: "}")) && k + 1 < to && s[k + 1] == c {
+                level -= 1
+                k += 2
+                continue
+            }
+            if level == 0 && !body(k) { return }
+            k += 1
+        }
+    }
+
     // MARK: - The scanner
 
     /// Whether `c` may start markup (one of `\n{}[]<'&_`); everything else is copied in runs.
