@@ -25,21 +25,11 @@ struct NodeStore: @unchecked Sendable {
                     for w in lo..<hi {
                         let m = words.chars(w)
                         for i in 0..<m {
-                            let s = words.boundary(w, i)
-                            var hash = IncrementalHash()
-                            var prev = s
-                            var k = i + 1
-                            while k <= m {
-                                let e = words.boundary(w, k)
-                                hash.add(b.baseAddress! + prev, e - prev)
-                                prev = e
-                                guard let id = table.get(b.baseAddress! + s, e - s, hash: hash.value(length: e - s)) else { break }
-                                if id >= 0 {
-                                    part.start.append(Int32(i))
-                                    part.end.append(Int32(k))
-                                    part.piece.append(id)
-                                }
-                                k += 1
+                            words.forEachPrefix(b, word: w, chars: m, from: i, in: table) { k, id in
+                                guard id >= 0 else { return }
+                                part.start.append(Int32(i))
+                                part.end.append(Int32(k))
+                                part.piece.append(id)
                             }
                         }
                         part.wordNodes.append(part.start.count)

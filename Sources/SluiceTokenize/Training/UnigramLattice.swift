@@ -45,21 +45,11 @@ struct UnigramLattice: @unchecked Sendable {
     func forEachNode(_ words: UnigramWords, _ b: UnsafeBufferPointer<UInt8>, _ w: Int, table: PrefixTable, excluded: Int, _ body: (Int, Int, Int, Double) -> Void) {
         let m = words.chars(w)
         for i in 0..<m {
-            let s = words.boundary(w, i)
             var single = false
-            var hash = IncrementalHash()
-            var prev = s
-            var k = i + 1
-            while k <= m {
-                let e = words.boundary(w, k)
-                hash.add(b.baseAddress! + prev, e - prev)
-                prev = e
-                guard let id = table.get(b.baseAddress! + s, e - s, hash: hash.value(length: e - s)) else { break }
-                if id >= 0 && Int(id) != excluded {
-                    body(i, k, Int(id), scores[Int(id)])
-                    if k == i + 1 { single = true }
-                }
-                k += 1
+            words.forEachPrefix(b, word: w, chars: m, from: i, in: table) { k, id in
+                guard id >= 0 && Int(id) != excluded else { return }
+                body(i, k, Int(id), scores[Int(id)])
+                if k == i + 1 { single = true }
             }
             if !single { body(i, i + 1, -1, unkScore) }
         }

@@ -68,4 +68,27 @@ struct UnigramWords: @unchecked Sendable {
     }
 
     @inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+    /// Calls `body(k, id)` for each prefix of word `w` (`m` characters; `b` is `bytes`) that runs
+    /// from character `i` to character `k` and is in `table`, by growing `k`: `id` is the piece,
+    /// or −1 for a prefix that is only the start of pieces. Stops at the first prefix the table
+    /// does not hold, since no piece starts with it. The lattice nodes of a word are these.
+    @inline(__always)
+    func forEachPrefix(
+        _ b: UnsafeBufferPointer<UInt8>, word w: Int, chars m: Int, from i: Int, in table: PrefixTable,
+        _ body: (Int, Int32) -> Void
+    ) {
+        let s = boundary(w, i)
+        var hash = IncrementalHash()
+        var prev = s
+        var k = i + 1
+        while k <= m {
+            let e = boundary(w, k)
+            hash.add(b.baseAddress! + prev, e - prev)
+            prev = e
+            guard let id = table.get(b.baseAddress! + s, e - s, hash: hash.value(length: e - s)) else { break }
+            body(k, id)
+            k += 1
+        }
+    }
 }
