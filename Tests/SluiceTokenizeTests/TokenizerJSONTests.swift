@@ -31,15 +31,7 @@ import Testing
          "model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0], ["▁a", -1.5], ["a", -2.0], ["▁", -3.0]], "byte_fallback": false}}
         """
 
-    /// Loads `json` from a file named t.json; returns the error text or "no error".
-    func load(_ json: String) -> String {
-        do {
-            let dir = try TestSupport.temporaryDirectory("tokjson")
-            try json.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
-            _ = try Tokenizer.load(path: dir + "/t.json")
-            return "no error"
-        } catch { return "\(error)" }
-    }
+    func load(_ json: String) -> String { loadTokenizerJSON(json) }
 
     /// The error names the file, is one line, and contains each of `parts`.
     func expectError(_ json: String, _ parts: String..., sourceLocation: SourceLocation = #_sourceLocation) {
@@ -190,4 +182,14 @@ func jsonQuote(_ s: String) -> String {
         }
     }
     return out + "\""
+}
+
+/// Loads `json` from a file named t.json; returns the error text or "no error" (TokenizerTests too).
+func loadTokenizerJSON(_ json: String) -> String {
+    do {
+        let dir = try TestSupport.temporaryDirectory("tokjson")
+        try json.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
+        _ = try Tokenizer.load(path: dir + "/t.json")
+        return "no error"
+    } catch { return "\(error)" }
 }

@@ -166,14 +166,7 @@ func fixtureLines(_ name: String) throws -> [String] {
 }
 
 @Suite struct TokenizerFileErrors {
-    func load(_ json: String) -> String {
-        do {
-            let dir = try TestSupport.temporaryDirectory("badjson")
-            try json.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
-            _ = try Tokenizer.load(path: dir + "/t.json")
-            return "no error"
-        } catch { return "\(error)" }
-    }
+    func load(_ json: String) -> String { loadTokenizerJSON(json) }
 
     @Test func badFilesGiveClearErrors() {
         #expect(load("{not json").contains("not valid JSON"))
