@@ -66,12 +66,7 @@ func ids(_ json: Any) -> [[UInt32]] { (json as! [[NSNumber]]).map { $0.map { UIn
         let dir = try TestSupport.temporaryDirectory("ours")
         try tok.save(path: dir + "/t.json")
         let hf = ids(try interop(["encode", dir + "/t.json", path]))
-        var mismatches = 0
-        for (l, h) in zip(lines, hf) where tok.encode(l) != h {
-            mismatches += 1
-            if mismatches < 4 { Issue.record("\(l.debugDescription): ours \(tok.encode(l)) HF \(h)") }
-        }
-        #expect(hf.count == lines.count && mismatches == 0)
+        expectSameIDs(tok, lines, hf)
     }
 
     @Test(arguments: ["bpe", "unigram"])
@@ -81,12 +76,21 @@ func ids(_ json: Any) -> [[UInt32]] { (json as! [[NSNumber]]).map { $0.map { UIn
         _ = try interop([kind == "bpe" ? "train_bpe" : "train_unigram", TestSupport.fixture("tokenize/udhr-multilingual.txt"), kind == "bpe" ? "900" : "2500", dir + "/hf.json"])
         let tok = try Tokenizer.load(path: dir + "/hf.json")
         let hf = ids(try interop(["encode", dir + "/hf.json", path]))
+        expectSameIDs(tok, lines, hf)
+    }
+
+    /// Every line encodes to the ids HF gave (`hf`, one array per line); the first mismatches are recorded.
+    func expectSameIDs(
+        _ tok: Tokenizer, _ lines: [String], _ hf: [[UInt32]], sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         var mismatches = 0
         for (l, h) in zip(lines, hf) where tok.encode(l) != h {
             mismatches += 1
-            if mismatches < 4 { Issue.record("\(l.debugDescription): ours \(tok.encode(l)) HF \(h)") }
+            if mismatches < 4 {
+                Issue.record("\(l.debugDescription): ours \(tok.encode(l)) HF \(h)", sourceLocation: sourceLocation)
+            }
         }
-        #expect(hf.count == lines.count && mismatches == 0)
+        #expect(hf.count == lines.count && mismatches == 0, sourceLocation: sourceLocation)
     }
 
     @Test func pythonReaderReadsOurShards() throws {
