@@ -105,3 +105,20 @@ struct ExtractionBudget {
         return exceeded
     }
 }
+
+/// State the wrapped SAX callback sees through the parser context's `_private`.
+struct ParseWatch {
+    var budget: ExtractionBudget
+    var startElement: startElementSAXFunc? = nil
+    var elements = 0
+}
+
+/// libxml2's tree-building startElement, then every 256 elements a look at the clock.
+let budgetedStartElement: startElementSAXFunc = { ctx, name, atts in
+    guard let ctx else { return }
+    let ctxt = ctx.assumingMemoryBound(to: xmlParserCtxt.self)
+    guard let w = ctxt.pointee._private?.assumingMemoryBound(to: ParseWatch.self) else { return }
+    w.pointee.startElement?(ctx, name, atts)
+    w.pointee.elements &+= 1
+    if w.pointee.elements & 255 == 0 && w.pointee.budget.check() { xmlStopParser(ctxt) }
+}

@@ -5,23 +5,6 @@
 @preconcurrency internal import CXML2
 internal import CICUShim
 
-/// State the wrapped SAX callback sees through the parser context's `_private`.
-struct ParseWatch {
-    var budget: ExtractionBudget
-    var startElement: startElementSAXFunc? = nil
-    var elements = 0
-}
-
-/// libxml2's tree-building startElement, then every 256 elements a look at the clock.
-private let budgetedStartElement: startElementSAXFunc = { ctx, name, atts in
-    guard let ctx else { return }
-    let ctxt = ctx.assumingMemoryBound(to: xmlParserCtxt.self)
-    guard let w = ctxt.pointee._private?.assumingMemoryBound(to: ParseWatch.self) else { return }
-    w.pointee.startElement?(ctx, name, atts)
-    w.pointee.elements &+= 1
-    if w.pointee.elements & 255 == 0 && w.pointee.budget.check() { xmlStopParser(ctxt) }
-}
-
 /// Extracts text from HTML pages. One per task: it keeps scratch buffers between pages.
 public final class HTMLExtractor {
     /// Block elements nested deeper than this are read as inline: their text joins the block of
