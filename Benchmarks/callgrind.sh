@@ -15,6 +15,8 @@ export OPENBLAS_NUM_THREADS=1 SLUICE_NO_PROGRESS=1 SLUICE_LOG=error
 : > $OUT
 cg() {  # name, command...
   local name=$1; shift
+  # ROWS="wiki extract" measures only those commands (a row to re-measure after a change).
+  if [ -n "${ROWS:-}" ] && [[ " $ROWS " != *" $name "* ]]; then return; fi
   local log n status
   log=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null); status=$?
   n=$(echo "$log" | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*$')
@@ -39,6 +41,7 @@ cg warc_read $BIN $DEV_WARC $C/warc/crawl/debian-docs-crawl-00003.warc.gz
 cg wiki $BIN stage wikipedia --input $C/wiki/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2 --output $W/wiki --workers 1 --set decode_threads=1
 cg dedup_minhash $BIN stage minhash_dedup --input $W/shakespeare.jsonl --output $W/dedup --workers 1 --set verify=false
 cg tokenizer_train $BIN tokenizer train --vocab-size 2000 --workers 1 --output $W/tok.json $C/text/tinyshakespeare.txt
+[ -f $W/tok.json ] || $BIN tokenizer train --vocab-size 2000 --workers 1 --output $W/tok.json $C/text/tinyshakespeare.txt >/dev/null 2>&1
 cg tokenizer_encode $BIN $DEV_ENC --tokenizer $W/tok.json $C/text/tinyshakespeare.txt
 cg trainer_step $BIN $DEV_TRAIN --layers 2 --width 64 --heads 2 --context 64 --batch-size 2 --vocab 512 --steps 3 --warmup-steps 1 --threads 1
 rm -rf $W
