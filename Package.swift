@@ -89,9 +89,10 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// Release builds use SwiftPM's -O (C: -O2): bounds, overflow and precondition checks stay on, and no
-// unsafe flag keeps the libraries from being a versioned dependency. A hot loop that pays for the
-// checks uses unchecked access locally, with a comment (Benchmarks/callgrind.sh measures it).
+// Release builds stay -Ounchecked for now: with -O (bounds, overflow, precondition and exclusivity
+// checks on) most benchmarked commands execute 5-33 % more instructions (BENCHMARKS.md, "release
+// build: instruction counts"), mostly run-time exclusivity checks and array bounds checks in hot
+// loops; those loops go first, then this flag (issue 18).
 var swiftSettings: [SwiftSetting] {
-    [.enableExperimentalFeature("Lifetimes")]
+    [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)), .enableExperimentalFeature("Lifetimes")]
 }
