@@ -35,7 +35,7 @@ public func xxHash64(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt6
 
 /// XXH64's merge of the four lanes after the last full stripe, shared by the one-shot and the
 /// streaming hash (the total length and the tail are folded in after it).
-@inlinable
+@inlinable @inline(__always)
 func xxHash64Converge(_ v1: UInt64, _ v2: UInt64, _ v3: UInt64, _ v4: UInt64) -> UInt64 {
     let p1: UInt64 = 0x9E37_79B1_85EB_CA87
     let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F

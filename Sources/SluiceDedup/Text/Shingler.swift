@@ -92,6 +92,13 @@ public final class Shingler {
 
     /// ASCII: letters lowercased, digits → `0`, anything else separates words; words joined by one space.
     private func simplifyASCII(_ text: UnsafeBufferPointer<UInt8>) {
+        // The arrays leave the class for the loop and go back after it: appending to a class
+        // property costs a run-time exclusivity check per byte in an -O build.
+        var simplified = self.simplified
+        var wordStarts = self.wordStarts
+        var wordEnds = self.wordEnds
+        (self.simplified, self.wordStarts, self.wordEnds) = ([], [], [])
+        defer { (self.simplified, self.wordStarts, self.wordEnds) = (simplified, wordStarts, wordEnds) }
         simplified.reserveCapacity(text.count)
         var inWord = false
         for c in text {
@@ -209,6 +216,10 @@ public final class Shingler {
     private func wordShingles(into out: inout [UInt64]) {
         let count = wordStarts.count
         guard count > 0 else { return }
+        // A local array for the loop (no per-word exclusivity check on the class property, -O).
+        var wordHashes = self.wordHashes
+        self.wordHashes = []
+        defer { self.wordHashes = wordHashes }
         wordHashes.removeAll(keepingCapacity: true)
         simplified.withUnsafeBytes { bytes in
             for w in 0..<count {

@@ -334,6 +334,11 @@ public final class HTMLExtractor {
 
     /// Appends a text node: whitespace collapsed (kept inside `pre`), counting link bytes and commas.
     private func appendText(_ c: UnsafePointer<xmlChar>, _ s: inout WalkState) {
+        // The buffer leaves the class for the loop and goes back after it: appending to a class
+        // property costs a run-time exclusivity check per byte in an -O build.
+        var buffer = self.buffer
+        self.buffer = []
+        defer { self.buffer = buffer }
         var p = c
         let before = buffer.count
         if s.pre > 0 {

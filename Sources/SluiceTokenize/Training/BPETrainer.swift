@@ -90,7 +90,11 @@ public struct BPETrainer: Sendable {
         var pairIndex = PairIndex(capacity: 1 << 16)
         var pairCount: [Int64] = []
         var pairWords: [[Int32]] = []
-        @inline(__always) func index(_ key: UInt64) -> Int {
+        // The tables are passed inout, not captured: a closure over them would box them and check
+        // every access for exclusivity at run time in an -O build.
+        @inline(__always) func index(
+            _ key: UInt64, _ pairIndex: inout PairIndex, _ pairCount: inout [Int64], _ pairWords: inout [[Int32]]
+        ) -> Int {
             let (i, inserted) = pairIndex.findOrInsert(key, next: Int32(pairCount.count))
             if inserted {
                 pairCount.append(0)
@@ -103,7 +107,7 @@ public struct BPETrainer: Sendable {
             let n = Int(wordLength[w])
             guard n >= 2 else { continue }
             for k in s..<(s + n - 1) {
-                let i = index(UInt64(symbols[k]) << 32 | UInt64(symbols[k + 1]))
+                let i = index(UInt64(symbols[k]) << 32 | UInt64(symbols[k + 1]), &pairIndex, &pairCount, &pairWords)
                 pairCount[i] += wordCount[w]
                 if pairWords[i].last != Int32(w) { pairWords[i].append(Int32(w)) }
             }
@@ -157,9 +161,10 @@ public struct BPETrainer: Sendable {
                     }
                     if k > s {
                         let prev = symbols[k - 1]
-                        pairCount[index(UInt64(prev) << 32 | UInt64(a))] -= c
+                        let old = index(UInt64(prev) << 32 | UInt64(a), &pairIndex, &pairCount, &pairWords)
+                        pairCount[old] -= c
                         if Int(symLen[k - 1] + newLen) <= maxLen {
-                            let i = index(UInt64(prev) << 32 | UInt64(newID))
+                            let i = index(UInt64(prev) << 32 | UInt64(newID), &pairIndex, &pairCount, &pairWords)
                             pairCount[i] += c
                             if pairWords[i].last != w32 { pairWords[i].append(w32) }
                             markTouched(i, &touched, &touchedMark)
@@ -177,9 +182,10 @@ public struct BPETrainer: Sendable {
                     n -= 1
                     if k < s + n - 1 {
                         let next = symbols[k + 1]
-                        pairCount[index(UInt64(b) << 32 | UInt64(next))] -= c
+                        let old = index(UInt64(b) << 32 | UInt64(next), &pairIndex, &pairCount, &pairWords)
+                        pairCount[old] -= c
                         if Int(symLen[k + 1] + newLen) <= maxLen {
-                            let i = index(UInt64(newID) << 32 | UInt64(next))
+                            let i = index(UInt64(newID) << 32 | UInt64(next), &pairIndex, &pairCount, &pairWords)
                             pairCount[i] += c
                             if pairWords[i].last != w32 { pairWords[i].append(w32) }
                             markTouched(i, &touched, &touchedMark)
