@@ -26,7 +26,8 @@ import Testing
         let s = try Self.json(q.stdout)
         #expect(s["bits"] as? Int == 8)
         let sparsity = try #require(s["pruned_sparsity"] as? Double)
-        #expect(sparsity >= 0.3 && sparsity < 0.5, "pruned sparsity \(sparsity)")
+        // ⌊0.3·n⌋ weights per matrix, plus any that round to zero.
+        #expect(sparsity > 0.299 && sparsity < 0.5, "pruned sparsity \(sparsity)")
         let f32 = try #require(s["bits_per_byte_f32"] as? Double), int8 = try #require(s["bits_per_byte_int8"] as? Double)
         #expect(abs(int8 - f32) / f32 < 0.05, "pruned 30 % + INT8: \(int8) vs \(f32)")
         let bytes = try #require(s["int8_bytes"] as? Int), f32Bytes = try #require(s["f32_bytes"] as? Int)
