@@ -12,7 +12,8 @@
   botchan with a byte-level BPE of 4096, F32 vs INT8 (`sluice quantize --eval-text`); and of the
   random GPT-2-small-shaped model on the file's first 32 KB.
 
-    bench.py --sluice .build/release/sluice --out rows.json [--steps 100]
+    bench.py --sluice .build/release/sluice --out rows.json [--steps 100] [--speed-only]
+    (SLUICE_QUANTIZE_SPEED_ONLY=1 does what --speed-only does, for Benchmarks/run.py)
 """
 import argparse
 import json
@@ -198,10 +199,14 @@ def main():
     ap.add_argument("--sluice", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int, default=100, help="training steps of the train-tiny model")
+    ap.add_argument("--speed-only", action="store_true", help="decode speed and memory rows only (no training)")
     a = ap.parse_args()
+    if os.environ.get("SLUICE_QUANTIZE_SPEED_ONLY"):
+        a.speed_only = True
     with tempfile.TemporaryDirectory() as d:
         gpt2_f32, rows = speed_rows(a.sluice, d)
-        rows += quality_rows(a.sluice, d, gpt2_f32, a.steps)
+        if not a.speed_only:
+            rows += quality_rows(a.sluice, d, gpt2_f32, a.steps)
     for r in rows:
         print(json.dumps(r, ensure_ascii=False))
     with open(a.out, "w") as fh:
