@@ -13,7 +13,7 @@ struct DevCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
         abstract: "Developer measurements the benchmarks call (not a stable interface).",
-        subcommands: [TrainSpeed.self, EncodeSpeed.self, ShardsSample.self, WARCCount.self]
+        subcommands: [TrainSpeed.self, EncodeSpeed.self, ShardsSample.self, WARCCount.self, DecodeSpeedCommand.self]
     )
 }
 

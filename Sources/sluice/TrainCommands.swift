@@ -144,7 +144,8 @@ struct Generate: ParsableCommand {
     func run() throws {
         try reportingErrors {
             BLAS.setThreads(threads)
-            let model = try Checkpoint.load(checkpoint, threads: threads)
+            // F32, or INT8 kept INT8 for a quantized checkpoint (docs/quantize.md).
+            let decoder = try QuantizedCheckpoint.loadAny(checkpoint, threads: threads)
             let codec = try TokenizerCodec.load(checkpoint: checkpoint)
             var o = SamplingOptions()
             o.maxTokens = maxTokens
@@ -153,7 +154,7 @@ struct Generate: ParsableCommand {
             o.topP = topP
             o.seed = seed
             o.stopID = codec.tokenizer.eosID.map { Int32(bitPattern: $0) }
-            let ids = Generator(model: model).generate(prompt: codec.encode(prompt), options: o)
+            let ids = Generator(decoder: decoder).generate(prompt: codec.encode(prompt), options: o)
             print(prompt + codec.decode(ids))
         }
     }

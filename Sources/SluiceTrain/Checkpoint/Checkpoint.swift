@@ -101,7 +101,8 @@ public enum Checkpoint {
     static func processExists(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 
     /// Loads a checkpoint folder written by us or by Hugging Face (`save_pretrained` of GPT2LMHeadModel
-    /// or GPT2Model: names with or without the `transformer.` prefix).
+    /// or GPT2Model: names with or without the `transformer.` prefix). A quantized checkpoint loads
+    /// with its INT8 matrices dequantized (`QuantizedCheckpoint.loadDecodeModel` keeps them INT8).
     /// - Throws: a config error listing missing tensors or wrong shapes, before any computation.
     public static func load(_ dir: String, threads: Int = 2) throws -> GPT {
         let fm = FileManager.default
@@ -110,6 +111,10 @@ public enum Checkpoint {
             throw SluiceError(.io, "checkpoint has no config.json", file: dir)
         }
         let json = try? JSONSerialization.jsonObject(with: cfgData) as? [String: Any]
+        if let q = json?["quantization_config"], !(q is NSNull) {
+            // An INT8 checkpoint (`sluice quantize`): its weights dequantized to F32 (docs/quantize.md).
+            return try QuantizedCheckpoint.loadDecodeModel(dir, threads: threads).dequantizedGPT()
+        }
         let isLlama = json?["model_type"] as? String == "llama"
         let config = try isLlama ? GPTConfig.fromLlama(json!, file: cfgPath) : GPTConfig.fromHuggingFace(cfgData, file: cfgPath)
         let model = try GPT(config: config, threads: threads)

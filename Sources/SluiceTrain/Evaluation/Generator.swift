@@ -22,10 +22,11 @@ public struct SamplingOptions: Sendable {
     public init() {}
 }
 
-/// Incremental GPT-2 inference with a KV cache for one sequence.
+/// Incremental GPT-2 inference with a KV cache for one sequence, over F32 or INT8 weights
+/// (`DecodeModel`); every matrix multiply goes through `decodeLinear`.
 public final class Generator {
-    /// The model sampled from.
-    public let model: GPT
+    /// The weights decoded with.
+    public let decoder: DecodeModel
     let C: Int, T: Int
     /// Per layer: keys and values of cached positions, (T, C) each.
     var kCache: [[Float]], vCache: [[Float]]
@@ -33,11 +34,15 @@ public final class Generator {
     public private(set) var length = 0
     var scratch: [Float] = []
 
-    public init(model: GPT) {
-        self.model = model
-        C = model.config.width
-        T = model.config.contextLength
-        kCache = Array(repeating: [Float](repeating: 0, count: T * C), count: model.config.layers)
+    /// A generator over `model`'s F32 weights (shared, not copied).
+    public convenience init(model: GPT) { self.init(decoder: DecodeModel(model: model)) }
+
+    /// A generator over `decoder`'s weights (F32 or INT8).
+    public init(decoder: DecodeModel) {
+        self.decoder = decoder
+        C = decoder.config.width
+        T = decoder.config.contextLength
+        kCache = Array(repeating: [Float](repeating: 0, count: T * C), count: decoder.config.layers)
         vCache = kCache
     }
 
@@ -49,25 +54,30 @@ public final class Generator {
     public func append(_ tokens: [Int32]) -> [Float] {
         let n = tokens.count
         precondition(n > 0 && length + n <= T, "KV cache overflow")
-        let cfg = model.config, L = cfg.layers, NH = cfg.heads, hs = cfg.headSize, V = cfg.vocabSize
+        let model = decoder, cfg = model.config, L = cfg.layers, NH = cfg.heads, hs = cfg.headSize, V = cfg.vocabSize
         let F = cfg.mlpFCOut, H = cfg.mlpHidden
-        let th = model.threads, lay = model.layout, p0 = length
+        let th = model.threads, p0 = length
         var x = [Float](repeating: 0, count: n * C), h = x, res2 = x, atty = x
         var qkv = [Float](repeating: 0, count: n * 3 * C), fc = [Float](repeating: 0, count: n * F)
         var fcg = [Float](repeating: 0, count: n * H), qkRstd = [Float](repeating: 0, count: n * 2 * NH)
         var logits = [Float](repeating: 0, count: V)
         var lnf = [Float](repeating: 0, count: C)
-        model.params.withUnsafeBufferPointer { PB in
+        var row = [Float](repeating: 0, count: C)
+        model.vectors.withUnsafeBufferPointer { PB in
             let P = PB.baseAddress!
             x.withUnsafeMutableBufferPointer { X in
                 let x = X.baseAddress!
-                for i in 0..<n {
-                    let e = P + lay.wte + Int(tokens[i]) * C
-                    if lay.wpe >= 0 {
-                        let pe = P + lay.wpe + (p0 + i) * C
-                        for c in 0..<C { x[i * C + c] = e[c] + pe[c] }
-                    } else {
-                        (x + i * C).update(from: e, count: C)
+                row.withUnsafeMutableBufferPointer { RB in
+                    let e = RB.baseAddress!
+                    for i in 0..<n {
+                        // Token row (+ position row): F32 rows are copied, INT8 rows dequantized.
+                        model.wte.embeddingRow(Int(tokens[i]), into: e)
+                        if let wpe = model.wpe {
+                            wpe.embeddingRow(p0 + i, into: x + i * C)
+                            for c in 0..<C { x[i * C + c] = e[c] + x[i * C + c] }
+                        } else {
+                            (x + i * C).update(from: e, count: C)
+                        }
                     }
                 }
                 h.withUnsafeMutableBufferPointer { H_ in
@@ -81,11 +91,9 @@ public final class Generator {
                                                 let h = H_.baseAddress!, q = Q.baseAddress!, a = A.baseAddress!, r = R.baseAddress!
                                                 let f = F_.baseAddress!, fg = FG.baseAddress!
                                                 for l in 0..<L {
-                                                    let w = lay.blocks[l]
-                                                    model.normForward(P, out: h, mean: nil, rstd: nil, inp: x, w: w.ln1w, b: w.ln1b, rows: n)
-                                                    Kernels.matmulForward(
-                                                        out: q, inp: h, weight: P + w.qkvw, bias: model.opt(P, w.qkvb), rows: n, inC: C,
-                                                        outC: 3 * C, threads: th)
+                                                    let w = model.blocks[l]
+                                                    model.normForward(P, out: h, inp: x, w: w.ln1w, b: w.ln1b, rows: n)
+                                                    decodeLinear(h, rows: n, w.qkv, bias: model.opt(P, w.qkvb), out: q, threads: th)
                                                     if cfg.qkNorm {
                                                         Kernels.qkNormForward(qkv: q, rstd: QR.baseAddress!, rows: n, C: C, NH: NH, threads: th)
                                                     }
@@ -106,22 +114,17 @@ public final class Generator {
                                                         }
                                                     }
                                                     r.update(from: x, count: n * C)
-                                                    Kernels.matmulForward(
-                                                        out: r, inp: a, weight: P + w.projw, bias: model.opt(P, w.projb), rows: n, inC: C, outC: C,
-                                                        accumulate: true, threads: th)
-                                                    model.normForward(P, out: h, mean: nil, rstd: nil, inp: r, w: w.ln2w, b: w.ln2b, rows: n)
-                                                    Kernels.matmulForward(
-                                                        out: f, inp: h, weight: P + w.fcw, bias: model.opt(P, w.fcb), rows: n, inC: C, outC: F,
-                                                        threads: th)
+                                                    decodeLinear(a, rows: n, w.proj, bias: model.opt(P, w.projb), out: r, accumulate: true, threads: th)
+                                                    model.normForward(P, out: h, inp: r, w: w.ln2w, b: w.ln2b, rows: n)
+                                                    decodeLinear(h, rows: n, w.fc, bias: model.opt(P, w.fcb), out: f, threads: th)
                                                     switch cfg.mlp {
                                                     case .gelu: Kernels.geluForward(out: fg, inp: f, n: n * H, threads: th)
                                                     case .relu2: Kernels.relu2Forward(out: fg, inp: f, n: n * H, threads: th)
                                                     case .swiglu: Kernels.swigluForward(out: fg, inp: f, rows: n, H: H, threads: th)
                                                     }
                                                     x.update(from: r, count: n * C)
-                                                    Kernels.matmulForward(
-                                                        out: x, inp: fg, weight: P + w.fcprojw, bias: model.opt(P, w.fcprojb), rows: n, inC: H,
-                                                        outC: C, accumulate: true, threads: th)
+                                                    decodeLinear(
+                                                        fg, rows: n, w.fcproj, bias: model.opt(P, w.fcprojb), out: x, accumulate: true, threads: th)
                                                 }
                                             }
                                         }
@@ -132,12 +135,9 @@ public final class Generator {
                     }
                 }
                 lnf.withUnsafeMutableBufferPointer { LN in
-                    model.normForward(
-                        P, out: LN.baseAddress!, mean: nil, rstd: nil, inp: x + (n - 1) * C, w: lay.lnfw, b: lay.lnfb, rows: 1)
+                    model.normForward(P, out: LN.baseAddress!, inp: x + (n - 1) * C, w: model.lnfw, b: model.lnfb, rows: 1)
                     logits.withUnsafeMutableBufferPointer { LG in
-                        Kernels.sgemm(
-                            transA: false, transB: true, m: 1, n: V, k: C, LN.baseAddress!, lda: C, P + lay.head, ldb: C, beta: 0,
-                            LG.baseAddress!, ldc: V)
+                        decodeLinear(LN.baseAddress!, rows: 1, model.head, out: LG.baseAddress!, threads: th)
                         if cfg.logitSoftcap > 0 {
                             Kernels.softcapForward(LG.baseAddress!, tanhOut: nil, n: V, cap: Float(cfg.logitSoftcap), threads: 1)
                         }
