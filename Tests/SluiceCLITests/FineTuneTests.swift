@@ -93,7 +93,8 @@ import Testing
         var t = ChatTemplate.standard
         t.roles.append(("prompter", "<|user|>"))
         var c3 = SFTCounts()
-        #expect(try SFTReader.read(paths: [roles], template: t, counts: &c3).count == 2)
+        let learned = try SFTReader.read(paths: [roles], template: t, counts: &c3)
+        #expect(learned.count == 2)
     }
 
     @Test func compressedFilesAreRead() throws {
@@ -163,7 +164,10 @@ import Testing
             #expect(abs(Double(g.params[wte + 21 * 8 + c]) - mean / 20) < 1e-6)
         }
         g.forward(tokens: ids, targets: nil, B: 1, T: 5)
-        for t in 0..<5 { #expect(Array(g.lastRow(t).prefix(20)) == before[t]) }
+        for t in 0..<5 {
+            let row = Array(g.lastRow(t).prefix(20))
+            #expect(zip(row, before[t]).allSatisfy { abs($0 - $1) < 1e-5 })
+        }
     }
 
     /// A tiny model (random init, the UDHR tokenizer) fine-tuned for a few dozen steps on the

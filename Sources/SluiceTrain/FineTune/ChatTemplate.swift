@@ -163,7 +163,7 @@ public struct ChatTemplate: Sendable, Equatable {
         guard let list = rs as? [[String]], list.allSatisfy({ $0.count == 2 }), let end = o["sluice_end_of_turn"] as? String else {
             throw SluiceError(.corruptInput, "sluice_chat_roles must be [[role, marker], …] beside sluice_end_of_turn", file: path)
         }
-        return ChatTemplate(roles: list.map { ($0[0], $0[1]) }, endOfTurn: end)
+        return ChatTemplate(roles: list.map { (role: $0[0], marker: $0[1]) }, endOfTurn: end)
     }
 }
 

@@ -61,6 +61,9 @@ public struct FineTuneOptions {
                 .config, "init_from is required: the checkpoint folder to fine-tune (Sluice's, or Hugging Face GPT-2's)", file: file)
         }
         if train.optimizer != "adamw" { throw SluiceError(.config, "train.optimizer: fine-tuning uses adamw", file: file) }
+        if train.embeddingLR != nil || train.headLR != nil {
+            throw SluiceError(.config, "train.embedding_lr and train.head_lr are not used by fine-tuning (one lr for all)", file: file)
+        }
         var s = StageOptions(stageName: "sft", values: sftValues, file: file, line: sftLine)
         for (k, v) in sftOverrides { try s.override(k, yaml: v) }
         var o = SFTOptions()

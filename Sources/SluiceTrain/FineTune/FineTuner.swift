@@ -31,61 +31,70 @@ public final class FineTuner {
     /// Loads the checkpoint, grows its vocabulary, reads, encodes and packs the data; every error
     /// (bad settings, missing files, unknown roles, no usable example) surfaces here.
     public init(_ o: FineTuneOptions, log: @escaping (String) -> Void = { _ in }) throws {
-        options = o.train
-        sft = o.sft
+        let opts = o.train, sftOpts = o.sft, template = o.sft.template
+        options = opts
+        sft = sftOpts
         self.log = log
-        let T = options.contextLength
-        guard let initFrom = options.initFrom else { throw SluiceError(.config, "fine-tuning needs init_from") }
-        BLAS.setThreads(options.threads)
-        let base = try Checkpoint.load(initFrom, threads: options.threads)
+        let T = opts.contextLength
+        guard let initFrom = opts.initFrom else { throw SluiceError(.config, "fine-tuning needs init_from") }
+        BLAS.setThreads(opts.threads)
+        let base = try Checkpoint.load(initFrom, threads: opts.threads)
         guard base.config.contextLength >= T else {
             throw SluiceError(.config, "context_length \(T) exceeds the \(base.config.contextLength) positions of \(initFrom)")
         }
-        let tokPath = options.tokenizer ?? initFrom + "/tokenizer.json"
+        let tokPath = opts.tokenizer ?? initFrom + "/tokenizer.json"
         guard FileManager.default.fileExists(atPath: tokPath) else {
             throw SluiceError(.config, "no tokenizer: \(initFrom) has no tokenizer.json and data.tokenizer is not set", file: tokPath)
         }
         let baseTokenizer = try Tokenizer.load(path: tokPath)
         guard baseTokenizer.vocabSize <= base.config.vocabSize else {
-            throw SluiceError(.config, "the tokenizer has \(baseTokenizer.vocabSize) ids, more than the model's \(base.config.vocabSize)", file: tokPath)
+            throw SluiceError(
+                .config, "the tokenizer has \(baseTokenizer.vocabSize) ids, more than the model's \(base.config.vocabSize)",
+                file: tokPath)
         }
-        let (tok, added) = try sft.template.extend(baseTokenizer)
+        let (tok, added) = try template.extend(baseTokenizer)
         tokenizer = tok
         addedTokens = added
         let newRows = baseTokenizer.vocabSize..<tok.vocabSize
         let m = try base.withVocabulary(
-            tok.vocabSize, newRows: newRows, initialization: GPT.NewRowInit(rawValue: sft.newTokenInit) ?? .mean,
-            seed: UInt64(options.seed))
+            tok.vocabSize, newRows: newRows, initialization: GPT.NewRowInit(rawValue: sftOpts.newTokenInit) ?? .mean,
+            seed: UInt64(opts.seed))
         if !added.isEmpty {
-            log("added \(added.joined(separator: " ")) to the tokenizer (ids \(newRows.lowerBound)…\(newRows.upperBound - 1)); "
-                + "model vocabulary \(base.config.vocabSize) → \(m.config.vocabSize), new rows: \(sft.newTokenInit)")
+            log(
+                "added \(added.joined(separator: " ")) to the tokenizer (ids \(newRows.lowerBound)…\(newRows.upperBound - 1)); "
+                    + "model vocabulary \(base.config.vocabSize) → \(m.config.vocabSize), new rows: \(sftOpts.newTokenInit)")
         }
-        markerIDs = try sft.template.ids(in: tok)
-        m.dropout = Float(options.dropout)
+        let ids = try template.ids(in: tok)
+        markerIDs = ids
+        m.dropout = Float(opts.dropout)
         model = m
 
-        let encoder = try SFTEncoder(template: sft.template, tokenizer: tok, contextLength: T)
-        let pad = markerIDs.endOfTurn
+        let encoder = try SFTEncoder(template: template, tokenizer: tok, contextLength: T)
         func load(_ paths: [String], _ counts: inout SFTCounts) throws -> PackedWindows {
-            let examples = try SFTReader.read(paths: paths, template: sft.template, counts: &counts, log: log)
+            let examples = try SFTReader.read(paths: paths, template: template, counts: &counts, log: log)
             var seqs: [SFTSequence] = []
             seqs.reserveCapacity(examples.count)
             for e in examples { seqs.append(encoder.encode(e.messages, counts: &counts)) }
             counts.kept = seqs.count
-            return PackedWindows(seqs, T: T, pad: pad, onePerWindow: !sft.pack)
+            return PackedWindows(seqs, T: T, pad: ids.endOfTurn, onePerWindow: !sftOpts.pack)
         }
-        trainWindows = try load(sft.train, &trainCounts)
+        var trainCounts = SFTCounts(), valCounts = SFTCounts()
+        let trainWindows = try load(sftOpts.train, &trainCounts)
         guard trainWindows.targetCount > 0 else {
             throw SluiceError(
                 .config, "sft.train has no usable conversation (\(JSONSerializer.string(.object(trainCounts.json))))",
-                file: sft.train.first)
+                file: sftOpts.train.first)
         }
-        valWindows = sft.val.isEmpty ? nil : try load(sft.val, &valCounts)
-        optimizer = AdamW(parameterCount: model.params.count)
-        optimizer.beta1 = Float(options.beta1)
-        optimizer.beta2 = Float(options.beta2)
-        optimizer.weightDecay = Float(options.weightDecay)
-        schedule = LRSchedule(maxLR: options.lr, minLR: options.minLR, warmup: options.warmup, total: options.steps)
+        self.trainWindows = trainWindows
+        valWindows = sftOpts.val.isEmpty ? nil : try load(sftOpts.val, &valCounts)
+        self.trainCounts = trainCounts
+        self.valCounts = valCounts
+        var opt = AdamW(parameterCount: m.params.count)
+        opt.beta1 = Float(opts.beta1)
+        opt.beta2 = Float(opts.beta2)
+        opt.weightDecay = Float(opts.weightDecay)
+        optimizer = opt
+        schedule = LRSchedule(maxLR: opts.lr, minLR: opts.minLR, warmup: opts.warmup, total: opts.steps)
     }
 
     // MARK: - Batches

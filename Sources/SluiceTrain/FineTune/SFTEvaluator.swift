@@ -89,7 +89,8 @@ public enum SFTEvaluator {
         o.stopID = encoder.markerIDs.endOfTurn
         for e in examples.prefix(exactMatchLimit ?? examples.count) {
             let room = min(maxNewTokens, T / 2)
-            guard let (prompt, reference) = encoder.promptAndReference(e.messages, room: room) else { continue }
+            guard let pr = encoder.promptAndReference(e.messages, room: room) else { continue }
+            let (prompt, reference) = pr
             o.maxTokens = min(maxNewTokens, T - prompt.count)
             let ids = gen.generate(prompt: prompt, options: o)
             let response = tokenizer.decode(ids.map { UInt32(bitPattern: $0) }, skipSpecialTokens: false)
