@@ -207,6 +207,39 @@ import Testing
         #expect(r.conversations == 144 && r.generated == 5)
     }
 
+    /// `init_from` a folder in the layout transformers' `save_pretrained` writes (`transformer.`
+    /// prefixes, mask buffers, a tied lm_head copy) with its tokenizer.json: it loads and fine-tunes.
+    @Test func fineTunesAHuggingFaceGPT2Folder() throws {
+        let dir = try TestSupport.temporaryDirectory("sft-hf-init")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let base = try GPT(config: GPTConfig(vocabSize: 1000, contextLength: 128, layers: 1, heads: 2, width: 16, eosTokenID: 0))
+        base.initialize(seed: 2)
+        try Checkpoint.save(model: base, to: dir + "/ours")
+        try FileManager.default.createDirectory(atPath: dir + "/hf", withIntermediateDirectories: true)
+        let script = TestSupport.packageRoot + "/Benchmarks/train/gpt2_reference.py"
+        let r = try TestSupport.run(try TestSupport.python(), [script, "write-hf", dir + "/ours", dir + "/hf"])
+        #expect(r.status == 0, "\(r.stderr)")
+        try FileManager.default.copyItem(atPath: TestSupport.fixture("tokenize/bpe-udhr-1000.json"), toPath: dir + "/hf/tokenizer.json")
+        let cfg = """
+            init_from: \(dir)/hf
+            model: {context_length: 128}
+            sft: {train: [\(TestSupport.fixture("sft/tatoeba-langid-heldout.jsonl"))], pack: false}
+            train: {batch_size: 2, steps: 2, warmup: 0, eval_every: 0, checkpoint_every: 0}
+            out: \(dir)/run
+            """
+        let tuner = try FineTuner(try FineTuneOptions.load(yaml: cfg, file: "hf.yaml"))
+        #expect(tuner.trainWindows.count == 144, "one conversation per window without packing")
+        let records = try tuner.run()
+        #expect(records.count == 2 && records.allSatisfy { $0.loss.isFinite })
+        let back = try Checkpoint.load(dir + "/run/latest")
+        #expect(back.config.vocabSize == 1004)
+        // The trained rows of the embedding are a prefix of the grown one's, moved by two steps only.
+        var moved = 0.0
+        let a = back.layout["wte.weight"]!.offset, b = base.layout["wte.weight"]!.offset
+        for i in 0..<(1000 * 16) { moved = max(moved, Double(abs(back.params[a + i] - base.params[b + i]))) }
+        #expect(moved < 0.05, "\(moved)")
+    }
+
     /// Hugging Face `tokenizers` loads the grown tokenizer.json with the markers as special added
     /// tokens and encodes a rendered conversation to our ids; Jinja renders tokenizer_config.json's
     /// chat_template to our text.
