@@ -128,7 +128,8 @@ public struct ChatTemplate: Sendable, Equatable {
     // MARK: - tokenizer_config.json
 
     /// tokenizer_config.json as `transformers` reads it (PreTrainedTokenizerFast), with the chat
-    /// template, the end-of-turn token as `eos_token`, and the markers under `sluice_chat_roles`.
+    /// template, the end-of-turn token as `eos_token`, and the markers under `sluice_chat_roles`,
+    /// `sluice_end_of_turn` and `sluice_assistant_role` (what `load(checkpoint:)` reads back).
     public func tokenizerConfig(tokenizer: Tokenizer, modelMaxLength: Int) -> Data {
         var decoder: [String: Any] = [:]
         for a in tokenizer.addedTokens {
@@ -147,6 +148,7 @@ public struct ChatTemplate: Sendable, Equatable {
             "additional_special_tokens": markers.filter { $0 != endOfTurn },
             "sluice_chat_roles": roles.map { [$0.role, $0.marker] },
             "sluice_end_of_turn": endOfTurn,
+            "sluice_assistant_role": assistantRole,
         ]
         return (try? JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])) ?? Data()
     }
@@ -163,7 +165,9 @@ public struct ChatTemplate: Sendable, Equatable {
         guard let list = rs as? [[String]], list.allSatisfy({ $0.count == 2 }), let end = o["sluice_end_of_turn"] as? String else {
             throw SluiceError(.corruptInput, "sluice_chat_roles must be [[role, marker], …] beside sluice_end_of_turn", file: path)
         }
-        return ChatTemplate(roles: list.map { (role: $0[0], marker: $0[1]) }, endOfTurn: end)
+        var t = ChatTemplate(roles: list.map { (role: $0[0], marker: $0[1]) }, endOfTurn: end)
+        if let a = o["sluice_assistant_role"] as? String { t.assistantRole = a }
+        return t
     }
 }
 

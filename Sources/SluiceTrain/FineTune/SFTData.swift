@@ -148,6 +148,11 @@ public struct SFTSequence: Sendable, Equatable {
     public var ids: [Int32]
     /// `labels[i]`: id i is an assistant token (content or its end-of-turn), predicted by the loss.
     public var labels: [Bool]
+    public init(ids: [Int32], labels: [Bool]) {
+        precondition(ids.count == labels.count)
+        self.ids = ids
+        self.labels = labels
+    }
 }
 
 /// Turns conversations into token sequences of at most `contextLength` ids.
