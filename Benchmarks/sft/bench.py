@@ -80,8 +80,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sluice", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--steps", type=int, default=int(os.environ.get("SLUICE_SFT_STEPS", "300")))
-    ap.add_argument("--pretrain-steps", type=int, default=300)
+    ap.add_argument("--steps", type=int, default=int(os.environ.get("SLUICE_SFT_STEPS", "200")))
+    ap.add_argument("--pretrain-steps", type=int, default=200)
     a = ap.parse_args()
     sluice = os.path.abspath(a.sluice)
     load = os.getloadavg()[0]
