@@ -18,10 +18,17 @@ import Testing
         try ShippedPipelineTests.ok(
             ["train", "Pipelines/train-tiny.yaml", "--steps", "1", "--batch-size", "1", "--set", "train.warmup=0", "--set", "train.eval_batches=1"],
             in: dir)
+        // Eight held-out conversations keep the (debug-build) validation and evaluation passes short.
+        let held = try String(contentsOfFile: dir + "/Fixtures/sft/tatoeba-langid-heldout.jsonl", encoding: .utf8)
+        try (held.split(separator: "\n").prefix(8).joined(separator: "\n") + "\n").write(
+            toFile: dir + "/held8.jsonl", atomically: true, encoding: .utf8)
         let r = try ShippedPipelineTests.ok(
-            ["finetune", "Pipelines/sft.yaml", "--steps", "2", "--set", "train.batch_size=2", "--set", "train.warmup=0"], in: dir)
+            [
+                "finetune", "Pipelines/sft.yaml", "--steps", "1", "--set", "train.batch_size=1", "--set", "train.warmup=0",
+                "--set", "sft.val=[held8.jsonl]",
+            ], in: dir)
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        #expect(summary["steps"] as? Int == 2)
+        #expect(summary["steps"] as? Int == 1)
         #expect((summary["added_tokens"] as? [String]) == ["<|system|>", "<|user|>", "<|assistant|>", "<|end|>"])
         #expect(((summary["train"] as? [String: Any])?["kept"] as? Int) == 803)
         #expect(summary["val_loss_before"] != nil && summary["val_loss"] != nil)
@@ -29,18 +36,18 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: dir + "/runs/sft/latest/" + f), "missing \(f)")
         }
         let ev = try ShippedPipelineTests.ok(
-            ["eval", "--checkpoint", "runs/sft/latest", "--task", "sft", "Fixtures/sft/tatoeba-langid-heldout.jsonl", "--max-new-tokens", "4"],
+            ["eval", "--checkpoint", "runs/sft/latest", "--task", "sft", "held8.jsonl", "--max-new-tokens", "2"],
             in: dir)
         let e = try #require(try JSONSerialization.jsonObject(with: Data(ev.stdout.utf8)) as? [String: Any])
-        #expect(e["task"] as? String == "sft" && e["conversations"] as? Int == 144 && e["generated"] as? Int == 144)
+        #expect(e["task"] as? String == "sft" && e["conversations"] as? Int == 8 && e["generated"] as? Int == 8)
         #expect((e["loss"] as? Double).map { $0 > 0 } == true && e["exact_match"] != nil)
         // The model before fine-tuning is measured the same way (markers added in memory).
         let ev0 = try ShippedPipelineTests.ok(
-            ["eval", "--checkpoint", "runs/train-tiny/latest", "--task", "sft", "Fixtures/sft/tatoeba-langid-heldout.jsonl", "--max-new-tokens", "2"],
+            ["eval", "--checkpoint", "runs/train-tiny/latest", "--task", "sft", "held8.jsonl", "--max-new-tokens", "1"],
             in: dir)
         #expect(ev0.stderr.contains("<|end|>"), "\(ev0.stderr)")
         let g = try ShippedPipelineTests.ok(
-            ["generate", "--checkpoint", "runs/sft/latest", "--chat", "--temperature", "0", "--max-tokens", "5", "--prompt", "Which language is this sentence in?\nЯ люблю тебя."],
+            ["generate", "--checkpoint", "runs/sft/latest", "--chat", "--temperature", "0", "--max-tokens", "2", "--prompt", "Which language is this sentence in?\nЯ люблю тебя."],
             in: dir)
         #expect(!g.stdout.contains("<|"), "special tokens are not printed: \(g.stdout)")
         // Plain generate refuses --chat on a checkpoint without a template.
