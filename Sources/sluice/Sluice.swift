@@ -27,6 +27,7 @@ struct Sluice: ParsableCommand {
             Eval.self,
             Generate.self,
             Quantize.self,
+            Finetune.self,
             SlurmCommand.self,
             WikitextCommand.self,
             ReportCommand.self,

@@ -70,24 +70,26 @@ struct Eval: ParsableCommand {
         discussion: """
             Exactly one of --data, --text or --task. --text tokenizes the whole file with the checkpoint's \
             tokenizer, cuts the ids into chunks of context+1 overlapping by one and reports the mean \
-            cross-entropy of all predicted ids and their bits per UTF-8 byte of the file.
+            cross-entropy of all predicted ids and their bits per UTF-8 byte of the file. --task sft FILE \
+            reports the mean loss of assistant tokens and the exact match of greedy responses (docs/finetune.md).
             """)
 
     @Option(help: "Checkpoint folder (config.json, model.safetensors, tokenizer.json).") var checkpoint: String
     @Option(help: "Shard directory: evaluates its validation split (see --split).") var data: String?
     @Option(help: "Split of --data: validation or train.") var split = "validation"
     @Option(help: "Plain-text file (UTF-8).") var text: String?
-    @Option(help: "Task: multiple-choice (HellaSwag-style JSONL) or lambada (JSONL with text).") var task: String?
+    @Option(help: "Task: multiple-choice (HellaSwag-style JSONL), lambada (JSONL with text) or sft (conversations).") var task: String?
     @Argument(help: "The task's JSONL file.") var taskFile: String?
     @Option(help: "Full-length chunks per forward pass.") var batchSize = 8
     @Option(help: "Threads for kernels and OpenBLAS.") var threads = 2
     @Option(help: "Comma-separated token ids: print the raw logits of every position as JSON rows.") var logits: String?
+    @Option(help: "--task sft: tokens generated at most per response.") var maxNewTokens = 64
 
     func validate() throws {
         let given = [data != nil, text != nil, task != nil, logits != nil].filter { $0 }.count
         guard given == 1 else { throw ValidationError("give exactly one of --data, --text, --task, --logits") }
         if let task {
-            guard task == "multiple-choice" || task == "lambada" else { throw ValidationError("--task is multiple-choice or lambada") }
+            guard ["multiple-choice", "lambada", "sft"].contains(task) else { throw ValidationError("--task is multiple-choice, lambada or sft") }
             guard taskFile != nil else { throw ValidationError("--task \(task) needs a JSONL file") }
         }
         guard split == "validation" || split == "train" else { throw ValidationError("--split is validation or train") }
@@ -96,6 +98,13 @@ struct Eval: ParsableCommand {
     func run() throws {
         try reportingErrors {
             BLAS.setThreads(threads)
+            if task == "sft", let taskFile {
+                let r = try SFTEvaluator.evaluate(
+                    checkpoint: checkpoint, paths: [taskFile], threads: threads, batchSize: batchSize, maxNewTokens: maxNewTokens,
+                    log: stderrLine)
+                print(r.json)
+                return
+            }
             let model = try Checkpoint.load(checkpoint, threads: threads)
             if let logits {
                 let ids = try logits.split(separator: ",").map { s -> Int32 in
@@ -127,7 +136,9 @@ struct Generate: ParsableCommand {
         commandName: "generate", abstract: "Sample a continuation of a prompt from a checkpoint (KV cache).")
 
     @Option(help: "Checkpoint folder.") var checkpoint: String
-    @Option(help: "Prompt text.") var prompt: String
+    @Option(help: "Prompt text (with --chat: the user's message).") var prompt: String
+    @Flag(help: "Apply the checkpoint's chat template (sluice finetune) and stop at the end-of-turn token.") var chat = false
+    @Option(help: "With --chat: a system message before the prompt.") var system: String?
     @Option(help: "Tokens to generate at most.") var maxTokens = 64
     @Option(help: "Sampling temperature; 0 is greedy.") var temperature = 0.8
     @Option(help: "Keep the k most likely tokens (0: all).") var topK = 0
@@ -154,6 +165,22 @@ struct Generate: ParsableCommand {
             o.topP = topP
             o.seed = seed
             o.stopID = codec.tokenizer.eosID.map { Int32(bitPattern: $0) }
+            if chat {
+                guard let template = try ChatTemplate.load(checkpoint: checkpoint) else {
+                    throw SluiceError(
+                        .config, "the checkpoint has no chat template (tokenizer_config.json from sluice finetune)", file: checkpoint)
+                }
+                let encoder = try SFTEncoder(template: template, tokenizer: codec.tokenizer, contextLength: decoder.config.contextLength)
+                var messages = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
+                messages.append(ChatMessage(role: "user", content: prompt))
+                messages.append(ChatMessage(role: template.assistantRole, content: ""))
+                let room = min(maxTokens, decoder.config.contextLength / 2)
+                let (ids, _) = encoder.promptAndReference(messages, room: room)!
+                o.stopID = encoder.markerIDs.endOfTurn
+                o.maxTokens = min(maxTokens, decoder.config.contextLength - ids.count)
+                print(codec.decode(Generator(decoder: decoder).generate(prompt: ids, options: o)))
+                return
+            }
             let ids = Generator(decoder: decoder).generate(prompt: codec.encode(prompt), options: o)
             print(prompt + codec.decode(ids))
         }

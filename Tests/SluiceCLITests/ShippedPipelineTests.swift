@@ -13,6 +13,7 @@ import Testing
         "ablation.yaml", "ablation-fixtures.yaml",  // sluice ablate files: Tests/SluiceAblateTests
         "train-tiny.yaml",
         "train-modern.yaml",
+        "sft.yaml",  // sluice finetune: Tests/SluiceCLITests/FineTuneCLITests.swift
         "wikipedia.yaml",
     ]
 

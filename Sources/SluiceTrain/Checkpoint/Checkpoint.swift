@@ -15,9 +15,10 @@ public enum Checkpoint {
     /// Writes `model` (and optionally the optimizer state, the trainer state and a tokenizer.json)
     /// into the folder `dir`, which must not exist yet; it appears complete or not at all.
     /// - Parameter config: what config.json records (`model.config` when nil), e.g. the run's dropout.
+    /// - Parameter extraFiles: more files of the folder by name (fine-tuning's tokenizer_config.json).
     public static func save(
         model: GPT, to dir: String, optimizer: AdamW? = nil, trainerState: [String: Any]? = nil,
-        tokenizerPath: String? = nil, config: GPTConfig? = nil
+        tokenizerPath: String? = nil, config: GPTConfig? = nil, extraFiles: [String: Data] = [:]
     ) throws {
         let fm = FileManager.default
         let tmp = dir + ".tmp-\(getpid())"
@@ -59,6 +60,7 @@ public enum Checkpoint {
             guard let d = fm.contents(atPath: tokenizerPath) else { throw SluiceError(.io, "cannot read tokenizer", file: tokenizerPath) }
             try atomicWrite(d, to: tmp + "/tokenizer.json")
         }
+        for (name, data) in extraFiles.sorted(by: { $0.key < $1.key }) { try atomicWrite(data, to: tmp + "/" + name) }
         if fm.fileExists(atPath: dir) {
             let old = dir + ".old-\(getpid())"
             guard rename(dir, old) == 0 else { throw SluiceError(.io, "cannot replace checkpoint", file: dir) }

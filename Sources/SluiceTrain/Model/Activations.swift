@@ -33,6 +33,10 @@ final class Activations {
     var dropout: Dropout?
     let tokens: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
+    /// Per-position segment starts of packed windows (B·T), valid when `segmented`.
+    let segmentStarts: UnsafeMutablePointer<Int32>
+    /// Whether the last forward pass had segments (the backward pass and recomputation follow it).
+    var segmented = false
 
     init(config: GPTConfig, B: Int, T: Int, recompute: Bool, withGradients: Bool) {
         precondition(T <= config.contextLength && B > 0 && T > 0)
@@ -98,11 +102,23 @@ final class Activations {
         tokens.initialize(repeating: 0, count: BT)
         targets = .allocate(capacity: BT)
         targets.initialize(repeating: 0, count: BT)
+        segmentStarts = .allocate(capacity: BT)
+        segmentStarts.initialize(repeating: 0, count: BT)
+    }
+
+    /// Copies per-position segment starts, checking 0 ≤ start ≤ t for every position t.
+    func setSegments(_ starts: [Int32]) {
+        precondition(starts.count == B * T, "segmentStarts needs one entry per position")
+        for r in 0..<(B * T) {
+            precondition(starts[r] >= 0 && Int(starts[r]) <= r % T, "a segment starts after its position")
+            segmentStarts[r] = starts[r]
+        }
     }
 
     deinit {
         storage.deallocate()
         tokens.deallocate()
         targets.deallocate()
+        segmentStarts.deallocate()
     }
 }

@@ -96,9 +96,13 @@ public final class GPT {
     /// - Parameters:
     ///   - recompute: keep only one block's activations (for training, see `backward`).
     ///   - forTraining: allocate the gradient scratch so `backward` can follow.
+    ///   - segmentStarts: packed windows (count B·T): position t of sequence b starts its example at
+    ///     `segmentStarts[b·T + t]` (≤ t); it attends within its example only and its learned
+    ///     position restarts there (see `Kernels+Segments.swift`). Nil: one causal sequence per row.
     @discardableResult
     public func forward(
-        tokens: [Int32], targets: [Int32]?, B: Int, T: Int, recompute: Bool = false, forTraining: Bool = false
+        tokens: [Int32], targets: [Int32]?, B: Int, T: Int, recompute: Bool = false, forTraining: Bool = false,
+        segmentStarts: [Int32]? = nil
     ) -> Double {
         precondition(tokens.count == B * T && (targets == nil || targets!.count == B * T))
         precondition(T <= config.contextLength)
@@ -106,6 +110,8 @@ public final class GPT {
         tokens.withUnsafeBufferPointer { a.tokens.update(from: $0.baseAddress!, count: B * T) }
         for i in 0..<(B * T) { precondition(tokens[i] >= 0 && Int(tokens[i]) < config.vocabSize, "token id out of range") }
         if let targets { targets.withUnsafeBufferPointer { a.targets.update(from: $0.baseAddress!, count: B * T) } }
+        a.segmented = segmentStarts != nil
+        if let segmentStarts { a.setSegments(segmentStarts) }
         a.dropout = forTraining && dropout > 0 ? Dropout(p: dropout, seed: dropoutSeed) : nil
         params.withUnsafeBufferPointer { P in forwardPass(P.baseAddress!, a, withTargets: targets != nil) }
         guard let targets else { return 0 }
@@ -133,8 +139,14 @@ public final class GPT {
     private func forwardPass(_ P: UnsafePointer<Float>, _ a: Activations, withTargets: Bool) {
         let C = config.width, V = config.vocabSize, L = config.layers
         let B = a.B, T = a.T, BT = B * T
-        Kernels.encoderForward(
-            out: a.resid, tokens: a.tokens, wte: P + layout.wte, wpe: opt(P, layout.wpe), B: B, T: T, C: C, threads: threads)
+        if a.segmented {
+            Kernels.encoderForward(
+                out: a.resid, tokens: a.tokens, wte: P + layout.wte, wpe: opt(P, layout.wpe), segmentStarts: a.segmentStarts, B: B,
+                T: T, C: C, threads: threads)
+        } else {
+            Kernels.encoderForward(
+                out: a.resid, tokens: a.tokens, wte: P + layout.wte, wpe: opt(P, layout.wpe), B: B, T: T, C: C, threads: threads)
+        }
         a.dropout?.apply(a.resid, n: BT * C, site: Dropout.embeddingSite, threads: threads)
         for l in 0..<L { blockForward(P, a, l, set: a.recompute ? 0 : l) }
         normForward(P, out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: a.resid + L * BT * C, w: layout.lnfw, b: layout.lnfb, rows: BT)
@@ -162,9 +174,15 @@ public final class GPT {
             }
         }
         let d = a.dropout
+        if a.segmented {
+            Kernels.attentionForward(
+                out: ac.atty, att: ac.att, qkv: ac.qkv, segmentStarts: a.segmentStarts, B: B, T: T, C: C, NH: NH, threads: threads,
+                dropout: d, site: Dropout.attentionSite(l), scratch: a.attScratch)
+        } else {
         Kernels.attentionForward(
             out: ac.atty, att: ac.att, qkv: ac.qkv, B: B, T: T, C: C, NH: NH, threads: threads, dropout: d,
             site: Dropout.attentionSite(l), scratch: a.attScratch)
+        }
         if let d {
             // Dropped branch: res2 = x + m ⊙ proj(atty), the branch built in the dln scratch.
             Kernels.matmulForward(out: a.dln, inp: ac.atty, weight: P + w.projw, bias: opt(P, w.projb), rows: BT, inC: C, outC: C, threads: threads)
@@ -268,8 +286,14 @@ public final class GPT {
             blockBackward(P, G, a, l, set: a.recompute ? 0 : l)
         }
         a.dropout?.apply(a.dR, n: BTC, site: Dropout.embeddingSite, threads: threads)
+        if a.segmented {
+            Kernels.encoderBackward(
+                dwte: G + layout.wte, dwpe: opt(G, layout.wpe), dout: a.dR, tokens: a.tokens, segmentStarts: a.segmentStarts, B: B,
+                T: T, C: C, threads: threads)
+        } else {
         Kernels.encoderBackward(
             dwte: G + layout.wte, dwpe: opt(G, layout.wpe), dout: a.dR, tokens: a.tokens, B: B, T: T, C: C, threads: threads)
+        }
     }
 
     /// One block backward; on entry `dR` is the gradient of the block's output, on exit of its input.
