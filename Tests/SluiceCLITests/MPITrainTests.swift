@@ -17,12 +17,8 @@ enum MPI {
         return p
     }
 
-    /// Environment for ranks: root allowed (CI runs as root), no progress bars, and no
-    /// shared-memory single-copy (CMA needs ptrace rights containers seldom grant).
-    static let environment = [
-        "SLUICE_NO_PROGRESS": "1", "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-        "OMPI_MCA_btl_vader_single_copy_mechanism": "none",
-    ]
+    /// Environment for ranks: no progress bars (mpirun itself gets --allow-run-as-root: CI runs as root).
+    static let environment = ["SLUICE_NO_PROGRESS": "1"]
 
     /// `mpirun --allow-run-as-root --oversubscribe -np N sluice ARGS` (extra app contexts after `:`).
     @discardableResult

@@ -46,7 +46,7 @@ import Testing
         let error = #expect(throws: SluiceError.self) {
             try TrainOptions.load(yaml: "train: {global_batch: 16, grad_accum: 2}", file: "t.yaml")
         }
-        #expect(error?.description.contains("give train.global_batch or train.grad_accum, not both (t.yaml:1)") == true, "\(error!)")
+        #expect(error?.description.contains("give train.global_batch or train.grad_accum, not both (global_batch sets grad_accum) (t.yaml:1)") == true, "\(error!)")
     }
 
     static let architectures: [GPTConfig] = {

@@ -175,10 +175,10 @@ public struct TrainOptions: Sendable {
         try data.finish()
         o.batchSize = try train.int("batch_size", default: o.batchSize, range: 1...4096, "sequences per micro-batch (B)")
         o.gradAccum = try train.int("grad_accum", default: o.gradAccum, range: 1...4096, "micro-batches per optimizer step")
-        if train.has("global_batch") && train.has("grad_accum") {
+        o.globalBatch = try train.optionalInt("global_batch", range: 1...1_048_576, "sequences per step over all ranks (sets grad_accum)")
+        if o.globalBatch != nil && train.has("grad_accum") {
             throw train.error("global_batch", "give train.global_batch or train.grad_accum, not both (global_batch sets grad_accum)")
         }
-        o.globalBatch = try train.optionalInt("global_batch", range: 1...1_048_576, "sequences per step over all ranks (sets grad_accum)")
         o.steps = try train.int("steps", default: o.steps, range: 1...100_000_000, "optimizer steps")
         o.lr = try train.double("lr", default: o.lr, range: 0...10, "peak learning rate")
         o.minLR = try train.double("min_lr", default: o.minLR, range: 0...10, "learning rate at the end of the cosine")
