@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Data-parallel training on MPI (issue 24, docs/distributed.md), all in one run:
 
-* `sluice train` of the reference tiny GPT (4 layers, d 256, 4 heads, T 256, V 8192; micro-batch 8,
+* `sluice train` of the reference tiny GPT's width (4 layers, d 256, 4 heads, V 8192; T 128, micro-batch 8,
   global batch 16 sequences per step) three ways: 1 process × 1 thread, 2 ranks × 1 thread
   (`mpirun -np 2`), 1 process × 2 threads; tokens/s is the median step of each run (metrics.jsonl);
 * PyTorch DDP (gloo, 2 ranks × 1 thread) on the same shape, micro-batch and global batch, the
@@ -23,7 +23,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHAPE = dict(layers=4, width=256, heads=4, context=256, vocab=8192, batch=8, global_batch=16)
+SHAPE = dict(layers=4, width=256, heads=4, context=128, vocab=8192, batch=8, global_batch=16)
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "SLUICE_NO_PROGRESS": "1"}
 
 
@@ -166,7 +166,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sluice", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--steps", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=1, help="interleaved rounds of the four sluice runs")
     a = ap.parse_args()
     sluice = os.path.abspath(a.sluice)
     if shutil.which("mpirun") is None:
@@ -180,7 +181,7 @@ def main():
         load0 = os.getloadavg()[0]
         # Interleaved twice, so that a change in the machine's load falls on every configuration.
         runs = {"one": [], "two": [], "threads": [], "blocking": []}
-        for _ in range(2):
+        for _ in range(a.rounds):
             runs["one"].append(sluice_run(sluice, cfg, d + "/one", threads=1, ranks=1))
             runs["two"].append(sluice_run(sluice, cfg, d + "/two", threads=1, ranks=2))
             runs["threads"].append(sluice_run(sluice, cfg, d + "/threads", threads=2, ranks=1))
@@ -195,7 +196,7 @@ def main():
     rows = [
         row(name + ": 2 ranks × 1 thread vs 1 process × 2 threads", "tokens/s", med["two"], med["threads"],
             "sluice train, 1 process × 2 threads",
-            notes=f"mpirun -np 2 (OpenMPI, shared memory); median step of 2 interleaved runs of {a.steps} steps "
+            notes=f"mpirun -np 2 (OpenMPI, shared memory); median step of {a.rounds} interleaved run(s) of {a.steps} steps "
                   f"(first 2 left out); {load}"),
         row(name + ": 2 ranks × 1 thread vs 1 rank × 1 thread", "tokens/s", med["two"], med["one"],
             "sluice train, 1 process × 1 thread",
