@@ -5,6 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 DEBS := pkg-config libzstd-dev libopenblas-dev libxml2-dev libicu-dev libbz2-dev zlib1g-dev libdeflate-dev git \
         libcurl4-openssl-dev \
+        libopenmpi-dev openmpi-bin \
         python3 python3-venv
 # Headless Chromium renders `sluice report`'s page in the report tests (docs/report.md).
 DEBS += chromium

@@ -29,6 +29,7 @@ let package = Package(
         .systemLibrary(name: "CBzip2", providers: [.apt(["libbz2-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .target(
             name: "CICUShim",
             linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]
@@ -48,7 +49,7 @@ let package = Package(
         .target(name: "SluiceClean", dependencies: ["SluiceCore", "CICUShim"], swiftSettings: swiftSettings),
         .target(name: "SluiceDedup", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
         .target(name: "SluiceTokenize", dependencies: ["SluiceCore", "CZstd"], swiftSettings: swiftSettings),
-        .target(name: "SluiceTrain", dependencies: ["SluiceCore", "SluiceTokenize", "COpenBLAS"], swiftSettings: swiftSettings),
+        .target(name: "SluiceTrain", dependencies: ["SluiceCore", "SluiceTokenize", "COpenBLAS", "CMPI"], swiftSettings: swiftSettings),
         .target(name: "SluiceReport", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
         .target(
             name: "SluiceAblate",

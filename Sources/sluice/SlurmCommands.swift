@@ -8,8 +8,8 @@ import SluiceCore
 struct SlurmCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slurm",
-        abstract: "Run a pipeline on a Slurm cluster as array jobs.",
-        subcommands: [SlurmSubmit.self, SlurmStatus.self]
+        abstract: "Run a pipeline on a Slurm cluster as array jobs, or train data-parallel there.",
+        subcommands: [SlurmSubmit.self, SlurmStatus.self, SlurmTrain.self]
     )
 }
 

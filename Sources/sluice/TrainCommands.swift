@@ -12,7 +12,8 @@ struct Train: ParsableCommand {
         discussion: """
             CONFIG is a YAML file with sections model, data, train and the keys out and init_from \
             (see Pipelines/train-tiny.yaml). Flags override the file. The run folder gets metrics.jsonl, \
-            loss.svg and checkpoints (checkpoints/step-N, latest → the newest) in Hugging Face GPT-2 layout.
+            loss.svg and checkpoints (checkpoints/step-N, latest → the newest) in Hugging Face GPT-2 layout. \
+            Under `mpirun -np N` or `srun --mpi=pmix` the N ranks train data-parallel (docs/distributed.md).
             """)
 
     @Argument(help: "Training configuration (YAML).") var config: String
@@ -28,8 +29,27 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue the run in the run folder from its latest checkpoint.") var resume = false
     @Option(help: .hidden) var stopAfter: Int?
 
+    /// Under mpirun or srun (their environment says so) every rank runs `train`; a failure all ranks
+    /// learnt together is printed once, by rank 0; one on a single rank mid-run ends the job (MPI_Abort).
     func run() throws {
-        try reportingErrors {
+        guard let group = try reportingErrors({ try ProcessGroup.fromEnvironment() }) else {
+            return try reportingErrors { try train(group: nil) }
+        }
+        do {
+            try train(group: group)
+        } catch {
+            if group.rank == 0 || !group.failureIsShared { printError(error) }
+            if !group.failureIsShared { group.abort() }
+            group.finish()
+            throw ExitCode.failure
+        }
+        group.finish()
+    }
+
+    func train(group: ProcessGroup?) throws {
+        let quiet = (group?.rank ?? 0) != 0  // rank 0 alone logs
+        let log: (String) -> Void = { if !quiet { stderrLine($0) } }
+        func build() throws -> Trainer {
             guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
                 throw SluiceError(.io, "cannot read training configuration", file: config)
             }
@@ -45,21 +65,30 @@ struct Train: ParsableCommand {
             if let threads { overrides.append(("train.threads", String(threads))) }
             if let seed { overrides.append(("train.seed", String(seed))) }
             if let initFrom { overrides.append(("init_from", initFrom)) }
-            var options = try TrainOptions.load(yaml: text, file: config, overrides: overrides)
+            var options = try TrainOptions.load(yaml: text, file: config, overrides: overrides).forRanks(group?.size ?? 1)
             options.resume = resume
             options.stopAfter = stopAfter
             try options.modelConfig(vocab: options.vocabSize ?? 1, eos: nil).validate()
             let data = try TrainingData.open(options)
-            let trainer = try Trainer(options: options, train: data.train, val: data.val, tokenizerPath: data.tokenizerPath, log: stderrLine)
-            let records = try trainer.run()
-            var summary: JSONObject = [
-                "steps": .int(Int64(records.last?.step ?? trainer.startStep)),
-                "final_loss": records.last.map { JSONValue.double($0.loss) } ?? .null,
-            ]
-            if let v = trainer.validation.last { summary["val_loss"] = .double(v.loss) }
-            summary["checkpoint"] = .string(options.out + "/latest")
-            print(JSONSerializer.spacedString(.object(summary)))
+            return try Trainer(options: options, train: data.train, val: data.val, tokenizerPath: data.tokenizerPath, log: log)
         }
+        let trainer = try group.map { try Trainer.start(group: $0, build: build) } ?? build()
+        if let group {
+            let o = trainer.options
+            log(
+                "data parallel: \(group.size) ranks (\(group.launcher); \(group.libraryVersion)); each runs grad_accum "
+                    + "\(o.gradAccum) × batch_size \(o.batchSize) of a global batch of \(o.gradAccum * o.batchSize * group.size) "
+                    + "sequences per step")
+        }
+        let records = try trainer.run()
+        guard !quiet else { return }
+        var summary: JSONObject = [
+            "steps": .int(Int64(records.last?.step ?? trainer.startStep)),
+            "final_loss": records.last.map { JSONValue.double($0.loss) } ?? .null,
+        ]
+        if let v = trainer.validation.last { summary["val_loss"] = .double(v.loss) }
+        summary["checkpoint"] = .string(trainer.options.out + "/latest")
+        print(JSONSerializer.spacedString(.object(summary)))
     }
 }
 

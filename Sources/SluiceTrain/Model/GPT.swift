@@ -21,6 +21,10 @@ public final class GPT {
     public var dropout: Float
     /// Seed of the next training pass's dropout masks (the trainer sets it per micro-batch).
     public var dropoutSeed: UInt64 = 0
+    /// Called during `backward` with the gradient buffer and each range of it the pass has finished
+    /// (final norm and head, then each block from the last, then the embeddings), so that
+    /// data-parallel training sums a range over ranks while the rest is computed; nil: no calls.
+    public var gradientsReady: ((UnsafeMutablePointer<Float>, Range<Int>) -> Void)?
     var acts: Activations?
     /// RoPE cos | sin for positions 0..<contextLength (empty with learned positions).
     let ropeTable: [Float]
@@ -281,9 +285,11 @@ public final class GPT {
         normBackward(
             P, G, dinp: a.dR, dout: a.dln, inp: a.resid + L * BTC, mean: a.lnfMean, rstd: a.lnfRstd, w: layout.lnfw,
             b: layout.lnfb, rows: BT)
+        gradientsReady?(G, layout.headGradientRange)
         for l in stride(from: L - 1, through: 0, by: -1) {
             if a.recompute { blockForward(P, a, l, set: 0) }
             blockBackward(P, G, a, l, set: a.recompute ? 0 : l)
+            gradientsReady?(G, layout.blockGradientRange(l))
         }
         a.dropout?.apply(a.dR, n: BTC, site: Dropout.embeddingSite, threads: threads)
         if a.segmented {
@@ -294,6 +300,7 @@ public final class GPT {
         Kernels.encoderBackward(
             dwte: G + layout.wte, dwpe: opt(G, layout.wpe), dout: a.dR, tokens: a.tokens, B: B, T: T, C: C, threads: threads)
         }
+        gradientsReady?(G, layout.embeddingGradientRange)
     }
 
     /// One block backward; on entry `dR` is the gradient of the block's output, on exit of its input.

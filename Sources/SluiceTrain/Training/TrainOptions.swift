@@ -36,8 +36,10 @@ public struct TrainOptions: Sendable {
     // optimisation
     /// Sequences per micro-batch.
     public var batchSize = 8
-    /// Micro-batches per optimizer step.
+    /// Micro-batches per optimizer step (on each rank of a data-parallel run).
     public var gradAccum = 1
+    /// Sequences per optimizer step over all ranks; when set, `gradAccum` follows from it (`forRanks`).
+    public var globalBatch: Int?
     /// Optimizer steps.
     public var steps = 1000
     /// Peak learning rate.
@@ -173,6 +175,10 @@ public struct TrainOptions: Sendable {
         try data.finish()
         o.batchSize = try train.int("batch_size", default: o.batchSize, range: 1...4096, "sequences per micro-batch (B)")
         o.gradAccum = try train.int("grad_accum", default: o.gradAccum, range: 1...4096, "micro-batches per optimizer step")
+        o.globalBatch = try train.optionalInt("global_batch", range: 1...1_048_576, "sequences per step over all ranks (sets grad_accum)")
+        if o.globalBatch != nil && train.has("grad_accum") {
+            throw train.error("global_batch", "give train.global_batch or train.grad_accum, not both (global_batch sets grad_accum)")
+        }
         o.steps = try train.int("steps", default: o.steps, range: 1...100_000_000, "optimizer steps")
         o.lr = try train.double("lr", default: o.lr, range: 0...10, "peak learning rate")
         o.minLR = try train.double("min_lr", default: o.minLR, range: 0...10, "learning rate at the end of the cosine")

@@ -13,13 +13,15 @@ public struct StepRecord: Sendable, Equatable {
     public var gradNorm: Double
     public var tokensPerSecond: Double
     public var mfu: Double
+    /// Seconds this step spent in reductions over ranks (0 in one process).
+    public var allreduceSeconds = 0.0
 }
 
 /// Trains a GPT on token streams.
 public final class Trainer {
     public let options: TrainOptions
     public let model: GPT
-    public private(set) var optimizer: AdamW
+    public internal(set) var optimizer: AdamW
     /// Muon for the hidden matrices (`train.optimizer: muon`); nil with AdamW alone.
     public private(set) var muon: Muon?
     /// First step this invocation runs (the checkpoint's step when resuming).
@@ -31,6 +33,9 @@ public final class Trainer {
     let tokenizerPath: String?
     let log: (String) -> Void
     let schedule: LRSchedule
+    /// The ranks of a data-parallel run (`Trainer.start(group:)`); nil trains in this process alone.
+    public internal(set) var group: ProcessGroup?
+    var buckets: GradientBuckets?
 
     /// Checks data, shapes and checkpoints (all errors surface here, before any step), then builds,
     /// loads or resumes the model.
@@ -155,7 +160,7 @@ public final class Trainer {
         let B = options.batchSize, T = options.contextLength
         let windows = max(1, (val.tokenCount - 1) / T)
         var sum = 0.0, n = 0
-        for k in 0..<options.evalBatches {
+        for k in stride(from: group?.rank ?? 0, to: options.evalBatches, by: group?.size ?? 1) {
             var x = [Int32](), y = [Int32]()
             for b in 0..<B {
                 let start = ((k * B + b) % windows) * T
@@ -167,6 +172,10 @@ public final class Trainer {
             sum += model.forward(tokens: x, targets: y, B: B, T: T, recompute: options.recompute)
             n += 1
         }
+        if let group {  // each rank evaluated every size-th micro-batch
+            let total = try group.sum([sum, Double(n)])
+            (sum, n) = (total[0], Int(total[1]))
+        }
         return sum / Double(n)
     }
 
@@ -177,11 +186,12 @@ public final class Trainer {
     public func run() throws -> [StepRecord] {
         let fm = FileManager.default
         let out = options.out
+        let ranks = group?.size ?? 1, rank = group?.rank ?? 0, writes = rank == 0  // rank 0 writes the run folder
         try fm.createDirectory(atPath: out + "/checkpoints", withIntermediateDirectories: true)
-        removeStaleTemporaries()
+        if writes { removeStaleTemporaries() }
         let peak = PeakFLOPS.forTraining(threads: options.threads)
         let B = options.batchSize, T = options.contextLength, accum = options.gradAccum
-        let flopsPerStep = model.config.trainingFLOPsPerToken(T: T) * Double(B * T * accum)
+        let flopsPerStep = model.config.trainingFLOPsPerToken(T: T) * Double(B * T * accum * ranks)
         log(
             "model: \(model.config.layers) layers, width \(model.config.width), \(model.config.heads) heads, "
                 + "vocab \(model.config.vocabSize), \(model.params.count) parameters; "
@@ -196,12 +206,13 @@ public final class Trainer {
                     + "and `sluice eval` needs one")
         }
         let metricsPath = out + "/metrics.jsonl"
-        try prepareMetrics(metricsPath)
-        guard let metrics = FileHandle(forWritingAtPath: metricsPath) else { throw SluiceError(.io, "cannot open", file: metricsPath) }
-        defer { try? metrics.close() }
-        _ = try metrics.seekToEnd()
+        if writes { try prepareMetrics(metricsPath) }
+        let metrics = writes ? FileHandle(forWritingAtPath: metricsPath) : nil
+        if writes && metrics == nil { throw SluiceError(.io, "cannot open", file: metricsPath) }
+        defer { try? metrics?.close() }
+        _ = try metrics?.seekToEnd()
         func emit(_ obj: [String: Any]) {
-            if let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) {
+            if let metrics, let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) {
                 metrics.write(d + Data([0x0A]))
             }
         }
@@ -213,25 +224,30 @@ public final class Trainer {
             model.zeroGradients()
             var loss = 0.0
             for micro in 0..<accum {
-                let (x, y) = try batch(step: step, micro: micro)
-                model.dropoutSeed = UInt64(options.seed) &* 0xA24B_AED4_963E_E407 ^ (UInt64(step) << 20) ^ UInt64(micro)
+                let global = rank * accum + micro  // this rank's slice of the step's ranks × accum micro-batches
+                let (x, y) = try batch(step: step, micro: global)
+                model.dropoutSeed = UInt64(options.seed) &* 0xA24B_AED4_963E_E407 ^ (UInt64(step) << 20) ^ UInt64(global)
                 loss += model.forward(tokens: x, targets: y, B: B, T: T, recompute: options.recompute, forTraining: true)
-                model.backward(lossScale: 1 / Float(accum))
+                if micro == accum - 1 { startGradientSum() }
+                model.backward(lossScale: 1 / Float(accum * ranks))
             }
-            loss /= Double(accum)
+            let allreduce = try finishGradientSum(loss: &loss)
+            loss /= Double(accum * ranks)
             let norm = model.gradientNorm()
             if options.gradClip > 0, norm > options.gradClip { model.scaleGradients(Float(options.gradClip / norm)) }
             let lr = schedule.rate(at: step)
             optimizerStep(lr: lr)
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             let rec = StepRecord(
-                step: step + 1, loss: loss, lr: lr, gradNorm: norm, tokensPerSecond: Double(B * T * accum) / dt,
-                mfu: peak.mfu(flopsPerStep / dt))
+                step: step + 1, loss: loss, lr: lr, gradNorm: norm, tokensPerSecond: Double(B * T * accum * ranks) / dt,
+                mfu: peak.mfu(flopsPerStep / dt / Double(ranks)), allreduceSeconds: allreduce)
             records.append(rec)
-            emit([
+            var fields: [String: Any] = [
                 "step": rec.step, "loss": rec.loss, "lr": rec.lr, "grad_norm": rec.gradNorm,
                 "tokens_per_second": rec.tokensPerSecond, "mfu": rec.mfu,
-            ])
+            ]
+            if group != nil { fields["allreduce_seconds"] = allreduce }
+            emit(fields)
             if rec.step % options.logEvery == 0 || rec.step == options.steps {
                 log(
                     String(
@@ -247,11 +263,12 @@ public final class Trainer {
                 log(String(format: "step %d validation loss %.4f", step, v))
             }
             if (options.checkpointEvery > 0 && step % options.checkpointEvery == 0) || last {
-                try saveCheckpoint(step: step)
+                try synchronizeReplicas()
+                if writes { try saveCheckpoint(step: step) }
             }
             if let stop = options.stopAfter, ran >= stop { break }
         }
-        try writeCurve(metricsPath)
+        if writes { try writeCurve(metricsPath) }
         return records
     }
 
@@ -317,7 +334,9 @@ public final class Trainer {
         let name = "step-" + zeroPadded(step, width: 8)
         let dir = options.out + "/checkpoints/" + name
         let state: [String: Any] = [
-            "step": step, "seed": options.seed, "tokens_seen": step * options.batchSize * options.contextLength * options.gradAccum,
+            "step": step, "seed": options.seed,
+            "tokens_seen": step * options.batchSize * options.contextLength * options.gradAccum * (group?.size ?? 1),
+            "ranks": group?.size ?? 1,
         ]
         // The run's configuration, not the loaded one: a resumed or --init-from model's config.json
         // carries no dropout of this run (Hugging Face's pdrop keys are read as 0).
