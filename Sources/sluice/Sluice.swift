@@ -26,6 +26,7 @@ struct Sluice: ParsableCommand {
             Train.self,
             Eval.self,
             Generate.self,
+            Serve.self,
             SlurmCommand.self,
             WikitextCommand.self,
             ReportCommand.self,
