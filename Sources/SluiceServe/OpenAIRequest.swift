@@ -42,7 +42,7 @@ public struct CompletionParameters: Sendable {
     public var model: String
     /// The prompt text (completions) or the messages (chat).
     public var prompt: String = ""
-    public var messages: [ChatTemplate.Message] = []
+    public var messages: [JinjaChatTemplate.Message] = []
     public var maxTokens: Int?
     public var temperature = 1.0
     public var topP = 1.0
@@ -122,7 +122,7 @@ extension CompletionParameters {
                         "messages.[\(i)].role", "'\(role)' is not one of ['system', 'assistant', 'user', 'developer'] - 'messages.[\(i)].role'")
                 }
                 let content: String
-                switch mo["content"] {
+                switch mo["content"] ?? .null {
                 case .string(let s): content = s
                 case .array(let parts):
                     var text = ""
@@ -133,8 +133,8 @@ extension CompletionParameters {
                         text += t
                     }
                     content = text
-                case .none, .some(.null): throw APIError.invalid("messages.[\(i)].content", "each message needs a 'content'")
-                case .some(let other): throw typeError(other, "string", "messages.[\(i)].content")
+                case .null: throw APIError.invalid("messages.[\(i)].content", "each message needs a 'content'")
+                case let other: throw typeError(other, "string", "messages.[\(i)].content")
                 }
                 p.messages.append(.init(role: role, content: content))
             }

@@ -87,10 +87,10 @@ public final class OpenAIServer: @unchecked Sendable {
     let engine: InferenceEngine
     let codec: TokenizerCodec
     let modelName: String
-    let template: ChatTemplate?
+    let template: JinjaChatTemplate?
     let templateProblem: String?
     let safety: SafetyFilter?
-    let metrics = ServeMetrics()
+    let metrics: ServeMetrics
     let state = ServerState()
     let created = Int64(Date().timeIntervalSince1970)
     let log: @Sendable (String) -> Void
@@ -103,26 +103,29 @@ public final class OpenAIServer: @unchecked Sendable {
         self.configuration = configuration
         self.log = log
         let model = try Checkpoint.load(configuration.checkpoint, threads: configuration.threads)
-        codec = try TokenizerCodec.load(checkpoint: configuration.checkpoint)
+        let codec = try TokenizerCodec.load(checkpoint: configuration.checkpoint)
+        self.codec = codec
+        let metrics = ServeMetrics()
+        self.metrics = metrics
         modelName = configuration.modelName ?? configuration.checkpoint
         do {
-            template = try ChatTemplate.load(checkpoint: configuration.checkpoint)
+            template = try JinjaChatTemplate.load(checkpoint: configuration.checkpoint)
             templateProblem = template == nil ? "the model's tokenizer_config.json has no chat_template" : nil
         } catch {
             template = nil
             templateProblem = "\(error)"
             log("sluice serve: /v1/chat/completions is off: \(error)")
         }
+        var filter: SafetyFilter?
         if let path = configuration.safetyModel {
             guard let label = configuration.safetyLabel else {
                 throw SluiceError(.config, "--safety-model needs --safety-label (the label to refuse)")
             }
-            safety = try SafetyFilter(path: path, label: label, threshold: configuration.safetyThreshold)
-        } else {
-            safety = nil
+            filter = try SafetyFilter(path: path, label: label, threshold: configuration.safetyThreshold)
         }
+        safety = filter
         engine = InferenceEngine(
-            model: model, codec: codec, maxBatch: configuration.maxBatch, maxQueue: configuration.maxQueue, safety: safety,
+            model: model, codec: codec, maxBatch: configuration.maxBatch, maxQueue: configuration.maxQueue, safety: filter,
             metrics: metrics)
     }
 
@@ -141,7 +144,7 @@ public final class OpenAIServer: @unchecked Sendable {
         BLAS.setThreads(configuration.threads)
         engine.start()
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: GateMiddleware(server: self))
+        router.add(middleware: GateMiddleware<BasicRequestContext>(server: self))
         router.get("health") { _, _ in
             self.state.isDraining ? Self.error(APIError(503, "the server is shutting down", type: "server_error", code: "server_shutting_down"))
                 : Self.json(200, #"{"status":"ok"}"#)
@@ -245,9 +248,9 @@ public final class OpenAIServer: @unchecked Sendable {
             return Self.error(APIError(500, "internal error: \(error)", type: "server_error"))
         }
         let (params, genRequest) = prepared
-        let job: GenerationJob, stream: AsyncStream<GenerationEvent>
+        let submitted: (GenerationJob, AsyncStream<GenerationEvent>)
         do {
-            (job, stream) = try engine.submit(genRequest)
+            submitted = try engine.submit(genRequest)
         } catch .queueFull(let n) {
             return Self.error(
                 APIError(
@@ -256,6 +259,7 @@ public final class OpenAIServer: @unchecked Sendable {
         } catch .stopping {
             return Self.error(APIError(503, "the server is shutting down", type: "server_error", code: "server_shutting_down"))
         }
+        let (job, stream) = submitted
         let id = nextID(kind == .chat ? "chatcmpl-" : "cmpl-")
         let promptTokens = genRequest.prompt.count
         let created = Int64(started.timeIntervalSince1970)
@@ -335,7 +339,7 @@ public final class OpenAIServer: @unchecked Sendable {
                 if includeUsage {
                     var last = chunk(nil)
                     if case .object(var o) = last {
-                        o["choices"] = []
+                        o["choices"] = .array([])
                         o["usage"] = [
                             "prompt_tokens": .int(Int64(promptTokens)), "completion_tokens": .int(Int64(completion)),
                             "total_tokens": .int(Int64(promptTokens + completion)),

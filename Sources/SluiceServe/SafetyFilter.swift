@@ -18,14 +18,16 @@ public final class SafetyFilter: @unchecked Sendable {
     /// Loads `path` (`.slcm` or fastText `.bin`/`.ftz`).
     /// - Throws: a config error when the model has no such label or the threshold is outside [0, 1].
     public init(path: String, label: String, threshold: Double) throws {
-        model = try ClassifierModels.load(path: path)
-        self.label = try model.labelIndex(label, option: "--safety-label", path: path)
-        labelName = label
+        let m = try ClassifierModels.load(path: path)
+        let index = try m.labelIndex(label, option: "--safety-label", path: path)
         guard threshold >= 0 && threshold <= 1 else {
             throw SluiceError(.config, "--safety-threshold must be in [0, 1], not \(threshold)")
         }
+        model = m
+        self.label = index
+        labelName = label
         self.threshold = Float(threshold)
-        shared = SafetyScorer(model.makeScorer(), label: self.label, threshold: self.threshold)
+        shared = SafetyScorer(m.makeScorer(), label: index, threshold: Float(threshold))
     }
 
     /// A scorer with its own buffers (one per thread).

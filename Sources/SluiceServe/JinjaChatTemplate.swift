@@ -8,7 +8,7 @@ import Foundation
 import SluiceCore
 
 /// A chat template that turns OpenAI `messages` into the prompt text.
-public struct ChatTemplate: Sendable {
+public struct JinjaChatTemplate: Sendable {
     /// A chat message (`content` already flattened to text).
     public struct Message: Sendable, Equatable {
         public var role: String
@@ -42,7 +42,7 @@ public struct ChatTemplate: Sendable {
 
     /// The template of checkpoint folder `dir`, nil when its tokenizer_config.json has none.
     /// - Throws: a config error when the file is unreadable or the template cannot be parsed.
-    public static func load(checkpoint dir: String) throws -> ChatTemplate? {
+    public static func load(checkpoint dir: String) throws -> JinjaChatTemplate? {
         let path = dir + "/tokenizer_config.json"
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         var parser = JSONParser()
@@ -56,7 +56,7 @@ public struct ChatTemplate: Sendable {
             return obj[key]?.objectValue?["content"]?.stringValue ?? ""
         }
         var source: String?
-        switch obj["chat_template"] {
+        switch obj["chat_template"] ?? .null {
         case .string(let s): source = s
         case .array(let list):
             // HF's named templates: [{"name": "default", "template": "…"}, …].
@@ -65,7 +65,7 @@ public struct ChatTemplate: Sendable {
         default: source = nil
         }
         guard let source else { return nil }
-        do { return try ChatTemplate(source: source, bosToken: token("bos_token"), eosToken: token("eos_token")) } catch {
+        do { return try JinjaChatTemplate(source: source, bosToken: token("bos_token"), eosToken: token("eos_token")) } catch {
             throw SluiceError(.config, "cannot use the chat template: \(error)", file: path)
         }
     }
@@ -202,10 +202,12 @@ public struct ChatTemplate: Sendable {
             case .set(let name, let e): scope[name] = try e.eval(scope)
             case .ifChain(let branches, let otherwise):
                 var done = false
-                for (cond, body) in branches where try cond.eval(scope).truthy {
-                    try run(body, scope: &scope, out: &out)
-                    done = true
-                    break
+                for (cond, body) in branches {
+                    if try cond.eval(scope).truthy {
+                        try run(body, scope: &scope, out: &out)
+                        done = true
+                        break
+                    }
                 }
                 if !done { try run(otherwise, scope: &scope, out: &out) }
             case .forLoop(let name, let seq, let body):
@@ -244,9 +246,9 @@ indirect enum Node: Sendable {
 }
 
 struct TemplateParser {
-    var tokens: [ChatTemplate.Token]
+    var tokens: [JinjaChatTemplate.Token]
     var i = 0
-    typealias TemplateError = ChatTemplate.TemplateError
+    typealias TemplateError = JinjaChatTemplate.TemplateError
 
     /// Parses nodes up to a statement whose first word is in `until` (left unconsumed), or the end.
     mutating func parseBlock(until: Set<String>) throws -> [Node] {
@@ -316,7 +318,7 @@ struct TemplateParser {
 }
 
 indirect enum Expr: Sendable {
-    case lit(ChatTemplate.TValue)
+    case lit(JinjaChatTemplate.TValue)
     case name(String)
     case attr(Expr, String)
     case index(Expr, Expr)
@@ -328,7 +330,7 @@ indirect enum Expr: Sendable {
     case call(Expr, [Expr])
     case slice(Expr, Expr?, Expr?)
 
-    typealias V = ChatTemplate.TValue
+    typealias V = JinjaChatTemplate.TValue
 
     func eval(_ scope: [String: V]) throws -> V {
         switch self {
@@ -351,7 +353,7 @@ indirect enum Expr: Sendable {
         case .slice(let e, let lo, let hi):
             func bound(_ x: Expr?, _ n: Int, _ dflt: Int) throws -> Int {
                 guard let x else { return dflt }
-                guard case .int(let k) = try x.eval(scope) else { throw ChatTemplate.TemplateError("slice bounds must be integers") }
+                guard case .int(let k) = try x.eval(scope) else { throw JinjaChatTemplate.TemplateError("slice bounds must be integers") }
                 return k < 0 ? max(0, n + k) : min(k, n)
             }
             switch try e.eval(scope) {
@@ -368,7 +370,7 @@ indirect enum Expr: Sendable {
             let v = try e.eval(scope)
             if op == "not" { return .bool(!v.truthy) }
             if case .int(let n) = v { return .int(-n) }
-            throw ChatTemplate.TemplateError("cannot negate \(v.text)")
+            throw JinjaChatTemplate.TemplateError("cannot negate \(v.text)")
         case .binary(let op, let a, let b):
             if op == "and" {
                 let x = try a.eval(scope)
@@ -388,11 +390,11 @@ indirect enum Expr: Sendable {
                 case (.int(let p), .int(let q)): return .int(p + q)
                 case (.list(let p), .list(let q)): return .list(p + q)
                 case (.str, _), (_, .str): return .str(x.text + y.text)
-                default: throw ChatTemplate.TemplateError("cannot add \(x.text) and \(y.text)")
+                default: throw JinjaChatTemplate.TemplateError("cannot add \(x.text) and \(y.text)")
                 }
             case "-", "%", "<", ">", "<=", ">=":
                 guard case .int(let p) = x, case .int(let q) = y else {
-                    throw ChatTemplate.TemplateError("'\(op)' needs numbers")
+                    throw JinjaChatTemplate.TemplateError("'\(op)' needs numbers")
                 }
                 switch op {
                 case "-": return .int(p - q)
@@ -411,7 +413,7 @@ indirect enum Expr: Sendable {
                 default: found = false
                 }
                 return .bool(op == "in" ? found : !found)
-            default: throw ChatTemplate.TemplateError("unsupported operator \(op)")
+            default: throw JinjaChatTemplate.TemplateError("unsupported operator \(op)")
             }
         case .test(let e, let name, let negated):
             let v = try e.eval(scope)
@@ -429,7 +431,7 @@ indirect enum Expr: Sendable {
                 }
             case "true": r = v == .bool(true)
             case "false": r = v == .bool(false)
-            default: throw ChatTemplate.TemplateError("unsupported test 'is \(name)'")
+            default: throw JinjaChatTemplate.TemplateError("unsupported test 'is \(name)'")
             }
             return .bool(r != negated)
         case .filter(let e, let name):
@@ -456,11 +458,11 @@ indirect enum Expr: Sendable {
             case "tojson":
                 if case .str(let s) = v { return .str(JSONSerializer.quoted(s)) }
                 return .str(v.text)
-            default: throw ChatTemplate.TemplateError("unsupported filter '|\(name)'")
+            default: throw JinjaChatTemplate.TemplateError("unsupported filter '|\(name)'")
             }
         case .call(let f, let args):
             let a = try args.map { try $0.eval(scope) }
-            if case .name("raise_exception") = f { throw ChatTemplate.TemplateError(a.first?.text ?? "the template refused the messages") }
+            if case .name("raise_exception") = f { throw JinjaChatTemplate.TemplateError(a.first?.text ?? "the template refused the messages") }
             if case .attr(let recv, let method) = f {
                 let v = try recv.eval(scope)
                 switch method {
@@ -474,7 +476,7 @@ indirect enum Expr: Sendable {
                 default: break
                 }
             }
-            throw ChatTemplate.TemplateError("unsupported function call in the chat template")
+            throw JinjaChatTemplate.TemplateError("unsupported function call in the chat template")
         }
     }
 }
@@ -483,7 +485,7 @@ indirect enum Expr: Sendable {
 struct ExprParser {
     let b: [UInt8]
     var i = 0
-    typealias TemplateError = ChatTemplate.TemplateError
+    typealias TemplateError = JinjaChatTemplate.TemplateError
 
     static func parse(_ s: String) throws -> Expr {
         var p = ExprParser(b: Array(s.utf8))
