@@ -185,8 +185,22 @@ public final class InferenceEngine: @unchecked Sendable {
             for j in finishedJobs { j.continuation.yield(.finished(reason: "length", completionTokens: 0)) }
             if !runnable.isEmpty {
                 let logits = decoder.step(runnable.map { $0.sequence.input(slot: $0.slot) })
+                // Sampling is independent per sequence (a full sort of the vocabulary when
+                // temperature > 0): two threads share it; the text work below stays on this thread.
+                var sampled = [Int32?](repeating: nil, count: runnable.count)
+                sampled.withUnsafeMutableBufferPointer { out in
+                    nonisolated(unsafe) let out = out
+                    let jobs = runnable, lanes = runnable.count >= 4 ? 2 : 1
+                    DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                        var k = lane
+                        while k < jobs.count {
+                            out[k] = jobs[k].sequence.advance(logits: logits[k])
+                            k += lanes
+                        }
+                    }
+                }
                 for (k, j) in runnable.enumerated() {
-                    if let reason = advance(j, logits: logits[k], scorer: scorer) {
+                    if let reason = emit(j, sampled: sampled[k], scorer: scorer) {
                         j.continuation.yield(.finished(reason: reason, completionTokens: j.sequence.generated.count))
                         finishedJobs.append(j)
                     }
@@ -202,10 +216,9 @@ public final class InferenceEngine: @unchecked Sendable {
         }
     }
 
-    /// Samples `job`'s next id, sends the text that became final, and returns a finish reason
-    /// when the job is done.
-    func advance(_ job: GenerationJob, logits: [Float], scorer: SafetyScorer?) -> String? {
-        let next = job.sequence.advance(logits: logits)
+    /// After `job` sampled `next` (nil: it stopped), sends the text that became final and returns
+    /// a finish reason when the job is done.
+    func emit(_ job: GenerationJob, sampled next: Int32?, scorer: SafetyScorer?) -> String? {
         var reason: String?
         if let next, job.request.stopIDs.contains(next) {
             job.sequence.end(.stop)

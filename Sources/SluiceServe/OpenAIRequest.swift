@@ -63,6 +63,7 @@ extension CompletionParameters {
         "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "n", "stream", "stream_options",
         "stop", "seed", "user", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias",
         "response_format", "tools", "tool_choice", "parallel_tool_calls", "store", "metadata", "top_k",
+        "functions", "function_call", "service_tier", "modalities",
     ]
 
     /// Parses and checks a request body.
@@ -165,7 +166,8 @@ extension CompletionParameters {
             case .string(let s): p.stop = [s]
             case .array(let items):
                 guard items.count <= 4 else { throw APIError.invalid("stop", "stop takes at most 4 sequences") }
-                p.stop = try items.map { try string($0, "stop") }
+                p.stop = []
+                for item in items { p.stop.append(try string(item, "stop")) }
             default: throw typeError(v, "string", "stop")
             }
             if p.stop.contains(where: \.isEmpty) { throw APIError.invalid("stop", "stop sequences must not be empty") }
@@ -200,7 +202,7 @@ extension CompletionParameters {
             guard case .object(let lb) = v else { throw typeError(v, "object", "logit_bias") }
             if !lb.keys.isEmpty { throw APIError.invalid("logit_bias", "logit_bias is not supported by sluice serve") }
         }
-        for key in ["tools", "tool_choice", "parallel_tool_calls"] where o[key] != nil && o[key] != .null {
+        for key in ["tools", "tool_choice", "parallel_tool_calls", "functions", "function_call"] where o[key] != nil && o[key] != .null {
             throw APIError.invalid(key, "\(key): tool calling is not supported by sluice serve")
         }
         if let v = o["response_format"], v != .null {
@@ -210,6 +212,10 @@ extension CompletionParameters {
             }
         }
         if let v = o["store"], v != .null { _ = try bool(v, "store") }
+        if let v = o["service_tier"], v != .null { _ = try string(v, "service_tier") }
+        if let v = o["modalities"], v != .null, v != ["text"] {
+            throw APIError.invalid("modalities", "sluice serve answers with text only: modalities must be [\"text\"]")
+        }
         if let v = o["metadata"], v != .null, v.objectValue == nil { throw typeError(v, "object", "metadata") }
         return p
     }

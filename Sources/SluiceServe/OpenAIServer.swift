@@ -251,13 +251,16 @@ public final class OpenAIServer: @unchecked Sendable {
         let submitted: (GenerationJob, AsyncStream<GenerationEvent>)
         do {
             submitted = try engine.submit(genRequest)
-        } catch .queueFull(let n) {
-            return Self.error(
-                APIError(
-                    429, "The server is busy: \(configuration.maxBatch) requests are being decoded and \(n) are waiting. Retry later.",
-                    type: "rate_limit_error", code: "rate_limit_exceeded"))
-        } catch .stopping {
-            return Self.error(APIError(503, "the server is shutting down", type: "server_error", code: "server_shutting_down"))
+        } catch {
+            switch error {
+            case .queueFull(let n):
+                return Self.error(
+                    APIError(
+                        429, "The server is busy: \(configuration.maxBatch) requests are being decoded and \(n) are waiting. Retry later.",
+                        type: "rate_limit_error", code: "rate_limit_exceeded"))
+            case .stopping:
+                return Self.error(APIError(503, "the server is shutting down", type: "server_error", code: "server_shutting_down"))
+            }
         }
         let (job, stream) = submitted
         let id = nextID(kind == .chat ? "chatcmpl-" : "cmpl-")
