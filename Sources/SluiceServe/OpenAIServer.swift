@@ -7,6 +7,7 @@ import Dispatch
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import SluiceCore
 import SluiceTokenize
 import SluiceTrain
@@ -177,10 +178,12 @@ public final class OpenAIServer: @unchecked Sendable {
             },
             logger: logger)
 
+        // Signals are ours (below): the group only stops when told, after the drain.
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var failure: (any Error)?
-        let task = Task {
-            do { try await app.run() } catch is CancellationError {} catch { failure = error }
+        Task {
+            do { try await group.run() } catch { failure = error }
             done.signal()
         }
         // SIGTERM / SIGINT: stop taking requests (503), let those in flight finish, then stop.
@@ -195,7 +198,9 @@ public final class OpenAIServer: @unchecked Sendable {
                 log("sluice serve: shutting down: \(n) request(s) in flight finish, new ones get 503")
                 queue.async { [self] in
                     while state.inflightCount > 0 { usleep(20_000) }
-                    task.cancel()
+                    // Graceful: the server stops listening and closes its connections once their
+                    // responses are written out.
+                    Task { await group.triggerGracefulShutdown() }
                 }
             }
             src.resume()
