@@ -70,7 +70,7 @@ final class ServeProcess {
 
     /// Checkpoints: `chat` (with a ChatML template), `plain` (no tokenizer_config.json) and
     /// `constant` (always emits one token, for the output filter), in one temporary folder.
-    nonisolated(unsafe) static let fixture: Result<String, any Error> = Result {
+    static let fixture: Result<String, any Error> = Result {
         let dir = try TestSupport.temporaryDirectory("serve")
         let yaml = """
             input:
