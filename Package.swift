@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: - C libraries (Debian -dev packages; `make deps` installs them)
@@ -55,6 +57,16 @@ let package = Package(
             name: "SluiceAblate",
             dependencies: ["SluiceCore", "SluiceTokenize", "SluiceTrain", "CZlib", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
+        // The OpenAI-compatible server (`sluice serve`); only the command-line tool links it.
+        .target(
+            name: "SluiceServe",
+            dependencies: [
+                "SluiceCore", "SluiceTokenize", "SluiceTrain", "SluiceClean",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
 
         // MARK: - The command-line tool
         .executableTarget(
@@ -63,6 +75,7 @@ let package = Package(
                 "SluiceCore", "SluiceIngest", "SluiceClean", "SluiceDedup", "SluiceTokenize", "SluiceTrain",
                 "SluiceReport",
                 "SluiceAblate",
+                "SluiceServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -85,6 +98,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SluiceReportTests", dependencies: ["SluiceTestSupport", "SluiceReport"]),
+        .testTarget(name: "SluiceServeTests", dependencies: ["SluiceTestSupport", "SluiceServe", "SluiceCore"]),
         .testTarget(name: "SluiceAblateTests", dependencies: ["SluiceTestSupport", "SluiceAblate", "SluiceCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -28,6 +28,7 @@ struct Sluice: ParsableCommand {
             Generate.self,
             Quantize.self,
             Finetune.self,
+            Serve.self,
             SlurmCommand.self,
             WikitextCommand.self,
             ReportCommand.self,
