@@ -32,11 +32,16 @@ struct TrainSpeed: ParsableCommand {
     @Option var warmupSteps = 2
     @Option var threads = 2
     @Flag var recompute = false
+    @Option(help: "causal, or mlm (bidirectional attention, BERT's masking; [MASK] is the last id).") var objective = "causal"
 
     func run() throws {
         try reportingErrors {
+            var config = GPTConfig(vocabSize: vocab, contextLength: context, layers: layers, heads: heads, width: width)
+            guard let o = GPTConfig.Objective(rawValue: objective) else { throw ValidationError("--objective is causal or mlm") }
+            config.objective = o
+            if o == .mlm { config.maskTokenID = vocab - 1 }
             let r = try TrainingSpeed.measure(
-                config: GPTConfig(vocabSize: vocab, contextLength: context, layers: layers, heads: heads, width: width),
+                config: config,
                 batchSize: batchSize, steps: steps, warmupSteps: warmupSteps, threads: threads, recompute: recompute)
             print(r.json)
         }

@@ -100,7 +100,9 @@ struct Eval: ParsableCommand {
             Exactly one of --data, --text or --task. --text tokenizes the whole file with the checkpoint's \
             tokenizer, cuts the ids into chunks of context+1 overlapping by one and reports the mean \
             cross-entropy of all predicted ids and their bits per UTF-8 byte of the file. --task sft FILE \
-            reports the mean loss of assistant tokens and the exact match of greedy responses (docs/finetune.md).
+            reports the mean loss of assistant tokens and the exact match of greedy responses (docs/finetune.md). For a checkpoint \
+            of objective mlm, --text and --data cut the ids into chunks of context, mask them as in training \
+            (seeded by --mask-seed) and report masked-token loss and accuracy beside the unigram baseline.
             """)
 
     @Option(help: "Checkpoint folder (config.json, model.safetensors, tokenizer.json).") var checkpoint: String
@@ -113,6 +115,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Threads for kernels and OpenBLAS.") var threads = 2
     @Option(help: "Comma-separated token ids: print the raw logits of every position as JSON rows.") var logits: String?
     @Option(help: "--task sft: tokens generated at most per response.") var maxNewTokens = 64
+    @Option(help: "MLM checkpoints: seed of the masks (the same seed gives the same masked positions).") var maskSeed: UInt64 = 0
+    @Option(help: "MLM checkpoints: share of positions masked per chunk (BERT: 0.15).") var mlmProbability = 0.15
 
     func validate() throws {
         let given = [data != nil, text != nil, task != nil, logits != nil].filter { $0 }.count
@@ -122,6 +126,7 @@ struct Eval: ParsableCommand {
             guard taskFile != nil else { throw ValidationError("--task \(task) needs a JSONL file") }
         }
         guard split == "validation" || split == "train" else { throw ValidationError("--split is validation or train") }
+        guard mlmProbability > 0 && mlmProbability <= 1 else { throw ValidationError("--mlm-probability must be in (0, 1]") }
     }
 
     func run() throws {
@@ -145,6 +150,23 @@ struct Eval: ParsableCommand {
             }
             let codec = try TokenizerCodec.load(checkpoint: checkpoint)
             let ev = Evaluator(model: model, batchSize: batchSize)
+            if model.config.objective == .mlm {
+                // Masked-token loss and accuracy; next-token tasks need a causal model.
+                if let task { try model.config.requireCausal("--task \(task)", file: checkpoint) }
+                let masking = try MaskedLM.of(
+                    checkpoint: model.config, tokenizer: codec.tokenizer, probability: mlmProbability, file: checkpoint)
+                if let text {
+                    guard let data = FileManager.default.contents(atPath: text) else { throw SluiceError(.io, "cannot read", file: text) }
+                    guard let s = String(data: data, encoding: .utf8) else { throw SluiceError(.corruptInput, "not valid UTF-8", file: text) }
+                    print(ev.evaluateMasked(text: s, codec: codec, masking: masking, seed: maskSeed).json)
+                } else if let data {
+                    let stream = try ShardTokenStream(
+                        directory: data, split: split == "train" ? .train : .validation,
+                        tokenizer: try MaskedLM.dataTokenizer(codec.tokenizer))
+                    print(try ev.evaluateMasked(stream: stream, masking: masking, seed: maskSeed).json)
+                }
+                return
+            }
             if let text {
                 guard let data = FileManager.default.contents(atPath: text) else { throw SluiceError(.io, "cannot read", file: text) }
                 guard let s = String(data: data, encoding: .utf8) else { throw SluiceError(.corruptInput, "not valid UTF-8", file: text) }
@@ -186,6 +208,7 @@ struct Generate: ParsableCommand {
             BLAS.setThreads(threads)
             // F32, or INT8 kept INT8 for a quantized checkpoint (docs/quantize.md).
             let decoder = try QuantizedCheckpoint.loadAny(checkpoint, threads: threads)
+            try decoder.config.requireCausal("sluice generate", file: checkpoint)
             let codec = try TokenizerCodec.load(checkpoint: checkpoint)
             var o = SamplingOptions()
             o.maxTokens = maxTokens

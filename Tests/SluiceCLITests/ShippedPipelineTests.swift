@@ -11,6 +11,7 @@ import Testing
     static let covered: Set<String> = [
         "code.yaml", "commoncrawl.yaml", "dedup.yaml", "quickstart.yaml", "tokenize.yaml",
         "ablation.yaml", "ablation-fixtures.yaml",  // sluice ablate files: Tests/SluiceAblateTests
+        "train-mlm.yaml",  // trained, resumed and evaluated in MaskedLMCLITests
         "train-tiny.yaml",
         "train-modern.yaml",
         "sft.yaml",  // sluice finetune: Tests/SluiceCLITests/FineTuneCLITests.swift

@@ -10,6 +10,7 @@ extension GPTConfig {
     /// no soft-capping (the head may be tied or not; biases all or none, as attention_bias + mlp_bias).
     public var isLlamaCompatible: Bool {
         positions == .rope && norm == .rmsnorm && mlp == .swiglu && !qkNorm && logitSoftcap == 0
+            && objective == .causal
     }
 
     /// The Hugging Face `LlamaConfig` JSON of this model.

@@ -58,7 +58,9 @@ public struct PerplexityStep: Step {
 
     public mutating func prepare(context: TaskContext) throws {
         // Each task gets its own model (the forward pass keeps activations in the model).
-        evaluator = Evaluator(model: try Checkpoint.load(checkpoint, threads: threads))
+        let model = try Checkpoint.load(checkpoint, threads: threads)
+        try model.config.requireCausal("the perplexity step", file: checkpoint)
+        evaluator = Evaluator(model: model)
         codec = try TokenizerCodec.load(checkpoint: checkpoint)
     }
 

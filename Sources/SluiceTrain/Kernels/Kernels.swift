@@ -229,9 +229,10 @@ enum Kernels {
     /// Multi-head causal attention. qkv (B,T,3C) holds q | k | v, head h at channels h·hs…;
     /// att (B,NH,T,T) receives the softmax probabilities (zero above the diagonal); out (B,T,C).
     /// Scores and the weighted sum are SGEMMs per (b,h) on strided views; softmax is split by rows.
+    /// `causal: false` lets every position see all T (bidirectional, the MLM objective; no zeros).
     static func attentionForward(
         out: FloatPointer, att: FloatPointer, qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int, threads: Int,
-        dropout: Dropout? = nil, site: UInt64 = 0, scratch: FloatPointer? = nil
+        dropout: Dropout? = nil, site: UInt64 = 0, scratch: FloatPointer? = nil, causal: Bool = true
     ) {
         let hs = C / NH
         let scale = 1 / Float(hs).squareRoot()
@@ -243,7 +244,7 @@ enum Kernels {
                 sgemm(transA: false, transB: true, m: T, n: T, k: hs, alpha: scale, q, lda: 3 * C, q + C, ldb: 3 * C, beta: 0, s, ldc: T)
             }
         }
-        softmaxCausal(att, rows: B * NH * T, T: T, threads: threads)
+        softmaxCausal(att, rows: B * NH * T, T: T, threads: threads, causal: causal)
         for b in 0..<B {
             for h in 0..<NH {
                 let v = qkv + b * T * 3 * C + 2 * C + h * hs
@@ -260,13 +261,13 @@ enum Kernels {
     }
 
     /// Row-wise causal softmax in place over (rows, T) scores; row r is time step r mod T and sees
-    /// columns 0…t; the rest are set to zero.
-    static func softmaxCausal(_ att: FloatPointer, rows: Int, T: Int, threads: Int) {
+    /// columns 0…t; the rest are set to zero. With `causal: false` every row sees all T columns.
+    static func softmaxCausal(_ att: FloatPointer, rows: Int, T: Int, threads: Int, causal: Bool = true) {
         parallelRanges(rows, threads: threads, grain: 32) { range in
             for r in range {
                 let t = r % T
                 let row = att + r * T
-                let n = t + 1
+                let n = causal ? t + 1 : T  // columns this row attends to
                 var mx = -Float.infinity
                 for j in 0..<n where row[j] > mx { mx = row[j] }
                 var s8 = Float8()
@@ -294,11 +295,11 @@ enum Kernels {
     /// Attention backward. dqkv (B,T,3C) is overwritten; datt (B,NH,T,T) is scratch; dout (B,T,C).
     /// dP = dY Vᵀ, dV = Pᵀ dY, dS = P ⊙ (dP − rowsum(P ⊙ dP)), dQ = scale·dS K, dK = scale·dSᵀ Q.
     /// With `dropout`, the forward used P ⊙ m (m rebuilt here from the site): dV = (P ⊙ m)ᵀ dY and
-    /// dP = m ⊙ dY Vᵀ; `scratch` (T×T) holds P ⊙ m of one head at a time.
+    /// dP = m ⊙ dY Vᵀ; `scratch` (T×T) holds P ⊙ m of one head at a time. `causal` as in the forward pass.
     static func attentionBackward(
         dqkv: FloatPointer, datt: FloatPointer, dout: UnsafePointer<Float>, att: UnsafePointer<Float>,
         qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int, threads: Int,
-        dropout: Dropout? = nil, site: UInt64 = 0, scratch: FloatPointer? = nil
+        dropout: Dropout? = nil, site: UInt64 = 0, scratch: FloatPointer? = nil, causal: Bool = true
     ) {
         let hs = C / NH
         let scale = 1 / Float(hs).squareRoot()
@@ -318,7 +319,7 @@ enum Kernels {
         }
         parallelRanges(B * NH * T, threads: threads, grain: 32) { range in
             for r in range {
-                let n = r % T + 1
+                let n = causal ? r % T + 1 : T  // columns row r attended to
                 let p = att + r * T, dp = datt + r * T
                 if let dropout {
                     for j in 0..<n { dp[j] *= dropout.factor(site, r * T + j) }

@@ -46,8 +46,9 @@ enum NaiveKernels {
 
     static func geluForward(inp: [Float]) -> [Float] { inp.map(gelu) }
 
-    /// Causal attention with explicit loops (llm.c's `attention_forward`).
-    static func attentionForward(qkv: [Float], B: Int, T: Int, C: Int, NH: Int) -> [Float] {
+    /// Causal attention with explicit loops (llm.c's `attention_forward`); `causal: false` lets
+    /// every position attend to all T (bidirectional).
+    static func attentionForward(qkv: [Float], B: Int, T: Int, C: Int, NH: Int, causal: Bool = true) -> [Float] {
         let hs = C / NH
         let scale = 1 / Double(hs).squareRoot()
         var out = [Float](repeating: 0, count: B * T * C)
@@ -55,8 +56,9 @@ enum NaiveKernels {
             for t in 0..<T {
                 for h in 0..<NH {
                     let q = b * T * 3 * C + t * 3 * C + h * hs
-                    var scores = [Double](repeating: 0, count: t + 1)
-                    for t2 in 0...t {
+                    let last = causal ? t : T - 1  // the last position t attends to
+                    var scores = [Double](repeating: 0, count: last + 1)
+                    for t2 in 0...last {
                         let k = b * T * 3 * C + t2 * 3 * C + C + h * hs
                         var s = 0.0
                         for i in 0..<hs { s += Double(qkv[q + i]) * Double(qkv[k + i]) }
@@ -64,13 +66,13 @@ enum NaiveKernels {
                     }
                     let mx = scores.max()!
                     var sum = 0.0
-                    for t2 in 0...t {
+                    for t2 in 0...last {
                         scores[t2] = exp(scores[t2] - mx)
                         sum += scores[t2]
                     }
                     for i in 0..<hs {
                         var y = 0.0
-                        for t2 in 0...t { y += scores[t2] / sum * Double(qkv[b * T * 3 * C + t2 * 3 * C + 2 * C + h * hs + i]) }
+                        for t2 in 0...last { y += scores[t2] / sum * Double(qkv[b * T * 3 * C + t2 * 3 * C + 2 * C + h * hs + i]) }
                         out[b * T * C + t * C + h * hs + i] = Float(y)
                     }
                 }

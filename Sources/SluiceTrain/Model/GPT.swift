@@ -185,7 +185,7 @@ public final class GPT {
         } else {
         Kernels.attentionForward(
             out: ac.atty, att: ac.att, qkv: ac.qkv, B: B, T: T, C: C, NH: NH, threads: threads, dropout: d,
-            site: Dropout.attentionSite(l), scratch: a.attScratch)
+            site: Dropout.attentionSite(l), scratch: a.attScratch, causal: config.causalAttention)
         }
         if let d {
             // Dropped branch: res2 = x + m ⊙ proj(atty), the branch built in the dln scratch.
@@ -339,7 +339,7 @@ public final class GPT {
             rows: BT, inC: C, outC: C, threads: threads)
         Kernels.attentionBackward(
             dqkv: a.dqkv, datt: a.datt, dout: a.datty, att: ac.att, qkv: ac.qkv, B: B, T: T, C: C, NH: NH, threads: threads,
-            dropout: d, site: Dropout.attentionSite(l), scratch: a.attScratch)
+            dropout: d, site: Dropout.attentionSite(l), scratch: a.attScratch, causal: config.causalAttention)
         // QK norm's backward runs on the rotated values (see `qkNormBackward`), then RoPE's transpose.
         if config.qkNorm { Kernels.qkNormBackward(dqkv: a.dqkv, qkv: ac.qkv, rstd: ac.qkRstd, rows: BT, C: C, NH: NH, threads: threads) }
         if config.positions == .rope {

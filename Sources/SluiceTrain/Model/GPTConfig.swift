@@ -31,6 +31,13 @@ public struct GPTConfig: Sendable, Equatable, Codable {
         /// silu(gate)·up, hidden 8·C/3 rounded up to a multiple of 8 (Shazeer 2020; Llama).
         case swiglu
     }
+    /// What the model is trained to predict (issue 24).
+    public enum Objective: String, Sendable, Codable, CaseIterable {
+        /// The next token, attending to earlier positions only (GPT).
+        case causal
+        /// Masked tokens, attending to every position (BERT's masked language modelling, Devlin et al. 2019).
+        case mlm
+    }
 
     /// Tokens in the vocabulary (V).
     public var vocabSize: Int
@@ -64,6 +71,10 @@ public struct GPTConfig: Sendable, Equatable, Codable {
     public var zeroInitProjections = false
     /// Biases in the linear layers (GPT-2 has them; Llama does not).
     public var bias = true
+    /// Causal (next-token) or masked language modelling with bidirectional attention.
+    public var objective: Objective = .causal
+    /// The `[MASK]` id of an MLM model (config.json `mask_token_id`); nil for causal models.
+    public var maskTokenID: Int?
 
     public init(vocabSize: Int, contextLength: Int, layers: Int, heads: Int, width: Int, dropout: Double = 0, eosTokenID: Int? = nil) {
         self.vocabSize = vocabSize
@@ -89,6 +100,22 @@ public struct GPTConfig: Sendable, Equatable, Codable {
     /// zero-initialised GPT-2 is still one).
     public var isGPT2: Bool {
         positions == .learned && norm == .layernorm && !qkNorm && mlp == .gelu && tieEmbeddings && logitSoftcap == 0 && bias
+            && objective == .causal
+    }
+
+    /// Whether attention is causal (every objective but MLM).
+    public var causalAttention: Bool { objective != .mlm }
+
+    /// Throws a config error naming `what` (a command, a task) when this is not a causal model.
+    /// - Parameter file: the checkpoint folder, for the message.
+    public func requireCausal(_ what: String, file: String? = nil) throws {
+        guard objective == .causal else {
+            throw SluiceError(
+                .config,
+                "\(what) needs a causal model, and this checkpoint was trained with objective \(objective.rawValue) "
+                    + "(bidirectional attention, masked-token prediction); evaluate it with `sluice eval --text` or `--data`",
+                file: file)
+        }
     }
 
     /// The architecture options as `key: value` text (`positions: rope, norm: rmsnorm, …`) for logs.
@@ -101,6 +128,7 @@ public struct GPTConfig: Sendable, Equatable, Codable {
         if logitSoftcap > 0 { s += ", softcap \(logitSoftcap)" }
         if zeroInitProjections { s += ", zero-init projections" }
         if !bias { s += ", no biases" }
+        if objective != .causal { s += ", objective \(objective.rawValue)" + (maskTokenID.map { " (mask id \($0))" } ?? "") }
         return s
     }
 
@@ -115,6 +143,8 @@ public struct GPTConfig: Sendable, Equatable, Codable {
         logitSoftcap = other.logitSoftcap
         zeroInitProjections = other.zeroInitProjections
         bias = other.bias
+        objective = other.objective
+        maskTokenID = other.maskTokenID
     }
 
     /// Whether the architecture options (not the shape) equal `other`'s.
@@ -141,6 +171,9 @@ public struct GPTConfig: Sendable, Equatable, Codable {
             guard ropeTheta > 1, ropeTheta.isFinite else { throw bad("rope_theta must be > 1 (got \(ropeTheta))") }
         }
         guard logitSoftcap >= 0, logitSoftcap.isFinite else { throw bad("logit_softcap must be ≥ 0 (got \(logitSoftcap))") }
+        if let m = maskTokenID, !(0..<vocabSize).contains(m) {
+            throw bad("mask_token_id \(m) is outside the vocabulary of \(vocabSize)")
+        }
     }
 
     /// Parameters in the model (the tied output projection counted once).
@@ -190,6 +223,8 @@ public struct GPTConfig: Sendable, Equatable, Codable {
         j["logit_softcap"] = logitSoftcap
         j["zero_init_projections"] = zeroInitProjections
         j["bias"] = bias
+        j["objective"] = objective.rawValue
+        if let m = maskTokenID { j["mask_token_id"] = m }
         return j
     }
 
@@ -268,6 +303,11 @@ public struct GPTConfig: Sendable, Equatable, Codable {
         c.logitSoftcap = try number("logit_softcap", 0)
         c.zeroInitProjections = (j["zero_init_projections"] as? Bool) ?? false
         c.bias = (j["bias"] as? Bool) ?? true
+        c.objective = try choice("objective", Objective.causal)
+        c.maskTokenID = j["mask_token_id"] as? Int
+        if c.objective == .mlm, c.maskTokenID == nil {
+            throw SluiceError(.config, "config.json: objective mlm needs an integer 'mask_token_id'", file: file)
+        }
         if let inner = j["n_inner"] as? Int, inner != c.mlpHidden {
             throw SluiceError(.config, "n_inner \(inner) is not the \(c.mlpHidden) of mlp_type \(c.mlp.rawValue)", file: file)
         }

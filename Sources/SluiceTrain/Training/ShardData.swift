@@ -82,8 +82,11 @@ func checkCheckpointTokenizer(_ dir: String, against data: any TokenStream, log:
         log("\(dir) has no tokenizer.json: its tokenizer cannot be checked against the data's (\(hex(want)))")
         return
     }
-    let have = try Tokenizer.load(path: path).fingerprint
-    guard have == want else {
+    let tokenizer = try Tokenizer.load(path: path)
+    let have = tokenizer.fingerprint
+    // An MLM checkpoint carries the data's tokenizer with [MASK] appended (MaskedLM.prepare).
+    let dataFingerprint = have == want ? have : try MaskedLM.dataTokenizer(tokenizer).fingerprint
+    guard dataFingerprint == want else {
         throw SluiceError(
             .config,
             "the checkpoint \(dir) was trained with another tokenizer than the data \(data.label): its "

@@ -22,6 +22,13 @@ public struct TrainOptions: Sendable {
     /// Architecture options (positions, norm, QK norm, MLP, head, soft-cap, zero init, biases): GPT-2's by
     /// default; only these fields of the value are used (the shape comes from the fields above).
     public var architecture = GPTConfig(vocabSize: 1, contextLength: 1, layers: 1, heads: 1, width: 1)
+    /// Share of positions chosen per sequence by the MLM objective (BERT: 0.15).
+    public var mlmProbability = MaskedLM.defaultProbability
+    /// Causal or masked language modelling (`model.objective`; kept in `architecture`).
+    public var objective: GPTConfig.Objective {
+        get { architecture.objective }
+        set { architecture.objective = newValue }
+    }
     // data
     /// Training shards: a folder (or files) of token shards.
     public var trainData: [String] = []
@@ -165,6 +172,8 @@ public struct TrainOptions: Sendable {
         a.logitSoftcap = try model.double("logit_softcap", default: 0, range: 0...1e4, "logits = cap·tanh(z/cap) (0: off)")
         a.zeroInitProjections = try model.bool("zero_init", default: false, "zero-initialise attn.c_proj, mlp.c_proj and an untied head")
         a.bias = try model.bool("bias", default: true, "biases in the linear layers (GPT-2: true)")
+        a.objective = GPTConfig.Objective(rawValue: try model.choice("objective", default: "causal", ["causal", "mlm"], "next-token prediction (GPT) or masked language modelling with bidirectional attention (BERT)"))!
+        o.mlmProbability = try model.double("mlm_probability", default: o.mlmProbability, range: 0.01...1, "share of positions chosen per sequence with objective mlm (BERT: 0.15)")
         o.architecture = a
         try model.finish()
         o.trainData = try data.stringList("train", default: [], "training shard folder or files")

@@ -30,7 +30,10 @@ public final class Trainer {
     public private(set) var validation: [(step: Int, loss: Double)] = []
     let train: any TokenStream
     let val: (any TokenStream)?
+    /// The tokenizer.json copied into checkpoints (for MLM, the data's tokenizer with `[MASK]` added).
     let tokenizerPath: String?
+    /// BERT's masking when `model.objective` is mlm; nil for causal runs.
+    public let masking: MaskedLM?
     let log: (String) -> Void
     let schedule: LRSchedule
     /// The ranks of a data-parallel run (`Trainer.start(group:)`); nil trains in this process alone.
@@ -47,7 +50,9 @@ public final class Trainer {
         log: @escaping (String) -> Void = { _ in }
     ) throws {
         self.options = options
-        self.tokenizerPath = tokenizerPath
+        let mlm = options.objective == .mlm ? try MaskedLM.prepare(options, train: train, tokenizerPath: tokenizerPath) : nil
+        masking = mlm?.masking
+        self.tokenizerPath = mlm != nil ? mlm!.tokenizerPath : tokenizerPath
         self.log = log
         let T = options.contextLength
         if let v = val, let a = train.tokenizerFingerprint, let b = v.tokenizerFingerprint, a != b {
@@ -77,13 +82,23 @@ public final class Trainer {
         self.val = valStream
         BLAS.setThreads(options.threads)
 
-        let wanted = options.modelConfig(vocab: train.vocabSize, eos: train.eosID)
+        var wanted = options.modelConfig(vocab: mlm?.masking.vocab ?? train.vocabSize, eos: train.eosID)
+        if let m = mlm?.masking {
+            guard wanted.vocabSize > Int(m.maskID) else {
+                throw SluiceError(
+                    .config,
+                    "model.vocab_size \(wanted.vocabSize) has no room for the \(MaskedLM.maskToken) token (id \(m.maskID)); "
+                        + "use at least \(m.vocab) or leave vocab_size out")
+            }
+            wanted.maskTokenID = Int(m.maskID)
+        }
         let latest = options.out + "/latest"
         if options.resume {
             guard FileManager.default.fileExists(atPath: latest + "/config.json") else {
                 throw SluiceError(.config, "nothing to resume: no checkpoint at \(latest)")
             }
             let m = try Checkpoint.load(latest, threads: options.threads)
+            try checkObjective(of: m.config, in: latest, against: wanted)
             try checkCheckpointTokenizer(latest, against: train, log: log)
             if options.initFrom == nil, m.config.contextLength != wanted.contextLength || m.config.layers != wanted.layers
                 || m.config.heads != wanted.heads || m.config.width != wanted.width || m.config.vocabSize != wanted.vocabSize
@@ -106,6 +121,7 @@ public final class Trainer {
         } else {
             if let initFrom = options.initFrom {
                 model = try Checkpoint.load(initFrom, threads: options.threads)
+                try checkObjective(of: model.config, in: initFrom, against: wanted)
                 try checkCheckpointTokenizer(initFrom, against: train, log: log)
                 guard model.config.contextLength >= T else {
                     throw SluiceError(.config, "context_length \(T) exceeds the \(model.config.contextLength) positions of \(initFrom)")
@@ -136,10 +152,17 @@ public final class Trainer {
 
     // MARK: - Batches
 
-    /// The `B` windows of micro-batch `micro` of step `step`: inputs and next-token targets.
+    /// The `B` windows of micro-batch `micro` of step `step`: inputs and next-token targets (MLM:
+    /// corrupted inputs and the chosen originals, the masks drawn from (seed, step, micro) too).
     func batch(step: Int, micro: Int) throws -> ([Int32], [Int32]) {
         let B = options.batchSize, T = options.contextLength
         var rng = SplitMix64(seed: UInt64(options.seed) &* 0x9E37_79B9_7F4A_7C15 ^ (UInt64(step) << 16) ^ UInt64(micro))
+        if let masking {
+            var maskRNG = SplitMix64(seed: UInt64(options.seed) &* 0xD1B5_4A32_D192_ED03 ^ (UInt64(step) << 16) ^ UInt64(micro))
+            return try maskedWindows(B: B, T: T, masking: masking, rng: &maskRNG) { _ in
+                Int(rng.next() % UInt64(train.tokenCount - T))
+            }
+        }
         var x = [Int32](), y = [Int32]()
         x.reserveCapacity(B * T)
         y.reserveCapacity(B * T)
@@ -154,13 +177,23 @@ public final class Trainer {
         return (x, y)
     }
 
-    /// Mean loss over `evalBatches` × B consecutive windows of the validation data.
+    /// Mean loss over `evalBatches` × B consecutive windows of the validation data (MLM: the
+    /// masked-token loss, with masks drawn from the seed and the batch index only, the same at every evaluation).
     public func validationLoss() throws -> Double? {
         guard let val else { return nil }
         let B = options.batchSize, T = options.contextLength
         let windows = max(1, (val.tokenCount - 1) / T)
         var sum = 0.0, n = 0
         for k in stride(from: group?.rank ?? 0, to: options.evalBatches, by: group?.size ?? 1) {
+            if let masking {
+                var maskRNG = SplitMix64(seed: UInt64(options.seed) &* 0x94D0_49BB_1331_11EB ^ UInt64(k))
+                let (x, y) = try maskedWindows(B: B, T: T, masking: masking, rng: &maskRNG, from: val) { b in
+                    ((k * B + b) % windows) * T
+                }
+                sum += model.forward(tokens: x, targets: y, B: B, T: T, recompute: options.recompute)
+                n += 1
+                continue
+            }
             var x = [Int32](), y = [Int32]()
             for b in 0..<B {
                 let start = ((k * B + b) % windows) * T
@@ -333,11 +366,12 @@ public final class Trainer {
     func saveCheckpoint(step: Int) throws {
         let name = "step-" + zeroPadded(step, width: 8)
         let dir = options.out + "/checkpoints/" + name
-        let state: [String: Any] = [
+        var state: [String: Any] = [
             "step": step, "seed": options.seed,
             "tokens_seen": step * options.batchSize * options.contextLength * options.gradAccum * (group?.size ?? 1),
             "ranks": group?.size ?? 1,
         ]
+        if let masking { state["objective"] = "mlm"; state["mlm_probability"] = masking.probability }
         // The run's configuration, not the loaded one: a resumed or --init-from model's config.json
         // carries no dropout of this run (Hugging Face's pdrop keys are read as 0).
         var config = model.config

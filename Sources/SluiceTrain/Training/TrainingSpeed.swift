@@ -35,12 +35,16 @@ public struct TrainingSpeed: Sendable {
         var opt = AdamW(parameterCount: model.params.count)
         let T = config.contextLength
         var rng = SplitMix64(seed: 2)
+        // An MLM config times BERT's masking too (the loss on 15 % of the positions).
+        let masking = config.maskTokenID.map { MaskedLM(maskID: Int32($0), vocab: config.vocabSize) }
         var times: [Double] = []
         for s in 0..<(warmupSteps + max(1, steps)) {
             let seq = (0..<(B * T + 1)).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) }
             let t0 = DispatchTime.now().uptimeNanoseconds
             model.zeroGradients()
-            model.forward(tokens: Array(seq[0..<(B * T)]), targets: Array(seq[1...]), B: B, T: T, recompute: recompute, forTraining: true)
+            var x = Array(seq[0..<(B * T)]), y = Array(seq[1...])
+            if let masking { y = masking.corrupt(&x, B: B, T: T, rng: &rng) }
+            model.forward(tokens: x, targets: y, B: B, T: T, recompute: recompute, forTraining: true)
             model.backward()
             let n = model.gradientNorm()
             if n > 1 { model.scaleGradients(Float(1 / n)) }
