@@ -23,6 +23,8 @@
    tool is scored only on the languages it can name: the headline rows use the languages all three
    support, the notes give each tool's macro accuracy on every language it supports. Predictions
    are unconstrained (each tool chooses among all its languages), as a user runs them.
+   The quality-classifier recipe (Pipelines/quality-classifier.yaml): held-out accuracy and macro F1
+   of `sluice classifier train` against the fastText library trained on the same split.
 3. The `perplexity` step with a model of Pipelines/train-tiny.yaml's shape against transformers'
    GPT2LMHeadModel on the same checkpoint, 300 dolma documents, first 256 tokens.
 
@@ -325,6 +327,75 @@ def langid_speed_row(name, texts, sluice_docs_per_s, runs=3):
                      f"classify calls only, median of {runs}; load average {os.getloadavg()[0]:.1f}"}
 
 
+def f1_scores(gold, predicted):
+    """Accuracy and macro F1 over the labels of `gold` and `predicted` (as `sluice classifier eval`)."""
+    labels = sorted(set(gold) | set(predicted))
+    f1 = []
+    for l in labels:
+        tp = sum(g == l and p == l for g, p in zip(gold, predicted))
+        fp = sum(g != l and p == l for g, p in zip(gold, predicted))
+        fn = sum(g == l and p != l for g, p in zip(gold, predicted))
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        f1.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
+    return sum(g == p for g, p in zip(gold, predicted)) / len(gold), statistics.mean(f1)
+
+
+def recipe_rows(sluice, corpus, work):
+    """Issue 19's quality-classifier recipe as Pipelines/quality-classifier.yaml writes it, on the shared
+    corpus: cc = extracted English crawl pages, hq = English Wikipedia articles + WikiText-2 valid
+    paragraphs, at least 50 words, balanced, 20 % of each label held out (seed 19). The fastText library
+    trains on the same training examples (written by --train-output) and is scored on the same held-out
+    examples."""
+    import fasttext
+
+    env = dict(os.environ, SLUICE_NO_PROGRESS="1")
+    qc = f"{work}/qc"
+
+    def run(args):
+        return subprocess.run([sluice] + args, check=True, capture_output=True, text=True, cwd=ROOT, env=env).stdout
+
+    run(["run", "Pipelines/quality-classifier.yaml", "--output", f"{qc}/cc", "--input",
+         os.path.join(corpus, "warc", "crawl", "*.warc.gz")])
+    run(["run", "Pipelines/wikipedia.yaml", "--output", f"{qc}/wiki", "--input", os.path.join(corpus, "wiki", "enwiki-*.bz2")])
+    t0 = time.perf_counter()
+    summary = json.loads(run([
+        "classifier", "train", "--documents", f"hq={qc}/wiki", "--documents",
+        "hq=" + os.path.join(corpus, "text", "wikitext-2-valid.txt"), "--documents", f"cc={qc}/cc", "--min-words", "50",
+        "--balance", "--holdout", "0.2", "--seed", "19", "--output", f"{qc}/quality.slcm",
+        "--held-out-output", f"{qc}/held-out.jsonl", "--train-output", f"{qc}/train.jsonl"]))
+    sluice_seconds = time.perf_counter() - t0
+    with open(f"{qc}/train.jsonl", encoding="utf-8") as f:
+        train = [json.loads(l) for l in f]
+    with open(f"{qc}/held-out.jsonl", encoding="utf-8") as f:
+        held = [json.loads(l) for l in f]
+    with open(f"{qc}/ft-train.txt", "w", encoding="utf-8") as f:
+        for e in train:
+            f.write(f"__label__{e['label']} " + e["text"].replace("\n", " ") + "\n")
+    t0 = time.perf_counter()
+    model = fasttext.train_supervised(f"{qc}/ft-train.txt", wordNgrams=2, epoch=5, thread=2, verbose=0)
+    ft_seconds = time.perf_counter() - t0
+    gold = [e["label"] for e in held]
+    ft_acc, ft_f1 = f1_scores(gold, [model.predict(e["text"].replace("\n", " "))[0][0].removeprefix("__label__")
+                                     for e in held])
+    ours = summary["held_out"]
+    per_label = ", ".join(f"{l} F1 {v['f1']:.3f} (support {v['support']})" for l, v in sorted(ours["labels"].items()))
+    notes = (f"train {len(train)} / held out {len(held)} examples (balanced hq/cc, seed 19; hq: enwiki excerpt articles + "
+             f"WikiText-2 valid paragraphs, cc: English crawl pages of warc/crawl, all of at least 50 words); sluice "
+             f"{per_label}; fastText wordNgrams 2, 5 epochs on the same examples; train time sluice "
+             f"{summary['train_seconds']:.2f} s (whole command {sluice_seconds:.1f} s), fastText {ft_seconds:.2f} s; "
+             f"WikiText-2 is tokenized (` @-@ `, `<unk>`), which makes its paragraphs easy to tell apart")
+    tool = "fasttext 0.9.2 (wordNgrams 2), same split"
+    return [
+        {"benchmark": "quality classifier recipe (hq vs cc), held-out accuracy", "metric": "accuracy",
+         "sluice": round(ours["accuracy"], 4), "reference": round(ft_acc, 4), "reference_tool": tool,
+         "ratio": round(ours["accuracy"] / ft_acc, 3), "higher_is_better": True, "notes": notes},
+        {"benchmark": "quality classifier recipe (hq vs cc), held-out macro F1", "metric": "macro-F1",
+         "sluice": round(ours["macro_f1"], 4), "reference": round(ft_f1, 4), "reference_tool": tool,
+         "ratio": round(ours["macro_f1"] / ft_f1, 3), "higher_is_better": True, "notes": notes},
+    ]
+
+
 def perplexity_rows(sluice, docs, work):
     """The `perplexity` step with a model of Pipelines/train-tiny.yaml's shape (trained one step on the
     Shakespeare fixture: speed does not depend on the weights) against transformers' GPT2LMHeadModel
@@ -397,6 +468,8 @@ def main():
         rows.append(langid_speed_row("language ID lid.176, Tatoeba sentences", sentences, tatoeba_rows[0]["sluice"]))
         rows += accuracy_rows(sluice, "Tatoeba sentences", tatoeba_sentences(a.corpus), work)
         rows += accuracy_rows(sluice, "UDHR segments", udhr_segments(a.corpus), work)
+
+        rows += recipe_rows(sluice, a.corpus, work)
 
         train = f"{work}/spam-train.txt"
         with open(os.path.join(a.corpus, "labels", "SMSSpamCollection_80.tsv"), encoding="utf-8") as f, \

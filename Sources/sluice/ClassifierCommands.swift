@@ -61,6 +61,8 @@ struct ClassifierTrain: ParsableCommand {
     @Flag(help: "Downsample every label to the size of the smallest (seeded).") var balance = false
     @Option(help: "Leave out examples with fewer whitespace-separated words.") var minWords = 0
     @Option(help: "Write the held-out examples here as JSONL {text, label}.") var heldOutOutput: String?
+    @Option(help: "Write the training examples here as JSONL {text, label} (after --balance and --holdout).")
+    var trainOutput: String?
 
     func validate() throws {
         guard buckets > 0, buckets & (buckets - 1) == 0, buckets <= 1 << 26 else {
@@ -125,20 +127,21 @@ struct ClassifierTrain: ParsableCommand {
                 "examples": .int(Int64(examples.count)), "labels": .array(model.labels.map { .string($0) }),
                 "train_seconds": .double(seconds),
             ]
-            if holdout > 0 {
-                summary["held_out"] = ClassifierEvaluation(model: model, examples: heldOut).jsonValue
-                if let heldOutOutput {
-                    var lines = ""
-                    for e in heldOut {
-                        lines += JSONSerializer.string(.object(["text": .string(e.text), "label": .string(e.label)]))
-                        lines += "\n"
-                    }
-                    guard FileManager.default.createFile(atPath: heldOutOutput, contents: Data(lines.utf8)) else {
-                        throw SluiceError(.io, "cannot write the held-out examples", file: heldOutOutput)
-                    }
-                }
-            }
+            if holdout > 0 { summary["held_out"] = ClassifierEvaluation(model: model, examples: heldOut).jsonValue }
+            if let heldOutOutput { try Self.write(heldOut, to: heldOutOutput) }
+            if let trainOutput { try Self.write(examples, to: trainOutput) }
             print(JSONSerializer.spacedString(.object(summary)))
+        }
+    }
+
+    /// Writes examples as JSONL `{"text", "label"}`, the shape `--input … --label-field label` reads.
+    static func write(_ examples: [LabeledExample], to path: String) throws {
+        var lines = ""
+        for e in examples {
+            lines += JSONSerializer.string(.object(["text": .string(e.text), "label": .string(e.label)])) + "\n"
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(lines.utf8)) else {
+            throw SluiceError(.io, "cannot write the examples", file: path)
         }
     }
 }
