@@ -110,7 +110,11 @@ struct ClassifierTrain: ParsableCommand {
                 examples = LabeledData.capped(examples, perLabel: smallest, seed: seed)
             }
             var heldOut: [LabeledExample] = []
-            if holdout > 0 { (examples, heldOut) = LabeledData.split(examples, holdout: holdout, seed: seed) }
+            if holdout > 0 {
+                let parts = LabeledData.split(examples, holdout: holdout, seed: seed)
+                examples = parts.train
+                heldOut = parts.heldOut
+            }
             var o = TrainingOptions()
             o.features = FeatureConfig(
                 buckets: buckets, wordNgrams: wordNgrams, minn: minn, maxn: minn == 0 ? 0 : maxn, lowercase: !keepCase)

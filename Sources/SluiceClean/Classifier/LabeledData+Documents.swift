@@ -42,10 +42,12 @@ extension LabeledData {
             let context = TaskContext(
                 taskIndex: 0, taskCount: 1, outputDirectory: NSTemporaryDirectory(),
                 temporaryDirectory: NSTemporaryDirectory(), stageNames: [name])
-            var reader: any DocumentIterator =
-                jsonl
-                ? try JSONLReader().open(file, context: context)
-                : try TextReader(split: .paragraph).open(file, context: context)
+            var reader: any DocumentIterator
+            if jsonl {
+                reader = try JSONLReader().open(file, context: context)
+            } else {
+                reader = try TextReader(split: .paragraph).open(file, context: context)
+            }
             while let d = try reader.next() {
                 guard minWords == 0 || wordCount(d.text, atLeast: minWords) else { continue }
                 out.append(LabeledExample(text: d.text, label: label))
