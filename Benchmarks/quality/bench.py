@@ -300,7 +300,8 @@ def accuracy_rows(sluice, name, pairs, work):
              f"({own['langid'][1]}), lingua {own['lingua'][0]:.1f} ({own['lingua'][1]}); lid.176 names none of "
              f"{', '.join(unsupported) or 'none'}")
     if name.startswith("Tatoeba"):
-        notes += "; lid.176 was trained on Tatoeba among others (fastText's description), so this set favours it"
+        notes += ("; the file keeps only sentences with at least 10 % non-ASCII characters; lid.176 was trained on "
+                  "Tatoeba among others (fastText's description), so this set favours it")
     rows = []
     for tool, label in (("langid", LANGID), ("lingua", LINGUA + " (all languages, high accuracy)")):
         rows.append({"benchmark": f"language ID accuracy, {name} (lid.176, label_only)", "metric": "macro accuracy %",
