@@ -60,6 +60,8 @@ struct ClassifierTrain: ParsableCommand {
     @Option(help: "Fraction of each label held out for evaluation (0 = none).") var holdout = 0.0
     @Flag(help: "Downsample every label to the size of the smallest (seeded).") var balance = false
     @Option(help: "Leave out examples with fewer whitespace-separated words.") var minWords = 0
+    @Option(help: "One example of a --documents .txt/.md file: line (as fastText's files) or paragraph.")
+    var textUnit = "line"
     @Option(help: "Write the held-out examples here as JSONL {text, label}.") var heldOutOutput: String?
     @Option(help: "Write the training examples here as JSONL {text, label} (after --balance and --holdout).")
     var trainOutput: String?
@@ -79,6 +81,9 @@ struct ClassifierTrain: ParsableCommand {
         guard holdout >= 0, holdout < 1 else { throw ValidationError("--holdout must be in [0, 1)") }
         guard minWords >= 0 else { throw ValidationError("--min-words must be >= 0") }
         if heldOutOutput != nil && holdout == 0 { throw ValidationError("--held-out-output needs --holdout") }
+        guard LabeledData.TextUnit(rawValue: textUnit) != nil else {
+            throw ValidationError("--text-unit must be line or paragraph")
+        }
         for d in documents {
             guard let eq = d.firstIndex(of: "="), eq != d.startIndex, d.index(after: eq) != d.endIndex else {
                 throw ValidationError("--documents takes LABEL=PATH, got '\(d)'")
@@ -104,7 +109,8 @@ struct ClassifierTrain: ParsableCommand {
             for d in documents {
                 let eq = d.firstIndex(of: "=")!
                 examples += try LabeledData.documents(
-                    at: String(d[d.index(after: eq)...]), label: String(d[..<eq]), minWords: minWords)
+                    at: String(d[d.index(after: eq)...]), label: String(d[..<eq]), minWords: minWords,
+                    textUnit: LabeledData.TextUnit(rawValue: textUnit) ?? .line)
             }
             if balance, let smallest = Dictionary(grouping: examples, by: \.label).values.map(\.count).min() {
                 examples = LabeledData.capped(examples, perLabel: smallest, seed: seed)
@@ -126,6 +132,10 @@ struct ClassifierTrain: ParsableCommand {
             let start = clock.now
             let model = try ClassifierTrainer.train(examples, options: o)
             let seconds = (clock.now - start) / .seconds(1)
+            let folder = (output as NSString).deletingLastPathComponent
+            if !folder.isEmpty {
+                try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            }
             try model.write(to: output)
             var summary: JSONObject = [
                 "examples": .int(Int64(examples.count)), "labels": .array(model.labels.map { .string($0) }),

@@ -62,9 +62,13 @@ import Testing
 
         try "First paragraph here.\n\n  \nSecond one,\nover two lines.\n".write(
             toFile: dir + "/curated.txt", atomically: true, encoding: .utf8)
-        let paragraphs = try LabeledData.documents(at: dir + "/curated.txt", label: "hq")
+        // One example per line by default, as in fastText's training files; blank lines are none.
+        let lines = try LabeledData.documents(at: dir + "/curated.txt", label: "hq")
+        #expect(lines.map(\.text) == ["First paragraph here.", "Second one,", "over two lines."])
+        #expect(lines.allSatisfy { $0.label == "hq" })
+        let paragraphs = try LabeledData.documents(at: dir + "/curated.txt", label: "hq", textUnit: .paragraph)
         #expect(paragraphs.map(\.text) == ["First paragraph here.", "Second one,\nover two lines."])
-        #expect(paragraphs.allSatisfy { $0.label == "hq" })
+        #expect(try LabeledData.documents(at: dir + "/curated.txt", label: "hq", minWords: 3).count == 2)
     }
 
     @Test func badDocumentInputsAreErrorsNamingTheFile() throws {

@@ -9,13 +9,17 @@ extension LabeledData {
     /// Every document of `path` as an example labelled `label`.
     ///
     /// `path` is a JSONL document file (`.jsonl`, `.gz`, `.zst`, `.bz2`; the `text` field, as the
-    /// engine's `jsonl` reader reads it), a plain-text file (`.txt`, `.md`: one example per
-    /// paragraph between blank lines), or a folder whose top-level files are such (a `sluice run`
-    /// output folder; its `_work` and stats folders are not read).
-    /// - Parameter minWords: examples with fewer whitespace-separated words are left out (0: none).
+    /// engine's `jsonl` reader reads it), a plain-text file (`.txt`, `.md`: one example per line, as
+    /// in fastText's training files, or per paragraph between blank lines), or a folder whose
+    /// top-level files are such (a `sluice run` output folder; its `_work` and stats folders are not read).
+    /// - Parameters:
+    ///   - minWords: examples with fewer whitespace-separated words are left out (0: none).
+    ///   - textUnit: what one example of a plain-text file is; blank lines are never examples.
     /// - Throws: `SluiceError(.io)` for a missing path or a folder without document files,
     ///   `.corruptInput` when a line is not a document (the file and the reason).
-    public static func documents(at path: String, label: String, minWords: Int = 0) throws -> [LabeledExample] {
+    public static func documents(
+        at path: String, label: String, minWords: Int = 0, textUnit: TextUnit = .line
+    ) throws -> [LabeledExample] {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw SluiceError(.io, "no such file or folder", file: path)
@@ -49,6 +53,12 @@ extension LabeledData {
                 reader = try TextReader(split: .paragraph).open(file, context: context)
             }
             while let d = try reader.next() {
+                if !jsonl && textUnit == .line {
+                    for line in d.text.split(separator: "\n") where wordCount(line, atLeast: max(minWords, 1)) {
+                        out.append(LabeledExample(text: String(line), label: label))
+                    }
+                    continue
+                }
                 guard minWords == 0 || wordCount(d.text, atLeast: minWords) else { continue }
                 out.append(LabeledExample(text: d.text, label: label))
             }
@@ -62,6 +72,11 @@ extension LabeledData {
         return out
     }
 
+    /// One example of a plain-text file.
+    public enum TextUnit: String, Sendable, CaseIterable {
+        case line, paragraph
+    }
+
     enum ReaderKind { case jsonl, text }
 
     static func readerKind(_ path: String) -> ReaderKind? {
@@ -72,7 +87,7 @@ extension LabeledData {
     }
 
     /// Whether `text` has at least `n` words separated by ASCII whitespace (a byte scan that stops at `n`).
-    public static func wordCount(_ text: String, atLeast n: Int) -> Bool {
+    public static func wordCount(_ text: some StringProtocol, atLeast n: Int) -> Bool {
         var words = 0
         var inWord = false
         for b in text.utf8 {
