@@ -63,9 +63,9 @@ import Testing
         try "First paragraph here.\n\n  \nSecond one,\nover two lines.\n".write(
             toFile: dir + "/curated.txt", atomically: true, encoding: .utf8)
         // One example per line by default, as in fastText's training files; blank lines are none.
-        let lines = try LabeledData.documents(at: dir + "/curated.txt", label: "hq")
-        #expect(lines.map(\.text) == ["First paragraph here.", "Second one,", "over two lines."])
-        #expect(lines.allSatisfy { $0.label == "hq" })
+        let perLine = try LabeledData.documents(at: dir + "/curated.txt", label: "hq")
+        #expect(perLine.map(\.text) == ["First paragraph here.", "Second one,", "over two lines."])
+        #expect(perLine.allSatisfy { $0.label == "hq" })
         let paragraphs = try LabeledData.documents(at: dir + "/curated.txt", label: "hq", textUnit: .paragraph)
         #expect(paragraphs.map(\.text) == ["First paragraph here.", "Second one,\nover two lines."])
         #expect(try LabeledData.documents(at: dir + "/curated.txt", label: "hq", minWords: 3).count == 2)
