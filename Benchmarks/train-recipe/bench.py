@@ -124,6 +124,21 @@ ABLATION = {
 }
 
 
+# Each change taken back out of the modern recipe (SLUICE_RECIPE_ABLATE=1): what the combination
+# loses without it; the changes that do not help alone are the ones worth asking about.
+LEAVE_ONE_OUT = {
+    "rmsnorm → layernorm": (MODERN_MODEL.replace("norm: rmsnorm", "norm: layernorm"), MODERN_TRAIN),
+    "no qk_norm": (MODERN_MODEL.replace("qk_norm: true", "qk_norm: false"), MODERN_TRAIN),
+    "relu2 → gelu": (MODERN_MODEL.replace("mlp: relu2", "mlp: gelu"), MODERN_TRAIN),
+    "relu2 → swiglu": (MODERN_MODEL.replace("mlp: relu2", "mlp: swiglu"), MODERN_TRAIN),
+    "no soft-cap": (MODERN_MODEL.replace("logit_softcap: 15", "logit_softcap: 0"), MODERN_TRAIN),
+    "no zero init": (MODERN_MODEL.replace("zero_init: true", "zero_init: false"), MODERN_TRAIN),
+    "with biases": (MODERN_MODEL.replace("bias: false", "bias: true"), MODERN_TRAIN),
+}
+if os.environ.get("SLUICE_RECIPE_LOO"):  # a subset, by name: SLUICE_RECIPE_LOO="no qk_norm,relu2 → gelu"
+    LEAVE_ONE_OUT = {k: v for k, v in LEAVE_ONE_OUT.items() if k in os.environ["SLUICE_RECIPE_LOO"].split(",")}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sluice", required=True)
@@ -152,8 +167,14 @@ def main():
                         "<|endoftext|>", "--output", tok, head_txt], check=True, capture_output=True, text=True)
         load0 = os.getloadavg()[0]
         results = {}
+        # SLUICE_RECIPE_ABLATE: 1 = each change alone and each taken out of the modern recipe; "loo" = only the
+        # latter (the modern recipe and its leave-one-out runs, no GPT-2, torch or Llama rows).
+        mode = os.environ.get("SLUICE_RECIPE_ABLATE", "")
+        recipes = [("gpt2", BASELINE), ("modern", (MODERN_MODEL, MODERN_TRAIN))]
+        if mode == "loo":
+            recipes = recipes[1:]
         for seed in [int(s) for s in a.seeds.split(",")]:
-            for name, (mx, tx) in [("gpt2", BASELINE), ("modern", (MODERN_MODEL, MODERN_TRAIN))]:
+            for name, (mx, tx) in recipes:
                 run = f"{name}-s{seed}"
                 cfg = run_config(d, run, text_path, tok, a.steps, seed, mx, tx)
                 wall, vals, step_time = train(a.sluice, cfg, os.path.join(d, run))
@@ -161,10 +182,10 @@ def main():
                                                check=True, capture_output=True, text=True).stdout)
                 results[(name, seed)] = dict(wall=wall, vals=vals, step_time=step_time, bpb=ev["bits_per_byte"], loss=ev["loss"])
                 print(run, wall, vals, ev, file=sys.stderr)
-        if os.environ.get("SLUICE_RECIPE_ABLATE") == "1":
+        if mode in ("1", "loo"):
             for seed in sorted({s for _, s in results}):
-                g = results[("gpt2", seed)]
-                for change, (mx, tx) in ABLATION.items():
+                g = results.get(("gpt2", seed))
+                for change, (mx, tx) in ABLATION.items() if g else []:
                     run = "ablate-" + change.replace(" ", "-") + f"-s{seed}"
                     cfg = run_config(d, run, text_path, tok, a.steps, seed, mx, tx)
                     _, vals, _ = train(a.sluice, cfg, os.path.join(d, run))
@@ -173,7 +194,20 @@ def main():
                     rows.append(row(f"ablation: {change} alone, held-out bits/byte after {a.steps * tps} tokens, seed {seed}",
                                     "bits/byte", ev["bits_per_byte"], g["bpb"], "Sluice GPT-2 recipe, same tokens", higher=False,
                                     notes=f"final val loss {vals[-1][1]:.4f} vs {g['vals'][-1][1]:.4f}"))
+                m = results[("modern", seed)]
+                for change, (mx, tx) in LEAVE_ONE_OUT.items():
+                    run = "loo-" + "".join(c if c.isalnum() else "-" for c in change) + f"-s{seed}"
+                    cfg = run_config(d, run, text_path, tok, a.steps, seed, mx, tx)
+                    _, vals, _ = train(a.sluice, cfg, os.path.join(d, run))
+                    ev = json.loads(subprocess.run([a.sluice, "eval", "--checkpoint", os.path.join(d, run, "latest"), "--text",
+                                                    tail_txt], check=True, capture_output=True, text=True).stdout)
+                    rows.append(row(f"ablation: modern recipe with {change}, held-out bits/byte after {a.steps * tps} tokens, "
+                                    f"seed {seed}", "bits/byte", ev["bits_per_byte"], m["bpb"], "the modern recipe, same tokens",
+                                    higher=False, notes=f"final val loss {vals[-1][1]:.4f} vs {m['vals'][-1][1]:.4f}"))
         load1 = os.getloadavg()[0]
+        if mode == "loo":
+            json.dump(rows, open(a.out, "w"), indent=1)
+            return
         # torch nanoGPT, same shape: seconds per step measured now.
         ttoks, tver = train_bench.torch_speed(S["layers"], S["width"], S["heads"], S["context"], S["batch"], S["vocab"], 5)
         torch_s_per_token = 1 / ttoks
