@@ -455,6 +455,27 @@ def main():
     sluice = os.path.abspath(a.sluice)
     rows = []
     lid = fasttext.load_model(LID)
+    if os.environ.get("SLUICE_QUALITY_PARTS") == "language-accuracy-recipe":
+        # Only the rows of issue 19's language benchmark and classifier recipe (a loaded machine's
+        # partial run): langid docs/s next to a sluice timing of the same sentences, the accuracy rows,
+        # the recipe rows.
+        with tempfile.TemporaryDirectory() as work:
+            with open(os.path.join(a.corpus, "text", "tatoeba-nonascii-CC0.tsv"), encoding="utf-8") as f:
+                sentences = [r[2] for r in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if len(r) >= 3]
+            sentences = random.Random(19).sample(sentences, 20000)
+            path = f"{work}/tatoeba.jsonl"
+            write_jsonl(path, sentences)
+            sl = sluice_times(sluice, "language", ["language.label_only=true"], path, 1, runs=1)
+            row = langid_speed_row("language ID lid.176, Tatoeba sentences", sentences, len(sentences) / sl[0], runs=1)
+            row["notes"] = row["notes"].replace("the sluice figure is the fastText row's (same run, same documents)",
+                                                "sluice `language` (label_only) timed just before, 1 run each")
+            rows.append(row)
+            rows += accuracy_rows(sluice, "Tatoeba sentences", tatoeba_sentences(a.corpus), work)
+            rows += accuracy_rows(sluice, "UDHR segments", udhr_segments(a.corpus), work)
+            rows += recipe_rows(sluice, a.corpus, work)
+        with open(a.out, "w") as f:
+            json.dump(rows, f, indent=1)
+        return
     with tempfile.TemporaryDirectory() as work:
         pages = crawl_pages(a.corpus)
         rows += speed_rows(sluice, "language ID lid.176, crawl pages (26 languages)", lid, LID,
