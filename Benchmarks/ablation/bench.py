@@ -3,9 +3,9 @@
 models trained on what each keeps.
 
 1. datatrove 0.10.1 runs its FineWeb recipe on ../shared/corpus/warc/crawl/*.warc.gz, exactly as
-   Benchmarks/pipeline/bench.py runs it (WarcReader → Trafilatura → GopherRepetition → GopherQuality →
-   C4 → FineWebQuality → JsonlWriter, then MinHash signatures, buckets, clusters, filter; no URL or
-   language filter: both need downloads);
+   Benchmarks/pipeline/bench.py runs it (WarcReader → Trafilatura → LanguageFilter (en, 0.65, on
+   Fixtures/models/lid.176.ftz) → GopherRepetition → GopherQuality → C4 → FineWebQuality → JsonlWriter,
+   then MinHash signatures, buckets, clusters, filter; no URL filter: tldextract needs a download);
 2. `sluice ablate Pipelines/ablation.yaml` runs the shipped ablation (variants extracted, default,
    no_dedup, classifiers) with datatrove's output as one more variant (`--set
    variants.datatrove.documents=[…]`): one tokenizer trained on an equal sample of all five, the
@@ -24,7 +24,7 @@ import argparse, glob, importlib.util, json, os, shutil, subprocess, sys, tempfi
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CORPUS = os.environ.get("SLUICE_CORPUS", os.path.join(ROOT, "..", "shared", "corpus"))
-TOOL = "datatrove 0.10.1 FineWeb recipe (Trafilatura, Gopher, C4, FineWeb, MinHash)"
+TOOL = "datatrove 0.10.1 FineWeb recipe (Trafilatura, LanguageFilter, Gopher, C4, FineWeb, MinHash)"
 
 
 def pipeline_bench():

@@ -4,15 +4,16 @@
 Both read ../shared/corpus/warc/crawl/*.warc.gz (5 files, one gzip member per record) and run the
 FineWeb recipe as each tool ships it, with the same number of tasks (one per file) and workers (2):
 
-* datatrove 0.10.1: WarcReader → Trafilatura(favour_precision, timeout 1 s) → GopherRepetitionFilter →
+* datatrove 0.10.1: WarcReader → Trafilatura(favour_precision, timeout 1 s) → LanguageFilter(en, 0.65) → GopherRepetitionFilter →
   GopherQualityFilter → C4QualityFilter(filter_no_terminal_punct=False) → FineWebQualityFilter →
   JsonlWriter, then its four MinHash stages (MinhashConfig() defaults: 5-grams, 14 buckets × 8
   hashes; signatures, buckets, clusters, filter) on LocalPipelineExecutor;
-* sluice: one `sluice run` of warc → extract → gopher_repetition → gopher_quality → c4 (the same
+* sluice: one `sluice run` of warc → extract → language (en, 0.65) → gopher_repetition → gopher_quality → c4 (the same
   option) → fineweb → minhash_dedup {preset: fineweb} → write, its defaults otherwise.
 
-Left out on both sides: FineWeb's URLFilter (tldextract fetches the suffix list) and its
-LanguageFilter (datatrove downloads the fastText lid.176 model), neither reachable here.
+Both language filters use the same fastText model, Fixtures/models/lid.176.ftz (datatrove would download
+lid.176.bin; it is given the local file). Left out on both sides: FineWeb's URLFilter (tldextract fetches
+the suffix list).
 
 Rows: wall time, CPU seconds per GB of WARC (user + sys of the whole process tree: every worker
 is a child the harness waits for), peak RSS (the largest single process; the tree is
@@ -36,6 +37,7 @@ output: {out}
 tasks: {tasks}
 stages:
   - extract: {{}}
+  - language: {{languages: [en], threshold: 0.65}}
   - gopher_repetition: {{}}
   - gopher_quality: {{}}
   - c4: {{preset: paper, filter_no_terminal_punct: false}}
@@ -63,8 +65,13 @@ def datatrove_main(files, out, tasks):
         f.write("\n".join(names) + "\n")
     config = MinhashConfig()
     logs = os.path.join(out, "logs")
+    from datatrove.pipeline.filters import LanguageFilter
+
+    language = LanguageFilter(languages=["en"], language_threshold=0.65)
+    # The model file Sluice ships instead of the lid.176.bin download (same labels, quantized).
+    language.model.MODEL_URL = os.path.join(os.path.dirname(os.path.dirname(HERE)), "Fixtures", "models", "lid.176.ftz")
     steps = [
-        ([WarcReader(folder, paths_file=paths_file), Trafilatura(favour_precision=True, timeout=1.0),
+        ([WarcReader(folder, paths_file=paths_file), Trafilatura(favour_precision=True, timeout=1.0), language,
           GopherRepetitionFilter(), GopherQualityFilter(), C4QualityFilter(filter_no_terminal_punct=False),
           FineWebQualityFilter(), JsonlWriter(os.path.join(out, "filtered"))], tasks),
         ([JsonlReader(os.path.join(out, "filtered")),
@@ -203,8 +210,8 @@ def main():
     load = os.getloadavg()[0]
     tool = "datatrove 0.10.1 FineWeb pipeline"
     common = (f"{len(files)} WARC files, {gb * 1000:.1f} MB; {tasks} tasks on {WORKERS} workers each; median of {a.repeats} (datatrove {a.reference_repeats}); "
-              f"load average {load:.1f} on {os.cpu_count()} cores; no URL or language filter on either side")
-    label = "pipeline: WARC → extract → Gopher → C4 → FineWeb → MinHash → JSONL"
+              f"load average {load:.1f} on {os.cpu_count()} cores; no URL filter; language filter on both sides (lid.176.ftz, en above 0.65)")
+    label = "pipeline: WARC → extract → language → Gopher → C4 → FineWeb → MinHash → JSONL"
     kept_note = (f"kept: sluice {s_docs:,} documents, {s_tokens:,} words; datatrove {d_docs:,} documents, "
                  f"{d_tokens:,} words; kept sets overlap by URL (Jaccard) {overlap:.3f}: {len(s_urls & d_urls)} both, "
                  f"{len(s_urls - d_urls)} sluice only, {len(d_urls - s_urls)} datatrove only")

@@ -28,9 +28,25 @@ struct LabeledInputOptions: ParsableArguments {
 }
 
 struct ClassifierTrain: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "Train a classifier on labelled text.")
-    @OptionGroup var data: LabeledInputOptions
-    @Option(help: "Column or key holding the label.") var labelField: String
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Train a classifier on labelled text.",
+        discussion: """
+            Labelled rows come from --input (CSV, TSV or JSONL with --label-field), or whole document files \
+            and folders get one label each with --documents LABEL=PATH (repeatable). --holdout keeps a seeded, \
+            stratified share of every label out of training and prints the model's scores on it.
+            Example: sluice classifier train --documents hq=out/wiki --documents cc=out/crawl --holdout 0.2 \
+            --output out/models/quality.slcm
+            """)
+    @Option(help: "CSV, TSV or JSONL file of labelled rows.") var input: String?
+    @Option(help: "Column (CSV/TSV header) or key (JSONL) holding the text.") var textField = "text"
+    @Option(help: "csv, tsv or jsonl (default: from the extension).") var format: String?
+    @Option(help: "Column or key holding the label (with --input).") var labelField: String?
+    @Option(
+        help: ArgumentHelp(
+            "LABEL=PATH: every document of PATH gets LABEL (repeatable).",
+            discussion: "PATH: a .jsonl(.gz/.zst/.bz2) document file, a .txt/.md file (one example per paragraph), "
+                + "or a folder of them such as a `sluice run` output."))
+    var documents: [String] = []
     @Option(help: "Where to write the model (.slcm).") var output: String
     @Option(help: "Passes over the data.") var epochs = 5
     @Option(help: "Initial learning rate (decays linearly to 0).") var lr: Float = 0.75
@@ -39,8 +55,16 @@ struct ClassifierTrain: ParsableCommand {
     @Option(help: "Longest character n-gram.") var maxn = 5
     @Option(help: "Hash rows, a power of two.") var buckets = 1 << 20
     @Option(help: "Training threads (lock-free SGD).") var threads = 2
-    @Option(help: "Random seed for shuffling.") var seed: UInt64 = 1
+    @Option(help: "Random seed for shuffling, --balance and the --holdout split.") var seed: UInt64 = 1
     @Flag(help: "Keep letter case (default lowercases ASCII).") var keepCase = false
+    @Option(help: "Fraction of each label held out for evaluation (0 = none).") var holdout = 0.0
+    @Flag(help: "Downsample every label to the size of the smallest (seeded).") var balance = false
+    @Option(help: "Leave out examples with fewer whitespace-separated words.") var minWords = 0
+    @Option(help: "One example of a --documents .txt/.md file: line (as fastText's files) or paragraph.")
+    var textUnit = "line"
+    @Option(help: "Write the held-out examples here as JSONL {text, label}.") var heldOutOutput: String?
+    @Option(help: "Write the training examples here as JSONL {text, label} (after --balance and --holdout).")
+    var trainOutput: String?
 
     func validate() throws {
         guard buckets > 0, buckets & (buckets - 1) == 0, buckets <= 1 << 26 else {
@@ -50,12 +74,53 @@ struct ClassifierTrain: ParsableCommand {
             throw ValidationError("--epochs, --word-ngrams, --threads and --lr must be positive")
         }
         guard minn >= 0, maxn >= minn, maxn <= 20 else { throw ValidationError("need 0 <= --minn <= --maxn <= 20") }
+        guard input != nil || !documents.isEmpty else {
+            throw ValidationError("give --input or --documents LABEL=PATH")
+        }
+        if input != nil && labelField == nil { throw ValidationError("--input needs --label-field") }
+        guard holdout >= 0, holdout < 1 else { throw ValidationError("--holdout must be in [0, 1)") }
+        guard minWords >= 0 else { throw ValidationError("--min-words must be >= 0") }
+        if heldOutOutput != nil && holdout == 0 { throw ValidationError("--held-out-output needs --holdout") }
+        guard LabeledData.TextUnit(rawValue: textUnit) != nil else {
+            throw ValidationError("--text-unit must be line or paragraph")
+        }
+        for d in documents {
+            guard let eq = d.firstIndex(of: "="), eq != d.startIndex, d.index(after: eq) != d.endIndex else {
+                throw ValidationError("--documents takes LABEL=PATH, got '\(d)'")
+            }
+        }
     }
 
     func run() throws {
         try reportingErrors {
-            let examples = try LabeledData.read(
-                path: data.input, textField: data.textField, labelField: labelField, format: try data.labeledFormat())
+            var examples: [LabeledExample] = []
+            if let input {
+                var labeledFormat: LabeledFormat?
+                if let format {
+                    guard let f = LabeledFormat(rawValue: format) else {
+                        throw ValidationError("--format must be csv, tsv or jsonl")
+                    }
+                    labeledFormat = f
+                }
+                examples = try LabeledData.read(
+                    path: input, textField: textField, labelField: labelField, format: labeledFormat)
+                if minWords > 0 { examples = examples.filter { LabeledData.wordCount($0.text, atLeast: minWords) } }
+            }
+            for d in documents {
+                let eq = d.firstIndex(of: "=")!
+                examples += try LabeledData.documents(
+                    at: String(d[d.index(after: eq)...]), label: String(d[..<eq]), minWords: minWords,
+                    textUnit: LabeledData.TextUnit(rawValue: textUnit) ?? .line)
+            }
+            if balance, let smallest = Dictionary(grouping: examples, by: \.label).values.map(\.count).min() {
+                examples = LabeledData.capped(examples, perLabel: smallest, seed: seed)
+            }
+            var heldOut: [LabeledExample] = []
+            if holdout > 0 {
+                let parts = LabeledData.split(examples, holdout: holdout, seed: seed)
+                examples = parts.train
+                heldOut = parts.heldOut
+            }
             var o = TrainingOptions()
             o.features = FeatureConfig(
                 buckets: buckets, wordNgrams: wordNgrams, minn: minn, maxn: minn == 0 ? 0 : maxn, lowercase: !keepCase)
@@ -67,12 +132,30 @@ struct ClassifierTrain: ParsableCommand {
             let start = clock.now
             let model = try ClassifierTrainer.train(examples, options: o)
             let seconds = (clock.now - start) / .seconds(1)
+            let folder = (output as NSString).deletingLastPathComponent
+            if !folder.isEmpty {
+                try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            }
             try model.write(to: output)
-            print(
-                JSONSerializer.spacedString([
-                    "examples": .int(Int64(examples.count)), "labels": .array(model.labels.map { .string($0) }),
-                    "train_seconds": .double(seconds),
-                ]))
+            var summary: JSONObject = [
+                "examples": .int(Int64(examples.count)), "labels": .array(model.labels.map { .string($0) }),
+                "train_seconds": .double(seconds),
+            ]
+            if holdout > 0 { summary["held_out"] = ClassifierEvaluation(model: model, examples: heldOut).jsonValue }
+            if let heldOutOutput { try Self.write(heldOut, to: heldOutOutput) }
+            if let trainOutput { try Self.write(examples, to: trainOutput) }
+            print(JSONSerializer.spacedString(.object(summary)))
+        }
+    }
+
+    /// Writes examples as JSONL `{"text", "label"}`, the shape `--input … --label-field label` reads.
+    static func write(_ examples: [LabeledExample], to path: String) throws {
+        var lines = ""
+        for e in examples {
+            lines += JSONSerializer.string(.object(["text": .string(e.text), "label": .string(e.label)])) + "\n"
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(lines.utf8)) else {
+            throw SluiceError(.io, "cannot write the examples", file: path)
         }
     }
 }

@@ -10,6 +10,7 @@ import Testing
     /// The pipeline files this suite runs; a new file in Pipelines/ must be added here.
     static let covered: Set<String> = [
         "code.yaml", "commoncrawl.yaml", "dedup.yaml", "quickstart.yaml", "tokenize.yaml",
+        "quality-classifier.yaml",  // Tests/SluiceCLITests/QualityClassifierRecipeTests
         "ablation.yaml", "ablation-fixtures.yaml",  // sluice ablate files: Tests/SluiceAblateTests
         "train-mlm.yaml",  // trained, resumed and evaluated in MaskedLMCLITests
         "train-tiny.yaml",

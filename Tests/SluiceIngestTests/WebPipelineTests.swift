@@ -1,5 +1,5 @@
 // End to end through the `sluice` binary: Pipelines/commoncrawl.yaml on the Wget crawl excerpt
-// (WARC → extract → length → write), `inspect warc` and `extract` output and exit codes, and a
+// (WARC → extract → language → filters → write), `inspect warc` and `extract` output and exit codes, and a
 // .warc.zst written with SluiceCore's zstd sink.
 import Foundation
 import SluiceCore
@@ -45,12 +45,17 @@ import Testing
         let report = try StatsReport.load(outputDirectory: dir + "/cc")
         let stages = try #require(report.passes.first { $0.pass == "segment-0" }).stages
         #expect(stages.map(\.name) == [
-            "warc", "extract", "normalize", "script", "length", "gopher_repetition", "gopher_quality", "c4", "fineweb",
+            "warc", "extract", "language", "normalize", "length", "gopher_repetition", "gopher_quality", "c4", "fineweb",
             "wordlist", "spam_heuristics", "pii", "classify", "write",  // intermediate files for the dedup passes
         ])
         #expect(stages[0].documentsOut == 50)  // text/html 200 responses in the excerpt
         #expect(stages[0].errors.isEmpty)
         #expect(stages[1].documentsOut >= 45, "extract drops: \(stages[1].drops)")
+        // FineWeb's language filter comes first: the excerpt is a multilingual crawl, English pages stay.
+        let language = stages[2]
+        #expect(language.documentsIn == stages[1].documentsOut)
+        #expect(language.drops.keys.allSatisfy { $0.hasPrefix("language:") }, "\(language.drops)")
+        #expect(language.documentsOut > 5 && language.documentsOut < language.documentsIn, "\(language.drops)")
         let written = report.passes.last!.stages.last!
         #expect(written.name == "write")
         let docs = try documents(in: dir + "/cc")
@@ -64,6 +69,8 @@ import Testing
             let meta = d["metadata"] as? [String: Any] ?? [:]
             #expect((meta["url"] as? String)?.hasPrefix("http://127.0.0.1:18080/") == true)
             #expect(meta["title"] is String)
+            #expect(meta["language"] as? String == "en")
+            #expect((meta["language_score"] as? Double ?? 0) > 0.65)
         }
     }
 
