@@ -253,12 +253,14 @@ struct Page {
 
     /// Tokens out of `stage` in `pass`: exact for `tokenize` (its train and validation counters),
     /// else an estimate from the text bytes it hands on (the next stage's bytes in; a last stage's
-    /// own bytes in, since a writer's bytes out are its compressed files); none for readers.
+    /// own bytes in, since a writer's bytes out are its compressed files); none for readers and
+    /// corpus passes.
     func tokensOut(_ stage: StageStats, in pass: StatsReport.PassStats, run: RunView) -> String {
         if stage.name == "tokenize" {
             return n((stage.counters["tokens_train"] ?? 0) + (stage.counters["tokens_validation"] ?? 0))
         }
-        guard stage.documentsIn > 0, let ratio = run.bytesPerToken?.value, ratio > 0,
+        // Segment passes only: a corpus pass's bytes are its own files (signatures, counts).
+        guard pass.pass.hasPrefix("segment-"), stage.documentsIn > 0, let ratio = run.bytesPerToken?.value, ratio > 0,
             let i = pass.stages.firstIndex(where: { $0.name == stage.name })
         else { return "" }
         let bytes = i + 1 < pass.stages.count ? pass.stages[i + 1].bytesIn : stage.bytesIn
