@@ -22,7 +22,7 @@ final class FileInput {
     let path: String
     private let fd: Int32
     /// The remote stream when `path` is a URL (RemoteStreams.swift); `fd` is -1 then.
-    private let remote: RemoteStream?
+    private let remote: PrefetchingRemoteStream?
     let pointer: UnsafeMutableRawPointer
     let capacity: Int
     private(set) var position = 0
@@ -36,7 +36,7 @@ final class FileInput {
     init(path: String, capacity: Int = 1 << 18) throws {
         self.path = path
         if RemoteLocation.isRemote(path) {
-            remote = try RemoteStream(path: path)
+            remote = PrefetchingRemoteStream(try RemoteStream(path: path))
             fd = -1
         } else {
             remote = nil

@@ -132,9 +132,9 @@ private let curlReady: Bool = curl_global_init(3) == CURLE_OK  // CURL_GLOBAL_AL
 
 /// One remote file as a pull stream of its bytes, in order, each exactly once.
 ///
-/// A transfer runs on a curl multi handle that is driven only while the reader waits for bytes,
-/// so that at most `bufferLimit` bytes (plus one curl write, ≤ 256 KiB) are held whatever the
-/// file's size: beyond that the transfer is paused and TCP holds the server back. When the
+/// A transfer runs on a curl multi handle that is driven while the reader waits for bytes and,
+/// below `refillBelow` buffered bytes, at each read, so that at most `capacity` bytes are held
+/// whatever the file's size: beyond that the transfer is paused and TCP holds the server back. When the
 /// connection breaks, stalls past the read timeout or answers 5xx, the stream waits (backoff)
 /// and asks again from the first byte it has not received (`Range: bytes=N-`); a server that
 /// answers 200 instead of 206 is read from the start and its first N bytes skipped.
@@ -149,7 +149,6 @@ final class RemoteStream {
     private var easy: UnsafeMutableRawPointer?
     private var buffer: UnsafeMutableRawPointer
     private var capacity = 1 << 20
-    private let bufferLimit = 8 << 20
     private var start = 0
     private var end = 0
     /// Offset in the file of the byte after the last one accepted.
@@ -236,7 +235,27 @@ final class RemoteStream {
             start = 0
             end = 0
         }
+        if end - start < refillBelow { pump() }
         return n
+    }
+
+    /// Below this many buffered bytes, each read also takes what the socket holds, so the server
+    /// keeps sending while the caller decodes instead of stalling on a full socket buffer.
+    private let refillBelow = 1 << 19
+
+    /// One non-blocking turn of the transfer: moves what has arrived into the buffer and notes the
+    /// end of the response; `waitForBytes` handles the end (a retry, an error, or the file's end).
+    private func pump() {
+        guard easy != nil, !done, !finished, !paused else { return }
+        var running: Int32 = 0
+        curl_multi_perform(multi, &running)
+        var queued: Int32 = 0
+        while let message = curl_multi_info_read(multi, &queued) {
+            if message.pointee.msg == CURLMSG_DONE {
+                done = true
+                result = message.pointee.data.result
+            }
+        }
     }
 
     // MARK: Requests
@@ -453,10 +472,25 @@ final class RemoteStream {
     fileprivate func write(_ data: UnsafeRawBufferPointer) -> Int {
         let n = data.count
         if !responseChecked && !checkResponse() { return 0 }
-        // Full: hold the server back (curl hands the same bytes again after curl_easy_pause).
-        if end - start > 0 && end - start + n > bufferLimit {
-            paused = true
-            return 0x1000_0001  // CURL_WRITEFUNC_PAUSE
+        // The buffer keeps its size (fresh pages cost a fault each): compact it, and when the bytes
+        // still do not fit, hold the server back (curl hands the same bytes again after
+        // curl_easy_pause). Only a callback larger than the whole buffer makes it grow.
+        if end + n > capacity {
+            if start > 0 {
+                memmove(buffer, buffer + start, end - start)
+                end -= start
+                start = 0
+            }
+            if end + n > capacity {
+                if end > 0 {
+                    paused = true
+                    return 0x1000_0001  // CURL_WRITEFUNC_PAUSE
+                }
+                let b = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
+                buffer.deallocate()
+                buffer = b
+                capacity = n
+            }
         }
         lastByte = PipelinePlan.now()
         stats.bytes += n
@@ -469,22 +503,6 @@ final class RemoteStream {
         }
         let m = bytes.count
         guard m > 0 else { return n }
-        if end + m > capacity {
-            if start > 0 {
-                memmove(buffer, buffer + start, end - start)
-                end -= start
-                start = 0
-            }
-            if end + m > capacity {
-                var c = capacity
-                while c < end + m { c *= 2 }
-                let b = UnsafeMutableRawPointer.allocate(byteCount: c, alignment: 64)
-                b.copyMemory(from: buffer, byteCount: end)
-                buffer.deallocate()
-                buffer = b
-                capacity = c
-            }
-        }
         (buffer + end).copyMemory(from: bytes.baseAddress!, byteCount: m)
         end += m
         received += m

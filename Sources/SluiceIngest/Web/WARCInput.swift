@@ -328,8 +328,9 @@ final class WARCInput {
         // does not decode from the bytes at hand, up to `largestMember`.
         var lookahead = 1 << 20
         outer: while true {
-            // Shed decoded members in large steps: one memmove per 4 MB, not one per member.
-            if compressedPosition - compressedBase >= (4 << 20) { dropCompressed(before: compressedPosition) }
+            // Shed decoded members in steps: one memmove per MB, not one per member, and a buffer that
+            // stays near 2 MB (each fresh page of a larger one costs a fault).
+            if compressedPosition - compressedBase >= (1 << 20) { dropCompressed(before: compressedPosition) }
             _ = haveCompressed(through: compressedPosition + lookahead)
             let (base, input) = compressed
             guard compressedPosition < base + input.count else { break }
@@ -455,7 +456,8 @@ final class WARCInput {
         do {
             let n = try remote.read(
                 into: UnsafeMutableRawBufferPointer(
-                    start: compressedBuffer! + compressedCount, count: compressedCapacity - compressedCount))
+                    start: compressedBuffer! + compressedCount,
+                    count: min(compressedCapacity - compressedCount, 1 << 18)))  // no more than needed: fresh pages fault
             if n == 0 { compressedComplete = true }
             compressedCount += n
         } catch {
