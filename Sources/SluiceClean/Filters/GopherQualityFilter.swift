@@ -179,7 +179,9 @@ extension GopherQualityFilter: DropExplaining {
                         ? hasPrefix(b, s, "•") || hasPrefix(b, s, "-") : hasSuffix(b, s, "...") || hasSuffix(b, s, "…")
                     if hit {
                         hits += 1
-                        let text = String(String(decoding: UnsafeBufferPointer(rebasing: b[s]), as: UTF8.self).prefix(200))
+                        // The part that fired: a bullet line's start, an ellipsis line's end.
+                        let line = String(decoding: UnsafeBufferPointer(rebasing: b[s]), as: UTF8.self)
+                        let text = String(reason == Self.bulletLines ? line.prefix(200) : line.suffix(200))
                         if found.count < 5 && !found.contains(text) { found.append(text) }
                     }
                 }
