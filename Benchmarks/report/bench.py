@@ -10,8 +10,12 @@
    chain (JsonlReader → the four filters → JsonlWriter, LocalPipelineExecutor with 4 tasks on 2
    workers, as Sluice) without and with an `exclusion_writer` on every filter, which is how
    datatrove keeps drops: a row of seconds keeping every drop, and a row of the two slowdowns.
-   (An earlier version hung at 0 % CPU: it read the child's stderr only after waiting for it, and
-   datatrove's log filled the pipe; stderr now goes to a file.) `--without-datatrove` skips them.
+   (An earlier session saw it "hang" at 0 % CPU: the executor's main process only waits; the work
+   is done by the pool's workers, children of multiprocess's forkserver rather than of the main
+   process, which on the loaded machine got a few % of a core each. The harness also read the
+   child's stderr pipe only after waiting, which blocks any child that logs over 64 KiB; datatrove
+   logged 7.5 KB here, so stderr now goes to a file and each run has a deadline instead.)
+   `--without-datatrove` skips them.
 2. Report generation on a run of 1M documents: `sluice run` of 1M short JSONL documents through
    `length` (a quarter dropped, every drop kept), then `sluice report` on its folder: seconds
    and the report process's peak RSS. The reference figure is the run itself (ratio: how many
@@ -51,7 +55,7 @@ def timed(cmd, timeout=3600, **kw):
     """Wall seconds and peak RSS (KiB) of one child process.
 
     stderr goes to a file, not a pipe: a pipe nobody reads while we wait fills at 64 KiB and
-    blocks the child for ever (datatrove logs every task's stats there; that was the 0 % CPU hang).
+    would block the child for ever; `timeout` bounds a run that never ends.
     """
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
