@@ -13,6 +13,14 @@ step() {
     echo "\$ sluice $*"
     "$SLUICE" "$@"
 }
+# The same, keeping what the command prints in a file too (FILE first).
+step_into() {
+    local file="$1"
+    shift
+    echo
+    echo "\$ sluice $* > $file"
+    "$SLUICE" "$@" | tee "$file"
+}
 
 # A spam classifier, trained here from labelled data (models are never shipped as binaries).
 step classifier train --input Fixtures/clean/sms-spam-300.tsv --text-field SMS --label-field Label \
@@ -32,11 +40,13 @@ step shards inspect out/tokenize
 # A short training run of the tiny GPT on those shards, its evaluation, and a sample.
 step train Pipelines/train-tiny.yaml --set "data.train=[out/tokenize]" --steps 20 --set train.warmup=2 \
     --set train.eval_every=10 --out out/train-quickstart
-step eval --checkpoint out/train-quickstart/latest --text Fixtures/quickstart/tinyshakespeare-head.txt
+step_into out/train-quickstart/eval-tinyshakespeare.json \
+    eval --checkpoint out/train-quickstart/latest --text Fixtures/quickstart/tinyshakespeare-head.txt
 step generate --checkpoint out/train-quickstart/latest --prompt "ROMEO:" --max-tokens 40 --seed 1
 
-# The run report: funnel, drops per reason with examples, distributions, dedup (docs/report.md).
-step report out/quickstart
+# The run report: funnel, drops per reason with examples, distributions, dedup, and the tokens,
+# tokenizer, shards, training curves and evaluation of the folders that continue it (docs/report.md).
+step report out/quickstart --tokenized out/tokenize --training out/train-quickstart
 
 # Did the cleaning help? Two variants of the WARC excerpts (extracted text, default cleaning), one
 # tokenizer, the same token budget and a tiny GPT each; the table compares them in bits per byte.

@@ -6,11 +6,16 @@
    `--copies` times with distinct ids, through gopher_repetition → gopher_quality → c4 → fineweb →
    write, one `sluice run` each: without `dropped:`, with `dropped: {}` (every drop kept) and with
    `dropped: {sample: 0.1}`. Rows: seconds with drops kept against the same run without
-   (ratio = plain / kept: 1 means keeping drops costs nothing). `--with-datatrove` also times
-   datatrove 0.10.1's same filter chain (JsonlReader → the four filters → JsonlWriter, 2 workers)
-   without and with an `exclusion_writer` on every filter, how datatrove keeps drops, and then
-   compares the two slowdowns; its LocalPipelineExecutor hung (0 % CPU) on the loaded session
-   machine, so it is off by default.
+   (ratio = plain / kept: 1 means keeping drops costs nothing). Then datatrove 0.10.1's same filter
+   chain (JsonlReader → the four filters → JsonlWriter, LocalPipelineExecutor with 4 tasks on 2
+   workers, as Sluice) without and with an `exclusion_writer` on every filter, which is how
+   datatrove keeps drops: a row of seconds keeping every drop, and a row of the two slowdowns.
+   (An earlier session saw it "hang" at 0 % CPU: the executor's main process only waits; the work
+   is done by the pool's workers, children of multiprocess's forkserver rather than of the main
+   process, which on the loaded machine got a few % of a core each. The harness also read the
+   child's stderr pipe only after waiting, which blocks any child that logs over 64 KiB; datatrove
+   logged 7.5 KB here, so stderr now goes to a file and each run has a deadline instead.)
+   `--without-datatrove` skips them.
 2. Report generation on a run of 1M documents: `sluice run` of 1M short JSONL documents through
    `length` (a quarter dropped, every drop kept), then `sluice report` on its folder: seconds
    and the report process's peak RSS. The reference figure is the run itself (ratio: how many
@@ -46,16 +51,29 @@ workers: {workers}
 """
 
 
-def timed(cmd, **kw):
-    """Wall seconds and peak RSS (KiB) of one child process."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
-    _, status, usage = os.wait4(p.pid, 0)
-    seconds = time.perf_counter() - t0
-    err = p.stderr.read().decode(errors="replace")
-    p.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed: {err[-2000:]}")
+def timed(cmd, timeout=3600, **kw):
+    """Wall seconds and peak RSS (KiB) of one child process.
+
+    stderr goes to a file, not a pipe: a pipe nobody reads while we wait fills at 64 KiB and
+    would block the child for ever; `timeout` bounds a run that never ends.
+    """
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, **kw)
+        while True:  # this child's own rusage (peak RSS), with a deadline
+            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+            if pid == p.pid:
+                break
+            if time.perf_counter() - t0 > timeout:
+                p.kill()
+                raise SystemExit(f"{' '.join(cmd)} did not finish in {timeout} s")
+            time.sleep(0.002)
+        seconds = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        text = err.read().decode(errors="replace")
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {text[-2000:]}")
     return seconds, usage.ru_maxrss
 
 
@@ -111,17 +129,23 @@ if __name__ == "__main__":  # the executor's worker processes import this file a
 
 
 def datatrove_runs(folder, work, repeats):
+    """Median wall seconds of datatrove's chain without and with exclusion writers, and the bytes
+    of the removed documents it kept."""
     script = os.path.join(work, "dt.py")
     with open(script, "w") as f:
         f.write(DATATROVE)
     times = {"plain": [], "all": []}
+    kept_bytes = 0
     for _ in range(repeats):
         for name, audit in [("plain", "0"), ("all", "1")]:
             out = os.path.join(work, f"dt-{name}")
             shutil.rmtree(out, ignore_errors=True)
             s, _ = timed([sys.executable, script, folder, out, audit])
             times[name].append(s)
-    return {k: statistics.median(v) for k, v in times.items()}
+            if audit == "1":
+                d = os.path.join(out, "removed")
+                kept_bytes = sum(os.path.getsize(os.path.join(a, f)) for a, _, fs in os.walk(d) for f in fs)
+    return {k: statistics.median(v) for k, v in times.items()}, kept_bytes
 
 
 def report_rows(sluice, work, documents):
@@ -170,8 +194,8 @@ def main():
     ap.add_argument("--copies", type=int, default=4)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--reference-repeats", type=int, default=1)
-    ap.add_argument("--with-datatrove", action="store_true",
-                    help="also time datatrove's exclusion writers (its executor hung on this machine; off by default)")
+    ap.add_argument("--without-datatrove", dest="with_datatrove", action="store_false",
+                    help="skip datatrove's exclusion writers (the reference rows)")
     ap.add_argument("--documents", type=int, default=1_000_000)
     args = ap.parse_args()
     # Benchmarks/clean/bench.py's documents, loaded by path (both files are called bench.py).
@@ -188,25 +212,36 @@ def main():
         n = write_inputs(docs, args.copies, folder, 4)
         mb = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder)) / 1e6
         sl, kept = sluice_runs(args.sluice, folder, work, args.repeats)
-        dt = datatrove_runs(folder, work, args.reference_repeats) if args.with_datatrove else None
+        dt, dt_kept = datatrove_runs(folder, work, args.reference_repeats) if args.with_datatrove else (None, 0)
         load = os.getloadavg()[0]
+        common = (f"{n:,} docs, {mb:.1f} MB JSONL, gopher_repetition+gopher_quality+c4+fineweb, 4 tasks, 2 workers")
         for name, label in [("all", "every drop kept"), ("sample", "10 % of drops kept (by id hash)")]:
-            if dt:
-                slow = sl[name] / sl["plain"]
-                dt_slow = dt["all"] / dt["plain"]
-                reference, tool, ratio = round(dt_slow, 3), "datatrove 0.10.1 exclusion_writer on each filter", dt_slow / slow
-                metric, value = "time with / without keeping drops", round(slow, 3)
-                extra = f"; datatrove {dt['plain']:.1f} s plain, {dt['all']:.1f} s with exclusion writers"
-            else:
-                reference, tool, ratio = round(sl["plain"], 3), "the same sluice run without dropped:", sl["plain"] / sl[name]
-                metric, value, extra = "seconds", round(sl[name], 3), ""
             rows.append({
                 "benchmark": f"clean pipeline with dropped: {label}",
-                "metric": metric, "sluice": value, "reference": reference, "reference_tool": tool,
-                "ratio": round(ratio, 3), "higher_is_better": False,
-                "notes": f"{n:,} docs, {mb:.1f} MB JSONL, gopher_repetition+gopher_quality+c4+fineweb, 4 tasks, "
-                         f"2 workers; {kept[name] / 1e6:.2f} MB of samples{extra}; median of {args.repeats}; "
-                         f"load average {load:.1f}",
+                "metric": "seconds", "sluice": round(sl[name], 3), "reference": round(sl["plain"], 3),
+                "reference_tool": "the same sluice run without dropped:", "ratio": round(sl["plain"] / sl[name], 3),
+                "higher_is_better": False,
+                "notes": f"{common}; {kept[name] / 1e6:.2f} MB of samples; median of {args.repeats}; load average {load:.1f}",
+            })
+        if dt:
+            # The same filters on the same files, every removed document kept: Sluice's `dropped: {}`
+            # against datatrove's exclusion_writer on each filter (JSONL.gz), both with 4 tasks on 2 workers.
+            slow, dt_slow = sl["all"] / sl["plain"], dt["all"] / dt["plain"]
+            notes = (f"{common}; sluice {sl['plain']:.2f} s plain, {sl['all']:.2f} s keeping drops "
+                     f"({kept['all'] / 1e6:.2f} MB zstd); datatrove {dt['plain']:.2f} s plain, {dt['all']:.2f} s with "
+                     f"exclusion writers ({dt_kept / 1e6:.2f} MB gzip); median of {args.repeats} (datatrove "
+                     f"{args.reference_repeats}); load average {load:.1f}")
+            rows.append({
+                "benchmark": "clean pipeline keeping every drop: dropped: {} vs exclusion_writer",
+                "metric": "seconds", "sluice": round(sl["all"], 3), "reference": round(dt["all"], 3),
+                "reference_tool": "datatrove 0.10.1 exclusion_writer on each filter", "ratio": round(dt["all"] / sl["all"], 3),
+                "higher_is_better": False, "notes": notes,
+            })
+            rows.append({
+                "benchmark": "cost of keeping every drop: time with / without",
+                "metric": "slowdown", "sluice": round(slow, 3), "reference": round(dt_slow, 3),
+                "reference_tool": "datatrove 0.10.1 exclusion_writer on each filter", "ratio": round(dt_slow / slow, 3),
+                "higher_is_better": False, "notes": notes,
             })
         rows += report_rows(args.sluice, work, args.documents)
     with open(args.out, "w") as f:

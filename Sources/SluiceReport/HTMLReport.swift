@@ -1,6 +1,7 @@
 // `sluice report`: one self-contained HTML file per run (or per pair of runs, side by side) from
 // what a run folder already holds: merged stats, the run record, the kept drops, the head of the
-// outputs, dedup summaries, tokenizer, shards and training metrics. Inline CSS and SVG and a
+// outputs, dedup summaries, and (its own or in the folders that continue it) the tokenizer, shards,
+// training metrics and evaluations. Inline CSS and SVG and a
 // few lines of script; a Content-Security-Policy forbids every fetch, so the page works offline.
 import Foundation
 import SluiceCore
@@ -13,16 +14,34 @@ public struct RunView: Sendable {
     public var kept: DocumentFacts
     public var keptTruncated: Bool
     public var problems: [String]
+    /// Folders that continue this run (its outputs tokenized, a model trained on them), whose
+    /// tokenizer, shards, training curves and evaluations the report shows with it.
+    public var companions: [RunFolder] = []
 
-    /// Lists `root` and reads its samples.
-    /// - Throws: `SluiceError(.usage)` when `root` is not a run folder.
-    public static func load(_ root: String, label: String) throws -> RunView {
+    /// Lists `root` and reads its samples; `companions` are folders that continue the run: a
+    /// `sluice run` that tokenized its outputs, a `sluice train` folder.
+    /// - Throws: `SluiceError(.usage)` when `root` or a companion is not a run folder.
+    public static func load(_ root: String, label: String, companions: [String] = []) throws -> RunView {
         let folder = try RunFolder.open(root)
         let drops = DocumentSample.drops(folder)
         var problems = drops.problems
         let (kept, truncated) = DocumentSample.outputs(folder, problems: &problems)
-        return RunView(
+        var view = RunView(
             label: label, folder: folder, drops: drops, kept: kept, keptTruncated: truncated, problems: problems)
+        view.companions = try companions.map { try RunFolder.open($0) }
+        for c in view.companions where !c.unfinished.isEmpty {
+            view.problems.append("\(c.root) is not complete: " + c.unfinished.joined(separator: "; "))
+        }
+        return view
+    }
+
+    /// The run's own folder, then its companions.
+    public var folders: [RunFolder] { [folder] + companions }
+
+    /// Text bytes per token, from the first folder that tokenized documents.
+    public var bytesPerToken: (value: Double, from: String)? {
+        for f in folders { if let b = f.bytesPerToken { return (b, f.root) } }
+        return nil
     }
 }
 
@@ -31,11 +50,14 @@ public enum HTMLReport {
     /// Writes the report of one run (`ROOT/report/index.html`) or the comparison of two
     /// (`A/report/compare.html`), or to `output` when given; returns the path written.
     /// - Throws: `SluiceError(.usage)` for a folder that is not a run, `.io` when writing fails.
+    /// - Parameter companions: per run, folders that continue it (a tokenize run, a training folder).
     @discardableResult
-    public static func write(runs: [String], output: String? = nil) throws -> String {
+    public static func write(runs: [String], output: String? = nil, companions: [[String]] = []) throws -> String {
         precondition(!runs.isEmpty && runs.count <= 2, "one or two runs")
         let views = try runs.enumerated().map { i, root in
-            try RunView.load(root, label: runs.count == 1 ? root : "\(i == 0 ? "A" : "B"): \(root)")
+            try RunView.load(
+                root, label: runs.count == 1 ? root : "\(i == 0 ? "A" : "B"): \(root)",
+                companions: i < companions.count ? companions[i] : [])
         }
         let path = output ?? runs[0] + (runs.count == 1 ? "/report/index.html" : "/report/compare.html")
         let directory = (path as NSString).deletingLastPathComponent
@@ -152,6 +174,8 @@ struct Page {
             return
         }
         var html = ""
+        let showTokens = runs.contains { $0.bytesPerToken != nil }
+        let columnsPerRun = showTokens ? 7 : 6
         for name in passNames {
             let passes = runs.map { r in r.folder.stats.passes.first { $0.pass == name } }
             html += "<h3>\(e(name))</h3>"
@@ -168,6 +192,7 @@ struct Page {
             for r in runs {
                 let tag = compare ? " " + e(String(r.label.prefix(1))) : ""
                 html += "<th>docs in\(tag)</th><th>docs out\(tag)</th><th>kept\(tag)</th><th>MB in\(tag)</th><th>MB out\(tag)</th><th>seconds\(tag)</th>"
+                if showTokens { html += "<th title=\"exact for tokenize; else the bytes passed on, at the bytes per token the tokenizer measured\">tokens out\(tag)</th>" }
             }
             html += "</tr>"
             var only: [String] = []
@@ -178,21 +203,22 @@ struct Page {
                     only.append("\(key) (only in \(which.joined(separator: ", ")))")
                 }
                 html += "<tr><td>\(e(key))</td>"
-                for s in stages {
+                for (r, (p, s)) in zip(runs, zip(passes, stages)) {
                     if let s {
                         let kept = s.documentsIn > 0 ? String(format: "%.1f%%", 100 * Double(s.documentsOut) / Double(s.documentsIn)) : ""
                         html += "<td>\(n(s.documentsIn))</td><td>\(n(s.documentsOut))</td><td>\(kept)</td><td>\(mb(s.bytesIn))</td><td>\(mb(s.bytesOut))</td><td>\(String(format: "%.2f", s.seconds))</td>"
+                        if showTokens { html += "<td>\(tokensOut(s, in: p!, run: r))</td>" }
                     } else {
-                        html += "<td colspan=\"6\" class=\"muted\">not in this run</td>"
+                        html += "<td colspan=\"\(columnsPerRun)\" class=\"muted\">not in this run</td>"
                     }
                 }
                 html += "</tr>"
-                // Tokens and other counters under the stage.
+                // Token and kept-drop counters under the stage (per source: in the tokenizer section).
                 var counterKeys: [String] = []
                 for s in stages { for k in (s?.counters.keys.sorted() ?? []) where !counterKeys.contains(k) { counterKeys.append(k) } }
-                for k in counterKeys where k.contains("token") || k.hasSuffix("_kept") {
+                for k in counterKeys where (k.contains("token") && !k.hasPrefix("source_")) || k.hasSuffix("_kept") {
                     html += "<tr class=\"sub\"><td>&nbsp;&nbsp;\(e(k))</td>"
-                    for s in stages { html += "<td colspan=\"6\">\(s?.counters[k].map(n) ?? "")</td>" }
+                    for s in stages { html += "<td colspan=\"\(columnsPerRun)\">\(s?.counters[k].map(n) ?? "")</td>" }
                     html += "</tr>"
                 }
             }
@@ -207,7 +233,38 @@ struct Page {
                 html += Chart.bars(title: "documents out per stage, \(name)", labels: keys, series: series)
             }
         }
-        section("funnel", "Funnel: documents and bytes per pass and stage", html)
+        // Where the outputs went next: tokenized in a companion folder.
+        for r in runs {
+            for c in r.companions where !c.tokenizeCounters.isEmpty {
+                let t = c.tokenizeCounters
+                let train = t["tokens_train"] ?? 0
+                let validation = t["tokens_validation"] ?? 0
+                let documents = (t["documents_train"] ?? 0) + (t["documents_validation"] ?? 0)
+                html += "<p>\(compare ? "<b>\(e(r.label))</b>: " : "")the outputs, tokenized in <a href=\"\(link(c.root))\">\(e(c.root))</a>: "
+                    + "\(n(documents)) documents → <b>\(n(train + validation)) tokens</b> (train \(n(train)), validation \(n(validation)))"
+                    + (c.bytesPerToken.map { String(format: ", %.2f bytes of text per token", $0) } ?? "") + ".</p>"
+            }
+        }
+        if let measured = runs.compactMap(\.bytesPerToken).first, showTokens {
+            html += "<p class=\"meta\">tokens out: exact for <code>tokenize</code>; elsewhere ≈ the text bytes a stage passes on at \(String(format: "%.2f", measured.value)) bytes per token (the tokenizer of \(e(measured.from)) on this run's output)\(compare ? ", per run" : "").</p>"
+        }
+        section("funnel", "Funnel: documents, bytes and tokens per pass and stage", html)
+    }
+
+    /// Tokens out of `stage` in `pass`: exact for `tokenize` (its train and validation counters),
+    /// else an estimate from the text bytes it hands on (the next stage's bytes in; a last stage's
+    /// own bytes in, since a writer's bytes out are its compressed files); none for readers and
+    /// corpus passes.
+    func tokensOut(_ stage: StageStats, in pass: StatsReport.PassStats, run: RunView) -> String {
+        if stage.name == "tokenize" {
+            return n((stage.counters["tokens_train"] ?? 0) + (stage.counters["tokens_validation"] ?? 0))
+        }
+        // Segment passes only: a corpus pass's bytes are its own files (signatures, counts).
+        guard pass.pass.hasPrefix("segment-"), stage.documentsIn > 0, let ratio = run.bytesPerToken?.value, ratio > 0,
+            let i = pass.stages.firstIndex(where: { $0.name == stage.name })
+        else { return "" }
+        let bytes = i + 1 < pass.stages.count ? pass.stages[i + 1].bytesIn : stage.bytesIn
+        return "≈ " + n(Int((Double(bytes) / ratio).rounded()))
     }
 
     // MARK: - Drops
@@ -506,30 +563,118 @@ struct Page {
     // MARK: - Tokenizer, shards, training
 
     mutating func modelFiles() {
-        guard runs.contains(where: { $0.folder.tokenizerVocabulary != nil || !$0.folder.shards.isEmpty || !$0.folder.metrics.isEmpty })
-        else { return }
+        guard runs.contains(where: { r in r.folders.contains { $0.hasModelFiles } }) else { return }
         let html = columns(
             runs.map { r in
-                let f = r.folder
                 var cell = compare ? "<h4>\(e(r.label))</h4>" : ""
-                if let v = f.tokenizerVocabulary { cell += "<p>tokenizer.json: vocabulary of \(n(v)) tokens</p>" }
-                if !f.shards.isEmpty {
-                    cell += "<table><tr><th>split</th><th>shards</th><th>MB</th></tr>"
-                    for s in f.shards { cell += "<tr><td>\(e(s.split))</td><td>\(n(s.files))</td><td>\(mb(s.bytes))</td></tr>" }
-                    cell += "</table>"
+                for f in r.folders where f.hasModelFiles {
+                    if f.root != r.folder.root || r.companions.count > 0 {
+                        cell += "<h3><a href=\"\(link(f.root))\">\(e(f.root))</a></h3>"
+                    }
+                    cell += tokenizerFacts(f) + shardFacts(f) + trainingFacts(f) + evaluationFacts(f)
                 }
-                let train = f.metrics.compactMap { m in m["step"].flatMap { s in m["loss"].map { (s, $0) } } }
-                let validation = f.metrics.compactMap { m in m["step"].flatMap { s in m["val_loss"].map { (s, $0) } } }
-                if !train.isEmpty {
-                    var series = [("training loss", train)]
-                    if !validation.isEmpty { series.append(("validation loss", validation)) }
-                    cell += "<h4>Loss</h4>" + Chart.lines(title: "loss", xLabel: "step", series: series)
-                }
-                let speed = f.metrics.compactMap { m in m["step"].flatMap { s in m["tokens_per_second"].map { (s, $0) } } }
-                if !speed.isEmpty { cell += "<h4>Tokens per second</h4>" + Chart.lines(title: "tokens/s", xLabel: "step", series: [("tokens/s", speed)]) }
                 return cell
             })
-        section("model", "Tokenizer, shards and training", html)
+        section("model", "Tokenizer, shards, training and evaluation", html)
+    }
+
+    /// The vocabulary and bytes per token per source.
+    func tokenizerFacts(_ f: RunFolder) -> String {
+        var cell = ""
+        if let v = f.tokenizerVocabulary {
+            let special = f.specialTokens.isEmpty ? "" : "; special tokens " + f.specialTokens.map { "<code>\(e($0))</code>" }.joined(separator: " ")
+            cell += "<p>tokenizer.json: \(e(f.tokenizerModel ?? "")) vocabulary of <b>\(n(v)) tokens</b>\(special)</p>"
+        }
+        let perSource = f.tokensPerSource.filter { $0.tokens > 0 }
+        guard !perSource.isEmpty else { return cell }
+        cell += "<h4>Bytes of text per token, per source</h4><table><tr><th>source</th><th>MB of text</th><th>tokens</th><th>bytes per token</th></tr>"
+        var labels: [String] = []
+        var values: [Double] = []
+        for s in perSource {
+            let ratio = Double(s.bytes) / Double(s.tokens)
+            cell += "<tr><td>\(e(s.source))</td><td>\(mb(s.bytes))</td><td>\(n(s.tokens))</td><td>\(String(format: "%.2f", ratio))</td></tr>"
+            labels.append(s.source)
+            values.append((ratio * 100).rounded() / 100)
+        }
+        if perSource.count > 1, let all = f.bytesPerToken {
+            let tokens = perSource.reduce(0) { $0 + $1.tokens }
+            let bytes = perSource.reduce(0) { $0 + $1.bytes }
+            cell += "<tr><td><b>all</b></td><td>\(mb(bytes))</td><td>\(n(tokens))</td><td>\(String(format: "%.2f", all))</td></tr>"
+            labels.append("all")
+            values.append((all * 100).rounded() / 100)
+        }
+        cell += "</table>"
+        return cell + Chart.bars(title: "bytes per token per source", labels: labels, series: [Series(name: "bytes per token", values: values)])
+    }
+
+    /// Shard files and tokens per split.
+    func shardFacts(_ f: RunFolder) -> String {
+        let counters = f.tokenizeCounters
+        var splits = f.shards.map { $0.split }
+        for k in counters.keys.sorted() where k.hasPrefix("tokens_") {
+            let split = String(k.dropFirst("tokens_".count))
+            if !splits.contains(split) { splits.append(split) }
+        }
+        guard !splits.isEmpty else { return "" }
+        var cell = "<h4>Token shards per split</h4><table><tr><th>split</th><th>documents</th><th>tokens</th><th>shard files</th><th>MB</th></tr>"
+        var tokens: [Double] = []
+        for split in splits {
+            let shard = f.shards.first { $0.split == split }
+            let t = counters["tokens_" + split]
+            tokens.append(Double(t ?? 0))
+            cell += "<tr><td>\(e(split))</td><td>\(counters["documents_" + split].map(n) ?? "")</td><td>\(t.map(n) ?? "")</td>"
+                + "<td>\(shard.map { n($0.files) } ?? "")</td><td>\(shard.map { mb($0.bytes) } ?? "")</td></tr>"
+        }
+        cell += "</table>"
+        if tokens.contains(where: { $0 > 0 }) {
+            cell += Chart.bars(title: "tokens per split", labels: splits, series: [Series(name: "tokens", values: tokens)])
+        }
+        return cell
+    }
+
+    /// Loss, validation loss, tokens per second and learning rate from `metrics.jsonl`.
+    func trainingFacts(_ f: RunFolder) -> String {
+        func curve(_ key: String) -> [(Double, Double)] {
+            f.metrics.compactMap { m in m["step"].flatMap { s in m[key].map { (s, $0) } } }
+        }
+        let train = curve("loss")
+        let validation = curve("val_loss")
+        let speed = curve("tokens_per_second")
+        let rate = curve("lr")
+        guard !train.isEmpty || !validation.isEmpty else { return "" }
+        var cell = "<h4>Training</h4><p class=\"meta\">\(n(Int(train.last?.0 ?? validation.last?.0 ?? 0))) steps"
+        if let last = train.last { cell += String(format: " · last training loss %.4f", last.1) }
+        if let last = validation.last { cell += String(format: " · last validation loss %.4f", last.1) }
+        if !speed.isEmpty {
+            let sorted = speed.map { $0.1 }.sorted()
+            cell += " · median \(n(Int(sorted[sorted.count / 2]))) tokens/s"
+        }
+        cell += "</p><h4>Loss</h4>"
+        var series: [(String, [(Double, Double)])] = []
+        if !train.isEmpty { series.append(("training loss", train)) }
+        if !validation.isEmpty { series.append(("validation loss", validation)) }
+        cell += Chart.lines(title: "loss", xLabel: "step", series: series)
+        if !speed.isEmpty {
+            cell += "<h4>Tokens per second</h4>" + Chart.lines(title: "tokens/s", xLabel: "step", series: [("tokens/s", speed)])
+        }
+        if !rate.isEmpty {
+            cell += "<h4>Learning rate</h4>" + Chart.lines(title: "learning rate", xLabel: "step", series: [("learning rate", rate)])
+        }
+        return cell
+    }
+
+    /// One table row per `eval*.json` file.
+    func evaluationFacts(_ f: RunFolder) -> String {
+        guard !f.evaluations.isEmpty else { return "" }
+        var keys: [String] = []
+        for ev in f.evaluations { for (k, _) in ev.fields where !keys.contains(k) { keys.append(k) } }
+        var cell = "<h4>Evaluation</h4><table><tr><th>file</th>" + keys.map { "<th>\(e($0))</th>" }.joined() + "</tr>"
+        for ev in f.evaluations {
+            cell += "<tr><td>\(e(ev.name)).json</td>"
+            for k in keys { cell += "<td>\(e(ev.fields.first { $0.key == k }?.value ?? ""))</td>" }
+            cell += "</tr>"
+        }
+        return cell + "</table>"
     }
 
     // MARK: - Configuration

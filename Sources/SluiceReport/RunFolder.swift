@@ -22,10 +22,16 @@ public struct RunFolder: Sendable {
     public var dedup: [(directory: String, summary: MinHashDigest)] = []
     /// `tokenizer.json` in the folder: its vocabulary size.
     public var tokenizerVocabulary: Int?
+    /// Its model type (`BPE`, `Unigram`) and special tokens, when it has them.
+    public var tokenizerModel: String?
+    public var specialTokens: [String] = []
     /// Token shards per split folder (`train`, `validation`): (split, files, bytes).
     public var shards: [(split: String, files: Int, bytes: Int)] = []
     /// Training metrics (`metrics.jsonl`), one object per line, in order.
     public var metrics: [[String: Double]] = []
+    /// Evaluation results: `eval*.json` files in the folder (what `sluice eval` prints), by file
+    /// name, each field as text, in file order.
+    public var evaluations: [(name: String, fields: [(key: String, value: String)])] = []
 
     /// Lists `root`.
     /// - Throws: `SluiceError(.usage)` when it is missing or is not a run folder (no `_stats`,
@@ -118,11 +124,15 @@ public struct RunFolder: Sendable {
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let model = object["model"] as? [String: Any]
         {
+            let added = (object["added_tokens"] as? [[String: Any]]) ?? []
             if let vocab = model["vocab"] as? [String: Any] {
-                tokenizerVocabulary = vocab.count + ((object["added_tokens"] as? [Any])?.count ?? 0)
+                // Added tokens outside the model's vocabulary count too (HF's `get_vocab_size`).
+                tokenizerVocabulary = vocab.count + added.filter { ($0["content"] as? String).map { vocab[$0] == nil } ?? false }.count
             } else if let vocab = model["vocab"] as? [Any] {
                 tokenizerVocabulary = vocab.count
             }
+            tokenizerModel = model["type"] as? String
+            specialTokens = added.filter { $0["special"] as? Bool ?? false }.compactMap { $0["content"] as? String }
         }
         if let data = fm.contents(atPath: root + "/metrics.jsonl") {
             for line in data.split(separator: 0x0A) {
@@ -132,6 +142,72 @@ public struct RunFolder: Sendable {
                 if !row.isEmpty { metrics.append(row) }
             }
         }
+        let names = ((try? fm.contentsOfDirectory(atPath: root)) ?? []).filter { $0.hasPrefix("eval") && $0.hasSuffix(".json") }
+        for name in names.sorted() {
+            // One JSON object (or several, one per line: the last of each key wins).
+            guard let data = fm.contents(atPath: root + "/" + name) else { continue }
+            var fields: [(key: String, value: String)] = []
+            var parser = JSONParser()
+            for line in data.split(separator: 0x0A) {
+                guard case .object(let object)? = try? parser.parse(String(decoding: line, as: UTF8.self)) else { continue }
+                for (key, value) in object {
+                    let text: String
+                    switch value {
+                    case .bool(let b): text = b ? "true" : "false"
+                    case .int(let i): text = StatsReport.grouped(Int(i))
+                    case .double(let d): text = String(format: "%.4f", d)
+                    case .string(let v): text = v
+                    default: continue
+                    }
+                    fields.removeAll { $0.key == key }
+                    fields.append((key, text))
+                }
+            }
+            if !fields.isEmpty { evaluations.append((String(name.dropLast(5)), fields)) }
+        }
+    }
+
+    // MARK: - Tokens
+
+    /// Counters of the `tokenize` stages of every pass, summed.
+    public var tokenizeCounters: [String: Int] {
+        var c: [String: Int] = [:]
+        for p in stats.passes { for s in p.stages where s.name == "tokenize" { c.merge(s.counters, uniquingKeysWith: +) } }
+        return c
+    }
+
+    /// Tokens and text bytes per document source (from the tokenize stage's `source_tokens:` and
+    /// `source_bytes:` counters), sorted by source.
+    public var tokensPerSource: [(source: String, tokens: Int, bytes: Int)] {
+        let c = tokenizeCounters
+        return c.keys.filter { $0.hasPrefix("source_tokens:") }.sorted().map { key in
+            let source = String(key.dropFirst("source_tokens:".count))
+            return (source, c[key] ?? 0, c["source_bytes:" + source] ?? 0)
+        }
+    }
+
+    /// Text bytes per token over everything tokenized (the end-of-text tokens not counted), or nil
+    /// when the folder tokenized nothing.
+    public var bytesPerToken: Double? {
+        let perSource = tokensPerSource
+        let tokens = perSource.reduce(0) { $0 + $1.tokens }
+        if tokens > 0 { return Double(perSource.reduce(0) { $0 + $1.bytes }) / Double(tokens) }
+        // Runs from before the per-source counters: the stage's bytes in over its tokens.
+        var bytes = 0
+        var counted = 0
+        for p in stats.passes {
+            for s in p.stages where s.name == "tokenize" {
+                bytes += s.bytesIn
+                counted += (s.counters["tokens_train"] ?? 0) + (s.counters["tokens_validation"] ?? 0) - s.documentsIn
+            }
+        }
+        return counted > 0 ? Double(bytes) / Double(counted) : nil
+    }
+
+    /// Whether the folder holds anything of the tokenizer, shards, training or evaluation.
+    public var hasModelFiles: Bool {
+        tokenizerVocabulary != nil || !shards.isEmpty || !metrics.isEmpty || !evaluations.isEmpty
+            || !tokenizeCounters.isEmpty
     }
 
     static func fileSize(_ path: String) -> Int {

@@ -14,7 +14,7 @@ struct ReportCommand: ParsableCommand {
             and stage, drops per reason with kept examples, length and score distributions, dedup, \
             tokenizer, shards and training curves, and the configuration. It reads the stats and the \
             kept samples, never the whole corpus. See docs/report.md.
-            Example: sluice report out/quickstart
+            Example: sluice report out/quickstart --tokenized out/tokenize --training out/train-quickstart
             """
     )
 
@@ -24,13 +24,30 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Write the page here instead.")
     var output: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "A `sluice run` folder that tokenized the run's outputs (tokenizer.json, shards): its tokens in the funnel, the tokenizer and shards sections. Once per run, in order.",
+            valueName: "folder"))
+    var tokenized: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "A `sluice train --out` folder trained on them: loss, validation and tokens/s curves, and its eval*.json results. Once per run, in order.",
+            valueName: "folder"))
+    var training: [String] = []
+
     func validate() throws {
         if runs.isEmpty || runs.count > 2 { throw ValidationError("give one run folder, or two to compare") }
+        if tokenized.count > runs.count { throw ValidationError("--tokenized: at most one per run folder (\(runs.count))") }
+        if training.count > runs.count { throw ValidationError("--training: at most one per run folder (\(runs.count))") }
     }
 
     func run() throws {
         try reportingErrors {
-            let path = try HTMLReport.write(runs: runs, output: output)
+            let companions = runs.indices.map { i in
+                (i < tokenized.count ? [tokenized[i]] : []) + (i < training.count ? [training[i]] : [])
+            }
+            let path = try HTMLReport.write(runs: runs, output: output, companions: companions)
             print(path)
         }
     }

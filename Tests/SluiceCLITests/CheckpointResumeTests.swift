@@ -1,7 +1,8 @@
 // Resume inside a task (`checkpoint_every`, Engine/TaskCheckpoint.swift): a one-task run over one
 // large input, read slowly from a loopback server, is killed with SIGKILL several times after a
 // checkpoint; each rerun says where it resumes, and the final output is byte-identical to an
-// uninterrupted run's, with every document counted once.
+// uninterrupted run's, with every document counted once. With `dropped:` (issue 20), the kept-drop
+// files are checkpointed with the outputs and come out byte-identical too, `max_per_reason` included.
 import Foundation
 import SluiceCore
 import SluiceTestSupport
@@ -16,7 +17,7 @@ import Testing
     /// The input: a 6 MB JSONL file, or a 5 MB WARC made of the fixtures' gzip members repeated.
     static func makeInput(_ kind: String, in dir: String) throws -> String {
         try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
-        if kind == "jsonl" {
+        if kind.hasPrefix("jsonl") {
             let docs = CLI.documents(prefix: "c", count: 20_000, seed: 5)
             try CLI.write(docs.map { CLI.jsonl(id: $0.id, text: $0.text) }, to: dir + "/in/big.jsonl")
             return "big.jsonl"
@@ -35,7 +36,7 @@ import Testing
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     }
 
-    @Test(arguments: ["jsonl", "warc"])
+    @Test(arguments: ["jsonl", "warc", "jsonl+dropped"])
     func killedTasksResumeFromTheirCheckpointToIdenticalOutput(_ kind: String) throws {
         let dir = try TestSupport.temporaryDirectory("checkpoint")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -43,13 +44,14 @@ import Testing
         let server = try LoopbackHTTPServer(root: dir + "/in", faults: [name: ["slow": 2_500_000]])
         defer { server.stop() }
         let stages =
-            kind == "jsonl"
+            kind.hasPrefix("jsonl")
             ? "  - length: {min_words: 20}\n  - sample: {fraction: 0.7}\n  - write: {compression: zstd, max_documents: 3000}"
             : "  - write: {compression: gzip, max_documents: 400}"
         try """
         input: {paths: ["\(server.url(name))"]\(kind == "warc" ? ", options: {mime_types: [], status: []}" : "")}
         output: out
-        checkpoint_every: \(kind == "jsonl" ? 700 : 100)
+        checkpoint_every: \(kind.hasPrefix("jsonl") ? 700 : 100)
+        \(kind == "jsonl+dropped" ? "dropped: {sample: 0.5, max_per_reason: 2000}" : "")
         stages:
         \(stages)
         """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
@@ -59,6 +61,12 @@ import Testing
         try #require(reference.status == 0, "\(reference.stderr)")
         let expected = CLI.tree(dir + "/reference", excluding: ["_stats", "_tmp", "_lock", "_locks", "_markers"])
         #expect(expected.count >= 2, "\(expected.keys)")
+        if kind == "jsonl+dropped" {
+            // The kept drops are compared with the outputs; the cap was reached mid-task.
+            #expect(expected.keys.contains { $0.hasSuffix(DropAudit.fileSuffix) }, "\(expected.keys)")
+            let kept = try StatsReport.load(outputDirectory: dir + "/reference").passes[0].stages.map { $0.counters["dropped_kept"] ?? 0 }
+            #expect(kept.contains(2000), "\(kept)")
+        }
 
         // Kill three times, each time once a later checkpoint than the last one is on disk.
         var last = 0

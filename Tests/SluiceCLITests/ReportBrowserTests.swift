@@ -1,7 +1,9 @@
 // Issue 20 end to end: a pipeline with `dropped:` runs through the binary, `sluice show` prints
 // kept drops, `sluice report` writes the page, and headless Chromium (Debian's `chromium`, which
 // `make deps` installs) renders it with no console messages and no network: the page's script ran,
-// every chart has data, the examples of a known drop reason are there, and a screenshot is taken.
+// every chart has data (funnel, drops, distributions, dedup, and the tokenizer, shards, training
+// curves of the tokenize run and training folder that continue the run), the examples of a known
+// drop reason are there with what fired highlighted, and a screenshot is taken.
 import Foundation
 import SluiceCore
 import SluiceTestSupport
@@ -47,6 +49,9 @@ enum Chromium {
                 CLI.jsonl(
                     id: "spam-1",
                     text: String(repeating: "buy now ", count: 40) + "and then read the rest of this page about shoes."),
+                CLI.jsonl(
+                    id: "spam-2",
+                    text: "Limited offer for our readers: act now and get the second pair FREE!!!!!!!!!!!!!!!!!!!!!!!! today only."),
             ], to: dir + "/in/bad.jsonl")
         let fixtures = TestSupport.packageRoot + "/Fixtures"
         try """
@@ -57,6 +62,7 @@ enum Chromium {
         dropped: {max_per_reason: 20}
         stages:
           - length: {min_words: 8}
+          - spam_heuristics: {}
           - gopher_repetition: {}
           - minhash_dedup: {preset: datatrove}
           - c4: {dropped: {edits: true}}
@@ -67,12 +73,42 @@ enum Chromium {
         return dir
     }
 
+    /// What continues the run in `make demo`: its outputs tokenized (`tok`), a tiny model trained
+    /// on them for a few steps (`train`) and evaluated (`train/eval-fixture.json`).
+    static func continueRun(_ dir: String) throws {
+        try """
+        input: {paths: ["out/*.jsonl.zst"]}
+        output: tok
+        stages:
+          - train_tokenizer: {vocab_size: 300}
+          - tokenize: {validation_fraction: 0.1}
+        """.write(toFile: dir + "/tokenize.yaml", atomically: true, encoding: .utf8)
+        let t = try CLI.sluice(["run", "tokenize.yaml"], in: dir)
+        #expect(t.status == 0, "\(t.stderr)")
+        try """
+        model: {context_length: 16, layers: 1, heads: 2, width: 16}
+        data: {train: [tok]}
+        train: {batch_size: 2, steps: 6, lr: 3.0e-3, warmup: 1, eval_every: 3, eval_batches: 1, checkpoint_every: 6}
+        out: train
+        """.write(toFile: dir + "/train.yaml", atomically: true, encoding: .utf8)
+        let r = try CLI.sluice(["train", "train.yaml"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let ev = try CLI.sluice(
+            ["eval", "--checkpoint", "train/latest", "--text", TestSupport.fixture("train/tinyshakespeare-16k.txt")], in: dir)
+        #expect(ev.status == 0, "\(ev.stderr)")
+        try ev.stdout.write(toFile: dir + "/train/eval-fixture.json", atomically: true, encoding: .utf8)
+    }
+
     @Test func runShowAndReportThroughTheBinary() throws {
         let dir = try Self.run()
         let show = try CLI.sluice(["show", "out", "--reason", "length:too_few_words", "--n", "1"], in: dir)
         #expect(show.status == 0, "\(show.stderr)")
         #expect(show.stdout.hasPrefix("── length:too_few_words · short-1 · jsonl · dropped/segment-0/"))
         #expect(!show.stdout.contains("\u{1B}["))  // not a terminal: plain text
+        // What fired, for spam_heuristics: the run of 24 "!".
+        let spam = try CLI.sluice(["show", "out", "--reason", "spam_heuristics:char_run", "--n", "1"], in: dir)
+        #expect(spam.status == 0, "\(spam.stderr)")
+        #expect(spam.stdout.contains("what fired: length=24 max_char_run=19 match: " + String(repeating: "!", count: 24) + "\n"))
         let missing = try CLI.sluice(["show", "out", "--reason", "c4:nope"], in: dir)
         #expect(missing.status == 1)
         #expect(missing.stderr.hasPrefix("sluice: usage error: no kept documents of 'c4:nope'; kept reasons: "))
@@ -90,7 +126,9 @@ enum Chromium {
     @Test(.enabled(if: Chromium.path != nil, Comment(rawValue: Chromium.missingReason)))
     func theReportRendersInHeadlessChromiumOffline() throws {
         let dir = try Self.run()
-        #expect(try CLI.sluice(["report", "out"], in: dir).status == 0)
+        try Self.continueRun(dir)
+        let report = try CLI.sluice(["report", "out", "--tokenized", "tok", "--training", "train"], in: dir)
+        #expect(report.status == 0, "\(report.stderr)")
         let page = dir + "/out/report/index.html"
         let dom = try Chromium.run(["--dump-dom"], page: page)
         #expect(dom.status == 0, "\(dom.stderr.suffix(2000))")
@@ -101,6 +139,14 @@ enum Chromium {
         // The examples of a known reason, with what fired highlighted.
         #expect(dom.stdout.contains("<b>short-1</b>"))
         #expect(dom.stdout.contains("<mark>buy now</mark>"))
+        #expect(dom.stdout.contains("<mark>" + String(repeating: "!", count: 24) + "</mark>"))
+        // Tokens in the funnel; tokenizer, shards, curves and evaluation from the folders that continue the run.
+        #expect(dom.stdout.contains("tokens out</th>"))
+        #expect(dom.stdout.contains("Tokenizer, shards, training and evaluation"))
+        for chart in ["bytes per token per source", "tokens per split", "loss", "tokens/s", "learning rate"] {
+            #expect(dom.stdout.contains("aria-label=\"\(chart)\""), "no \(chart) chart")
+        }
+        #expect(dom.stdout.contains("<td>eval-fixture.json</td>"))
         // No console message at all: no script error, no blocked fetch (the page's policy forbids every one).
         let console = dom.stderr.split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Refused to") }
         #expect(console.isEmpty, "\(console)")

@@ -169,6 +169,82 @@ func reportError(_ body: () throws -> Void) -> SluiceError? {
     }
 }
 
+/// A tokenize run over a cleaning run's outputs (tokenizer.json, shards, the tokenize stage's
+/// counters) and a training folder (metrics.jsonl, an eval file), as `make demo` lays them out.
+func makeCompanions(_ dir: String) throws -> (tokenized: String, training: String) {
+    let tokenized = dir + "/tokenize"
+    var writer = stage("tokenize", 7, 7)
+    writer.bytesIn = 7_000
+    writer.counters = [
+        "tokens_train": 1_600, "tokens_validation": 206, "documents_train": 6, "documents_validation": 1,
+        "source_tokens:jsonl": 1_400, "source_bytes:jsonl": 5_600, "source_tokens:warc": 400, "source_bytes:warc": 1_400,
+    ]
+    try makeRunFolder(tokenized, stages: [stage("jsonl", 0, 7), stage("train_tokenizer", 7, 7), writer])
+    let fm = FileManager.default
+    for (split, count) in [("train", 2), ("validation", 1)] {
+        try fm.createDirectory(atPath: "\(tokenized)/\(split)", withIntermediateDirectories: true)
+        for i in 0..<count { try Data(repeating: 7, count: 1000).write(to: URL(fileURLWithPath: "\(tokenized)/\(split)/00000_0000\(i).shard")) }
+    }
+    try #"{"version":"1.0","added_tokens":[{"id":0,"content":"<|endoftext|>","special":true}],"model":{"type":"BPE","vocab":{"<|endoftext|>":0,"a":1,"b":2,"ab":3},"merges":["a b"]}}"#
+        .write(toFile: tokenized + "/tokenizer.json", atomically: true, encoding: .utf8)
+    let training = dir + "/train"
+    try fm.createDirectory(atPath: training, withIntermediateDirectories: true)
+    var metrics = ""
+    for step in 1...10 {
+        metrics += "{\"loss\":\(8.0 - 0.3 * Double(step)),\"lr\":0.001,\"step\":\(step),\"tokens_per_second\":\(2000 + step)}\n"
+        if step % 5 == 0 { metrics += "{\"step\":\(step),\"val_loss\":\(7.5 - 0.2 * Double(step))}\n" }
+    }
+    try metrics.write(toFile: training + "/metrics.jsonl", atomically: true, encoding: .utf8)
+    try #"{"tokens": 4096, "loss": 6.930000, "perplexity": 1022.500000, "bits_per_byte": 2.750000}"#
+        .write(toFile: training + "/eval-shakespeare.json", atomically: true, encoding: .utf8)
+    return (tokenized, training)
+}
+
+@Suite struct ModelSectionTests {
+    @Test func companionsAddTokensTokenizerShardsCurvesAndEvaluation() throws {
+        let dir = try TestSupport.temporaryDirectory("report-model")
+        try standardRun(dir + "/run")
+        let (tokenized, training) = try makeCompanions(dir)
+        let path = try HTMLReport.write(runs: [dir + "/run"], companions: [[tokenized, training]])
+        let html = try String(contentsOfFile: path, encoding: .utf8)
+        // The funnel: tokens out estimated at the measured 7,000 / 1,800 bytes per token, and the
+        // exact count of the tokenize run.
+        #expect(html.contains("<th title=") && html.contains("tokens out</th>"))
+        #expect(html.contains("1,806 tokens</b> (train 1,600, validation 206)"))
+        #expect(html.contains("3.89 bytes of text per token"))
+        // length passes 800 bytes to gopher_repetition: ≈ 800 / 3.89 = 206 tokens.
+        #expect(html.contains("<td>≈ 206</td>"))
+        // The tokenizer, bytes per token per source, tokens per split.
+        #expect(html.contains("BPE vocabulary of <b>4 tokens</b>; special tokens <code>&lt;|endoftext|&gt;</code>"))
+        #expect(html.contains("<tr><td>jsonl</td><td>0.01</td><td>1,400</td><td>4.00</td></tr>"))
+        #expect(html.contains("<tr><td>warc</td><td>0.00</td><td>400</td><td>3.50</td></tr>"))
+        #expect(html.contains("<tr><td>train</td><td>6</td><td>1,600</td><td>2</td><td>0.00</td></tr>"))
+        #expect(html.contains("aria-label=\"bytes per token per source\""))
+        #expect(html.contains("aria-label=\"tokens per split\""))
+        // Training curves and the evaluation.
+        for chart in ["loss", "tokens/s", "learning rate"] { #expect(html.contains("aria-label=\"\(chart)\""), "\(chart)") }
+        #expect(html.contains("10 steps · last training loss 5.0000 · last validation loss 5.5000 · median 2,006 tokens/s"))
+        #expect(html.contains("<td>eval-shakespeare.json</td><td>4,096</td><td>6.9300</td><td>1022.5000</td><td>2.7500</td>"))
+        #expect(!html.contains("data-points=\"0\""))
+    }
+
+    @Test func aTokenizeRunShowsItsOwnTokens() throws {
+        let dir = try TestSupport.temporaryDirectory("report-model")
+        let (tokenized, _) = try makeCompanions(dir)
+        let html = try String(contentsOfFile: try HTMLReport.write(runs: [tokenized]), encoding: .utf8)
+        #expect(html.contains("<td>1,806</td>"))  // tokens out of the tokenize stage, exact
+        #expect(html.contains("id=\"model\""))
+        #expect(!html.contains("data-points=\"0\""))
+    }
+
+    @Test func aCompanionThatIsNotARunIsAClearError() throws {
+        let dir = try TestSupport.temporaryDirectory("report-model")
+        try standardRun(dir + "/run")
+        let e = reportError { try HTMLReport.write(runs: [dir + "/run"], companions: [[dir + "/nothing"]]) }
+        #expect(e?.message == "no such folder")
+    }
+}
+
 @Suite struct DroppedListingTests {
     @Test func showPrintsOneReasonWithWhatFired() throws {
         let root = try TestSupport.temporaryDirectory("show") + "/run"

@@ -92,3 +92,72 @@ public struct FineWebQualityFilter: Filter {
         return .keep
     }
 }
+
+// MARK: - What fired (kept drops only; see DropAudit)
+
+extension FineWebQualityFilter: DropExplaining {
+    /// The ratio that crossed its threshold (`ratio` and the option that bounds it) and, for the
+    /// line rules, the lines behind it (`match`: the first few repeated or short lines, verbatim).
+    /// Recomputed from the text, off the hot path.
+    public func explainDrop(_ document: Document, reason: DropReason) -> JSONValue? {
+        withUTF8Bytes(document.text) { b -> JSONValue? in
+            func text(_ r: Range<Int>) -> String {
+                String(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self).prefix(200))
+            }
+            var lines = 0
+            var punctuated = 0
+            var short: [String] = []
+            var shortCount = 0
+            var duplicateChars = 0
+            var repeated: [String] = []
+            var newlines = 0
+            var seen = Set<UInt64>()
+            forEachLine(b, mode: .lineFeed) { r in
+                if r.upperBound < b.count { newlines += 1 }
+                let s = strippedRange(b, r)
+                guard !s.isEmpty else { return }
+                lines += 1
+                let last = previousScalarStart(b, before: r.upperBound)
+                if tableContains(terminalPunctuationTable, decodeScalar(b, at: last).scalar) { punctuated += 1 }
+                let chars = codePointCount(b, r)
+                if chars <= shortLineLength {
+                    shortCount += 1
+                    let t = text(s)
+                    if short.count < 5 && !short.contains(t) { short.append(t) }
+                }
+                if !seen.insert(xxHash64(b, r)).inserted {
+                    duplicateChars += chars
+                    let t = text(s)
+                    if repeated.count < 5 && !repeated.contains(t) { repeated.append(t) }
+                }
+            }
+            var object = JSONObject()
+            func ratio(_ x: Double) -> JSONValue { .double((x * 1e6).rounded() / 1e6) }
+            object["lines"] = .int(Int64(lines))
+            switch reason {
+            case Self.linePunctuation:
+                object["ratio"] = ratio(lines == 0 ? 0 : Double(punctuated) / Double(lines))
+                object["line_punct_thr"] = .double(linePunctuationThreshold)
+            case Self.shortLines:
+                object["ratio"] = ratio(lines == 0 ? 0 : Double(shortCount) / Double(lines))
+                object["short_line_thr"] = .double(shortLineThreshold)
+                object["short_line_length"] = .int(Int64(shortLineLength))
+                object["match"] = .array(short.map { .string($0) })
+            case Self.duplicateChars:
+                let chars = codePointCount(b, 0..<b.count) - newlines
+                object["ratio"] = ratio(Double(duplicateChars) / Double(max(chars, 1)))
+                object["char_duplicates_ratio"] = .double(charDuplicatesRatio)
+                object["match"] = .array(repeated.map { .string($0) })
+            case Self.listRatio:
+                let t = scanner ?? TokenScanner(icuWords: icuWords)
+                t.scan(b)
+                object["words"] = .int(Int64(t.count))
+                object["ratio"] = ratio(t.count == 0 ? Double(newlines) : Double(newlines) / Double(t.count))
+                object["new_line_ratio"] = .double(newLineRatio)
+            default:
+                return nil
+            }
+            return .object(object)
+        }
+    }
+}

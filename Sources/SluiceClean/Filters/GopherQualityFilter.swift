@@ -125,3 +125,101 @@ public struct GopherQualityFilter: Filter {
         return .keep
     }
 }
+
+// MARK: - What fired (kept drops only; see DropAudit)
+
+extension GopherQualityFilter: DropExplaining {
+    /// The figure behind `reason` (`words`, `mean_word_length`, `ratio`, or the stop words found)
+    /// with the option that bounds it, and `match` where the text holds what fired: `#`, the
+    /// ellipses, the first words without a letter, the bullet or ellipsis lines. Recomputed, off the hot path.
+    public func explainDrop(_ document: Document, reason: DropReason) -> JSONValue? {
+        let t = scanner ?? TokenScanner(icuWords: icuWords)
+        return withUTF8Bytes(document.text) { b -> JSONValue? in
+            t.scan(b)
+            let nWords = t.count
+            func ratio(_ x: Double) -> JSONValue { .double((x * 1e6).rounded() / 1e6) }
+            func word(_ i: Int) -> String {
+                String(decoding: UnsafeBufferPointer(rebasing: b[t.starts[i]..<t.ends[i]]), as: UTF8.self)
+            }
+            var object = JSONObject()
+            switch reason {
+            case Self.wordCount, Self.meanWordLength:
+                var nonSymbol = 0
+                var chars = 0
+                for i in 0..<nWords where t.hasNonPunctuation(b, i) {
+                    nonSymbol += 1
+                    chars += t.charCount(b, i)
+                }
+                if reason == Self.wordCount {
+                    object["words"] = .int(Int64(nonSymbol))
+                    object["min_doc_words"] = .int(Int64(minWords))
+                    object["max_doc_words"] = .int(Int64(maxWords))
+                } else {
+                    object["mean_word_length"] = ratio(nonSymbol == 0 ? 0 : Double(chars) / Double(nonSymbol))
+                    object["min_avg_word_length"] = .double(minMeanWordLength)
+                    object["max_avg_word_length"] = .double(maxMeanWordLength)
+                }
+            case Self.hashRatio, Self.ellipsisRatio:
+                let all = 0..<b.count
+                let n =
+                    reason == Self.hashRatio
+                    ? countOccurrences(b, all, "#") : countOccurrences(b, all, "...") + countOccurrences(b, all, "…")
+                object["match"] = .array(reason == Self.hashRatio ? [.string("#")] : [.string("..."), .string("…")])
+                object["ratio"] = ratio(Double(n) / Double(max(nWords, 1)))
+                object["max_symbol_word_ratio"] = .double(maxSymbolWordRatio)
+            case Self.bulletLines, Self.ellipsisLines:
+                var lines = 0
+                var hits = 0
+                var found: [String] = []
+                forEachLine(b, mode: .universal) { line in
+                    lines += 1
+                    let s = strippedRange(b, line)
+                    let hit =
+                        reason == Self.bulletLines
+                        ? hasPrefix(b, s, "•") || hasPrefix(b, s, "-") : hasSuffix(b, s, "...") || hasSuffix(b, s, "…")
+                    if hit {
+                        hits += 1
+                        // The part that fired: a bullet line's start, an ellipsis line's end.
+                        let line = String(decoding: UnsafeBufferPointer(rebasing: b[s]), as: UTF8.self)
+                        let text = String(reason == Self.bulletLines ? line.prefix(200) : line.suffix(200))
+                        if found.count < 5 && !found.contains(text) { found.append(text) }
+                    }
+                }
+                object["match"] = .array(found.map { .string($0) })
+                object["ratio"] = ratio(lines == 0 ? 0 : Double(hits) / Double(lines))
+                if reason == Self.bulletLines {
+                    object["max_bullet_lines_ratio"] = .double(maxBulletLinesRatio)
+                } else {
+                    object["max_ellipsis_lines_ratio"] = .double(maxEllipsisLinesRatio)
+                }
+            case Self.alphaWords:
+                var alpha = 0
+                var without: [String] = []
+                for i in 0..<nWords {
+                    if t.hasAlpha(b, i) {
+                        alpha += 1
+                    } else if without.count < 10 {
+                        let w = word(i)
+                        if !without.contains(w) { without.append(w) }
+                    }
+                }
+                object["match"] = .array(without.map { .string($0) })
+                object["ratio"] = ratio(nWords == 0 ? 0 : Double(alpha) / Double(nWords))
+                object["min_alpha_words_ratio"] = .double(minAlphaWordsRatio)
+            case Self.stopWords:
+                var present: [String] = []
+                for i in 0..<nWords where t.ends[i] - t.starts[i] <= maxStopWordBytes {
+                    for (k, w) in stopWordBytes.enumerated() where t.equals(b, i, w) && !present.contains(stopWordList[k]) {
+                        present.append(stopWordList[k])
+                    }
+                }
+                // Not `match`: a stop word as a substring would light up inside other words.
+                object["stop_words_present"] = .array(present.map { .string($0) })
+                object["min_stop_words"] = .int(Int64(minStopWords))
+            default:
+                return nil
+            }
+            return .object(object)
+        }
+    }
+}

@@ -197,6 +197,47 @@ final class DropAuditWriter {
         return w
     }
 
+    // MARK: - Checkpoints (TaskCheckpoint.swift)
+
+    /// What a task checkpoint records of the kept drops: each open file cut at a frame boundary
+    /// (size, documents, bytes), the kept counts per reason (for `max_per_reason`), and the
+    /// files registered with the task, so a resumed task writes the same bytes as an uninterrupted one.
+    struct State: Codable {
+        struct File: Codable {
+            var path: String
+            var size: Int
+            var documents: Int
+            var bytes: Int
+        }
+        var files: [String: File]
+        var kept: [String: [String: Int]]
+        var auxiliary: [TaskCheckpoint.Output]
+    }
+
+    /// Ends each open file's compressed frame, syncs it, and returns the state to save.
+    /// - Throws: `SluiceError(.io)` when a file cannot be flushed.
+    func checkpoint(context: TaskContext) throws -> State {
+        var files: [String: State.File] = [:]
+        for key in writers.keys.sorted() {
+            let w = writers[key]!
+            files[key] = State.File(path: w.path, size: try w.checkpoint(), documents: w.documentCount, bytes: w.byteCount)
+        }
+        let auxiliary = context.auxiliaryOutputs.map { TaskCheckpoint.Output(temporary: $0.temporary, final: $0.final, owner: -1) }
+        return State(files: files, kept: kept, auxiliary: auxiliary)
+    }
+
+    /// Reopens the files `checkpoint` left, cut to their sizes, and takes back the counts; the
+    /// task's auxiliary outputs are registered again.
+    /// - Throws: `SluiceError(.io)` when a file is missing or shorter than recorded.
+    func restore(_ state: State, context: TaskContext) throws {
+        context.restoreAuxiliaryOutputs(state.auxiliary.map { (temporary: $0.temporary, final: $0.final) })
+        kept = state.kept
+        writers = [:]
+        for (key, f) in state.files {
+            writers[key] = try JSONLWriter(resuming: f.path, size: f.size, documentCount: f.documents, byteCount: f.bytes)
+        }
+    }
+
     /// Closes every file (sorted, so the order of work is the same on every run).
     func finish() throws {
         for key in writers.keys.sorted() { try writers[key]!.close() }

@@ -132,6 +132,7 @@ struct SegmentTask {
                 try stage.restore(state, context: context)
                 steps.steps[s] = stage as! any Step
             }
+            if let state = c.audit { try audit?.restore(state, context: context) }
             taskDocuments = c.documents
             let at = "sluice: resuming \(c.pass)/\(context.taskStem) at record \(StatsReport.grouped(c.ordinal)) of \(c.input)"
             FileHandle.standardError.write(Data((at + "\n").utf8))
@@ -274,7 +275,7 @@ struct SegmentTask {
         try TaskCheckpoint(
             fingerprint: place.fingerprint, pass: place.pass, task: context.taskIndex, fileIndex: fileIndex,
             input: input, ordinal: ordinal, documents: documents, outputs: outputs, writers: writerStates,
-            steps: stepStates, stats: context.stats
+            steps: stepStates, stats: context.stats, audit: try audit?.checkpoint(context: context)
         ).save(temporary: place.temporary)
     }
 

@@ -40,6 +40,8 @@ struct TaskCheckpoint: Codable {
     var writers: [[String: String]?]
     var steps: [[String: String]?]
     var stats: TaskStats
+    /// The kept drops' files and counts (`dropped:`), nil when the task keeps none.
+    var audit: DropAuditWriter.State?
 
     static func path(temporary: String) -> String { temporary + "/.checkpoint.json" }
 

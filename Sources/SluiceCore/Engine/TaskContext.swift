@@ -74,6 +74,9 @@ public final class TaskContext {
     /// (TaskCheckpoint.swift).
     public func restoreOutputs(_ saved: [(temporary: String, final: String)]) { outputs = saved }
 
+    /// Puts back the auxiliary outputs of the checkpoint a task resumes from (DropAudit's files).
+    public func restoreAuxiliaryOutputs(_ saved: [(temporary: String, final: String)]) { auxiliaryOutputs = saved }
+
     /// Records a file already in its final place under the output folder (see `committedFiles`).
     public func recordCommittedFile(_ path: String) { committedFiles.append(path) }
 

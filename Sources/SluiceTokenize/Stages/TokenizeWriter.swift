@@ -21,6 +21,10 @@ public struct TokenizeWriter: DocumentWriter {
     private var writers: [ShardSplit: ShardWriter] = [:]
     private var shardNumbers: [ShardSplit: Int] = [:]
     private var ids: [UInt32] = []
+    /// Tokens (without the end-of-text token) and text bytes per document source, counted as
+    /// `source_tokens:<source>` and `source_bytes:<source>` when the task finishes (the report's
+    /// bytes per token per source); gathered here so a document costs a lookup, not a string.
+    private var perSource: [String: (tokens: Int, bytes: Int)] = [:]
 
     public init(options: inout StageOptions) throws {
         tokenizerPath = try options.string(
@@ -101,6 +105,8 @@ public struct TokenizeWriter: DocumentWriter {
                 compressionLevel: compressionLevel)
         }
         try writers[s]!.appendDocument(ids)
+        perSource[document.source, default: (0, 0)].tokens += ids.count
+        perSource[document.source, default: (0, 0)].bytes += document.text.utf8.count
         context.count("tokens_\(s.rawValue)", by: ids.count + 1)
         context.count("documents_\(s.rawValue)")
         if writers[s]!.tokenCount >= shardTokens {
@@ -112,5 +118,10 @@ public struct TokenizeWriter: DocumentWriter {
     public mutating func finish(context: TaskContext) throws {
         for (_, w) in writers { try w.finish() }
         writers = [:]
+        for (source, n) in perSource.sorted(by: { $0.key < $1.key }) {
+            context.count("source_tokens:\(source)", by: n.tokens)
+            context.count("source_bytes:\(source)", by: n.bytes)
+        }
+        perSource = [:]
     }
 }
