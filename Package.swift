@@ -47,15 +47,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "SluiceIngest", dependencies: ["SluiceCore", "CXML2", "CICUShim", "CZlib", "CDeflate", "CBzip2"], swiftSettings: swiftSettings),
+        .target(
+            name: "SluiceIngest", dependencies: ["SluiceCore", "CXML2", "CICUShim", "CZlib", "CDeflate", "CBzip2"],
+            swiftSettings: swiftSettings),
         .target(name: "SluiceClean", dependencies: ["SluiceCore", "CICUShim"], swiftSettings: swiftSettings),
         .target(name: "SluiceDedup", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
         .target(name: "SluiceTokenize", dependencies: ["SluiceCore", "CZstd"], swiftSettings: swiftSettings),
-        .target(name: "SluiceTrain", dependencies: ["SluiceCore", "SluiceTokenize", "COpenBLAS", "CMPI"], swiftSettings: swiftSettings),
+        .target(
+            name: "SluiceTrain", dependencies: ["SluiceCore", "SluiceTokenize", "COpenBLAS", "CMPI"],
+            swiftSettings: swiftSettings),
         .target(name: "SluiceReport", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
         .target(
             name: "SluiceAblate",
-            dependencies: ["SluiceCore", "SluiceTokenize", "SluiceTrain", "CZlib", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SluiceCore", "SluiceTokenize", "SluiceTrain", "CZlib", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         // The OpenAI-compatible server (`sluice serve`); only the command-line tool links it.
         .target(
@@ -84,7 +90,9 @@ let package = Package(
 
         // MARK: - Tests
         .target(name: "SluiceTestSupport", dependencies: ["SluiceCore"], path: "Tests/SluiceTestSupport"),
-        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceTestSupport", "SluiceCore", "CZstd", "CZlib", "CBzip2", "CICUShim"]),
+        .testTarget(
+            name: "SluiceCoreTests",
+            dependencies: ["SluiceTestSupport", "SluiceCore", "CZstd", "CZlib", "CBzip2", "CICUShim"]),
         .testTarget(name: "SluiceIngestTests", dependencies: ["SluiceTestSupport", "SluiceIngest", "CXML2"]),
         .testTarget(name: "SluiceCleanTests", dependencies: ["SluiceTestSupport", "SluiceClean"]),
         .testTarget(name: "SluiceDedupTests", dependencies: ["SluiceTestSupport", "SluiceDedup"]),

@@ -36,7 +36,8 @@ struct AblationChart {
 
     init(_ results: AblationResults) {
         let colors = results.variants.indices.map { Self.palette[$0 % Self.palette.count] }
-        let title = "ablation: \(results.variants.count) variants x \(results.seeds.count) seeds, \(results.tokensTrained) tokens per run, baseline \(results.baseline)"
+        let title =
+            "ablation: \(results.variants.count) variants x \(results.seeds.count) seeds, \(results.tokensTrained) tokens per run, baseline \(results.baseline)"
         shapes.append(.text(20, 26, title, size: 15, Self.black, anchor: .start))
 
         // Curves: mean over seeds at each step the runs share, and the min–max band.
@@ -74,8 +75,11 @@ struct AblationChart {
             shapes.append(.text(x(s), top + plotH + 16, "\(s)", size: 11, Self.black, anchor: .middle))
         }
         let what = results.curveKind == "train_loss" ? "training loss" : "validation loss"
-        shapes.append(.text(left + plotW / 2, top + plotH + 34, "step (\(what), nats per token; line: mean over seeds, band: min-max)",
-                            size: 12, Self.black, anchor: .middle))
+        shapes.append(
+            .text(
+                left + plotW / 2, top + plotH + 34,
+                "step (\(what), nats per token; line: mean over seeds, band: min-max)",
+                size: 12, Self.black, anchor: .middle))
         for (i, s) in series.enumerated() where !s.steps.isEmpty {
             if s.steps.count > 1 && results.seeds.count > 1 {
                 let upper = zip(s.steps, s.hi).map { (x($0), y($1)) }
@@ -97,8 +101,11 @@ struct AblationChart {
         for (k, e) in results.evals.enumerated() {
             let px = 20 + Double(k % columns) * panelW, py = barsTop + Double(k / columns) * (panelH + 20)
             let arrow = e.lowerIsBetter ? "lower is better" : "higher is better"
-            shapes.append(.text(px + panelW / 2, py + 16, "\(e.name): \(e.metric.replacingOccurrences(of: "_", with: " ")), \(arrow)",
-                                size: 12, Self.black, anchor: .middle))
+            shapes.append(
+                .text(
+                    px + panelW / 2, py + 16,
+                    "\(e.name): \(e.metric.replacingOccurrences(of: "_", with: " ")), \(arrow)",
+                    size: 12, Self.black, anchor: .middle))
             let values = results.variants.compactMap { $0.evals[e.name] }
             let all = values.flatMap(\.perSeed) + values.map(\.mean)
             var lo = all.min() ?? 0, hi = all.max() ?? 1
@@ -121,14 +128,18 @@ struct AblationChart {
                 guard let s = v.evals[e.name] else { continue }
                 let cx = bx + slot * (Double(i) + 0.5)
                 let barW = slot * 0.6
-                shapes.append(.polygon(rect(cx - barW / 2, yy(s.mean), barW, by + bh - yy(s.mean)), colors[i], opacity: 0.85))
+                shapes.append(
+                    .polygon(rect(cx - barW / 2, yy(s.mean), barW, by + bh - yy(s.mean)), colors[i], opacity: 0.85))
                 if let mn = s.perSeed.min(), let mx = s.perSeed.max(), s.perSeed.count > 1 {
                     shapes.append(.polyline([(cx, yy(mn)), (cx, yy(mx))], Self.black, width: 1.5))
                     shapes.append(.polyline([(cx - 5, yy(mn)), (cx + 5, yy(mn))], Self.black, width: 1.5))
                     shapes.append(.polyline([(cx - 5, yy(mx)), (cx + 5, yy(mx))], Self.black, width: 1.5))
                 }
-                shapes.append(.text(cx, min(yy(s.mean), yy(s.perSeed.max() ?? s.mean)) - 5, String(format: "%.4f", s.mean), size: 10,
-                                    Self.black, anchor: .middle))
+                shapes.append(
+                    .text(
+                        cx, min(yy(s.mean), yy(s.perSeed.max() ?? s.mean)) - 5, String(format: "%.4f", s.mean),
+                        size: 10,
+                        Self.black, anchor: .middle))
                 shapes.append(.text(cx, by + bh + 15, v.name, size: 11, Self.black, anchor: .middle))
             }
         }
@@ -149,18 +160,23 @@ struct AblationChart {
     func svg() -> String {
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         func esc(_ t: String) -> String {
-            t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;")
         }
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">\n"
+        var s =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         for shape in shapes {
             switch shape {
             case .polyline(let pts, let c, let w):
-                s += "<polyline fill=\"none\" stroke=\"\(c.hex)\" stroke-width=\"\(f(w))\" points=\"\(pts.map { "\(f($0.0)),\(f($0.1))" }.joined(separator: " "))\"/>\n"
+                s +=
+                    "<polyline fill=\"none\" stroke=\"\(c.hex)\" stroke-width=\"\(f(w))\" points=\"\(pts.map { "\(f($0.0)),\(f($0.1))" }.joined(separator: " "))\"/>\n"
             case .polygon(let pts, let c, let o):
-                s += "<polygon fill=\"\(c.hex)\" fill-opacity=\"\(String(format: "%.2f", o))\" points=\"\(pts.map { "\(f($0.0)),\(f($0.1))" }.joined(separator: " "))\"/>\n"
+                s +=
+                    "<polygon fill=\"\(c.hex)\" fill-opacity=\"\(String(format: "%.2f", o))\" points=\"\(pts.map { "\(f($0.0)),\(f($0.1))" }.joined(separator: " "))\"/>\n"
             case .text(let x, let y, let t, let size, let c, let a):
-                s += "<text x=\"\(f(x))\" y=\"\(f(y))\" font-family=\"sans-serif\" font-size=\"\(f(size))\" fill=\"\(c.hex)\" text-anchor=\"\(a.rawValue)\">\(esc(t))</text>\n"
+                s +=
+                    "<text x=\"\(f(x))\" y=\"\(f(y))\" font-family=\"sans-serif\" font-size=\"\(f(size))\" fill=\"\(c.hex)\" text-anchor=\"\(a.rawValue)\">\(esc(t))</text>\n"
             }
         }
         return s + "</svg>\n"

@@ -74,11 +74,15 @@ public struct AblationConfig: @unchecked Sendable {
     /// Canonical text of the tokenizer section.
     let tokenizerText: String
 
-    public static let topKeys = ["variants", "baseline", "tokenizer", "budget_tokens", "seeds", "model", "train", "eval",
-                                 "validation", "out"]
+    public static let topKeys = [
+        "variants", "baseline", "tokenizer", "budget_tokens", "seeds", "model", "train", "eval",
+        "validation", "out",
+    ]
     static let variantKeys = ["documents", "pipeline", "stages", "input", "set", "skip", "repeat"]
     /// Train keys the ablation sets itself.
-    static let ownedTrainKeys = ["steps": "budget_tokens sets the steps of every run", "seed": "seeds sets the seed of each run"]
+    static let ownedTrainKeys = [
+        "steps": "budget_tokens sets the steps of every run", "seed": "seeds sets the seed of each run",
+    ]
 
     /// Overrides from the command line.
     public struct Overrides: Sendable {
@@ -89,7 +93,10 @@ public struct AblationConfig: @unchecked Sendable {
         public var budgetTokens: Int?
         public var out: String?
         public var workers: Int?
-        public init(settings: [String] = [], seeds: [Int]? = nil, budgetTokens: Int? = nil, out: String? = nil, workers: Int? = nil) {
+        public init(
+            settings: [String] = [], seeds: [Int]? = nil, budgetTokens: Int? = nil, out: String? = nil,
+            workers: Int? = nil
+        ) {
             self.settings = settings
             self.seeds = seeds
             self.budgetTokens = budgetTokens
@@ -101,7 +108,9 @@ public struct AblationConfig: @unchecked Sendable {
     /// Reads and checks an ablation file.
     /// - Parameter registry: the stages variant pipelines may use.
     /// - Throws: `SluiceError(.config)` naming file, line and key.
-    public static func load(path: String, registry: StageRegistry, overrides: Overrides = .init()) throws -> AblationConfig {
+    public static func load(path: String, registry: StageRegistry, overrides: Overrides = .init()) throws
+        -> AblationConfig
+    {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,
             let data = FileManager.default.contents(atPath: path)
@@ -118,12 +127,15 @@ public struct AblationConfig: @unchecked Sendable {
     {
         var root = try ConfigValue.parseYAML(yaml, file: file)
         guard var top = root.mapValue, !top.isEmpty else {
-            throw SluiceError(.config, "an ablation file is a map with variants, baseline, budget_tokens, seeds, model, train, eval",
-                              file: file, line: root.line == 0 ? nil : root.line)
+            throw SluiceError(
+                .config, "an ablation file is a map with variants, baseline, budget_tokens, seeds, model, train, eval",
+                file: file, line: root.line == 0 ? nil : root.line)
         }
         func fail(_ v: ConfigValue?, _ key: String, _ message: String) -> SluiceError {
             let line = v?.line ?? 0
-            return SluiceError(.config, "\(key): \(message)", file: line == 0 && v != nil ? "--set" : file, line: line == 0 ? nil : line)
+            return SluiceError(
+                .config, "\(key): \(message)", file: line == 0 && v != nil ? "--set" : file,
+                line: line == 0 ? nil : line)
         }
         for (key, value) in top where !topKeys.contains(key) {
             if key == "data" {
@@ -142,12 +154,16 @@ public struct AblationConfig: @unchecked Sendable {
             let path = key.split(separator: ".").map(String.init)
             guard !path.isEmpty else { throw SluiceError(.usage, "--set \(setting): expected key=value") }
             if path[0] == "model" || path[0] == "train" {
-                guard path.count == 2 else { throw SluiceError(.usage, "--set \(setting): expected \(path[0]).key=value") }
+                guard path.count == 2 else {
+                    throw SluiceError(.usage, "--set \(setting): expected \(path[0]).key=value")
+                }
                 trainOverrides.append((key, value))
                 continue
             }
             guard topKeys.contains(path[0]) else {
-                throw SluiceError(.config, "\(path[0]): unknown key (known: \(topKeys.joined(separator: ", ")))", file: "--set \(setting)")
+                throw SluiceError(
+                    .config, "\(path[0]): unknown key (known: \(topKeys.joined(separator: ", ")))",
+                    file: "--set \(setting)")
             }
             var parsed: ConfigValue
             do { parsed = try ConfigValue.parseYAML(value, file: "--set \(setting)") } catch var e as SluiceError {
@@ -157,8 +173,13 @@ public struct AblationConfig: @unchecked Sendable {
             if case .map(let m, _) = parsed, m.isEmpty { parsed = .scalar(value, line: 0) }
             root = try root.setting(path[...], to: parsed.zeroLines, flag: "--set \(setting)")
         }
-        if let seeds = overrides.seeds { root = try root.setting(["seeds"], to: .list(seeds.map { .scalar(String($0), line: 0) }, line: 0), flag: "--seeds") }
-        if let b = overrides.budgetTokens { root = try root.setting(["budget_tokens"], to: .scalar(String(b), line: 0), flag: "--budget-tokens") }
+        if let seeds = overrides.seeds {
+            root = try root.setting(
+                ["seeds"], to: .list(seeds.map { .scalar(String($0), line: 0) }, line: 0), flag: "--seeds")
+        }
+        if let b = overrides.budgetTokens {
+            root = try root.setting(["budget_tokens"], to: .scalar(String(b), line: 0), flag: "--budget-tokens")
+        }
         if let o = overrides.out { root = try root.setting(["out"], to: .scalar(o, line: 0), flag: "--out") }
         top = root.mapValue!
         func value(_ key: String) -> ConfigValue? { top.first { $0.key == key }?.value }
@@ -177,7 +198,9 @@ public struct AblationConfig: @unchecked Sendable {
         let seedsValue = try required("seeds")
         var seeds: [Int] = []
         for item in seedsValue.listValue ?? [seedsValue] {
-            guard let s = item.scalar.flatMap({ Int($0) }), s >= 0 else { throw fail(item, "seeds", "expected a list of integers ≥ 0") }
+            guard let s = item.scalar.flatMap({ Int($0) }), s >= 0 else {
+                throw fail(item, "seeds", "expected a list of integers ≥ 0")
+            }
             guard !seeds.contains(s) else { throw fail(item, "seeds", "seed \(s) appears twice") }
             seeds.append(s)
         }
@@ -194,25 +217,36 @@ public struct AblationConfig: @unchecked Sendable {
 
         // variants
         let variantsValue = try required("variants")
-        guard let variantMap = variantsValue.mapValue else { throw fail(variantsValue, "variants", "expected a map of name: {documents: …} or {pipeline: …}") }
-        guard variantMap.count >= 2 else { throw fail(variantsValue, "variants", "an ablation compares two or more variants (\(variantMap.count) given)") }
+        guard let variantMap = variantsValue.mapValue else {
+            throw fail(variantsValue, "variants", "expected a map of name: {documents: …} or {pipeline: …}")
+        }
+        guard variantMap.count >= 2 else {
+            throw fail(
+                variantsValue, "variants", "an ablation compares two or more variants (\(variantMap.count) given)")
+        }
         var variants: [AblationVariant] = []
         for (name, v) in variantMap {
             guard isPlainName(name) else {
                 throw fail(v, "variants.\(name)", "a variant name is letters, digits, '-' and '_' (it names folders)")
             }
-            variants.append(try parseVariant(name: name, v, file: file, out: out, registry: registry, workers: overrides.workers))
+            variants.append(
+                try parseVariant(name: name, v, file: file, out: out, registry: registry, workers: overrides.workers))
         }
 
         // baseline
         let baselineValue = try required("baseline")
         guard let baseline = baselineValue.scalar, variants.contains(where: { $0.name == baseline }) else {
-            throw fail(baselineValue, "baseline", "'\(baselineValue.scalar ?? "?")' is not a variant (variants: \(variants.map(\.name).joined(separator: ", ")))")
+            throw fail(
+                baselineValue, "baseline",
+                "'\(baselineValue.scalar ?? "?")' is not a variant (variants: \(variants.map(\.name).joined(separator: ", ")))"
+            )
         }
 
         // tokenizer
         let tokValue = try required("tokenizer")
-        guard let tokMap = tokValue.mapValue else { throw fail(tokValue, "tokenizer", "expected {vocab_size: N} or {path: tokenizer.json}") }
+        guard let tokMap = tokValue.mapValue else {
+            throw fail(tokValue, "tokenizer", "expected {vocab_size: N} or {path: tokenizer.json}")
+        }
         let tokenizer: TokenizerSource
         if let p = tokMap.first(where: { $0.key == "path" }) {
             guard tokMap.count == 1 else {
@@ -229,8 +263,12 @@ public struct AblationConfig: @unchecked Sendable {
             tokenizer = .path(s)
         } else {
             var o = StageOptions(stageName: "tokenizer", values: tokMap, file: file, line: tokValue.line)
-            let sample = try o.bytes("sample_bytes", default: 0, "text sampled from every variant to train the tokenizer (0: the smallest variant's size)")
-            guard o.has("vocab_size") else { throw fail(tokValue, "tokenizer.vocab_size", "required key is missing (or give tokenizer.path)") }
+            let sample = try o.bytes(
+                "sample_bytes", default: 0,
+                "text sampled from every variant to train the tokenizer (0: the smallest variant's size)")
+            guard o.has("vocab_size") else {
+                throw fail(tokValue, "tokenizer.vocab_size", "required key is missing (or give tokenizer.path)")
+            }
             let settings = try TokenizerTrainingSettings(options: &o)
             try o.finish()
             tokenizer = .train(settings, sampleBytes: sample > 0 ? sample : nil)
@@ -240,7 +278,9 @@ public struct AblationConfig: @unchecked Sendable {
         var sections: [(key: String, value: ConfigValue)] = []
         for key in ["model", "train"] {
             guard let v = value(key) else { continue }
-            guard let m = v.mapValue else { throw fail(v, key, "expected a map (the \(key) section of `sluice train`)") }
+            guard let m = v.mapValue else {
+                throw fail(v, key, "expected a map (the \(key) section of `sluice train`)")
+            }
             if key == "train" {
                 for (k, kv) in m {
                     if let why = ownedTrainKeys[k] { throw fail(kv, "train.\(k)", "\(why); remove it") }
@@ -264,10 +304,15 @@ public struct AblationConfig: @unchecked Sendable {
         train.steps = max(1, b / (train.batchSize * train.contextLength * train.gradAccum))
         let tokensPerStep = train.batchSize * train.contextLength * train.gradAccum
         guard b >= tokensPerStep else {
-            throw fail(budgetValue, "budget_tokens", "\(b) is less than one optimizer step (\(tokensPerStep) tokens = batch_size × context_length × grad_accum)")
+            throw fail(
+                budgetValue, "budget_tokens",
+                "\(b) is less than one optimizer step (\(tokensPerStep) tokens = batch_size × context_length × grad_accum)"
+            )
         }
         if train.warmup > train.steps {
-            throw fail(value("train")?["warmup"] ?? budgetValue, "train.warmup", "\(train.warmup) warm-up steps, but the budget gives only \(train.steps) steps")
+            throw fail(
+                value("train")?["warmup"] ?? budgetValue, "train.warmup",
+                "\(train.warmup) warm-up steps, but the budget gives only \(train.steps) steps")
         }
 
         // eval
@@ -277,16 +322,26 @@ public struct AblationConfig: @unchecked Sendable {
         }
         var evals: [AblationEval] = []
         for item in evalList {
-            guard let m = item.mapValue else { throw fail(item, "eval", "each evaluation is {name: …, text: file} or {name: …, task: multiple-choice, path: file}") }
-            guard let nameValue = m.first(where: { $0.key == "name" })?.value, let name = nameValue.scalar, isPlainName(name) else {
+            guard let m = item.mapValue else {
+                throw fail(
+                    item, "eval",
+                    "each evaluation is {name: …, text: file} or {name: …, task: multiple-choice, path: file}")
+            }
+            guard let nameValue = m.first(where: { $0.key == "name" })?.value, let name = nameValue.scalar,
+                isPlainName(name)
+            else {
                 throw fail(item, "eval.name", "each evaluation needs a name (letters, digits, '-', '_')")
             }
-            guard !evals.contains(where: { $0.name == name }) else { throw fail(nameValue, "eval.\(name)", "the name appears twice") }
-            var o = StageOptions(stageName: "eval.\(name)", values: m.filter { $0.key != "name" }, file: file, line: item.line)
+            guard !evals.contains(where: { $0.name == name }) else {
+                throw fail(nameValue, "eval.\(name)", "the name appears twice")
+            }
+            var o = StageOptions(
+                stageName: "eval.\(name)", values: m.filter { $0.key != "name" }, file: file, line: item.line)
             let textPath = try o.optionalString("text", "plain-text file scored in bits per byte")
             let task = try o.optionalString("task", "multiple-choice or lambada, as `sluice eval --task`")
             let taskPath = try o.optionalString("path", "the task's JSONL file")
-            let maxBytes = try o.bytes("max_bytes", default: 0, "score only the first bytes of the text (cut at a line end; 0: all)")
+            let maxBytes = try o.bytes(
+                "max_bytes", default: 0, "score only the first bytes of the text (cut at a line end; 0: all)")
             try o.finish()
             func checkFile(_ p: String, _ key: String) throws {
                 var dir: ObjCBool = false
@@ -295,11 +350,16 @@ public struct AblationConfig: @unchecked Sendable {
                 }
             }
             if let textPath {
-                guard task == nil, taskPath == nil else { throw o.error("task", "give text or task (with path), not both") }
+                guard task == nil, taskPath == nil else {
+                    throw o.error("task", "give text or task (with path), not both")
+                }
                 try checkFile(textPath, "text")
-                evals.append(AblationEval(name: name, kind: .text(path: textPath, maxBytes: maxBytes > 0 ? maxBytes : nil)))
+                evals.append(
+                    AblationEval(name: name, kind: .text(path: textPath, maxBytes: maxBytes > 0 ? maxBytes : nil)))
             } else if let task {
-                guard task == "multiple-choice" || task == "lambada" else { throw o.error("task", "'\(task)' is not multiple-choice or lambada") }
+                guard task == "multiple-choice" || task == "lambada" else {
+                    throw o.error("task", "'\(task)' is not multiple-choice or lambada")
+                }
                 guard let taskPath else { throw o.error("path", "task \(task) needs path: its JSONL file") }
                 guard maxBytes == 0 else { throw o.error("max_bytes", "applies to text evaluations only") }
                 try checkFile(taskPath, "path")
@@ -311,7 +371,8 @@ public struct AblationConfig: @unchecked Sendable {
         var validation = evals.first { if case .text = $0.kind { true } else { false } }?.name
         if let v = value("validation") {
             guard let s = v.scalar, let e = evals.first(where: { $0.name == s }), case .text = e.kind else {
-                throw fail(v, "validation", "expected the name of a text evaluation (the validation curves track its loss)")
+                throw fail(
+                    v, "validation", "expected the name of a text evaluation (the validation curves track its loss)")
             }
             validation = s
         }
@@ -319,7 +380,8 @@ public struct AblationConfig: @unchecked Sendable {
         func canonical(_ keys: [String]) -> String {
             keys.compactMap { k in value(k).map { "\(k)=\($0.canonical)" } }.joined(separator: ";")
         }
-        let trainingText = canonical(["model", "train"]) + ";" + trainOverrides.map { "\($0.0)=\($0.1)" }.joined(separator: ";")
+        let trainingText =
+            canonical(["model", "train"]) + ";" + trainOverrides.map { "\($0.0)=\($0.1)" }.joined(separator: ";")
         return AblationConfig(
             file: file, variants: variants, baseline: baseline, tokenizer: tokenizer, budgetTokens: b, seeds: seeds,
             train: train, evals: evals, validation: validation, out: out, trainingText: trainingText,
@@ -340,9 +402,10 @@ public struct AblationConfig: @unchecked Sendable {
     }
 
     static func isPlainName(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.allSatisfy { c in
-            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95
-        }
+        !s.isEmpty
+            && s.utf8.allSatisfy { c in
+                (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95
+            }
     }
 
     /// The folder a variant's pipeline writes to.
@@ -353,9 +416,15 @@ public struct AblationConfig: @unchecked Sendable {
     ) throws -> AblationVariant {
         let key = "variants.\(name)"
         func fail(_ value: ConfigValue, _ k: String, _ message: String) -> SluiceError {
-            SluiceError(.config, "\(k): \(message)", file: value.line == 0 ? "--set" : file, line: value.line == 0 ? nil : value.line)
+            SluiceError(
+                .config, "\(k): \(message)", file: value.line == 0 ? "--set" : file,
+                line: value.line == 0 ? nil : value.line)
         }
-        guard let m = v.mapValue else { throw fail(v, key, "expected {documents: [globs]}, {pipeline: FILE, input: [globs]} or {stages: [...], input: [globs]}") }
+        guard let m = v.mapValue else {
+            throw fail(
+                v, key,
+                "expected {documents: [globs]}, {pipeline: FILE, input: [globs]} or {stages: [...], input: [globs]}")
+        }
         func get(_ k: String) -> ConfigValue? { m.first { $0.key == k }?.value }
         for (k, value) in m where !variantKeys.contains(k) {
             throw fail(value, "\(key).\(k)", "unknown key (known: \(variantKeys.joined(separator: ", ")))")
@@ -363,7 +432,9 @@ public struct AblationConfig: @unchecked Sendable {
         func strings(_ k: String) throws -> [(String, Int)]? {
             guard let value = get(k) else { return nil }
             if let s = value.scalar { return [(s, value.line)] }
-            guard let l = value.listValue, !l.isEmpty else { throw fail(value, "\(key).\(k)", "expected a string or a list of strings") }
+            guard let l = value.listValue, !l.isEmpty else {
+                throw fail(value, "\(key).\(k)", "expected a string or a list of strings")
+            }
             return try l.map { item in
                 guard let s = item.scalar else { throw fail(item, "\(key).\(k)", "expected a string") }
                 return (s, item.line)
@@ -379,7 +450,11 @@ public struct AblationConfig: @unchecked Sendable {
         }
         let kinds = ["documents", "pipeline", "stages"].filter { get($0) != nil }
         guard kinds.count == 1 else {
-            throw fail(v, key, kinds.isEmpty ? "give documents, pipeline or stages" : "give one of documents, pipeline, stages (not \(kinds.joined(separator: " and ")))")
+            throw fail(
+                v, key,
+                kinds.isEmpty
+                    ? "give documents, pipeline or stages"
+                    : "give one of documents, pipeline, stages (not \(kinds.joined(separator: " and ")))")
         }
         if let docs = try strings("documents") {
             for k in ["input", "set", "skip"] where get(k) != nil {
@@ -396,20 +471,26 @@ public struct AblationConfig: @unchecked Sendable {
                     found = Glob.expand(pattern)
                 }
                 if found.isEmpty {
-                    throw SluiceError(.config, "\(key).documents: no JSONL file matches '\(pattern)'", file: line == 0 ? "--set" : file, line: line == 0 ? nil : line)
+                    throw SluiceError(
+                        .config, "\(key).documents: no JSONL file matches '\(pattern)'",
+                        file: line == 0 ? "--set" : file, line: line == 0 ? nil : line)
                 }
                 files += found
             }
             files = Glob.sortedUnique(files)
             var text = "documents"
             for f in files { text += "\n\(f) \(fileSize(f))" }
-            return AblationVariant(name: name, line: v.line, source: .documents(files), repeatData: repeatData, fingerprint: hex(xxHash64(text)))
+            return AblationVariant(
+                name: name, line: v.line, source: .documents(files), repeatData: repeatData,
+                fingerprint: hex(xxHash64(text)))
         }
         // A pipeline: a file, or stages written inline.
         var d: PipelineDescription
         if let p = get("pipeline") {
             guard let path = p.scalar else { throw fail(p, "\(key).pipeline", "expected a pipeline file") }
-            guard FileManager.default.fileExists(atPath: path) else { throw fail(p, "\(key).pipeline", "no pipeline file at '\(path)'") }
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw fail(p, "\(key).pipeline", "no pipeline file at '\(path)'")
+            }
             d = try PipelineDescription.load(path: path)
         } else {
             let s = get("stages")!
@@ -436,8 +517,10 @@ public struct AblationConfig: @unchecked Sendable {
         if let skip = try strings("skip") {
             for (n, line) in skip {
                 guard d.stages.contains(where: { $0.name == n }) else {
-                    throw SluiceError(.config, "\(key).skip: the pipeline has no stage '\(n)' (it has: \(d.stages.map(\.name).joined(separator: ", ")))",
-                                      file: line == 0 ? "--set" : file, line: line == 0 ? nil : line)
+                    throw SluiceError(
+                        .config,
+                        "\(key).skip: the pipeline has no stage '\(n)' (it has: \(d.stages.map(\.name).joined(separator: ", ")))",
+                        file: line == 0 ? "--set" : file, line: line == 0 ? nil : line)
                 }
             }
             d.stages.removeAll { s in skip.contains { $0.0 == s.name } }
@@ -445,19 +528,23 @@ public struct AblationConfig: @unchecked Sendable {
         var inputs: [String] = []
         if let input = try strings("input") {
             for (pattern, line) in input where Glob.expand(pattern).isEmpty {
-                throw SluiceError(.config, "\(key).input: no input matches '\(pattern)'", file: line == 0 ? "--set" : file, line: line == 0 ? nil : line)
+                throw SluiceError(
+                    .config, "\(key).input: no input matches '\(pattern)'", file: line == 0 ? "--set" : file,
+                    line: line == 0 ? nil : line)
             }
             inputs = input.map { $0.0 }
         }
         let settings = try strings("set")?.map { $0.0 } ?? []
-        let overrides = PipelineOverrides(inputs: inputs, output: variantDocuments(out, name), workers: workers, settings: settings)
+        let overrides = PipelineOverrides(
+            inputs: inputs, output: variantDocuments(out, name), workers: workers, settings: settings)
         let pipeline: Pipeline
         do { pipeline = try Pipeline(d, registry: registry, overrides: overrides) } catch var e as SluiceError {
             e.message = "\(key): " + e.message
             throw e
         }
         let plan = try PipelinePlan(pipeline: pipeline, registry: registry)
-        return AblationVariant(name: name, line: v.line, source: .pipeline(plan), repeatData: repeatData, fingerprint: plan.fingerprint)
+        return AblationVariant(
+            name: name, line: v.line, source: .pipeline(plan), repeatData: repeatData, fingerprint: plan.fingerprint)
     }
 
     static func isJSONL(_ name: String) -> Bool {

@@ -43,7 +43,9 @@ public struct AblationPlan: Sendable {
             if case .pipeline = config.variants[$0].source { true } else { false }
         }
         var p: [AblationPass] = []
-        if !pipelineVariants.isEmpty { p.append(AblationPass(name: "documents", kind: .documents, taskCount: pipelineVariants.count)) }
+        if !pipelineVariants.isEmpty {
+            p.append(AblationPass(name: "documents", kind: .documents, taskCount: pipelineVariants.count))
+        }
         if case .train = config.tokenizer { p.append(AblationPass(name: "tokenizer", kind: .tokenizer, taskCount: 1)) }
         p.append(AblationPass(name: "tokenize", kind: .tokenize, taskCount: config.variants.count))
         p.append(AblationPass(name: "train", kind: .train, taskCount: config.variants.count * config.seeds.count))
@@ -64,7 +66,9 @@ public struct AblationPlan: Sendable {
     func shardDirectory(_ v: Int) -> String { variantDirectory(v) + "/shards" }
     func dataSummaryPath(_ v: Int) -> String { variantDirectory(v) + "/data.json" }
     /// The run folder of (variant, seed): the trainer's `out`.
-    public func runDirectory(variant v: Int, seed: Int) -> String { "\(config.out)/runs/\(config.variants[v].name)/seed-\(seed)" }
+    public func runDirectory(variant v: Int, seed: Int) -> String {
+        "\(config.out)/runs/\(config.variants[v].name)/seed-\(seed)"
+    }
     func runResultPath(variant v: Int, seed: Int) -> String { runDirectory(variant: v, seed: seed) + "/result.json" }
     public var resultsPath: String { config.out + "/results.json" }
 
@@ -82,7 +86,8 @@ public struct AblationPlan: Sendable {
         case .tokenize: return "tokenize variant \(config.variants[task].name)"
         case .train:
             let (v, s) = trainTask(task)
-            return "train \(config.variants[v].name) seed \(config.seeds[s]): \(config.steps) steps, \(config.steps * config.tokensPerStep) tokens"
+            return
+                "train \(config.variants[v].name) seed \(config.seeds[s]): \(config.steps) steps, \(config.steps * config.tokensPerStep) tokens"
         case .report: return "results.json, table, ablation.svg/.png"
         }
     }
@@ -105,7 +110,10 @@ public struct AblationPlan: Sendable {
         case .path(let p):
             return hex((try? FileChecksum.of(path: p).xxh64) ?? 0)
         case .train:
-            return hex(xxHash64("tokenizer " + config.tokenizerText + config.variants.map { "|\($0.name)=\($0.fingerprint)" }.joined()))
+            return hex(
+                xxHash64(
+                    "tokenizer " + config.tokenizerText
+                        + config.variants.map { "|\($0.name)=\($0.fingerprint)" }.joined()))
         }
     }
 
@@ -124,9 +132,10 @@ public struct AblationPlan: Sendable {
 
     func trainFingerprint(_ task: Int) -> String {
         let (v, s) = trainTask(task)
-        return hex(xxHash64(
-            "train \(tokenizeFingerprint(v)) \(config.trainingText) budget=\(config.budgetTokens) seed=\(config.seeds[s]) "
-                + "repeat=\(config.variants[v].repeatData) \(evalText())"))
+        return hex(
+            xxHash64(
+                "train \(tokenizeFingerprint(v)) \(config.trainingText) budget=\(config.budgetTokens) seed=\(config.seeds[s]) "
+                    + "repeat=\(config.variants[v].repeatData) \(evalText())"))
     }
 
     /// The fingerprint a task's marker must carry to count as done.
@@ -152,7 +161,9 @@ public struct AblationPlan: Sendable {
         return m.problems(root: layout.root, checksums: false).isEmpty
     }
 
-    public func pendingTasks(pass: Int) -> [Int] { (0..<passes[pass].taskCount).filter { !isDone(pass: pass, task: $0) } }
+    public func pendingTasks(pass: Int) -> [Int] {
+        (0..<passes[pass].taskCount).filter { !isDone(pass: pass, task: $0) }
+    }
 
     /// Writes the marker of a finished task, recording `files` (paths under the output folder).
     func markDone(pass: Int, task: Int, files: [String]) throws {
@@ -160,7 +171,8 @@ public struct AblationPlan: Sendable {
         var recorded: [CompletionMarker.File] = []
         for f in files {
             guard f.hasPrefix(prefix) else { preconditionFailure("\(f) is outside \(layout.root)") }
-            recorded.append(CompletionMarker.File(path: String(f.dropFirst(prefix.count)), checksum: try FileChecksum.of(path: f)))
+            recorded.append(
+                CompletionMarker.File(path: String(f.dropFirst(prefix.count)), checksum: try FileChecksum.of(path: f)))
         }
         let marker = CompletionMarker(
             fingerprint: fingerprint(pass: pass, task: task), pass: passes[pass].name, task: task,

@@ -59,20 +59,26 @@ public struct AblationResults: Sendable {
                 let r = try readJSON(plan.runResultPath(variant: v, seed: seed))
                 for e in config.evals {
                     guard let x = r["eval"]?.objectValue?[e.name]?.objectValue?[e.metric]?.doubleValue else {
-                        throw SluiceError(.corruptInput, "no \(e.metric) for eval \(e.name)", file: plan.runResultPath(variant: v, seed: seed))
+                        throw SluiceError(
+                            .corruptInput, "no \(e.metric) for eval \(e.name)",
+                            file: plan.runResultPath(variant: v, seed: seed))
                     }
                     perEval[e.name, default: []].append(x)
                 }
-                curves.append((r["curve"]?.arrayValue ?? []).compactMap { (p: JSONValue) -> (Int, Double)? in
-                    guard let a = p.arrayValue, a.count == 2, let s = a[0].intValue, let l = a[1].doubleValue else { return nil }
-                    return (Int(s), l)
-                })
+                curves.append(
+                    (r["curve"]?.arrayValue ?? []).compactMap { (p: JSONValue) -> (Int, Double)? in
+                        guard let a = p.arrayValue, a.count == 2, let s = a[0].intValue, let l = a[1].doubleValue else {
+                            return nil
+                        }
+                        return (Int(s), l)
+                    })
                 if let k = r["curve_kind"]?.stringValue { curveKind = k }
             }
-            variants.append(Variant(
-                name: variant.name, documents: Int(summary["documents"]?.intValue ?? 0), tokens: tokens,
-                epochs: tokens > 0 ? Double(config.steps * config.tokensPerStep) / Double(tokens) : 0,
-                evals: perEval.mapValues(summarize), curves: curves))
+            variants.append(
+                Variant(
+                    name: variant.name, documents: Int(summary["documents"]?.intValue ?? 0), tokens: tokens,
+                    epochs: tokens > 0 ? Double(config.steps * config.tokensPerStep) / Double(tokens) : 0,
+                    evals: perEval.mapValues(summarize), curves: curves))
         }
         var differences: [String: [String: Difference]] = [:]
         let base = variants.first { $0.name == config.baseline }!
@@ -83,15 +89,20 @@ public struct AblationResults: Sendable {
             }
         }
         return AblationResults(
-            baseline: config.baseline, budgetTokens: config.budgetTokens, tokensTrained: config.steps * config.tokensPerStep,
+            baseline: config.baseline, budgetTokens: config.budgetTokens,
+            tokensTrained: config.steps * config.tokensPerStep,
             seeds: config.seeds, evals: config.evals.map { ($0.name, $0.metric, $0.lowerIsBetter) }, variants: variants,
             differences: differences, curveKind: curveKind)
     }
 
     static func readJSON(_ path: String) throws -> JSONObject {
-        guard let d = FileManager.default.contents(atPath: path) else { throw SluiceError(.io, "missing (has the run finished?)", file: path) }
+        guard let d = FileManager.default.contents(atPath: path) else {
+            throw SluiceError(.io, "missing (has the run finished?)", file: path)
+        }
         var parser = JSONParser()
-        guard let o = try? d.withUnsafeBytes({ try parser.parse($0) }).objectValue else { throw SluiceError(.corruptInput, "not a JSON object", file: path) }
+        guard let o = try? d.withUnsafeBytes({ try parser.parse($0) }).objectValue else {
+            throw SluiceError(.corruptInput, "not a JSON object", file: path)
+        }
         return o
     }
 
@@ -180,7 +191,9 @@ public struct AblationResults: Sendable {
         switch v {
         case .object(let o):
             if o.keys.isEmpty { return "{}" }
-            let items = zip(o.keys, o.values).map { k, x in inner + JSONSerializer.string(.string(k)) + ": " + pretty(x, indent: inner) }
+            let items = zip(o.keys, o.values).map { k, x in
+                inner + JSONSerializer.string(.string(k)) + ": " + pretty(x, indent: inner)
+            }
             return "{\n" + items.joined(separator: ",\n") + "\n" + indent + "}"
         case .array(let a):
             if a.isEmpty { return "[]" }
@@ -223,24 +236,33 @@ public struct AblationResults: Sendable {
     public static func table(fromJSON o: JSONObject) throws -> String {
         guard let baseline = o["baseline"]?.stringValue, let budget = o["budget_tokens"]?.intValue,
             let vs = o["variants"]?.objectValue, let ds = o["differences"]?.objectValue
-        else { throw SluiceError(.corruptInput, "not an ablation results.json (baseline, budget_tokens, variants, differences)") }
+        else {
+            throw SluiceError(
+                .corruptInput, "not an ablation results.json (baseline, budget_tokens, variants, differences)")
+        }
         var r = AblationResults(
             baseline: baseline, budgetTokens: Int(budget), tokensTrained: Int(budget),
-            seeds: (o["seeds"]?.arrayValue ?? []).compactMap { $0.intValue.map(Int.init) }, evals: [], variants: [], differences: [:],
+            seeds: (o["seeds"]?.arrayValue ?? []).compactMap { $0.intValue.map(Int.init) }, evals: [], variants: [],
+            differences: [:],
             curveKind: "")
         for (name, value) in zip(vs.keys, vs.values) {
-            guard let v = value.objectValue, let ev = v["eval"]?.objectValue else { throw SluiceError(.corruptInput, "variant \(name) has no eval") }
+            guard let v = value.objectValue, let ev = v["eval"]?.objectValue else {
+                throw SluiceError(.corruptInput, "variant \(name) has no eval")
+            }
             var evals: [String: Summary] = [:]
             for (e, m) in zip(ev.keys, ev.values) {
-                guard let mo = m.objectValue, let metric = mo.keys.first, let s = mo[metric]?.objectValue else { continue }
+                guard let mo = m.objectValue, let metric = mo.keys.first, let s = mo[metric]?.objectValue else {
+                    continue
+                }
                 if !r.evals.contains(where: { $0.name == e }) { r.evals.append((e, metric, metric == "bits_per_byte")) }
                 evals[e] = Summary(
                     mean: s["mean"]?.doubleValue ?? .nan, std: s["std"]?.doubleValue,
                     perSeed: (s["per_seed"]?.arrayValue ?? []).compactMap(\.doubleValue))
             }
-            r.variants.append(Variant(
-                name: name, documents: Int(v["documents"]?.intValue ?? 0), tokens: Int(v["tokens"]?.intValue ?? 0),
-                epochs: v["epochs"]?.doubleValue ?? 0, evals: evals, curves: []))
+            r.variants.append(
+                Variant(
+                    name: name, documents: Int(v["documents"]?.intValue ?? 0), tokens: Int(v["tokens"]?.intValue ?? 0),
+                    epochs: v["epochs"]?.doubleValue ?? 0, evals: evals, curves: []))
         }
         for (name, value) in zip(ds.keys, ds.values) {
             for (e, m) in zip(value.objectValue?.keys ?? [], value.objectValue?.values ?? []) {
@@ -270,22 +292,30 @@ public struct AblationResults: Sendable {
         }
         func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
             let n = s.count
-            return n >= w ? s : (left ? s + String(repeating: " ", count: w - n) : String(repeating: " ", count: w - n) + s)
+            return n >= w
+                ? s : (left ? s + String(repeating: " ", count: w - n) : String(repeating: " ", count: w - n) + s)
         }
         func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "—" }
         func signed(_ x: Double) -> String { String(format: "%+.4f", x) }
         let nameWidth = max(8, variants.map(\.name.count).max() ?? 0)
-        var s = "ablation: \(variants.count) variants × \(seeds.count) seed\(seeds.count == 1 ? "" : "s") (\(seeds.map(String.init).joined(separator: ", "))), "
+        var s =
+            "ablation: \(variants.count) variants × \(seeds.count) seed\(seeds.count == 1 ? "" : "s") (\(seeds.map(String.init).joined(separator: ", "))), "
         s += "\(group(budgetTokens)) tokens per run, baseline \(baseline)\n"
         for e in evals {
             let what = e.metric == "bits_per_byte" ? "bits per byte, lower is better" : "accuracy, higher is better"
             s += "\n\(e.name) (\(what))\n"
-            s += pad("variant", nameWidth, left: true) + "  " + pad("documents", 10) + "  " + pad("tokens", 12) + "  " + pad("epochs", 7)
+            s +=
+                pad("variant", nameWidth, left: true) + "  " + pad("documents", 10) + "  " + pad("tokens", 12) + "  "
+                + pad("epochs", 7)
             s += "  " + pad("mean", 8) + "  " + pad("std", 8) + "  " + pad("Δ vs " + baseline, 10) + "  95 % interval\n"
             for v in variants {
                 let m = v.evals[e.name]
-                s += pad(v.name, nameWidth, left: true) + "  " + pad(group(v.documents), 10) + "  " + pad(group(v.tokens), 12)
-                s += "  " + pad(String(format: "%.2f", v.epochs), 7) + "  " + pad(f(m?.mean), 8) + "  " + pad(f(m?.std), 8)
+                s +=
+                    pad(v.name, nameWidth, left: true) + "  " + pad(group(v.documents), 10) + "  "
+                    + pad(group(v.tokens), 12)
+                s +=
+                    "  " + pad(String(format: "%.2f", v.epochs), 7) + "  " + pad(f(m?.mean), 8) + "  "
+                    + pad(f(m?.std), 8)
                 if v.name == baseline {
                     s += "  " + pad("—", 10) + "\n"
                 } else if let d = differences[v.name]?[e.name] {

@@ -18,8 +18,10 @@ public struct AblationRunner {
     /// Receives one line per event (the CLI prints them on stderr).
     public var log: @Sendable (String) -> Void
 
-    public init(plan: AblationPlan, workers: Int? = nil, force: Bool = false, showProgress: Bool = false,
-                log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        plan: AblationPlan, workers: Int? = nil, force: Bool = false, showProgress: Bool = false,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.plan = plan
         self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
         self.force = force
@@ -98,13 +100,17 @@ public struct AblationRunner {
     // MARK: - Variants
 
     func runPipeline(_ v: Int) throws -> [String] {
-        guard case .pipeline(let pipelinePlan) = config.variants[v].source else { preconditionFailure("not a pipeline variant") }
-        let executor = LocalExecutor(workers: workers, force: force, showProgress: showProgress, logger: Logger(label: "sluice"))
+        guard case .pipeline(let pipelinePlan) = config.variants[v].source else {
+            preconditionFailure("not a pipeline variant")
+        }
+        let executor = LocalExecutor(
+            workers: workers, force: force, showProgress: showProgress, logger: Logger(label: "sluice"))
         try executor.run(pipelinePlan)
         let files = plan.documentFiles(v)
         guard !files.isEmpty else {
-            throw SluiceError(.config, "variant \(config.variants[v].name): its pipeline wrote no JSONL documents", file: config.file,
-                              line: config.variants[v].line)
+            throw SluiceError(
+                .config, "variant \(config.variants[v].name): its pipeline wrote no JSONL documents", file: config.file,
+                line: config.variants[v].line)
         }
         return files
     }
@@ -133,7 +139,9 @@ public struct AblationRunner {
     /// Trains the tokenizer on the same number of bytes from every variant: each variant's
     /// documents ordered by a hash of their text, taken until the sample size (the last one cut).
     func trainTokenizer() throws -> [String] {
-        guard case .train(let settings, let sampleBytes) = config.tokenizer else { preconditionFailure("no tokenizer to train") }
+        guard case .train(let settings, let sampleBytes) = config.tokenizer else {
+            preconditionFailure("no tokenizer to train")
+        }
         let dir = config.out + "/tokenizer"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -141,15 +149,18 @@ public struct AblationRunner {
         var entries: [[(hash: UInt64, bytes: Int)]] = []
         for v in config.variants.indices {
             var e: [(hash: UInt64, bytes: Int)] = []
-            _ = try forEachDocument(v) { text in e.append((hash: xxHash64(text, seed: 0xAB1A7E), bytes: text.utf8.count)) }
+            _ = try forEachDocument(v) { text in
+                e.append((hash: xxHash64(text, seed: 0xAB1A7E), bytes: text.utf8.count))
+            }
             entries.append(e)
         }
         let totals = entries.map { $0.reduce(0) { $0 + $1.bytes } }
         let smallest = totals.min() ?? 0
         guard smallest > 0 else {
             let v = totals.firstIndex(of: 0)!
-            throw SluiceError(.config, "variant \(config.variants[v].name) has no text to train the tokenizer on", file: config.file,
-                              line: config.variants[v].line)
+            throw SluiceError(
+                .config, "variant \(config.variants[v].name) has no text to train the tokenizer on", file: config.file,
+                line: config.variants[v].line)
         }
         let target = min(sampleBytes ?? min(smallest, Self.defaultSampleCap), smallest)
         // Pass 2: write each variant's sample.
@@ -191,14 +202,20 @@ public struct AblationRunner {
             s["bytes"] = .int(Int64(bytes))
             summary[config.variants[v].name] = .object(s)
         }
-        log("tokenizer: training \(settings.model) (vocab \(settings.vocabSize)) on \(target) bytes of each of \(config.variants.count) variants")
+        log(
+            "tokenizer: training \(settings.model) (vocab \(settings.vocabSize)) on \(target) bytes of each of \(config.variants.count) variants"
+        )
         let (tok, _) = try settings.train(paths: samplePaths, workers: workers)
         guard tok.eosID != nil else {
-            throw SluiceError(.config, "tokenizer.special_tokens: the tokenizer needs an end-of-text token (<|endoftext|>, </s>)", file: config.file)
+            throw SluiceError(
+                .config, "tokenizer.special_tokens: the tokenizer needs an end-of-text token (<|endoftext|>, </s>)",
+                file: config.file)
         }
         let tmp = "\(dir)/tokenizer.json.tmp"
         try tok.save(path: tmp)
-        guard rename(tmp, plan.tokenizerPath) == 0 else { throw SluiceError(.io, "cannot rename into place", file: plan.tokenizerPath) }
+        guard rename(tmp, plan.tokenizerPath) == 0 else {
+            throw SluiceError(.io, "cannot rename into place", file: plan.tokenizerPath)
+        }
         for p in samplePaths { try? FileManager.default.removeItem(atPath: p) }
         let samplePath = "\(dir)/sample.json"
         try writeAtomically(Data((AblationResults.pretty(.object(summary)) + "\n").utf8), to: samplePath)
@@ -216,12 +233,17 @@ public struct AblationRunner {
         try? FileManager.default.removeItem(atPath: plan.dataSummaryPath(v))
         let inputs = plan.documentFiles(v)
         guard !inputs.isEmpty else {
-            throw SluiceError(.config, "variant \(config.variants[v].name) has no document files", file: config.file, line: config.variants[v].line)
+            throw SluiceError(
+                .config, "variant \(config.variants[v].name) has no document files", file: config.file,
+                line: config.variants[v].line)
         }
         let writer = TokenizeWriter(tokenizerPath: plan.tokenizerPath, validationFraction: 0)
-        let s = try ShardTools.write(inputs: inputs, tokenizerPath: plan.tokenizerPath, output: dir, writer: writer, workers: workers)
+        let s = try ShardTools.write(
+            inputs: inputs, tokenizerPath: plan.tokenizerPath, output: dir, writer: writer, workers: workers)
         guard s.documents > 0 else {
-            throw SluiceError(.config, "variant \(config.variants[v].name) has no documents", file: config.file, line: config.variants[v].line)
+            throw SluiceError(
+                .config, "variant \(config.variants[v].name) has no documents", file: config.file,
+                line: config.variants[v].line)
         }
         let data = try ShardDataset(directory: dir, split: .train)
         var o = JSONObject()
@@ -230,13 +252,16 @@ public struct AblationRunner {
         o["text_bytes"] = .int(Int64(s.textBytes))
         try writeAtomically(Data((AblationResults.pretty(.object(o)) + "\n").utf8), to: plan.dataSummaryPath(v))
         log("tokenize: \(config.variants[v].name): \(s.documents) documents, \(data.tokenCount) tokens")
-        return data.files + [dir + "/tokenizer.json", plan.dataSummaryPath(v)].filter { FileManager.default.fileExists(atPath: $0) }
+        return data.files
+            + [dir + "/tokenizer.json", plan.dataSummaryPath(v)].filter { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// Documents and tokens of variant `v` (after its tokenize task).
     func dataSummary(_ v: Int) throws -> (documents: Int, tokens: Int) {
         let path = plan.dataSummaryPath(v)
-        guard let d = FileManager.default.contents(atPath: path) else { throw SluiceError(.io, "missing; rerun the tokenize pass", file: path) }
+        guard let d = FileManager.default.contents(atPath: path) else {
+            throw SluiceError(.io, "missing; rerun the tokenize pass", file: path)
+        }
         var parser = JSONParser()
         guard let o = try? d.withUnsafeBytes({ try parser.parse($0) }).objectValue, let docs = o["documents"]?.intValue,
             let toks = o["tokens"]?.intValue
@@ -261,7 +286,9 @@ public struct AblationRunner {
 
     /// The text an evaluation scores: the file, or its first `maxBytes` cut at a line end.
     static func evalText(_ path: String, maxBytes: Int?) throws -> String {
-        guard let d = FileManager.default.contents(atPath: path) else { throw SluiceError(.io, "cannot read", file: path) }
+        guard let d = FileManager.default.contents(atPath: path) else {
+            throw SluiceError(.io, "cannot read", file: path)
+        }
         var bytes = [UInt8](d)
         if let m = maxBytes, bytes.count > m {
             var cut = m
@@ -281,7 +308,8 @@ public struct AblationRunner {
         // A folder left by a killed run of this same configuration resumes from its last
         // checkpoint (the trainer's exact resumption); anything else starts over.
         let stamp = dir + "/ablation-run.txt"
-        let resumable = (fm.contents(atPath: stamp).map { String(decoding: $0, as: UTF8.self) } == fingerprint)
+        let resumable =
+            (fm.contents(atPath: stamp).map { String(decoding: $0, as: UTF8.self) } == fingerprint)
             && fm.fileExists(atPath: dir + "/latest/config.json")
         if !resumable {
             try? fm.removeItem(atPath: dir)
@@ -296,15 +324,19 @@ public struct AblationRunner {
             try checkBudget()
         }
         var val: (any TokenStream)?
-        if let name = config.validation, let e = config.evals.first(where: { $0.name == name }), case .text(let path, let maxBytes) = e.kind {
+        if let name = config.validation, let e = config.evals.first(where: { $0.name == name }),
+            case .text(let path, let maxBytes) = e.kind
+        {
             let ids = codec.encode(try Self.evalText(path, maxBytes: maxBytes))
             guard ids.count >= config.train.contextLength + 1 else {
                 throw SluiceError(
-                    .config, "eval \(name) has \(ids.count) tokens; the validation curves need at least context_length + 1 = \(config.train.contextLength + 1)",
+                    .config,
+                    "eval \(name) has \(ids.count) tokens; the validation curves need at least context_length + 1 = \(config.train.contextLength + 1)",
                     file: path)
             }
-            val = ArrayTokenStream(ids, vocabSize: tokenizer.vocabSize, eosID: tokenizer.eosID.map { Int($0) },
-                                   fingerprint: tokenizer.fingerprint, label: path)
+            val = ArrayTokenStream(
+                ids, vocabSize: tokenizer.vocabSize, eosID: tokenizer.eosID.map { Int($0) },
+                fingerprint: tokenizer.fingerprint, label: path)
         }
         var options = config.train
         options.steps = config.steps
@@ -318,7 +350,10 @@ public struct AblationRunner {
         let log = self.log
         let trainer = try Trainer(options: options, train: data, val: val, tokenizerPath: plan.tokenizerPath) { line in
             // Step lines every tenth of the run; other lines as they come.
-            if line.hasPrefix("step "), let n = Int(line.dropFirst(5).prefix { $0 != "/" && $0 != " " }), n % every != 0 { return }
+            if line.hasPrefix("step "), let n = Int(line.dropFirst(5).prefix { $0 != "/" && $0 != " " }), n % every != 0
+            {
+                return
+            }
             log("[\(label)] \(line)")
         }
         if resumable { log("[\(label)] resuming from step \(trainer.startStep)") }
@@ -336,7 +371,10 @@ public struct AblationRunner {
                 r["loss"] = .double(result.loss)
                 r["tokens"] = .int(Int64(result.tokens))
             case .task(let task, let path):
-                let result = task == "lambada" ? try evaluator.lambada(path: path, codec: codec) : try evaluator.multipleChoice(path: path, codec: codec)
+                let result =
+                    task == "lambada"
+                    ? try evaluator.lambada(path: path, codec: codec)
+                    : try evaluator.multipleChoice(path: path, codec: codec)
                 r["accuracy"] = .double(result.accuracy)
                 r["examples"] = .int(Int64(result.examples))
             }
@@ -349,7 +387,9 @@ public struct AblationRunner {
         if let d = fm.contents(atPath: dir + "/metrics.jsonl") {
             for line in d.split(separator: 0x0A) {
                 var parser = JSONParser()
-                guard let o = try? Data(line).withUnsafeBytes({ try parser.parse($0) }).objectValue, let step = o["step"]?.intValue else { continue }
+                guard let o = try? Data(line).withUnsafeBytes({ try parser.parse($0) }).objectValue,
+                    let step = o["step"]?.intValue
+                else { continue }
                 if let l = o["val_loss"]?.doubleValue { curve.append(.array([.int(step), .double(l)])) }
                 if let l = o["loss"]?.doubleValue, Int(step) % every == 0 || Int(step) == config.steps {
                     trainCurve.append(.array([.int(step), .double(l)]))

@@ -44,7 +44,8 @@ struct RasterCanvas {
             xs.sort()
             var k = 0
             while k + 1 < xs.count {
-                let a = max(0, Int((xs[k] - 0.5).rounded(.up))), b = min(width - 1, Int((xs[k + 1] - 0.5).rounded(.down)))
+                let a = max(0, Int((xs[k] - 0.5).rounded(.up))),
+                    b = min(width - 1, Int((xs[k + 1] - 0.5).rounded(.down)))
                 if a <= b { for px in a...b { blend(px, py, c, opacity) } }
                 k += 2
             }
@@ -59,7 +60,11 @@ struct RasterCanvas {
         let h = max(w, 1) / 2
         let ux = dx / len * h, uy = dy / len * h
         let nx = -uy, ny = ux
-        fill([(x0 - ux + nx, y0 - uy + ny), (x1 + ux + nx, y1 + uy + ny), (x1 + ux - nx, y1 + uy - ny), (x0 - ux - nx, y0 - uy - ny)], c, opacity: 1)
+        fill(
+            [
+                (x0 - ux + nx, y0 - uy + ny), (x1 + ux + nx, y1 + uy + ny), (x1 + ux - nx, y1 + uy - ny),
+                (x0 - ux - nx, y0 - uy - ny),
+            ], c, opacity: 1)
     }
 
     /// Draws `t` with its baseline at `baseline`; letters print as capitals.
@@ -87,8 +92,10 @@ struct RasterCanvas {
         for y in 0..<out.height {
             for x in 0..<out.width {
                 for ch in 0..<3 {
-                    let a = Int(pixels[((2 * y) * width + 2 * x) * 3 + ch]), b = Int(pixels[((2 * y) * width + 2 * x + 1) * 3 + ch])
-                    let c = Int(pixels[((2 * y + 1) * width + 2 * x) * 3 + ch]), d = Int(pixels[((2 * y + 1) * width + 2 * x + 1) * 3 + ch])
+                    let a = Int(pixels[((2 * y) * width + 2 * x) * 3 + ch]),
+                        b = Int(pixels[((2 * y) * width + 2 * x + 1) * 3 + ch])
+                    let c = Int(pixels[((2 * y + 1) * width + 2 * x) * 3 + ch]),
+                        d = Int(pixels[((2 * y + 1) * width + 2 * x + 1) * 3 + ch])
                     out.pixels[(y * out.width + x) * 3 + ch] = UInt8((a + b + c + d + 2) / 4)
                 }
             }
@@ -111,7 +118,9 @@ struct RasterCanvas {
         precondition(status == Z_OK, "zlib compress2 failed (\(status))")
         compressed.removeSubrange(Int(bound)...)
         var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+        func be32(_ v: UInt32) -> [UInt8] {
+            [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+        }
         func chunk(_ type: String, _ data: [UInt8]) {
             let body = Array(type.utf8) + data
             out += be32(UInt32(data.count)) + body
@@ -138,7 +147,9 @@ enum BitmapFont {
     static let table: [Unicode.Scalar: [UInt8]] = {
         var t: [Unicode.Scalar: [UInt8]] = [:]
         for (k, rows) in source {
-            t[k] = rows.split(separator: " ").map { row in row.utf8.reduce(UInt8(0)) { ($0 << 1) | ($1 == UInt8(ascii: "#") ? 1 : 0) } }
+            t[k] = rows.split(separator: " ").map { row in
+                row.utf8.reduce(UInt8(0)) { ($0 << 1) | ($1 == UInt8(ascii: "#") ? 1 : 0) }
+            }
         }
         return t
     }()
@@ -172,8 +183,10 @@ enum BitmapFont {
         ("_", "..... ..... ..... ..... ..... ..... #####"), ("=", "..... ..... ##### ..... ##### ..... ....."),
         ("*", "..... ..#.. #.#.# .###. #.#.# ..#.. ....."), ("|", "..#.. ..#.. ..#.. ..#.. ..#.. ..#.. ..#.."),
         ("'", "..#.. ..#.. ..... ..... ..... ..... ....."), (";", "..... .##.. .##.. ..... .##.. ..#.. .#..."),
-        ("?", ".###. #...# ....# ...#. ..#.. ..... ..#.."), ("!", "..#.. ..#.. ..#.. ..#.. ..#.. ..... ..#.."), ("\u{0394}", "..... ..#.. .#.#. .#.#. #...# #...# #####"),
-        ("\u{00B1}", "..#.. ..#.. ##### ..#.. ..#.. ..... #####"), ("\u{00D7}", "..... #...# .#.#. ..#.. .#.#. #...# ....."),
+        ("?", ".###. #...# ....# ...#. ..#.. ..... ..#.."), ("!", "..#.. ..#.. ..#.. ..#.. ..#.. ..... ..#.."),
+        ("\u{0394}", "..... ..#.. .#.#. .#.#. #...# #...# #####"),
+        ("\u{00B1}", "..#.. ..#.. ##### ..#.. ..#.. ..... #####"),
+        ("\u{00D7}", "..... #...# .#.#. ..#.. .#.#. #...# ....."),
         ("\u{25A1}", "##### #...# #...# #...# #...# #...# #####"),
     ]
 }

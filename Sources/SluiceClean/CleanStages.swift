@@ -4,7 +4,8 @@ import SluiceCore
 /// Every stage defined in SluiceClean.
 public enum CleanStages {
     public static let all: [any Stage.Type] = [
-        NormalizeStep.self, ScriptFilter.self, GopherQualityFilter.self, GopherRepetitionFilter.self, C4QualityStep.self,
+        NormalizeStep.self, ScriptFilter.self, GopherQualityFilter.self, GopherRepetitionFilter.self,
+        C4QualityStep.self,
         FineWebQualityFilter.self, WordlistFilter.self, URLBlocklistFilter.self, SpamHeuristicsFilter.self,
         ClassifyStep.self,
         PIIStep.self,

@@ -61,12 +61,14 @@ enum Chart {
         for (row, label) in labels.enumerated() {
             let y0 = 4 + Double(row) * rowHeight
             let short = label.count > 40 ? String(label.prefix(39)) + "…" : label
-            svg += "<text x=\"\(Int(labelWidth - 6))\" y=\"\(Int(y0 + rowHeight / 2 + 4))\" text-anchor=\"end\">\(escape(short))</text>"
+            svg +=
+                "<text x=\"\(Int(labelWidth - 6))\" y=\"\(Int(y0 + rowHeight / 2 + 4))\" text-anchor=\"end\">\(escape(short))</text>"
             for (k, s) in series.enumerated() {
                 let v = row < s.values.count ? s.values[row] : 0
                 let w = v <= 0 ? 0 : max(1, barArea * v / maxValue)
                 let y = y0 + 2 + 16 * Double(k)
-                svg += "<rect x=\"\(Int(labelWidth))\" y=\"\(Int(y))\" width=\"\(String(format: "%.1f", w))\" height=\"13\" fill=\"\(colors[k % colors.count])\"><title>\(escape(s.name)): \(number(v))</title></rect>"
+                svg +=
+                    "<rect x=\"\(Int(labelWidth))\" y=\"\(Int(y))\" width=\"\(String(format: "%.1f", w))\" height=\"13\" fill=\"\(colors[k % colors.count])\"><title>\(escape(s.name)): \(number(v))</title></rect>"
                 svg += "<text x=\"\(Int(labelWidth + w + 4))\" y=\"\(Int(y + 11))\">\(number(v))</text>"
             }
         }
@@ -90,7 +92,9 @@ enum Chart {
     /// Histogram of values in `binCount` equal bins over their range.
     static func histogram(title: String, series: [(String, [Double])], binCount: Int = 20) -> String {
         let all = series.flatMap { $0.1 }
-        guard let lo = all.min(), let hi = all.max() else { return columns(title: title, labels: [], series: [], percent: true) }
+        guard let lo = all.min(), let hi = all.max() else {
+            return columns(title: title, labels: [], series: [], percent: true)
+        }
         let span = hi > lo ? hi - lo : 1
         let labels = (0..<binCount).map { number(lo + span * Double($0) / Double(binCount)) }
         let s = series.map { name, values -> Series in
@@ -114,9 +118,11 @@ enum Chart {
         let width = max(300.0, 50 + group * Double(labels.count))
         var svg =
             "<svg class=\"chart\" data-points=\"\(points)\" role=\"img\" aria-label=\"\(escape(title))\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
-        svg += "<line x1=\"40\" y1=\"\(Int(plot + 10))\" x2=\"\(Int(width))\" y2=\"\(Int(plot + 10))\" stroke=\"#999\"/>"
+        svg +=
+            "<line x1=\"40\" y1=\"\(Int(plot + 10))\" x2=\"\(Int(width))\" y2=\"\(Int(plot + 10))\" stroke=\"#999\"/>"
         let top = percent ? String(format: "%.0f%%", maxValue * 100) : number(maxValue)
-        svg += "<text x=\"36\" y=\"16\" text-anchor=\"end\">\(top)</text><text x=\"36\" y=\"\(Int(plot + 10))\" text-anchor=\"end\">0</text>"
+        svg +=
+            "<text x=\"36\" y=\"16\" text-anchor=\"end\">\(top)</text><text x=\"36\" y=\"\(Int(plot + 10))\" text-anchor=\"end\">0</text>"
         let barWidth = (group - 6) / Double(max(1, series.count))
         for (i, label) in labels.enumerated() {
             let x0 = 44 + group * Double(i)
@@ -124,10 +130,12 @@ enum Chart {
                 let v = i < s.values.count ? s.values[i] : 0
                 let h = plot * v / maxValue
                 let shown = percent ? String(format: "%.1f%%", v * 100) : number(v)
-                svg += "<rect x=\"\(String(format: "%.1f", x0 + barWidth * Double(k)))\" y=\"\(String(format: "%.1f", plot + 10 - h))\" width=\"\(String(format: "%.1f", max(1, barWidth - 1)))\" height=\"\(String(format: "%.1f", h))\" fill=\"\(colors[k % colors.count])\"><title>\(escape(s.name)) \(escape(label)): \(shown)</title></rect>"
+                svg +=
+                    "<rect x=\"\(String(format: "%.1f", x0 + barWidth * Double(k)))\" y=\"\(String(format: "%.1f", plot + 10 - h))\" width=\"\(String(format: "%.1f", max(1, barWidth - 1)))\" height=\"\(String(format: "%.1f", h))\" fill=\"\(colors[k % colors.count])\"><title>\(escape(s.name)) \(escape(label)): \(shown)</title></rect>"
             }
             if labels.count <= 24 || i % 2 == 0 {
-                svg += "<text class=\"tick\" transform=\"translate(\(Int(x0 + group / 2)),\(Int(plot + 22))) rotate(35)\">\(escape(label))</text>"
+                svg +=
+                    "<text class=\"tick\" transform=\"translate(\(Int(x0 + group / 2)),\(Int(plot + 22))) rotate(35)\">\(escape(label))</text>"
             }
         }
         return legend(series) + svg + "</svg>"
@@ -150,15 +158,18 @@ enum Chart {
         func py(_ y: Double) -> Double { height - b - (y - y0) / (y1 - y0) * (height - t - b) }
         var svg =
             "<svg class=\"chart\" data-points=\"\(points)\" role=\"img\" aria-label=\"\(escape(title))\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
-        svg += "<rect x=\"\(Int(l))\" y=\"\(Int(t))\" width=\"\(Int(width - l - r))\" height=\"\(Int(height - t - b))\" fill=\"none\" stroke=\"#bbb\"/>"
+        svg +=
+            "<rect x=\"\(Int(l))\" y=\"\(Int(t))\" width=\"\(Int(width - l - r))\" height=\"\(Int(height - t - b))\" fill=\"none\" stroke=\"#bbb\"/>"
         svg += "<text x=\"\(Int(l - 4))\" y=\"\(Int(t + 10))\" text-anchor=\"end\">\(number(y1))</text>"
         svg += "<text x=\"\(Int(l - 4))\" y=\"\(Int(height - b))\" text-anchor=\"end\">\(number(y0))</text>"
         svg += "<text x=\"\(Int(l))\" y=\"\(Int(height - b + 14))\">\(number(x0))</text>"
         svg += "<text x=\"\(Int(width - r))\" y=\"\(Int(height - b + 14))\" text-anchor=\"end\">\(number(x1))</text>"
-        svg += "<text x=\"\(Int((width) / 2))\" y=\"\(Int(height - 6))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
+        svg +=
+            "<text x=\"\(Int((width) / 2))\" y=\"\(Int(height - 6))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
         for (k, (_, pts)) in series.enumerated() where !pts.isEmpty {
             let path = pts.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }.joined(separator: " ")
-            svg += "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"\(colors[k % colors.count])\" points=\"\(path)\"/>"
+            svg +=
+                "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"\(colors[k % colors.count])\" points=\"\(path)\"/>"
         }
         return legend(series.map { Series(name: $0.0, values: []) }) + svg + "</svg>"
     }

@@ -30,7 +30,8 @@ public struct DocumentFacts: Sendable {
             if key.hasPrefix("dropped_") || key == "text_before" || key == "edited_by" { continue }
             switch value {
             case .double(let x): if x.isFinite { scores[key, default: []].append(x) }
-            case .int(let i): if key.hasSuffix("score") || key.hasSuffix("fraction") { scores[key, default: []].append(Double(i)) }
+            case .int(let i):
+                if key.hasSuffix("score") || key.hasSuffix("fraction") { scores[key, default: []].append(Double(i)) }
             case .string(let s) where key == "language" || key == "lang" || key == "script":
                 languages[s, default: 0] += 1
             default: break
@@ -84,7 +85,9 @@ public enum DocumentSample {
             while n < limit {
                 guard let line = try lines.nextLine() else { break }
                 guard case .text(let bytes) = line, !bytes.isEmpty else { continue }
-                guard let d = try? parser.parseDocument(bytes, defaultID: "line \(lines.lineNumber)", defaultSource: "jsonl")
+                guard
+                    let d = try? parser.parseDocument(
+                        bytes, defaultID: "line \(lines.lineNumber)", defaultSource: "jsonl")
                 else {
                     problems.append("\(path):\(lines.lineNumber): not a JSON document; skipped")
                     continue
@@ -109,7 +112,9 @@ public enum DocumentSample {
             let n = read(run.root + "/" + file, limit: min(perFile, max(0, limit - total)), problems: &problems) { d in
                 if let stage = d.metadata["edited_by"]?.stringValue {
                     sample.editsRead[stage, default: 0] += 1
-                    if sample.edits[stage, default: []].count < examplesPerReason { sample.edits[stage, default: []].append(d) }
+                    if sample.edits[stage, default: []].count < examplesPerReason {
+                        sample.edits[stage, default: []].append(d)
+                    }
                     return true
                 }
                 let reason = d.metadata["dropped_by"]?.stringValue ?? "unknown"
@@ -129,7 +134,8 @@ public enum DocumentSample {
     }
 
     /// Facts of the head of each output file: at most `limit` documents, spread over the files.
-    public static func outputs(_ run: RunFolder, limit: Int = 50_000, problems: inout [String]) -> (DocumentFacts, Bool) {
+    public static func outputs(_ run: RunFolder, limit: Int = 50_000, problems: inout [String]) -> (DocumentFacts, Bool)
+    {
         var facts = DocumentFacts()
         var truncated = false
         guard !run.outputFiles.isEmpty else { return (facts, false) }

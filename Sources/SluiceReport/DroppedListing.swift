@@ -16,7 +16,8 @@ public enum DroppedListing {
         let run = try RunFolder.open(root)
         guard !run.droppedFiles.isEmpty else {
             throw SluiceError(
-                .usage, "this run kept no dropped documents: add `dropped: {sample: 0.1}` to the pipeline and run it again",
+                .usage,
+                "this run kept no dropped documents: add `dropped: {sample: 0.1}` to the pipeline and run it again",
                 file: root)
         }
         let bold = color ? "\u{1B}[1m" : ""
@@ -29,7 +30,9 @@ public enum DroppedListing {
         let page = Page(runs: [], reportDirectory: ".")
         for file in run.droppedFiles where shown < count {
             DocumentSample.read(run.root + "/" + file, limit: .max, problems: &problems) { d in
-                let key = d.metadata["edited_by"]?.stringValue.map { "edit:" + $0 } ?? d.metadata["dropped_by"]?.stringValue ?? "unknown"
+                let key =
+                    d.metadata["edited_by"]?.stringValue.map { "edit:" + $0 } ?? d.metadata["dropped_by"]?.stringValue
+                    ?? "unknown"
                 seen[key, default: 0] += 1
                 guard reason == nil || key == reason else { return true }
                 shown += 1
@@ -38,7 +41,8 @@ public enum DroppedListing {
                 if let before = d.metadata["text_before"]?.stringValue {
                     let kept = Set(d.text.split(separator: "\n", omittingEmptySubsequences: false))
                     var size = 0
-                    for line in before.split(separator: "\n", omittingEmptySubsequences: false) where size < maxCharacters {
+                    for line in before.split(separator: "\n", omittingEmptySubsequences: false)
+                    where size < maxCharacters {
                         size += line.count + 1
                         out += kept.contains(line) ? "  \(line)\n" : "\(red)- \(line)\(reset)\n"
                     }
@@ -47,7 +51,10 @@ public enum DroppedListing {
                         var parts: [String] = []
                         for (k, v) in o where k != "match" { parts.append("\(k)=\(JSONSerializer.string(v))") }
                         let matched = page.matches(d)
-                        if !matched.isEmpty { parts.append("match: " + matched.prefix(10).map { "\(red)\($0)\(reset)" }.joined(separator: ", ")) }
+                        if !matched.isEmpty {
+                            parts.append(
+                                "match: " + matched.prefix(10).map { "\(red)\($0)\(reset)" }.joined(separator: ", "))
+                        }
                         out += "what fired: \(parts.joined(separator: " "))\n"
                     }
                     out += highlight(String(d.text.prefix(maxCharacters)), page.matches(d), red, reset)

@@ -63,7 +63,8 @@ public enum HTMLReport {
         let directory = (path as NSString).deletingLastPathComponent
         let html = render(views, reportDirectory: directory.isEmpty ? "." : directory)
         do {
-            try FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true)
             let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
             try Data(html.utf8).write(to: URL(fileURLWithPath: temporary))
             guard rename(temporary, path) == 0 else {
@@ -139,7 +140,8 @@ struct Page {
     /// Side by side when comparing, else the one column.
     func columns(_ cells: [String]) -> String {
         guard cells.count > 1 else { return cells.first ?? "" }
-        return "<div class=\"cols\" style=\"--n:\(cells.count)\">" + cells.map { "<div>\($0)</div>" }.joined() + "</div>"
+        return "<div class=\"cols\" style=\"--n:\(cells.count)\">" + cells.map { "<div>\($0)</div>" }.joined()
+            + "</div>"
     }
 
     // MARK: - Header
@@ -149,15 +151,19 @@ struct Page {
         for r in runs {
             let prefix = compare ? "<b>\(e(r.label))</b>: " : ""
             if !r.folder.unfinished.isEmpty {
-                notes += "<p class=\"warn\">\(prefix)this run is not complete; the report shows what exists. "
+                notes +=
+                    "<p class=\"warn\">\(prefix)this run is not complete; the report shows what exists. "
                     + r.folder.unfinished.map(e).joined(separator: "; ") + "</p>"
             }
             if !r.problems.isEmpty {
-                notes += "<p class=\"warn\">\(prefix)some files could not be read in full: "
-                    + r.problems.prefix(10).map(e).joined(separator: "; ") + (r.problems.count > 10 ? " …" : "") + "</p>"
+                notes +=
+                    "<p class=\"warn\">\(prefix)some files could not be read in full: "
+                    + r.problems.prefix(10).map(e).joined(separator: "; ") + (r.problems.count > 10 ? " …" : "")
+                    + "</p>"
             }
             if r.folder.droppedFiles.isEmpty && !r.folder.stats.passes.isEmpty {
-                notes += "<p class=\"muted\">\(prefix)no dropped documents were kept: add <code>dropped: {sample: 0.1}</code> to the pipeline to see examples per reason (docs/report.md).</p>"
+                notes +=
+                    "<p class=\"muted\">\(prefix)no dropped documents were kept: add <code>dropped: {sample: 0.1}</code> to the pipeline to see examples per reason (docs/report.md).</p>"
             }
         }
         if !notes.isEmpty { body += "<section id=\"status\"><h2>Status</h2>\(notes)</section>\n" }
@@ -181,7 +187,9 @@ struct Page {
             html += "<h3>\(e(name))</h3>"
             let tasks = zip(runs, passes).map { r, p in
                 (compare ? e(String(r.label.prefix(1))) + ": " : "")
-                    + (p.map { "\($0.tasksReported) of \($0.taskCount) tasks, \(String(format: "%.2f", $0.seconds)) s task time" }
+                    + (p.map {
+                        "\($0.tasksReported) of \($0.taskCount) tasks, \(String(format: "%.2f", $0.seconds)) s task time"
+                    }
                         ?? "not run")
             }
             html += "<p class=\"meta\">\(tasks.joined(separator: " · "))</p>"
@@ -191,8 +199,12 @@ struct Page {
             html += "<table><tr><th>stage</th>"
             for r in runs {
                 let tag = compare ? " " + e(String(r.label.prefix(1))) : ""
-                html += "<th>docs in\(tag)</th><th>docs out\(tag)</th><th>kept\(tag)</th><th>MB in\(tag)</th><th>MB out\(tag)</th><th>seconds\(tag)</th>"
-                if showTokens { html += "<th title=\"exact for tokenize; else the bytes passed on, at the bytes per token the tokenizer measured\">tokens out\(tag)</th>" }
+                html +=
+                    "<th>docs in\(tag)</th><th>docs out\(tag)</th><th>kept\(tag)</th><th>MB in\(tag)</th><th>MB out\(tag)</th><th>seconds\(tag)</th>"
+                if showTokens {
+                    html +=
+                        "<th title=\"exact for tokenize; else the bytes passed on, at the bytes per token the tokenizer measured\">tokens out\(tag)</th>"
+                }
             }
             html += "</tr>"
             var only: [String] = []
@@ -205,8 +217,11 @@ struct Page {
                 html += "<tr><td>\(e(key))</td>"
                 for (r, (p, s)) in zip(runs, zip(passes, stages)) {
                     if let s {
-                        let kept = s.documentsIn > 0 ? String(format: "%.1f%%", 100 * Double(s.documentsOut) / Double(s.documentsIn)) : ""
-                        html += "<td>\(n(s.documentsIn))</td><td>\(n(s.documentsOut))</td><td>\(kept)</td><td>\(mb(s.bytesIn))</td><td>\(mb(s.bytesOut))</td><td>\(String(format: "%.2f", s.seconds))</td>"
+                        let kept =
+                            s.documentsIn > 0
+                            ? String(format: "%.1f%%", 100 * Double(s.documentsOut) / Double(s.documentsIn)) : ""
+                        html +=
+                            "<td>\(n(s.documentsIn))</td><td>\(n(s.documentsOut))</td><td>\(kept)</td><td>\(mb(s.bytesIn))</td><td>\(mb(s.bytesOut))</td><td>\(String(format: "%.2f", s.seconds))</td>"
                         if showTokens { html += "<td>\(tokensOut(s, in: p!, run: r))</td>" }
                     } else {
                         html += "<td colspan=\"\(columnsPerRun)\" class=\"muted\">not in this run</td>"
@@ -215,7 +230,9 @@ struct Page {
                 html += "</tr>"
                 // Token and kept-drop counters under the stage (per source: in the tokenizer section).
                 var counterKeys: [String] = []
-                for s in stages { for k in (s?.counters.keys.sorted() ?? []) where !counterKeys.contains(k) { counterKeys.append(k) } }
+                for s in stages {
+                    for k in (s?.counters.keys.sorted() ?? []) where !counterKeys.contains(k) { counterKeys.append(k) }
+                }
                 for k in counterKeys where (k.contains("token") && !k.hasPrefix("source_")) || k.hasSuffix("_kept") {
                     html += "<tr class=\"sub\"><td>&nbsp;&nbsp;\(e(k))</td>"
                     for s in stages { html += "<td colspan=\"\(columnsPerRun)\">\(s?.counters[k].map(n) ?? "")</td>" }
@@ -223,7 +240,10 @@ struct Page {
                 }
             }
             html += "</table>"
-            if !only.isEmpty { html += "<p class=\"meta\">Compared where the runs overlap; " + only.map(e).joined(separator: "; ") + "</p>" }
+            if !only.isEmpty {
+                html +=
+                    "<p class=\"meta\">Compared where the runs overlap; " + only.map(e).joined(separator: "; ") + "</p>"
+            }
             let series = zip(runs, passes).map { r, p in
                 Series(
                     name: compare ? r.label : "documents out",
@@ -240,13 +260,15 @@ struct Page {
                 let train = t["tokens_train"] ?? 0
                 let validation = t["tokens_validation"] ?? 0
                 let documents = (t["documents_train"] ?? 0) + (t["documents_validation"] ?? 0)
-                html += "<p>\(compare ? "<b>\(e(r.label))</b>: " : "")the outputs, tokenized in <a href=\"\(link(c.root))\">\(e(c.root))</a>: "
+                html +=
+                    "<p>\(compare ? "<b>\(e(r.label))</b>: " : "")the outputs, tokenized in <a href=\"\(link(c.root))\">\(e(c.root))</a>: "
                     + "\(n(documents)) documents → <b>\(n(train + validation)) tokens</b> (train \(n(train)), validation \(n(validation)))"
                     + (c.bytesPerToken.map { String(format: ", %.2f bytes of text per token", $0) } ?? "") + ".</p>"
             }
         }
         if let measured = runs.compactMap(\.bytesPerToken).first, showTokens {
-            html += "<p class=\"meta\">tokens out: exact for <code>tokenize</code>; elsewhere ≈ the text bytes a stage passes on at \(String(format: "%.2f", measured.value)) bytes per token (the tokenizer of \(e(measured.from)) on this run's output)\(compare ? ", per run" : "").</p>"
+            html +=
+                "<p class=\"meta\">tokens out: exact for <code>tokenize</code>; elsewhere ≈ the text bytes a stage passes on at \(String(format: "%.2f", measured.value)) bytes per token (the tokenizer of \(e(measured.from)) on this run's output)\(compare ? ", per run" : "").</p>"
         }
         section("funnel", "Funnel: documents, bytes and tokens per pass and stage", html)
     }
@@ -310,7 +332,8 @@ struct Page {
             for reason in ordered {
                 html += "<tr><td><a href=\"#r-\(anchor(reason))\">\(e(reason))</a></td>"
                 for (r, c) in zip(runs, counts) {
-                    html += "<td>\(n(c.drops[reason] ?? 0))</td><td>\(r.drops.readPerReason[reason].map(n) ?? "")\(r.drops.truncated && r.drops.readPerReason[reason] != nil ? "+" : "")</td>"
+                    html +=
+                        "<td>\(n(c.drops[reason] ?? 0))</td><td>\(r.drops.readPerReason[reason].map(n) ?? "")\(r.drops.truncated && r.drops.readPerReason[reason] != nil ? "+" : "")</td>"
                 }
                 html += "</tr>"
             }
@@ -327,7 +350,8 @@ struct Page {
                             let links = (r.drops.files[reason] ?? []).prefix(8).map { f in
                                 "<a href=\"\(link(r.folder.root + "/" + f))\">\(e(f))</a>"
                             }
-                            cell += "<p class=\"meta\">full sample: \(links.joined(separator: ", "))\((r.drops.files[reason]?.count ?? 0) > 8 ? " …" : "")</p>"
+                            cell +=
+                                "<p class=\"meta\">full sample: \(links.joined(separator: ", "))\((r.drops.files[reason]?.count ?? 0) > 8 ? " …" : "")</p>"
                             for d in examples { cell += documentCard(d) }
                         }
                         return cell
@@ -387,7 +411,9 @@ struct Page {
         var ranges: [Range<String.Index>] = []
         for m in matches {
             var from = text.startIndex
-            while ranges.count < 200, let r = text.range(of: m, options: [.caseInsensitive], range: from..<text.endIndex) {
+            while ranges.count < 200,
+                let r = text.range(of: m, options: [.caseInsensitive], range: from..<text.endIndex)
+            {
                 ranges.append(r)
                 from = r.upperBound
             }
@@ -414,8 +440,12 @@ struct Page {
         if let url = d.metadata["url"]?.stringValue { meta += " · \(e(url))" }
         var fired = ""
         if case .object(let o)? = d.metadata["dropped_fired"] {
-            for (k, v) in o where k != "match" { fired += "<span class=\"chip\">\(e(k)) \(e(JSONSerializer.string(v)))</span>" }
-            for m in matches(d).prefix(10) { fired += "<span class=\"chip\"><mark>\(e(String(m.prefix(120))))</mark></span>" }
+            for (k, v) in o where k != "match" {
+                fired += "<span class=\"chip\">\(e(k)) \(e(JSONSerializer.string(v)))</span>"
+            }
+            for m in matches(d).prefix(10) {
+                fired += "<span class=\"chip\"><mark>\(e(String(m.prefix(120))))</mark></span>"
+            }
         }
         return "<div class=\"doc\"><div class=\"meta\">\(meta)</div>"
             + (fired.isEmpty ? "" : "<div class=\"meta\">what fired: \(fired)</div>")
@@ -427,7 +457,8 @@ struct Page {
     mutating func edits() {
         let stages = Set(runs.flatMap { $0.drops.edits.keys }).sorted()
         guard !stages.isEmpty else { return }
-        var html = "<p class=\"meta\">Documents a stage changed but kept, before and after (kept with <code>dropped: {edits: true}</code>); removed lines are struck through.</p>"
+        var html =
+            "<p class=\"meta\">Documents a stage changed but kept, before and after (kept with <code>dropped: {edits: true}</code>); removed lines are struck through.</p>"
         for stage in stages {
             html += "<h3>\(e(stage))</h3>"
             html += columns(
@@ -441,9 +472,11 @@ struct Page {
                         var size = 0
                         for line in before.split(separator: "\n", omittingEmptySubsequences: false) where size < 4000 {
                             size += line.utf8.count
-                            shown += kept.contains(String(line)) ? e(String(line)) + "\n" : "<del>\(e(String(line)))</del>\n"
+                            shown +=
+                                kept.contains(String(line)) ? e(String(line)) + "\n" : "<del>\(e(String(line)))</del>\n"
                         }
-                        cell += "<div class=\"doc\"><div class=\"meta\"><b>\(e(d.id))</b> · before \(n(before.utf8.count)) bytes, after \(n(d.text.utf8.count))</div><pre>\(shown)</pre></div>"
+                        cell +=
+                            "<div class=\"doc\"><div class=\"meta\"><b>\(e(d.id))</b> · before \(n(before.utf8.count)) bytes, after \(n(d.text.utf8.count))</div><pre>\(shown)</pre></div>"
                     }
                     return cell
                 })
@@ -454,7 +487,8 @@ struct Page {
     // MARK: - Distributions
 
     mutating func distributions() {
-        var html = "<p class=\"meta\">Kept: the head of each output file; dropped: the kept drops. Each series is in fractions of its own documents.</p>"
+        var html =
+            "<p class=\"meta\">Kept: the head of each output file; dropped: the kept drops. Each series is in fractions of its own documents.</p>"
         var lengthSeries: [(String, [Int])] = []
         var byteSeries: [(String, [Int])] = []
         for r in runs {
@@ -469,7 +503,9 @@ struct Page {
             }
         }
         guard !lengthSeries.isEmpty else {
-            section("distributions", "Distributions", "<p class=\"muted\">no documents to measure (no outputs or kept drops).</p>")
+            section(
+                "distributions", "Distributions",
+                "<p class=\"muted\">no documents to measure (no outputs or kept drops).</p>")
             return
         }
         html += "<h3>Document length in words</h3>" + Chart.log2Histogram(title: "words", series: lengthSeries)
@@ -501,9 +537,11 @@ struct Page {
             for r in runs {
                 let tag = compare ? " " + String(r.label.prefix(1)) : ""
                 series.append(Series(name: "kept" + tag, values: labels.map { Double(r.kept.languages[$0] ?? 0) }))
-                series.append(Series(name: "dropped" + tag, values: labels.map { Double(r.drops.facts.languages[$0] ?? 0) }))
+                series.append(
+                    Series(name: "dropped" + tag, values: labels.map { Double(r.drops.facts.languages[$0] ?? 0) }))
             }
-            html += "<h3>Language or script</h3>" + Chart.bars(title: "language or script", labels: labels, series: series)
+            html +=
+                "<h3>Language or script</h3>" + Chart.bars(title: "language or script", labels: labels, series: series)
         }
         // Every numeric metadata key (scores of scoring steps).
         var keys = Set<String>()
@@ -518,7 +556,8 @@ struct Page {
             if !series.isEmpty { html += "<h3>\(e(key))</h3>" + Chart.histogram(title: key, series: series) }
         }
         if runs.contains(where: { $0.keptTruncated || $0.drops.truncated }) {
-            html += "<p class=\"meta\">Measured on a bounded sample (at most 50,000 documents per set, spread over the files).</p>"
+            html +=
+                "<p class=\"meta\">Measured on a bounded sample (at most 50,000 documents per set, spread over the files).</p>"
         }
         section("distributions", "Distributions: kept and dropped", html)
     }
@@ -536,7 +575,8 @@ struct Page {
             runs.map { r in
                 var cell = compare ? "<h4>\(e(r.label))</h4>" : ""
                 for (directory, s) in r.folder.dedup {
-                    cell += "<h3>\(e(directory))</h3><p class=\"meta\">\(n(s.documents)) documents, \(n(s.clusters)) clusters, \(n(s.duplicates)) duplicates dropped; \(s.bands) bands × \(s.rows) rows, \(s.ngram)-grams\(s.threshold.map { ", verified at Jaccard ≥ \($0)" } ?? "")</p>"
+                    cell +=
+                        "<h3>\(e(directory))</h3><p class=\"meta\">\(n(s.documents)) documents, \(n(s.clusters)) clusters, \(n(s.duplicates)) duplicates dropped; \(s.bands) bands × \(s.rows) rows, \(s.ngram)-grams\(s.threshold.map { ", verified at Jaccard ≥ \($0)" } ?? "")</p>"
                     let sizes = s.sizeHistogram.compactMap { k, v in Int(k).map { ($0, v) } }.sorted { $0.0 < $1.0 }
                     if !sizes.isEmpty {
                         cell += Chart.bars(
@@ -549,13 +589,16 @@ struct Page {
                         return (x, 1 - pow(1 - pow(x, Double(s.rows)), Double(s.bands)))
                     }
                     cell += "<h4>S-curve: probability that a pair becomes a candidate, by Jaccard similarity</h4>"
-                    cell += Chart.lines(title: "S-curve", xLabel: "Jaccard similarity", series: [("\(s.bands)×\(s.rows)", curve)])
+                    cell += Chart.lines(
+                        title: "S-curve", xLabel: "Jaccard similarity", series: [("\(s.bands)×\(s.rows)", curve)])
                     for x in s.examples.prefix(5) {
-                        cell += "<div class=\"cols\" style=\"--n:2\"><div class=\"doc\"><div class=\"meta\">kept <b>\(e(x.kept))</b></div><pre>\(e(x.keptText))</pre></div>"
+                        cell +=
+                            "<div class=\"cols\" style=\"--n:2\"><div class=\"doc\"><div class=\"meta\">kept <b>\(e(x.kept))</b></div><pre>\(e(x.keptText))</pre></div>"
                             + "<div class=\"doc\"><div class=\"meta\">duplicate <b>\(e(x.duplicate))</b>, Jaccard \(x.jaccard)</div><pre>\(e(x.duplicateText))</pre></div></div>"
                     }
                 }
-                return cell.isEmpty || cell == "<h4>\(e(r.label))</h4>" ? cell + "<p class=\"muted\">no MinHash dedup in this run.</p>" : cell
+                return cell.isEmpty || cell == "<h4>\(e(r.label))</h4>"
+                    ? cell + "<p class=\"muted\">no MinHash dedup in this run.</p>" : cell
             })
         section("dedup", "Dedup", html)
     }
@@ -582,29 +625,37 @@ struct Page {
     func tokenizerFacts(_ f: RunFolder) -> String {
         var cell = ""
         if let v = f.tokenizerVocabulary {
-            let special = f.specialTokens.isEmpty ? "" : "; special tokens " + f.specialTokens.map { "<code>\(e($0))</code>" }.joined(separator: " ")
+            let special =
+                f.specialTokens.isEmpty
+                ? "" : "; special tokens " + f.specialTokens.map { "<code>\(e($0))</code>" }.joined(separator: " ")
             cell += "<p>tokenizer.json: \(e(f.tokenizerModel ?? "")) vocabulary of <b>\(n(v)) tokens</b>\(special)</p>"
         }
         let perSource = f.tokensPerSource.filter { $0.tokens > 0 }
         guard !perSource.isEmpty else { return cell }
-        cell += "<h4>Bytes of text per token, per source</h4><table><tr><th>source</th><th>MB of text</th><th>tokens</th><th>bytes per token</th></tr>"
+        cell +=
+            "<h4>Bytes of text per token, per source</h4><table><tr><th>source</th><th>MB of text</th><th>tokens</th><th>bytes per token</th></tr>"
         var labels: [String] = []
         var values: [Double] = []
         for s in perSource {
             let ratio = Double(s.bytes) / Double(s.tokens)
-            cell += "<tr><td>\(e(s.source))</td><td>\(mb(s.bytes))</td><td>\(n(s.tokens))</td><td>\(String(format: "%.2f", ratio))</td></tr>"
+            cell +=
+                "<tr><td>\(e(s.source))</td><td>\(mb(s.bytes))</td><td>\(n(s.tokens))</td><td>\(String(format: "%.2f", ratio))</td></tr>"
             labels.append(s.source)
             values.append((ratio * 100).rounded() / 100)
         }
         if perSource.count > 1, let all = f.bytesPerToken {
             let tokens = perSource.reduce(0) { $0 + $1.tokens }
             let bytes = perSource.reduce(0) { $0 + $1.bytes }
-            cell += "<tr><td><b>all</b></td><td>\(mb(bytes))</td><td>\(n(tokens))</td><td>\(String(format: "%.2f", all))</td></tr>"
+            cell +=
+                "<tr><td><b>all</b></td><td>\(mb(bytes))</td><td>\(n(tokens))</td><td>\(String(format: "%.2f", all))</td></tr>"
             labels.append("all")
             values.append((all * 100).rounded() / 100)
         }
         cell += "</table>"
-        return cell + Chart.bars(title: "bytes per token per source", labels: labels, series: [Series(name: "bytes per token", values: values)])
+        return cell
+            + Chart.bars(
+                title: "bytes per token per source", labels: labels,
+                series: [Series(name: "bytes per token", values: values)])
     }
 
     /// Shard files and tokens per split.
@@ -616,18 +667,21 @@ struct Page {
             if !splits.contains(split) { splits.append(split) }
         }
         guard !splits.isEmpty else { return "" }
-        var cell = "<h4>Token shards per split</h4><table><tr><th>split</th><th>documents</th><th>tokens</th><th>shard files</th><th>MB</th></tr>"
+        var cell =
+            "<h4>Token shards per split</h4><table><tr><th>split</th><th>documents</th><th>tokens</th><th>shard files</th><th>MB</th></tr>"
         var tokens: [Double] = []
         for split in splits {
             let shard = f.shards.first { $0.split == split }
             let t = counters["tokens_" + split]
             tokens.append(Double(t ?? 0))
-            cell += "<tr><td>\(e(split))</td><td>\(counters["documents_" + split].map(n) ?? "")</td><td>\(t.map(n) ?? "")</td>"
+            cell +=
+                "<tr><td>\(e(split))</td><td>\(counters["documents_" + split].map(n) ?? "")</td><td>\(t.map(n) ?? "")</td>"
                 + "<td>\(shard.map { n($0.files) } ?? "")</td><td>\(shard.map { mb($0.bytes) } ?? "")</td></tr>"
         }
         cell += "</table>"
         if tokens.contains(where: { $0 > 0 }) {
-            cell += Chart.bars(title: "tokens per split", labels: splits, series: [Series(name: "tokens", values: tokens)])
+            cell += Chart.bars(
+                title: "tokens per split", labels: splits, series: [Series(name: "tokens", values: tokens)])
         }
         return cell
     }
@@ -655,10 +709,14 @@ struct Page {
         if !validation.isEmpty { series.append(("validation loss", validation)) }
         cell += Chart.lines(title: "loss", xLabel: "step", series: series)
         if !speed.isEmpty {
-            cell += "<h4>Tokens per second</h4>" + Chart.lines(title: "tokens/s", xLabel: "step", series: [("tokens/s", speed)])
+            cell +=
+                "<h4>Tokens per second</h4>"
+                + Chart.lines(title: "tokens/s", xLabel: "step", series: [("tokens/s", speed)])
         }
         if !rate.isEmpty {
-            cell += "<h4>Learning rate</h4>" + Chart.lines(title: "learning rate", xLabel: "step", series: [("learning rate", rate)])
+            cell +=
+                "<h4>Learning rate</h4>"
+                + Chart.lines(title: "learning rate", xLabel: "step", series: [("learning rate", rate)])
         }
         return cell
     }
@@ -684,12 +742,15 @@ struct Page {
             runs.map { r in
                 var cell = compare ? "<h4>\(e(r.label))</h4>" : ""
                 guard let record = r.folder.record else {
-                    return cell + "<p class=\"muted\">this run has no record of its configuration (_stats/run.json; written by sluice runs from this version on).</p>"
+                    return cell
+                        + "<p class=\"muted\">this run has no record of its configuration (_stats/run.json; written by sluice runs from this version on).</p>"
                 }
-                cell += "<p class=\"meta\">Sluice \(e(record.version)) · fingerprint \(e(record.fingerprint)) · \(n(record.inputs)) inputs · \(record.tasks) tasks · readers \(e(record.readers.joined(separator: ", ")))</p>"
+                cell +=
+                    "<p class=\"meta\">Sluice \(e(record.version)) · fingerprint \(e(record.fingerprint)) · \(n(record.inputs)) inputs · \(record.tasks) tasks · readers \(e(record.readers.joined(separator: ", ")))</p>"
                 cell += "<table><tr><th>stage</th><th>options</th><th>dropped</th></tr>"
                 for s in record.stages {
-                    cell += "<tr><td>\(e(s.name))</td><td style=\"text-align:left;white-space:normal\">\(e(s.options.joined(separator: "; ")))</td><td>\(e(s.dropped ?? ""))</td></tr>"
+                    cell +=
+                        "<tr><td>\(e(s.name))</td><td style=\"text-align:left;white-space:normal\">\(e(s.options.joined(separator: "; ")))</td><td>\(e(s.dropped ?? ""))</td></tr>"
                 }
                 cell += "</table>"
                 if let text = record.pipelineText {
@@ -715,7 +776,11 @@ struct Page {
             <body><header><h1>\(e(title))</h1><p>\(runs.map { e($0.label) }.joined(separator: " &nbsp;vs&nbsp; ")) · made by Sluice \(e(version)) (report \(e(SluiceVersion.string)))</p></header>
 
             """
-        page += "<nav>" + toc.map { "<a href=\"#\($0.id)\">\(e($0.title.split(separator: ":").first.map(String.init) ?? $0.title))</a>" }.joined() + "</nav>\n"
+        page +=
+            "<nav>"
+            + toc.map {
+                "<a href=\"#\($0.id)\">\(e($0.title.split(separator: ":").first.map(String.init) ?? $0.title))</a>"
+            }.joined() + "</nav>\n"
         page += "<main>\n" + body + "</main>\n"
         // Marks the page ready and counts charts without data (for tests and for readers).
         page += """

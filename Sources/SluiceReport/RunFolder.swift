@@ -42,7 +42,9 @@ public struct RunFolder: Sendable {
         guard fm.fileExists(atPath: root, isDirectory: &isFolder) else {
             throw SluiceError(.usage, "no such folder", file: root)
         }
-        guard isFolder.boolValue else { throw SluiceError(.usage, "not a folder: give the output folder of a run", file: root) }
+        guard isFolder.boolValue else {
+            throw SluiceError(.usage, "not a folder: give the output folder of a run", file: root)
+        }
         let layout = OutputLayout(root: root)
         let hasStats = fm.fileExists(atPath: layout.statsDirectory)
         let hasMarkers = fm.fileExists(atPath: root + "/_markers")
@@ -75,7 +77,9 @@ public struct RunFolder: Sendable {
         }
         for entry in record?.passes ?? [] {
             let parts = entry.split(separator: " ")
-            guard parts.count == 2, let count = Int(parts[1]), count > 0, !seen.contains(String(parts[0])) else { continue }
+            guard parts.count == 2, let count = Int(parts[1]), count > 0, !seen.contains(String(parts[0])) else {
+                continue
+            }
             unfinished.append("\(parts[0]): 0 of \(count) tasks finished")
         }
         if unfinished.isEmpty && FileManager.default.fileExists(atPath: OutputLayout(root: root).temporaryRoot) {
@@ -93,7 +97,9 @@ public struct RunFolder: Sendable {
             if isFolder.boolValue {
                 if name.hasPrefix("_") { continue }
                 if name == "train" || name == "validation" || name == "test" {
-                    let shardFiles = ((try? fm.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".shard") }
+                    let shardFiles = ((try? fm.contentsOfDirectory(atPath: path)) ?? []).filter {
+                        $0.hasSuffix(".shard")
+                    }
                     if !shardFiles.isEmpty {
                         let bytes = shardFiles.reduce(0) { $0 + Self.fileSize(path + "/" + $1) }
                         shards.append((name, shardFiles.count, bytes))
@@ -127,7 +133,8 @@ public struct RunFolder: Sendable {
             let added = (object["added_tokens"] as? [[String: Any]]) ?? []
             if let vocab = model["vocab"] as? [String: Any] {
                 // Added tokens outside the model's vocabulary count too (HF's `get_vocab_size`).
-                tokenizerVocabulary = vocab.count + added.filter { ($0["content"] as? String).map { vocab[$0] == nil } ?? false }.count
+                tokenizerVocabulary =
+                    vocab.count + added.filter { ($0["content"] as? String).map { vocab[$0] == nil } ?? false }.count
             } else if let vocab = model["vocab"] as? [Any] {
                 tokenizerVocabulary = vocab.count
             }
@@ -136,20 +143,28 @@ public struct RunFolder: Sendable {
         }
         if let data = fm.contents(atPath: root + "/metrics.jsonl") {
             for line in data.split(separator: 0x0A) {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+                    continue
+                }
                 var row: [String: Double] = [:]
-                for (k, v) in object { if let d = v as? Double { row[k] = d } else if let i = v as? Int { row[k] = Double(i) } }
+                for (k, v) in object {
+                    if let d = v as? Double { row[k] = d } else if let i = v as? Int { row[k] = Double(i) }
+                }
                 if !row.isEmpty { metrics.append(row) }
             }
         }
-        let names = ((try? fm.contentsOfDirectory(atPath: root)) ?? []).filter { $0.hasPrefix("eval") && $0.hasSuffix(".json") }
+        let names = ((try? fm.contentsOfDirectory(atPath: root)) ?? []).filter {
+            $0.hasPrefix("eval") && $0.hasSuffix(".json")
+        }
         for name in names.sorted() {
             // One JSON object (or several, one per line: the last of each key wins).
             guard let data = fm.contents(atPath: root + "/" + name) else { continue }
             var fields: [(key: String, value: String)] = []
             var parser = JSONParser()
             for line in data.split(separator: 0x0A) {
-                guard case .object(let object)? = try? parser.parse(String(decoding: line, as: UTF8.self)) else { continue }
+                guard case .object(let object)? = try? parser.parse(String(decoding: line, as: UTF8.self)) else {
+                    continue
+                }
                 for (key, value) in object {
                     let text: String
                     switch value {
@@ -172,7 +187,9 @@ public struct RunFolder: Sendable {
     /// Counters of the `tokenize` stages of every pass, summed.
     public var tokenizeCounters: [String: Int] {
         var c: [String: Int] = [:]
-        for p in stats.passes { for s in p.stages where s.name == "tokenize" { c.merge(s.counters, uniquingKeysWith: +) } }
+        for p in stats.passes {
+            for s in p.stages where s.name == "tokenize" { c.merge(s.counters, uniquingKeysWith: +) }
+        }
         return c
     }
 

@@ -80,7 +80,10 @@ public final class InferenceEngine: @unchecked Sendable {
     /// The model's context length.
     public var contextLength: Int { decoder.model.config.contextLength }
 
-    public init(model: GPT, codec: TokenizerCodec, maxBatch: Int, maxQueue: Int, safety: SafetyFilter? = nil, metrics: ServeMetrics? = nil) {
+    public init(
+        model: GPT, codec: TokenizerCodec, maxBatch: Int, maxQueue: Int, safety: SafetyFilter? = nil,
+        metrics: ServeMetrics? = nil
+    ) {
         precondition(maxBatch > 0 && maxQueue >= 0)
         decoder = BatchDecoder(model: model, slots: maxBatch)
         self.codec = codec
@@ -117,7 +120,9 @@ public final class InferenceEngine: @unchecked Sendable {
 
     /// Queues `request`; its events arrive on the returned stream.
     /// - Throws: `EngineRefusal` when the queue is full or the engine is stopping.
-    public func submit(_ request: GenerationRequest) throws(EngineRefusal) -> (GenerationJob, AsyncStream<GenerationEvent>) {
+    public func submit(_ request: GenerationRequest) throws(EngineRefusal) -> (
+        GenerationJob, AsyncStream<GenerationEvent>
+    ) {
         let (stream, continuation) = AsyncStream<GenerationEvent>.makeStream(bufferingPolicy: .unbounded)
         let job = GenerationJob(request, contextLength: contextLength, continuation: continuation)
         job.engine = self

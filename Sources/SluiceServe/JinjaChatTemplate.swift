@@ -65,7 +65,9 @@ public struct JinjaChatTemplate: Sendable {
         default: source = nil
         }
         guard let source else { return nil }
-        do { return try JinjaChatTemplate(source: source, bosToken: token("bos_token"), eosToken: token("eos_token")) } catch {
+        do {
+            return try JinjaChatTemplate(source: source, bosToken: token("bos_token"), eosToken: token("eos_token"))
+        } catch {
             throw SluiceError(.config, "cannot use the chat template: \(error)", file: path)
         }
     }
@@ -145,7 +147,9 @@ public struct JinjaChatTemplate: Sendable {
             if !t.isEmpty { tokens.append(.text(String(decoding: t, as: UTF8.self))) }
         }
         while i + 1 < b.count {
-            guard b[i] == UInt8(ascii: "{"), [UInt8(ascii: "{"), UInt8(ascii: "%"), UInt8(ascii: "#")].contains(b[i + 1]) else {
+            guard b[i] == UInt8(ascii: "{"),
+                [UInt8(ascii: "{"), UInt8(ascii: "%"), UInt8(ascii: "#")].contains(b[i + 1])
+            else {
                 i += 1
                 continue
             }
@@ -177,7 +181,8 @@ public struct JinjaChatTemplate: Sendable {
             let stripRight = innerEnd > j && b[innerEnd - 1] == UInt8(ascii: "-")
             if stripRight || (innerEnd > j && b[innerEnd - 1] == UInt8(ascii: "+")) { innerEnd -= 1 }
             flush(i, stripRight: stripLeft, lstrip: kind != UInt8(ascii: "{") && !keepLeft)
-            let inner = String(decoding: b[j..<max(j, innerEnd)], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let inner = String(decoding: b[j..<max(j, innerEnd)], as: UTF8.self).trimmingCharacters(
+                in: .whitespacesAndNewlines)
             if kind == UInt8(ascii: "{") {
                 tokens.append(.expr(inner))
             } else if kind == UInt8(ascii: "%") {
@@ -223,8 +228,10 @@ public struct JinjaChatTemplate: Sendable {
                 for (k, item) in items.enumerated() {
                     scope[name] = item
                     scope["loop"] = .dict([
-                        "index0": .int(k), "index": .int(k + 1), "first": .bool(k == 0), "last": .bool(k == items.count - 1),
-                        "length": .int(items.count), "revindex": .int(items.count - k), "revindex0": .int(items.count - k - 1),
+                        "index0": .int(k), "index": .int(k + 1), "first": .bool(k == 0),
+                        "last": .bool(k == items.count - 1),
+                        "length": .int(items.count), "revindex": .int(items.count - k),
+                        "revindex0": .int(items.count - k - 1),
                     ])
                     try run(body, scope: &scope, out: &out)
                 }
@@ -274,7 +281,9 @@ struct TemplateParser {
                     while true {
                         let body = try parseBlock(until: ["elif", "else", "endif"])
                         branches.append((cond, body))
-                        guard i < tokens.count, case .stmt(let s2) = tokens[i] else { throw TemplateError("{% if %} without {% endif %}") }
+                        guard i < tokens.count, case .stmt(let s2) = tokens[i] else {
+                            throw TemplateError("{% if %} without {% endif %}")
+                        }
                         i += 1
                         if s2.hasPrefix("elif") {
                             cond = try ExprParser.parse(String(s2.dropFirst(4)))
@@ -301,14 +310,17 @@ struct TemplateParser {
                     i += 1
                     nodes.append(.forLoop(name, seq, body))
                 case "set":
-                    guard let eq = rest.firstIndex(of: "=") else { throw TemplateError("cannot read {% set \(rest) %}") }
+                    guard let eq = rest.firstIndex(of: "=") else {
+                        throw TemplateError("cannot read {% set \(rest) %}")
+                    }
                     let name = rest[..<eq].trimmingCharacters(in: .whitespaces)
                     guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
                         throw TemplateError("{% set \(name) = … %}: only plain variables can be set")
                     }
                     nodes.append(.set(name, try ExprParser.parse(String(rest[rest.index(after: eq)...]))))
                 default:
-                    throw TemplateError("the template uses {% \(word) %}, which sluice's chat-template subset does not support")
+                    throw TemplateError(
+                        "the template uses {% \(word) %}, which sluice's chat-template subset does not support")
                 }
             }
         }
@@ -353,7 +365,9 @@ indirect enum Expr: Sendable {
         case .slice(let e, let lo, let hi):
             func bound(_ x: Expr?, _ n: Int, _ dflt: Int) throws -> Int {
                 guard let x else { return dflt }
-                guard case .int(let k) = try x.eval(scope) else { throw JinjaChatTemplate.TemplateError("slice bounds must be integers") }
+                guard case .int(let k) = try x.eval(scope) else {
+                    throw JinjaChatTemplate.TemplateError("slice bounds must be integers")
+                }
                 return k < 0 ? max(0, n + k) : min(k, n)
             }
             switch try e.eval(scope) {
@@ -462,7 +476,9 @@ indirect enum Expr: Sendable {
             }
         case .call(let f, let args):
             let a = try args.map { try $0.eval(scope) }
-            if case .name("raise_exception") = f { throw JinjaChatTemplate.TemplateError(a.first?.text ?? "the template refused the messages") }
+            if case .name("raise_exception") = f {
+                throw JinjaChatTemplate.TemplateError(a.first?.text ?? "the template refused the messages")
+            }
             if case .attr(let recv, let method) = f {
                 let v = try recv.eval(scope)
                 switch method {

@@ -13,7 +13,10 @@ public struct APIError: Error, Sendable, Equatable {
     public var param: String?
     public var code: String?
 
-    public init(_ status: Int, _ message: String, type: String = "invalid_request_error", param: String? = nil, code: String? = nil) {
+    public init(
+        _ status: Int, _ message: String, type: String = "invalid_request_error", param: String? = nil,
+        code: String? = nil
+    ) {
         self.status = status
         self.message = message
         self.type = type
@@ -60,7 +63,8 @@ extension CompletionParameters {
         "user", "presence_penalty", "frequency_penalty", "logprobs", "echo", "suffix", "best_of", "logit_bias", "top_k",
     ]
     static let chatFields: Set<String> = [
-        "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "n", "stream", "stream_options",
+        "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "n", "stream",
+        "stream_options",
         "stop", "seed", "user", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias",
         "response_format", "tools", "tool_choice", "parallel_tool_calls", "store", "metadata", "top_k",
         "functions", "function_call", "service_tier", "modalities",
@@ -87,21 +91,28 @@ extension CompletionParameters {
             throw APIError.invalid(key, "Unrecognized request argument supplied: \(key)")
         }
         var p = CompletionParameters(kind: kind, model: "")
-        guard let model = o["model"], model != .null else { throw APIError.invalid("model", "you must provide a model parameter") }
+        guard let model = o["model"], model != .null else {
+            throw APIError.invalid("model", "you must provide a model parameter")
+        }
         p.model = try string(model, "model")
 
         switch kind {
         case .completion:
-            guard let prompt = o["prompt"], prompt != .null else { throw APIError.invalid("prompt", "you must provide a prompt parameter") }
+            guard let prompt = o["prompt"], prompt != .null else {
+                throw APIError.invalid("prompt", "you must provide a prompt parameter")
+            }
             switch prompt {
             case .string(let s): p.prompt = s
             case .array(let items) where items.count == 1:
                 guard let s = items[0].stringValue else {
-                    throw APIError.invalid("prompt", "prompt must be a string or an array of one string (token-id prompts are not supported)")
+                    throw APIError.invalid(
+                        "prompt",
+                        "prompt must be a string or an array of one string (token-id prompts are not supported)")
                 }
                 p.prompt = s
             case .array:
-                throw APIError.invalid("prompt", "sluice serve takes one prompt per request (batch prompts are not supported)")
+                throw APIError.invalid(
+                    "prompt", "sluice serve takes one prompt per request (batch prompts are not supported)")
             default: throw typeError(prompt, "string", "prompt")
             }
         case .chat:
@@ -109,18 +120,23 @@ extension CompletionParameters {
                 throw APIError.invalid("messages", "you must provide a messages parameter")
             }
             guard case .array(let list) = messages else { throw typeError(messages, "array", "messages") }
-            guard !list.isEmpty else { throw APIError.invalid("messages", "'messages' must contain at least one message") }
+            guard !list.isEmpty else {
+                throw APIError.invalid("messages", "'messages' must contain at least one message")
+            }
             for (i, m) in list.enumerated() {
                 guard case .object(let mo) = m else { throw typeError(m, "object", "messages.[\(i)]") }
                 for key in mo.keys where !["role", "content", "name"].contains(key) {
-                    throw APIError.invalid("messages.[\(i)].\(key)", "Unrecognized message field: '\(key)' (sluice serve takes role, content and name)")
+                    throw APIError.invalid(
+                        "messages.[\(i)].\(key)",
+                        "Unrecognized message field: '\(key)' (sluice serve takes role, content and name)")
                 }
                 guard let role = mo["role"]?.stringValue else {
                     throw APIError.invalid("messages.[\(i)].role", "each message needs a string 'role'")
                 }
                 guard ["system", "user", "assistant", "developer"].contains(role) else {
                     throw APIError.invalid(
-                        "messages.[\(i)].role", "'\(role)' is not one of ['system', 'assistant', 'user', 'developer'] - 'messages.[\(i)].role'")
+                        "messages.[\(i)].role",
+                        "'\(role)' is not one of ['system', 'assistant', 'user', 'developer'] - 'messages.[\(i)].role'")
                 }
                 let content: String
                 switch mo["content"] ?? .null {
@@ -128,8 +144,11 @@ extension CompletionParameters {
                 case .array(let parts):
                     var text = ""
                     for (k, part) in parts.enumerated() {
-                        guard let po = part.objectValue, po["type"]?.stringValue == "text", let t = po["text"]?.stringValue else {
-                            throw APIError.invalid("messages.[\(i)].content.[\(k)]", "only text content parts are supported")
+                        guard let po = part.objectValue, po["type"]?.stringValue == "text",
+                            let t = po["text"]?.stringValue
+                        else {
+                            throw APIError.invalid(
+                                "messages.[\(i)].content.[\(k)]", "only text content parts are supported")
                         }
                         text += t
                     }
@@ -155,11 +174,16 @@ extension CompletionParameters {
         if let v = o["stream"], v != .null { p.stream = try bool(v, "stream") }
         if let v = o["stream_options"], v != .null {
             guard case .object(let so) = v else { throw typeError(v, "object", "stream_options") }
-            guard p.stream else { throw APIError.invalid("stream_options", "stream_options is only allowed when stream is true") }
-            for key in so.keys where key != "include_usage" {
-                throw APIError.invalid("stream_options.\(key)", "Unrecognized request argument supplied: stream_options.\(key)")
+            guard p.stream else {
+                throw APIError.invalid("stream_options", "stream_options is only allowed when stream is true")
             }
-            if let iu = so["include_usage"], iu != .null { p.includeUsageInStream = try bool(iu, "stream_options.include_usage") }
+            for key in so.keys where key != "include_usage" {
+                throw APIError.invalid(
+                    "stream_options.\(key)", "Unrecognized request argument supplied: stream_options.\(key)")
+            }
+            if let iu = so["include_usage"], iu != .null {
+                p.includeUsageInStream = try bool(iu, "stream_options.include_usage")
+            }
         }
         if let v = o["stop"], v != .null {
             switch v {
@@ -202,13 +226,15 @@ extension CompletionParameters {
             guard case .object(let lb) = v else { throw typeError(v, "object", "logit_bias") }
             if !lb.keys.isEmpty { throw APIError.invalid("logit_bias", "logit_bias is not supported by sluice serve") }
         }
-        for key in ["tools", "tool_choice", "parallel_tool_calls", "functions", "function_call"] where o[key] != nil && o[key] != .null {
+        for key in ["tools", "tool_choice", "parallel_tool_calls", "functions", "function_call"]
+        where o[key] != nil && o[key] != .null {
             throw APIError.invalid(key, "\(key): tool calling is not supported by sluice serve")
         }
         if let v = o["response_format"], v != .null {
             guard case .object(let rf) = v else { throw typeError(v, "object", "response_format") }
             if rf["type"]?.stringValue != "text" {
-                throw APIError.invalid("response_format", "only response_format {\"type\": \"text\"} is supported by sluice serve")
+                throw APIError.invalid(
+                    "response_format", "only response_format {\"type\": \"text\"} is supported by sluice serve")
             }
         }
         if let v = o["store"], v != .null { _ = try bool(v, "store") }
@@ -266,7 +292,9 @@ extension CompletionParameters {
         default: throw typeError(v, "number", param)
         }
         guard d.isFinite else { throw typeError(v, "number", param) }
-        if d < range.lowerBound { throw APIError.invalid(param, "\(shown(v)) is less than the minimum of \(range.lowerBound) - '\(param)'") }
+        if d < range.lowerBound {
+            throw APIError.invalid(param, "\(shown(v)) is less than the minimum of \(range.lowerBound) - '\(param)'")
+        }
         if d > range.upperBound {
             throw APIError.invalid(param, "\(shown(v)) is greater than the maximum of \(range.upperBound) - '\(param)'")
         }

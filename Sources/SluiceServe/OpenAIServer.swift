@@ -126,7 +126,8 @@ public final class OpenAIServer: @unchecked Sendable {
         }
         safety = filter
         engine = InferenceEngine(
-            model: model, codec: codec, maxBatch: configuration.maxBatch, maxQueue: configuration.maxQueue, safety: filter,
+            model: model, codec: codec, maxBatch: configuration.maxBatch, maxQueue: configuration.maxQueue,
+            safety: filter,
             metrics: metrics)
     }
 
@@ -147,7 +148,9 @@ public final class OpenAIServer: @unchecked Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: GateMiddleware<BasicRequestContext>(server: self))
         router.get("health") { _, _ in
-            self.state.isDraining ? Self.error(APIError(503, "the server is shutting down", type: "server_error", code: "server_shutting_down"))
+            self.state.isDraining
+                ? Self.error(
+                    APIError(503, "the server is shutting down", type: "server_error", code: "server_shutting_down"))
                 : Self.json(200, #"{"status":"ok"}"#)
         }
         router.get("metrics") { _, _ in
@@ -214,11 +217,16 @@ public final class OpenAIServer: @unchecked Sendable {
     }
 
     var modelObject: JSONValue {
-        ["id": .string(modelName), "object": "model", "created": .int(created), "owned_by": "sluice", "max_model_len": .int(Int64(engine.contextLength))]
+        [
+            "id": .string(modelName), "object": "model", "created": .int(created), "owned_by": "sluice",
+            "max_model_len": .int(Int64(engine.contextLength)),
+        ]
     }
 
     func unknownModel(_ name: String) -> APIError {
-        APIError(404, "The model `\(name)` does not exist (this server serves `\(modelName)`).", param: "model", code: "model_not_found")
+        APIError(
+            404, "The model `\(name)` does not exist (this server serves `\(modelName)`).", param: "model",
+            code: "model_not_found")
     }
 
     // MARK: - Responses
@@ -226,7 +234,8 @@ public final class OpenAIServer: @unchecked Sendable {
     static func json(_ status: Int, _ body: String, headers extra: HTTPFields = [:]) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         headers.append(contentsOf: extra)
-        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        return Response(
+            status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     static func error(_ e: APIError) -> Response {
@@ -241,7 +250,8 @@ public final class OpenAIServer: @unchecked Sendable {
     func generate(_ request: Request, kind: CompletionParameters.Kind) async -> Response {
         let started = Date()
         guard state.begin() else {
-            return Self.error(APIError(503, "the server is shutting down", type: "server_error", code: "server_shutting_down"))
+            return Self.error(
+                APIError(503, "the server is shutting down", type: "server_error", code: "server_shutting_down"))
         }
         let token = InflightToken(state)
         let prepared: (CompletionParameters, GenerationRequest)
@@ -261,10 +271,12 @@ public final class OpenAIServer: @unchecked Sendable {
             case .queueFull(let n):
                 return Self.error(
                     APIError(
-                        429, "The server is busy: \(configuration.maxBatch) requests are being decoded and \(n) are waiting. Retry later.",
+                        429,
+                        "The server is busy: \(configuration.maxBatch) requests are being decoded and \(n) are waiting. Retry later.",
                         type: "rate_limit_error", code: "rate_limit_exceeded"))
             case .stopping:
-                return Self.error(APIError(503, "the server is shutting down", type: "server_error", code: "server_shutting_down"))
+                return Self.error(
+                    APIError(503, "the server is shutting down", type: "server_error", code: "server_shutting_down"))
             }
         }
         let (job, stream) = submitted
@@ -288,19 +300,25 @@ public final class OpenAIServer: @unchecked Sendable {
             }
             withExtendedLifetime(job) {}
             guard ended else {
-                return Self.error(APIError(503, "the server stopped before the answer was complete", type: "server_error"))
+                return Self.error(
+                    APIError(503, "the server stopped before the answer was complete", type: "server_error"))
             }
-            metrics.generation(promptTokens: promptTokens, completionTokens: completion, seconds: Date().timeIntervalSince(started))
+            metrics.generation(
+                promptTokens: promptTokens, completionTokens: completion, seconds: Date().timeIntervalSince(started))
             let usage: JSONValue = [
                 "prompt_tokens": .int(Int64(promptTokens)), "completion_tokens": .int(Int64(completion)),
                 "total_tokens": .int(Int64(promptTokens + completion)),
             ]
             let choice: JSONValue =
                 kind == .chat
-                ? ["index": 0, "message": ["role": "assistant", "content": .string(text)], "logprobs": nil, "finish_reason": .string(finish)]
+                ? [
+                    "index": 0, "message": ["role": "assistant", "content": .string(text)], "logprobs": nil,
+                    "finish_reason": .string(finish),
+                ]
                 : ["index": 0, "text": .string(text), "logprobs": nil, "finish_reason": .string(finish)]
             let body: JSONValue = [
-                "id": .string(id), "object": kind == .chat ? "chat.completion" : "text_completion", "created": .int(created),
+                "id": .string(id), "object": kind == .chat ? "chat.completion" : "text_completion",
+                "created": .int(created),
                 "model": .string(model), "choices": [choice], "usage": usage,
             ]
             withExtendedLifetime(token) {}
@@ -318,16 +336,25 @@ public final class OpenAIServer: @unchecked Sendable {
                     var d = JSONObject()
                     if role { d["role"] = "assistant" }
                     if let delta { d["content"] = .string(delta) }
-                    choice = ["index": 0, "delta": .object(d), "logprobs": nil, "finish_reason": finish.map { JSONValue.string($0) } ?? .null]
+                    choice = [
+                        "index": 0, "delta": .object(d), "logprobs": nil,
+                        "finish_reason": finish.map { JSONValue.string($0) } ?? .null,
+                    ]
                 } else {
-                    choice = ["index": 0, "text": .string(delta ?? ""), "logprobs": nil, "finish_reason": finish.map { JSONValue.string($0) } ?? .null]
+                    choice = [
+                        "index": 0, "text": .string(delta ?? ""), "logprobs": nil,
+                        "finish_reason": finish.map { JSONValue.string($0) } ?? .null,
+                    ]
                 }
                 return [
-                    "id": .string(id), "object": kind == .chat ? "chat.completion.chunk" : "text_completion", "created": .int(created),
+                    "id": .string(id), "object": kind == .chat ? "chat.completion.chunk" : "text_completion",
+                    "created": .int(created),
                     "model": .string(model), "choices": [choice],
                 ]
             }
-            func event(_ v: JSONValue) -> ByteBuffer { ByteBuffer(string: "data: " + JSONSerializer.string(v) + "\n\n") }
+            func event(_ v: JSONValue) -> ByteBuffer {
+                ByteBuffer(string: "data: " + JSONSerializer.string(v) + "\n\n")
+            }
             if kind == .chat { try await writer.write(event(chunk("", role: true))) }
             var completion = 0
             var ended = false
@@ -343,7 +370,9 @@ public final class OpenAIServer: @unchecked Sendable {
             }
             withExtendedLifetime(job) {}
             if ended {
-                metrics.generation(promptTokens: promptTokens, completionTokens: completion, seconds: Date().timeIntervalSince(started))
+                metrics.generation(
+                    promptTokens: promptTokens, completionTokens: completion, seconds: Date().timeIntervalSince(started)
+                )
                 if includeUsage {
                     var last = chunk(nil)
                     if case .object(var o) = last {
@@ -366,7 +395,9 @@ public final class OpenAIServer: @unchecked Sendable {
     }
 
     /// Reads, checks and tokenizes a request.
-    func prepare(_ request: Request, kind: CompletionParameters.Kind) async throws -> (CompletionParameters, GenerationRequest) {
+    func prepare(_ request: Request, kind: CompletionParameters.Kind) async throws -> (
+        CompletionParameters, GenerationRequest
+    ) {
         let maxBody = configuration.maxBody
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBody {
             throw tooLarge(maxBody)
@@ -393,7 +424,9 @@ public final class OpenAIServer: @unchecked Sendable {
                     param: "messages", code: "chat_template_missing")
             }
             do { promptText = try template.render(params.messages) } catch {
-                throw APIError(400, "The chat template refused the messages: \(error)", param: "messages", code: "chat_template_error")
+                throw APIError(
+                    400, "The chat template refused the messages: \(error)", param: "messages",
+                    code: "chat_template_error")
             }
             // Any special token ends the assistant's turn (its end marker, the next role's marker, eos).
             for t in codec.tokenizer.addedTokens where t.special { stopIDs.insert(Int32(bitPattern: t.id)) }
@@ -424,7 +457,8 @@ public final class OpenAIServer: @unchecked Sendable {
                 400,
                 "This model's maximum context length is \(T) tokens. However, you requested \(ids.count + maxTokens) tokens "
                     + "(\(ids.count) in the \(promptParam), \(maxTokens) in the completion). Please reduce the length of the "
-                    + "\(promptParam) or completion.", param: kind == .chat ? "max_tokens" : "max_tokens", code: "context_length_exceeded")
+                    + "\(promptParam) or completion.", param: kind == .chat ? "max_tokens" : "max_tokens",
+                code: "context_length_exceeded")
         }
         var sampling = SamplingOptions()
         sampling.maxTokens = maxTokens
@@ -440,7 +474,9 @@ public final class OpenAIServer: @unchecked Sendable {
     }
 
     func tooLarge(_ maxBody: Int) -> APIError {
-        APIError(413, "The request body is larger than this server's limit of \(maxBody) bytes (--max-body).", code: "request_too_large")
+        APIError(
+            413, "The request body is larger than this server's limit of \(maxBody) bytes (--max-body).",
+            code: "request_too_large")
     }
 }
 
@@ -448,7 +484,9 @@ public final class OpenAIServer: @unchecked Sendable {
 struct GateMiddleware<Context: RequestContext>: RouterMiddleware {
     let server: OpenAIServer
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         let path = request.uri.path
         let response = await respond(request, context: context, next: next)
         let endpoint =
@@ -458,7 +496,9 @@ struct GateMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 
-    func respond(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async -> Response {
+    func respond(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async
+        -> Response
+    {
         let path = request.uri.path
         if path.hasPrefix("/v1/"), let key = server.configuration.apiKey {
             let given = request.headers[.authorization] ?? ""
@@ -466,7 +506,8 @@ struct GateMiddleware<Context: RequestContext>: RouterMiddleware {
                 let e =
                     given.isEmpty
                     ? APIError(
-                        401, "You didn't provide an API key. Send it in an Authorization header: 'Authorization: Bearer YOUR_KEY'.",
+                        401,
+                        "You didn't provide an API key. Send it in an Authorization header: 'Authorization: Bearer YOUR_KEY'.",
                         code: "invalid_api_key")
                     : APIError(401, "Incorrect API key provided.", code: "invalid_api_key")
                 return OpenAIServer.error(e)
@@ -477,9 +518,12 @@ struct GateMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let e as HTTPError {
             if e.status == .notFound || e.status == .methodNotAllowed {
                 return OpenAIServer.error(
-                    APIError(Int(e.status.code), "Invalid URL (\(request.method.rawValue) \(path))", code: e.status == .notFound ? "unknown_url" : nil))
+                    APIError(
+                        Int(e.status.code), "Invalid URL (\(request.method.rawValue) \(path))",
+                        code: e.status == .notFound ? "unknown_url" : nil))
             }
-            return OpenAIServer.error(APIError(Int(e.status.code), e.body ?? "\(e.status)", type: "invalid_request_error"))
+            return OpenAIServer.error(
+                APIError(Int(e.status.code), e.body ?? "\(e.status)", type: "invalid_request_error"))
         } catch {
             return OpenAIServer.error(APIError(500, "internal error: \(error)", type: "server_error"))
         }

@@ -85,7 +85,9 @@ public final class ServeMetrics: @unchecked Sendable {
         s += "sluice_request_duration_seconds_count \(latencyCount)\n"
         s += "# HELP sluice_filtered_total Requests stopped by the safety filter, by where it caught them.\n"
         s += "# TYPE sluice_filtered_total counter\n"
-        for stage in filteredCounts.keys.sorted() { s += "sluice_filtered_total{stage=\"\(stage)\"} \(filteredCounts[stage]!)\n" }
+        for stage in filteredCounts.keys.sorted() {
+            s += "sluice_filtered_total{stage=\"\(stage)\"} \(filteredCounts[stage]!)\n"
+        }
         s += "# HELP sluice_cancelled_total Generations abandoned by their client (disconnected) before the end.\n"
         s += "# TYPE sluice_cancelled_total counter\n"
         s += "sluice_cancelled_total \(cancelledCount)\n"

@@ -24,10 +24,15 @@ struct AblateCommand: ParsableCommand {
 /// The flags that change an ablation file, shared by `run` and `submit`.
 struct AblateOverrides: ParsableArguments {
     @Option(help: "The output folder; replaces the file's out.") var out: String?
-    @Option(name: .customLong("set"), help: "Override a key: key=value, dotted (budget_tokens=1e6, train.lr=3e-4, variants.raw.repeat=true). Repeatable.")
+    @Option(
+        name: .customLong("set"),
+        help:
+            "Override a key: key=value, dotted (budget_tokens=1e6, train.lr=3e-4, variants.raw.repeat=true). Repeatable."
+    )
     var settings: [String] = []
     @Option(help: "Seeds, comma-separated (replaces the file's seeds).") var seeds: String?
-    @Option(name: .customLong("budget-tokens"), help: "Training tokens per run (replaces budget_tokens).") var budgetTokens: Int?
+    @Option(name: .customLong("budget-tokens"), help: "Training tokens per run (replaces budget_tokens).")
+    var budgetTokens: Int?
 
     func validate() throws {
         if let budgetTokens, budgetTokens < 1 { throw ValidationError("--budget-tokens must be at least 1") }
@@ -45,7 +50,8 @@ struct AblateOverrides: ParsableArguments {
     }
 
     func load(_ file: String, workers: Int?) throws -> AblationPlan {
-        let o = AblationConfig.Overrides(settings: settings, seeds: try seedList(), budgetTokens: budgetTokens, out: out, workers: workers)
+        let o = AblationConfig.Overrides(
+            settings: settings, seeds: try seedList(), budgetTokens: budgetTokens, out: out, workers: workers)
         return AblationPlan(config: try AblationConfig.load(path: file, registry: stageRegistry, overrides: o))
     }
 }
@@ -64,9 +70,12 @@ struct AblateRun: ParsableCommand {
 
     @Argument(help: "The ablation YAML file.") var file: String
     @OptionGroup var overrides: AblateOverrides
-    @Option(help: "Threads for variant pipelines, tokenizer counting and shard writing (default: every core).") var workers: Int?
+    @Option(help: "Threads for variant pipelines, tokenizer counting and shard writing (default: every core).")
+    var workers: Int?
     @Option(help: "Run only this pass (names: see --plan); earlier passes must be complete.") var pass: String?
-    @Option(name: .customLong("task-index"), help: "Run only this task (from 0) of --pass, as a scheduler's array element does.")
+    @Option(
+        name: .customLong("task-index"),
+        help: "Run only this task (from 0) of --pass, as a scheduler's array element does.")
     var taskIndex: Int?
     @Flag(help: "Redo tasks that already have completion markers.") var force = false
     @Flag(help: "Print the passes and their tasks, and exit.") var plan = false
@@ -74,7 +83,9 @@ struct AblateRun: ParsableCommand {
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if let taskIndex, taskIndex < 0 { throw ValidationError("--task-index must be 0 or more") }
-        if taskIndex != nil && pass == nil { throw ValidationError("--task-index needs --pass (see --plan for the passes)") }
+        if taskIndex != nil && pass == nil {
+            throw ValidationError("--task-index needs --pass (see --plan for the passes)")
+        }
     }
 
     func run() throws {
@@ -82,20 +93,27 @@ struct AblateRun: ParsableCommand {
             let ablation = try overrides.load(file, workers: workers)
             if plan {
                 let c = ablation.config
-                print("\(c.variants.count) variants × \(c.seeds.count) seeds; \(c.steps) steps of \(c.tokensPerStep) tokens per run (budget \(c.budgetTokens)); out \(c.out)")
+                print(
+                    "\(c.variants.count) variants × \(c.seeds.count) seeds; \(c.steps) steps of \(c.tokensPerStep) tokens per run (budget \(c.budgetTokens)); out \(c.out)"
+                )
                 for (p, pass) in ablation.passes.enumerated() {
                     print("\(pass.name)\t\(pass.taskCount) tasks")
                     for t in 0..<pass.taskCount {
-                        print("  \(t)\t\(ablation.isDone(pass: p, task: t) ? "done" : "pending")\t\(ablation.describe(pass: p, task: t))")
+                        print(
+                            "  \(t)\t\(ablation.isDone(pass: p, task: t) ? "done" : "pending")\t\(ablation.describe(pass: p, task: t))"
+                        )
                     }
                 }
                 return
             }
             let runner = AblationRunner(
-                plan: ablation, workers: workers, force: force, showProgress: ProgressMeter.enabled, log: { stderrLine("sluice: " + $0) })
+                plan: ablation, workers: workers, force: force, showProgress: ProgressMeter.enabled,
+                log: { stderrLine("sluice: " + $0) })
             if let pass {
                 guard let p = ablation.passIndex(named: pass) else {
-                    throw SluiceError(.usage, "no pass named '\(pass)' (passes: \(ablation.passes.map(\.name).joined(separator: ", ")))")
+                    throw SluiceError(
+                        .usage,
+                        "no pass named '\(pass)' (passes: \(ablation.passes.map(\.name).joined(separator: ", ")))")
                 }
                 if let task = taskIndex {
                     if !(try runner.runTask(pass: p, task: task)) {
@@ -110,7 +128,8 @@ struct AblateRun: ParsableCommand {
             let start = Date()
             let (ran, skipped) = try runner.run()
             if skipped > 0 { stderrLine("sluice: skipped \(skipped) finished tasks (--force redoes them)") }
-            stderrLine(String(format: "sluice: ablation done: %d tasks run in %.1f s", ran, Date().timeIntervalSince(start)))
+            stderrLine(
+                String(format: "sluice: ablation done: %d tasks run in %.1f s", ran, Date().timeIntervalSince(start)))
             try printTable(ablation.resultsPath)
         }
     }
@@ -135,10 +154,13 @@ struct AblateReport: ParsableCommand {
         try reportingErrors {
             let path = out.hasSuffix(".json") ? out : out + "/results.json"
             guard FileManager.default.fileExists(atPath: path) else {
-                throw SluiceError(.io, "no results.json: has the ablation finished? (sluice ablate FILE resumes it)", file: path)
+                throw SluiceError(
+                    .io, "no results.json: has the ablation finished? (sluice ablate FILE resumes it)", file: path)
             }
             if json {
-                print(String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self), terminator: "")
+                print(
+                    String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self),
+                    terminator: "")
             } else {
                 try printTable(path)
             }
@@ -163,7 +185,8 @@ struct AblateSubmit: ParsableCommand {
     @Option(help: "Time limit per task (sbatch --time).") var time: String?
     @Option(name: .customLong("cpus-per-task"), help: "CPUs per task (sbatch --cpus-per-task).") var cpusPerTask: Int?
     @Option(help: "Memory per task (sbatch --mem).") var mem: String?
-    @Option(name: .customLong("sbatch-arg"), help: "An extra sbatch argument. Repeatable.") var sbatchArguments: [String] = []
+    @Option(name: .customLong("sbatch-arg"), help: "An extra sbatch argument. Repeatable.") var sbatchArguments:
+        [String] = []
     @Flag(name: .customLong("dry-run"), help: "Write the scripts but do not submit them.") var dryRun = false
 
     func run() throws {
@@ -186,10 +209,13 @@ struct AblateSubmit: ParsableCommand {
             let passes = ablation.passes.enumerated().map { i, p in
                 SlurmPass(index: i, name: p.name, taskCount: p.taskCount, pendingTasks: ablation.pendingTasks(pass: i))
             }
-            let submitted = try SlurmScripts(settings: slurm, command: command, outputDirectory: out).submit(passes, dryRun: dryRun)
+            let submitted = try SlurmScripts(settings: slurm, command: command, outputDirectory: out).submit(
+                passes, dryRun: dryRun)
             if submitted.isEmpty { print("every task of every pass is already done; nothing to submit") }
             for s in submitted {
-                print("\(s.pass.name)\t\(s.pass.pendingTasks.count)/\(s.pass.taskCount) tasks\t\(s.jobID.map { "job \($0)" } ?? "not submitted (dry run)")\t\(s.script)")
+                print(
+                    "\(s.pass.name)\t\(s.pass.pendingTasks.count)/\(s.pass.taskCount) tasks\t\(s.jobID.map { "job \($0)" } ?? "not submitted (dry run)")\t\(s.script)"
+                )
             }
         }
     }

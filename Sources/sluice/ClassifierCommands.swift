@@ -22,7 +22,9 @@ struct LabeledInputOptions: ParsableArguments {
 
     func labeledFormat() throws -> LabeledFormat? {
         guard let format else { return nil }
-        guard let f = LabeledFormat(rawValue: format) else { throw ValidationError("--format must be csv, tsv or jsonl") }
+        guard let f = LabeledFormat(rawValue: format) else {
+            throw ValidationError("--format must be csv, tsv or jsonl")
+        }
         return f
     }
 }
@@ -179,7 +181,8 @@ struct ClassifierEval: ParsableCommand {
 
 struct ClassifierPredict: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "predict", abstract: "Label each record: one JSON line {\"label\", \"probability\", \"probabilities\"}.")
+        commandName: "predict",
+        abstract: "Label each record: one JSON line {\"label\", \"probability\", \"probabilities\"}.")
     @Option(help: "Model file from `sluice classifier train`, or a fastText .bin/.ftz model.") var model: String
     @OptionGroup var data: LabeledInputOptions
 
@@ -199,7 +202,8 @@ struct ClassifierPredict: ParsableCommand {
                 var all = JSONObject()
                 for (label, probability) in zip(m.labels, probs) { all[label] = rounded(probability) }
                 out += JSONSerializer.spacedString([
-                    "label": .string(m.labels[best]), "probability": rounded(probs[best]), "probabilities": .object(all),
+                    "label": .string(m.labels[best]), "probability": rounded(probs[best]),
+                    "probabilities": .object(all),
                 ])
                 out += "\n"
                 if out.utf8.count > 1 << 16 {
@@ -232,7 +236,8 @@ struct CleanVerdicts: ParsableCommand {
                     let (stage, key, value) = try OptionSetting.stageOption(s)
                     if stage == name { try options.override(key, yaml: value) }
                 }
-                guard let step = try StageBuilder.build(named: name, in: CleanStages.all, options: &options) as? any Step
+                guard
+                    let step = try StageBuilder.build(named: name, in: CleanStages.all, options: &options) as? any Step
                 else { throw SluiceError(.config, "'\(name)' is not a step") }
                 steps.append(step)
             }
@@ -259,7 +264,11 @@ struct CleanVerdicts: ParsableCommand {
                     var doc = d
                     let verdict = try chain.apply(to: &doc, context: context)
                     guard r == 0 else { continue }
-                    if case .drop(let reason) = verdict { verdicts.append(reason.rawValue) } else { verdicts.append("keep") }
+                    if case .drop(let reason) = verdict {
+                        verdicts.append(reason.rawValue)
+                    } else {
+                        verdicts.append("keep")
+                    }
                 }
             }
             let seconds = (clock.now - start) / .seconds(1)

@@ -32,12 +32,15 @@ struct TrainSpeed: ParsableCommand {
     @Option var warmupSteps = 2
     @Option var threads = 2
     @Flag var recompute = false
-    @Option(help: "causal, or mlm (bidirectional attention, BERT's masking; [MASK] is the last id).") var objective = "causal"
+    @Option(help: "causal, or mlm (bidirectional attention, BERT's masking; [MASK] is the last id).") var objective =
+        "causal"
 
     func run() throws {
         try reportingErrors {
             var config = GPTConfig(vocabSize: vocab, contextLength: context, layers: layers, heads: heads, width: width)
-            guard let o = GPTConfig.Objective(rawValue: objective) else { throw ValidationError("--objective is causal or mlm") }
+            guard let o = GPTConfig.Objective(rawValue: objective) else {
+                throw ValidationError("--objective is causal or mlm")
+            }
             config.objective = o
             if o == .mlm { config.maskTokenID = vocab - 1 }
             let r = try TrainingSpeed.measure(
@@ -101,11 +104,15 @@ struct ShardsSample: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard let sp = ShardSplit(rawValue: split) else { throw SluiceError(.usage, "--split must be train or validation") }
+            guard let sp = ShardSplit(rawValue: split) else {
+                throw SluiceError(.usage, "--split must be train or validation")
+            }
             let data = try ShardDataset(directory: directory, split: sp, cacheBytes: cacheMb << 20)
             let s = try ShardTools.sample(data, windows: windows, length: length, seed: seed)
             // Written by hand: id_sum is a full UInt64, which JSONValue's Int64 cannot hold.
-            print("{\"windows\": \(s.windows), \"tokens\": \(s.tokens), \"seconds\": \(s.seconds), \"id_sum\": \(s.idSum)}")
+            print(
+                "{\"windows\": \(s.windows), \"tokens\": \(s.tokens), \"seconds\": \(s.seconds), \"id_sum\": \(s.idSum)}"
+            )
         }
     }
 }

@@ -8,7 +8,8 @@ import SluiceTrain
 struct Quantize: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Write an INT8 copy of a checkpoint (per-output-channel scales), optionally pruned (JSON summary on stdout).",
+        abstract:
+            "Write an INT8 copy of a checkpoint (per-output-channel scales), optionally pruned (JSON summary on stdout).",
         discussion: """
             Every matrix (embeddings and head included) becomes I8 with one F32 scale per output channel; \
             norms and biases stay F32. `sluice eval` and `sluice generate` read the result. --prune F first \
@@ -24,7 +25,9 @@ struct Quantize: ParsableCommand {
     @Option(help: "Threads for kernels and OpenBLAS.") var threads = 2
 
     func validate() throws {
-        guard bits == 8 else { throw ValidationError("--bits \(bits) is not supported: INT8 (--bits 8) is the only width") }
+        guard bits == 8 else {
+            throw ValidationError("--bits \(bits) is not supported: INT8 (--bits 8) is the only width")
+        }
         guard prune >= 0 && prune < 1 else { throw ValidationError("--prune must be in [0, 1) (got \(prune))") }
         guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1") }
     }
@@ -59,11 +62,12 @@ struct DecodeSpeedCommand: ParsableCommand {
             let decoder = try QuantizedCheckpoint.loadAny(checkpoint, threads: threads)
             let load = clock.now - start
             guard promptTokens >= 1, tokens >= 1, promptTokens + tokens <= decoder.config.contextLength else {
-                throw ValidationError("--prompt-tokens + --tokens must fit the context of \(decoder.config.contextLength)")
+                throw ValidationError(
+                    "--prompt-tokens + --tokens must fit the context of \(decoder.config.contextLength)")
             }
             let r = DecodeSpeed.measure(decoder, promptTokens: promptTokens, tokens: tokens)
-            var checksum: UInt64 = 1469598103934665603
-            for id in r.ids { checksum = (checksum ^ UInt64(UInt32(bitPattern: id))) &* 1099511628211 }
+            var checksum: UInt64 = 1_469_598_103_934_665_603
+            for id in r.ids { checksum = (checksum ^ UInt64(UInt32(bitPattern: id))) &* 1_099_511_628_211 }
             let loadSeconds = Double(load.components.seconds) + Double(load.components.attoseconds) * 1e-18
             print(
                 "{\"quantized\": \(r.quantized), \"weight_bytes\": \(r.weightBytes), \"peak_rss_bytes\": \(peakRSS()), "

@@ -38,8 +38,12 @@ struct ReportCommand: ParsableCommand {
 
     func validate() throws {
         if runs.isEmpty || runs.count > 2 { throw ValidationError("give one run folder, or two to compare") }
-        if tokenized.count > runs.count { throw ValidationError("--tokenized: at most one per run folder (\(runs.count))") }
-        if training.count > runs.count { throw ValidationError("--training: at most one per run folder (\(runs.count))") }
+        if tokenized.count > runs.count {
+            throw ValidationError("--tokenized: at most one per run folder (\(runs.count))")
+        }
+        if training.count > runs.count {
+            throw ValidationError("--training: at most one per run folder (\(runs.count))")
+        }
     }
 
     func run() throws {

@@ -31,13 +31,15 @@ struct TaskOptions: ParsableArguments {
 
     @Option(
         name: .customLong("task-index"),
-        help: "Run only this task (from 0) of one pass, as a scheduler's array element does; needs --pass when the plan has several passes."
+        help:
+            "Run only this task (from 0) of one pass, as a scheduler's array element does; needs --pass when the plan has several passes."
     )
     var taskIndex: Int?
 
     @Option(
         name: .customLong("s3-endpoint"),
-        help: "The HTTPS endpoint s3://bucket/key inputs are fetched from, path style (default: https://bucket.s3.amazonaws.com/key)."
+        help:
+            "The HTTPS endpoint s3://bucket/key inputs are fetched from, path style (default: https://bucket.s3.amazonaws.com/key)."
     )
     var s3Endpoint: String?
 
@@ -62,7 +64,8 @@ func execute(_ plan: PipelinePlan, taskOptions: TaskOptions, pass: String?, forc
     var passIndex: Int?
     if let pass {
         guard let i = plan.passIndex(named: pass) else {
-            throw SluiceError(.usage, "no pass named '\(pass)' (passes: \(plan.passes.map(\.name).joined(separator: ", ")))")
+            throw SluiceError(
+                .usage, "no pass named '\(pass)' (passes: \(plan.passes.map(\.name).joined(separator: ", ")))")
         }
         passIndex = i
     }
@@ -75,7 +78,8 @@ func execute(_ plan: PipelinePlan, taskOptions: TaskOptions, pass: String?, forc
             guard plan.passes.count == 1 else {
                 throw SluiceError(
                     .usage,
-                    "--task-index needs --pass: this plan has passes \(plan.passes.map(\.name).joined(separator: ", "))")
+                    "--task-index needs --pass: this plan has passes \(plan.passes.map(\.name).joined(separator: ", "))"
+                )
             }
             passIndex = 0
         }
@@ -132,7 +136,8 @@ struct RunCommand: ParsableCommand {
             // scheduler runs the same command line.
             taskOptions.applyRemoteSettings()
             let overrides = PipelineOverrides(
-                inputs: inputs, output: output, tasks: taskOptions.tasks, workers: taskOptions.workers, settings: settings)
+                inputs: inputs, output: output, tasks: taskOptions.tasks, workers: taskOptions.workers,
+                settings: settings)
             let plan = try PipelinePlan(
                 pipeline: try Pipeline.load(path: pipeline, registry: stageRegistry, overrides: overrides),
                 registry: stageRegistry)
@@ -190,7 +195,8 @@ struct StageCommand: ParsableCommand {
                 d.stages.append(("write", [], 0))
             }
             let prefixed = settings.map { $0.hasPrefix(name + ".") ? $0 : name + "." + $0 }
-            let overrides = PipelineOverrides(tasks: taskOptions.tasks, workers: taskOptions.workers, settings: prefixed)
+            let overrides = PipelineOverrides(
+                tasks: taskOptions.tasks, workers: taskOptions.workers, settings: prefixed)
             let pipeline = try Pipeline(d, registry: stageRegistry, overrides: overrides)
             let plan = try PipelinePlan(pipeline: pipeline, registry: stageRegistry)
             try execute(plan, taskOptions: taskOptions, pass: nil, force: force, printPlan: false)
@@ -242,7 +248,8 @@ struct VerifyCommand: ParsableCommand {
             let report = try OutputVerifier.verify(root: outputDirectory)
             for problem in report.problems { print(problem) }
             if !report.problems.isEmpty {
-                stderrLine("sluice: \(report.problems.count) problems in \(outputDirectory) (sluice run redoes the tasks)")
+                stderrLine(
+                    "sluice: \(report.problems.count) problems in \(outputDirectory) (sluice run redoes the tasks)")
                 throw ExitCode.failure
             }
             print("\(outputDirectory): \(report.markers) tasks, \(report.files) files, \(report.bytes) bytes verified")

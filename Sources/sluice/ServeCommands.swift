@@ -23,7 +23,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Largest request body in bytes; larger get 413.") var maxBody = 1 << 20
     @Option(help: "Require 'Authorization: Bearer KEY' on /v1 (default: $SLUICE_API_KEY).") var apiKey: String?
     @Option(help: "Threads for the kernels and OpenBLAS.") var threads = 2
-    @Option(help: "Safety classifier (.slcm from `sluice classifier train`, or fastText .bin/.ftz).") var safetyModel: String?
+    @Option(help: "Safety classifier (.slcm from `sluice classifier train`, or fastText .bin/.ftz).") var safetyModel:
+        String?
     @Option(help: "The classifier's label that is refused.") var safetyLabel: String?
     @Option(help: "Refuse at or above this probability of the label.") var safetyThreshold = 0.5
 

@@ -42,7 +42,9 @@ struct Sluice: ParsableCommand {
     /// or error), then parses and runs the command.
     static func main() {
         startWithOneBLASThread()
-        let level = ProcessInfo.processInfo.environment["SLUICE_LOG"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
+        let level = ProcessInfo.processInfo.environment["SLUICE_LOG"].flatMap {
+            Logger.Level(rawValue: $0.lowercased())
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level ?? .warning
@@ -65,4 +67,3 @@ func startWithOneBLASThread() {
     execv("/proc/self/exe", argv)
     // exec failed (no /proc): carry on with OpenBLAS's default pool.
 }
-

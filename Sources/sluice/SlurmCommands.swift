@@ -55,7 +55,8 @@ struct SlurmSubmit: ParsableCommand {
     @Option(name: .customLong("max-parallel"), help: "At most this many tasks of a pass at once (--array=…%N).")
     var maxParallel: Int?
 
-    @Option(name: .customLong("sbatch-arg"), help: "An extra sbatch argument, e.g. --sbatch-arg=--account=lm. Repeatable.")
+    @Option(
+        name: .customLong("sbatch-arg"), help: "An extra sbatch argument, e.g. --sbatch-arg=--account=lm. Repeatable.")
     var sbatchArguments: [String] = []
 
     @Flag(name: .customLong("dry-run"), help: "Write the scripts but do not submit them.")

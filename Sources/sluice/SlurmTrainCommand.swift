@@ -20,8 +20,10 @@ struct SlurmTrain: ParsableCommand {
 
     @Argument(help: "Training configuration (YAML).") var config: String
     @Option(help: "Nodes (sbatch --nodes).") var nodes = 1
-    @Option(name: .customLong("ntasks-per-node"), help: "Ranks per node (sbatch --ntasks-per-node).") var tasksPerNode = 1
-    @Option(name: .customLong("set"), help: "Override a setting: section.key=value. Repeatable.") var sets: [String] = []
+    @Option(name: .customLong("ntasks-per-node"), help: "Ranks per node (sbatch --ntasks-per-node).") var tasksPerNode =
+        1
+    @Option(name: .customLong("set"), help: "Override a setting: section.key=value. Repeatable.") var sets: [String] =
+        []
     @Option(help: "Run folder (out).") var out: String?
     @Flag(help: "Continue the run in the run folder from its latest checkpoint.") var resume = false
     @Option(help: "How the job starts its ranks: srun (--mpi=pmix) or mpirun.") var launcher = "srun"
@@ -29,7 +31,8 @@ struct SlurmTrain: ParsableCommand {
     @Option(help: "Time limit (sbatch --time), e.g. 4:00:00.") var time: String?
     @Option(name: .customLong("cpus-per-task"), help: "CPUs per rank (default: train.threads).") var cpusPerTask: Int?
     @Option(help: "Memory per node (sbatch --mem), e.g. 16G.") var mem: String?
-    @Option(name: .customLong("sbatch-arg"), help: "An extra sbatch argument, e.g. --sbatch-arg=--account=lm. Repeatable.")
+    @Option(
+        name: .customLong("sbatch-arg"), help: "An extra sbatch argument, e.g. --sbatch-arg=--account=lm. Repeatable.")
     var sbatchArguments: [String] = []
     @Flag(name: .customLong("dry-run"), help: "Write the script but do not submit it.") var dryRun = false
 
@@ -55,7 +58,8 @@ struct SlurmTrain: ParsableCommand {
             if let out { overrides.append(("out", out)) }
             // The ranks' own check, done now: a bad file or a rank count that does not divide
             // train.global_batch fails here rather than in the queue.
-            let options = try TrainOptions.load(yaml: text, file: config, overrides: overrides).forRanks(nodes * tasksPerNode)
+            let options = try TrainOptions.load(yaml: text, file: config, overrides: overrides).forRanks(
+                nodes * tasksPerNode)
             try options.modelConfig(vocab: options.vocabSize ?? 1, eos: nil).validate()
             let runFolder = absolute(options.out)
 
@@ -73,7 +77,8 @@ struct SlurmTrain: ParsableCommand {
                 command: command, outputDirectory: runFolder)
             if !dryRun { try job.checkLauncher() }
             let id = try job.submit(dryRun: dryRun)
-            print("train\t\(job.ranks) ranks\t\(id.map { "job \($0)" } ?? "not submitted (dry run)")\t\(job.scriptPath)")
+            print(
+                "train\t\(job.ranks) ranks\t\(id.map { "job \($0)" } ?? "not submitted (dry run)")\t\(job.scriptPath)")
         }
     }
 }

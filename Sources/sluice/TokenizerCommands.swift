@@ -49,7 +49,9 @@ struct TokenizerCommand: ParsableCommand {
 
         func validate() throws {
             guard ["bpe", "unigram"].contains(model) else { throw ValidationError("--model must be bpe or unigram") }
-            guard SplitPattern(rawValue: pattern) != nil else { throw ValidationError("--pattern must be gpt2 or cl100k") }
+            guard SplitPattern(rawValue: pattern) != nil else {
+                throw ValidationError("--pattern must be gpt2 or cl100k")
+            }
             guard vocabSize > 0 else { throw ValidationError("--vocab-size must be positive") }
             guard !inputs.isEmpty else { throw ValidationError("give at least one input file") }
         }
@@ -58,18 +60,22 @@ struct TokenizerCommand: ParsableCommand {
             try reportingErrors {
                 let start = Date()
                 var settings = TokenizerTrainingSettings(
-                    model: model, vocabSize: vocabSize, specialTokens: specialTokens, pattern: SplitPattern(rawValue: pattern)!)
+                    model: model, vocabSize: vocabSize, specialTokens: specialTokens,
+                    pattern: SplitPattern(rawValue: pattern)!)
                 settings.minFrequency = Int(minFrequency)
                 settings.maxTokenLength = maxTokenLength
                 settings.byteFallback = !noByteFallback
                 settings.nfkc = !noNfkc
                 let (tok, counts) = try settings.train(paths: inputs, workers: workers)
                 stderrLine(
-                    "counted \(counts.distinct) distinct words (\(counts.total) total, \(counts.memoryBytes / 1_048_576) MiB)")
+                    "counted \(counts.distinct) distinct words (\(counts.total) total, \(counts.memoryBytes / 1_048_576) MiB)"
+                )
                 try tok.save(path: output)
-                stderrLine(String(
-                    format: "wrote %@: %d tokens, fingerprint %@, %.2f s", output, tok.vocabSize, zeroPaddedHex(tok.fingerprint),
-                    Date().timeIntervalSince(start)))
+                stderrLine(
+                    String(
+                        format: "wrote %@: %d tokens, fingerprint %@, %.2f s", output, tok.vocabSize,
+                        zeroPaddedHex(tok.fingerprint),
+                        Date().timeIntervalSince(start)))
             }
         }
     }
@@ -116,7 +122,9 @@ struct TokenizerCommand: ParsableCommand {
                     for n in arr {
                         let v = n.intValue
                         guard v >= 0 && v < tok.vocabSize else {
-                            throw SluiceError(.corruptInput, "id \(v) is outside the vocabulary (size \(tok.vocabSize))", file: input, line: lineNumber)
+                            throw SluiceError(
+                                .corruptInput, "id \(v) is outside the vocabulary (size \(tok.vocabSize))", file: input,
+                                line: lineNumber)
                         }
                         ids.append(UInt32(v))
                     }
@@ -139,7 +147,10 @@ struct TokenizerCommand: ParsableCommand {
                 if tok.kind == .bpe { print("merges: \(tok.merges.count)") }
                 print("pre-tokenizer: \(tok.preTokenizer)")
                 print("normalizer: \(tok.normalizer)")
-                print("special tokens: " + tok.specialTokens.sorted { $0.value < $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+                print(
+                    "special tokens: "
+                        + tok.specialTokens.sorted { $0.value < $1.value }.map { "\($0.key)=\($0.value)" }.joined(
+                            separator: " "))
                 print("end-of-text id: \(tok.eosID.map(String.init) ?? "none")")
                 print("fingerprint: \(zeroPaddedHex(tok.fingerprint))")
             }
@@ -160,14 +171,17 @@ struct ShardsCommand: ParsableCommand {
         @Option(help: "Tokens per shard file.") var shardTokens: Int = 100_000_000
         @Option(help: "Tokens per zstd frame.") var frameTokens: Int = ShardWriter.defaultFrameTokens
         @Option(help: "Share of documents (by id hash) for validation/.") var validationFraction: Double = 0.005
-        @Option(help: "Threads (one input file per task).") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Threads (one input file per task).") var workers: Int = ProcessInfo.processInfo
+            .activeProcessorCount
         @Argument(help: "Input files.") var inputs: [String]
 
         func run() throws {
             try reportingErrors {
                 let writer = TokenizeWriter(
-                    tokenizerPath: tokenizer, shardTokens: shardTokens, frameTokens: frameTokens, validationFraction: validationFraction)
-                let s = try ShardTools.write(inputs: inputs, tokenizerPath: tokenizer, output: output, writer: writer, workers: workers)
+                    tokenizerPath: tokenizer, shardTokens: shardTokens, frameTokens: frameTokens,
+                    validationFraction: validationFraction)
+                let s = try ShardTools.write(
+                    inputs: inputs, tokenizerPath: tokenizer, output: output, writer: writer, workers: workers)
                 print(
                     JSONSerializer.spacedString([
                         "documents": .int(Int64(s.documents)), "tokens": .int(Int64(s.tokens)),
@@ -178,13 +192,18 @@ struct ShardsCommand: ParsableCommand {
     }
 
     struct Inspect: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Counts, compression ratio, fingerprint and a decoded sample.")
-        @Option(help: "tokenizer.json for the sample (default: DIR/tokenizer.json when present).") var tokenizer: String?
+        static let configuration = CommandConfiguration(
+            abstract: "Counts, compression ratio, fingerprint and a decoded sample.")
+        @Option(help: "tokenizer.json for the sample (default: DIR/tokenizer.json when present).") var tokenizer:
+            String?
         @Argument(help: "Shard directory (with train/ and validation/).") var directory: String
 
         func run() throws {
             try reportingErrors {
-                let tokPath = tokenizer ?? (FileManager.default.fileExists(atPath: directory + "/tokenizer.json") ? directory + "/tokenizer.json" : nil)
+                let tokPath =
+                    tokenizer
+                    ?? (FileManager.default.fileExists(atPath: directory + "/tokenizer.json")
+                        ? directory + "/tokenizer.json" : nil)
                 let tok = try tokPath.map { try Tokenizer.load(path: $0) }
                 var any = false
                 for split in ShardSplit.allCases {
@@ -193,9 +212,16 @@ struct ShardsCommand: ParsableCommand {
                     any = true
                     let bytes = data.shards.reduce(0) { $0 + $1.fileSize }
                     let raw = data.tokenCount * data.dtype.width
-                    print("\(split.rawValue): \(data.files.count) shards, \(data.documentCount) documents, \(data.tokenCount) tokens")
-                    print(String(format: "  %@ ids, %d bytes on disk, compression ratio %.2f", data.dtype.description, bytes, Double(raw) / Double(max(bytes, 1))))
-                    print("  vocab size \(data.vocabSize), end-of-text id \(data.eosID), tokenizer fingerprint \(zeroPaddedHex(data.tokenizerFingerprint))")
+                    print(
+                        "\(split.rawValue): \(data.files.count) shards, \(data.documentCount) documents, \(data.tokenCount) tokens"
+                    )
+                    print(
+                        String(
+                            format: "  %@ ids, %d bytes on disk, compression ratio %.2f", data.dtype.description, bytes,
+                            Double(raw) / Double(max(bytes, 1))))
+                    print(
+                        "  vocab size \(data.vocabSize), end-of-text id \(data.eosID), tokenizer fingerprint \(zeroPaddedHex(data.tokenizerFingerprint))"
+                    )
                     if let tok, data.documentCount > 0 {
                         let r = data.shards[0].documentRange(0)
                         let ids = try data.shards[0].read(r.lowerBound..<min(r.upperBound, r.lowerBound + 64))
@@ -216,7 +242,8 @@ struct ShardsCommand: ParsableCommand {
             try reportingErrors {
                 let tok = try tokenizer.map { try Tokenizer.load(path: $0) }
                 var shards = 0
-                for split in ShardSplit.allCases where FileManager.default.fileExists(atPath: directory + "/" + split.rawValue) {
+                for split in ShardSplit.allCases
+                where FileManager.default.fileExists(atPath: directory + "/" + split.rawValue) {
                     let data = try ShardDataset(directory: directory, split: split, tokenizer: tok)
                     for s in data.shards { try s.verify() }
                     shards += data.shards.count
@@ -228,15 +255,20 @@ struct ShardsCommand: ParsableCommand {
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Export a split to Megatron .bin/.idx or nanoGPT/llm.c .bin.")
+        static let configuration = CommandConfiguration(
+            abstract: "Export a split to Megatron .bin/.idx or nanoGPT/llm.c .bin.")
         @Option(help: "megatron or nanogpt.") var format: String
         @Option(help: "train or validation.") var split: String = "train"
         @Argument(help: "Shard directory.") var directory: String
         @Argument(help: "Output path prefix (.bin/.idx are added).") var output: String
 
         func validate() throws {
-            guard ShardExport.Format(rawValue: format) != nil else { throw ValidationError("--format must be megatron or nanogpt") }
-            guard ShardSplit(rawValue: split) != nil else { throw ValidationError("--split must be train or validation") }
+            guard ShardExport.Format(rawValue: format) != nil else {
+                throw ValidationError("--format must be megatron or nanogpt")
+            }
+            guard ShardSplit(rawValue: split) != nil else {
+                throw ValidationError("--split must be train or validation")
+            }
         }
 
         func run() throws {

@@ -65,12 +65,14 @@ struct Train: ParsableCommand {
             if let threads { overrides.append(("train.threads", String(threads))) }
             if let seed { overrides.append(("train.seed", String(seed))) }
             if let initFrom { overrides.append(("init_from", initFrom)) }
-            var options = try TrainOptions.load(yaml: text, file: config, overrides: overrides).forRanks(group?.size ?? 1)
+            var options = try TrainOptions.load(yaml: text, file: config, overrides: overrides).forRanks(
+                group?.size ?? 1)
             options.resume = resume
             options.stopAfter = stopAfter
             try options.modelConfig(vocab: options.vocabSize ?? 1, eos: nil).validate()
             let data = try TrainingData.open(options)
-            return try Trainer(options: options, train: data.train, val: data.val, tokenizerPath: data.tokenizerPath, log: log)
+            return try Trainer(
+                options: options, train: data.train, val: data.val, tokenizerPath: data.tokenizerPath, log: log)
         }
         let trainer = try group.map { try Trainer.start(group: $0, build: build) } ?? build()
         if let group {
@@ -109,24 +111,30 @@ struct Eval: ParsableCommand {
     @Option(help: "Shard directory: evaluates its validation split (see --split).") var data: String?
     @Option(help: "Split of --data: validation or train.") var split = "validation"
     @Option(help: "Plain-text file (UTF-8).") var text: String?
-    @Option(help: "Task: multiple-choice (HellaSwag-style JSONL), lambada (JSONL with text) or sft (conversations).") var task: String?
+    @Option(help: "Task: multiple-choice (HellaSwag-style JSONL), lambada (JSONL with text) or sft (conversations).")
+    var task: String?
     @Argument(help: "The task's JSONL file.") var taskFile: String?
     @Option(help: "Full-length chunks per forward pass.") var batchSize = 8
     @Option(help: "Threads for kernels and OpenBLAS.") var threads = 2
     @Option(help: "Comma-separated token ids: print the raw logits of every position as JSON rows.") var logits: String?
     @Option(help: "--task sft: tokens generated at most per response.") var maxNewTokens = 64
-    @Option(help: "MLM checkpoints: seed of the masks (the same seed gives the same masked positions).") var maskSeed: UInt64 = 0
+    @Option(help: "MLM checkpoints: seed of the masks (the same seed gives the same masked positions).") var maskSeed:
+        UInt64 = 0
     @Option(help: "MLM checkpoints: share of positions masked per chunk (BERT: 0.15).") var mlmProbability = 0.15
 
     func validate() throws {
         let given = [data != nil, text != nil, task != nil, logits != nil].filter { $0 }.count
         guard given == 1 else { throw ValidationError("give exactly one of --data, --text, --task, --logits") }
         if let task {
-            guard ["multiple-choice", "lambada", "sft"].contains(task) else { throw ValidationError("--task is multiple-choice, lambada or sft") }
+            guard ["multiple-choice", "lambada", "sft"].contains(task) else {
+                throw ValidationError("--task is multiple-choice, lambada or sft")
+            }
             guard taskFile != nil else { throw ValidationError("--task \(task) needs a JSONL file") }
         }
         guard split == "validation" || split == "train" else { throw ValidationError("--split is validation or train") }
-        guard mlmProbability > 0 && mlmProbability <= 1 else { throw ValidationError("--mlm-probability must be in (0, 1]") }
+        guard mlmProbability > 0 && mlmProbability <= 1 else {
+            throw ValidationError("--mlm-probability must be in (0, 1]")
+        }
     }
 
     func run() throws {
@@ -134,7 +142,8 @@ struct Eval: ParsableCommand {
             BLAS.setThreads(threads)
             if task == "sft", let taskFile {
                 let r = try SFTEvaluator.evaluate(
-                    checkpoint: checkpoint, paths: [taskFile], threads: threads, batchSize: batchSize, maxNewTokens: maxNewTokens,
+                    checkpoint: checkpoint, paths: [taskFile], threads: threads, batchSize: batchSize,
+                    maxNewTokens: maxNewTokens,
                     log: stderrLine)
                 print(r.json)
                 return
@@ -142,7 +151,9 @@ struct Eval: ParsableCommand {
             let model = try Checkpoint.load(checkpoint, threads: threads)
             if let logits {
                 let ids = try logits.split(separator: ",").map { s -> Int32 in
-                    guard let v = Int32(s.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--logits: '\(s)' is not a token id") }
+                    guard let v = Int32(s.trimmingCharacters(in: .whitespaces)) else {
+                        throw ValidationError("--logits: '\(s)' is not a token id")
+                    }
                     return v
                 }
                 print(try Evaluator(model: model).logitsJSON(ids: ids))
@@ -156,8 +167,12 @@ struct Eval: ParsableCommand {
                 let masking = try MaskedLM.of(
                     checkpoint: model.config, tokenizer: codec.tokenizer, probability: mlmProbability, file: checkpoint)
                 if let text {
-                    guard let data = FileManager.default.contents(atPath: text) else { throw SluiceError(.io, "cannot read", file: text) }
-                    guard let s = String(data: data, encoding: .utf8) else { throw SluiceError(.corruptInput, "not valid UTF-8", file: text) }
+                    guard let data = FileManager.default.contents(atPath: text) else {
+                        throw SluiceError(.io, "cannot read", file: text)
+                    }
+                    guard let s = String(data: data, encoding: .utf8) else {
+                        throw SluiceError(.corruptInput, "not valid UTF-8", file: text)
+                    }
                     print(ev.evaluateMasked(text: s, codec: codec, masking: masking, seed: maskSeed).json)
                 } else if let data {
                     let stream = try ShardTokenStream(
@@ -168,14 +183,21 @@ struct Eval: ParsableCommand {
                 return
             }
             if let text {
-                guard let data = FileManager.default.contents(atPath: text) else { throw SluiceError(.io, "cannot read", file: text) }
-                guard let s = String(data: data, encoding: .utf8) else { throw SluiceError(.corruptInput, "not valid UTF-8", file: text) }
+                guard let data = FileManager.default.contents(atPath: text) else {
+                    throw SluiceError(.io, "cannot read", file: text)
+                }
+                guard let s = String(data: data, encoding: .utf8) else {
+                    throw SluiceError(.corruptInput, "not valid UTF-8", file: text)
+                }
                 print(ev.evaluate(text: s, codec: codec).json)
             } else if let data {
-                let stream = try ShardTokenStream(directory: data, split: split == "train" ? .train : .validation, tokenizer: codec.tokenizer)
+                let stream = try ShardTokenStream(
+                    directory: data, split: split == "train" ? .train : .validation, tokenizer: codec.tokenizer)
                 print(try ev.evaluate(stream: stream, codec: codec).json)
             } else if let task, let taskFile {
-                let r = task == "lambada" ? try ev.lambada(path: taskFile, codec: codec) : try ev.multipleChoice(path: taskFile, codec: codec)
+                let r =
+                    task == "lambada"
+                    ? try ev.lambada(path: taskFile, codec: codec) : try ev.multipleChoice(path: taskFile, codec: codec)
                 print(r.json)
             }
         }
@@ -188,7 +210,8 @@ struct Generate: ParsableCommand {
 
     @Option(help: "Checkpoint folder.") var checkpoint: String
     @Option(help: "Prompt text (with --chat: the user's message).") var prompt: String
-    @Flag(help: "Apply the checkpoint's chat template (sluice finetune) and stop at the end-of-turn token.") var chat = false
+    @Flag(help: "Apply the checkpoint's chat template (sluice finetune) and stop at the end-of-turn token.") var chat =
+        false
     @Option(help: "With --chat: a system message before the prompt.") var system: String?
     @Option(help: "Tokens to generate at most.") var maxTokens = 64
     @Option(help: "Sampling temperature; 0 is greedy.") var temperature = 0.8
@@ -220,9 +243,11 @@ struct Generate: ParsableCommand {
             if chat {
                 guard let template = try ChatTemplate.load(checkpoint: checkpoint) else {
                     throw SluiceError(
-                        .config, "the checkpoint has no chat template (tokenizer_config.json from sluice finetune)", file: checkpoint)
+                        .config, "the checkpoint has no chat template (tokenizer_config.json from sluice finetune)",
+                        file: checkpoint)
                 }
-                let encoder = try SFTEncoder(template: template, tokenizer: codec.tokenizer, contextLength: decoder.config.contextLength)
+                let encoder = try SFTEncoder(
+                    template: template, tokenizer: codec.tokenizer, contextLength: decoder.config.contextLength)
                 var messages = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
                 messages.append(ChatMessage(role: "user", content: prompt))
                 messages.append(ChatMessage(role: template.assistantRole, content: ""))

@@ -70,7 +70,8 @@ struct StandardOutput {
 struct Extract: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the main text of HTML pages (.html or .html.gz).",
-        discussion: "With several files, --json prints one JSON object per line; text output separates pages with a form feed.")
+        discussion:
+            "With several files, --json prints one JSON object per line; text output separates pages with a form feed.")
 
     @Argument(help: "HTML files.")
     var files: [String]
@@ -78,7 +79,8 @@ struct Extract: ParsableCommand {
     @Option(help: "The page's URL (used as the document base only; nothing is fetched).")
     var url: String?
 
-    @Option(help: "Charset to assume when the page does not declare one in HTTP terms (default: <meta>, then detection).")
+    @Option(
+        help: "Charset to assume when the page does not declare one in HTTP terms (default: <meta>, then detection).")
     var charset: String?
 
     @Flag(help: "Print {\"title\",\"text\",\"lang\"} as JSON.")

@@ -26,7 +26,9 @@ struct WikitextCommand: ParsableCommand {
     @Option(help: "With tables removed, keep table cells and file captions of at least this many words (0: none).")
     var proseWords = 3
 
-    @Option(name: .customLong("keep-template"), help: "Keep a template's text: `name` (last unnamed parameter) or `name:N`. Repeatable.")
+    @Option(
+        name: .customLong("keep-template"),
+        help: "Keep a template's text: `name` (last unnamed parameter) or `name:N`. Repeatable.")
     var keepTemplates: [String] = []
 
     @Flag(help: "Print the page's categories to standard error.")

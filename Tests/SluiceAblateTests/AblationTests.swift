@@ -41,7 +41,8 @@ import Testing
     }
 
     static func sluice(_ args: [String], in dir: String) throws -> TestSupport.ProcessResult {
-        try TestSupport.run(try TestSupport.sluiceBinary(), args, environment: ["SLUICE_NO_PROGRESS": "1"], directory: dir)
+        try TestSupport.run(
+            try TestSupport.sluiceBinary(), args, environment: ["SLUICE_NO_PROGRESS": "1"], directory: dir)
     }
 
     @Test func twoVariantsTwoSeedsEndToEnd() throws {
@@ -50,7 +51,8 @@ import Testing
         try Self.write(in: dir)
         let r = try Self.sluice(["ablate", "ablation.yaml"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("ablation: 2 variants × 2 seeds (1, 2), 512 tokens per run, baseline raw"), "\(r.stdout)")
+        #expect(
+            r.stdout.contains("ablation: 2 variants × 2 seeds (1, 2), 512 tokens per run, baseline raw"), "\(r.stdout)")
         #expect(r.stdout.contains("shakespeare (bits per byte, lower is better)"))
         #expect(r.stdout.contains("story (accuracy, higher is better)"))
 
@@ -76,7 +78,9 @@ import Testing
             #expect((acc["per_seed"] as? [Double])?.allSatisfy { $0 >= 0 && $0 <= 1 } == true)
         }
         // The length filter keeps fewer documents.
-        #expect(((variants["clean"] as? [String: Any])?["documents"] as? Int ?? 0) < ((variants["raw"] as? [String: Any])?["documents"] as? Int ?? 0))
+        #expect(
+            ((variants["clean"] as? [String: Any])?["documents"] as? Int ?? 0)
+                < ((variants["raw"] as? [String: Any])?["documents"] as? Int ?? 0))
         let differences = try #require(root["differences"] as? [String: Any])
         #expect(Set(differences.keys) == ["clean"])
         let d = try #require((differences["clean"] as? [String: Any])?["wikitext"] as? [String: Any])
@@ -90,7 +94,9 @@ import Testing
         let png = try #require(FileManager.default.contents(atPath: dir + "/out/ablation.png"))
         #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         // IHDR: 960 pixels wide (the SVG's width), 8-bit RGB; the file ends with IEND.
-        #expect(Array(png[12..<16]) == Array("IHDR".utf8) && Array(png[16..<20]) == [0, 0, 3, 0xC0] && png[24] == 8 && png[25] == 2)
+        #expect(
+            Array(png[12..<16]) == Array("IHDR".utf8) && Array(png[16..<20]) == [0, 0, 3, 0xC0] && png[24] == 8
+                && png[25] == 2)
         #expect(Array(png.suffix(8).prefix(4)) == Array("IEND".utf8))
         #expect(String(decoding: svg, as: UTF8.self).contains("fill-opacity=\"0.18\""), "a min–max band per variant")
         let report = try Self.sluice(["ablate", "report", "out"], in: dir)
@@ -106,12 +112,15 @@ import Testing
     }
 
     func trainMarkers(_ out: String) -> Int {
-        ((try? FileManager.default.contentsOfDirectory(atPath: out + "/_markers/train")) ?? []).filter { $0.hasSuffix(".done") }.count
+        ((try? FileManager.default.contentsOfDirectory(atPath: out + "/_markers/train")) ?? []).filter {
+            $0.hasSuffix(".done")
+        }.count
     }
 
     func checkpointExists(_ out: String) -> Bool {
         for v in ["raw", "clean"] {
-            for s in [1, 2] where FileManager.default.fileExists(atPath: "\(out)/runs/\(v)/seed-\(s)/latest/config.json") {
+            for s in [1, 2]
+            where FileManager.default.fileExists(atPath: "\(out)/runs/\(v)/seed-\(s)/latest/config.json") {
                 if !FileManager.default.fileExists(atPath: "\(out)/runs/\(v)/seed-\(s)/result.json") { return true }
             }
         }
@@ -137,17 +146,23 @@ import Testing
         try p.run()
         let deadline = Date().addingTimeInterval(300)
         // Kill inside a training run (a checkpoint written, no result yet), after one run finished.
-        while p.isRunning && Date() < deadline && !(trainMarkers(dir + "/out") >= 1 && checkpointExists(dir + "/out")) { usleep(500) }
+        while p.isRunning && Date() < deadline && !(trainMarkers(dir + "/out") >= 1 && checkpointExists(dir + "/out")) {
+            usleep(500)
+        }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         #expect(p.terminationReason == .uncaughtSignal)
-        #expect(!FileManager.default.fileExists(atPath: dir + "/out/results.json"), "the ablation must be killed before it finishes")
+        #expect(
+            !FileManager.default.fileExists(atPath: dir + "/out/results.json"),
+            "the ablation must be killed before it finishes")
 
         let rerun = try Self.sluice(["ablate", "ablation.yaml"], in: dir)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(rerun.stderr.contains("skipped"), "\(rerun.stderr)")
         let actual = try #require(FileManager.default.contents(atPath: dir + "/out/results.json"))
-        #expect(actual == expected, "results.json after kill and rerun differs:\n\(String(decoding: actual, as: UTF8.self))")
+        #expect(
+            actual == expected, "results.json after kill and rerun differs:\n\(String(decoding: actual, as: UTF8.self))"
+        )
         #expect(reference.stdout == rerun.stdout)
     }
 
@@ -167,8 +182,10 @@ import Testing
 
         // With repeat: true on both variants the same budget is accepted (the plan says so).
         let ok = try Self.sluice(
-            ["ablate", "ablation.yaml", "--budget-tokens", "5000000", "--set", "variants.raw.repeat=true",
-             "--set", "variants.clean.repeat=true", "--plan"], in: dir)
+            [
+                "ablate", "ablation.yaml", "--budget-tokens", "5000000", "--set", "variants.raw.repeat=true",
+                "--set", "variants.clean.repeat=true", "--plan",
+            ], in: dir)
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.contains("train\t2 tasks"), "\(ok.stdout)")
     }
@@ -224,7 +241,10 @@ import Testing
         ("{documents: [", "{repeat: maybe, documents: [", "variants.a.repeat: expected true or false", "bad.yaml:2"),
         ("{documents: [", "{docs: [", "variants.a.docs: unknown key", "bad.yaml:2"),
         ("{name: s, text:", "{name: s, max_bytes: 10, txt:", "eval.s.txt: unknown option", "bad.yaml:11"),
-        ("train: {batch_size: 2, warmup: 1}", "train: {batch_size: 2, warmup: 1}\ndata: {}", "data: the ablation makes", "bad.yaml:10"),
+        (
+            "train: {batch_size: 2, warmup: 1}", "train: {batch_size: 2, warmup: 1}\ndata: {}",
+            "data: the ablation makes", "bad.yaml:10"
+        ),
     ])
     func configErrorsNameFileLineAndKey(_ change: (String, String, String, String)) throws {
         let yaml = Self.good.replacingOccurrences(of: change.0, with: change.1)
@@ -235,7 +255,8 @@ import Testing
     }
 
     @Test func missingFilesAndSettingsNameTheirKeys() {
-        let e1 = configError(Self.good.replacingOccurrences(of: "/core/dolma-cc-head.jsonl", with: "/core/nothing-*.jsonl"))
+        let e1 = configError(
+            Self.good.replacingOccurrences(of: "/core/dolma-cc-head.jsonl", with: "/core/nothing-*.jsonl"))
         #expect(e1.contains("variants.a.documents: no JSONL file matches") && e1.contains("bad.yaml:2"), "\(e1)")
         let e2 = configError(Self.good, overrides: .init(settings: ["train.lr=fast"]))
         #expect(e2.contains("train.lr") && e2.contains("--set train.lr=fast"), "\(e2)")
@@ -282,8 +303,10 @@ import Testing
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("documents\t2 tasks"), "\(plan.stdout)")
         let r = try AblationTests.sluice(
-            ["ablate", "Pipelines/ablation-fixtures.yaml", "--budget-tokens", "2048", "--set", "model.layers=1",
-             "--set", "model.width=16", "--set", "model.context_length=32", "--set", "train.warmup=1"], in: dir)
+            [
+                "ablate", "Pipelines/ablation-fixtures.yaml", "--budget-tokens", "2048", "--set", "model.layers=1",
+                "--set", "model.width=16", "--set", "model.context_length=32", "--set", "train.warmup=1",
+            ], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("wikitext (bits per byte, lower is better)"), "\(r.stdout)")
         #expect(FileManager.default.fileExists(atPath: dir + "/out/ablation/ablation.png"))
@@ -295,14 +318,17 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try AblationTests.sluice(["ablate", "Pipelines/ablation.yaml", "--plan"], in: dir)
         #expect(r.status != 0)
-        #expect(r.stderr.contains("variants.extracted: no input matches '../shared/corpus/warc/crawl/*.warc.gz'"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("variants.extracted: no input matches '../shared/corpus/warc/crawl/*.warc.gz'"),
+            "\(r.stderr)")
     }
 
     /// With the shared corpus beside the repository, ablation.yaml plans 4 variants × 3 seeds.
     @Test(.enabled(if: TestSupport.corpusAvailable, Comment(rawValue: TestSupport.corpusMissingReason)))
     func sharedAblationPlans() throws {
-        let r = try AblationTests.sluice(["ablate", "Pipelines/ablation.yaml", "--plan", "--out", NSTemporaryDirectory() + "ablate-plan"],
-                                         in: TestSupport.packageRoot)
+        let r = try AblationTests.sluice(
+            ["ablate", "Pipelines/ablation.yaml", "--plan", "--out", NSTemporaryDirectory() + "ablate-plan"],
+            in: TestSupport.packageRoot)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("train\t12 tasks"), "\(r.stdout)")
     }

@@ -27,7 +27,8 @@ enum CLI {
 
     /// The documents of the JSONL output files directly in `folder` (sorted by name), as (id, text).
     static func documents(in folder: String) throws -> [(id: String, text: String)] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".jsonl") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".jsonl") }
+            .sorted()
         var result: [(String, String)] = []
         for name in names {
             let bytes = try openByteSource(folder + "/" + name).readAll()
@@ -51,7 +52,9 @@ enum CLI {
 
     /// Lines of Tiny Shakespeare from the fixtures, for building inputs of any size.
     static let shakespeareLines: [String] = {
-        let text = (try? String(contentsOfFile: TestSupport.fixture("quickstart/tinyshakespeare-head.txt"), encoding: .utf8)) ?? ""
+        let text =
+            (try? String(contentsOfFile: TestSupport.fixture("quickstart/tinyshakespeare-head.txt"), encoding: .utf8))
+            ?? ""
         return text.split(separator: "\n").map(String.init).filter { $0.count > 10 }
     }()
 

@@ -47,10 +47,15 @@ import Testing
 
         let bad = try CLI.sluice(["run", "p.yaml", "--set", "length.min_wrods=x"], in: dir)
         #expect(bad.status == 1)
-        try "input: [in.jsonl]\noutput: out\nstages: [write]\nextra: 1\n".write(toFile: dir + "/q.yaml", atomically: true, encoding: .utf8)
+        try "input: [in.jsonl]\noutput: out\nstages: [write]\nextra: 1\n".write(
+            toFile: dir + "/q.yaml", atomically: true, encoding: .utf8)
         let unknownKey = try CLI.sluice(["run", "q.yaml"], in: dir)
-        #expect(unknownKey.stderr == "sluice: config error: extra: unknown key (known: input, output, tasks, workers, stages, dropped, checkpoint_every) (q.yaml:4)\n")
-        try "input: [in.jsonl]\noutput: out\nstages: [write]\n".write(toFile: dir + "/r.yaml", atomically: true, encoding: .utf8)
+        #expect(
+            unknownKey.stderr
+                == "sluice: config error: extra: unknown key (known: input, output, tasks, workers, stages, dropped, checkpoint_every) (q.yaml:4)\n"
+        )
+        try "input: [in.jsonl]\noutput: out\nstages: [write]\n".write(
+            toFile: dir + "/r.yaml", atomically: true, encoding: .utf8)
         let missing = try CLI.sluice(["run", "r.yaml", "--input", "nothing/*.jsonl"], in: dir)
         #expect(missing.status == 1)
         #expect(missing.stderr == "sluice: config error: no input matches 'nothing/*.jsonl' (--input)\n")
@@ -117,7 +122,9 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/out/_markers/segment-0") == ["00001.done"])
         let rest = try CLI.sluice(["run", "p.yaml", "--tasks", "2"], in: dir)
         #expect(rest.stderr.contains("skipped 1 finished tasks"))
-        #expect(try CLI.documents(in: dir + "/out").map(\.id).sorted() == (0..<3).flatMap { f in (0..<10).map { "f\(f)-\($0)" } }.sorted())
+        #expect(
+            try CLI.documents(in: dir + "/out").map(\.id).sorted()
+                == (0..<3).flatMap { f in (0..<10).map { "f\(f)-\($0)" } }.sorted())
         let wrongPass = try CLI.sluice(["run", "p.yaml", "--pass", "nope"], in: dir)
         #expect(wrongPass.stderr == "sluice: usage error: no pass named 'nope' (passes: segment-0)\n")
         let plan = try CLI.sluice(["run", "p.yaml", "--tasks", "2", "--plan"], in: dir)
@@ -128,17 +135,23 @@ import Testing
         let dir = try TestSupport.temporaryDirectory("cli")
         try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
         try threeInputs(dir)
-        let r = try CLI.sluice(["stage", "sample", "--set", "fraction=0.5", "--set", "seed=7", "--input", "in/*.jsonl.gz", "--output", "s"], in: dir)
+        let r = try CLI.sluice(
+            [
+                "stage", "sample", "--set", "fraction=0.5", "--set", "seed=7", "--input", "in/*.jsonl.gz", "--output",
+                "s",
+            ], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("sample:not_sampled"))
         let n = try CLI.documents(in: dir + "/s").count
         #expect(n > 3 && n < 27)
         // A reader alone: text files to JSONL.
         try "para one\n\npara two\n".write(toFile: dir + "/in/t.txt", atomically: true, encoding: .utf8)
-        let text = try CLI.sluice(["stage", "text", "--set", "split=paragraph", "--input", "in/t.txt", "--output", "t"], in: dir)
+        let text = try CLI.sluice(
+            ["stage", "text", "--set", "split=paragraph", "--input", "in/t.txt", "--output", "t"], in: dir)
         #expect(text.status == 0, "\(text.stderr)")
         #expect(try CLI.documents(in: dir + "/t").map(\.text) == ["para one", "para two"])
-        let bad = try CLI.sluice(["stage", "sample", "--set", "fraction=2", "--input", "in/*.gz", "--output", "x"], in: dir)
+        let bad = try CLI.sluice(
+            ["stage", "sample", "--set", "fraction=2", "--input", "in/*.gz", "--output", "x"], in: dir)
         #expect(bad.status == 1 && bad.stderr.hasPrefix("sluice: config error: sample.fraction: 2.0 is outside"))
     }
 
@@ -147,20 +160,22 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
         for f in 0..<6 {
             let docs = CLI.documents(prefix: "d\(f)", count: 200, seed: UInt64(100 + f))
-            try CLI.write(docs.map { CLI.jsonl(id: $0.id, text: $0.text) }, to: dir + "/in/\(f).jsonl" + (f % 2 == 0 ? ".zst" : ""))
+            try CLI.write(
+                docs.map { CLI.jsonl(id: $0.id, text: $0.text) },
+                to: dir + "/in/\(f).jsonl" + (f % 2 == 0 ? ".zst" : ""))
         }
         // Steps, both corpus stages (their passes exchange files) and a writer that splits files.
         try """
-            input: {paths: ["in/*.jsonl*"]}
-            output: out
-            tasks: 4
-            stages:
-              - length: {min_words: 3}
-              - sample: {fraction: 0.9, seed: 1}
-              - exact_dedup: {}
-              - minhash_dedup: {}
-              - write: {max_documents: 70}
-            """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
+        input: {paths: ["in/*.jsonl*"]}
+        output: out
+        tasks: 4
+        stages:
+          - length: {min_words: 3}
+          - sample: {fraction: 0.9, seed: 1}
+          - exact_dedup: {}
+          - minhash_dedup: {}
+          - write: {max_documents: 70}
+        """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
         for workers in ["1", "2"] {
             let r = try CLI.sluice(["run", "p.yaml", "--output", "w\(workers)", "--workers", workers], in: dir)
             #expect(r.status == 0, "\(r.stderr)")
@@ -178,8 +193,11 @@ import Testing
         // The toxicity model the quickstart's classify step reads, trained as `make demo` does.
         let model = dir + "/toxicity.slcm"
         let train = try TestSupport.run(
-            sluice, ["classifier", "train", "--input", "Fixtures/clean/davidson-400.csv", "--text-field", "tweet",
-                     "--label-field", "class", "--output", model],
+            sluice,
+            [
+                "classifier", "train", "--input", "Fixtures/clean/davidson-400.csv", "--text-field", "tweet",
+                "--label-field", "class", "--output", model,
+            ],
             environment: env, directory: TestSupport.packageRoot)
         #expect(train.status == 0, "\(train.stderr)")
         let r = try TestSupport.run(

@@ -64,7 +64,9 @@ import Testing
         if kind == "jsonl+dropped" {
             // The kept drops are compared with the outputs; the cap was reached mid-task.
             #expect(expected.keys.contains { $0.hasSuffix(DropAudit.fileSuffix) }, "\(expected.keys)")
-            let kept = try StatsReport.load(outputDirectory: dir + "/reference").passes[0].stages.map { $0.counters["dropped_kept"] ?? 0 }
+            let kept = try StatsReport.load(outputDirectory: dir + "/reference").passes[0].stages.map {
+                $0.counters["dropped_kept"] ?? 0
+            }
             #expect(kept.contains(2000), "\(kept)")
         }
 
@@ -96,7 +98,9 @@ import Testing
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(rerun.stderr.contains("resuming segment-0/00000 at record"), "\(rerun.stderr)")
         let final = CLI.tree(dir + "/out", excluding: ["_stats", "_tmp", "_lock", "_locks", "_markers"])
-        #expect(CLI.differences(final, expected).isEmpty, "differs from the uninterrupted run: \(CLI.differences(final, expected))")
+        #expect(
+            CLI.differences(final, expected).isEmpty,
+            "differs from the uninterrupted run: \(CLI.differences(final, expected))")
         // Every document counted once, and the resumption in the stats.
         let got = try StatsReport.load(outputDirectory: dir + "/out").passes[0].stages
         let want = try StatsReport.load(outputDirectory: dir + "/reference").passes[0].stages
@@ -127,7 +131,8 @@ import Testing
         // A stale checkpoint from the other configuration is not resumed from.
         let tmp = dir + "/out-250/_tmp/segment-0/00000"
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        try #"{"fingerprint":"0000000000000000","pass":"segment-0","task":0,"fileIndex":0,"input":"in/a.jsonl","ordinal":100,"documents":100,"outputs":[],"writers":[],"steps":[],"stats":{"stages":[]}}"#
+        try
+            #"{"fingerprint":"0000000000000000","pass":"segment-0","task":0,"fileIndex":0,"input":"in/a.jsonl","ordinal":100,"documents":100,"outputs":[],"writers":[],"steps":[],"stats":{"stages":[]}}"#
             .write(toFile: tmp + "/.checkpoint.json", atomically: true, encoding: .utf8)
         let b = try CLI.sluice(["run", "p250.yaml"], in: dir)
         #expect(b.status == 0, "\(b.stderr)")

@@ -12,11 +12,15 @@ import Testing
         let dir = try TestSupport.temporaryDirectory("clf-cli")
         let model = dir + "/spam.slcm"
         let train = try TestSupport.run(
-            sluice, ["classifier", "train", "--input", tsv, "--text-field", "SMS", "--label-field", "Label",
-                     "--output", model, "--threads", "1"])
+            sluice,
+            [
+                "classifier", "train", "--input", tsv, "--text-field", "SMS", "--label-field", "Label",
+                "--output", model, "--threads", "1",
+            ])
         #expect(train.status == 0, "\(train.stderr)")
         let eval = try TestSupport.run(
-            sluice, ["classifier", "eval", "--model", model, "--input", tsv, "--text-field", "SMS", "--label-field", "Label"])
+            sluice,
+            ["classifier", "eval", "--model", model, "--input", tsv, "--text-field", "SMS", "--label-field", "Label"])
         #expect(eval.status == 0, "\(eval.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["accuracy", "macro_f1", "labels"])
@@ -27,9 +31,11 @@ import Testing
         #expect(((object["accuracy"] as? Double) ?? 0) > 0.95)  // on its own training data
 
         let jsonl = dir + "/m.jsonl"
-        try "{\"text\": \"Ok lar... Joking wif u oni...\"}\n{\"text\": \"FREE entry: text WIN to 80086 to claim your prize\"}\n"
+        try
+            "{\"text\": \"Ok lar... Joking wif u oni...\"}\n{\"text\": \"FREE entry: text WIN to 80086 to claim your prize\"}\n"
             .write(toFile: jsonl, atomically: true, encoding: .utf8)
-        let predict = try TestSupport.run(sluice, ["classifier", "predict", "--model", model, "--input", jsonl, "--text-field", "text"])
+        let predict = try TestSupport.run(
+            sluice, ["classifier", "predict", "--model", model, "--input", jsonl, "--text-field", "text"])
         #expect(predict.status == 0, "\(predict.stderr)")
         let lines = predict.stdout.split(separator: "\n")
         #expect(lines.count == 2)
@@ -53,12 +59,16 @@ import Testing
         try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/l.jsonl", atomically: true, encoding: .utf8)
         let common = ["--input", dir + "/l.jsonl", "--text-field", "text"]
         let train = try TestSupport.run(
-            sluice, ["classifier", "train", "--label-field", "label", "--output", dir + "/m.slcm", "--threads", "1",
-                     "--buckets", "4096"] + common)
+            sluice,
+            [
+                "classifier", "train", "--label-field", "label", "--output", dir + "/m.slcm", "--threads", "1",
+                "--buckets", "4096",
+            ] + common)
         #expect(train.status == 0, "\(train.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(train.stdout.utf8)) as? [String: Any])
         #expect(Set(summary["labels"] as? [String] ?? []) == [quoted, slashed])
-        let eval = try TestSupport.run(sluice, ["classifier", "eval", "--model", dir + "/m.slcm", "--label-field", "label"] + common)
+        let eval = try TestSupport.run(
+            sluice, ["classifier", "eval", "--model", dir + "/m.slcm", "--label-field", "label"] + common)
         #expect(eval.status == 0, "\(eval.stderr)")
         let scores = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
         #expect(Set(((scores["labels"] as? [String: Any]) ?? [:]).keys) == [quoted, slashed])
@@ -76,15 +86,21 @@ import Testing
         let sluice = try TestSupport.sluiceBinary()
         let dir = try TestSupport.temporaryDirectory("clf-bad")
         let missing = try TestSupport.run(
-            sluice, ["classifier", "train", "--input", tsv, "--text-field", "message", "--label-field", "Label",
-                     "--output", dir + "/m.slcm"])
+            sluice,
+            [
+                "classifier", "train", "--input", tsv, "--text-field", "message", "--label-field", "Label",
+                "--output", dir + "/m.slcm",
+            ])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("no column 'message'"))
         #expect(missing.stderr.split(separator: "\n").count == 1)
         try "this is not a model".write(toFile: dir + "/bad.slcm", atomically: true, encoding: .utf8)
         let bad = try TestSupport.run(
-            sluice, ["classifier", "eval", "--model", dir + "/bad.slcm", "--input", tsv, "--text-field", "SMS",
-                     "--label-field", "Label"])
+            sluice,
+            [
+                "classifier", "eval", "--model", dir + "/bad.slcm", "--input", tsv, "--text-field", "SMS",
+                "--label-field", "Label",
+            ])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("not a sluice classifier model"))
         #expect(bad.stderr.contains("bad.slcm"))
@@ -93,8 +109,11 @@ import Testing
     @Test func cleanVerdictsPrintsOneVerdictPerDocument() throws {
         let sluice = try TestSupport.sluiceBinary()
         let r = try TestSupport.run(
-            sluice, ["clean-verdicts", "--stages", "gopher_repetition,gopher_quality,c4",
-                     "--input", TestSupport.fixture("clean/dolma-cc-en-4docs.jsonl")])
+            sluice,
+            [
+                "clean-verdicts", "--stages", "gopher_repetition,gopher_quality,c4",
+                "--input", TestSupport.fixture("clean/dolma-cc-en-4docs.jsonl"),
+            ])
         #expect(r.status == 0, "\(r.stderr)")
         let verdicts = r.stdout.split(separator: "\n").map(String.init)
         #expect(verdicts.count == 4)

@@ -38,7 +38,8 @@ import Testing
         lines.insert("[1, 2, 3]", at: 7)
         try CLI.write(lines, to: dir + "/in/d.jsonl")
 
-        try "input: {paths: [\"in/*\"]}\noutput: out\nstages: [write]\n".write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
+        try "input: {paths: [\"in/*\"]}\noutput: out\nstages: [write]\n".write(
+            toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
         let r = try CLI.sluice(["run", "p.yaml"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
 

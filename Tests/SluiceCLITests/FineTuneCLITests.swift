@@ -16,7 +16,10 @@ import Testing
                 "out/tokenize-text", "--set", "tokenize.validation_fraction=0.5",
             ], in: dir)
         try ShippedPipelineTests.ok(
-            ["train", "Pipelines/train-tiny.yaml", "--steps", "1", "--batch-size", "1", "--set", "train.warmup=0", "--set", "train.eval_batches=1"],
+            [
+                "train", "Pipelines/train-tiny.yaml", "--steps", "1", "--batch-size", "1", "--set", "train.warmup=0",
+                "--set", "train.eval_batches=1",
+            ],
             in: dir)
         // Eight held-out conversations keep the (debug-build) validation and evaluation passes short.
         let held = try String(contentsOfFile: dir + "/Fixtures/sft/tatoeba-langid-heldout.jsonl", encoding: .utf8)
@@ -24,7 +27,8 @@ import Testing
             toFile: dir + "/held8.jsonl", atomically: true, encoding: .utf8)
         let r = try ShippedPipelineTests.ok(
             [
-                "finetune", "Pipelines/sft.yaml", "--steps", "1", "--set", "train.batch_size=1", "--set", "train.warmup=0",
+                "finetune", "Pipelines/sft.yaml", "--steps", "1", "--set", "train.batch_size=1", "--set",
+                "train.warmup=0",
                 "--set", "sft.val=[held8.jsonl]",
             ], in: dir)
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
@@ -43,15 +47,22 @@ import Testing
         #expect((e["loss"] as? Double).map { $0 > 0 } == true && e["exact_match"] != nil)
         // The model before fine-tuning is measured the same way (markers added in memory).
         let ev0 = try ShippedPipelineTests.ok(
-            ["eval", "--checkpoint", "runs/train-tiny/latest", "--task", "sft", "held8.jsonl", "--max-new-tokens", "1"],
+            [
+                "eval", "--checkpoint", "runs/train-tiny/latest", "--task", "sft", "held8.jsonl", "--max-new-tokens",
+                "1",
+            ],
             in: dir)
         #expect(ev0.stderr.contains("<|end|>"), "\(ev0.stderr)")
         let g = try ShippedPipelineTests.ok(
-            ["generate", "--checkpoint", "runs/sft/latest", "--chat", "--temperature", "0", "--max-tokens", "2", "--prompt", "Which language is this sentence in?\nЯ люблю тебя."],
+            [
+                "generate", "--checkpoint", "runs/sft/latest", "--chat", "--temperature", "0", "--max-tokens", "2",
+                "--prompt", "Which language is this sentence in?\nЯ люблю тебя.",
+            ],
             in: dir)
         #expect(!g.stdout.contains("<|"), "special tokens are not printed: \(g.stdout)")
         // Plain generate refuses --chat on a checkpoint without a template.
-        let bad = try CLI.sluice(["generate", "--checkpoint", "runs/train-tiny/latest", "--chat", "--prompt", "x"], in: dir)
+        let bad = try CLI.sluice(
+            ["generate", "--checkpoint", "runs/train-tiny/latest", "--chat", "--prompt", "x"], in: dir)
         #expect(bad.status != 0 && bad.stderr.contains("chat template"), "\(bad.stderr)")
     }
 
@@ -60,34 +71,42 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let data = dir + "/data.jsonl"
         try """
-            {"prompt": "a", "response": "b"}
-            {"messages": [{"role": "user", "content": "x"}, {"role": "robot", "content": "y"}]}
-            """.write(toFile: data, atomically: true, encoding: .utf8)
+        {"prompt": "a", "response": "b"}
+        {"messages": [{"role": "user", "content": "x"}, {"role": "robot", "content": "y"}]}
+        """.write(toFile: data, atomically: true, encoding: .utf8)
         func run(_ yaml: String) throws -> TestSupport.ProcessResult {
             try yaml.write(toFile: dir + "/ft.yaml", atomically: true, encoding: .utf8)
             return try CLI.sluice(["finetune", dir + "/ft.yaml"], in: dir)
         }
         let typo = try run("init_from: \(dir)/nowhere\nsft:\n  train: [\(data)]\n  pakc: true\n")
-        #expect(typo.status != 0 && typo.stderr.contains("sft.pakc: unknown option") && typo.stderr.contains("ft.yaml:4"), "\(typo.stderr)")
+        #expect(
+            typo.status != 0 && typo.stderr.contains("sft.pakc: unknown option") && typo.stderr.contains("ft.yaml:4"),
+            "\(typo.stderr)")
         let noInit = try run("sft:\n  train: [\(data)]\n")
         #expect(noInit.status != 0 && noInit.stderr.contains("init_from is required"), "\(noInit.stderr)")
         let badRoles = try run("init_from: x\nsft:\n  train: [\(data)]\n  roles: {user: \"<|u|>\"}\n")
-        #expect(badRoles.status != 0 && badRoles.stderr.contains("sft.roles") && badRoles.stderr.contains("'assistant'"), "\(badRoles.stderr)")
+        #expect(
+            badRoles.status != 0 && badRoles.stderr.contains("sft.roles") && badRoles.stderr.contains("'assistant'"),
+            "\(badRoles.stderr)")
         // A real checkpoint, then the unknown role in the data: file and line.
         try FineTuneCLITests.tinyCheckpoint(dir + "/base")
-        let role = try run("init_from: \(dir)/base\nmodel: {context_length: 16}\nsft:\n  train: [\(data)]\ntrain: {steps: 1}\nout: \(dir)/run\n")
-        #expect(role.status != 0 && role.stderr.contains("'robot'") && role.stderr.contains("data.jsonl:2"), "\(role.stderr)")
+        let role = try run(
+            "init_from: \(dir)/base\nmodel: {context_length: 16}\nsft:\n  train: [\(data)]\ntrain: {steps: 1}\nout: \(dir)/run\n"
+        )
+        #expect(
+            role.status != 0 && role.stderr.contains("'robot'") && role.stderr.contains("data.jsonl:2"),
+            "\(role.stderr)")
     }
 
     /// A 1-step pre-trained checkpoint with the UDHR tokenizer, through `sluice train` on text.
     static func tinyCheckpoint(_ out: String) throws {
         let cfg = out + ".yaml"
         try """
-            model: {context_length: 16, layers: 1, heads: 2, width: 16}
-            data: {text: [\(TestSupport.fixture("tokenize/udhr-multilingual.txt"))], tokenizer: \(TestSupport.fixture("tokenize/bpe-udhr-1000.json"))}
-            train: {batch_size: 2, steps: 1, warmup: 0, eval_batches: 1}
-            out: \(out)-run
-            """.write(toFile: cfg, atomically: true, encoding: .utf8)
+        model: {context_length: 16, layers: 1, heads: 2, width: 16}
+        data: {text: [\(TestSupport.fixture("tokenize/udhr-multilingual.txt"))], tokenizer: \(TestSupport.fixture("tokenize/bpe-udhr-1000.json"))}
+        train: {batch_size: 2, steps: 1, warmup: 0, eval_batches: 1}
+        out: \(out)-run
+        """.write(toFile: cfg, atomically: true, encoding: .utf8)
         let r = try TestSupport.run(try TestSupport.sluiceBinary(), ["train", cfg])
         #expect(r.status == 0, "\(r.stderr)")
         try FileManager.default.createSymbolicLink(atPath: out, withDestinationPath: out + "-run/latest")

@@ -74,7 +74,10 @@ import Testing
         #expect(counts[SFTCounts.badRecord] == 2)
         #expect(counts[SFTCounts.badJSON] == 1)
         #expect(logged.contains { $0.hasPrefix("sft:no_response") && $0.hasSuffix("data.jsonl:2)") }, "\(logged)")
-        #expect(ex[0].messages == [ChatMessage(role: "user", content: "2+2?"), ChatMessage(role: "assistant", content: "4")])
+        #expect(
+            ex[0].messages == [
+                ChatMessage(role: "user", content: "2+2?"), ChatMessage(role: "assistant", content: "4"),
+            ])
 
         let roles = try Self.write(
             [
@@ -178,10 +181,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let base = try GPT(config: GPTConfig(vocabSize: 1000, contextLength: 160, layers: 2, heads: 2, width: 32))
         base.initialize(seed: 1)
-        try Checkpoint.save(model: base, to: dir + "/base", tokenizerPath: TestSupport.fixture("tokenize/bpe-udhr-1000.json"))
+        try Checkpoint.save(
+            model: base, to: dir + "/base", tokenizerPath: TestSupport.fixture("tokenize/bpe-udhr-1000.json"))
         // A third of the held-out file keeps the three validation passes short.
-        let heldOut = try String(contentsOfFile: TestSupport.fixture("sft/tatoeba-langid-heldout.jsonl"), encoding: .utf8)
-            .split(separator: "\n").prefix(48).map(String.init)
+        let heldOut = try String(
+            contentsOfFile: TestSupport.fixture("sft/tatoeba-langid-heldout.jsonl"), encoding: .utf8
+        )
+        .split(separator: "\n").prefix(48).map(String.init)
         let val = try Self.write(heldOut, dir, "val.jsonl")
         let cfg = """
             init_from: \(dir)/base
@@ -215,14 +221,16 @@ import Testing
     @Test func fineTunesAHuggingFaceGPT2Folder() throws {
         let dir = try TestSupport.temporaryDirectory("sft-hf-init")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let base = try GPT(config: GPTConfig(vocabSize: 1000, contextLength: 128, layers: 1, heads: 2, width: 16, eosTokenID: 0))
+        let base = try GPT(
+            config: GPTConfig(vocabSize: 1000, contextLength: 128, layers: 1, heads: 2, width: 16, eosTokenID: 0))
         base.initialize(seed: 2)
         try Checkpoint.save(model: base, to: dir + "/ours")
         try FileManager.default.createDirectory(atPath: dir + "/hf", withIntermediateDirectories: true)
         let script = TestSupport.packageRoot + "/Benchmarks/train/gpt2_reference.py"
         let r = try TestSupport.run(try TestSupport.python(), [script, "write-hf", dir + "/ours", dir + "/hf"])
         #expect(r.status == 0, "\(r.stderr)")
-        try FileManager.default.copyItem(atPath: TestSupport.fixture("tokenize/bpe-udhr-1000.json"), toPath: dir + "/hf/tokenizer.json")
+        try FileManager.default.copyItem(
+            atPath: TestSupport.fixture("tokenize/bpe-udhr-1000.json"), toPath: dir + "/hf/tokenizer.json")
         let cfg = """
             init_from: \(dir)/hf
             model: {context_length: 128}

@@ -27,7 +27,9 @@ import Testing
     }
 
     func markers(_ out: String) -> Int {
-        ((try? FileManager.default.contentsOfDirectory(atPath: out + "/_markers/segment-0")) ?? []).filter { $0.hasSuffix(".done") }.count
+        ((try? FileManager.default.contentsOfDirectory(atPath: out + "/_markers/segment-0")) ?? []).filter {
+            $0.hasSuffix(".done")
+        }.count
     }
 
     @Test func sigkillThenRerunGivesIdenticalOutput() throws {
@@ -96,7 +98,8 @@ import Testing
             environment: ["SLUICE_NO_PROGRESS": "1"], directory: dir)
         #expect(full.status == 1)
         let error = String(full.stderr.split(separator: "\n").last ?? "")
-        #expect(error.hasPrefix("sluice: i/o error: task segment-0/") && error.contains("File too large"), "\(full.stderr)")
+        #expect(
+            error.hasPrefix("sluice: i/o error: task segment-0/") && error.contains("File too large"), "\(full.stderr)")
         #expect(markers(dir + "/out") < 3)
         let partial = CLI.tree(dir + "/out")
         let wrong = partial.filter { expected[$0.key] != $0.value }.map(\.key).sorted()

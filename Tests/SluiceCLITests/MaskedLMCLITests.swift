@@ -13,15 +13,21 @@ import Testing
         let dir = try ShippedPipelineTests.freshClone()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let quick = [
-            "--set", "train.warmup=0", "--set", "train.eval_batches=1", "--set", "train.checkpoint_every=1", "--batch-size", "2",
+            "--set", "train.warmup=0", "--set", "train.eval_batches=1", "--set", "train.checkpoint_every=1",
+            "--batch-size", "2",
         ]
-        try ShippedPipelineTests.ok(["train", "Pipelines/train-mlm.yaml", "--steps", "3", "--stop-after", "2"] + quick, in: dir)
-        let resumed = try ShippedPipelineTests.ok(["train", "Pipelines/train-mlm.yaml", "--steps", "3", "--resume"] + quick, in: dir)
+        try ShippedPipelineTests.ok(
+            ["train", "Pipelines/train-mlm.yaml", "--steps", "3", "--stop-after", "2"] + quick, in: dir)
+        let resumed = try ShippedPipelineTests.ok(
+            ["train", "Pipelines/train-mlm.yaml", "--steps", "3", "--resume"] + quick, in: dir)
         #expect(resumed.stdout.contains("\"steps\": 3"), "\(resumed.stdout)")
         let ckpt = dir + "/runs/train-mlm/latest"
         let cfg = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ckpt + "/config.json"))) as? [String: Any])
-        #expect(cfg["objective"] as? String == "mlm" && cfg["mask_token_id"] as? Int == 1000 && cfg["vocab_size"] as? Int == 1001)
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ckpt + "/config.json")))
+                as? [String: Any])
+        #expect(
+            cfg["objective"] as? String == "mlm" && cfg["mask_token_id"] as? Int == 1000
+                && cfg["vocab_size"] as? Int == 1001)
         let tok = try Tokenizer.load(path: ckpt + "/tokenizer.json")
         #expect(tok.specialTokens["[MASK]"] == 1000)
 
@@ -37,14 +43,14 @@ import Testing
 
         // On shards made by the data's tokenizer (the checkpoint's has [MASK] besides).
         try """
-            input:
-              paths: [Fixtures/train/tinyshakespeare-16k.txt]
-              options:
-                text: {split: paragraph}
-            output: out/shards
-            stages:
-              - tokenize: {tokenizer: \(dir)/Fixtures/tokenize/bpe-udhr-1000.json, validation_fraction: 0.3}
-            """.write(toFile: dir + "/shards.yaml", atomically: true, encoding: .utf8)
+        input:
+          paths: [Fixtures/train/tinyshakespeare-16k.txt]
+          options:
+            text: {split: paragraph}
+        output: out/shards
+        stages:
+          - tokenize: {tokenizer: \(dir)/Fixtures/tokenize/bpe-udhr-1000.json, validation_fraction: 0.3}
+        """.write(toFile: dir + "/shards.yaml", atomically: true, encoding: .utf8)
         try ShippedPipelineTests.ok(["run", "shards.yaml"], in: dir)
         let s = try ShippedPipelineTests.ok(["eval", "--checkpoint", ckpt, "--data", "out/shards"], in: dir).stdout
         #expect(s.contains("\"objective\": \"mlm\""), "\(s)")

@@ -12,7 +12,8 @@ import Testing
         for f in 0..<3 {
             let docs = CLI.documents(prefix: "f\(f)", count: 40, seed: UInt64(f))
             // Copies across files, so that dedup has something to remove.
-            let lines = docs.map { CLI.jsonl(id: $0.id, text: $0.text) } + [CLI.jsonl(id: "copy-\(f)", text: docs[0].text)]
+            let lines =
+                docs.map { CLI.jsonl(id: $0.id, text: $0.text) } + [CLI.jsonl(id: "copy-\(f)", text: docs[0].text)]
             try CLI.write(lines, to: dir + "/in-\(f).jsonl.zst")
         }
         try """
@@ -36,7 +37,9 @@ import Testing
         #expect(second.status == 1)
         // minhash_dedup prints its S-curve when it is built; the error is the last line, and one line.
         let error = String(second.stderr.split(separator: "\n").last ?? "")
-        #expect(error.hasPrefix("sluice: usage error: the output folder is in use by another sluice process (pid \(getpid()) host "))
+        #expect(
+            error.hasPrefix(
+                "sluice: usage error: the output folder is in use by another sluice process (pid \(getpid()) host "))
         #expect(error.hasSuffix("choose another --output (out)"))
         // Nothing of the first run was touched: no markers, no work folders.
         #expect(!FileManager.default.fileExists(atPath: dir + "/out/_markers"))
@@ -64,7 +67,10 @@ import Testing
         try first.run()
         // Wait until the first run holds the folder (its stamp is written) or has finished.
         for _ in 0..<2000 where first.isRunning {
-            if let s = OutputLock.description(ofFile: dir + "/out/_lock"), s.contains("pid \(first.processIdentifier) ") { break }
+            if let s = OutputLock.description(ofFile: dir + "/out/_lock"), s.contains("pid \(first.processIdentifier) ")
+            {
+                break
+            }
             usleep(1000)
         }
         let second = try CLI.sluice(["run", "p.yaml"], in: dir)
@@ -90,7 +96,9 @@ import Testing
         #expect(sibling.status == 0, "\(sibling.stderr)")
         let twin = try CLI.sluice(["run", "p.yaml", "--pass", "segment-0", "--task-index", "0"], in: dir)
         #expect(twin.status == 1)
-        #expect(twin.stderr.contains("task 0 of pass segment-0 is already running in another sluice process (pid \(getpid()) "))
+        #expect(
+            twin.stderr.contains(
+                "task 0 of pass segment-0 is already running in another sluice process (pid \(getpid()) "))
         let local = try CLI.sluice(["run", "p.yaml"], in: dir)
         #expect(local.status == 1)
         #expect(local.stderr.contains("in use by another sluice process (a --task-index run, pid \(getpid()) "))
@@ -132,7 +140,8 @@ import Testing
         #expect(bad.status == 1)
         let problems = bad.stdout.split(separator: "\n").map(String.init)
         #expect(problems.count == 3, "\(problems)")
-        #expect(problems.contains { $0.hasPrefix("out/00001.jsonl.zst: \(size / 2) bytes, the marker recorded \(size)") })
+        #expect(
+            problems.contains { $0.hasPrefix("out/00001.jsonl.zst: \(size / 2) bytes, the marker recorded \(size)") })
         #expect(problems.contains { $0.hasPrefix("out/_work/segment-0/00002.jsonl.zst: missing") })
         #expect(problems.contains { $0.hasPrefix("out/00000.jsonl.zst: xxHash64 ") })
         #expect(bad.stderr == "sluice: 3 problems in out (sluice run redoes the tasks)\n")
@@ -155,9 +164,16 @@ import Testing
         #expect(try CLI.sluice(["run", "p.yaml", "--pass", "segment-0", "--task-index", "0"], in: dir).status == 0)
         let r = try CLI.sluice(["verify", "out"], in: dir)
         #expect(r.status == 1)
-        #expect(r.stdout == "segment-0: task 00001 of 3 is not finished (no marker)\nsegment-0: task 00002 of 3 is not finished (no marker)\n")
+        #expect(
+            r.stdout
+                == "segment-0: task 00001 of 3 is not finished (no marker)\nsegment-0: task 00002 of 3 is not finished (no marker)\n"
+        )
         let none = try CLI.sluice(["verify", "."], in: dir)
-        #expect(none.status == 1 && none.stderr == "sluice: usage error: no completion markers: not the output folder of a sluice run (.)\n")
+        #expect(
+            none.status == 1
+                && none.stderr
+                    == "sluice: usage error: no completion markers: not the output folder of a sluice run (.)\n"
+        )
     }
 
     @Test func anOutputPathThatIsAFileIsOneLine() throws {
@@ -167,10 +183,17 @@ import Testing
         try "x".write(toFile: dir + "/taken", atomically: true, encoding: .utf8)
         let flag = try CLI.sluice(["run", "p.yaml", "--output", "taken"], in: dir)
         #expect(flag.status == 1)
-        #expect(flag.stderr.hasSuffix("\nsluice: config error: output: 'taken' is a file, not a folder; choose another output folder (--output)\n"))
-        let text = try String(contentsOfFile: dir + "/p.yaml", encoding: .utf8).replacingOccurrences(of: "output: out", with: "output: taken")
+        #expect(
+            flag.stderr.hasSuffix(
+                "\nsluice: config error: output: 'taken' is a file, not a folder; choose another output folder (--output)\n"
+            ))
+        let text = try String(contentsOfFile: dir + "/p.yaml", encoding: .utf8).replacingOccurrences(
+            of: "output: out", with: "output: taken")
         try text.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
         let file = try CLI.sluice(["run", "p.yaml"], in: dir)
-        #expect(file.stderr.hasSuffix("\nsluice: config error: output: 'taken' is a file, not a folder; choose another output folder (p.yaml:2)\n"))
+        #expect(
+            file.stderr.hasSuffix(
+                "\nsluice: config error: output: 'taken' is a file, not a folder; choose another output folder (p.yaml:2)\n"
+            ))
     }
 }

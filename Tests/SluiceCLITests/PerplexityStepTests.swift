@@ -15,7 +15,8 @@ import Testing
         try #require(train.status == 0, "\(train.stderr)")
         let checkpoint = dir + "/run/latest"
 
-        let shakespeare = try String(contentsOfFile: TestSupport.fixture("train/tinyshakespeare-16k.txt"), encoding: .utf8)
+        let shakespeare = try String(
+            contentsOfFile: TestSupport.fixture("train/tinyshakespeare-16k.txt"), encoding: .utf8)
         let texts = [
             String(shakespeare.prefix(400)), String(shakespeare.dropFirst(2000).prefix(150)),
             "Le renard brun saute par-dessus le chien.",
@@ -28,12 +29,12 @@ import Testing
         }
         try lines.write(toFile: dir + "/in/docs.jsonl", atomically: true, encoding: .utf8)
         try """
-            input: {paths: ["\(dir)/in/docs.jsonl"]}
-            output: \(dir)/scored
-            stages:
-              - perplexity: {checkpoint: "\(checkpoint)", max_tokens: 100000, buckets: [20, 60]}
-              - write: {compression: none}
-            """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
+        input: {paths: ["\(dir)/in/docs.jsonl"]}
+        output: \(dir)/scored
+        stages:
+          - perplexity: {checkpoint: "\(checkpoint)", max_tokens: 100000, buckets: [20, 60]}
+          - write: {compression: none}
+        """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
         let run = try TestSupport.run(sluice, ["run", dir + "/p.yaml"], environment: ["SLUICE_NO_PROGRESS": "1"])
         try #require(run.status == 0, "\(run.stderr)")
         let out = try FileManager.default.contentsOfDirectory(atPath: dir + "/scored").filter { $0.hasSuffix(".jsonl") }
@@ -61,18 +62,23 @@ import Testing
 
         // A threshold below every score drops each document with the step's reason.
         try """
-            input: {paths: ["\(dir)/in/docs.jsonl"]}
-            output: \(dir)/strict
-            stages:
-              - perplexity: {checkpoint: "\(checkpoint)", max_tokens: 8, max_bits_per_byte: 0.001}
-              - write: {compression: none}
-            """.write(toFile: dir + "/q.yaml", atomically: true, encoding: .utf8)
+        input: {paths: ["\(dir)/in/docs.jsonl"]}
+        output: \(dir)/strict
+        stages:
+          - perplexity: {checkpoint: "\(checkpoint)", max_tokens: 8, max_bits_per_byte: 0.001}
+          - write: {compression: none}
+        """.write(toFile: dir + "/q.yaml", atomically: true, encoding: .utf8)
         let strict = try TestSupport.run(sluice, ["run", dir + "/q.yaml"], environment: ["SLUICE_NO_PROGRESS": "1"])
         try #require(strict.status == 0, "\(strict.stderr)")
         let stats = try TestSupport.run(sluice, ["stats", dir + "/strict"])
         #expect(stats.stdout.contains("perplexity:too_high"), "\(stats.stdout)")
 
-        let missing = try TestSupport.run(sluice, ["stage", "perplexity", "--set", "checkpoint=\(dir)/nope", "--input", dir + "/in/docs.jsonl", "--output", dir + "/x"])
+        let missing = try TestSupport.run(
+            sluice,
+            [
+                "stage", "perplexity", "--set", "checkpoint=\(dir)/nope", "--input", dir + "/in/docs.jsonl", "--output",
+                dir + "/x",
+            ])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("perplexity.checkpoint"))
     }

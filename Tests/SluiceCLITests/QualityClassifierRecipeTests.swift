@@ -66,11 +66,14 @@ import Testing
 
         // 4. commoncrawl.yaml's commented DCLM stages, uncommented, keep the top 10 % by hq_score.
         let shipped = try String(contentsOfFile: dir + "/Pipelines/commoncrawl.yaml", encoding: .utf8)
-        let classifyLine = "  # - classify: {model: out/models/quality.slcm, label: hq, direction: none, score_key: hq_score}"
+        let classifyLine =
+            "  # - classify: {model: out/models/quality.slcm, label: hq, direction: none, score_key: hq_score}"
         let keepLine = "  # - keep_top_fraction: {key: hq_score, fraction: 0.1}"
         #expect(shipped.contains(classifyLine) && shipped.contains(keepLine))
-        let dclm = shipped.replacingOccurrences(of: classifyLine, with: classifyLine.replacingOccurrences(of: "# ", with: ""))
-            .replacingOccurrences(of: keepLine, with: keepLine.replacingOccurrences(of: "# ", with: ""))
+        let dclm = shipped.replacingOccurrences(
+            of: classifyLine, with: classifyLine.replacingOccurrences(of: "# ", with: "")
+        )
+        .replacingOccurrences(of: keepLine, with: keepLine.replacingOccurrences(of: "# ", with: ""))
         try dclm.write(toFile: dir + "/Pipelines/commoncrawl-dclm.yaml", atomically: true, encoding: .utf8)
         try ShippedPipelineTests.ok(
             ["run", "Pipelines/commoncrawl-dclm.yaml", "--input", "Fixtures/warc/wget-crawl-excerpt.warc.gz"], in: dir)

@@ -21,14 +21,19 @@ import Testing
         let text = TestSupport.fixture("train/tinyshakespeare-16k.txt")
 
         let q = try TestSupport.run(
-            sluice, ["quantize", "--checkpoint", dir + "/run/latest", "--out", dir + "/int8", "--prune", "0.3", "--eval-text", text])
+            sluice,
+            [
+                "quantize", "--checkpoint", dir + "/run/latest", "--out", dir + "/int8", "--prune", "0.3",
+                "--eval-text", text,
+            ])
         try #require(q.status == 0, "quantize failed: \(q.stderr)")
         let s = try Self.json(q.stdout)
         #expect(s["bits"] as? Int == 8)
         let sparsity = try #require(s["pruned_sparsity"] as? Double)
         // ⌊0.3·n⌋ weights per matrix, plus any that round to zero.
         #expect(sparsity > 0.299 && sparsity < 0.5, "pruned sparsity \(sparsity)")
-        let f32 = try #require(s["bits_per_byte_f32"] as? Double), int8 = try #require(s["bits_per_byte_int8"] as? Double)
+        let f32 = try #require(s["bits_per_byte_f32"] as? Double),
+            int8 = try #require(s["bits_per_byte_int8"] as? Double)
         #expect(abs(int8 - f32) / f32 < 0.05, "pruned 30 % + INT8: \(int8) vs \(f32)")
         let bytes = try #require(s["int8_bytes"] as? Int), f32Bytes = try #require(s["f32_bytes"] as? Int)
         #expect(bytes < f32Bytes / 2)
@@ -44,11 +49,16 @@ import Testing
         #expect(try Self.json(ev.stdout)["bits_per_byte"] as? Double == int8)
 
         let gen = try TestSupport.run(
-            sluice, ["generate", "--checkpoint", dir + "/int8", "--prompt", "ROMEO:", "--max-tokens", "12", "--temperature", "0"])
+            sluice,
+            [
+                "generate", "--checkpoint", dir + "/int8", "--prompt", "ROMEO:", "--max-tokens", "12", "--temperature",
+                "0",
+            ])
         try #require(gen.status == 0, "generate failed: \(gen.stderr)")
         #expect(gen.stdout.hasPrefix("ROMEO:") && gen.stdout.count > "ROMEO:\n".count)
 
-        let speed = try TestSupport.run(sluice, ["dev", "decode-speed", "--checkpoint", dir + "/int8", "--prompt-tokens", "4", "--tokens", "8"])
+        let speed = try TestSupport.run(
+            sluice, ["dev", "decode-speed", "--checkpoint", dir + "/int8", "--prompt-tokens", "4", "--tokens", "8"])
         try #require(speed.status == 0, "decode-speed failed: \(speed.stderr)")
         let sp = try Self.json(speed.stdout)
         #expect(sp["quantized"] as? Bool == true && sp["weight_bytes"] as? Int == bytes)
@@ -63,7 +73,9 @@ import Testing
         try fails(base + ["--bits", "4"], status: 64, "--bits 4 is not supported")
         try fails(base + ["--prune", "1"], status: 64, "--prune must be in [0, 1)")
         try fails(base + ["--prune=-0.5"], status: 64, "--prune must be in [0, 1)")
-        try fails(["--checkpoint", dir + "/shards", "--out", dir + "/bad"], status: 1, "not a checkpoint folder (no config.json)")
+        try fails(
+            ["--checkpoint", dir + "/shards", "--out", dir + "/bad"], status: 1,
+            "not a checkpoint folder (no config.json)")
         try fails(["--checkpoint", dir + "/int8", "--out", dir + "/bad"], status: 1, "already quantized")
         #expect(!FileManager.default.fileExists(atPath: dir + "/bad"))
         let one = try TestSupport.run(sluice, ["quantize", "--checkpoint", dir + "/int8", "--out", dir + "/bad"])

@@ -18,7 +18,8 @@ import Testing
         let dir = try TestSupport.temporaryDirectory("recipe")
         try CLI.write(
             [
-                CLI.jsonl(id: "a", text: "Home | About\n" + p[0] + "\nContact jane.doe@example.com or +44 20 7946 0958"),
+                CLI.jsonl(
+                    id: "a", text: "Home | About\n" + p[0] + "\nContact jane.doe@example.com or +44 20 7946 0958"),
                 CLI.jsonl(id: "b", text: "Home | About\n" + p[1]),
             ], to: dir + "/in-0.jsonl")
         try CLI.write(

@@ -91,7 +91,10 @@ import Testing
         let faults: [String: [String: Any]] =
             switch fault {
             case "reset":
-                ["big.warc.gz": ["reset_at": [big / 5, big / 2, big - 10]], "cc_en_head-0091.jsonl.gz": ["reset_at": [jsonl / 2]]]
+                [
+                    "big.warc.gz": ["reset_at": [big / 5, big / 2, big - 10]],
+                    "cc_en_head-0091.jsonl.gz": ["reset_at": [jsonl / 2]],
+                ]
             case "503": ["big.warc.gz": ["status": [503, 503]], "chunked.warc": ["status": [502]]]
             case "stall": ["big.warc.gz": ["stall_at": [big / 3, 3]]]
             case "no_range_reset": ["big.warc.gz": ["no_range": true, "reset_at": [big / 2]]]
@@ -143,7 +146,8 @@ import Testing
         #expect(Self.outputs(dir + "/remote", location: server.baseURL + "in/") == Self.outputs(dir + "/local"))
 
         // limit keeps the first lines; a local listing with an explicit prefix works alike.
-        try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/local.paths", atomically: true, encoding: .utf8)
+        try (lines.joined(separator: "\n") + "\n").write(
+            toFile: dir + "/local.paths", atomically: true, encoding: .utf8)
         try """
         input: {paths_file: local.paths, prefix: "\(dir)/", limit: 2}
         output: limited
@@ -151,7 +155,8 @@ import Testing
           - write: {compression: none}
         """.write(toFile: dir + "/limited.yaml", atomically: true, encoding: .utf8)
         let limited = try Self.sluice(["run", "limited.yaml", "--plan"], in: dir)
-        #expect(limited.status == 0 && limited.stdout.contains("segment-0\t2 tasks"), "\(limited.stdout)\(limited.stderr)")
+        #expect(
+            limited.status == 0 && limited.stdout.contains("segment-0\t2 tasks"), "\(limited.stdout)\(limited.stderr)")
     }
 
     @Test func s3LocationsGoToTheEndpoint() throws {
@@ -165,7 +170,8 @@ import Testing
         let server = try LoopbackHTTPServer(root: dir + "/served")
         let inputs = Self.names.flatMap { ["--input", "s3://bucket/" + $0] }
         let remote = try Self.sluice(
-            ["run", "p.yaml", "--output", "remote", "--s3-endpoint", "http://127.0.0.1:\(server.port)"] + inputs, in: dir)
+            ["run", "p.yaml", "--output", "remote", "--s3-endpoint", "http://127.0.0.1:\(server.port)"] + inputs,
+            in: dir)
         let log = server.stop()
         try #require(remote.status == 0, "\(remote.stderr)\n\(log)")
         #expect(Self.outputs(dir + "/remote", location: "s3://bucket/") == Self.outputs(dir + "/local"))
@@ -199,7 +205,9 @@ import Testing
         let dir = try Self.makeInputs()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = try LoopbackHTTPServer(root: dir + "/in", faults: ["cc_en_head-0091.jsonl.gz": ["html": true]])
-        let inputs = ["--input", server.url("cc_en_head-0091.jsonl.gz"), "--input", server.url("cc_en_head-0174.jsonl.zst")]
+        let inputs = [
+            "--input", server.url("cc_en_head-0091.jsonl.gz"), "--input", server.url("cc_en_head-0174.jsonl.zst"),
+        ]
         let run = try Self.sluice(["run", "p.yaml", "--output", "remote"] + inputs, in: dir)
         server.stop()
         #expect(run.status == 0, "\(run.stderr)")

@@ -29,9 +29,11 @@ enum Chromium {
         defer { try? FileManager.default.removeItem(atPath: profile) }
         return try TestSupport.run(
             "/usr/bin/timeout",
-            ["120", path!, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-             "--no-first-run", "--user-data-dir=\(profile)", "--host-resolver-rules=MAP * ~NOTFOUND",
-             "--enable-logging=stderr", "--v=0"] + arguments + ["file://" + page])
+            [
+                "120", path!, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--user-data-dir=\(profile)", "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--enable-logging=stderr", "--v=0",
+            ] + arguments + ["file://" + page])
     }
 }
 
@@ -51,7 +53,9 @@ enum Chromium {
                     text: String(repeating: "buy now ", count: 40) + "and then read the rest of this page about shoes."),
                 CLI.jsonl(
                     id: "spam-2",
-                    text: "Limited offer for our readers: act now and get the second pair FREE!!!!!!!!!!!!!!!!!!!!!!!! today only."),
+                    text:
+                        "Limited offer for our readers: act now and get the second pair FREE!!!!!!!!!!!!!!!!!!!!!!!! today only."
+                ),
             ], to: dir + "/in/bad.jsonl")
         let fixtures = TestSupport.packageRoot + "/Fixtures"
         try """
@@ -94,7 +98,8 @@ enum Chromium {
         let r = try CLI.sluice(["train", "train.yaml"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         let ev = try CLI.sluice(
-            ["eval", "--checkpoint", "train/latest", "--text", TestSupport.fixture("train/tinyshakespeare-16k.txt")], in: dir)
+            ["eval", "--checkpoint", "train/latest", "--text", TestSupport.fixture("train/tinyshakespeare-16k.txt")],
+            in: dir)
         #expect(ev.status == 0, "\(ev.stderr)")
         try ev.stdout.write(toFile: dir + "/train/eval-fixture.json", atomically: true, encoding: .utf8)
     }
@@ -108,7 +113,9 @@ enum Chromium {
         // What fired, for spam_heuristics: the run of 24 "!".
         let spam = try CLI.sluice(["show", "out", "--reason", "spam_heuristics:char_run", "--n", "1"], in: dir)
         #expect(spam.status == 0, "\(spam.stderr)")
-        #expect(spam.stdout.contains("what fired: length=24 max_char_run=19 match: " + String(repeating: "!", count: 24) + "\n"))
+        #expect(
+            spam.stdout.contains(
+                "what fired: length=24 max_char_run=19 match: " + String(repeating: "!", count: 24) + "\n"))
         let missing = try CLI.sluice(["show", "out", "--reason", "c4:nope"], in: dir)
         #expect(missing.status == 1)
         #expect(missing.stderr.hasPrefix("sluice: usage error: no kept documents of 'c4:nope'; kept reasons: "))
@@ -151,7 +158,8 @@ enum Chromium {
         let console = dom.stderr.split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Refused to") }
         #expect(console.isEmpty, "\(console)")
         let shot = dir + "/shot.png"
-        let screenshot = try Chromium.run(["--screenshot=\(shot)", "--window-size=1280,2400", "--hide-scrollbars"], page: page)
+        let screenshot = try Chromium.run(
+            ["--screenshot=\(shot)", "--window-size=1280,2400", "--hide-scrollbars"], page: page)
         #expect(screenshot.status == 0, "\(screenshot.stderr.suffix(2000))")
         let png = try #require(FileManager.default.contents(atPath: shot))
         #expect(png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))

@@ -94,21 +94,28 @@ final class ServeProcess {
         try Checkpoint.save(model: m, to: dir + "/chat", tokenizerPath: tokPath)
         let template =
             "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
-        let cfg: JSONValue = ["chat_template": .string(template), "eos_token": "<|im_end|>", "bos_token": "<|endoftext|>"]
-        try JSONSerializer.string(cfg).write(toFile: dir + "/chat/tokenizer_config.json", atomically: true, encoding: .utf8)
+        let cfg: JSONValue = [
+            "chat_template": .string(template), "eos_token": "<|im_end|>", "bos_token": "<|endoftext|>",
+        ]
+        try JSONSerializer.string(cfg).write(
+            toFile: dir + "/chat/tokenizer_config.json", atomically: true, encoding: .utf8)
         return dir
     }
 
     static func python(_ args: [String]) throws -> [String: Any] {
-        let r = try TestSupport.run(try TestSupport.python(), [TestSupport.packageRoot + "/Tests/python/serve_client.py"] + args)
-        guard r.status == 0, let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] else {
+        let r = try TestSupport.run(
+            try TestSupport.python(), [TestSupport.packageRoot + "/Tests/python/serve_client.py"] + args)
+        guard r.status == 0, let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        else {
             throw TestSupportError("serve_client.py \(args.first ?? "") failed: \(r.stderr.suffix(2000))")
         }
         return obj
     }
 
     static func errorCode(_ response: Any?) -> String? {
-        ((response as? [String: Any])?["json"] as? [String: Any]).flatMap { ($0["error"] as? [String: Any])?["code"] as? String }
+        ((response as? [String: Any])?["json"] as? [String: Any]).flatMap {
+            ($0["error"] as? [String: Any])?["code"] as? String
+        }
     }
 
     static func status(_ response: Any?) -> Int { (response as? [String: Any])?["status"] as? Int ?? -1 }
@@ -146,17 +153,21 @@ final class ServeProcess {
         defer { server.stop() }
         let out = try Self.python(["bad", server.url, Self.model, "4096"])
         let expected: [String: (Int, String?)] = [
-            "malformed_json": (400, nil), "not_object": (400, nil), "wrong_type": (400, nil), "wrong_type_chat": (400, nil),
+            "malformed_json": (400, nil), "not_object": (400, nil), "wrong_type": (400, nil),
+            "wrong_type_chat": (400, nil),
             "unknown_field": (400, nil), "n_two": (400, nil), "too_large": (413, "request_too_large"),
             "max_tokens_beyond_context": (400, "context_length_exceeded"), "unknown_model": (404, "model_not_found"),
-            "unknown_url": (404, "unknown_url"), "empty_body": (400, nil), "invalid_utf8": (200, nil), "deep_nesting": (400, nil),
+            "unknown_url": (404, "unknown_url"), "empty_body": (400, nil), "invalid_utf8": (200, nil),
+            "deep_nesting": (400, nil),
         ]
         for (name, (status, code)) in expected {
             let r = out[name] as? [String: Any]
             #expect(Self.status(r) == status, "\(name): \(r ?? [:])")
             if status != 200 {
                 let err = (r?["json"] as? [String: Any])?["error"] as? [String: Any]
-                #expect(err?["message"] is String && err?["type"] is String, "\(name) is not OpenAI's error shape: \(r ?? [:])")
+                #expect(
+                    err?["message"] is String && err?["type"] is String,
+                    "\(name) is not OpenAI's error shape: \(r ?? [:])")
                 #expect(err?.keys.contains("param") == true && err?.keys.contains("code") == true, "\(name)")
                 if let code { #expect(Self.errorCode(r) == code, "\(name)") }
             }
@@ -169,7 +180,8 @@ final class ServeProcess {
 
     @Test func chatWithoutTemplateIsA400AndAPIKeyIsChecked() throws {
         let dir = try Self.fixture.get()
-        let server = try ServeProcess(["--checkpoint", dir + "/plain", "--model-name", Self.model], environment: ["SLUICE_API_KEY": "k123"])
+        let server = try ServeProcess(
+            ["--checkpoint", dir + "/plain", "--model-name", Self.model], environment: ["SLUICE_API_KEY": "k123"])
         defer { server.stop() }
         let auth = try Self.python(["auth", server.url, Self.model, "k123"])
         #expect(Self.status(auth["missing"]) == 401 && Self.errorCode(auth["missing"]) == "invalid_api_key")
@@ -205,27 +217,38 @@ final class ServeProcess {
         let dir = try Self.fixture.get()
         let server = try ServeProcess(["--checkpoint", dir + "/plain", "--model-name", Self.model])
         defer { server.stop() }
-        for (prompt, temperature, seed) in [("ROMEO:", "0.8", "7"), ("First Citizen:\nBefore we proceed", "1.0", "123"), ("KING", "0", "1")] {
+        for (prompt, temperature, seed) in [
+            ("ROMEO:", "0.8", "7"), ("First Citizen:\nBefore we proceed", "1.0", "123"), ("KING", "0", "1"),
+        ] {
             let api = try Self.python(["complete", server.url, Self.model, prompt, "20", temperature, seed])
             let text = (((api["json"] as? [String: Any])?["choices"] as? [[String: Any]])?.first?["text"] as? String)
             let g = try CLI.sluice(
-                ["generate", "--checkpoint", dir + "/plain", "--prompt", prompt, "--max-tokens", "20", "--temperature", temperature, "--seed", seed],
+                [
+                    "generate", "--checkpoint", dir + "/plain", "--prompt", prompt, "--max-tokens", "20",
+                    "--temperature", temperature, "--seed", seed,
+                ],
                 in: dir)
             #expect(g.status == 0, "\(g.stderr)")
             let t = try #require(text, "\(api)")
-            #expect(g.stdout == prompt + t + "\n", "seed \(seed): generate printed \(g.stdout.debugDescription), the API gave \(t.debugDescription)")
+            #expect(
+                g.stdout == prompt + t + "\n",
+                "seed \(seed): generate printed \(g.stdout.debugDescription), the API gave \(t.debugDescription)")
         }
     }
 
     @Test func fullQueueGets429AndALeavingClientFreesItsSlot() throws {
         let dir = try Self.fixture.get()
-        let server = try ServeProcess(["--checkpoint", dir + "/plain", "--model-name", Self.model, "--max-batch", "1", "--max-queue", "0"])
+        let server = try ServeProcess([
+            "--checkpoint", dir + "/plain", "--model-name", Self.model, "--max-batch", "1", "--max-queue", "0",
+        ])
         defer { server.stop() }
         let q = try Self.python(["queue", server.url, Self.model])
         #expect(q["first_status"] as? Int == 200)
         #expect(Self.status(q["second"]) == 429 && Self.errorCode(q["second"]) == "rate_limit_exceeded", "\(q)")
         // A fresh server: the only slot is taken by a stream whose client leaves after one event.
-        let server2 = try ServeProcess(["--checkpoint", dir + "/plain", "--model-name", Self.model, "--max-batch", "1", "--max-queue", "0"])
+        let server2 = try ServeProcess([
+            "--checkpoint", dir + "/plain", "--model-name", Self.model, "--max-batch", "1", "--max-queue", "0",
+        ])
         defer { server2.stop() }
         let d = try Self.python(["disconnect", server2.url, Self.model])
         #expect((d["statuses"] as? [Int])?.last == 200, "\(d)")
@@ -246,8 +269,11 @@ final class ServeProcess {
         let dir = try Self.fixture.get()
         // The toxicity classifier, trained from the Davidson fixture as `make demo` trains it.
         let cls = try CLI.sluice(
-            ["classifier", "train", "--input", TestSupport.fixture("clean/davidson-400.csv"), "--text-field", "tweet", "--label-field",
-             "class", "--output", dir + "/tox.slcm"], in: dir)
+            [
+                "classifier", "train", "--input", TestSupport.fixture("clean/davidson-400.csv"), "--text-field",
+                "tweet", "--label-field",
+                "class", "--output", dir + "/tox.slcm",
+            ], in: dir)
         #expect(cls.status == 0, "\(cls.stderr)")
         let classifier = try ClassifierModels.load(path: dir + "/tox.slcm")
         let scorer = classifier.makeScorer()
@@ -286,23 +312,31 @@ final class ServeProcess {
             let p = scorer.probabilities(tweet)[li]
             if p > pFlagged { (flagged, pFlagged) = (tweet, p) }
         }
-        try #require(best.p > pClean + 0.05 && pFlagged > pClean + 0.05, "no separation: clean \(pClean), output \(best.p), flagged \(pFlagged)")
+        try #require(
+            best.p > pClean + 0.05 && pFlagged > pClean + 0.05,
+            "no separation: clean \(pClean), output \(best.p), flagged \(pFlagged)")
         let threshold = Double(pClean + min(best.p, pFlagged)) / 2
         let server = try ServeProcess([
-            "--checkpoint", constantDir, "--model-name", Self.model, "--safety-model", dir + "/tox.slcm", "--safety-label", label,
+            "--checkpoint", constantDir, "--model-name", Self.model, "--safety-model", dir + "/tox.slcm",
+            "--safety-label", label,
             "--safety-threshold", String(threshold),
         ])
         defer { server.stop() }
         let out = try Self.python(["safety", server.url, Self.model, flagged, clean, "40"])
-        #expect(Self.status(out["refused"]) == 400 && Self.errorCode(out["refused"]) == "content_filter", "\(out["refused"] ?? "")")
+        #expect(
+            Self.status(out["refused"]) == 400 && Self.errorCode(out["refused"]) == "content_filter",
+            "\(out["refused"] ?? "")")
         let stopped = ((out["stopped"] as? [String: Any])?["json"] as? [String: Any])?["choices"] as? [[String: Any]]
         #expect(stopped?.first?["finish_reason"] as? String == "content_filter", "\(out["stopped"] ?? "")")
         let streamed = out["streamed"] as? [String: Any]
-        #expect(streamed?["finish"] as? String == "content_filter" && (streamed?["problems"] as? [String])?.isEmpty == true)
+        #expect(
+            streamed?["finish"] as? String == "content_filter" && (streamed?["problems"] as? [String])?.isEmpty == true)
         // What was sent before the stop was itself below the threshold.
         let sent = streamed?["text"] as? String ?? ""
         #expect(sent.isEmpty || Double(scorer.probabilities(sent)[li]) < threshold)
         let metrics = out["metrics"] as? String ?? ""
-        #expect(metrics.contains(#"sluice_filtered_total{stage="prompt"} 1"#) && metrics.contains(#"sluice_filtered_total{stage="output"} 2"#), "\(metrics)")
+        #expect(
+            metrics.contains(#"sluice_filtered_total{stage="prompt"} 1"#)
+                && metrics.contains(#"sluice_filtered_total{stage="output"} 2"#), "\(metrics)")
     }
 }

@@ -121,7 +121,8 @@ import Testing
         // train-modern.yaml (issue 23) reads the same shards.
         try Self.ok(
             [
-                "train", "Pipelines/train-modern.yaml", "--steps", "1", "--batch-size", "1", "--set", "train.grad_accum=1",
+                "train", "Pipelines/train-modern.yaml", "--steps", "1", "--batch-size", "1", "--set",
+                "train.grad_accum=1",
                 "--set", "train.warmup=0", "--set", "train.eval_batches=1",
             ],
             in: dir)

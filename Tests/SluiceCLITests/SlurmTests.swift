@@ -10,7 +10,11 @@ enum Slurm {
     /// True when `sinfo` answers with at least one usable node.
     static let available: Bool = {
         let r = try? TestSupport.run("/usr/bin/env", ["sinfo", "-h", "-o", "%T"])
-        let up = r.map { $0.status == 0 && $0.stdout.split(separator: "\n").contains { ["idle", "mixed", "allocated"].contains($0) } } ?? false
+        let up =
+            r.map {
+                $0.status == 0
+                    && $0.stdout.split(separator: "\n").contains { ["idle", "mixed", "allocated"].contains($0) }
+            } ?? false
         if !up && ProcessInfo.processInfo.environment["CI"] == "true" {
             fatalError("CI=true but no Slurm cluster answers: make test starts one with Scripts/start-local-slurm.sh")
         }
@@ -47,7 +51,11 @@ enum Slurm {
         let fm = FileManager.default
         guard let walker = fm.enumerator(atPath: root) else { return files }
         while let rel = walker.nextObject() as? String {
-            if ["_stats", "_slurm", "_tmp", "_markers", "_lock", "_locks"].contains(where: { rel == $0 || rel.hasPrefix($0 + "/") }) { continue }
+            if ["_stats", "_slurm", "_tmp", "_markers", "_lock", "_locks"].contains(where: {
+                rel == $0 || rel.hasPrefix($0 + "/")
+            }) {
+                continue
+            }
             var isDir: ObjCBool = false
             if fm.fileExists(atPath: root + "/" + rel, isDirectory: &isDir), !isDir.boolValue {
                 files[rel] = fm.contents(atPath: root + "/" + rel)
@@ -66,16 +74,16 @@ enum Slurm {
         let dir = try TestSupport.temporaryDirectory("slurm")
         let warc = TestSupport.fixture("warc")
         try """
-            input:
-              paths: ["\(warc)/*.warc.gz", "\(warc)/chunked.warc"]
-            output: out
-            tasks: 3
-            stages:
-              - extract: {}
-              - length: {}
-              - minhash_dedup: {}
-              - write: {}
-            """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
+        input:
+          paths: ["\(warc)/*.warc.gz", "\(warc)/chunked.warc"]
+        output: out
+        tasks: 3
+        stages:
+          - extract: {}
+          - length: {}
+          - minhash_dedup: {}
+          - write: {}
+        """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
         let local = try CLI.sluice(["run", "p.yaml", "--output", "local", "--workers", "2"], in: dir)
         #expect(local.status == 0, "\(local.stderr)")
 

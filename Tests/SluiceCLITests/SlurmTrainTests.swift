@@ -13,9 +13,11 @@ import Testing
         let local = try CLI.sluice(["train", cfg, "--out", "local"], in: dir)
         try #require(local.status == 0, "\(local.stderr)")
 
-        let r = try CLI.sluice(["slurm", "train", cfg, "--nodes", "1", "--ntasks-per-node", "2", "--out", "slurm"], in: dir)
+        let r = try CLI.sluice(
+            ["slurm", "train", cfg, "--nodes", "1", "--ntasks-per-node", "2", "--out", "slurm"], in: dir)
         try #require(r.status == 0, "\(r.stderr)")
-        let job = try #require(r.stdout.range(of: "\tjob ").map { String(r.stdout[$0.upperBound...].prefix { $0.isNumber }) })
+        let job = try #require(
+            r.stdout.range(of: "\tjob ").map { String(r.stdout[$0.upperBound...].prefix { $0.isNumber }) })
         #expect(r.stdout.hasPrefix("train\t2 ranks\tjob "), "\(r.stdout)")
         let script = try String(contentsOfFile: dir + "/slurm/_slurm/train.sbatch", encoding: .utf8)
         #expect(script.contains("#SBATCH --ntasks-per-node=2\n") && script.contains("#SBATCH --cpus-per-task=1\n"))

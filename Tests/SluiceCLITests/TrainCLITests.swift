@@ -26,11 +26,11 @@ import Testing
     static func writeConfig(_ dir: String) throws -> String {
         let cfg = dir + "/run.yaml"
         try """
-            model: {context_length: 16, layers: 2, heads: 2, width: 16}
-            data: {train: [\(dir)/shards]}
-            train: {batch_size: 4, steps: 8, lr: 3.0e-3, warmup: 2, eval_every: 4, checkpoint_every: 4, eval_batches: 2}
-            out: \(dir)/run
-            """.write(toFile: cfg, atomically: true, encoding: .utf8)
+        model: {context_length: 16, layers: 2, heads: 2, width: 16}
+        data: {train: [\(dir)/shards]}
+        train: {batch_size: 4, steps: 8, lr: 3.0e-3, warmup: 2, eval_every: 4, checkpoint_every: 4, eval_batches: 2}
+        out: \(dir)/run
+        """.write(toFile: cfg, atomically: true, encoding: .utf8)
         return cfg
     }
 
@@ -45,7 +45,10 @@ import Testing
         #expect(full.status == 0, "\(full.stderr)")
         #expect(full.stdout.contains("\"steps\": 8"))
         #expect(full.stderr.contains("MFU"))
-        for f in ["metrics.jsonl", "loss.svg", "latest/model.safetensors", "latest/config.json", "latest/tokenizer.json", "latest/optimizer.safetensors"] {
+        for f in [
+            "metrics.jsonl", "loss.svg", "latest/model.safetensors", "latest/config.json", "latest/tokenizer.json",
+            "latest/optimizer.safetensors",
+        ] {
             #expect(FileManager.default.fileExists(atPath: dir + "/run/" + f), "missing \(f)")
         }
 
@@ -65,19 +68,24 @@ import Testing
         killed.standardOutput = FileHandle.nullDevice
         try killed.run()
         let deadline = Date().addingTimeInterval(120)
-        while killed.isRunning && !FileManager.default.fileExists(atPath: dir + "/run-c/latest/trainer_state.json") && Date() < deadline {
+        while killed.isRunning && !FileManager.default.fileExists(atPath: dir + "/run-c/latest/trainer_state.json")
+            && Date() < deadline
+        {
             usleep(20_000)
         }
         kill(killed.processIdentifier, SIGKILL)
         killed.waitUntilExit()
         let after = try TestSupport.run(sluice, ["train", cfg, "--out", dir + "/run-c", "--resume"])
         #expect(after.status == 0, "\(after.stderr)")
-        #expect(finalLoss(after.stdout) == finalLoss(full.stdout), "killed and resumed: \(after.stdout) vs \(full.stdout)")
+        #expect(
+            finalLoss(after.stdout) == finalLoss(full.stdout), "killed and resumed: \(after.stdout) vs \(full.stdout)")
 
         // Eval: identical figures with 1 and 2 threads, and on every run.
         let text = TestSupport.fixture("train/tinyshakespeare-16k.txt")
-        let e1 = try TestSupport.run(sluice, ["eval", "--checkpoint", dir + "/run/latest", "--text", text, "--threads", "1"])
-        let e2 = try TestSupport.run(sluice, ["eval", "--checkpoint", dir + "/run/latest", "--text", text, "--threads", "2"])
+        let e1 = try TestSupport.run(
+            sluice, ["eval", "--checkpoint", dir + "/run/latest", "--text", text, "--threads", "1"])
+        let e2 = try TestSupport.run(
+            sluice, ["eval", "--checkpoint", dir + "/run/latest", "--text", text, "--threads", "2"])
         #expect(e1.status == 0, "\(e1.stderr)")
         #expect(e1.stdout == e2.stdout)
         let obj = try JSONSerialization.jsonObject(with: Data(e1.stdout.utf8)) as! [String: Any]
@@ -87,7 +95,9 @@ import Testing
         #expect(ed.status == 0 && ed.stdout.contains("\"perplexity\""), "\(ed.stderr)")
 
         // Generate: seeded.
-        let g = ["generate", "--checkpoint", dir + "/run/latest", "--prompt", "ROMEO:", "--max-tokens", "12", "--seed", "5"]
+        let g = [
+            "generate", "--checkpoint", dir + "/run/latest", "--prompt", "ROMEO:", "--max-tokens", "12", "--seed", "5",
+        ]
         let g1 = try TestSupport.run(sluice, g), g2 = try TestSupport.run(sluice, g)
         #expect(g1.status == 0, "\(g1.stderr)")
         #expect(g1.stdout == g2.stdout && g1.stdout.hasPrefix("ROMEO:"))
@@ -152,14 +162,14 @@ import Testing
         try FileManager.default.moveItem(
             atPath: dir + "/tok/tokenizer.json", toPath: dir + "/elsewhere/my-tokenizer.json")
         try """
-            input:
-              paths: [\(TestSupport.fixture("train/tinyshakespeare-16k.txt"))]
-              options:
-                text: {split: paragraph}
-            output: \(dir)/shards
-            stages:
-              - tokenize: {tokenizer: \(dir)/elsewhere/my-tokenizer.json, validation_fraction: 0.1}
-            """.write(toFile: dir + "/tokenize.yaml", atomically: true, encoding: .utf8)
+        input:
+          paths: [\(TestSupport.fixture("train/tinyshakespeare-16k.txt"))]
+          options:
+            text: {split: paragraph}
+        output: \(dir)/shards
+        stages:
+          - tokenize: {tokenizer: \(dir)/elsewhere/my-tokenizer.json, validation_fraction: 0.1}
+        """.write(toFile: dir + "/tokenize.yaml", atomically: true, encoding: .utf8)
         let r = try TestSupport.run(sluice, ["run", dir + "/tokenize.yaml"])
         #expect(r.status == 0, "\(r.stderr)")
         let carried = FileManager.default.contents(atPath: dir + "/shards/tokenizer.json")

@@ -13,7 +13,11 @@ import Testing
         try ",count,class,tweet\n0,3,2,\"hello, \"\"world\"\"\nsecond line\"\n1,3,1,plain\r\n".write(
             toFile: path, atomically: true, encoding: .utf8)
         let rows = try LabeledData.read(path: path, textField: "tweet", labelField: "class")
-        #expect(rows == [LabeledExample(text: "hello, \"world\"\nsecond line", label: "2"), LabeledExample(text: "plain", label: "1")])
+        #expect(
+            rows == [
+                LabeledExample(text: "hello, \"world\"\nsecond line", label: "2"),
+                LabeledExample(text: "plain", label: "1"),
+            ])
     }
 
     @Test func missingColumnsAreClearErrors() throws {
@@ -27,8 +31,11 @@ import Testing
         }
         let dir = try TestSupport.temporaryDirectory("tsv")
         try "Label\tSMS\nham\thello\nspam\n".write(toFile: dir + "/short.tsv", atomically: true, encoding: .utf8)
-        #expect(throws: SluiceError.self) { try LabeledData.read(path: dir + "/short.tsv", textField: "SMS", labelField: "Label") }
-        try "{\"text\": \"a\", \"label\": \"x\"}\n{\"text\": \"b\"}\n".write(toFile: dir + "/d.jsonl", atomically: true, encoding: .utf8)
+        #expect(throws: SluiceError.self) {
+            try LabeledData.read(path: dir + "/short.tsv", textField: "SMS", labelField: "Label")
+        }
+        try "{\"text\": \"a\", \"label\": \"x\"}\n{\"text\": \"b\"}\n".write(
+            toFile: dir + "/d.jsonl", atomically: true, encoding: .utf8)
         do {
             _ = try LabeledData.read(path: dir + "/d.jsonl", textField: "text", labelField: "label")
             Issue.record("expected an error")
@@ -38,7 +45,8 @@ import Testing
 
 @Suite struct TextClassifierTests {
     func trainSpam() throws -> TextClassifier {
-        let rows = try LabeledData.read(path: TestSupport.fixture("clean/sms-spam-300.tsv"), textField: "SMS", labelField: "Label")
+        let rows = try LabeledData.read(
+            path: TestSupport.fixture("clean/sms-spam-300.tsv"), textField: "SMS", labelField: "Label")
         var o = TrainingOptions()
         o.features = FeatureConfig(buckets: 1 << 16, wordNgrams: 2, minn: 3, maxn: 5)
         o.threads = 1
@@ -47,7 +55,8 @@ import Testing
     }
 
     @Test func learnsSpamAndRoundTrips() throws {
-        let rows = try LabeledData.read(path: TestSupport.fixture("clean/sms-spam-300.tsv"), textField: "SMS", labelField: "Label")
+        let rows = try LabeledData.read(
+            path: TestSupport.fixture("clean/sms-spam-300.tsv"), textField: "SMS", labelField: "Label")
         let model = try trainSpam()
         #expect(model.labels == ["ham", "spam"])
         let eval = ClassifierEvaluation(model: model, examples: Array(rows.suffix(60)))
@@ -110,10 +119,13 @@ import Testing
         let (v, d) = try run("classify", spam, ["model": path, "label": "spam"])
         #expect(v == drop("classify:spam"))
         #expect((d.metadata["spam_score"]?.doubleValue ?? 0) > 0.5)
-        #expect(try verdict("classify", "Ok see you at home later for dinner", ["model": path, "label": "spam"]) == .keep)
+        #expect(
+            try verdict("classify", "Ok see you at home later for dinner", ["model": path, "label": "spam"]) == .keep)
         #expect(try verdict("classify", spam, ["model": path, "label": "spam", "direction": "none"]) == .keep)
         #expect(throws: SluiceError.self) { try makeStep("classify", ["model": path, "label": "toxic"]) }
-        #expect(throws: SluiceError.self) { try makeStep("classify", ["model": dir + "/missing.slcm", "label": "spam"]) }
+        #expect(throws: SluiceError.self) {
+            try makeStep("classify", ["model": dir + "/missing.slcm", "label": "spam"])
+        }
     }
 }
 
@@ -122,23 +134,27 @@ import Testing
         let t = TokenScanner(icuWords: icuWords)
         return withUTF8Bytes(text) { b in
             t.scan(b)
-            return (0..<t.count).map { String(decoding: UnsafeBufferPointer(rebasing: b[t.starts[$0]..<t.ends[$0]]), as: UTF8.self) }
+            return (0..<t.count).map {
+                String(decoding: UnsafeBufferPointer(rebasing: b[t.starts[$0]..<t.ends[$0]]), as: UTF8.self)
+            }
         }
     }
 
     @Test func followsSpaCyOnEnglish() {
-        #expect(tokens("Don't stop (the D.C. show), it's 9pm...") == [
-            "Do", "n't", "stop", "(", "the", "D.C.", "show", ")", ",", "it", "'s", "9", "pm", "...",
-        ])
+        #expect(
+            tokens("Don't stop (the D.C. show), it's 9pm...") == [
+                "Do", "n't", "stop", "(", "the", "D.C.", "show", ")", ",", "it", "'s", "9", "pm", "...",
+            ])
         #expect(tokens("well-known 501(c)(3) cannot") == ["well", "-", "known", "501(c)(3", ")", "can", "not"])
     }
 
     /// spaCy rules that decided keep/drop on the multilingual crawl (issue 15 §2); the expected
     /// lists are spaCy 3.8's English tokenizer output, as datatrove 0.10.1 uses it.
     @Test func followsSpaCyOnURLsUnitsAndSpecialCases() {
-        #expect(tokens("See https://www.debian.org/doc/ or mail debian-live@lists.debian.org now") == [
-            "See", "https://www.debian.org/doc/", "or", "mail", "debian-live@lists.debian.org", "now",
-        ])
+        #expect(
+            tokens("See https://www.debian.org/doc/ or mail debian-live@lists.debian.org now") == [
+                "See", "https://www.debian.org/doc/", "or", "mail", "debian-live@lists.debian.org", "now",
+            ])
         #expect(tokens("zim_0.73.5-1.debian.tar.xz") == ["zim_0.73.5-1.debian.tar.xz"])
         #expect(tokens("a 780MB disk, 100% full") == ["a", "780", "MB", "disk", ",", "100", "%", "full"])
         #expect(tokens("TFTP. Then etc. and Dr. Who") == ["TFTP", ".", "Then", "etc", ".", "and", "Dr.", "Who"])

@@ -24,7 +24,8 @@ func matchStrings(_ o: JSONObject) -> [String] { o["match"]?.arrayValue?.compact
 
 @Suite struct DropExplanationTests {
     @Test func gopherRepetitionNamesTheTopNGram() throws {
-        let text = try String(repeating: "buy now ", count: 40) + dolmaDocuments()[0].replacingOccurrences(of: "\n", with: " ")
+        let text =
+            try String(repeating: "buy now ", count: 40) + dolmaDocuments()[0].replacingOccurrences(of: "\n", with: " ")
         let (reason, fired) = try #require(try explain("gopher_repetition", text))
         #expect(reason == "gopher_repetition:top_2_gram")
         #expect(matchStrings(fired).first == "buy now")
@@ -83,7 +84,8 @@ func matchStrings(_ o: JSONObject) -> [String] { o["match"]?.arrayValue?.compact
 
     @Test func finewebGivesTheLinePunctuationRatio() throws {
         let names = ["First Citizen:", "All:", "Second Citizen:", "MENENIUS:", "CORIOLANUS:"]
-        let text = (names + names.map { $0 + " speaks here at some length about the matter at hand" }).joined(separator: "\n")
+        let text = (names + names.map { $0 + " speaks here at some length about the matter at hand" }).joined(
+            separator: "\n")
         let (reason, fired) = try #require(try explain("fineweb", text))
         #expect(reason == "fineweb:line_punct_ratio")
         #expect(fired["ratio"] == .double(0))  // no line ends in terminal punctuation (":" does not count)
@@ -92,7 +94,8 @@ func matchStrings(_ o: JSONObject) -> [String] { o["match"]?.arrayValue?.compact
     }
 
     @Test func finewebNamesTheShortLines() throws {
-        let short = try fixtureText("shakespeare-60-lines.txt").split(separator: "\n").filter { $0.count <= 30 }.map(String.init)
+        let short = try fixtureText("shakespeare-60-lines.txt").split(separator: "\n").filter { $0.count <= 30 }.map(
+            String.init)
         let (reason, fired) = try #require(try explain("fineweb", short.joined(separator: "\n")))
         #expect(reason == "fineweb:short_line_ratio")
         #expect((fired["ratio"]?.doubleValue ?? 0) > 0.67)
@@ -141,7 +144,8 @@ func matchStrings(_ o: JSONObject) -> [String] { o["match"]?.arrayValue?.compact
 
     @Test func gopherQualityNamesTheSymbols() throws {
         let words = try dolmaDocuments()[0].split(separator: " ")
-        let (hashReason, hashes) = try #require(try explain("gopher_quality", words.map { "#" + $0 }.joined(separator: " ")))
+        let (hashReason, hashes) = try #require(
+            try explain("gopher_quality", words.map { "#" + $0 }.joined(separator: " ")))
         #expect(hashReason == "gopher_quality:hash_ratio")
         #expect(matchStrings(hashes) == ["#"])
         #expect((hashes["ratio"]?.doubleValue ?? 0) > 0.1)
@@ -175,7 +179,8 @@ func matchStrings(_ o: JSONObject) -> [String] { o["match"]?.arrayValue?.compact
     }
 
     @Test func gopherQualityListsTheStopWordsPresent() throws {
-        let (reason, fired) = try #require(try explain("gopher_quality", try dolmaDocuments()[3], ["min_stop_words": "9"]))
+        let (reason, fired) = try #require(
+            try explain("gopher_quality", try dolmaDocuments()[3], ["min_stop_words": "9"]))
         #expect(reason == "gopher_quality:stop_words")
         #expect(fired["stop_words_present"]?.arrayValue?.count == 8)
         #expect(fired["min_stop_words"] == .int(9))
@@ -187,7 +192,8 @@ func matchStrings(_ o: JSONObject) -> [String] { o["match"]?.arrayValue?.compact
     @Test func spamHeuristicsNamesWhatFired() throws {
         let real = try dolmaDocuments()[2]
         let urls = (1...30).map { "https://bit.ly/offer\($0)" }
-        let (urlReason, urlFired) = try #require(try explain("spam_heuristics", "Win now " + urls.joined(separator: " ")))
+        let (urlReason, urlFired) = try #require(
+            try explain("spam_heuristics", "Win now " + urls.joined(separator: " ")))
         #expect(urlReason == "spam_heuristics:url_density")
         #expect(matchStrings(urlFired) == Array(urls.prefix(10)))
         #expect((urlFired["fraction"]?.doubleValue ?? 0) > 0.2)

@@ -23,13 +23,16 @@ let fastTextScript = TestSupport.packageRoot + "/Tests/python/fasttext_interop.p
 /// tokens, every separator byte, a NUL, scripts the models never saw, long words and long texts.
 let awkwardTexts: [String] = [
     "", "   ", "\n\n", "hello", "FREE entry </s> everything after the end-of-line token is ignored",
-    "__label__spam free prize now", "__label__ham", "__label__0 __label__nope you", "tab\tsep\u{0B}vt\u{0C}ff\rcr words",
+    "__label__spam free prize now", "__label__ham", "__label__0 __label__nope you",
+    "tab\tsep\u{0B}vt\u{0C}ff\rcr words",
     "nul\u{0}separated words", "吾輩は猫である。名前はまだ無い。", "😀 🎉 ✨ 🙃", "Ünïcödé façade naïve Ærøskøbing",
     "Привет, как дела? Всё хорошо.", "مرحبا بالعالم", "ㅋㅋㅋ 안녕하세요", String(repeating: "x", count: 3000),
     String(repeating: "free prize call now ", count: 200), "line one\nline two\nline three",
 ]
 
-func labelled(_ path: String, text: String, label: String) throws -> (train: [LabeledExample], heldout: [LabeledExample]) {
+func labelled(_ path: String, text: String, label: String) throws -> (
+    train: [LabeledExample], heldout: [LabeledExample]
+) {
     let rows = try LabeledData.read(path: path, textField: text, labelField: label)
     var train: [LabeledExample] = []
     var heldout: [LabeledExample] = []
@@ -50,10 +53,12 @@ let trainedFastTextModels: Result<FastTextCorpus, any Error> = Result {
     let davidson = try labelled(TestSupport.fixture("clean/davidson-400.csv"), text: "tweet", label: "class")
     for (name, data) in [("spam", spam.train), ("davidson", davidson.train)] {
         let lines = data.map { "__label__\($0.label) " + $0.text.replacingOccurrences(of: "\n", with: " ") }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/\(name)-train.txt", atomically: true, encoding: .utf8)
+        try (lines.joined(separator: "\n") + "\n").write(
+            toFile: dir + "/\(name)-train.txt", atomically: true, encoding: .utf8)
     }
     let r = try TestSupport.run(try TestSupport.python(), [fastTextScript, "train", dir])
-    guard r.status == 0, let made = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: String] else {
+    guard r.status == 0, let made = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: String]
+    else {
         throw TestSupportError("fasttext_interop.py train failed: \(r.stderr)")
     }
     let udhr = try String(contentsOfFile: TestSupport.fixture("tokenize/udhr-multilingual.txt"), encoding: .utf8)
@@ -65,7 +70,9 @@ let trainedFastTextModels: Result<FastTextCorpus, any Error> = Result {
 
 /// Compares our predictions on `texts` with the fastText library's; returns the largest difference.
 @discardableResult
-func expectSamePredictions(model path: String, texts: [String], textsPath: String, sourceLocation: SourceLocation = #_sourceLocation)
+func expectSamePredictions(
+    model path: String, texts: [String], textsPath: String, sourceLocation: SourceLocation = #_sourceLocation
+)
     throws -> Float
 {
     let out = textsPath + "." + URL(fileURLWithPath: path).lastPathComponent + ".predictions"
@@ -84,7 +91,9 @@ func expectSamePredictions(model path: String, texts: [String], textsPath: Strin
         let ours = p.probabilities(text)
         let top = p.top(text)
         if labels.isEmpty {
-            #expect(top == nil && ours.allSatisfy { $0 == 0 }, "line \(i): fastText predicts nothing", sourceLocation: sourceLocation)
+            #expect(
+                top == nil && ours.allSatisfy { $0 == 0 }, "line \(i): fastText predicts nothing",
+                sourceLocation: sourceLocation)
             continue
         }
         guard let top else {
@@ -93,7 +102,8 @@ func expectSamePredictions(model path: String, texts: [String], textsPath: Strin
         }
         // A different label counts only when it is not a tie (equal probabilities: either order is fastText's).
         if model.labels[top.label] != labels[0] && abs(top.probability - probs[0]) > 1e-6 {
-            topMismatches.append("line \(i): \(model.labels[top.label]) (\(top.probability)) vs \(labels[0]) (\(probs[0]))")
+            topMismatches.append(
+                "line \(i): \(model.labels[top.label]) (\(top.probability)) vs \(labels[0]) (\(probs[0]))")
         }
         var seen = Set<Int>()
         for (l, ref) in zip(labels, probs) {
@@ -145,7 +155,8 @@ func expectSamePredictions(model path: String, texts: [String], textsPath: Strin
         let wagahai = try fixtureText("wagahai-excerpt.txt").split(separator: "\n").map(String.init)
         let texts = udhr + pages + wagahai + awkwardTexts
         try writeJSONLStrings(texts, to: dir + "/texts.jsonl")
-        try expectSamePredictions(model: TestSupport.fixture("models/lid.176.ftz"), texts: texts, textsPath: dir + "/texts.jsonl")
+        try expectSamePredictions(
+            model: TestSupport.fixture("models/lid.176.ftz"), texts: texts, textsPath: dir + "/texts.jsonl")
     }
 
     @Test func classifierPredictAndEvalReadFastTextModels() throws {
@@ -153,25 +164,33 @@ func expectSamePredictions(model path: String, texts: [String], textsPath: Strin
         let sluice = try TestSupport.sluiceBinary()
         let model = corpus.models["quantized-plain"]!
         let jsonl = corpus.dir + "/cli.jsonl"
-        try "{\"text\": \"Ok lar... Joking wif u oni...\"}\n{\"text\": \"FREE entry: text WIN to 80086 to claim your prize\"}\n"
+        try
+            "{\"text\": \"Ok lar... Joking wif u oni...\"}\n{\"text\": \"FREE entry: text WIN to 80086 to claim your prize\"}\n"
             .write(toFile: jsonl, atomically: true, encoding: .utf8)
-        let predict = try TestSupport.run(sluice, ["classifier", "predict", "--model", model, "--input", jsonl, "--text-field", "text"])
+        let predict = try TestSupport.run(
+            sluice, ["classifier", "predict", "--model", model, "--input", jsonl, "--text-field", "text"])
         #expect(predict.status == 0, "\(predict.stderr)")
         let lines = predict.stdout.split(separator: "\n")
         let ft = try FastTextModel.load(path: model).makePredictor()
-        for (line, text) in zip(lines, ["Ok lar... Joking wif u oni...", "FREE entry: text WIN to 80086 to claim your prize"]) {
+        for (line, text) in zip(
+            lines, ["Ok lar... Joking wif u oni...", "FREE entry: text WIN to 80086 to claim your prize"])
+        {
             let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let top = try #require(ft.top(text))
             #expect(o["label"] as? String == ft.model.labels[top.label])
             #expect(abs(((o["probability"] as? Double) ?? -1) - Double(top.probability)) < 1e-6)
         }
         let eval = try TestSupport.run(
-            sluice, ["classifier", "eval", "--model", model, "--input", TestSupport.fixture("clean/sms-spam-300.tsv"),
-                     "--text-field", "SMS", "--label-field", "Label"])
+            sluice,
+            [
+                "classifier", "eval", "--model", model, "--input", TestSupport.fixture("clean/sms-spam-300.tsv"),
+                "--text-field", "SMS", "--label-field", "Label",
+            ])
         #expect(eval.status == 0, "\(eval.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
         // The accuracy eval prints is the share of records whose top label is the gold one.
-        let rows = try LabeledData.read(path: TestSupport.fixture("clean/sms-spam-300.tsv"), textField: "SMS", labelField: "Label")
+        let rows = try LabeledData.read(
+            path: TestSupport.fixture("clean/sms-spam-300.tsv"), textField: "SMS", labelField: "Label")
         let correct = rows.filter { r in ft.top(r.text).map { ft.model.labels[$0.label] } == r.label }.count
         let accuracy = try #require(object["accuracy"] as? Double)
         #expect(abs(accuracy - Double(correct) / Double(rows.count)) < 1e-6)

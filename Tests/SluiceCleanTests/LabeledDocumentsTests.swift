@@ -55,9 +55,10 @@ import Testing
         try "{}".write(toFile: folder + "/_work/x.jsonl", atomically: true, encoding: .utf8)
         try "not documents".write(toFile: folder + "/stats.json", atomically: true, encoding: .utf8)
         let fromFolder = try LabeledData.documents(at: folder, label: "cc")
-        #expect(fromFolder == [
-            LabeledExample(text: "one two three four", label: "cc"), LabeledExample(text: "short", label: "cc"),
-        ])
+        #expect(
+            fromFolder == [
+                LabeledExample(text: "one two three four", label: "cc"), LabeledExample(text: "short", label: "cc"),
+            ])
         #expect(try LabeledData.documents(at: folder, label: "cc", minWords: 2).count == 1)
 
         try "First paragraph here.\n\n  \nSecond one,\nover two lines.\n".write(
@@ -81,7 +82,9 @@ import Testing
         #expect(throws: SluiceError.self) { try LabeledData.documents(at: dir + "/model.bin", label: "hq") }
         try "{\"id\":\"a\",\"text\":\"fine\"}\n{not json\n".write(
             toFile: dir + "/broken.jsonl", atomically: true, encoding: .utf8)
-        let broken = #expect(throws: SluiceError.self) { try LabeledData.documents(at: dir + "/broken.jsonl", label: "hq") }
+        let broken = #expect(throws: SluiceError.self) {
+            try LabeledData.documents(at: dir + "/broken.jsonl", label: "hq")
+        }
         #expect(broken?.description.contains("broken.jsonl") == true, "\(String(describing: broken))")
     }
 

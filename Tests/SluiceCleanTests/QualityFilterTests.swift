@@ -12,7 +12,8 @@ import Testing
 
     @Test func wordCount() throws {
         let lines = try fixtureText("shakespeare-60-lines.txt").split(separator: "\n")
-        #expect(try verdict("gopher_quality", lines[0..<3].joined(separator: "\n")) == drop("gopher_quality:word_count"))
+        #expect(
+            try verdict("gopher_quality", lines[0..<3].joined(separator: "\n")) == drop("gopher_quality:word_count"))
         #expect(try verdict("gopher_quality", "") == drop("gopher_quality:word_count"))
         #expect(
             try verdict("gopher_quality", try dolmaDocuments()[3], ["max_doc_words": "1000"])
@@ -57,7 +58,9 @@ import Testing
         // nine distinct ones (more than the list holds) must fire too.
         let names = Array(repeating: "First Citizen Citizens Menenius Agrippa Caius Marcius Coriolanus", count: 8)
         #expect(try verdict("gopher_quality", names.joined(separator: "\n")) == drop("gopher_quality:stop_words"))
-        #expect(try verdict("gopher_quality", try dolmaDocuments()[3], ["min_stop_words": "9"]) == drop("gopher_quality:stop_words"))
+        #expect(
+            try verdict("gopher_quality", try dolmaDocuments()[3], ["min_stop_words": "9"])
+                == drop("gopher_quality:stop_words"))
     }
 
     @Test func allCombiningMarksIsANamedDrop() throws {
@@ -81,7 +84,9 @@ import Testing
 
     @Test func duplicateParagraphs() throws {
         let p = try dolmaDocuments()[0]
-        #expect(try verdict("gopher_repetition", [p, p, p].joined(separator: "\n\n")) == drop("gopher_repetition:dup_para_frac"))
+        #expect(
+            try verdict("gopher_repetition", [p, p, p].joined(separator: "\n\n"))
+                == drop("gopher_repetition:dup_para_frac"))
     }
 
     @Test func duplicateParagraphChars() throws {
@@ -105,7 +110,8 @@ import Testing
     }
 
     @Test func topTwoGram() throws {
-        let text = try String(repeating: "buy now ", count: 40) + dolmaDocuments()[0].replacingOccurrences(of: "\n", with: " ")
+        let text =
+            try String(repeating: "buy now ", count: 40) + dolmaDocuments()[0].replacingOccurrences(of: "\n", with: " ")
         #expect(try verdict("gopher_repetition", text) == drop("gopher_repetition:top_2_gram"))
     }
 
@@ -176,13 +182,15 @@ import Testing
 
     @Test func linePunctuation() throws {
         let names = ["First Citizen:", "All:", "Second Citizen:", "MENENIUS:", "CORIOLANUS:"]
-        let text = (names + names.map { $0 + " speaks here at some length about the matter at hand" }).joined(separator: "\n")
+        let text = (names + names.map { $0 + " speaks here at some length about the matter at hand" }).joined(
+            separator: "\n")
         #expect(try verdict("fineweb", text) == drop("fineweb:line_punct_ratio"))
     }
 
     @Test func shortLines() throws {
         // Shakespeare's verse: short lines, many ending in punctuation.
-        let short = try fixtureText("shakespeare-60-lines.txt").split(separator: "\n").filter { $0.count <= 30 }.map(String.init)
+        let short = try fixtureText("shakespeare-60-lines.txt").split(separator: "\n").filter { $0.count <= 30 }.map(
+            String.init)
         #expect(try verdict("fineweb", short.joined(separator: "\n")) == drop("fineweb:short_line_ratio"))
     }
 

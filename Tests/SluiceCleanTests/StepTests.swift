@@ -20,7 +20,8 @@ import Testing
     }
 
     @Test func controlsWhitespaceAndLineEndings() throws {
-        let (_, d) = try run("normalize", "  Hello,\u{0007}   world\u{200B}!  \r\n\r\n\r\n\r\n\r\nNext\tline\u{00A0}here \n\n")
+        let (_, d) = try run(
+            "normalize", "  Hello,\u{0007}   world\u{200B}!  \r\n\r\n\r\n\r\n\r\nNext\tline\u{00A0}here \n\n")
         #expect(d.text == "Hello, world!\n\n\nNext\tline here")
         let (_, one) = try run("normalize", "a\n\n\n\n\nb", ["max_blank_lines": "1"])
         #expect(one.text == "a\n\nb")
@@ -61,11 +62,13 @@ import Testing
         let list = TestSupport.fixture("clean/ldnoobw-en.txt")
         let clean = try dolmaDocuments()[0]
         #expect(try verdict("wordlist", clean, ["path": list]) == .keep)
-        #expect(try verdict("wordlist", clean + " What a BITCH of a day.", ["path": list]) == drop("wordlist:listed_words"))
+        #expect(
+            try verdict("wordlist", clean + " What a BITCH of a day.", ["path": list]) == drop("wordlist:listed_words"))
         // Multi-word entries match as phrases; substrings inside words do not match.
         #expect(try verdict("wordlist", clean + " two girls one cup", ["path": list]) == drop("wordlist:listed_words"))
         #expect(try verdict("wordlist", "Scunthorpe and the assessment of classic bass.", ["path": list]) == .keep)
-        let (v, d) = try run("wordlist", "anal anal fine words here", ["path": list, "max_fraction": "0.5", "score_key": "bad"])
+        let (v, d) = try run(
+            "wordlist", "anal anal fine words here", ["path": list, "max_fraction": "0.5", "score_key": "bad"])
         #expect(v == .keep)
         #expect(d.metadata["bad"] == .double(0.4))
     }
@@ -79,7 +82,8 @@ import Testing
     @Test func blocksDomainsAndSubdomains() throws {
         let dir = try TestSupport.temporaryDirectory("blocklist")
         let path = dir + "/domains.txt"
-        try "# ad networks\nexample-ads.com\n*.tracker.net\nwww.spam.org\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "# ad networks\nexample-ads.com\n*.tracker.net\nwww.spam.org\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
         func check(_ url: String?) throws -> Verdict {
             var m = JSONObject()
             if let url { m["url"] = .string(url) }
@@ -99,7 +103,8 @@ import Testing
         #expect(try verdict("spam_heuristics", real) == .keep)
         let urls = (1...30).map { "https://bit.ly/offer\($0)" }.joined(separator: " ")
         #expect(try verdict("spam_heuristics", "Win now " + urls) == drop("spam_heuristics:url_density"))
-        #expect(try verdict("spam_heuristics", real + " FREE!!!!!!!!!!!!!!!!!!!!!!!!") == drop("spam_heuristics:char_run"))
+        #expect(
+            try verdict("spam_heuristics", real + " FREE!!!!!!!!!!!!!!!!!!!!!!!!") == drop("spam_heuristics:char_run"))
         #expect(try verdict("spam_heuristics", real.uppercased()) == drop("spam_heuristics:all_caps"))
         let stuffed = real + String(repeating: " casino", count: 40)
         #expect(try verdict("spam_heuristics", stuffed) == drop("spam_heuristics:keyword_stuffing"))
@@ -119,7 +124,10 @@ import Testing
         let labels = TestSupport.fixture("clean/sms-spam-300.tsv")
         let step = try makeStep(
             "classify",
-            ["model": model, "label": "spam", "train_input": labels, "train_text_field": "SMS", "train_label_field": "Label"])
+            [
+                "model": model, "label": "spam", "train_input": labels, "train_text_field": "SMS",
+                "train_label_field": "Label",
+            ])
         let passes = try #require(step as? ClassifyStep).preparationPasses()
         #expect(passes.map(\.name) == ["train"])
         let missing = #expect(throws: SluiceError.self) {

@@ -58,9 +58,11 @@ func auditMetadata(_ object: [String: Any]) -> [String: Any] { object["metadata"
         // The outputs are what a run without `dropped` writes.
         let plain = try TestSupport.temporaryDirectory("audit")
         try makeRun(plain)
-        _ = try run("input: \(plain)/in/*.lines\noutput: \(plain)/out\nstages: [{drop_word: {min_length: 3}}, write]\n", plain)
-        #expect(try String(contentsOfFile: "\(dir)/out/00000-0.lines", encoding: .utf8)
-            == String(contentsOfFile: "\(plain)/out/00000-0.lines", encoding: .utf8))
+        _ = try run(
+            "input: \(plain)/in/*.lines\noutput: \(plain)/out\nstages: [{drop_word: {min_length: 3}}, write]\n", plain)
+        #expect(
+            try String(contentsOfFile: "\(dir)/out/00000-0.lines", encoding: .utf8)
+                == String(contentsOfFile: "\(plain)/out/00000-0.lines", encoding: .utf8))
         #expect(!FileManager.default.fileExists(atPath: "\(plain)/out/dropped"))
     }
 
@@ -118,7 +120,8 @@ func auditMetadata(_ object: [String: Any]) -> [String: Any] { object["metadata"
             let dir = try TestSupport.temporaryDirectory("audit")
             try makeInputs(dir, count: 3) { f in (0..<200).map { "drop \(f) \($0)" } }
             _ = try run(
-                "input: \(dir)/in/*.lines\noutput: \(dir)/out\ndropped: {sample: 0.25}\nstages: [drop_word, write]\n", dir,
+                "input: \(dir)/in/*.lines\noutput: \(dir)/out\ndropped: {sample: 0.25}\nstages: [drop_word, write]\n",
+                dir,
                 workers: workers)
             trees.append(outputFiles(dir + "/out"))
             kept = []
@@ -131,7 +134,8 @@ func auditMetadata(_ object: [String: Any]) -> [String: Any] { object["metadata"
         #expect(trees[0] == trees[1])
         // Exactly the ids the rule samples, and about a quarter of 600.
         let rule = DropAuditRule(sample: 0.25)
-        let expected = Set((0..<3).flatMap { f in (1...200).map { "f\(f).lines:\($0)" } }.filter { rule.samples(id: $0) })
+        let expected = Set(
+            (0..<3).flatMap { f in (1...200).map { "f\(f).lines:\($0)" } }.filter { rule.samples(id: $0) })
         #expect(kept == expected)
         #expect(kept.count > 100 && kept.count < 200)
     }
@@ -160,9 +164,11 @@ func auditMetadata(_ object: [String: Any]) -> [String: Any] { object["metadata"
         let dir = try TestSupport.temporaryDirectory("audit")
         try makeInputs(dir, count: 2) { _ in ["same", "other"] }
         _ = try run(
-            "input: \(dir)/in/*.lines\noutput: \(dir)/out\ntasks: 2\nstages: [{test_dedup: {dropped: {}}}, write]\n", dir)
+            "input: \(dir)/in/*.lines\noutput: \(dir)/out\ntasks: 2\nstages: [{test_dedup: {dropped: {}}}, write]\n",
+            dir)
         let docs = try auditDocuments("\(dir)/out/dropped/segment-1/00001\(DropAudit.fileSuffix)")
-        #expect(docs.map { auditMetadata($0)["dropped_by"] as! String } == ["test_dedup:duplicate", "test_dedup:duplicate"])
+        #expect(
+            docs.map { auditMetadata($0)["dropped_by"] as! String } == ["test_dedup:duplicate", "test_dedup:duplicate"])
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/out/dropped/segment-1/00000\(DropAudit.fileSuffix)"))
     }
 
@@ -192,7 +198,8 @@ func auditMetadata(_ object: [String: Any]) -> [String: Any] { object["metadata"
         let dir = try TestSupport.temporaryDirectory("audit")
         try makeRun(dir)
         let e = configError {
-            _ = try pipeline("input: \(dir)/in/*.lines\noutput: \(dir)/out\n\(setting)\nstages: [drop_word, write]\n", in: dir)
+            _ = try pipeline(
+                "input: \(dir)/in/*.lines\noutput: \(dir)/out\n\(setting)\nstages: [drop_word, write]\n", in: dir)
         }
         #expect(e?.code == .config)
         #expect(e?.message.contains(message) == true, "\(e.map { "\($0)" } ?? "no error")")
@@ -203,7 +210,8 @@ func auditMetadata(_ object: [String: Any]) -> [String: Any] { object["metadata"
         let dir = try TestSupport.temporaryDirectory("audit")
         try makeRun(dir)
         let onWriter = configError {
-            _ = try pipeline("input: \(dir)/in/*.lines\noutput: \(dir)/out\nstages:\n  - write: {dropped: {}}\n", in: dir)
+            _ = try pipeline(
+                "input: \(dir)/in/*.lines\noutput: \(dir)/out\nstages:\n  - write: {dropped: {}}\n", in: dir)
         }
         #expect(onWriter?.message.contains("write.dropped: a writer drops nothing") == true)
         let bad = configError {

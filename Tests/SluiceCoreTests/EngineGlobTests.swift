@@ -19,8 +19,12 @@ import Testing
     @Test func expandsStarsQuestionMarksAndDoubleStars() throws {
         let dir = try TestSupport.temporaryDirectory("glob")
         let fm = FileManager.default
-        for path in ["a/x.jsonl", "a/y.jsonl", "a/b/z.jsonl", "a/b/c/w.jsonl", "a/.hidden.jsonl", "a/.h/v.jsonl", "a/x.txt", "B.jsonl"] {
-            try fm.createDirectory(atPath: dir + "/" + (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        for path in [
+            "a/x.jsonl", "a/y.jsonl", "a/b/z.jsonl", "a/b/c/w.jsonl", "a/.hidden.jsonl", "a/.h/v.jsonl", "a/x.txt",
+            "B.jsonl",
+        ] {
+            try fm.createDirectory(
+                atPath: dir + "/" + (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             fm.createFile(atPath: dir + "/" + path, contents: Data())
         }
         #expect(Glob.expand(dir + "/a/*.jsonl") == [dir + "/a/x.jsonl", dir + "/a/y.jsonl"])

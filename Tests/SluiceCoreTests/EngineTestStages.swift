@@ -36,7 +36,8 @@ struct LinesReader: DocumentReader {
             if line == "CORRUPT" { throw SluiceError(.corruptInput, "test corruption", file: path, offset: i) }
             // Intermediate files hold `id<TAB>text`; inputs hold text only.
             if let tab = line.firstIndex(of: "\t") {
-                return Document(id: String(line[..<tab]), text: String(line[line.index(after: tab)...]), source: "lines")
+                return Document(
+                    id: String(line[..<tab]), text: String(line[line.index(after: tab)...]), source: "lines")
             }
             let base = (path as NSString).lastPathComponent
             return Document(id: "\(prefix)\(base):\(i)", text: line, source: "lines")
@@ -94,8 +95,10 @@ struct TestWriter: DocumentWriter {
     var fileNumber = 0
 
     init(options: inout StageOptions) throws {
-        compression = try options.choice("compression", default: "none", ["none", "zstd"], "Names the file .jsonl.zst.")
-        maxDocuments = try options.int("max_documents", default: 0, range: 0...1_000_000, "Documents per file (0: one file).")
+        compression = try options.choice(
+            "compression", default: "none", ["none", "zstd"], "Names the file .jsonl.zst.")
+        maxDocuments = try options.int(
+            "max_documents", default: 0, range: 0...1_000_000, "Documents per file (0: one file).")
     }
 
     mutating func write(_ document: Document, context: TaskContext) throws {
@@ -163,7 +166,8 @@ struct TestDedup: CorpusStage {
             }
             try drops.write(toFile: environment.workDirectory + "/drop.txt", atomically: true, encoding: .utf8)
             // Also a final product through the task's output path.
-            try "\(seen.count)\n".write(toFile: context.outputPath("unique-count.txt"), atomically: false, encoding: .utf8)
+            try "\(seen.count)\n".write(
+                toFile: context.outputPath("unique-count.txt"), atomically: false, encoding: .utf8)
         }
     }
 

@@ -9,12 +9,15 @@ import Testing
 func makeInputs(_ dir: String, count n: Int, lines: (Int) -> [String]) throws {
     try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
     for i in 0..<n {
-        try (lines(i).joined(separator: "\n") + "\n").write(toFile: dir + "/in/f\(i).lines", atomically: true, encoding: .utf8)
+        try (lines(i).joined(separator: "\n") + "\n").write(
+            toFile: dir + "/in/f\(i).lines", atomically: true, encoding: .utf8)
     }
 }
 
 /// Every regular file under `root` except engine bookkeeping, as relative path → contents.
-func outputFiles(_ root: String, excluding: [String] = ["_stats", "_markers", "_tmp", "_lock", "_locks"]) -> [String: Data] {
+func outputFiles(_ root: String, excluding: [String] = ["_stats", "_markers", "_tmp", "_lock", "_locks"]) -> [String:
+    Data]
+{
     TestSupport.regularFiles(under: root, excluding: excluding)
 }
 
@@ -97,7 +100,8 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
         try makeInputs(dir, count: 1) { _ in ["a"] }
         let bad = configError {
             _ = try pipeline(
-                "input: \(dir)/in/*.lines\noutput: \(dir)/out\nstages:\n  - drop_word: {min_length: -3}\n  - write\n", in: dir)
+                "input: \(dir)/in/*.lines\noutput: \(dir)/out\nstages:\n  - drop_word: {min_length: -3}\n  - write\n",
+                in: dir)
         }
         #expect(bad?.line == 4)
         #expect(bad?.message.contains("drop_word.min_length") == true)
@@ -106,11 +110,17 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
         }
         #expect(unknown?.line == 4)
         #expect(unknown?.message.contains("did you mean 'upper'") == true)
-        let tasks = configError { _ = try pipeline("input: \(dir)/in/*.lines\noutput: o\ntasks: 0\nstages: [write]\n", in: dir) }
+        let tasks = configError {
+            _ = try pipeline("input: \(dir)/in/*.lines\noutput: o\ntasks: 0\nstages: [write]\n", in: dir)
+        }
         #expect(tasks?.line == 3)
-        let order = configError { _ = try pipeline("input: \(dir)/in/*.lines\noutput: o\nstages: [write, upper]\n", in: dir) }
+        let order = configError {
+            _ = try pipeline("input: \(dir)/in/*.lines\noutput: o\nstages: [write, upper]\n", in: dir)
+        }
         #expect(order?.message.contains("after a writer") == true)
-        let noWriter = configError { _ = try pipeline("input: \(dir)/in/*.lines\noutput: o\nstages: [upper]\n", in: dir) }
+        let noWriter = configError {
+            _ = try pipeline("input: \(dir)/in/*.lines\noutput: o\nstages: [upper]\n", in: dir)
+        }
         #expect(noWriter?.message.contains("no writer") == true)
     }
 
@@ -126,13 +136,16 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
         let dir = try TestSupport.temporaryDirectory("engine")
         try makeInputs(dir, count: 1) { _ in ["short", "a longer document"] }
         let yaml = "input: \(dir)/in/*.lines\noutput: \(dir)/out\nstages: [drop_word, write]\n"
-        let p = try pipeline(yaml, in: dir, overrides: PipelineOverrides(settings: ["drop_word.min_length=10", "lines.prefix=p/"]))
+        let p = try pipeline(
+            yaml, in: dir, overrides: PipelineOverrides(settings: ["drop_word.min_length=10", "lines.prefix=p/"]))
         try LocalExecutor(workers: 1).run(try PipelinePlan(pipeline: p, registry: engineTestRegistry))
         let out = try String(contentsOfFile: dir + "/out/00000-0.lines", encoding: .utf8)
         #expect(out == "p/f0.lines:2\ta longer document\n")
         let e = configError { _ = try pipeline(yaml, in: dir, overrides: PipelineOverrides(settings: ["nope.x=1"])) }
         #expect(e?.message.contains("no stage 'nope'") == true)
-        let bad = configError { _ = try pipeline(yaml, in: dir, overrides: PipelineOverrides(settings: ["drop_word.min_length=abc"])) }
+        let bad = configError {
+            _ = try pipeline(yaml, in: dir, overrides: PipelineOverrides(settings: ["drop_word.min_length=abc"]))
+        }
         #expect(bad?.message.contains("drop_word.min_length: 'abc' is not an integer") == true)
     }
 
@@ -143,10 +156,12 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
         try makeInputs(dir, count: 5) { ["file \($0)"] }
         let p = try pipeline("input: \(dir)/in/*.lines\noutput: \(dir)/out\ntasks: 2\nstages: [write]\n", in: dir)
         try LocalExecutor(workers: 2).run(try PipelinePlan(pipeline: p, registry: engineTestRegistry))
-        #expect(try String(contentsOfFile: dir + "/out/00000-0.lines", encoding: .utf8)
-            == "f0.lines:1\tfile 0\nf2.lines:1\tfile 2\nf4.lines:1\tfile 4\n")
-        #expect(try String(contentsOfFile: dir + "/out/00001-0.lines", encoding: .utf8)
-            == "f1.lines:1\tfile 1\nf3.lines:1\tfile 3\n")
+        #expect(
+            try String(contentsOfFile: dir + "/out/00000-0.lines", encoding: .utf8)
+                == "f0.lines:1\tfile 0\nf2.lines:1\tfile 2\nf4.lines:1\tfile 4\n")
+        #expect(
+            try String(contentsOfFile: dir + "/out/00001-0.lines", encoding: .utf8)
+                == "f1.lines:1\tfile 1\nf3.lines:1\tfile 3\n")
         #expect(!FileManager.default.fileExists(atPath: dir + "/out/_tmp"))
     }
 
@@ -171,7 +186,9 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
         let changed = try pipeline(
             "input: \(dir)/in/*.lines\noutput: \(dir)/out\nstages: [upper, write]\n", in: dir,
             overrides: PipelineOverrides(settings: ["lines.prefix=x"]))
-        #expect(try LocalExecutor(workers: 2).run(try PipelinePlan(pipeline: changed, registry: engineTestRegistry)).tasksRun == 3)
+        #expect(
+            try LocalExecutor(workers: 2).run(try PipelinePlan(pipeline: changed, registry: engineTestRegistry))
+                .tasksRun == 3)
         #expect(try LocalExecutor(workers: 2).run(plan).tasksRun == 3)
         // Fewer tasks than an earlier run in the same folder is an error before any work.
         let fewer = try pipeline(
@@ -210,12 +227,14 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
         #expect(plan.passes.map(\.taskCount) == [2, 2, 1, 2])
         try LocalExecutor(workers: 2).run(plan)
         #expect(FileManager.default.fileExists(atPath: dir + "/out/_work/segment-0/00000.jsonl.zst"))
-        let all = (try String(contentsOfFile: dir + "/out/00000-0.lines", encoding: .utf8))
+        let all =
+            (try String(contentsOfFile: dir + "/out/00000-0.lines", encoding: .utf8))
             + (try String(contentsOfFile: dir + "/out/00001-0.lines", encoding: .utf8))
         // Task 0 read f0, f2; task 1 read f1, f3. "SAME" survives once (first in file order:
         // intermediate file 0), "EVEN" once, "ODD" is dropped by the filter after the dedup.
-        #expect(all == "f0.lines:1\tSAME\nf0.lines:2\tUNIQUE 0\nf0.lines:3\tEVEN\nf2.lines:2\tUNIQUE 2\n"
-            + "f1.lines:2\tUNIQUE 1\nf3.lines:2\tUNIQUE 3\n")
+        #expect(
+            all == "f0.lines:1\tSAME\nf0.lines:2\tUNIQUE 0\nf0.lines:3\tEVEN\nf2.lines:2\tUNIQUE 2\n"
+                + "f1.lines:2\tUNIQUE 1\nf3.lines:2\tUNIQUE 3\n")
         #expect(try String(contentsOfFile: dir + "/out/unique-count.txt", encoding: .utf8) == "7\n")
         let report = try StatsReport.load(outputDirectory: dir + "/out")
         #expect(report.passes.map(\.pass) == plan.passes.map(\.name))
@@ -233,8 +252,9 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
         try makeInputs(dir, count: 3) { i in i == 1 ? ["good a", "CORRUPT", "lost"] : ["good \(i)"] }
         let p = try pipeline("input: \(dir)/in/*.lines\noutput: \(dir)/out\ntasks: 1\nstages: [write]\n", in: dir)
         try LocalExecutor(workers: 1).run(try PipelinePlan(pipeline: p, registry: engineTestRegistry))
-        #expect(try String(contentsOfFile: dir + "/out/00000-0.lines", encoding: .utf8)
-            == "f0.lines:1\tgood 0\nf1.lines:1\tgood a\nf2.lines:1\tgood 2\n")
+        #expect(
+            try String(contentsOfFile: dir + "/out/00000-0.lines", encoding: .utf8)
+                == "f0.lines:1\tgood 0\nf1.lines:1\tgood a\nf2.lines:1\tgood 2\n")
         let report = try StatsReport.load(outputDirectory: dir + "/out")
         #expect(report.passes[0].stages[0].errors == ["lines:corrupt_input": 1])
         #expect(report.passes[0].stages[0].documentsOut == 3)
@@ -285,7 +305,9 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
         #expect(plan.pendingTasks(passIndex: 0).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: dir + "/out/00003-0.lines"))
         let bad = configError {
-            _ = try pipeline("input: {paths: \"\(dir)/in/*.lines\", options: {lines: {prefx: a}}}\noutput: o\nstages: [write]\n", in: dir)
+            _ = try pipeline(
+                "input: {paths: \"\(dir)/in/*.lines\", options: {lines: {prefx: a}}}\noutput: o\nstages: [write]\n",
+                in: dir)
         }
         #expect(bad?.message.hasPrefix("lines.prefx: unknown option") == true)
     }
@@ -294,9 +316,11 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
         let dir = try TestSupport.temporaryDirectory("engine")
         try makeInputs(dir, count: 1) { _ in ["a", "b", "c"] }
         let p = try pipeline(
-            "input: \(dir)/in/*.lines\noutput: \(dir)/out\nstages: [write: {max_documents: 2}, write: {compression: zstd}]\n", in: dir)
+            "input: \(dir)/in/*.lines\noutput: \(dir)/out\nstages: [write: {max_documents: 2}, write: {compression: zstd}]\n",
+            in: dir)
         try LocalExecutor(workers: 1).run(try PipelinePlan(pipeline: p, registry: engineTestRegistry))
-        #expect(try String(contentsOfFile: dir + "/out/00000.jsonl.zst", encoding: .utf8).split(separator: "\n").count == 3)
+        #expect(
+            try String(contentsOfFile: dir + "/out/00000.jsonl.zst", encoding: .utf8).split(separator: "\n").count == 3)
         #expect(try String(contentsOfFile: dir + "/out/00000-1.lines", encoding: .utf8) == "f0.lines:3\tc\n")
         let s = try StatsReport.load(outputDirectory: dir + "/out").passes[0].stages
         #expect(s.map(\.name) == ["lines", "write", "write"])
@@ -306,7 +330,8 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
     }
 
     @Test func badRecordsAreCountedAllButLoggedUpToALimit() throws {
-        let context = TaskContext(taskIndex: 0, taskCount: 1, outputDirectory: "/o", temporaryDirectory: "/t", stageNames: ["r"])
+        let context = TaskContext(
+            taskIndex: 0, taskCount: 1, outputDirectory: "/o", temporaryDirectory: "/t", stageNames: ["r"])
         for i in 0..<100 { context.reportBadRecord("r:bad", file: "f", line: i, "broken") }
         #expect(context.stats.stages[0].errors == ["r:bad": 100])
     }
@@ -317,12 +342,15 @@ func configError(_ body: () throws -> Void) -> SluiceError? {
         let texts = [["same", "a"], ["b", "same", "a"], ["same"]]
         for (i, t) in texts.enumerated() {
             let lines = t.enumerated().map { "{\"id\":\"\(i)-\($0.offset)\",\"text\":\"\($0.element)\"}" }
-            try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/in/\(i).jsonl", atomically: true, encoding: .utf8)
+            try (lines.joined(separator: "\n") + "\n").write(
+                toFile: dir + "/in/\(i).jsonl", atomically: true, encoding: .utf8)
         }
         let registry = StageRegistry(CoreStages.all + [JSONLDedup.self])
-        try "input: \(dir)/in/*.jsonl\noutput: \(dir)/out\ntasks: 4\nstages: [jsonl_dedup, write: {compression: none}]\n"
+        try
+            "input: \(dir)/in/*.jsonl\noutput: \(dir)/out\ntasks: 4\nstages: [jsonl_dedup, write: {compression: none}]\n"
             .write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
-        let plan = try PipelinePlan(pipeline: try Pipeline.load(path: dir + "/p.yaml", registry: registry), registry: registry)
+        let plan = try PipelinePlan(
+            pipeline: try Pipeline.load(path: dir + "/p.yaml", registry: registry), registry: registry)
         #expect(plan.passes.map(\.name) == ["segment-0", "jsonl_dedup.decide", "segment-1"])
         try LocalExecutor(workers: 2).run(plan)
         #expect(FileManager.default.fileExists(atPath: dir + "/out/_work/segment-0/00003.jsonl.zst"))

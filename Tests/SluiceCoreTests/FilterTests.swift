@@ -37,7 +37,9 @@ import Testing
     }
 
     @Test func wordCounts() {
-        for (text, n) in [("", 0), ("   ", 0), ("a", 1), (" a  b ", 2), ("x\u{0B}y\u{0C}z\r\nw", 4), ("non\u{A0}breaking", 1)] {
+        for (text, n) in [
+            ("", 0), ("   ", 0), ("a", 1), (" a  b ", 2), ("x\u{0B}y\u{0C}z\r\nw", 4), ("non\u{A0}breaking", 1),
+        ] {
             #expect(Array(text.utf8).withUnsafeBytes { LengthFilter.wordCount($0) } == n, "\(text)")
         }
     }

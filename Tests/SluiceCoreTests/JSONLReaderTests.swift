@@ -67,7 +67,9 @@ func readAll(_ reader: any DocumentReader, _ path: String, _ context: TaskContex
     func truncatedCompressedFile(ext: String) throws {
         let dir = try TestSupport.temporaryDirectory("jsonl")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let docs = (0..<8000).map { Document(id: "d\($0)", text: String(repeating: "text \($0) ", count: 40), source: "t") }
+        let docs = (0..<8000).map {
+            Document(id: "d\($0)", text: String(repeating: "text \($0) ", count: 40), source: "t")
+        }
         let path = dir + "/full" + ext
         let writer = try JSONLWriter(path: path)
         for d in docs { try writer.write(d) }

@@ -16,7 +16,9 @@ func parseBytes(_ bytes: [UInt8]) throws -> (JSONValue, Int) {
 
 func parseDoc(_ text: String, defaultID: String = "f.jsonl:1") throws -> Document {
     var p = JSONParser()
-    return try Array(text.utf8).withUnsafeBytes { try p.parseDocument($0, defaultID: defaultID, defaultSource: "jsonl") }
+    return try Array(text.utf8).withUnsafeBytes {
+        try p.parseDocument($0, defaultID: defaultID, defaultSource: "jsonl")
+    }
 }
 
 @Suite struct JSONParserTests {
@@ -43,7 +45,9 @@ func parseDoc(_ text: String, defaultID: String = "f.jsonl:1") throws -> Documen
         // Raw UTF-8 passes through; long strings take the eight-byte path.
         let long = String(repeating: "Grüße, 世界! ", count: 100)
         #expect(try parse("\"" + long + "\"") == .string(long))
-        #expect(try parse("\"" + String(repeating: "abcdefgh", count: 9) + "\\n\"") == .string(String(repeating: "abcdefgh", count: 9) + "\n"))
+        #expect(
+            try parse("\"" + String(repeating: "abcdefgh", count: 9) + "\\n\"")
+                == .string(String(repeating: "abcdefgh", count: 9) + "\n"))
     }
 
     @Test func loneSurrogatesAreReplacedAndCounted() throws {
@@ -113,7 +117,8 @@ func parseDoc(_ text: String, defaultID: String = "f.jsonl:1") throws -> Documen
 
     @Test func documentFields() throws {
         let d = try parseDoc(
-            #"{"text":"hello\nworld","id":"doc-1","source":"web","metadata":{"url":"http://x","score":0.5},"lang":"en"}"#)
+            #"{"text":"hello\nworld","id":"doc-1","source":"web","metadata":{"url":"http://x","score":0.5},"lang":"en"}"#
+        )
         #expect(d.id == "doc-1")
         #expect(d.text == "hello\nworld")
         #expect(d.source == "web")
@@ -150,7 +155,8 @@ func parseDoc(_ text: String, defaultID: String = "f.jsonl:1") throws -> Documen
     @Test func validatorMatchesStandardLibrary() {
         var cases: [[UInt8]] = [
             [], Array("plain ascii that is longer than sixteen bytes".utf8), Array("é中😀 mixed ascii".utf8),
-            [0x80], [0xC0, 0x80], [0xC1, 0xBF], [0xC2], [0xE0, 0x9F, 0x80], [0xED, 0xA0, 0x80], [0xF0, 0x8F, 0x80, 0x80],
+            [0x80], [0xC0, 0x80], [0xC1, 0xBF], [0xC2], [0xE0, 0x9F, 0x80], [0xED, 0xA0, 0x80],
+            [0xF0, 0x8F, 0x80, 0x80],
             [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xF0, 0x90, 0x80], [0xE4, 0xB8], [0xFF], [0xFE],
         ]
         // Damage at every offset of a longer mixed string.

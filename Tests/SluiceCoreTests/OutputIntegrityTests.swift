@@ -35,7 +35,8 @@ import Testing
         let m = CompletionMarker(
             fingerprint: "00ff", pass: "segment-0", task: 3, taskCount: 8,
             files: [.init(path: "_work/segment-0/00003 x.jsonl.zst", checksum: FileChecksum(size: 12, xxh64: 0xABC))])
-        #expect(m.text == "sluice 00ff\ntask segment-0 3 8\nfile 12 0000000000000abc _work/segment-0/00003 x.jsonl.zst\n")
+        #expect(
+            m.text == "sluice 00ff\ntask segment-0 3 8\nfile 12 0000000000000abc _work/segment-0/00003 x.jsonl.zst\n")
         #expect(CompletionMarker(text: m.text) == m)
         let old = try #require(CompletionMarker(text: "sluice 00ff\n"))
         #expect(old.files.isEmpty && old.taskCount == nil)
@@ -53,7 +54,9 @@ import Testing
             output: \(dir)/out
             stages: [vanishing_write]
             """, in: dir)
-        let e = configError { try LocalExecutor(workers: 1).run(try PipelinePlan(pipeline: p, registry: engineTestRegistry)) }
+        let e = configError {
+            try LocalExecutor(workers: 1).run(try PipelinePlan(pipeline: p, registry: engineTestRegistry))
+        }
         #expect(e?.code == .io)
         #expect(e?.message.contains("vanished from the task's temporary folder before it was committed") == true)
         #expect(!FileManager.default.fileExists(atPath: dir + "/out/_markers/segment-0/00000.done"))
@@ -98,10 +101,18 @@ import Testing
         try makeInputs(dir, count: 1) { _ in ["x"] }
         let p = try pipeline("input: [\"\(dir)/in/*.lines\"]\noutput: \(dir)/out\nstages: [write]\n", in: dir)
         var held: OutputLock? = try OutputLock.exclusive(root: dir + "/out")
-        let e = configError { try LocalExecutor(workers: 1).run(try PipelinePlan(pipeline: p, registry: engineTestRegistry)) }
-        #expect(e?.code == .usage && e?.message.hasPrefix("the output folder is in use by another sluice process (pid \(getpid()) host ") == true)
+        let e = configError {
+            try LocalExecutor(workers: 1).run(try PipelinePlan(pipeline: p, registry: engineTestRegistry))
+        }
+        #expect(
+            e?.code == .usage
+                && e?.message.hasPrefix("the output folder is in use by another sluice process (pid \(getpid()) host ")
+                    == true
+        )
         #expect(held != nil)
         held = nil
-        #expect(try LocalExecutor(workers: 1).run(try PipelinePlan(pipeline: p, registry: engineTestRegistry)).tasksRun == 1)
+        #expect(
+            try LocalExecutor(workers: 1).run(try PipelinePlan(pipeline: p, registry: engineTestRegistry)).tasksRun == 1
+        )
     }
 }

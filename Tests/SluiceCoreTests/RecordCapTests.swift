@@ -21,7 +21,8 @@ import Testing
         }
         #expect(events == ["text first @1", "oversized 300000 @2:6", "text last @3", "oversized 300000 @4:300012"])
         // A line of exactly the cap is kept.
-        let exact = LineReader(source: MemorySource(Array(repeating: 0x61, count: 1000) + [0x0A], chunk: chunk), maxLineBytes: 1000)
+        let exact = LineReader(
+            source: MemorySource(Array(repeating: 0x61, count: 1000) + [0x0A], chunk: chunk), maxLineBytes: 1000)
         #expect(try exact.next()?.count == 1000)
     }
 
@@ -40,7 +41,8 @@ import Testing
         #expect(compressed < 10_000)
 
         let context = makeContext(dir, stage: "jsonl")
-        var options = StageOptions(stageName: "jsonl", values: [("max_record_bytes", .scalar("64KB", line: 3))], file: "p.yaml")
+        var options = StageOptions(
+            stageName: "jsonl", values: [("max_record_bytes", .scalar("64KB", line: 3))], file: "p.yaml")
         let reader = try JSONLReader(options: &options)
         #expect(reader.maxRecordBytes == 64_000)
         let docs = try readAll(reader, path, context)
@@ -53,7 +55,8 @@ import Testing
         let dir = try TestSupport.temporaryDirectory("bomb")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let long = String(repeating: "word ", count: 400)  // 2000 bytes
-        try "short one\n\n\(long)\n\(long)\n\nshort two\n".write(toFile: dir + "/t.txt", atomically: true, encoding: .utf8)
+        try "short one\n\n\(long)\n\(long)\n\nshort two\n".write(
+            toFile: dir + "/t.txt", atomically: true, encoding: .utf8)
         let context = makeContext(dir, stage: "text")
         let docs = try readAll(TextReader(split: .paragraph, maxRecordBytes: 3000), dir + "/t.txt", context)
         #expect(docs.map(\.text) == ["short one", "short two"])

@@ -64,7 +64,9 @@ import SluiceCore
         case "stall": #expect(stats.retries == 1 && stats.resumes == 1, "\(stats)\n\(log)")
         case "no_range_reset":
             // The whole file again, after what arrived before the reset (a reset may drop bytes in flight).
-            #expect(stats.rangeIgnored == 1 && stats.bytes > bytes.count && stats.bytes <= bytes.count + 1_200_000, "\(stats)\n\(log)")
+            #expect(
+                stats.rangeIgnored == 1 && stats.bytes > bytes.count && stats.bytes <= bytes.count + 1_200_000,
+                "\(stats)\n\(log)")
         default: #expect(stats.retries == 0)
         }
         // Resumed requests asked for a byte range (the first byte not received).
@@ -119,7 +121,8 @@ import SluiceCore
     @Test func aBodyCutShortWithoutRangeSupportKeepsTheBytesBeforeTheCutThenThrows() throws {
         let (dir, bytes) = try Self.makeFiles()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let server = try LoopbackHTTPServer(root: dir, faults: ["data.bin": ["no_range": true, "truncate_at": 1_000_000]])
+        let server = try LoopbackHTTPServer(
+            root: dir, faults: ["data.bin": ["no_range": true, "truncate_at": 1_000_000]])
         Self.environment(["SLUICE_HTTP_RETRIES": "2"])
         let source = try openByteSource(server.url("data.bin"))
         var got: [UInt8] = []
@@ -148,10 +151,12 @@ import SluiceCore
     // MARK: - Locations and listings
 
     @Test func s3LocationsMapToHTTPS() throws {
-        #expect(try RemoteLocation.httpURL(for: "s3://commoncrawl/crawl-data/a.warc.gz", s3Endpoint: nil)
-            == "https://commoncrawl.s3.amazonaws.com/crawl-data/a.warc.gz")
-        #expect(try RemoteLocation.httpURL(for: "s3://b/k/x.gz", s3Endpoint: "http://127.0.0.1:9000/")
-            == "http://127.0.0.1:9000/b/k/x.gz")
+        #expect(
+            try RemoteLocation.httpURL(for: "s3://commoncrawl/crawl-data/a.warc.gz", s3Endpoint: nil)
+                == "https://commoncrawl.s3.amazonaws.com/crawl-data/a.warc.gz")
+        #expect(
+            try RemoteLocation.httpURL(for: "s3://b/k/x.gz", s3Endpoint: "http://127.0.0.1:9000/")
+                == "http://127.0.0.1:9000/b/k/x.gz")
         #expect(throws: SluiceError.self) { try RemoteLocation.httpURL(for: "s3://bucket-only", s3Endpoint: nil) }
         #expect(RemoteLocation.isRemote("https://x/y") && RemoteLocation.isRemote("s3://b/k"))
         #expect(!RemoteLocation.isRemote("data/https.jsonl"))
@@ -191,8 +196,9 @@ import SluiceCore
         listing.sample = nil
         listing.limit = 5
         #expect(try listing.paths().paths == Array(all.prefix(5)))
-        #expect(PathListing.defaultPrefix(for: "https://data.commoncrawl.org/crawl-data/CC-MAIN-2024-10/warc.paths.gz")
-            == "https://data.commoncrawl.org/")
+        #expect(
+            PathListing.defaultPrefix(for: "https://data.commoncrawl.org/crawl-data/CC-MAIN-2024-10/warc.paths.gz")
+                == "https://data.commoncrawl.org/")
         #expect(PathListing.defaultPrefix(for: "s3://commoncrawl/crawl-data/x/warc.paths.gz") == "s3://commoncrawl/")
     }
 

@@ -48,7 +48,9 @@ import Testing
     }
 
     @Test func mpirunMissingIsNamedBeforeSubmitting() {
-        let error = #expect(throws: SluiceError.self) { try job(.mpirun).checkLauncher(environment: ["PATH": "/nonexistent"]) }
+        let error = #expect(throws: SluiceError.self) {
+            try job(.mpirun).checkLauncher(environment: ["PATH": "/nonexistent"])
+        }
         #expect(error?.message.hasPrefix("mpirun is not on PATH: install OpenMPI") == true)
     }
 }

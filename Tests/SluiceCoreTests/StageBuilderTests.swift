@@ -17,7 +17,9 @@ private struct CheckedStep: Step {
 @Suite struct StageBuilderTests {
     @Test func unknownKeysFailBeforeValidate() throws {
         let error = #expect(throws: SluiceError.self) { try StageHarness.build(CheckedStep.self, [("limt", "4")]) }
-        #expect(error?.message.hasPrefix("checked.limt: unknown option (known: limit)") == true, "\(String(describing: error))")
+        #expect(
+            error?.message.hasPrefix("checked.limt: unknown option (known: limit)") == true,
+            "\(String(describing: error))")
     }
 
     @Test func validateRunsOnlyWhenAsked() throws {

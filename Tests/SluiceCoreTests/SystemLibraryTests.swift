@@ -6,7 +6,8 @@ import CZstd
 import Testing
 
 @Suite struct SystemLibraryTests {
-    let sample = Array("Sluice turns raw crawls into training data. ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 500)
+    let sample =
+        Array("Sluice turns raw crawls into training data. ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 500)
 
     @Test func zstdRoundTrip() {
         var compressed = [UInt8](repeating: 0, count: ZSTD_compressBound(sample.count))

@@ -28,7 +28,8 @@ import Testing
     @Test func paragraphs() throws {
         let dir = try TestSupport.temporaryDirectory("text")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let docs = try readAll(try reader("paragraph"), TestSupport.fixture("core/shakespeare-paragraphs.txt"), makeContext(dir))
+        let docs = try readAll(
+            try reader("paragraph"), TestSupport.fixture("core/shakespeare-paragraphs.txt"), makeContext(dir))
         #expect(docs.count == 16)
         #expect(docs[0].id == "shakespeare-paragraphs.txt:0")
         #expect(docs[0].text == "First Citizen:\nBefore we proceed any further, hear me speak.")

@@ -8,7 +8,9 @@ import Testing
     func stage(_ values: [(String, String)]) throws -> WriteStage { try StageHarness.build(WriteStage.self, values) }
 
     func docs(_ n: Int) -> [Document] {
-        (0..<n).map { Document(id: "id\($0)", text: "text number \($0) ✓", source: "test", metadata: ["n": .int(Int64($0))]) }
+        (0..<n).map {
+            Document(id: "id\($0)", text: "text number \($0) ✓", source: "test", metadata: ["n": .int(Int64($0))])
+        }
     }
 
     /// Runs the stage over `documents` and returns the files it wrote, by final name.
@@ -81,7 +83,8 @@ import Testing
 
     @Test(arguments: [
         [("compression", "lz4")], [("level", "30")], [("compression", "gzip"), ("level", "0")],
-        [("compression", "none"), ("level", "3")], [("max_bytes", "lots")], [("max_documents", "0")], [("colour", "red")],
+        [("compression", "none"), ("level", "3")], [("max_bytes", "lots")], [("max_documents", "0")],
+        [("colour", "red")],
     ])
     func rejectsBadOptions(values: [(String, String)]) {
         #expect(throws: SluiceError.self) { _ = try stage(values) }

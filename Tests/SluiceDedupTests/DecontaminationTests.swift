@@ -65,7 +65,9 @@ import Testing
         #expect(ngrams.contains(words[0..<13].joined(separator: " ")))
         #expect(s.evalSets[0].matchedNgrams == words.count - 12)
         let text = try DecontamReport.load(outputDirectory: h.directory).render()
-        #expect(text.contains("eval set evalA") && text.contains("leak") && text.contains(words[1..<14].joined(separator: " ")))
+        #expect(
+            text.contains("eval set evalA") && text.contains("leak")
+                && text.contains(words[1..<14].joined(separator: " ")))
     }
 
     @Test func tagModeNamesTheEvalSets() throws {
@@ -101,7 +103,8 @@ import Testing
             [doc("leak", excerpt(p[13], from: 60, 30)), doc("clean", p[3])],
         ])
         let lenient = try h2.run(
-            Decontaminate(settings: try DecontamSettings(evalSets: [a], boilerplateDocuments: 3, ignoreBoilerplate: true)))
+            Decontaminate(
+                settings: try DecontamSettings(evalSets: [a], boilerplateDocuments: 3, ignoreBoilerplate: true)))
         #expect(lenient.kept.map(\.id) == ["b1", "b2", "b3", "clean"])
         #expect(lenient.dropped.map(\.0) == ["leak"])
     }
@@ -119,7 +122,9 @@ import Testing
         #expect(r.kept.map(\.id) == ["one"] && r.dropped.map(\.0) == ["two"])
         let badAllow = try write("only five words are here\n", "bad-allow.txt", in: h)
         let e = try #require(
-            thrown { try Decontaminate(settings: try DecontamSettings(evalSets: [eval], allowList: badAllow)).validate() })
+            thrown {
+                try Decontaminate(settings: try DecontamSettings(evalSets: [eval], allowList: badAllow)).validate()
+            })
         #expect(e.file == badAllow && e.line == 1)
     }
 
@@ -129,9 +134,12 @@ import Testing
         let e = try #require(thrown { try Decontaminate(settings: try DecontamSettings(evalSets: [bad])).validate() })
         #expect(e.code == .corruptInput && e.file == bad && e.line == 2)
         let noText = try write("{\"question\": \"x\"}\n", "notext.jsonl", in: h)
-        #expect(throws: SluiceError.self) { try Decontaminate(settings: try DecontamSettings(evalSets: [noText])).validate() }
+        #expect(throws: SluiceError.self) {
+            try Decontaminate(settings: try DecontamSettings(evalSets: [noText])).validate()
+        }
         let missing = h.directory + "/nope.jsonl"
-        let m = try #require(thrown { try Decontaminate(settings: try DecontamSettings(evalSets: [missing])).validate() })
+        let m = try #require(
+            thrown { try Decontaminate(settings: try DecontamSettings(evalSets: [missing])).validate() })
         #expect(m.code == .io && m.file == missing)
         #expect(throws: SluiceError.self) { try DecontamSettings(evalSets: [bad, h.directory + "/x/bad.jsonl.gz"]) }
         var none = StageOptions(stageName: "decontaminate", values: [], file: "p.yaml")
@@ -145,7 +153,9 @@ import Testing
             x = x &* 1_103_515_245 &+ 12345
             bytes[i] = UInt8(truncatingIfNeeded: x >> 16)
         }
-        let h = try DedupHarness([[doc("e", ""), doc("bin", String(decoding: bytes, as: UTF8.self)), doc("w", "\n \t")]])
+        let h = try DedupHarness([
+            [doc("e", ""), doc("bin", String(decoding: bytes, as: UTF8.self)), doc("w", "\n \t")]
+        ])
         let a = try write(p[15] + "\n", "eval.txt", in: h)
         let r = try h.run(Decontaminate(settings: try DecontamSettings(evalSets: [a])))
         #expect(r.kept.map(\.id) == ["e", "bin", "w"])

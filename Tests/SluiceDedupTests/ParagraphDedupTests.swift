@@ -24,7 +24,9 @@ import Testing
     }
 
     @Test func documentsLeftTooShortAreDropped() throws {
-        let docs = [[doc("a", p[0] + "\n" + p[1]), doc("b", p[1] + "\n" + p[0]), doc("c", p[1] + "\nShort tail here.")]]
+        let docs = [
+            [doc("a", p[0] + "\n" + p[1]), doc("b", p[1] + "\n" + p[0]), doc("c", p[1] + "\nShort tail here.")]
+        ]
         let none = try DedupHarness(docs).run(ParagraphDedup(settings: ParagraphSettings()))
         #expect(none.kept.map(\.id) == ["a", "c"])
         #expect(none.dropped.map(\.0) == ["b"] && none.dropped[0].1 == "paragraph_dedup:too_short")
@@ -59,7 +61,10 @@ import Testing
     @Test func paragraphUnitsAreBlocksBetweenBlankLines() throws {
         let block = p[0] + "\n" + p[1]
         let h = try DedupHarness([
-            [doc("a", block + "\n\n" + p[2]), doc("b", p[3] + "\n\n" + block + "\n\n\n" + p[4]), doc("c", p[0] + "\n\n" + p[5])]
+            [
+                doc("a", block + "\n\n" + p[2]), doc("b", p[3] + "\n\n" + block + "\n\n\n" + p[4]),
+                doc("c", p[0] + "\n\n" + p[5]),
+            ]
         ])
         let r = try h.run(ParagraphDedup(settings: ParagraphSettings(unit: .paragraph)))
         // The whole block repeats in b; in c only one of its lines, which is not a unit of its own in a.
@@ -67,9 +72,12 @@ import Testing
     }
 
     @Test func bloomIndexAgreesWithTheExactOne() throws {
-        let docs = (0..<40).map { i in doc("d\(i)", [p[i % 7], p[(i * 3) % 11], "line \(i % 5)"].joined(separator: "\n")) }
+        let docs = (0..<40).map { i in
+            doc("d\(i)", [p[i % 7], p[(i * 3) % 11], "line \(i % 5)"].joined(separator: "\n"))
+        }
         let groups = [Array(docs[..<15]), Array(docs[15...])]
-        let exact = try DedupHarness(groups).run(ParagraphDedup(settings: ParagraphSettings(partitions: 2, sortBuffer: 1024)))
+        let exact = try DedupHarness(groups).run(
+            ParagraphDedup(settings: ParagraphSettings(partitions: 2, sortBuffer: 1024)))
         let bloomHarness = try DedupHarness(groups)
         let bloom = try bloomHarness.run(
             ParagraphDedup(settings: ParagraphSettings(index: .bloom, bloomCapacity: 10_000, bloomFalsePositive: 1e-6)))
@@ -79,7 +87,8 @@ import Testing
             ParagraphSummary.self,
             from: Data(
                 contentsOf: URL(
-                    fileURLWithPath: ParagraphLayout.summaryPath(bloomHarness.environment.workDirectory, partition: 0))))
+                    fileURLWithPath: ParagraphLayout.summaryPath(bloomHarness.environment.workDirectory, partition: 0)))
+        )
         #expect(s.units == 120 && s.distinct == s.units - s.duplicateUnits && s.bloomBits != nil)
         #expect(try #require(s.estimatedFalsePositive) < 1e-6)
         let filter = BloomFilter(capacity: 1000, falsePositive: 0.01)
@@ -94,7 +103,9 @@ import Testing
             bytes[i] = UInt8(truncatingIfNeeded: x >> 16)
         }
         let binary = String(decoding: bytes, as: UTF8.self)
-        let h = try DedupHarness([[doc("e", ""), doc("w", " \n\t\n"), doc("bin", binary), doc("bin2", binary + "\nend")]])
+        let h = try DedupHarness([
+            [doc("e", ""), doc("w", " \n\t\n"), doc("bin", binary), doc("bin2", binary + "\nend")]
+        ])
         let r = try h.run(ParagraphDedup(settings: ParagraphSettings(partitions: 1)))
         #expect(r.kept.map(\.id) == ["e", "w", "bin", "bin2"])
         #expect(r.kept[0].text == "" && r.kept[1].text == " \n\t\n" && r.kept[2].text == binary)

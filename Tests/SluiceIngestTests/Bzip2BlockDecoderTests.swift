@@ -198,7 +198,8 @@ enum Bzip2TestBlocks {
     /// nil when equal, else where and how the bytes differ (never the whole arrays: they are large).
     static func difference(_ got: [UInt8], _ expected: [UInt8]) -> String? {
         if got == expected { return nil }
-        let at = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        let at =
+            zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             ?? min(got.count, expected.count)
         return "\(got.count) bytes, expected \(expected.count); first difference at \(at)"
     }
@@ -263,7 +264,9 @@ enum Bzip2TestBlocks {
         // RLE1 counts 0…255 (runs of 4…259), runs just past 259, and runs long enough to need many
         // RUNA/RUNB digits after the BWT.
         var plain: [UInt8] = []
-        let lengths = [1, 2, 3, 4, 5, 6, 7, 8, 9, 254, 255, 256, 257, 258, 259, 260, 261, 262, 263, 264, 518, 519, 1000]
+        let lengths = [
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 254, 255, 256, 257, 258, 259, 260, 261, 262, 263, 264, 518, 519, 1000,
+        ]
         for length in lengths {
             plain += [UInt8](repeating: UInt8(length & 0xFF), count: length)
             plain.append(0x41)

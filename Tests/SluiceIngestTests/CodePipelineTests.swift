@@ -15,7 +15,9 @@ import Testing
             "code.yaml", inputs: [repo.bare], settings: ["code.max_file_size=64000"])
         defer { try? FileManager.default.removeItem(atPath: output) }
         // LICENSE is plain text: not in code_quality's default language list.
-        #expect(docs.map { $0.metadata["path"]?.stringValue ?? "" } == TestRepository.pathsAtHead.filter { $0 != "LICENSE" })
+        #expect(
+            docs.map { $0.metadata["path"]?.stringValue ?? "" } == TestRepository.pathsAtHead.filter { $0 != "LICENSE" }
+        )
         let reader = try #require(stats.first { $0.name == "code" })
         #expect(reader.counters.filter { $0.key.hasPrefix("skipped_") } == TestRepository.skipCountsAtHead)
         let quality = try #require(stats.first { $0.name == "code_quality" })

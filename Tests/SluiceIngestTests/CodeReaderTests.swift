@@ -85,7 +85,9 @@ struct TestRepository {
         // Commit 3: a symlink, a submodule link, a deletion and an edit.
         try FileManager.default.createSymbolicLink(atPath: repo.work + "/link.py", withDestinationPath: "lib/util.py")
         try FileManager.default.removeItem(atPath: repo.work + "/old.txt")
-        try repo.write("lib/util.py", "#!/usr/bin/env python3\ndef add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n")
+        try repo.write(
+            "lib/util.py",
+            "#!/usr/bin/env python3\ndef add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n")
         try repo.git(["add", "-A"])
         // A gitlink (submodule entry) with no work-tree folder, added after `add -A` would drop it.
         let head = try repo.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -141,7 +143,9 @@ struct TestRepository {
         defer { try? FileManager.default.removeItem(atPath: repo.root) }
         let first = try StageHarness.build(CodeReader.self, yaml: "{revision: 'HEAD~2'}")
         let (docs, stats) = try StageHarness.read(first, repo.bare)
-        #expect(docs.map { $0.metadata["path"]?.stringValue ?? "" }.sorted() == (TestRepository.pathsAtHead + ["old.txt"]).sorted())
+        #expect(
+            docs.map { $0.metadata["path"]?.stringValue ?? "" }.sorted()
+                == (TestRepository.pathsAtHead + ["old.txt"]).sorted())
         #expect(skipCounts(stats).isEmpty)
         let bad = try StageHarness.build(CodeReader.self, yaml: "{revision: no-such-branch}")
         #expect(throws: SluiceError.self) { try bad.open(repo.bare, context: StageHarness.context("code")) }
@@ -171,7 +175,10 @@ struct TestRepository {
             #expect(d.metadata["license"] == "MIT")
             #expect(d.metadata["revision"] == .null)
         }
-        let languages = Dictionary(uniqueKeysWithValues: docs.map { ($0.metadata["path"]!.stringValue!, $0.metadata["language"]!.stringValue!) })
+        let languages = Dictionary(
+            uniqueKeysWithValues: docs.map {
+                ($0.metadata["path"]!.stringValue!, $0.metadata["language"]!.stringValue!)
+            })
         #expect(languages["Sources/Files.swift"] == "Swift")
         #expect(languages["Files.podspec"] == "unknown")
         #expect(languages["Configs/Files.plist"] == "XML")
@@ -200,7 +207,9 @@ struct TestRepository {
     }
 
     @Test func missingInputIsAnError() {
-        #expect(throws: SluiceError.self) { try reader.open("/nonexistent/repo", context: StageHarness.context("code")) }
+        #expect(throws: SluiceError.self) {
+            try reader.open("/nonexistent/repo", context: StageHarness.context("code"))
+        }
     }
 
     @Test func languagesByNameExtensionAndShebang() {
@@ -218,16 +227,24 @@ struct TestRepository {
 
     @Test func licenceTextsAndManifests() {
         #expect(LicenseGuesser.fromText(TestRepository.mit) == "MIT")
-        #expect(LicenseGuesser.fromText("Apache License\n   Version 2.0, January 2004\n http://www.apache.org/licenses/") == "Apache-2.0")
+        #expect(
+            LicenseGuesser.fromText("Apache License\n   Version 2.0, January 2004\n http://www.apache.org/licenses/")
+                == "Apache-2.0")
         #expect(
             LicenseGuesser.fromText(
                 "Redistribution and use in source and binary forms, with or without modification...\n3. Neither the name of the copyright holder"
             ) == "BSD-3-Clause")
         #expect(LicenseGuesser.fromText("GNU GENERAL PUBLIC LICENSE\nVersion 3, 29 June 2007") == "GPL-3.0")
         #expect(LicenseGuesser.fromText("hello") == nil)
-        #expect(LicenseGuesser.fromManifest(name: "package.json", text: "{\n  \"name\": \"x\",\n  \"license\": \"ISC\"\n}") == "ISC")
-        #expect(LicenseGuesser.fromManifest(name: "Cargo.toml", text: "[package]\nlicense = \"MIT OR Apache-2.0\"\n") == "MIT OR Apache-2.0")
-        #expect(LicenseGuesser.fromManifest(name: "pyproject.toml", text: "[project]\nlicense = {text = \"BSD-3-Clause\"}\n") == "BSD-3-Clause")
+        #expect(
+            LicenseGuesser.fromManifest(name: "package.json", text: "{\n  \"name\": \"x\",\n  \"license\": \"ISC\"\n}")
+                == "ISC")
+        #expect(
+            LicenseGuesser.fromManifest(name: "Cargo.toml", text: "[package]\nlicense = \"MIT OR Apache-2.0\"\n")
+                == "MIT OR Apache-2.0")
+        #expect(
+            LicenseGuesser.fromManifest(
+                name: "pyproject.toml", text: "[project]\nlicense = {text = \"BSD-3-Clause\"}\n") == "BSD-3-Clause")
         #expect(LicenseGuesser.fromManifest(name: "x.gemspec", text: "  s.license = 'MIT'\n") == "MIT")
         #expect(LicenseGuesser.combine(["MIT", "Apache-2.0", "MIT"]) == "Apache-2.0 OR MIT")
     }

@@ -8,7 +8,9 @@ import Testing
 @testable import SluiceIngest
 
 @Suite struct ExtractStepTests {
-    func run(_ raw: [UInt8], charset: String? = nil, _ values: [(String, ConfigValue)] = []) throws -> (Verdict, Document) {
+    func run(_ raw: [UInt8], charset: String? = nil, _ values: [(String, ConfigValue)] = []) throws -> (
+        Verdict, Document
+    ) {
         var meta = JSONObject()
         if let charset { meta["charset"] = .string(charset) }
         let d = Document(id: "x", text: "", source: "warc", metadata: meta, raw: raw)
@@ -17,7 +19,8 @@ import Testing
     }
 
     @Test func extractsAndFillsMetadata() throws {
-        let html = Array("<html lang=de><title>T</title><body><p>Grüße aus Köln, mit freundlichen Grüßen.</p></body></html>".utf8)
+        let html = Array(
+            "<html lang=de><title>T</title><body><p>Grüße aus Köln, mit freundlichen Grüßen.</p></body></html>".utf8)
         let (v, d) = try run(html)
         #expect(v == .keep)
         #expect(d.text == "Grüße aus Köln, mit freundlichen Grüßen.")
@@ -47,7 +50,8 @@ import Testing
         let page = [UInt8](repeating: 0x61, count: 50_000_000)
         #expect(try run(page).0 == .drop(ExtractStep.tooLarge))
         #expect(ExtractStep.tooLarge.rawValue == "extract:too_large")
-        let small = try run(Array("<p>\(String(repeating: "word ", count: 300))</p>".utf8), [("max_bytes", Web.scalar("1KB"))])
+        let small = try run(
+            Array("<p>\(String(repeating: "word ", count: 300))</p>".utf8), [("max_bytes", Web.scalar("1KB"))])
         #expect(small.0 == .drop(ExtractStep.tooLarge))
     }
 
@@ -69,9 +73,15 @@ import Testing
         #expect(throws: SluiceError.self) { try Web.extractStep([("keep_tabels", Web.scalar("true"))]) }
     }
 
-    @Test(arguments: ["20b2b64916b00b25203c9f1bf14248922f4d522f18328e9f876cce116df0083e", "9da36ae4714bfccc72374c6c146e9d1cd3cca39e2110bd67ccdbcc806f4cf139"])
+    @Test(arguments: [
+        "20b2b64916b00b25203c9f1bf14248922f4d522f18328e9f876cce116df0083e",
+        "9da36ae4714bfccc72374c6c146e9d1cd3cca39e2110bd67ccdbcc806f4cf139",
+    ])
     func goldPagesScoreWell(id: String) throws {
-        let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestSupport.fixture("html/ground-truth.json")))) as! [String: [String: String]]
+        let truth =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: TestSupport.fixture("html/ground-truth.json"))))
+            as! [String: [String: String]]
         let gold = try #require(truth[id]?["articleBody"])
         let html = try HTMLPage.readFile(TestSupport.fixture("html/\(id).html.gz"))
         let (v, d) = try run(html)
@@ -87,7 +97,9 @@ enum ShingleScore {
         var out: [String] = []
         var cur = ""
         for ch in s.unicodeScalars {
-            if ch.properties.isAlphabetic || ch.properties.numericType != nil || ch == "_" || ch.properties.generalCategory == .nonspacingMark {
+            if ch.properties.isAlphabetic || ch.properties.numericType != nil || ch == "_"
+                || ch.properties.generalCategory == .nonspacingMark
+            {
                 cur.unicodeScalars.append(ch)
             } else if !cur.isEmpty {
                 out.append(cur)
@@ -119,7 +131,9 @@ enum ShingleScore {
 
 extension ExtractStepTests {
     /// The step over `raw` with options, returning the verdict, document and the stage's counters.
-    func runCounting(_ raw: [UInt8], _ values: [(String, ConfigValue)] = []) throws -> (Verdict, Document, [String: Int]) {
+    func runCounting(_ raw: [UInt8], _ values: [(String, ConfigValue)] = []) throws -> (
+        Verdict, Document, [String: Int]
+    ) {
         var step = try Web.extractStep(values)
         let c = Web.context("extract")
         try step.prepare(context: c)
@@ -167,7 +181,8 @@ extension ExtractStepTests {
         try step.prepare(context: c)
         var html = "<div"
         for i in 0..<(maxAttributesPerTag + 10) { html += " a\(i)=x" }
-        var d = Document(id: "a", text: "", source: "warc", metadata: [:], raw: Array((html + "><p>Text.</p></div>").utf8))
+        var d = Document(
+            id: "a", text: "", source: "warc", metadata: [:], raw: Array((html + "><p>Text.</p></div>").utf8))
         #expect(try step.apply(to: &d, context: c) == .keep)
         var png = Document(id: "b", text: "", source: "warc", metadata: [:], raw: [0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0])
         #expect(try step.apply(to: &png, context: c) == .drop(ExtractStep.binary))

@@ -44,7 +44,8 @@ import Testing
     }
 
     @Test func blocksBreakLinesAndInlinesDoNot() {
-        let text = Web.text("<body><p>a<b>b</b><i>c</i> d</p><div>e<span>f</span></div>g<br>h</body>", mainContent: false)
+        let text = Web.text(
+            "<body><p>a<b>b</b><i>c</i> d</p><div>e<span>f</span></div>g<br>h</body>", mainContent: false)
         #expect(text == "abc d\n\nef\n\ng\nh")
     }
 
@@ -61,7 +62,8 @@ import Testing
     }
 
     @Test func decodesEntitiesAndNormalizesToNFC() {
-        let text = Web.text("<p>Fish &amp; chips &eacute;t&eacute; &#x4e2d;&#25991; cafe\u{301}</p>", mainContent: false)
+        let text = Web.text(
+            "<p>Fish &amp; chips &eacute;t&eacute; &#x4e2d;&#25991; cafe\u{301}</p>", mainContent: false)
         #expect(text == "Fish & chips été 中文 café")
         #expect(text.unicodeScalars.contains("\u{e9}"))
         #expect(!text.unicodeScalars.contains("\u{301}"))
@@ -89,7 +91,8 @@ import Testing
     }
 
     @Test func survivesBrokenMarkup() {
-        let text = Web.text("<html><body><div><p>One <b>bold <i>both</b> italic?</p></span></div></td><p>Two", mainContent: false)
+        let text = Web.text(
+            "<html><body><div><p>One <b>bold <i>both</b> italic?</p></span></div></td><p>Two", mainContent: false)
         #expect(text.contains("One bold both italic?"))
         #expect(text.contains("Two"))
     }
@@ -104,7 +107,8 @@ import Testing
     }
 
     @Test func headingPermalinksAreDropped() {
-        let text = Web.text("<h2>Editor windows<a class=\"headerlink\" href=\"#e\">¶</a></h2><p>Text.</p>", mainContent: false)
+        let text = Web.text(
+            "<h2>Editor windows<a class=\"headerlink\" href=\"#e\">¶</a></h2><p>Text.</p>", mainContent: false)
         #expect(text == "Editor windows\n\nText.")
     }
 
@@ -138,7 +142,8 @@ import Testing
 
     @Test func undeclaredCyrillicIsDetected() {
         let russian = String(
-            repeating: "Съешь же ещё этих мягких французских булок, да выпей чаю. Широкая электрификация южных губерний. ",
+            repeating:
+                "Съешь же ещё этих мягких французских булок, да выпей чаю. Широкая электрификация южных губерний. ",
             count: 8)
         var bytes = [UInt8]()
         // Encode as windows-1251 through ICU (UTF-8 → cp1251 is the reverse of what we test).
@@ -180,7 +185,10 @@ extension HTMLExtractorTests {
 
     @Test(arguments: [300, 1_000, 20_000])
     func textAfterDeepNestingIsKept(depth: Int) {
-        let e = HTMLExtractor(options: { var o = ExtractionOptions(); o.mainContent = false; return o }())
+        let e = HTMLExtractor(
+            options: {
+                var o = ExtractionOptions(); o.mainContent = false; return o
+            }())
         let bytes = Array(Self.deepPage(depth).utf8)
         let text = bytes.withUnsafeBytes { e.extract(utf8: $0)?.text } ?? "<nil>"
         #expect(text.contains("First paragraph"))
@@ -253,7 +261,8 @@ extension HTMLExtractorTests {
 
     @Test func articleInsideAFormIsKept() {
         // ASP.NET pages wrap the whole body in one <form>.
-        let html = "<html><body><form id=\"aspnetForm\"><div id=\"main\">\(Self.longParagraphs)</div></form></body></html>"
+        let html =
+            "<html><body><form id=\"aspnetForm\"><div id=\"main\">\(Self.longParagraphs)</div></form></body></html>"
         let text = Web.text(html)
         #expect(text.contains("Paragraph 1 of the story"))
         #expect(text.contains("Paragraph 6 of the story"))
@@ -266,7 +275,8 @@ extension HTMLExtractorTests {
             "<p>A short note, with one clause, that is nearly the whole article here, and a few more words.</p>"
             + "<p>Its second paragraph adds a detail or two, with commas, so that the story reads as a story.</p>"
             + "<p>And a third one closes it, briefly, as short news items often end on a quote or a date.</p>"
-        let html = "<html><body><article>\(note)</article><div class=\"comments\">\(Self.longParagraphs)</div></body></html>"
+        let html =
+            "<html><body><article>\(note)</article><div class=\"comments\">\(Self.longParagraphs)</div></body></html>"
         let text = Web.text(html)
         #expect(text.hasPrefix("A short note"))
         #expect(text.hasSuffix("on a quote or a date."))
@@ -288,10 +298,13 @@ extension HTMLExtractorTests {
         // moves the top candidate up to the ancestor that three close-scoring candidates share.
         func chunk(_ k: Int) -> String {
             "<div class=\"grid\"><div class=\"body\">"
-                + (1...3).map { "<p>Chunk \(k) paragraph \($0), with words, clauses, commas, and enough length to count.</p>" }
+                + (1...3).map {
+                    "<p>Chunk \(k) paragraph \($0), with words, clauses, commas, and enough length to count.</p>"
+                }
                 .joined() + "</div><div class=\"rail\"><p>Ad rail</p></div></div>"
         }
-        let html = "<html><body><article><div class=\"chunks\">" + (1...4).map(chunk).joined()
+        let html =
+            "<html><body><article><div class=\"chunks\">" + (1...4).map(chunk).joined()
             + "</div></article></body></html>"
         let text = Web.text(html)
         for k in 1...4 { #expect(text.contains("Chunk \(k) paragraph 3"), "chunk \(k)") }
@@ -309,16 +322,20 @@ extension HTMLExtractorTests {
         let noscript = "<html><body><noscript><div>\(Self.longParagraphs)</div></noscript></body></html>"
         #expect(Web.text(noscript).contains("Paragraph 1 of the story"))
         // A visible article wins over hidden text.
-        let both = "<html><body><div hidden><p>Hidden words, many of them, in a long enough paragraph.</p></div>"
+        let both =
+            "<html><body><div hidden><p>Hidden words, many of them, in a long enough paragraph.</p></div>"
             + "<article>\(Self.longParagraphs)</article></body></html>"
         #expect(!Web.text(both).contains("Hidden words"))
     }
 
-    @Test(arguments: ["<button>Share", "<select><option>Pick one", "<svg><circle r=1>", "<video src=v.mp4>", "<menu><li>More"])
+    @Test(arguments: [
+        "<button>Share", "<select><option>Pick one", "<svg><circle r=1>", "<video src=v.mp4>", "<menu><li>More",
+    ])
     func anUnclosedWidgetDoesNotSwallowTheArticle(widget: String) {
         // libxml2 nests everything up to the parent's end tag inside an unclosed widget; the
         // footer after that parent was kept while the article inside it was lost.
-        let html = "<html><body><div class=\"story\">\(widget)<div>\(Self.longParagraphs)</div></div>"
+        let html =
+            "<html><body><div class=\"story\">\(widget)<div>\(Self.longParagraphs)</div></div>"
             + "<footer><p>Footer text after the story.</p></footer></body></html>"
         let whole = Web.text(html, mainContent: false)
         #expect(whole.contains("Paragraph 1 of the story"))

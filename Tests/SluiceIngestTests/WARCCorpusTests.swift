@@ -112,7 +112,8 @@ struct WARCCorpusTests {
     func edge(_ name: String) -> String { TestSupport.corpus("warc/edge/" + name) }
 
     @Test func multipleHeadersAndNoReasonPhrase() throws {
-        let (docs, c) = try Web.read(edge("iawebcommons__mutliple-headers.warc"), try Web.reader([("mime_types", Web.list([]))]))
+        let (docs, c) = try Web.read(
+            edge("iawebcommons__mutliple-headers.warc"), try Web.reader([("mime_types", Web.list([]))]))
         #expect(docs.count == 1)
         #expect(docs.first?.metadata["http_status"] == .int(200))
         #expect(c.stats.stages[0].errors.isEmpty)
@@ -169,7 +170,8 @@ struct WARCCorpusTests {
 
     @Test func digestVariants() throws {
         let r = try Web.reader([
-            ("record_types", Web.list(["request"])), ("mime_types", Web.list([])), ("verify_digests", Web.scalar("yes")),
+            ("record_types", Web.list(["request"])), ("mime_types", Web.list([])),
+            ("verify_digests", Web.scalar("yes")),
         ])
         let (docs, c) = try Web.read(edge("warcio__example-digest.warc"), r)
         #expect(docs.count == 3)
@@ -191,7 +193,9 @@ struct WARCCorpusTests {
     }
 
     @Test func everyEdgeFileHasATest() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: TestSupport.corpus("warc/edge")).filter { !$0.hasSuffix(".md") }
+        let names = try FileManager.default.contentsOfDirectory(atPath: TestSupport.corpus("warc/edge")).filter {
+            !$0.hasSuffix(".md")
+        }
         let covered: Set<String> = [
             "iawebcommons__mutliple-headers.warc", "resiliparse__block-sized-records.warc",
             "resiliparse__block-sized-records.warc.gz", "resiliparse__block-sized-records.warc.lz4", "warcio__bad.arc",

@@ -221,7 +221,8 @@ import Testing
     /// A plain WARC response record around `body`, with `headers` in its HTTP head.
     static func response(_ body: [UInt8], headers: String) -> [UInt8] {
         let block = Array("HTTP/1.1 200 OK\r\n\(headers)\r\n\r\n".utf8) + body
-        let head = "WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:\(body.count)>\r\n"
+        let head =
+            "WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:\(body.count)>\r\n"
             + "Content-Type: application/http; msgtype=response\r\nContent-Length: \(block.count)\r\n\r\n"
         return Array(head.utf8) + block + Array("\r\n\r\n".utf8)
     }
@@ -347,7 +348,9 @@ import Testing
         bytes += try Web.bytes(TestSupport.fixture("warc/chunked.warc"))
         let path = try Web.temporaryFile("noblank.warc", bytes)
         let (records, problems) = try Web.inspect(path)
-        #expect(problems.count <= 4 && problems.allSatisfy { $0.hasPrefix("warc:bad_header") || $0.hasPrefix("warc:garbage") })
+        #expect(
+            problems.count <= 4
+                && problems.allSatisfy { $0.hasPrefix("warc:bad_header") || $0.hasPrefix("warc:garbage") })
         #expect(records.count >= 3)
     }
 
@@ -397,7 +400,10 @@ import Testing
         let path = try Web.temporaryFile("garbage.warc.gz", bytes)
         let (records, problems) = try Web.inspect(path)
         #expect(records.count == 50)
-        #expect(problems == ["warc:garbage_between_members: 16 bytes that are not a gzip member skipped (\(path):\(offsets[10]))"])
+        #expect(
+            problems == [
+                "warc:garbage_between_members: 16 bytes that are not a gzip member skipped (\(path):\(offsets[10]))"
+            ])
     }
 
     @Test func wholeFileGzipReadsEveryRecord() throws {

@@ -33,21 +33,29 @@ import Testing
         let sluice = try TestSupport.sluiceBinary()
         let model = dir + "/toxicity.slcm"  // the classify step's model, trained as `make demo` does
         let train = try TestSupport.run(
-            sluice, ["classifier", "train", "--input", "Fixtures/clean/davidson-400.csv", "--text-field", "tweet",
-                     "--label-field", "class", "--output", model], directory: TestSupport.packageRoot)
+            sluice,
+            [
+                "classifier", "train", "--input", "Fixtures/clean/davidson-400.csv", "--text-field", "tweet",
+                "--label-field", "class", "--output", model,
+            ], directory: TestSupport.packageRoot)
         #expect(train.status == 0, "\(train.stderr)")
         let r = try TestSupport.run(
             sluice,
-            ["run", "Pipelines/commoncrawl.yaml", "--input", "Fixtures/warc/wget-crawl-excerpt.warc.gz", "--output", dir + "/cc",
-             "--set", "classify.model=" + model],
+            [
+                "run", "Pipelines/commoncrawl.yaml", "--input", "Fixtures/warc/wget-crawl-excerpt.warc.gz", "--output",
+                dir + "/cc",
+                "--set", "classify.model=" + model,
+            ],
             environment: ["SLUICE_NO_PROGRESS": "1"], directory: TestSupport.packageRoot)
         #expect(r.status == 0, "\(r.stderr)")
         let report = try StatsReport.load(outputDirectory: dir + "/cc")
         let stages = try #require(report.passes.first { $0.pass == "segment-0" }).stages
-        #expect(stages.map(\.name) == [
-            "warc", "extract", "language", "normalize", "length", "gopher_repetition", "gopher_quality", "c4", "fineweb",
-            "wordlist", "spam_heuristics", "pii", "classify", "write",  // intermediate files for the dedup passes
-        ])
+        #expect(
+            stages.map(\.name) == [
+                "warc", "extract", "language", "normalize", "length", "gopher_repetition", "gopher_quality", "c4",
+                "fineweb",
+                "wordlist", "spam_heuristics", "pii", "classify", "write",  // intermediate files for the dedup passes
+            ])
         #expect(stages[0].documentsOut == 50)  // text/html 200 responses in the excerpt
         #expect(stages[0].errors.isEmpty)
         #expect(stages[1].documentsOut >= 45, "extract drops: \(stages[1].drops)")
@@ -84,7 +92,8 @@ import Testing
         let bad = try TestSupport.run(sluice, ["inspect", "warc", lz4])
         #expect(bad.status != 0)
         #expect(bad.stderr.split(separator: "\n").count == 1 && bad.stderr.contains("not supported"))
-        let count = try TestSupport.run(sluice, ["dev", "warc-count", TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz")])
+        let count = try TestSupport.run(
+            sluice, ["dev", "warc-count", TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz")])
         #expect(count.stdout.contains("\"documents\": 50"))
     }
 

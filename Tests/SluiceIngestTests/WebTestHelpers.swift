@@ -8,7 +8,8 @@ import SluiceTestSupport
 
 enum Web {
     static func context(_ stage: String = "warc") -> TaskContext {
-        TaskContext(taskIndex: 0, taskCount: 1, outputDirectory: "/tmp", temporaryDirectory: "/tmp", stageNames: [stage])
+        TaskContext(
+            taskIndex: 0, taskCount: 1, outputDirectory: "/tmp", temporaryDirectory: "/tmp", stageNames: [stage])
     }
 
     /// A `warc` reader built from YAML-ish option pairs.

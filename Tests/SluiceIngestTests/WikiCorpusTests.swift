@@ -66,7 +66,8 @@ struct WikiCorpusTests {
         let expected = Self.scan(bytes)
         let context = StageHarness.context("wikipedia")
         var iterator = WikipediaPageIterator(
-            parser: MediaWikiDumpParser(source: ChunkedSource(bytes, chunk: 1 << 16, path: path)), reader: WikipediaReader(),
+            parser: MediaWikiDumpParser(source: ChunkedSource(bytes, chunk: 1 << 16, path: path)),
+            reader: WikipediaReader(),
             converter: WikitextConverter(), context: context)
         var docs: [Document] = []
         while let d = try iterator.next() { docs.append(d) }

@@ -33,7 +33,9 @@ final class RepeatingSource: ByteSource {
             }
             let offset = done % bytes.count
             let take = min(buffer.count - n, bytes.count - offset, total - done)
-            bytes.withUnsafeBytes { (buffer.baseAddress! + n).copyMemory(from: $0.baseAddress! + offset, byteCount: take) }
+            bytes.withUnsafeBytes {
+                (buffer.baseAddress! + n).copyMemory(from: $0.baseAddress! + offset, byteCount: take)
+            }
             n += take
             done += take
         }
@@ -60,7 +62,9 @@ final class RepeatingSource: ByteSource {
     }
 
     static func dump(_ pages: String) -> [UInt8] {
-        Array(("<mediawiki xmlns=\"http://www.mediawiki.org/xml/export-0.10/\" version=\"0.10\">\n" + pages + "</mediawiki>\n").utf8)
+        Array(
+            ("<mediawiki xmlns=\"http://www.mediawiki.org/xml/export-0.10/\" version=\"0.10\">\n" + pages
+                + "</mediawiki>\n").utf8)
     }
 
     /// Titles of the pages and of the damage reports, and whether the end was reached; the parser is pulled at most `bound` times, so a loop fails instead of hanging.
@@ -85,7 +89,8 @@ final class RepeatingSource: ByteSource {
     {
         let context = StageHarness.context("wikipedia")
         var it = WikipediaPageIterator(
-            parser: MediaWikiDumpParser(source: source ?? ChunkedSource(bytes, chunk: chunk), maxPageBytes: maxPageBytes),
+            parser: MediaWikiDumpParser(
+                source: source ?? ChunkedSource(bytes, chunk: chunk), maxPageBytes: maxPageBytes),
             reader: WikipediaReader(maxPageBytes: maxPageBytes), converter: WikitextConverter(), context: context)
         var docs: [Document] = []
         var pulls = 0
@@ -178,7 +183,8 @@ final class RepeatingSource: ByteSource {
             "<mediawiki>\n" + Self.page("Before", 1, "Good text before.")
             + "  <page>\n    <title>Huge</title>\n    <ns>0</ns>\n    <id>2</id>\n    <revision>\n      <id>102</id>\n"
             + "      <text xml:space=\"preserve\">"
-        let tail = "</text>\n    </revision>\n  </page>\n" + Self.page("After", 3, "Good text after.") + "</mediawiki>\n"
+        let tail =
+            "</text>\n    </revision>\n  </page>\n" + Self.page("After", 3, "Good text after.") + "</mediawiki>\n"
         let pattern = "Großes Lémma &amp; ωμέγα &lt;b&gt; 日本語 "
         let count = 40_000_000 / pattern.utf8.count
         let source = RepeatingSource(head: head, pattern: pattern, count: count, tail: tail)

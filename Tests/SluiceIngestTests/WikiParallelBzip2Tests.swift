@@ -37,8 +37,10 @@ import Testing
 
     @Test(arguments: [1, 2, 3])
     func sameBytesAsTheSequentialDecoder(threads: Int) throws {
-        for path in [TestSupport.fixture("wiki/enwiki-excerpt.xml.bz2"), try Self.multiBlockFile(),
-                     TestSupport.fixture("wiki/pywikibot-article-pyrus-utf16.xml.bz2")] {
+        for path in [
+            TestSupport.fixture("wiki/enwiki-excerpt.xml.bz2"), try Self.multiBlockFile(),
+            TestSupport.fixture("wiki/pywikibot-article-pyrus-utf16.xml.bz2"),
+        ] {
             let expected = Self.drain(try openByteSource(path))
             let got = Self.drain(try ParallelBzip2Source(path: path, threads: threads), readSize: 7919)
             #expect(expected.error == nil && got.error == nil)
@@ -73,8 +75,10 @@ import Testing
 
     @Test(.enabled(if: TestSupport.corpusAvailable, Comment(rawValue: TestSupport.corpusMissingReason)))
     func corpusDumps() throws {
-        for name in ["enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2",
-                     "viwiki-pages-articles-truncated-100k.xml.bz2"] {
+        for name in [
+            "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2",
+            "viwiki-pages-articles-truncated-100k.xml.bz2",
+        ] {
             let path = TestSupport.corpus("wiki/" + name)
             let expected = Self.drain(try openByteSource(path))
             let got = Self.drain(try ParallelBzip2Source(path: path, threads: 2))

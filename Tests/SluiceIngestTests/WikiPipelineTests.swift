@@ -21,7 +21,8 @@ enum PipelineHarness {
         let plan = try PipelinePlan(pipeline: pipeline, registry: registry)
         _ = try LocalExecutor(workers: 1).run(plan)
         var documents: [Document] = []
-        let files = try FileManager.default.contentsOfDirectory(atPath: output).filter { $0.contains(".jsonl") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: output).filter { $0.contains(".jsonl") }
+            .sorted()
         let context = StageHarness.context("jsonl")
         for f in files {
             var it = try JSONLReader().open(output + "/" + f, context: context)

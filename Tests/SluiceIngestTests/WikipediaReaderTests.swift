@@ -130,7 +130,9 @@ final class ChunkedSource: ByteSource {
     }
 
     @Test func missingFileIsAnError() {
-        #expect(throws: SluiceError.self) { try reader.open("/nonexistent/dump.xml", context: StageHarness.context("wikipedia")) }
+        #expect(throws: SluiceError.self) {
+            try reader.open("/nonexistent/dump.xml", context: StageHarness.context("wikipedia"))
+        }
     }
 }
 
@@ -167,7 +169,9 @@ final class ChunkedSource: ByteSource {
             let parser = MediaWikiDumpParser(source: try openByteSource(TestSupport.fixture(path)))
             var out: [String] = []
             while case .page = parser.next() {
-                out.append("\(parser.title)|\(parser.revisionID)|\(parser.isRedirect)|\(String(decoding: parser.text, as: UTF8.self))")
+                out.append(
+                    "\(parser.title)|\(parser.revisionID)|\(parser.isRedirect)|\(String(decoding: parser.text, as: UTF8.self))"
+                )
             }
             return out
         }

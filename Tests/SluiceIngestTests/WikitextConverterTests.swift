@@ -24,7 +24,9 @@ import Testing
         )
         #expect(text == "A\nA cat on a mat\nB C")  // a caption of three words or more is kept, on its own line
         #expect(c.categories == ["Cats", "Katzen"])
-        #expect(convert("A [[File:X.jpg|thumb|upright=1.2|Two words]] B [[File:Y.jpg|alt=a long alt text here]] C") == "A B C")
+        #expect(
+            convert("A [[File:X.jpg|thumb|upright=1.2|Two words]] B [[File:Y.jpg|alt=a long alt text here]] C")
+                == "A B C")
         #expect(convert("[[Image:y.png]][[Файл:z.png|мини]][[ファイル:a.jpg]]x") == "x")
     }
 
@@ -43,12 +45,14 @@ import Testing
     @Test func keptTemplates() {
         let options = WikitextConverter.Options(
             keepTemplates: WikitextConverter.Options.parseKeepTemplates(["lang", "convert:1", "Nowrap"])!)
-        #expect(convert("{{lang|fr|bonjour}} {{convert|5|km|mi}} {{nowrap|a b}} {{other|x}}", options) == "bonjour 5 a b")
+        #expect(
+            convert("{{lang|fr|bonjour}} {{convert|5|km|mi}} {{nowrap|a b}} {{other|x}}", options) == "bonjour 5 a b")
         #expect(convert("{{Lang|fr|text=x|''salut''}}", options) == "salut")
     }
 
     @Test func tables() {
-        let t = "Before\n{| class=\"wikitable\"\n|+ Caption\n! H1 !! H2\n|-\n| a || style=\"x\" | b\n|-\n| [[c]]\n| d\n|}\nAfter"
+        let t =
+            "Before\n{| class=\"wikitable\"\n|+ Caption\n! H1 !! H2\n|-\n| a || style=\"x\" | b\n|-\n| [[c]]\n| d\n|}\nAfter"
         #expect(convert(t) == "Before\n\nCaption\n\nAfter")  // data cells go, the caption stays
         #expect(convert(t, WikitextConverter.Options(proseWords: 0)) == "Before\n\nAfter")  // a block: a paragraph break
         let kept = convert(t, WikitextConverter.Options(keepTables: true))
@@ -61,15 +65,19 @@ import Testing
     /// holding the page (headings and paragraphs under one cell), and cells of sentences, keep
     /// their text; cells of one or two words (names, numbers) do not.
     @Test func proseInTablesIsKept() {
-        let layout = "Intro.\n{| class=\"layout\"\n|\n== Early life ==\nShe was born in a small town.\n* a listed item of four words\n|}\nEnd."
-        #expect(convert(layout) == "Intro.\n\nEarly life\n\nShe was born in a small town.\na listed item of four words\n\nEnd.")
+        let layout =
+            "Intro.\n{| class=\"layout\"\n|\n== Early life ==\nShe was born in a small town.\n* a listed item of four words\n|}\nEnd."
+        #expect(
+            convert(layout)
+                == "Intro.\n\nEarly life\n\nShe was born in a small town.\na listed item of four words\n\nEnd.")
         let sentences = "{| class=\"wide\"\n! Formula !! Reading\n|-\n| 2 + 2 || two plus two is four\n|-\n| x || y\n|}"
         #expect(convert(sentences) == "two plus two is four")
         #expect(convert("{|\n! Name !! Born\n|-\n| Ada Lovelace || 1815\n|}") == "")
         // CJK has no spaces: each character counts half a word.
         #expect(convert("{|\n| 東京都の区部\n|-\n| 東京\n|}") == "東京都の区部")
         // A template running over several lines of a table is not a column of cells.
-        #expect(convert("{|\n|+ Layers {{cite journal\n| title = Structure of the interior\n| first = T. H.\n}}\n|}") == "")
+        #expect(
+            convert("{|\n|+ Layers {{cite journal\n| title = Structure of the interior\n| first = T. H.\n}}\n|}") == "")
         #expect(convert("{|\n| a b c d e f\n|}", WikitextConverter.Options(proseWords: 7)) == "")
         #expect(convert("{|\n| a b c d e f\n|}", WikitextConverter.Options(proseWords: 6)) == "a b c d e f")
     }
@@ -87,20 +95,25 @@ import Testing
 
     @Test func quotesHeadingsListsEntities() {
         #expect(convert("'''Bold''' and ''italic'' and '''''both''''' l''''x'''") == "Bold and italic and both l'x")
-        #expect(convert("Intro.\n== History ==\nOld.\n=== Early ===\nEarlier.") == "Intro.\n\nHistory\n\nOld.\n\nEarly\n\nEarlier.")
+        #expect(
+            convert("Intro.\n== History ==\nOld.\n=== Early ===\nEarlier.")
+                == "Intro.\n\nHistory\n\nOld.\n\nEarly\n\nEarlier.")
         #expect(convert("* one\n** two\n# three\n; term\n: def\n----\nend") == "one\ntwo\nthree\nterm\ndef\n\nend")
         #expect(convert("a&nbsp;b &amp; &lt;c&gt; &#8212; &#x41; &bogus; &") == "a\u{A0}b & <c> — A &bogus; &")
         #expect(convert("__NOTOC__Text __TOC__ snake_case __init__") == "Text snake_case __init__")
     }
 
     @Test func emptySectionsAreRemoved() {
-        let page = "Intro.\n== History ==\n=== Early ===\nOld.\n=== Late ===\n{{empty}}\n== References ==\n{{reflist}}\n== External links ==\n* [http://x.org]\n[[Category:X]]"
+        let page =
+            "Intro.\n== History ==\n=== Early ===\nOld.\n=== Late ===\n{{empty}}\n== References ==\n{{reflist}}\n== External links ==\n* [http://x.org]\n[[Category:X]]"
         #expect(convert(page) == "Intro.\n\nHistory\n\nEarly\n\nOld.")
         #expect(convert("== Only ==\n") == "")
     }
 
     @Test func paragraphs() {
-        #expect(convert("\n\nOne\nline.\n\n\n\nTwo.  Spaces   here.\n{{x}}\n\nThree ( {{y}} ) end .") == "One\nline.\n\nTwo. Spaces here.\n\nThree end.")
+        #expect(
+            convert("\n\nOne\nline.\n\n\n\nTwo.  Spaces   here.\n{{x}}\n\nThree ( {{y}} ) end .")
+                == "One\nline.\n\nTwo. Spaces here.\n\nThree end.")
     }
 
     @Test func unbalancedMarkupIsKeptAndCounted() {

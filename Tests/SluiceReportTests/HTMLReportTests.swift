@@ -64,7 +64,9 @@ func standardRun(_ root: String) throws {
         m["quality_score"] = .double(0.1 * Double(i))
         m["language"] = .string(i < 5 ? "en" : "de")
         kept.append(
-            Document(id: "keep-\(i)", text: String(repeating: "a good sentence here. ", count: 5 + 10 * i), source: "jsonl", metadata: m))
+            Document(
+                id: "keep-\(i)", text: String(repeating: "a good sentence here. ", count: 5 + 10 * i), source: "jsonl",
+                metadata: m))
     }
     try makeRunFolder(
         root,
@@ -177,21 +179,27 @@ func makeCompanions(_ dir: String) throws -> (tokenized: String, training: Strin
     writer.bytesIn = 7_000
     writer.counters = [
         "tokens_train": 1_600, "tokens_validation": 206, "documents_train": 6, "documents_validation": 1,
-        "source_tokens:jsonl": 1_400, "source_bytes:jsonl": 5_600, "source_tokens:warc": 400, "source_bytes:warc": 1_400,
+        "source_tokens:jsonl": 1_400, "source_bytes:jsonl": 5_600, "source_tokens:warc": 400,
+        "source_bytes:warc": 1_400,
     ]
     try makeRunFolder(tokenized, stages: [stage("jsonl", 0, 7), stage("train_tokenizer", 7, 7), writer])
     let fm = FileManager.default
     for (split, count) in [("train", 2), ("validation", 1)] {
         try fm.createDirectory(atPath: "\(tokenized)/\(split)", withIntermediateDirectories: true)
-        for i in 0..<count { try Data(repeating: 7, count: 1000).write(to: URL(fileURLWithPath: "\(tokenized)/\(split)/00000_0000\(i).shard")) }
+        for i in 0..<count {
+            try Data(repeating: 7, count: 1000).write(
+                to: URL(fileURLWithPath: "\(tokenized)/\(split)/00000_0000\(i).shard"))
+        }
     }
-    try #"{"version":"1.0","added_tokens":[{"id":0,"content":"<|endoftext|>","special":true}],"model":{"type":"BPE","vocab":{"<|endoftext|>":0,"a":1,"b":2,"ab":3},"merges":["a b"]}}"#
+    try
+        #"{"version":"1.0","added_tokens":[{"id":0,"content":"<|endoftext|>","special":true}],"model":{"type":"BPE","vocab":{"<|endoftext|>":0,"a":1,"b":2,"ab":3},"merges":["a b"]}}"#
         .write(toFile: tokenized + "/tokenizer.json", atomically: true, encoding: .utf8)
     let training = dir + "/train"
     try fm.createDirectory(atPath: training, withIntermediateDirectories: true)
     var metrics = ""
     for step in 1...10 {
-        metrics += "{\"loss\":\(8.0 - 0.3 * Double(step)),\"lr\":0.001,\"step\":\(step),\"tokens_per_second\":\(2000 + step)}\n"
+        metrics +=
+            "{\"loss\":\(8.0 - 0.3 * Double(step)),\"lr\":0.001,\"step\":\(step),\"tokens_per_second\":\(2000 + step)}\n"
         if step % 5 == 0 { metrics += "{\"step\":\(step),\"val_loss\":\(7.5 - 0.2 * Double(step))}\n" }
     }
     try metrics.write(toFile: training + "/metrics.jsonl", atomically: true, encoding: .utf8)
@@ -222,9 +230,14 @@ func makeCompanions(_ dir: String) throws -> (tokenized: String, training: Strin
         #expect(html.contains("aria-label=\"bytes per token per source\""))
         #expect(html.contains("aria-label=\"tokens per split\""))
         // Training curves and the evaluation.
-        for chart in ["loss", "tokens/s", "learning rate"] { #expect(html.contains("aria-label=\"\(chart)\""), "\(chart)") }
-        #expect(html.contains("10 steps · last training loss 5.0000 · last validation loss 5.5000 · median 2,006 tokens/s"))
-        #expect(html.contains("<td>eval-shakespeare.json</td><td>4,096</td><td>6.9300</td><td>1022.5000</td><td>2.7500</td>"))
+        for chart in ["loss", "tokens/s", "learning rate"] {
+            #expect(html.contains("aria-label=\"\(chart)\""), "\(chart)")
+        }
+        #expect(
+            html.contains("10 steps · last training loss 5.0000 · last validation loss 5.5000 · median 2,006 tokens/s"))
+        #expect(
+            html.contains(
+                "<td>eval-shakespeare.json</td><td>4,096</td><td>6.9300</td><td>1022.5000</td><td>2.7500</td>"))
         #expect(!html.contains("data-points=\"0\""))
     }
 
@@ -249,12 +262,16 @@ func makeCompanions(_ dir: String) throws -> (tokenized: String, training: Strin
     @Test func showPrintsOneReasonWithWhatFired() throws {
         let root = try TestSupport.temporaryDirectory("show") + "/run"
         try standardRun(root)
-        let plain = try DroppedListing.render(root: root, reason: "gopher_repetition:top_2_gram", count: 5, color: false)
-        #expect(plain.hasPrefix("── gopher_repetition:top_2_gram · spam-1 · jsonl · dropped/segment-0/00000.dropped.jsonl.zst\n"))
+        let plain = try DroppedListing.render(
+            root: root, reason: "gopher_repetition:top_2_gram", count: 5, color: false)
+        #expect(
+            plain.hasPrefix(
+                "── gopher_repetition:top_2_gram · spam-1 · jsonl · dropped/segment-0/00000.dropped.jsonl.zst\n"))
         #expect(plain.contains("what fired: count=40 match: buy now\n"))
         #expect(!plain.contains("\u{1B}["))
         #expect(!plain.contains("short-1"))
-        let colored = try DroppedListing.render(root: root, reason: "gopher_repetition:top_2_gram", count: 5, color: true)
+        let colored = try DroppedListing.render(
+            root: root, reason: "gopher_repetition:top_2_gram", count: 5, color: true)
         #expect(colored.contains("\u{1B}[1;31mbuy now\u{1B}[0m"))
         let two = try DroppedListing.render(root: root, reason: nil, count: 2, color: false)
         #expect(two.components(separatedBy: "── ").count - 1 == 2)
@@ -264,7 +281,10 @@ func makeCompanions(_ dir: String) throws -> (tokenized: String, training: Strin
         let root = try TestSupport.temporaryDirectory("show") + "/run"
         try standardRun(root)
         let e = reportError { _ = try DroppedListing.render(root: root, reason: "c4:nope", count: 5, color: false) }
-        #expect(e?.message == "no kept documents of 'c4:nope'; kept reasons: length:too_few_words (2), gopher_repetition:top_2_gram (1)")
+        #expect(
+            e?.message
+                == "no kept documents of 'c4:nope'; kept reasons: length:too_few_words (2), gopher_repetition:top_2_gram (1)"
+        )
         let empty = try TestSupport.temporaryDirectory("show") + "/run"
         try makeRunFolder(empty, stages: [stage("jsonl", 0, 1)])
         let none = reportError { _ = try DroppedListing.render(root: empty, reason: nil, count: 5, color: false) }

@@ -42,17 +42,22 @@ import Testing
         let t = try JinjaChatTemplate(source: source, bosToken: "<s>", eosToken: "</s>")
         #expect(
             try t.render(Self.messages)
-                == "<|system|>\nBe brief.</s>\n<|user|>\nHi</s>\n<|assistant|>\nHello!</s>\n<|user|>\nName a colour.</s>\n<|assistant|>\n")
+                == "<|system|>\nBe brief.</s>\n<|user|>\nHi</s>\n<|assistant|>\nHello!</s>\n<|user|>\nName a colour.</s>\n<|assistant|>\n"
+        )
     }
 
     @Test func raiseExceptionFiltersAndSlices() throws {
         let source =
             "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] | trim + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ ' ' + message['content'] | trim + eos_token }}{% endif %}{% endfor %}"
         let t = try JinjaChatTemplate(source: source, bosToken: "<s>", eosToken: "</s>")
-        #expect(try t.render(Array(Self.messages.dropFirst())) == "<s>[INST] Hi [/INST] Hello!</s>[INST] Name a colour. [/INST]")
+        #expect(
+            try t.render(Array(Self.messages.dropFirst()))
+                == "<s>[INST] Hi [/INST] Hello!</s>[INST] Name a colour. [/INST]")
         #expect(throws: JinjaChatTemplate.TemplateError.self) { try t.render(Self.messages) }
         let sliced = try JinjaChatTemplate(
-            source: "{% set rest = messages[1:] %}{{ messages[0].content }}|{% for m in rest %}{{ m.role }};{% endfor %}{{ rest | length }}")
+            source:
+                "{% set rest = messages[1:] %}{{ messages[0].content }}|{% for m in rest %}{{ m.role }};{% endfor %}{{ rest | length }}"
+        )
         #expect(try sliced.render(Self.messages) == "Be brief.|user;assistant;user;3")
     }
 
@@ -63,13 +68,18 @@ import Testing
         let t = try JinjaChatTemplate(source: source, eosToken: "<|end|>")
         #expect(
             try t.render(Self.messages)
-                == "<|system|>Be brief.<|end|><|user|>Hi<|end|><|assistant|>Hello!<|end|><|user|>Name a colour.<|end|><|assistant|>")
+                == "<|system|>Be brief.<|end|><|user|>Hi<|end|><|assistant|>Hello!<|end|><|user|>Name a colour.<|end|><|assistant|>"
+        )
         #expect(throws: JinjaChatTemplate.TemplateError.self) { try t.render([.init(role: "tool", content: "x")]) }
     }
 
     @Test func unsupportedSyntaxIsRefusedByName() {
-        #expect(throws: JinjaChatTemplate.TemplateError.self) { try JinjaChatTemplate(source: "{% macro x() %}{% endmacro %}") }
-        #expect(throws: JinjaChatTemplate.TemplateError.self) { try JinjaChatTemplate(source: "{% for m in messages %}no end") }
+        #expect(throws: JinjaChatTemplate.TemplateError.self) {
+            try JinjaChatTemplate(source: "{% macro x() %}{% endmacro %}")
+        }
+        #expect(throws: JinjaChatTemplate.TemplateError.self) {
+            try JinjaChatTemplate(source: "{% for m in messages %}no end")
+        }
         #expect(throws: JinjaChatTemplate.TemplateError.self) { try JinjaChatTemplate(source: "{{ 'unclosed }}") }
     }
 
@@ -82,13 +92,16 @@ import Testing
             .write(toFile: dir + "/tokenizer_config.json", atomically: true, encoding: .utf8)
         let t = try #require(try JinjaChatTemplate.load(checkpoint: dir))
         #expect(try t.render([.init(role: "user", content: "x")]) == "<|im_end|>x")
-        try #"{"chat_template": "{% bogus %}"}"#.write(toFile: dir + "/tokenizer_config.json", atomically: true, encoding: .utf8)
+        try #"{"chat_template": "{% bogus %}"}"#.write(
+            toFile: dir + "/tokenizer_config.json", atomically: true, encoding: .utf8)
         #expect(throws: SluiceError.self) { try JinjaChatTemplate.load(checkpoint: dir) }
     }
 }
 
 @Suite struct RequestValidationTests {
-    func parse(_ json: String, _ kind: CompletionParameters.Kind = .completion) -> Result<CompletionParameters, APIError> {
+    func parse(_ json: String, _ kind: CompletionParameters.Kind = .completion) -> Result<
+        CompletionParameters, APIError
+    > {
         Result { () throws(APIError) in try CompletionParameters.parse(Array(json.utf8), kind: kind) }
     }
 
@@ -98,10 +111,17 @@ import Testing
     }
 
     @Test func goodRequestsParse() throws {
-        let p = try parse(#"{"model":"m","prompt":"hi","max_tokens":5,"temperature":0,"top_p":0.5,"stop":["\n"],"seed":3,"stream":true,"stream_options":{"include_usage":true}}"#).get()
-        #expect(p.prompt == "hi" && p.maxTokens == 5 && p.temperature == 0 && p.topP == 0.5 && p.stop == ["\n"] && p.seed == 3)
+        let p = try parse(
+            #"{"model":"m","prompt":"hi","max_tokens":5,"temperature":0,"top_p":0.5,"stop":["\n"],"seed":3,"stream":true,"stream_options":{"include_usage":true}}"#
+        ).get()
+        #expect(
+            p.prompt == "hi" && p.maxTokens == 5 && p.temperature == 0 && p.topP == 0.5 && p.stop == ["\n"]
+                && p.seed == 3)
         #expect(p.stream && p.includeUsageInStream)
-        let c = try parse(#"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}],"n":1}"#, .chat).get()
+        let c = try parse(
+            #"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}],"n":1}"#,
+            .chat
+        ).get()
         #expect(c.messages == [.init(role: "user", content: "ab")])
     }
 
@@ -117,16 +137,25 @@ import Testing
             (#"{"model":"m","prompt":"x","max_tokens":2.5}"#, .completion, "max_tokens", "is not of type 'integer'"),
             (#"{"model":"m","prompt":"x","n":2}"#, .completion, "n", "n must be 1"),
             (#"{"model":"m","prompt":"x","stream":"yes"}"#, .completion, "stream", "boolean"),
-            (#"{"model":"m","prompt":"x","bogus":1}"#, .completion, "bogus", "Unrecognized request argument supplied: bogus"),
+            (
+                #"{"model":"m","prompt":"x","bogus":1}"#, .completion, "bogus",
+                "Unrecognized request argument supplied: bogus"
+            ),
             (#"{"model":"m","prompt":"x","stop":["a","b","c","d","e"]}"#, .completion, "stop", "at most 4"),
             (#"{"model":"m","prompt":"x","seed":1.5}"#, .completion, "seed", "integer"),
             (#"{"model":"m","prompt":"x","logprobs":2}"#, .completion, "logprobs", "not supported"),
             (#"{"model":"m","messages":[]}"#, .chat, "messages", "at least one"),
-            (#"{"model":"m","messages":[{"role":"robot","content":"x"}]}"#, .chat, "messages.[0].role", "is not one of"),
+            (
+                #"{"model":"m","messages":[{"role":"robot","content":"x"}]}"#, .chat, "messages.[0].role",
+                "is not one of"
+            ),
             (#"{"model":"m","messages":[{"role":"user"}]}"#, .chat, "messages.[0].content", "content"),
             (#"{"model":"m","messages":"hi"}"#, .chat, "messages", "is not of type 'array'"),
             (#"{"model":"m","messages":[{"role":"user","content":"x"}],"tools":[]}"#, .chat, "tools", "tool calling"),
-            (#"{"model":"m","messages":[{"role":"user","content":"x"}],"prompt":"x"}"#, .chat, "prompt", "Unrecognized"),
+            (
+                #"{"model":"m","messages":[{"role":"user","content":"x"}],"prompt":"x"}"#, .chat, "prompt",
+                "Unrecognized"
+            ),
         ]
         for (body, kind, param, fragment) in cases {
             guard let e = error(body, kind) else {

@@ -17,14 +17,17 @@ public enum StageHarness {
     }
 
     /// `type` built from (key, YAML) option pairs; unknown keys throw, and `validate()` runs.
-    public static func build<S: Stage>(_ type: S.Type, _ pairs: [(String, String)] = [], file: String? = nil) throws -> S {
+    public static func build<S: Stage>(_ type: S.Type, _ pairs: [(String, String)] = [], file: String? = nil) throws
+        -> S
+    {
         var o = try options(S.name, pairs, file: file)
         return try StageBuilder.build(type, options: &o)
     }
 
     /// `type` built from options given as a YAML map (`"{split: paragraph}"`).
     public static func build<S: Stage>(_ type: S.Type, yaml: String) throws -> S {
-        var o = StageOptions(stageName: S.name, values: try ConfigValue.parseYAML(yaml, file: nil).mapValue ?? [], file: nil)
+        var o = StageOptions(
+            stageName: S.name, values: try ConfigValue.parseYAML(yaml, file: nil).mapValue ?? [], file: nil)
         return try StageBuilder.build(type, options: &o)
     }
 

@@ -42,7 +42,8 @@ public enum TestSupport {
     /// The Python of the reference virtual environment (`make test` sets `SLUICE_PYTHON`).
     /// Interop tests need it; without it they fail with this message rather than pass unseen.
     public static func python() throws -> String {
-        if let p = ProcessInfo.processInfo.environment["SLUICE_PYTHON"], FileManager.default.isExecutableFile(atPath: p) {
+        if let p = ProcessInfo.processInfo.environment["SLUICE_PYTHON"], FileManager.default.isExecutableFile(atPath: p)
+        {
             return p
         }
         let venv = packageRoot + "/.venv/bin/python"
@@ -146,7 +147,9 @@ import SluiceCore
 /// that cannot be built with their defaults in describing mode, options that are not snake_case.
 public func stageListProblems(_ stages: [any Stage.Type]) -> [String] {
     var problems: [String] = []
-    let snake = { (s: String) in !s.isEmpty && s.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 } }
+    let snake = { (s: String) in
+        !s.isEmpty && s.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+    }
     for s in stages {
         if !snake(s.name) { problems.append("\(s.name): name is not snake_case") }
         if s.summary.isEmpty { problems.append("\(s.name): empty summary") }

@@ -35,21 +35,26 @@ import Testing
             rank[UInt64(a) << 32 | UInt64(b)] = (r, idOfBytes[Array(tok.bytes(of: a)) + Array(tok.bytes(of: b))]!)
         }
         let byteID = (0..<256).map { idOfBytes[[UInt8($0)]]! }
-        return { text in SplitPattern.gpt2.pieces(of: text).flatMap { naive(tok, Array($0.utf8), rank: rank, byteID: byteID) } }
+        return { text in
+            SplitPattern.gpt2.pieces(of: text).flatMap { naive(tok, Array($0.utf8), rank: rank, byteID: byteID) }
+        }
     }
 
     @Test func matchesTheNaiveOracleOnShortAndLongPieces() throws {
         let tok = try Tokenizer.load(path: TestSupport.fixture("tokenize/bpe-udhr-1000.json"))
         let naive = Self.oracle(tok)
         let japanese = try fixtureLines("wagahaiwa-30k.txt")
-        var texts = try randomStrings(count: 400, seed: 11) + fixtureLines("udhr-multilingual.txt") + japanese.prefix(200)
+        var texts =
+            try randomStrings(count: 400, seed: 11) + fixtureLines("udhr-multilingual.txt") + japanese.prefix(200)
         // Long pieces (past the cache's 32 bytes and the rescan limit): joined Japanese lines
         // without punctuation, repeated letters, long digit and symbol runs.
         let letters = japanese.prefix(80).joined().unicodeScalars.filter { CharacterSet.letters.contains($0) }
         texts.append(String(String.UnicodeScalarView(letters)))
         texts += [
-            String(repeating: "a", count: 301), String(repeating: "ab", count: 150), String(repeating: "the", count: 90),
-            String(repeating: "7", count: 70), String(repeating: "!?", count: 40), "x" + String(repeating: "ł", count: 45),
+            String(repeating: "a", count: 301), String(repeating: "ab", count: 150),
+            String(repeating: "the", count: 90),
+            String(repeating: "7", count: 70), String(repeating: "!?", count: 40),
+            "x" + String(repeating: "ł", count: 45),
         ]
         var encoder = Tokenizer.Encoder(tok)
         var mismatches = 0
@@ -60,7 +65,10 @@ import Testing
                 encoder.encode(t, into: &out)
                 if out != naive(t) {
                     mismatches += 1
-                    if mismatches < 4 { Issue.record("\(t.prefix(40).debugDescription): fast \(out.prefix(20)) naive \(naive(t).prefix(20))") }
+                    if mismatches < 4 {
+                        Issue.record(
+                            "\(t.prefix(40).debugDescription): fast \(out.prefix(20)) naive \(naive(t).prefix(20))")
+                    }
                 }
             }
         }

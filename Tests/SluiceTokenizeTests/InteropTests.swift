@@ -18,7 +18,8 @@ func interop(_ args: [String]) throws -> Any {
 
 /// A file of real multilingual lines plus random UTF-8 lines, for the comparisons.
 func mixedTextFile() throws -> (String, [String]) {
-    let lines = try fixtureLines("udhr-multilingual.txt") + fixtureLines("wagahaiwa-30k.txt").prefix(40)
+    let lines =
+        try fixtureLines("udhr-multilingual.txt") + fixtureLines("wagahaiwa-30k.txt").prefix(40)
         + randomStrings(count: 200, seed: 21).map { s in
             // No U+000A inside a line (a Character-level replace would miss "\r\n").
             String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value == 0x0A ? " " : $0 }))
@@ -60,7 +61,8 @@ func ids(_ json: Any) -> [[UInt32]] { (json as! [[NSNumber]]).map { $0.map { UIn
     func hfEncodesOurFilesToOurIds(kind: String) throws {
         let (path, lines) = try mixedTextFile()
         var settings = TokenizerTrainingSettings(
-            model: kind == "unigram" ? "unigram" : "bpe", vocabSize: 800, pattern: kind == "bpe-cl100k" ? .cl100k : .gpt2)
+            model: kind == "unigram" ? "unigram" : "bpe", vocabSize: 800,
+            pattern: kind == "bpe-cl100k" ? .cl100k : .gpt2)
         settings.nfkc = true
         let tok = try settings.train(paths: [TestSupport.fixture("tokenize/udhr-multilingual.txt")], workers: 2).0
         let dir = try TestSupport.temporaryDirectory("ours")
@@ -73,7 +75,10 @@ func ids(_ json: Any) -> [[UInt32]] { (json as! [[NSNumber]]).map { $0.map { UIn
     func weEncodeHFTrainedFilesAsHF(kind: String) throws {
         let (path, lines) = try mixedTextFile()
         let dir = try TestSupport.temporaryDirectory("hftrained")
-        _ = try interop([kind == "bpe" ? "train_bpe" : "train_unigram", TestSupport.fixture("tokenize/udhr-multilingual.txt"), kind == "bpe" ? "900" : "2500", dir + "/hf.json"])
+        _ = try interop([
+            kind == "bpe" ? "train_bpe" : "train_unigram", TestSupport.fixture("tokenize/udhr-multilingual.txt"),
+            kind == "bpe" ? "900" : "2500", dir + "/hf.json",
+        ])
         let tok = try Tokenizer.load(path: dir + "/hf.json")
         let hf = ids(try interop(["encode", dir + "/hf.json", path]))
         expectSameIDs(tok, lines, hf)

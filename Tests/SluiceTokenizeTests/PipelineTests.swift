@@ -15,13 +15,13 @@ import Testing
         try jsonlFile(dir + "/a.jsonl", Array(lines.prefix(200)))
         try jsonlFile(dir + "/b.jsonl", Array(lines.dropFirst(200)))
         try """
-            input: {paths: ["\(dir)/*.jsonl"]}
-            output: \(dir)/out
-            tasks: 2
-            stages:
-              - train_tokenizer: {model: bpe, vocab_size: 800}
-              - tokenize: {tokenizer: tokenizer.json, shard_tokens: 5000, frame_tokens: 1000, validation_fraction: 0.1}
-            """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
+        input: {paths: ["\(dir)/*.jsonl"]}
+        output: \(dir)/out
+        tasks: 2
+        stages:
+          - train_tokenizer: {model: bpe, vocab_size: 800}
+          - tokenize: {tokenizer: tokenizer.json, shard_tokens: 5000, frame_tokens: 1000, validation_fraction: 0.1}
+        """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
         let r = try TestSupport.run(sluice, ["run", dir + "/p.yaml"])
         #expect(r.status == 0, "\(r.stderr)")
         let tok = try Tokenizer.load(path: dir + "/out/tokenizer.json")
@@ -31,21 +31,28 @@ import Testing
         #expect(train.documentCount + validation.documentCount == lines.filter { !$0.isEmpty }.count)
 
         let inspect = try TestSupport.run(sluice, ["shards", "inspect", dir + "/out"])
-        #expect(inspect.status == 0 && inspect.stdout.contains("tokenizer fingerprint \(zeroPaddedHex(tok.fingerprint))"))
-        let verify = try TestSupport.run(sluice, ["shards", "verify", "--tokenizer", dir + "/out/tokenizer.json", dir + "/out"])
+        #expect(
+            inspect.status == 0 && inspect.stdout.contains("tokenizer fingerprint \(zeroPaddedHex(tok.fingerprint))"))
+        let verify = try TestSupport.run(
+            sluice, ["shards", "verify", "--tokenizer", dir + "/out/tokenizer.json", dir + "/out"])
         #expect(verify.status == 0, "\(verify.stderr)")
-        let export = try TestSupport.run(sluice, ["shards", "export", "--format", "megatron", dir + "/out", dir + "/mg"])
+        let export = try TestSupport.run(
+            sluice, ["shards", "export", "--format", "megatron", dir + "/out", dir + "/mg"])
         #expect(export.status == 0 && FileManager.default.fileExists(atPath: dir + "/mg.idx"))
 
         // encode | decode round trip and info through the CLI.
         let text = "Everyone has the right to life.\nВсе люди рождаются свободными.\n"
-        let enc = try TestSupport.run(sluice, ["tokenizer", "encode", "--tokenizer", dir + "/out/tokenizer.json"], input: Data(text.utf8))
+        let enc = try TestSupport.run(
+            sluice, ["tokenizer", "encode", "--tokenizer", dir + "/out/tokenizer.json"], input: Data(text.utf8))
         #expect(enc.status == 0 && enc.stdout.split(separator: "\n").count == 2)
-        let dec = try TestSupport.run(sluice, ["tokenizer", "decode", "--tokenizer", dir + "/out/tokenizer.json"], input: Data(enc.stdout.utf8))
+        let dec = try TestSupport.run(
+            sluice, ["tokenizer", "decode", "--tokenizer", dir + "/out/tokenizer.json"], input: Data(enc.stdout.utf8))
         #expect(dec.stdout == text)
         let info = try TestSupport.run(sluice, ["tokenizer", "info", dir + "/out/tokenizer.json"])
         #expect(info.stdout.contains("vocab size: 800") && info.stdout.contains("end-of-text id: 0"))
-        let badIDs = try TestSupport.run(sluice, ["tokenizer", "decode", "--tokenizer", dir + "/out/tokenizer.json"], input: Data("[1, 99999]\n".utf8))
+        let badIDs = try TestSupport.run(
+            sluice, ["tokenizer", "decode", "--tokenizer", dir + "/out/tokenizer.json"],
+            input: Data("[1, 99999]\n".utf8))
         #expect(badIDs.status != 0 && badIDs.stderr.contains("outside the vocabulary"))
 
         // A damaged shard: verify fails and names it.

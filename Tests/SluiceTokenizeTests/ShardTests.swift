@@ -37,8 +37,11 @@ func sampleDocuments(count: Int, vocab: UInt32, seed: UInt64 = 7) -> [[UInt32]] 
     return (0..<count).map { _ in (0..<Int(next() % 300)).map { _ in UInt32(next() % UInt64(vocab - 1)) } }
 }
 
-func writeShard(_ path: String, _ docs: [[UInt32]], vocab: Int, eos: UInt32, fingerprint: UInt64 = 42, frame: Int) throws {
-    let w = try ShardWriter(path: path, vocabSize: vocab, eosID: eos, tokenizerFingerprint: fingerprint, frameTokens: frame)
+func writeShard(_ path: String, _ docs: [[UInt32]], vocab: Int, eos: UInt32, fingerprint: UInt64 = 42, frame: Int)
+    throws
+{
+    let w = try ShardWriter(
+        path: path, vocabSize: vocab, eosID: eos, tokenizerFingerprint: fingerprint, frameTokens: frame)
     for d in docs { try w.appendDocument(d) }
     try w.finish()
 }
@@ -82,8 +85,10 @@ func writeShard(_ path: String, _ docs: [[UInt32]], vocab: Int, eos: UInt32, fin
         try FileManager.default.createDirectory(atPath: dir + "/train", withIntermediateDirectories: true)
         let d1 = sampleDocuments(count: 20, vocab: 256, seed: 1)
         let d2 = sampleDocuments(count: 30, vocab: 256, seed: 2)
-        try writeShard(dir + "/train/00000_00000.shard", d1, vocab: 257, eos: 256, fingerprint: tok.fingerprint, frame: 100)
-        try writeShard(dir + "/train/00001_00000.shard", d2, vocab: 257, eos: 256, fingerprint: tok.fingerprint, frame: 64)
+        try writeShard(
+            dir + "/train/00000_00000.shard", d1, vocab: 257, eos: 256, fingerprint: tok.fingerprint, frame: 100)
+        try writeShard(
+            dir + "/train/00001_00000.shard", d2, vocab: 257, eos: 256, fingerprint: tok.fingerprint, frame: 64)
         let data = try ShardDataset(directory: dir, split: .train, tokenizer: tok)
         let all: [UInt32] = (d1 + d2).flatMap { $0 + [UInt32(256)] }
         #expect(data.tokenCount == all.count)
@@ -151,7 +156,8 @@ func writeShard(_ path: String, _ docs: [[UInt32]], vocab: Int, eos: UInt32, fin
         let tok = try byteTokenizer()
         let dir = try TestSupport.temporaryDirectory("fp")
         try FileManager.default.createDirectory(atPath: dir + "/train", withIntermediateDirectories: true)
-        try writeShard(dir + "/train/x.shard", [[1, 2, 3]], vocab: 257, eos: 256, fingerprint: tok.fingerprint &+ 1, frame: 8)
+        try writeShard(
+            dir + "/train/x.shard", [[1, 2, 3]], vocab: 257, eos: 256, fingerprint: tok.fingerprint &+ 1, frame: 8)
         let e = errorText { _ = try ShardDataset(directory: dir, tokenizer: tok) }
         #expect(e.contains("fingerprint mismatch") && e.contains("x.shard"), "\(e)")
     }
@@ -160,7 +166,10 @@ func writeShard(_ path: String, _ docs: [[UInt32]], vocab: Int, eos: UInt32, fin
         let dir = try TestSupport.temporaryDirectory("oob")
         let w = try ShardWriter(path: dir + "/o.shard", vocabSize: 100, eosID: 99, tokenizerFingerprint: 0)
         #expect(throws: SluiceError.self) { try w.appendDocument([5, 100]) }
-        #expect(throws: SluiceError.self) { try ShardWriter(path: dir + "/p.shard", dtype: .uint16, vocabSize: 70_000, eosID: 0, tokenizerFingerprint: 0) }
+        #expect(throws: SluiceError.self) {
+            try ShardWriter(
+                path: dir + "/p.shard", dtype: .uint16, vocabSize: 70_000, eosID: 0, tokenizerFingerprint: 0)
+        }
     }
 }
 
@@ -170,11 +179,14 @@ func writeShard(_ path: String, _ docs: [[UInt32]], vocab: Int, eos: UInt32, fin
         try FileManager.default.createDirectory(atPath: dir + "/train", withIntermediateDirectories: true)
         let docs = sampleDocuments(count: 40, vocab: UInt32(vocab), seed: 9).filter { !$0.isEmpty }
         try writeShard(dir + "/train/a.shard", Array(docs.prefix(15)), vocab: vocab, eos: UInt32(vocab - 1), frame: 64)
-        try writeShard(dir + "/train/b.shard", Array(docs.dropFirst(15)), vocab: vocab, eos: UInt32(vocab - 1), frame: 100)
+        try writeShard(
+            dir + "/train/b.shard", Array(docs.dropFirst(15)), vocab: vocab, eos: UInt32(vocab - 1), frame: 100)
         return (try ShardDataset(directory: dir), docs.map { $0 + [UInt32(vocab - 1)] }, dir)
     }
 
-    func le(_ b: [UInt8], _ at: Int, _ n: Int) -> UInt64 { (0..<n).reduce(UInt64(0)) { $0 | UInt64(b[at + $1]) << (8 * UInt64($1)) } }
+    func le(_ b: [UInt8], _ at: Int, _ n: Int) -> UInt64 {
+        (0..<n).reduce(UInt64(0)) { $0 | UInt64(b[at + $1]) << (8 * UInt64($1)) }
+    }
 
     @Test func megatronIndexedDataset() throws {
         let (data, docs, dir) = try dataset(vocab: 1000)

@@ -19,13 +19,15 @@ func jsonlFile(_ path: String, _ texts: [String]) throws {
 func context(_ dir: String, task: Int, tasks: Int) throws -> TaskContext {
     let tmp = dir + "/tmp-\(task)"
     try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    return TaskContext(taskIndex: task, taskCount: tasks, outputDirectory: dir + "/out", temporaryDirectory: tmp, stageNames: ["x"])
+    return TaskContext(
+        taskIndex: task, taskCount: tasks, outputDirectory: dir + "/out", temporaryDirectory: tmp, stageNames: ["x"])
 }
 
 /// Moves a task's outputs to their final names, as the engine's commit does.
 func commit(_ c: TaskContext) throws {
     for (tmp, final) in c.outputs where FileManager.default.fileExists(atPath: tmp) {
-        try FileManager.default.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         if FileManager.default.fileExists(atPath: final) { try FileManager.default.removeItem(atPath: final) }
         try FileManager.default.moveItem(atPath: tmp, toPath: final)
     }
@@ -38,7 +40,8 @@ func commit(_ c: TaskContext) throws {
         try jsonlFile(dir + "/d0.jsonl", Array(lines.prefix(200)))
         try jsonlFile(dir + "/d1.jsonl", Array(lines.dropFirst(200)))
         let stage = try StageHarness.build(TrainTokenizerStage.self, [("vocab_size", "700")])
-        let env = PassEnvironment(documentFiles: [dir + "/d0.jsonl", dir + "/d1.jsonl"], workDirectory: dir + "/work", segmentTasks: 2)
+        let env = PassEnvironment(
+            documentFiles: [dir + "/d0.jsonl", dir + "/d1.jsonl"], workDirectory: dir + "/work", segmentTasks: 2)
         try FileManager.default.createDirectory(atPath: env.workDirectory, withIntermediateDirectories: true)
         let passes = stage.passes()
         #expect(passes.map(\.name) == ["word_counts", "train"])
@@ -51,7 +54,8 @@ func commit(_ c: TaskContext) throws {
         #expect(tok.vocabSize == 700)
         // Same tokenizer as training on all text in one go.
         let direct = try TokenizerTrainingSettings(model: "bpe", vocabSize: 700).train(
-            TrainingCorpus.countWords(paths: [dir + "/d0.jsonl", dir + "/d1.jsonl"], splitter: .pattern(.gpt2), workers: 2))
+            TrainingCorpus.countWords(
+                paths: [dir + "/d0.jsonl", dir + "/d1.jsonl"], splitter: .pattern(.gpt2), workers: 2))
         #expect(direct.fingerprint == tok.fingerprint)
 
         // Tokenize with two tasks, small shards, a validation share.
@@ -60,7 +64,8 @@ func commit(_ c: TaskContext) throws {
             try? FileManager.default.removeItem(atPath: dir + "/out/validation")
             for t in 0..<2 {
                 var w = try StageHarness.build(
-                    TokenizeWriter.self, [("shard_tokens", "3000"), ("frame_tokens", "500"), ("validation_fraction", "0.1")])
+                    TokenizeWriter.self,
+                    [("shard_tokens", "3000"), ("frame_tokens", "500"), ("validation_fraction", "0.1")])
                 let c = try context(dir, task: t, tasks: 2)
                 try w.prepare(context: c)
                 for (i, line) in lines.enumerated() where i % 2 == t {
@@ -84,15 +89,18 @@ func commit(_ c: TaskContext) throws {
         #expect(train.documentCount + validation.documentCount == lines.count)
         #expect(validation.documentCount > 10 && validation.documentCount < 90)
         var decoded: [String] = []
-        for s in train.shards { for d in 0..<s.documentCount { decoded.append(tok.decode(try s.document(d), skipSpecialTokens: true)) } }
+        for s in train.shards {
+            for d in 0..<s.documentCount { decoded.append(tok.decode(try s.document(d), skipSpecialTokens: true)) }
+        }
         #expect(Set(decoded).isSubset(of: Set(lines)))
         #expect(try run() == first)  // deterministic bytes
     }
 
     @Test func tokenizeNeedsAnEOS() throws {
         let dir = try TestSupport.temporaryDirectory("noeos")
-        let tok = try Tokenizer(kind: .bpe, vocab: (0..<256).map { ByteLevelTestHelper.string(UInt8($0)) },
-                                preTokenizer: .byteLevel(pattern: .gpt2, addPrefixSpace: false))
+        let tok = try Tokenizer(
+            kind: .bpe, vocab: (0..<256).map { ByteLevelTestHelper.string(UInt8($0)) },
+            preTokenizer: .byteLevel(pattern: .gpt2, addPrefixSpace: false))
         try tok.save(path: dir + "/t.json")
         var w = try StageHarness.build(TokenizeWriter.self, [("tokenizer", dir + "/t.json")])
         #expect(throws: SluiceError.self) { try w.prepare(context: context(dir, task: 0, tasks: 1)) }

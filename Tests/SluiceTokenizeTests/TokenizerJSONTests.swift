@@ -9,7 +9,9 @@ import Testing
 
 @Suite struct TokenizerJSONTests {
     /// A valid byte-level BPE file: the 256 byte characters, then "ab" and "abc" from two merges.
-    static func validBPE(merges: String = #"[["a", "b"], ["ab", "c"]]"#, extraModel: String = "", added: String = "[]") -> String {
+    static func validBPE(merges: String = #"[["a", "b"], ["ab", "c"]]"#, extraModel: String = "", added: String = "[]")
+        -> String
+    {
         var vocab: [String] = []
         for b in 0..<256 {
             let s = String(Character(Unicode.Scalar(ByteLevelScalars.scalar(UInt8(b)))!))
@@ -48,7 +50,8 @@ import Testing
     @Test func bothMergeSpellingsGiveTheSameTokenizer() throws {
         let dir = try TestSupport.temporaryDirectory("tokjson-merges")
         try Self.validBPE().write(toFile: dir + "/pairs.json", atomically: true, encoding: .utf8)
-        try Self.validBPE(merges: #"["a b", "ab c"]"#).write(toFile: dir + "/strings.json", atomically: true, encoding: .utf8)
+        try Self.validBPE(merges: #"["a b", "ab c"]"#).write(
+            toFile: dir + "/strings.json", atomically: true, encoding: .utf8)
         let pairs = try Tokenizer.load(path: dir + "/pairs.json")
         let strings = try Tokenizer.load(path: dir + "/strings.json")
         #expect(pairs.merges.count == 2 && strings.fingerprint == pairs.fingerprint)
@@ -76,11 +79,17 @@ import Testing
         // The issue's case: merges as a string no longer loads as zero merges.
         expectError(Self.validBPE(merges: #""a b""#), "model.merges", "expected an array", "found a string")
         expectError(Self.validBPE(merges: "{}"), "model.merges", "expected an array, found an object")
-        expectError(#"{"model": {"type": "BPE", "vocab": [], "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}"#, "model.vocab", "expected an object")
-        expectError(#"{"model": "BPE", "pre_tokenizer": {"type": "ByteLevel"}}"#, "model:", "expected an object, found a string")
+        expectError(
+            #"{"model": {"type": "BPE", "vocab": [], "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}"#,
+            "model.vocab", "expected an object")
+        expectError(
+            #"{"model": "BPE", "pre_tokenizer": {"type": "ByteLevel"}}"#, "model:", "expected an object, found a string"
+        )
         expectError("[1, 2]", "(top level)", "expected an object")
-        expectError(Self.validBPE(extraModel: #", "byte_fallback": "yes""#), "model.byte_fallback", "expected true or false")
-        expectError(Self.validBPE(extraModel: #", "ignore_merges": 1"#), "model.ignore_merges", "expected true or false")
+        expectError(
+            Self.validBPE(extraModel: #", "byte_fallback": "yes""#), "model.byte_fallback", "expected true or false")
+        expectError(
+            Self.validBPE(extraModel: #", "ignore_merges": 1"#), "model.ignore_merges", "expected true or false")
         expectError(Self.validBPE(added: #"{"id": 0}"#), "added_tokens", "expected an array")
         expectError(
             Self.validBPE().replacingOccurrences(of: #""use_regex": true"#, with: #""use_regex": "true""#),
@@ -91,39 +100,64 @@ import Testing
         expectError(
             Self.validUnigram.replacingOccurrences(of: #""split": true"#, with: #""split": null, "prepend_scheme": 3"#),
             "pre_tokenizer.prepend_scheme", "expected a string")
-        expectError(Self.validUnigram.replacingOccurrences(of: "\"always\"", with: "\"sometimes\""), "pre_tokenizer.prepend_scheme", "sometimes")
+        expectError(
+            Self.validUnigram.replacingOccurrences(of: "\"always\"", with: "\"sometimes\""),
+            "pre_tokenizer.prepend_scheme", "sometimes")
     }
 
     @Test func missingRequiredKeys() {
         expectError(#"{"pre_tokenizer": {"type": "ByteLevel"}}"#, "model:", "the key is missing")
-        expectError(Self.validBPE().replacingOccurrences(of: #""merges": [["a", "b"], ["ab", "c"]]"#, with: #""dropout": null"#), "model.merges", "the key is missing")
-        expectError(Self.validBPE().replacingOccurrences(of: #""pre_tokenizer""#, with: #""pre_tokenizer_x""#), "pre_tokenizer", "required")
+        expectError(
+            Self.validBPE().replacingOccurrences(
+                of: #""merges": [["a", "b"], ["ab", "c"]]"#, with: #""dropout": null"#), "model.merges",
+            "the key is missing")
+        expectError(
+            Self.validBPE().replacingOccurrences(of: #""pre_tokenizer""#, with: #""pre_tokenizer_x""#), "pre_tokenizer",
+            "required")
         expectError(Self.validBPE(added: #"[{"id": 258}]"#), "added_tokens[0].content", "the key is missing")
         expectError(Self.validBPE(added: #"[{"content": "<s>"}]"#), "added_tokens[0].id", "the key is missing")
-        expectError(#"{"model": {"type": "Unigram"}, "pre_tokenizer": {"type": "Metaspace"}}"#, "model.vocab", "the key is missing")
+        expectError(
+            #"{"model": {"type": "Unigram"}, "pre_tokenizer": {"type": "Metaspace"}}"#, "model.vocab",
+            "the key is missing")
     }
 
     @Test func vocabIDs() {
         let bpe = Self.validBPE()
-        expectError(bpe.replacingOccurrences(of: #""abc": 257"#, with: #""abc": "257""#), "model.vocab[\"abc\"]", "expected an integer id")
-        expectError(bpe.replacingOccurrences(of: #""abc": 257"#, with: #""abc": 2.5"#), "model.vocab[\"abc\"]", "expected an integer id")
-        expectError(bpe.replacingOccurrences(of: #""abc": 257"#, with: #""abc": -1"#), "model.vocab[\"abc\"]", "out of range")
-        expectError(bpe.replacingOccurrences(of: #""abc": 257"#, with: #""abc": 4000000000"#), "model.vocab[\"abc\"]", "out of range")
-        expectError(bpe.replacingOccurrences(of: #""abc": 257"#, with: #""abc": 256"#), "model.vocab[\"abc\"]", "already used by \"ab\"")
+        expectError(
+            bpe.replacingOccurrences(of: #""abc": 257"#, with: #""abc": "257""#), "model.vocab[\"abc\"]",
+            "expected an integer id")
+        expectError(
+            bpe.replacingOccurrences(of: #""abc": 257"#, with: #""abc": 2.5"#), "model.vocab[\"abc\"]",
+            "expected an integer id")
+        expectError(
+            bpe.replacingOccurrences(of: #""abc": 257"#, with: #""abc": -1"#), "model.vocab[\"abc\"]", "out of range")
+        expectError(
+            bpe.replacingOccurrences(of: #""abc": 257"#, with: #""abc": 4000000000"#), "model.vocab[\"abc\"]",
+            "out of range")
+        expectError(
+            bpe.replacingOccurrences(of: #""abc": 257"#, with: #""abc": 256"#), "model.vocab[\"abc\"]",
+            "already used by \"ab\"")
         // Ids 0…256 and 258 (the added token repeats id 0's text, so 258 is in range): a gap at 257.
         expectError(
-            Self.validBPE(added: #"[{"id": 0, "content": "Ā"}]"#).replacingOccurrences(of: #""abc": 257"#, with: #""abc": 258"#),
+            Self.validBPE(added: #"[{"id": 0, "content": "Ā"}]"#).replacingOccurrences(
+                of: #""abc": 257"#, with: #""abc": 258"#),
             "model.vocab", "no token has id 257")
         expectError(Self.validBPE(added: #"[{"id": 90000, "content": "<s>"}]"#), "added_tokens[0].id", "out of range")
-        expectError(Self.validBPE(added: #"[{"id": "x", "content": "<s>"}]"#), "added_tokens[0].id", "expected an integer id")
-        expectError(Self.validUnigram.replacingOccurrences(of: #""unk_id": 0"#, with: #""unk_id": 9"#), "model.unk_id", "out of range")
+        expectError(
+            Self.validBPE(added: #"[{"id": "x", "content": "<s>"}]"#), "added_tokens[0].id", "expected an integer id")
+        expectError(
+            Self.validUnigram.replacingOccurrences(of: #""unk_id": 0"#, with: #""unk_id": 9"#), "model.unk_id",
+            "out of range")
     }
 
     @Test func mergesReferencingMissingTokens() {
-        expectError(Self.validBPE(merges: #"[["a", "b"], ["ab", "zz"]]"#), "model.merges[1]", "\"zz\" is not in model.vocab")
+        expectError(
+            Self.validBPE(merges: #"[["a", "b"], ["ab", "zz"]]"#), "model.merges[1]", "\"zz\" is not in model.vocab")
         expectError(Self.validBPE(merges: #"["a b", "zz ab"]"#), "model.merges[1]", "\"zz\"", "not in model.vocab")
         expectError(Self.validBPE(merges: #"["a b", "abc"]"#), "model.merges[1]", "no space")
-        expectError(Self.validBPE(merges: #"[["a", "b", "c"]]"#), "model.merges[0]", "expected [left, right] or \"left right\"", "array of 3")
+        expectError(
+            Self.validBPE(merges: #"[["a", "b", "c"]]"#), "model.merges[0]", "expected [left, right] or \"left right\"",
+            "array of 3")
         expectError(Self.validBPE(merges: #"[["a", 1]]"#), "model.merges[0][1]", "expected a string")
         expectError(Self.validBPE(merges: #"[17]"#), "model.merges[0]", "found the number 17")
         // Both tokens exist but their concatenation does not.
@@ -131,9 +165,15 @@ import Testing
     }
 
     @Test func unigramEntries() {
-        expectError(Self.validUnigram.replacingOccurrences(of: #"["a", -2.0]"#, with: #"["a"]"#), "model.vocab[2]", "expected [piece, score]")
-        expectError(Self.validUnigram.replacingOccurrences(of: #"["a", -2.0]"#, with: #"["a", "-2"]"#), "model.vocab[2][1]", "expected a finite score")
-        expectError(Self.validUnigram.replacingOccurrences(of: #"["a", -2.0]"#, with: #"[5, -2.0]"#), "model.vocab[2][0]", "expected a string")
+        expectError(
+            Self.validUnigram.replacingOccurrences(of: #"["a", -2.0]"#, with: #"["a"]"#), "model.vocab[2]",
+            "expected [piece, score]")
+        expectError(
+            Self.validUnigram.replacingOccurrences(of: #"["a", -2.0]"#, with: #"["a", "-2"]"#), "model.vocab[2][1]",
+            "expected a finite score")
+        expectError(
+            Self.validUnigram.replacingOccurrences(of: #"["a", -2.0]"#, with: #"[5, -2.0]"#), "model.vocab[2][0]",
+            "expected a string")
         // 1e999 does not parse as a double: Core's JSON parser stops there, naming the offset.
         expectError(
             Self.validUnigram.replacingOccurrences(of: #"["a", -2.0]"#, with: #"["a", 1e999]"#), "out of range",
@@ -148,11 +188,15 @@ import Testing
     @Test func templateNamesUndefinedToken() {
         let json = Self.validBPE().replacingOccurrences(
             of: #""post_processor": null"#,
-            with: #""post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>"}}, {"Sequence": {"id": "A"}}], "special_tokens": {}}"#)
+            with:
+                #""post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>"}}, {"Sequence": {"id": "A"}}], "special_tokens": {}}"#
+        )
         expectError(json, "post_processor.single[0]", "<s>")
         let outOfRange = Self.validBPE().replacingOccurrences(
             of: #""post_processor": null"#,
-            with: #""post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>"}}, {"Sequence": {"id": "A"}}], "special_tokens": {"<s>": {"ids": [999]}}}"#)
+            with:
+                #""post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>"}}, {"Sequence": {"id": "A"}}], "special_tokens": {"<s>": {"ids": [999]}}}"#
+        )
         expectError(outOfRange, "post_processor.special_tokens", "999")
     }
 }
@@ -178,7 +222,11 @@ func jsonQuote(_ s: String) -> String {
         case "\"": out += "\\\""
         case "\\": out += "\\\\"
         default:
-            if u.value < 0x20 || u.value == 0x7F { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            if u.value < 0x20 || u.value == 0x7F {
+                out += String(format: "\\u%04x", u.value)
+            } else {
+                out.unicodeScalars.append(u)
+            }
         }
     }
     return out + "\""

@@ -31,7 +31,9 @@ func randomStrings(count: Int, seed: UInt64) -> [String] {
 func fixtureLines(_ name: String) throws -> [String] {
     // Split on the byte 0x0A: a Swift Character would keep "\r\n" together.
     let bytes = [UInt8](FileManager.default.contents(atPath: TestSupport.fixture("tokenize/" + name)) ?? Data())
-    var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+    var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map {
+        String(decoding: $0, as: UTF8.self)
+    }
     if lines.last == "" { lines.removeLast() }
     return lines
 }
@@ -48,7 +50,10 @@ func fixtureLines(_ name: String) throws -> [String] {
     }
 
     @Test func cl100kPieces() {
-        #expect(SplitPattern.cl100k.pieces(of: "I'M 12345 (hello)\n\n  x") == ["I", "'M", " ", "123", "45", " (", "hello", ")\n\n", " ", " x"])
+        #expect(
+            SplitPattern.cl100k.pieces(of: "I'M 12345 (hello)\n\n  x") == [
+                "I", "'M", " ", "123", "45", " (", "hello", ")\n\n", " ", " x",
+            ])
         #expect(SplitPattern.cl100k.pieces(of: "a \n b") == ["a", " \n", " b"])
         #expect(SplitPattern.cl100k.pieces(of: "\tfoo") == ["\tfoo"])
     }
@@ -69,32 +74,35 @@ func fixtureLines(_ name: String) throws -> [String] {
     func trainTiny(vocab: Int) throws -> Tokenizer {
         let dir = try TestSupport.temporaryDirectory("bpe")
         try Self.tiny.write(toFile: dir + "/tiny.txt", atomically: true, encoding: .utf8)
-        return try TokenizerTrainingSettings(model: "bpe", vocabSize: vocab).train(paths: [dir + "/tiny.txt"], workers: 2).0
+        return try TokenizerTrainingSettings(model: "bpe", vocabSize: vocab).train(
+            paths: [dir + "/tiny.txt"], workers: 2
+        ).0
     }
 
     /// Golden merges: the same list HF tokenizers 0.23.3 produces on this corpus.
     @Test func goldenMerges() throws {
         let tok = try trainTiny(vocab: 300)
         let merges = tok.merges.map { tok.vocab[Int($0.0)] + " " + tok.vocab[Int($0.1)] }
-        #expect(merges == [
-            "l o",  // 257 lo
-            "lo w",  // 258 low
-            "e w",  // 259 ew
-            "n ew",  // 260 new
-            "Ġ low",  // 261 " low"
-            "e r",  // 262 er
-            "Ġ new",  // 263 " new"
-            "e s",  // 264 es
-            "es t",  // 265 est
-            "d er",  // 266 der
-            "i der",  // 267 ider
-            "w ider",  // 268 wider
-            "Ġ wider",  // 269 " wider"
-            "new er",  // 270 newer
-            "Ġlow er",  // 271 " lower"
-            "Ġlow est",  // 272 " lowest"
-            "Ġnew est",  // 273 " newest"
-        ])
+        #expect(
+            merges == [
+                "l o",  // 257 lo
+                "lo w",  // 258 low
+                "e w",  // 259 ew
+                "n ew",  // 260 new
+                "Ġ low",  // 261 " low"
+                "e r",  // 262 er
+                "Ġ new",  // 263 " new"
+                "e s",  // 264 es
+                "es t",  // 265 est
+                "d er",  // 266 der
+                "i der",  // 267 ider
+                "w ider",  // 268 wider
+                "Ġ wider",  // 269 " wider"
+                "new er",  // 270 newer
+                "Ġlow er",  // 271 " lower"
+                "Ġlow est",  // 272 " lowest"
+                "Ġnew est",  // 273 " newest"
+            ])
         #expect(tok.vocabSize == 274)  // ran out of pairs before 300
         #expect(tok.vocab[0] == "<|endoftext|>" && tok.eosID == 0)
         #expect(tok.encode("low lowest newer") == [258, 272, 263, 262])  // low, " lowest", " new", er
@@ -131,7 +139,9 @@ func fixtureLines(_ name: String) throws -> [String] {
         let tok = try trainTiny(vocab: 300)
         let fixture = try Tokenizer.load(path: TestSupport.fixture("tokenize/bpe-udhr-1000.json"))
         for t in [tok, fixture] {
-            for s in try randomStrings(count: 500, seed: 11) + fixtureLines("udhr-multilingual.txt") + fixtureLines("wagahaiwa-30k.txt") {
+            for s in try randomStrings(count: 500, seed: 11) + fixtureLines("udhr-multilingual.txt")
+                + fixtureLines("wagahaiwa-30k.txt")
+            {
                 #expect(t.decode(t.encode(s)) == s)
             }
         }
@@ -170,10 +180,21 @@ func fixtureLines(_ name: String) throws -> [String] {
 
     @Test func badFilesGiveClearErrors() {
         #expect(load("{not json").contains("not valid JSON"))
-        #expect(load(#"{"model": {"type": "WordPiece", "vocab": {}}, "pre_tokenizer": {"type": "ByteLevel"}}"#).contains("\"WordPiece\" is not supported"))
-        #expect(load(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#).contains("\"Whitespace\" is not supported"))
-        #expect(load(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}"#).contains("lacks the byte"))
-        #expect(load(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a", "zz"]]}, "pre_tokenizer": {"type": "ByteLevel"}}"#).contains("not in model.vocab"))
+        #expect(
+            load(#"{"model": {"type": "WordPiece", "vocab": {}}, "pre_tokenizer": {"type": "ByteLevel"}}"#).contains(
+                "\"WordPiece\" is not supported"))
+        #expect(
+            load(
+                #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#
+            ).contains("\"Whitespace\" is not supported"))
+        #expect(
+            load(
+                #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}"#
+            ).contains("lacks the byte"))
+        #expect(
+            load(
+                #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a", "zz"]]}, "pre_tokenizer": {"type": "ByteLevel"}}"#
+            ).contains("not in model.vocab"))
         #expect((try? Tokenizer.load(path: "/nonexistent/tokenizer.json")) == nil)
     }
 }
@@ -205,6 +226,8 @@ func fixtureLines(_ name: String) throws -> [String] {
     }
 
     @Test func missingInputIsAnIOError() {
-        #expect(throws: SluiceError.self) { try TrainingCorpus.countWords(paths: ["/nonexistent.txt"], splitter: .pattern(.gpt2), workers: 1) }
+        #expect(throws: SluiceError.self) {
+            try TrainingCorpus.countWords(paths: ["/nonexistent.txt"], splitter: .pattern(.gpt2), workers: 1)
+        }
     }
 }

@@ -7,7 +7,8 @@ import Testing
 
 @Suite struct AdamWTests {
     @Test func twoStepsMatchTheFormula() throws {
-        let model = try GPT(config: GPTConfig(vocabSize: 8, contextLength: 4, layers: 1, heads: 1, width: 4), threads: 2)
+        let model = try GPT(
+            config: GPTConfig(vocabSize: 8, contextLength: 4, layers: 1, heads: 1, width: 4), threads: 2)
         model.initialize(seed: 1)
         model.prepareTraining()
         var opt = AdamW(parameterCount: model.params.count)

@@ -11,9 +11,13 @@ import Testing
 @Suite struct DataParallelTests {
     @Test func launchersAreRecognisedFromTheirEnvironment() throws {
         #expect(try ProcessGroup.launcher(in: [:]) == nil)
-        #expect(try ProcessGroup.launcher(in: ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "1"]) == "OMPI_COMM_WORLD_SIZE")
+        #expect(
+            try ProcessGroup.launcher(in: ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "1"])
+                == "OMPI_COMM_WORLD_SIZE")
         #expect(try ProcessGroup.launcher(in: ["PMIX_RANK": "0", "SLURM_STEP_NUM_TASKS": "2"]) == "PMIX_RANK")
-        let pmi2 = #expect(throws: SluiceError.self) { try ProcessGroup.launcher(in: ["PMI_RANK": "3", "SLURM_STEP_NUM_TASKS": "2"]) }
+        let pmi2 = #expect(throws: SluiceError.self) {
+            try ProcessGroup.launcher(in: ["PMI_RANK": "3", "SLURM_STEP_NUM_TASKS": "2"])
+        }
         #expect(pmi2?.message.hasPrefix("started through PMI-2") == true)
         // A batch script, or srun with one task: a single process.
         #expect(try ProcessGroup.launcher(in: ["SLURM_NTASKS": "4", "SLURM_JOB_ID": "7"]) == nil)
@@ -34,10 +38,13 @@ import Testing
         #expect(try o.forRanks(12).gradAccum == 1)
         let error = #expect(throws: SluiceError.self) { try o.forRanks(5) }
         #expect(
-            error?.message == "train.global_batch 48 is not a multiple of batch_size 4 × 5 ranks = 20; rank counts that divide it: 1, 2, 3, 4, 6, 12")
+            error?.message
+                == "train.global_batch 48 is not a multiple of batch_size 4 × 5 ranks = 20; rank counts that divide it: 1, 2, 3, 4, 6, 12"
+        )
         o.globalBatch = 6
         let odd = #expect(throws: SluiceError.self) { try o.forRanks(1) }
-        #expect(odd?.message.hasSuffix("global_batch must be a multiple of batch_size") == true, "\(odd?.message ?? "")")
+        #expect(
+            odd?.message.hasSuffix("global_batch must be a multiple of batch_size") == true, "\(odd?.message ?? "")")
     }
 
     @Test func globalBatchAndGradAccumExcludeEachOther() throws {
@@ -46,7 +53,10 @@ import Testing
         let error = #expect(throws: SluiceError.self) {
             try TrainOptions.load(yaml: "train: {global_batch: 16, grad_accum: 2}", file: "t.yaml")
         }
-        #expect(error?.description.contains("give train.global_batch or train.grad_accum, not both (global_batch sets grad_accum) (t.yaml:1)") == true, "\(error!)")
+        #expect(
+            error?.description.contains(
+                "give train.global_batch or train.grad_accum, not both (global_batch sets grad_accum) (t.yaml:1)")
+                == true, "\(error!)")
     }
 
     static let architectures: [GPTConfig] = {

@@ -18,7 +18,8 @@ let cycleText = "qwertyuiop asdfghjklzxcvbnm"  // every byte distinct: each one 
 
 @Suite struct EvaluatorTests {
     func smallModel(threads: Int = 2) throws -> GPT {
-        let m = try GPT(config: GPTConfig(vocabSize: 256, contextLength: 8, layers: 2, heads: 2, width: 16), threads: threads)
+        let m = try GPT(
+            config: GPTConfig(vocabSize: 256, contextLength: 8, layers: 2, heads: 2, width: 16), threads: threads)
         m.initialize(seed: 11)
         return m
     }
@@ -88,11 +89,15 @@ let cycleText = "qwertyuiop asdfghjklzxcvbnm"  // every byte distinct: each one 
         var g = SamplingOptions()
         g.maxTokens = 20
         g.temperature = 0
-        #expect(Generator(model: model).generate(prompt: [1, 2, 3], options: o) == Generator(model: model).generate(prompt: [1, 2, 3], options: g))
+        #expect(
+            Generator(model: model).generate(prompt: [1, 2, 3], options: o)
+                == Generator(model: model).generate(prompt: [1, 2, 3], options: g))
         // top-p with a tiny p keeps only the most likely token: greedy again.
         o.topK = 0
         o.topP = 1e-6
-        #expect(Generator(model: model).generate(prompt: [1, 2, 3], options: o) == Generator(model: model).generate(prompt: [1, 2, 3], options: g))
+        #expect(
+            Generator(model: model).generate(prompt: [1, 2, 3], options: o)
+                == Generator(model: model).generate(prompt: [1, 2, 3], options: g))
     }
 
     @Test func tasksOnAModelThatKnowsTheCycle() throws {
@@ -102,26 +107,28 @@ let cycleText = "qwertyuiop asdfghjklzxcvbnm"  // every byte distinct: each one 
         o.steps = 60
         o.vocabSize = 256
         let ids = ByteCodec().encode(String(repeating: cycleText, count: 120))
-        let trainer = try Trainer(options: o, train: ArrayTokenStream(ids, vocabSize: 256), val: nil, tokenizerPath: nil)
+        let trainer = try Trainer(
+            options: o, train: ArrayTokenStream(ids, vocabSize: 256), val: nil, tokenizerPath: nil)
         try trainer.run()
         let ev = Evaluator(model: trainer.model)
         let mc = dir + "/mc.jsonl", lam = dir + "/lambada.jsonl"
         try """
-            {"context": "qwertyuiop", "endings": ["zxcv", "asdf", "qqqq"], "label": 1}
-            {"context": "asdfghj", "endings": ["klzx", "mmmm"], "label": 0}
+        {"context": "qwertyuiop", "endings": ["zxcv", "asdf", "qqqq"], "label": 1}
+        {"context": "asdfghj", "endings": ["klzx", "mmmm"], "label": 0}
 
-            """.write(toFile: mc, atomically: true, encoding: .utf8)
+        """.write(toFile: mc, atomically: true, encoding: .utf8)
         try """
-            {"text": "zxcvbnmqwertyuiop asdfg"}
-            {"text": "zxcvbnmqwertyuiop asdqq"}
+        {"text": "zxcvbnmqwertyuiop asdfg"}
+        {"text": "zxcvbnmqwertyuiop asdqq"}
 
-            """.write(toFile: lam, atomically: true, encoding: .utf8)
+        """.write(toFile: lam, atomically: true, encoding: .utf8)
         let r1 = try ev.multipleChoice(path: mc, codec: ByteCodec())
         #expect(r1.examples == 2 && r1.correct == 2)
         let r2 = try ev.lambada(path: lam, codec: ByteCodec())
         #expect(r2.examples == 2 && r2.correct == 1)  // the second line's last word is not the cycle's
         // A malformed line is an error naming file and line.
-        try "{\"context\": \"a\", \"endings\": [\"b\"], \"label\": 0}\n{\"context\": 3}\n".write(toFile: mc, atomically: true, encoding: .utf8)
+        try "{\"context\": \"a\", \"endings\": [\"b\"], \"label\": 0}\n{\"context\": 3}\n".write(
+            toFile: mc, atomically: true, encoding: .utf8)
         #expect {
             _ = try ev.multipleChoice(path: mc, codec: ByteCodec())
         } throws: { e in

@@ -84,7 +84,8 @@ func tinyBatch(B: Int, T: Int, V: Int, seed: UInt64) -> ([Int32], [Int32]) {
     @Test func oneAndTwoThreadsAgreeBitForBit() throws {
         var results: [([Float], Double)] = []
         for threads in [1, 2] {
-            let model = try GPT(config: GPTConfig(vocabSize: 50, contextLength: 16, layers: 2, heads: 4, width: 32), threads: threads)
+            let model = try GPT(
+                config: GPTConfig(vocabSize: 50, contextLength: 16, layers: 2, heads: 4, width: 32), threads: threads)
             model.initialize(seed: 5)
             let (x, y) = tinyBatch(B: 4, T: 16, V: 50, seed: 6)
             model.prepareTraining()

@@ -13,13 +13,15 @@ import Testing
 @Suite struct InteropTests {
     func referenceLogits(_ dir: String, _ ids: [Int32]) throws -> [[Double]] {
         let script = TestSupport.packageRoot + "/Benchmarks/train/gpt2_reference.py"
-        let r = try TestSupport.run(try TestSupport.python(), [script, "logits", dir, ids.map(String.init).joined(separator: " ")])
+        let r = try TestSupport.run(
+            try TestSupport.python(), [script, "logits", dir, ids.map(String.init).joined(separator: " ")])
         #expect(r.status == 0, "reference failed: \(r.stderr)")
         return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [[Double]]
     }
 
     func model() throws -> GPT {
-        let m = try GPT(config: GPTConfig(vocabSize: 64, contextLength: 16, layers: 2, heads: 4, width: 32, eosTokenID: 0))
+        let m = try GPT(
+            config: GPTConfig(vocabSize: 64, contextLength: 16, layers: 2, heads: 4, width: 32, eosTokenID: 0))
         m.initialize(seed: 21)
         // Move away from the init (unit gains, zero biases) so every tensor matters.
         var r = SplitMix64(seed: 22)

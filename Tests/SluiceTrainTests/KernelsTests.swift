@@ -37,7 +37,9 @@ func maxRelDiff(_ a: [Float], _ b: [Float], floor: Float = 1e-3) -> (Float, Int)
 }
 
 /// ∂/∂x of Σ f(x)·R by central differences on the entries `indices` of `x`.
-func finiteDifferences(_ x: [Float], indices: [Int], weights r: [Float], h: Float = 1e-2, _ f: ([Float]) -> [Float]) -> [Float] {
+func finiteDifferences(_ x: [Float], indices: [Int], weights r: [Float], h: Float = 1e-2, _ f: ([Float]) -> [Float])
+    -> [Float]
+{
     indices.map { i in
         var xp = x, xm = x
         xp[i] += h
@@ -61,7 +63,9 @@ func sampleIndices(_ n: Int, _ k: Int, seed: UInt64) -> [Int] {
         let x = randomFloats(rows * C, seed: 1), w = randomFloats(C, seed: 2), b = randomFloats(C, seed: 3)
         let out = Buf(zeros: rows * C), mean = Buf(zeros: rows), rstd = Buf(zeros: rows)
         let X = Buf(x), W = Buf(w), Bb = Buf(b)
-        Kernels.layerNormForward(out: out.p, mean: mean.p, rstd: rstd.p, inp: X.p, weight: W.p, bias: Bb.p, rows: rows, C: C, threads: threads)
+        Kernels.layerNormForward(
+            out: out.p, mean: mean.p, rstd: rstd.p, inp: X.p, weight: W.p, bias: Bb.p, rows: rows, C: C,
+            threads: threads)
         let naive = NaiveKernels.layerNormForward(inp: x, weight: w, bias: b, rows: rows, C: C)
         let (fwd, at) = maxRelDiff(out.array, naive)
         #expect(fwd < 1e-4, "forward differs by \(fwd) at \(at)")
@@ -72,9 +76,15 @@ func sampleIndices(_ n: Int, _ k: Int, seed: UInt64) -> [Int] {
             dinp: dinp.p, dweight: dw.p, dbias: db.p, dout: R.p, inp: X.p, weight: W.p, mean: mean.p, rstd: rstd.p,
             rows: rows, C: C, threads: threads)
         let ix = Array(0..<(rows * C))
-        let fdx = finiteDifferences(x, indices: ix, weights: r, h: 1e-3) { NaiveKernels.layerNormForward(inp: $0, weight: w, bias: b, rows: rows, C: C) }
-        let fdw = finiteDifferences(w, indices: Array(0..<C), weights: r) { NaiveKernels.layerNormForward(inp: x, weight: $0, bias: b, rows: rows, C: C) }
-        let fdb = finiteDifferences(b, indices: Array(0..<C), weights: r) { NaiveKernels.layerNormForward(inp: x, weight: w, bias: $0, rows: rows, C: C) }
+        let fdx = finiteDifferences(x, indices: ix, weights: r, h: 1e-3) {
+            NaiveKernels.layerNormForward(inp: $0, weight: w, bias: b, rows: rows, C: C)
+        }
+        let fdw = finiteDifferences(w, indices: Array(0..<C), weights: r) {
+            NaiveKernels.layerNormForward(inp: x, weight: $0, bias: b, rows: rows, C: C)
+        }
+        let fdb = finiteDifferences(b, indices: Array(0..<C), weights: r) {
+            NaiveKernels.layerNormForward(inp: x, weight: w, bias: $0, rows: rows, C: C)
+        }
         for (name, got, want) in [("dinp", dinp.array, fdx), ("dweight", dw.array, fdw), ("dbias", db.array, fdb)] {
             let (d, at) = maxRelDiff(got, want, floor: 1e-1)
             #expect(d < 2e-2, "\(name) differs from finite differences by \(d) at \(at): \(got[at]) vs \(want[at])")
@@ -83,16 +93,22 @@ func sampleIndices(_ n: Int, _ k: Int, seed: UInt64) -> [Int] {
 
     @Test func matmul() {
         let rows = 5, inC = 12, outC = 7
-        let x = randomFloats(rows * inC, seed: 5), w = randomFloats(inC * outC, seed: 6), b = randomFloats(outC, seed: 7)
+        let x = randomFloats(rows * inC, seed: 5), w = randomFloats(inC * outC, seed: 6),
+            b = randomFloats(outC, seed: 7)
         let out = Buf(zeros: rows * outC), X = Buf(x), W = Buf(w), Bb = Buf(b)
-        Kernels.matmulForward(out: out.p, inp: X.p, weight: W.p, bias: Bb.p, rows: rows, inC: inC, outC: outC, threads: 2)
+        Kernels.matmulForward(
+            out: out.p, inp: X.p, weight: W.p, bias: Bb.p, rows: rows, inC: inC, outC: outC, threads: 2)
         let naive = NaiveKernels.matmulForward(inp: x, weight: w, bias: b, rows: rows, inC: inC, outC: outC)
         #expect(maxRelDiff(out.array, naive).0 < 1e-4)
 
         let r = randomFloats(rows * outC, seed: 8)
         let dinp = Buf(zeros: rows * inC), dw = Buf(zeros: inC * outC), db = Buf(zeros: outC), R = Buf(r)
-        Kernels.matmulBackward(dinp: dinp.p, dweight: dw.p, dbias: db.p, dout: R.p, inp: X.p, weight: W.p, rows: rows, inC: inC, outC: outC, threads: 2)
-        let f = { (x: [Float], w: [Float], b: [Float]) in NaiveKernels.matmulForward(inp: x, weight: w, bias: b, rows: rows, inC: inC, outC: outC) }
+        Kernels.matmulBackward(
+            dinp: dinp.p, dweight: dw.p, dbias: db.p, dout: R.p, inp: X.p, weight: W.p, rows: rows, inC: inC,
+            outC: outC, threads: 2)
+        let f = { (x: [Float], w: [Float], b: [Float]) in
+            NaiveKernels.matmulForward(inp: x, weight: w, bias: b, rows: rows, inC: inC, outC: outC)
+        }
         let fdx = finiteDifferences(x, indices: Array(0..<x.count), weights: r) { f($0, w, b) }
         let fdw = finiteDifferences(w, indices: Array(0..<w.count), weights: r) { f(x, $0, b) }
         let fdb = finiteDifferences(b, indices: Array(0..<b.count), weights: r) { f(x, w, $0) }
@@ -128,7 +144,8 @@ func sampleIndices(_ n: Int, _ k: Int, seed: UInt64) -> [Int] {
         #expect(fwd < 1e-4, "forward differs by \(fwd) at \(at)")
         let r = randomFloats(B * T * C, seed: 12)
         let dqkv = Buf(zeros: qkv.count), datt = Buf(zeros: B * NH * T * T), R = Buf(r)
-        Kernels.attentionBackward(dqkv: dqkv.p, datt: datt.p, dout: R.p, att: att.p, qkv: Q.p, B: B, T: T, C: C, NH: NH, threads: threads)
+        Kernels.attentionBackward(
+            dqkv: dqkv.p, datt: datt.p, dout: R.p, att: att.p, qkv: Q.p, B: B, T: T, C: C, NH: NH, threads: threads)
         let fd = finiteDifferences(qkv, indices: Array(0..<qkv.count), weights: r, h: 1e-3) {
             NaiveKernels.attentionForward(qkv: $0, B: B, T: T, C: C, NH: NH)
         }
@@ -151,7 +168,8 @@ func sampleIndices(_ n: Int, _ k: Int, seed: UInt64) -> [Int] {
         let r = randomFloats(rows, seed: 14)
         var grads = [Float]()
         for row in 0..<rows {
-            Kernels.crossEntropyBackward(probs: L.p + row * V, targets: tg + row, rows: 1, V: V, scale: r[row], threads: 1)
+            Kernels.crossEntropyBackward(
+                probs: L.p + row * V, targets: tg + row, rows: 1, V: V, scale: r[row], threads: 1)
             grads += Array(UnsafeBufferPointer(start: L.p + row * V, count: V))
         }
         let fd = finiteDifferences(logits, indices: Array(0..<logits.count), weights: r, h: 1e-3) {
@@ -174,8 +192,12 @@ func sampleIndices(_ n: Int, _ k: Int, seed: UInt64) -> [Int] {
         let r = randomFloats(B * T * C, seed: 17)
         let dwte = Buf(zeros: V * C), dwpe = Buf(zeros: T * C), R = Buf(r)
         Kernels.encoderBackward(dwte: dwte.p, dwpe: dwpe.p, dout: R.p, tokens: tk, B: B, T: T, C: C, threads: 2)
-        let fdE = finiteDifferences(wte, indices: Array(0..<wte.count), weights: r) { NaiveKernels.encoderForward(tokens: tokens, wte: $0, wpe: wpe, B: B, T: T, C: C) }
-        let fdP = finiteDifferences(wpe, indices: Array(0..<wpe.count), weights: r) { NaiveKernels.encoderForward(tokens: tokens, wte: wte, wpe: $0, B: B, T: T, C: C) }
+        let fdE = finiteDifferences(wte, indices: Array(0..<wte.count), weights: r) {
+            NaiveKernels.encoderForward(tokens: tokens, wte: $0, wpe: wpe, B: B, T: T, C: C)
+        }
+        let fdP = finiteDifferences(wpe, indices: Array(0..<wpe.count), weights: r) {
+            NaiveKernels.encoderForward(tokens: tokens, wte: wte, wpe: $0, B: B, T: T, C: C)
+        }
         #expect(maxRelDiff(dwte.array, fdE, floor: 1e-1).0 < 1e-3)
         #expect(maxRelDiff(dwpe.array, fdP, floor: 1e-1).0 < 1e-3)
     }

@@ -32,11 +32,13 @@ import Testing
         let m = try model(tied: tied, bias: bias)
         try Checkpoint.save(model: m, to: dir + "/ckpt")
         let cfg = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/ckpt/config.json"))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/ckpt/config.json")))
+                as? [String: Any])
         #expect(cfg["model_type"] as? String == "llama" && cfg["architectures"] as? [String] == ["LlamaForCausalLM"])
         let ids: [Int32] = [3, 17, 63, 0, 5, 5, 40, 22, 9, 1, 2, 8]
         let script = TestSupport.packageRoot + "/Benchmarks/train/llama_reference.py"
-        let r = try TestSupport.run(try TestSupport.python(), [script, "logits", dir + "/ckpt", ids.map(String.init).joined(separator: " ")])
+        let r = try TestSupport.run(
+            try TestSupport.python(), [script, "logits", dir + "/ckpt", ids.map(String.init).joined(separator: " ")])
         #expect(r.status == 0, "reference failed: \(r.stderr)")
         let want = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [[Double]]
         m.forward(tokens: ids, targets: nil, B: 1, T: ids.count)
@@ -50,7 +52,9 @@ import Testing
         let back = try Checkpoint.load(dir + "/ckpt")
         #expect(back.config == m.config && back.params == m.params)
         // `sluice eval --logits` prints these rows.
-        let rows = try JSONSerialization.jsonObject(with: Data(try Evaluator(model: back).logitsJSON(ids: ids).utf8)) as! [[Double]]
+        let rows =
+            try JSONSerialization.jsonObject(with: Data(try Evaluator(model: back).logitsJSON(ids: ids).utf8))
+            as! [[Double]]
         #expect(rows.count == ids.count && rows[4].count == 64 && abs(rows[4][7] - Double(m.lastRow(4)[7])) < 1e-6)
     }
 
@@ -64,7 +68,9 @@ import Testing
 
     @Test func logitsRejectBadIDs() throws {
         let m = try model(tied: true, bias: false)
-        #expect { try Evaluator(model: m).logitsJSON(ids: [1, 64]) } throws: { "\($0)".contains("outside the vocabulary") }
+        #expect { try Evaluator(model: m).logitsJSON(ids: [1, 64]) } throws: {
+            "\($0)".contains("outside the vocabulary")
+        }
         #expect { try Evaluator(model: m).logitsJSON(ids: []) } throws: { "\($0)".contains("needs 1…16 ids") }
     }
 }

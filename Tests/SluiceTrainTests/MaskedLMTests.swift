@@ -23,7 +23,8 @@ func tinyMLMConfig() -> GPTConfig {
         let B = 2, T = 5, C = 8, NH = 2
         let qkv = randomFloats(B * T * 3 * C, seed: 31)
         let out = Buf(zeros: B * T * C), att = Buf(zeros: B * NH * T * T), Q = Buf(qkv)
-        Kernels.attentionForward(out: out.p, att: att.p, qkv: Q.p, B: B, T: T, C: C, NH: NH, threads: threads, causal: false)
+        Kernels.attentionForward(
+            out: out.p, att: att.p, qkv: Q.p, B: B, T: T, C: C, NH: NH, threads: threads, causal: false)
         let naive = NaiveKernels.attentionForward(qkv: qkv, B: B, T: T, C: C, NH: NH, causal: false)
         let (fwd, at) = maxRelDiff(out.array, naive)
         #expect(fwd < 1e-4, "forward differs by \(fwd) at \(at)")
@@ -109,7 +110,9 @@ func tinyMLMConfig() -> GPTConfig {
             x[6] = (x[6] + 1) % 12
             model.forward(tokens: x, targets: nil, B: 1, T: 8)
             let after = Array(model.lastRow(0))
-            #expect((before != after) == (objective == .mlm), "\(objective): position 0 \(before == after ? "ignores" : "sees") position 6")
+            #expect(
+                (before != after) == (objective == .mlm),
+                "\(objective): position 0 \(before == after ? "ignores" : "sees") position 6")
         }
     }
 
@@ -203,7 +206,8 @@ func tinyMLMConfig() -> GPTConfig {
         #expect(resumed.validation.last?.loss == fullRun.validation.last?.loss)
         // The checkpoint records the objective; a causal configuration cannot resume it.
         let cfg = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: b + "/latest/config.json"))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: b + "/latest/config.json")))
+                as? [String: Any])
         #expect(cfg["objective"] as? String == "mlm" && cfg["mask_token_id"] as? Int == 41)
         #expect(cfg["model_type"] as? String == GPTConfig.sluiceModelType)
         let state = try #require(Checkpoint.trainerState(b + "/latest"))
@@ -242,7 +246,8 @@ func tinyMLMConfig() -> GPTConfig {
         try tinyConfig.requireCausal("sluice generate")
         // A config.json of objective mlm without a mask id is refused.
         let path = dir + "/c/config.json"
-        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        var json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
         json["mask_token_id"] = nil
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
         #expect {

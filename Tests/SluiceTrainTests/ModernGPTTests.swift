@@ -9,10 +9,15 @@ import Testing
 @testable import SluiceTrain
 
 /// A tiny config with the named architecture options switched on.
-func modernConfig(_ name: String, vocab: Int = 13, context: Int = 8, layers: Int = 2, heads: Int = 2, width: Int = 8) -> GPTConfig {
+func modernConfig(_ name: String, vocab: Int = 13, context: Int = 8, layers: Int = 2, heads: Int = 2, width: Int = 8)
+    -> GPTConfig
+{
     var c = GPTConfig(vocabSize: vocab, contextLength: context, layers: layers, heads: heads, width: width)
-    let parts = name == "all" ? ["rope", "rmsnorm", "qk_norm", "relu2", "untied", "softcap", "zero_init", "no_bias"]
-        : name == "llama" ? ["rope", "rmsnorm", "swiglu", "untied", "no_bias"] : name.split(separator: "+").map(String.init)
+    let parts =
+        name == "all"
+        ? ["rope", "rmsnorm", "qk_norm", "relu2", "untied", "softcap", "zero_init", "no_bias"]
+        : name == "llama"
+            ? ["rope", "rmsnorm", "swiglu", "untied", "no_bias"] : name.split(separator: "+").map(String.init)
     for p in parts {
         switch p {
         case "rope": c.positions = .rope
@@ -30,7 +35,9 @@ func modernConfig(_ name: String, vocab: Int = 13, context: Int = 8, layers: Int
     return c
 }
 
-let modernNames = ["rope", "rmsnorm", "qk_norm", "relu2", "swiglu", "untied", "softcap", "no_bias", "all", "llama", "qk_norm+swiglu"]
+let modernNames = [
+    "rope", "rmsnorm", "qk_norm", "relu2", "swiglu", "untied", "softcap", "no_bias", "all", "llama", "qk_norm+swiglu",
+]
 
 @Suite struct ModernGPTTests {
     @Test(arguments: modernNames)
@@ -77,7 +84,8 @@ let modernNames = ["rope", "rmsnorm", "qk_norm", "relu2", "swiglu", "untied", "s
     func recomputationAndThreadsGiveTheSameGradients(name: String) throws {
         var results: [([Float], Double)] = []
         for (threads, recompute) in [(2, false), (2, true), (1, false)] {
-            let model = try GPT(config: modernConfig(name, vocab: 50, context: 16, heads: 4, width: 32), threads: threads)
+            let model = try GPT(
+                config: modernConfig(name, vocab: 50, context: 16, heads: 4, width: 32), threads: threads)
             model.initialize(seed: 5)
             var r = SplitMix64(seed: 1)
             for i in 0..<model.params.count { model.params[i] += Float(r.nextGaussian() * 0.05) }
@@ -134,7 +142,8 @@ let modernNames = ["rope", "rmsnorm", "qk_norm", "relu2", "swiglu", "untied", "s
         #expect(gpt2.tensors.count == 2 + 12 * 2 + 2)
         let all = ParameterLayout(modernConfig("all"))
         let names = Set(all.tensors.map(\.name))
-        #expect(!names.contains("wpe.weight") && !names.contains("ln_f.bias") && !names.contains("h.0.attn.c_attn.bias"))
+        #expect(
+            !names.contains("wpe.weight") && !names.contains("ln_f.bias") && !names.contains("h.0.attn.c_attn.bias"))
         #expect(names.contains("lm_head.weight") && all.head == all["lm_head.weight"]!.offset)
         let sw = modernConfig("swiglu")
         #expect(sw.mlpHidden == 24 && ParameterLayout(sw)["h.1.mlp.c_fc.weight"]!.shape == [8, 48])
@@ -155,7 +164,8 @@ let modernNames = ["rope", "rmsnorm", "qk_norm", "relu2", "swiglu", "untied", "s
         for i in 0..<model.params.count { model.params[i] += Float(r.nextGaussian() * 0.1) }
         try Checkpoint.save(model: model, to: dir + "/ckpt")
         let json = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/ckpt/config.json"))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/ckpt/config.json")))
+                as? [String: Any])
         #expect(json["model_type"] as? String == (config.isLlamaCompatible ? "llama" : "sluice_gpt"))
         let back = try Checkpoint.load(dir + "/ckpt")
         #expect(back.config == config)
@@ -170,11 +180,14 @@ let modernNames = ["rope", "rmsnorm", "qk_norm", "relu2", "swiglu", "untied", "s
     @Test func gpt2ConfigJSONIsUnchanged() {
         let j = tinyConfig.huggingFaceJSON()
         #expect(j["model_type"] as? String == "gpt2")
-        #expect(Set(j.keys) == [
-            "model_type", "architectures", "vocab_size", "n_positions", "n_ctx", "n_embd", "n_layer", "n_head", "n_inner",
-            "activation_function", "layer_norm_epsilon", "resid_pdrop", "embd_pdrop", "attn_pdrop", "initializer_range",
-            "scale_attn_weights", "tie_word_embeddings", "torch_dtype", "use_cache",
-        ])
+        #expect(
+            Set(j.keys) == [
+                "model_type", "architectures", "vocab_size", "n_positions", "n_ctx", "n_embd", "n_layer", "n_head",
+                "n_inner",
+                "activation_function", "layer_norm_epsilon", "resid_pdrop", "embd_pdrop", "attn_pdrop",
+                "initializer_range",
+                "scale_attn_weights", "tie_word_embeddings", "torch_dtype", "use_cache",
+            ])
     }
 
     @Test func ropeNeedsAnEvenHeadSize() {

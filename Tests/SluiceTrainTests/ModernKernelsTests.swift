@@ -17,14 +17,20 @@ import Testing
         let x = randomFloats(rows * C, seed: 1), w = randomFloats(C, seed: 2)
         let X = Buf(x), W = Buf(w), out = Buf(zeros: rows * C), rstd = Buf(zeros: rows)
         Kernels.rmsNormForward(out: out.p, rstd: rstd.p, inp: X.p, weight: W.p, rows: rows, C: C, threads: threads)
-        expectClose("forward", out.array, NaiveKernels.rmsNormForward(inp: x, weight: w, rows: rows, C: C), floor: 1e-3, tol: 1e-4)
+        expectClose(
+            "forward", out.array, NaiveKernels.rmsNormForward(inp: x, weight: w, rows: rows, C: C), floor: 1e-3,
+            tol: 1e-4)
         let r = randomFloats(rows * C, seed: 3), R = Buf(r)
         let dx = Buf(zeros: rows * C), dw = Buf(zeros: C)
-        Kernels.rmsNormBackward(dinp: dx.p, dweight: dw.p, dout: R.p, inp: X.p, weight: W.p, rstd: rstd.p, rows: rows, C: C, threads: threads)
+        Kernels.rmsNormBackward(
+            dinp: dx.p, dweight: dw.p, dout: R.p, inp: X.p, weight: W.p, rstd: rstd.p, rows: rows, C: C,
+            threads: threads)
         let fdx = finiteDifferences(x, indices: Array(0..<(rows * C)), weights: r, h: 1e-3) {
             NaiveKernels.rmsNormForward(inp: $0, weight: w, rows: rows, C: C)
         }
-        let fdw = finiteDifferences(w, indices: Array(0..<C), weights: r) { NaiveKernels.rmsNormForward(inp: x, weight: $0, rows: rows, C: C) }
+        let fdw = finiteDifferences(w, indices: Array(0..<C), weights: r) {
+            NaiveKernels.rmsNormForward(inp: x, weight: $0, rows: rows, C: C)
+        }
         expectClose("dinp", dx.array, fdx)
         expectClose("dweight", dw.array, fdw)
     }
@@ -50,8 +56,13 @@ import Testing
         expectClose("forward", q.array, naive(x), floor: 1e-3, tol: 1e-4)
         let r = randomFloats(rows * 3 * C, seed: 5), dq = Buf(r)
         table.withUnsafeBufferPointer { tb in
-            if qkNorm { Kernels.qkNormBackward(dqkv: dq.p, qkv: q.p, rstd: rstd.p, rows: rows, C: C, NH: NH, threads: 2) }
-            if rope { Kernels.rope(dq.p, rows: rows, T: T, C: C, NH: NH, table: tb.baseAddress!, tableT: 8, inverse: true, threads: 2) }
+            if qkNorm {
+                Kernels.qkNormBackward(dqkv: dq.p, qkv: q.p, rstd: rstd.p, rows: rows, C: C, NH: NH, threads: 2)
+            }
+            if rope {
+                Kernels.rope(
+                    dq.p, rows: rows, T: T, C: C, NH: NH, table: tb.baseAddress!, tableT: 8, inverse: true, threads: 2)
+            }
         }
         let fd = finiteDifferences(x, indices: Array(0..<x.count), weights: r, h: 1e-3, naive)
         expectClose("dqkv", dq.array, fd)
@@ -68,7 +79,9 @@ import Testing
             Kernels.rope(tail.p, rows: 2, T: 2, start: 4, C: C, NH: NH, table: tb.baseAddress!, tableT: T, threads: 1)
         }
         #expect(Array(whole.array[(4 * 3 * C)...]) == tail.array)
-        expectClose("naive", whole.array, NaiveKernels.rope(qkv: x, rows: T, T: T, C: C, NH: NH, theta: 500), floor: 1e-3, tol: 1e-4)
+        expectClose(
+            "naive", whole.array, NaiveKernels.rope(qkv: x, rows: T, T: T, C: C, NH: NH, theta: 500), floor: 1e-3,
+            tol: 1e-4)
     }
 
     @Test func relu2() {
@@ -78,7 +91,8 @@ import Testing
         #expect(out.array == NaiveKernels.relu2(x))
         let r = randomFloats(n, seed: 8), d = Buf(r)
         Kernels.relu2Backward(dinp: d.p, inp: X.p, dout: d.p, n: n, threads: 2)
-        expectClose("dinp", d.array, finiteDifferences(x, indices: Array(0..<n), weights: r, h: 1e-3, NaiveKernels.relu2))
+        expectClose(
+            "dinp", d.array, finiteDifferences(x, indices: Array(0..<n), weights: r, h: 1e-3, NaiveKernels.relu2))
     }
 
     @Test(arguments: [1, 2])
@@ -89,7 +103,9 @@ import Testing
         expectClose("forward", out.array, NaiveKernels.swiglu(inp: x, rows: rows, H: H), floor: 1e-3, tol: 1e-4)
         let r = randomFloats(rows * H, seed: 10), R = Buf(r), dx = Buf(zeros: rows * 2 * H)
         Kernels.swigluBackward(dinp: dx.p, inp: X.p, dout: R.p, rows: rows, H: H, threads: threads)
-        let fd = finiteDifferences(x, indices: Array(0..<x.count), weights: r, h: 1e-3) { NaiveKernels.swiglu(inp: $0, rows: rows, H: H) }
+        let fd = finiteDifferences(x, indices: Array(0..<x.count), weights: r, h: 1e-3) {
+            NaiveKernels.swiglu(inp: $0, rows: rows, H: H)
+        }
         expectClose("dinp", dx.array, fd)
     }
 
@@ -101,6 +117,8 @@ import Testing
         #expect(Z.array.allSatisfy { abs($0) < cap })
         let r = randomFloats(n, seed: 12), d = Buf(r)
         Kernels.softcapBackward(d.p, tanh: t.p, n: n, threads: 2)
-        expectClose("dz", d.array, finiteDifferences(z, indices: Array(0..<n), weights: r, h: 1e-3) { NaiveKernels.softcap($0, cap: cap) })
+        expectClose(
+            "dz", d.array,
+            finiteDifferences(z, indices: Array(0..<n), weights: r, h: 1e-3) { NaiveKernels.softcap($0, cap: cap) })
     }
 }

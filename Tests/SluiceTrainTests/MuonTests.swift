@@ -14,7 +14,9 @@ import Testing
         let g = randomFloats(rows * cols, seed: UInt64(rows * 31 + cols))
         let x = Buf(g), y = Buf(zeros: rows * cols), m = min(rows, cols)
         let a = Buf(zeros: m * m), b = Buf(zeros: m * m)
-        let out = Array(UnsafeBufferPointer(start: Muon.newtonSchulz(x.p, y.p, a.p, b.p, rows: rows, cols: cols), count: rows * cols))
+        let out = Array(
+            UnsafeBufferPointer(
+                start: Muon.newtonSchulz(x.p, y.p, a.p, b.p, rows: rows, cols: cols), count: rows * cols))
         let want = NaiveKernels.newtonSchulz(g, rows: rows, cols: cols)
         var worst: Float = 0
         for i in 0..<out.count { worst = max(worst, abs(out[i] - want[i])) }
@@ -36,7 +38,9 @@ import Testing
         let p0 = model.params, m0 = buffers, lr: Float = 0.05, beta: Float = 0.95
         muon.update(model, buffers: &buffers, lr: lr)
         // The q piece of c_attn (6 × 6 of the 6 × 18 weight) and the whole c_fc (6 × 24).
-        for (name, col0, cols) in [("h.0.attn.c_attn.weight", 0, 6), ("h.0.attn.c_attn.weight", 12, 6), ("h.0.mlp.c_fc.weight", 0, 24)] {
+        for (name, col0, cols) in [
+            ("h.0.attn.c_attn.weight", 0, 6), ("h.0.attn.c_attn.weight", 12, 6), ("h.0.mlp.c_fc.weight", 0, 24),
+        ] {
             let t = model.layout[name]!, stride = t.shape[1], rows = t.shape[0]
             var u: [Float] = [], idx: [Int] = []
             for i in 0..<rows {
@@ -84,11 +88,14 @@ import Testing
         // A model that only learned the 48-id unigram distribution sits at ln 48 ≈ 3.87.
         #expect(records.last!.loss < 0.3, "final loss \(records.last!.loss)")
         let back = try Checkpoint.load(dir + "/latest")
-        #expect(back.config.positions == .rope && back.config.qkNorm && !back.config.tieEmbeddings && back.config.logitSoftcap == 15)
+        #expect(
+            back.config.positions == .rope && back.config.qkNorm && !back.config.tieEmbeddings
+                && back.config.logitSoftcap == 15)
     }
 
     @Test func resumedMuonRunGivesTheLossesOfAnUninterruptedRun() throws {
-        let stream = ArrayTokenStream(repeatingTokens(3000).enumerated().map { Int32(($0.offset * 7 + Int($0.element)) % 50) }, vocabSize: 50)
+        let stream = ArrayTokenStream(
+            repeatingTokens(3000).enumerated().map { Int32(($0.offset * 7 + Int($0.element)) % 50) }, vocabSize: 50)
         let a = try TestSupport.temporaryDirectory("muon-full"), b = try TestSupport.temporaryDirectory("muon-resumed")
         defer {
             try? FileManager.default.removeItem(atPath: a)
@@ -112,10 +119,14 @@ import Testing
         // Resuming with another optimizer or architecture is a clear error.
         var other = o
         other.optimizer = "adamw"
-        #expect { _ = try Trainer(options: other, train: stream, val: nil, tokenizerPath: nil) } throws: { "\($0)".contains("trained with muon") }
+        #expect { _ = try Trainer(options: other, train: stream, val: nil, tokenizerPath: nil) } throws: {
+            "\($0)".contains("trained with muon")
+        }
         other = o
         other.architecture.mlp = .swiglu
-        #expect { _ = try Trainer(options: other, train: stream, val: nil, tokenizerPath: nil) } throws: { "\($0)".contains("another architecture") }
+        #expect { _ = try Trainer(options: other, train: stream, val: nil, tokenizerPath: nil) } throws: {
+            "\($0)".contains("another architecture")
+        }
     }
 
     @Test func configurationKeysParseAndAreChecked() throws {
@@ -128,12 +139,22 @@ import Testing
         let c = o.modelConfig(vocab: 30, eos: nil)
         #expect(c.positions == .rope && c.ropeTheta == 500 && c.norm == .rmsnorm && c.qkNorm && c.mlp == .swiglu)
         #expect(!c.tieEmbeddings && c.logitSoftcap == 15 && c.zeroInitProjections && !c.bias)
-        #expect(o.optimizer == "muon" && o.muonLR == 0.03 && o.muonMomentum == 0.9 && o.embeddingLR == 0.3 && o.headLR == 0.004)
+        #expect(
+            o.optimizer == "muon" && o.muonLR == 0.03 && o.muonMomentum == 0.9 && o.embeddingLR == 0.3
+                && o.headLR == 0.004)
         let defaults = try TrainOptions.load(yaml: "model: {layers: 2}", file: "x.yaml")
-        #expect(defaults.modelConfig(vocab: 30, eos: nil).isGPT2 && defaults.optimizer == "adamw" && defaults.embeddingLR == nil)
-        #expect { _ = try TrainOptions.load(yaml: "model: {mlp: swish}", file: "x.yaml") } throws: { "\($0)".contains("mlp") && "\($0)".contains("swish") }
-        #expect { _ = try TrainOptions.load(yaml: "train: {optimizer: sgd}", file: "x.yaml") } throws: { "\($0)".contains("optimizer") }
-        let overridden = try TrainOptions.load(yaml: "model: {layers: 2}", file: nil, overrides: [("model.positions", "rope"), ("train.optimizer", "muon")])
+        #expect(
+            defaults.modelConfig(vocab: 30, eos: nil).isGPT2 && defaults.optimizer == "adamw"
+                && defaults.embeddingLR == nil)
+        #expect { _ = try TrainOptions.load(yaml: "model: {mlp: swish}", file: "x.yaml") } throws: {
+            "\($0)".contains("mlp") && "\($0)".contains("swish")
+        }
+        #expect { _ = try TrainOptions.load(yaml: "train: {optimizer: sgd}", file: "x.yaml") } throws: {
+            "\($0)".contains("optimizer")
+        }
+        let overridden = try TrainOptions.load(
+            yaml: "model: {layers: 2}", file: nil,
+            overrides: [("model.positions", "rope"), ("train.optimizer", "muon")])
         #expect(overridden.architecture.positions == .rope && overridden.optimizer == "muon")
     }
 

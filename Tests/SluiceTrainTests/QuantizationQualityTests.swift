@@ -43,7 +43,8 @@ enum QuantizationQuality {
 
     /// A randomly initialised GPT-2-small-shaped model (context 256 to keep the test short).
     static func gpt2Small() throws -> GPT {
-        let m = try GPT(config: GPTConfig(vocabSize: 256, contextLength: 256, layers: 12, heads: 12, width: 768), threads: 2)
+        let m = try GPT(
+            config: GPTConfig(vocabSize: 256, contextLength: 256, layers: 12, heads: 12, width: 768), threads: 2)
         m.initialize(seed: 2019)
         return m
     }
@@ -82,9 +83,11 @@ enum QuantizationQuality {
     }
 
     @Test func gpt2SmallShapeWithinOnePercentOnTheWikitextExcerpt() throws {
-        let text = try QuantizationQuality.slice(TestSupport.fixture("train/wikitext-2-valid-8k.txt"), from: 0, bytes: 2048)
+        let text = try QuantizationQuality.slice(
+            TestSupport.fixture("train/wikitext-2-valid-8k.txt"), from: 0, bytes: 2048)
         QuantizationQuality.expectWithinOnePercent(
-            try QuantizationQuality.bitsPerByte(QuantizationQuality.gpt2Small(), text: text), "GPT-2 small shape, fixture excerpt")
+            try QuantizationQuality.bitsPerByte(QuantizationQuality.gpt2Small(), text: text),
+            "GPT-2 small shape, fixture excerpt")
     }
 }
 
@@ -97,12 +100,14 @@ struct QuantizationCorpusTests {
     @Test func trainTinyWithinOnePercentOnWikitext2Valid() throws {
         let text = try QuantizationQuality.slice(Self.wikitext, from: 500_000, bytes: 65_536)
         QuantizationQuality.expectWithinOnePercent(
-            try QuantizationQuality.bitsPerByte(QuantizationQuality.trainTinyModel(), text: text), "train-tiny, wikitext-2 valid")
+            try QuantizationQuality.bitsPerByte(QuantizationQuality.trainTinyModel(), text: text),
+            "train-tiny, wikitext-2 valid")
     }
 
     @Test func gpt2SmallShapeWithinOnePercentOnWikitext2Valid() throws {
         let text = try QuantizationQuality.slice(Self.wikitext, from: 800_000, bytes: 4096)
         QuantizationQuality.expectWithinOnePercent(
-            try QuantizationQuality.bitsPerByte(QuantizationQuality.gpt2Small(), text: text), "GPT-2 small shape, wikitext-2 valid")
+            try QuantizationQuality.bitsPerByte(QuantizationQuality.gpt2Small(), text: text),
+            "GPT-2 small shape, wikitext-2 valid")
     }
 }

@@ -47,12 +47,16 @@ func modernConfig() -> GPTConfig {
             w[outMajor ? 4 * inC + i : i * outC + 4] = 0
             w[outMajor ? 5 * inC + i : i * outC + 5] = i == 7 ? -0.25 : 0
         }
-        let m = w.withUnsafeBufferPointer { Int8Matrix(quantizing: $0.baseAddress!, inC: inC, outC: outC, outMajor: outMajor) }
+        let m = w.withUnsafeBufferPointer {
+            Int8Matrix(quantizing: $0.baseAddress!, inC: inC, outC: outC, outMajor: outMajor)
+        }
         func W(_ o: Int, _ i: Int) -> Float { w[outMajor ? o * inC + i : i * outC + o] }
         for o in 0..<outC {
             let maxAbs = (0..<inC).map { abs(W(o, $0)) }.max()!
             #expect(m.scales[o] == maxAbs / 127, "channel \(o) scale")
-            if maxAbs > 0 { #expect((0..<inC).map { abs(Int(m.q[o * inC + $0])) }.max() == 127, "channel \(o) does not reach ±127") }
+            if maxAbs > 0 {
+                #expect((0..<inC).map { abs(Int(m.q[o * inC + $0])) }.max() == 127, "channel \(o) does not reach ±127")
+            }
             for i in 0..<inC {
                 let err = abs(W(o, i) - m.value(out: o, in: i))
                 #expect(err <= m.scales[o] * 0.5 * (1 + 1e-4), "W[\(o), \(i)] off by \(err) with scale \(m.scales[o])")
@@ -76,27 +80,33 @@ func modernConfig() -> GPTConfig {
     func int8KernelMatchesTheNaiveOracle(rows: Int) throws {
         for (inC, outC) in [(37, 19), (64, 300), (96, 5)] {
             let w = gaussianFloats(inC * outC, seed: UInt64(inC * outC))
-            let m = w.withUnsafeBufferPointer { Int8Matrix(quantizing: $0.baseAddress!, inC: inC, outC: outC, outMajor: false) }
+            let m = w.withUnsafeBufferPointer {
+                Int8Matrix(quantizing: $0.baseAddress!, inC: inC, outC: outC, outMajor: false)
+            }
             let x = gaussianFloats(rows * inC, seed: 99)
             let bias = gaussianFloats(outC, seed: 5)
             for (withBias, accumulate) in [(false, false), (true, false), (false, true), (true, true)] {
                 let start = gaussianFloats(rows * outC, seed: 17)
                 var want = start, first: [Float] = []
-                Int8Kernels.naiveLinear(x, rows: rows, m, bias: withBias ? bias : nil, out: &want, accumulate: accumulate)
+                Int8Kernels.naiveLinear(
+                    x, rows: rows, m, bias: withBias ? bias : nil, out: &want, accumulate: accumulate)
                 for threads in [1, 2] {
                     var g = start
                     x.withUnsafeBufferPointer { X in
                         bias.withUnsafeBufferPointer { B in
                             g.withUnsafeMutableBufferPointer { G in
                                 decodeLinear(
-                                    X.baseAddress!, rows: rows, .int8(m), bias: withBias ? B.baseAddress! : nil, out: G.baseAddress!,
+                                    X.baseAddress!, rows: rows, .int8(m), bias: withBias ? B.baseAddress! : nil,
+                                    out: G.baseAddress!,
                                     accumulate: accumulate, threads: threads)
                             }
                         }
                     }
                     // Outputs are sums of inC products of N(0, 1) values: compare relative to 1 near zero.
                     let (d, at) = maxRelDiff(g, want, floor: 1)
-                    #expect(d < 1e-4, "rows \(rows) \(inC)→\(outC) bias \(withBias) acc \(accumulate): differs by \(d) at \(at)")
+                    #expect(
+                        d < 1e-4,
+                        "rows \(rows) \(inC)→\(outC) bias \(withBias) acc \(accumulate): differs by \(d) at \(at)")
                     if threads == 1 {
                         first = g
                     } else {
@@ -111,19 +121,22 @@ func modernConfig() -> GPTConfig {
     /// F32 weights take the same cblas_sgemm path as the training forward pass: bit-identical.
     @Test func f32DecodeLinearIsTheTrainingLinearLayer() throws {
         let inC = 24, outC = 40, rows = 3
-        let w = gaussianFloats(inC * outC, seed: 1), x = gaussianFloats(rows * inC, seed: 2), b = gaussianFloats(outC, seed: 3)
+        let w = gaussianFloats(inC * outC, seed: 1), x = gaussianFloats(rows * inC, seed: 2),
+            b = gaussianFloats(outC, seed: 3)
         var want = [Float](repeating: 0, count: rows * outC), got = want
         w.withUnsafeBufferPointer { W in
             x.withUnsafeBufferPointer { X in
                 b.withUnsafeBufferPointer { B in
                     want.withUnsafeMutableBufferPointer {
                         Kernels.matmulForward(
-                            out: $0.baseAddress!, inp: X.baseAddress!, weight: W.baseAddress!, bias: B.baseAddress!, rows: rows, inC: inC,
+                            out: $0.baseAddress!, inp: X.baseAddress!, weight: W.baseAddress!, bias: B.baseAddress!,
+                            rows: rows, inC: inC,
                             outC: outC, threads: 2)
                     }
                     got.withUnsafeMutableBufferPointer {
                         decodeLinear(
-                            X.baseAddress!, rows: rows, .f32(F32Matrix(storage: w, offset: 0, inC: inC, outC: outC, outMajor: false)),
+                            X.baseAddress!, rows: rows,
+                            .f32(F32Matrix(storage: w, offset: 0, inC: inC, outC: outC, outMajor: false)),
                             bias: B.baseAddress!, out: $0.baseAddress!, threads: 2)
                     }
                 }
@@ -141,7 +154,8 @@ func modernConfig() -> GPTConfig {
         let zeros = w.withUnsafeMutableBufferPointer { magnitudePrune($0, fraction: 0.5) }
         #expect(zeros == 52)  // ⌊0.5 · 104⌋
         #expect(w.filter { $0 == 0 }.count == 52)
-        let keptMin = w.filter { $0 != 0 }.map(abs).min()!, prunedMax = zip(before, w).filter { $1 == 0 }.map { abs($0.0) }.max()!
+        let keptMin = w.filter { $0 != 0 }.map(abs).min()!,
+            prunedMax = zip(before, w).filter { $1 == 0 }.map { abs($0.0) }.max()!
         #expect(keptMin >= prunedMax, "kept \(keptMin) is smaller than pruned \(prunedMax)")
         #expect(zip(before, w).allSatisfy { $1 == 0 || $1 == $0 }, "kept weights must be unchanged")
         var none = before
@@ -151,7 +165,9 @@ func modernConfig() -> GPTConfig {
 
     // MARK: - Checkpoints
 
-    static let configs: [GPTConfig] = [GPTConfig(vocabSize: 97, contextLength: 16, layers: 2, heads: 2, width: 24), modernConfig()]
+    static let configs: [GPTConfig] = [
+        GPTConfig(vocabSize: 97, contextLength: 16, layers: 2, heads: 2, width: 24), modernConfig(),
+    ]
 
     /// Save an F32 checkpoint, quantize it, read it back: the same INT8 matrices and F32 vectors,
     /// and `Checkpoint.load` gives exactly scale · q.
@@ -186,7 +202,9 @@ func modernConfig() -> GPTConfig {
         // Quantizing the dequantized weights again changes nothing: each is already scale · q.
         let again = DecodeModel.quantizing(deq)
         for spec in model.layout.tensors where spec.shape.count == 2 {
-            guard case .int8(let a) = again.matrix(spec.name)!, case .int8(let b) = got.matrix(spec.name)! else { continue }
+            guard case .int8(let a) = again.matrix(spec.name)!, case .int8(let b) = got.matrix(spec.name)! else {
+                continue
+            }
             #expect(a.q == b.q, "\(spec.name) re-quantizes differently")
         }
         // A rerun replaces the output folder.
@@ -223,8 +241,11 @@ func modernConfig() -> GPTConfig {
     /// The F32 decoder is untouched by the INT8 path: bit-identical to a second F32 run, and
     /// sampling over INT8 weights is seeded like F32.
     @Test func f32DecodingIsDeterministicAndInt8SamplesAreSeeded() throws {
-        let model = try randomModel(GPTConfig(vocabSize: 97, contextLength: 16, layers: 2, heads: 2, width: 24), seed: 8)
-        #expect(Generator(model: model).append([1, 2, 3]) == Generator(decoder: DecodeModel(model: model)).append([1, 2, 3]))
+        let model = try randomModel(
+            GPTConfig(vocabSize: 97, contextLength: 16, layers: 2, heads: 2, width: 24), seed: 8)
+        #expect(
+            Generator(model: model).append([1, 2, 3])
+                == Generator(decoder: DecodeModel(model: model)).append([1, 2, 3]))
         var o = SamplingOptions()
         o.maxTokens = 24  // past the context: the cache is rebuilt on the way
         o.seed = 3
@@ -257,14 +278,16 @@ func modernConfig() -> GPTConfig {
         #expect(message(dir + "/empty", dir + "/a", { _ in }).contains("not a checkpoint folder (no config.json)"))
         #expect(message(dir + "/missing", dir + "/a", { _ in }).contains("checkpoint folder does not exist"))
         #expect(message(dir + "/f32", dir + "/f32", { _ in }).contains("--out must be a new folder"))
-        #expect(message(dir + "/f32", dir + "/empty", { _ in }).contains("--out exists and is not a quantized checkpoint"))
+        #expect(
+            message(dir + "/f32", dir + "/empty", { _ in }).contains("--out exists and is not a quantized checkpoint"))
         #expect(message(dir + "/f32", dir + "/a", { $0.evalText = dir + "/nothing.txt" }).contains("cannot read"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/a"), "a failed run must not leave an output")
         _ = try Quantizer.run(checkpoint: dir + "/f32", out: dir + "/q", options: QuantizeOptions())
         #expect(message(dir + "/q", dir + "/qq", { _ in }).contains("already quantized (sluice_int8)"))
         // A damaged quantized checkpoint names what is wrong.
         let cfg = try String(contentsOfFile: dir + "/q/config.json", encoding: .utf8)
-        try cfg.replacingOccurrences(of: "sluice_int8", with: "gptq").write(toFile: dir + "/q/config.json", atomically: true, encoding: .utf8)
+        try cfg.replacingOccurrences(of: "sluice_int8", with: "gptq").write(
+            toFile: dir + "/q/config.json", atomically: true, encoding: .utf8)
         #expect(throws: SluiceError.self) { try Checkpoint.load(dir + "/q") }
         do {
             _ = try Checkpoint.load(dir + "/q")

@@ -10,7 +10,8 @@ import Testing
     @Test func layoutIsTheReferenceOne() throws {
         let dir = try TestSupport.temporaryDirectory("st")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Safetensors.write(path: dir + "/a.safetensors", tensors: [("x", [2], 0..<2), ("y", [1, 1], 2..<3)], data: [1, -2, 0.5])
+        try Safetensors.write(
+            path: dir + "/a.safetensors", tensors: [("x", [2], 0..<2), ("y", [1, 1], 2..<3)], data: [1, -2, 0.5])
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/a.safetensors")))
         let n = Int(bytes[0]) | Int(bytes[1]) << 8
         #expect((8 + n) % 8 == 0, "data starts 8-byte aligned")
@@ -22,7 +23,9 @@ import Testing
     @Test func halfPrecisionIsWidened() throws {
         let dir = try TestSupport.temporaryDirectory("st-half")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var header = Array("{\"a\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[4,6]}}".utf8)
+        var header = Array(
+            "{\"a\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[4,6]}}"
+                .utf8)
         while (8 + header.count) % 8 != 0 { header.append(0x20) }
         var file: [UInt8] = [UInt8(header.count), 0, 0, 0, 0, 0, 0, 0] + header
         file += [0x80, 0x3F, 0x40, 0xC0]  // BF16 1.0, −3.0

@@ -20,7 +20,8 @@ import Testing
         let out = Buf(zeros: B * T * C), att = Buf(zeros: B * NH * T * T), Q = Buf(qkv)
         Self.segments.withUnsafeBufferPointer { seg in
             Kernels.attentionForward(
-                out: out.p, att: att.p, qkv: Q.p, segmentStarts: seg.baseAddress!, B: B, T: T, C: C, NH: NH, threads: threads)
+                out: out.p, att: att.p, qkv: Q.p, segmentStarts: seg.baseAddress!, B: B, T: T, C: C, NH: NH,
+                threads: threads)
         }
         let naive = NaiveKernels.attentionForward(qkv: qkv, segmentStarts: Self.segments, B: B, T: T, C: C, NH: NH)
         let (fwd, at) = maxRelDiff(out.array, naive)
@@ -39,7 +40,8 @@ import Testing
         // The unchanged backward gives the gradient of the segmented forward.
         let r = randomFloats(B * T * C, seed: 32)
         let dqkv = Buf(zeros: qkv.count), datt = Buf(zeros: B * NH * T * T), R = Buf(r)
-        Kernels.attentionBackward(dqkv: dqkv.p, datt: datt.p, dout: R.p, att: att.p, qkv: Q.p, B: B, T: T, C: C, NH: NH, threads: threads)
+        Kernels.attentionBackward(
+            dqkv: dqkv.p, datt: datt.p, dout: R.p, att: att.p, qkv: Q.p, B: B, T: T, C: C, NH: NH, threads: threads)
         let fd = finiteDifferences(qkv, indices: Array(0..<qkv.count), weights: r, h: 1e-3) {
             NaiveKernels.attentionForward(qkv: $0, segmentStarts: Self.segments, B: B, T: T, C: C, NH: NH)
         }
@@ -57,7 +59,8 @@ import Testing
         let zeros = [Int32](repeating: 0, count: B * T)
         zeros.withUnsafeBufferPointer { seg in
             Kernels.attentionForward(
-                out: out2.p, att: att2.p, qkv: Q.p, segmentStarts: seg.baseAddress!, B: B, T: T, C: C, NH: NH, threads: 2)
+                out: out2.p, att: att2.p, qkv: Q.p, segmentStarts: seg.baseAddress!, B: B, T: T, C: C, NH: NH,
+                threads: 2)
         }
         #expect(out1.array == out2.array)
         #expect(att1.array == att2.array)
@@ -71,11 +74,13 @@ import Testing
         tokens.withUnsafeBufferPointer { tk in
             Self.segments.withUnsafeBufferPointer { seg in
                 Kernels.encoderForward(
-                    out: out.p, tokens: tk.baseAddress!, wte: E.p, wpe: P.p, segmentStarts: seg.baseAddress!, B: B, T: T, C: C,
+                    out: out.p, tokens: tk.baseAddress!, wte: E.p, wpe: P.p, segmentStarts: seg.baseAddress!, B: B,
+                    T: T, C: C,
                     threads: 2)
             }
         }
-        let naive = NaiveKernels.encoderForward(tokens: tokens, wte: wte, wpe: wpe, segmentStarts: Self.segments, B: B, T: T, C: C)
+        let naive = NaiveKernels.encoderForward(
+            tokens: tokens, wte: wte, wpe: wpe, segmentStarts: Self.segments, B: B, T: T, C: C)
         #expect(out.array == naive)
         // Position 3 of sequence 0 starts a segment: it gets wpe[0].
         for c in 0..<C { #expect(naive[3 * C + c] == wte[Int(tokens[3]) * C + c] + wpe[c]) }
@@ -85,7 +90,8 @@ import Testing
         tokens.withUnsafeBufferPointer { tk in
             Self.segments.withUnsafeBufferPointer { seg in
                 Kernels.encoderBackward(
-                    dwte: dwte.p, dwpe: dwpe.p, dout: D.p, tokens: tk.baseAddress!, segmentStarts: seg.baseAddress!, B: B, T: T,
+                    dwte: dwte.p, dwpe: dwpe.p, dout: D.p, tokens: tk.baseAddress!, segmentStarts: seg.baseAddress!,
+                    B: B, T: T,
                     C: C, threads: 2)
             }
         }

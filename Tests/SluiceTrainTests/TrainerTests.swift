@@ -57,7 +57,8 @@ func repeatingTokens(_ n: Int) -> [Int32] {
 
     @Test(arguments: [0.0, 0.1])
     func resumedRunGivesTheLossesOfAnUninterruptedRun(dropout: Double) throws {
-        let stream = ArrayTokenStream(repeatingTokens(3000).enumerated().map { Int32(($0.offset * 7 + Int($0.element)) % 50) }, vocabSize: 50)
+        let stream = ArrayTokenStream(
+            repeatingTokens(3000).enumerated().map { Int32(($0.offset * 7 + Int($0.element)) % 50) }, vocabSize: 50)
         let a = try TestSupport.temporaryDirectory("train-full")
         let b = try TestSupport.temporaryDirectory("train-resumed")
         defer {
@@ -146,7 +147,8 @@ func repeatingTokens(_ n: Int) -> [Int32] {
     @Test func checkpointReadsBackBitExactly() throws {
         let dir = try TestSupport.temporaryDirectory("ckpt")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let model = try GPT(config: GPTConfig(vocabSize: 40, contextLength: 12, layers: 2, heads: 2, width: 16, eosTokenID: 0))
+        let model = try GPT(
+            config: GPTConfig(vocabSize: 40, contextLength: 12, layers: 2, heads: 2, width: 16, eosTokenID: 0))
         model.initialize(seed: 3)
         var opt = AdamW(parameterCount: model.params.count)
         opt.m = randomFloats(model.params.count, seed: 1)
@@ -159,7 +161,9 @@ func repeatingTokens(_ n: Int) -> [Int32] {
         let o2 = try Checkpoint.loadOptimizer(dir + "/c", parameterCount: model.params.count)
         #expect(o2.m == opt.m && o2.v == opt.v && o2.step == 17)
         // The config is Hugging Face's GPT-2 layout.
-        let cfg = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/c/config.json"))) as! [String: Any]
+        let cfg =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/c/config.json")))
+            as! [String: Any]
         #expect(cfg["model_type"] as? String == "gpt2")
         #expect(cfg["activation_function"] as? String == "gelu_new")
         #expect(cfg["n_embd"] as? Int == 16)
@@ -177,7 +181,8 @@ func repeatingTokens(_ n: Int) -> [Int32] {
         try Checkpoint.save(model: model, to: dir + "/c")
         // Rewrite the weights without block 1's MLP projection.
         let kept = model.layout.tensors.filter { !$0.name.hasPrefix("h.1.mlp.c_proj") }
-        try Safetensors.write(path: dir + "/c/model.safetensors", tensors: kept.map { ($0.name, $0.shape, $0.range) }, data: model.params)
+        try Safetensors.write(
+            path: dir + "/c/model.safetensors", tensors: kept.map { ($0.name, $0.shape, $0.range) }, data: model.params)
         #expect {
             _ = try Checkpoint.load(dir + "/c")
         } throws: { e in
@@ -187,7 +192,9 @@ func repeatingTokens(_ n: Int) -> [Int32] {
         var o = tinyOptions(out: dir + "/run")
         o.initFrom = dir + "/c"
         #expect(throws: (any Error).self) {
-            _ = try Trainer(options: o, train: ArrayTokenStream(repeatingTokens(200).map { $0 % 20 }, vocabSize: 20), val: nil, tokenizerPath: nil)
+            _ = try Trainer(
+                options: o, train: ArrayTokenStream(repeatingTokens(200).map { $0 % 20 }, vocabSize: 20), val: nil,
+                tokenizerPath: nil)
         }
     }
 
@@ -210,7 +217,10 @@ func repeatingTokens(_ n: Int) -> [Int32] {
         #expect {
             var opts = o
             opts.steps = 200
-            try Trainer(options: opts, train: ArrayTokenStream(ids, vocabSize: 50, label: "damaged"), val: nil, tokenizerPath: nil).run()
+            try Trainer(
+                options: opts, train: ArrayTokenStream(ids, vocabSize: 50, label: "damaged"), val: nil,
+                tokenizerPath: nil
+            ).run()
         } throws: { e in
             "\(e)".contains("token id 77 at token 123 is outside the vocabulary of 50") && "\(e)".contains("damaged")
         }

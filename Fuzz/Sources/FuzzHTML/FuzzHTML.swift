@@ -9,7 +9,8 @@ nonisolated(unsafe) var steps: [ExtractStep] = {
     var main = Fuzz.options("extract")
     var all = Fuzz.options("extract", yaml: "{main_content: false, keep_captions: true, min_bytes: 0}")
     return [
-        try! StageBuilder.build(ExtractStep.self, options: &main), try! StageBuilder.build(ExtractStep.self, options: &all),
+        try! StageBuilder.build(ExtractStep.self, options: &main),
+        try! StageBuilder.build(ExtractStep.self, options: &all),
     ]
 }()
 nonisolated(unsafe) let context = Fuzz.context(stages: ["extract"])

@@ -37,7 +37,10 @@ extension ClassifierModel {
     public func labelIndex(_ label: String, option: String, path: String) throws -> Int {
         let name = label.hasPrefix("__label__") ? String(label.dropFirst(9)) : label
         guard let i = labels.firstIndex(of: name) else {
-            let shown = labels.count > 40 ? labels.prefix(40).joined(separator: ", ") + ", … (\(labels.count) in all)" : labels.joined(separator: ", ")
+            let shown =
+                labels.count > 40
+                ? labels.prefix(40).joined(separator: ", ") + ", … (\(labels.count) in all)"
+                : labels.joined(separator: ", ")
             throw SluiceError(.config, "\(option): the model has no label '\(label)' (labels: \(shown))", file: path)
         }
         return i

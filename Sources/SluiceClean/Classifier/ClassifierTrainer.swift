@@ -72,12 +72,17 @@ public enum ClassifierTrainer {
                                 let lr = options.learningRate * max(0, 1 - done / progressPerThread)
                                 done += 1
                                 shared.step(
-                                    offsetsFinal[i]..<offsetsFinal[i + 1], target: targetsFinal[i], k: k, lr: lr, l2: options.l2,
+                                    offsetsFinal[i]..<offsetsFinal[i + 1], target: targetsFinal[i], k: k, lr: lr,
+                                    l2: options.l2,
                                     scores: &scores)
                             }
                         }
                     }
-                    if threads == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: run) }
+                    if threads == 1 {
+                        run(0)
+                    } else {
+                        DispatchQueue.concurrentPerform(iterations: threads, execute: run)
+                    }
                 }
             }
         }

@@ -32,7 +32,9 @@ extension FastTextModel {
     public static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws -> FastTextModel {
         var r = ModelReader(bytes: bytes, path: path)
         guard bytes.count >= 4, try r.u32("magic") == magic else {
-            throw SluiceError(.corruptInput, "not a fastText model (the file does not start with fastText's magic number)", file: path)
+            throw SluiceError(
+                .corruptInput, "not a fastText model (the file does not start with fastText's magic number)", file: path
+            )
         }
         let version = try r.i32("version")
         guard supportedVersions.contains(version) else {
@@ -65,7 +67,9 @@ extension FastTextModel {
         guard (1...65_536).contains(a.dim), (1...1_000).contains(a.wordNgrams), (0...1_000).contains(a.minn),
             (0...1_000).contains(a.maxn), a.bucket >= 0
         else {
-            throw r.bad("fastText model arguments have impossible values (dim \(a.dim), wordNgrams \(a.wordNgrams), minn \(a.minn), maxn \(a.maxn), bucket \(a.bucket))", at: 8)
+            throw r.bad(
+                "fastText model arguments have impossible values (dim \(a.dim), wordNgrams \(a.wordNgrams), minn \(a.minn), maxn \(a.maxn), bucket \(a.bucket))",
+                at: 8)
         }
         let needsBuckets = a.wordNgrams > 1 || a.maxn > 0
         if needsBuckets && a.bucket == 0 {
@@ -80,10 +84,14 @@ extension FastTextModel {
         _ = try r.i64("dictionary")  // ntokens
         let pruneSize = try r.i64("dictionary")
         guard size >= 0, nwords >= 0, nlabels >= 1, nwords + nlabels == size, pruneSize >= -1 else {
-            throw r.bad("fastText dictionary has impossible sizes (\(size) entries, \(nwords) words, \(nlabels) labels)", at: dictionaryAt)
+            throw r.bad(
+                "fastText dictionary has impossible sizes (\(size) entries, \(nwords) words, \(nlabels) labels)",
+                at: dictionaryAt)
         }
         guard size <= r.remaining / 10 else {  // each entry takes at least 1 + 8 + 1 bytes
-            throw r.bad("fastText model is truncated in the dictionary (\(size) entries cannot fit in \(r.remaining) bytes)", at: dictionaryAt)
+            throw r.bad(
+                "fastText model is truncated in the dictionary (\(size) entries cannot fit in \(r.remaining) bytes)",
+                at: dictionaryAt)
         }
         var d = FastTextDictionary()
         d.wordCount = nwords
@@ -98,7 +106,8 @@ extension FastTextModel {
             let count = try r.i64("dictionary entry \(e)")
             let type = try r.u8("dictionary entry \(e)")
             guard type == (e < nwords ? 0 : 1) else {
-                throw r.bad("fastText dictionary entry \(e) has type \(type) (words come first, then labels)", at: entryAt)
+                throw r.bad(
+                    "fastText dictionary entry \(e) has type \(type) (words come first, then labels)", at: entryAt)
             }
             // Clamped below fastText's 1e15 sentinel so that a damaged count cannot loop the Huffman tree.
             if e >= nwords { d.labelCounts.append(min(count, 999_999_999_999_999)) }
@@ -123,7 +132,8 @@ extension FastTextModel {
         // Input matrix.
         let quantInput = try r.bool("quantization flag")
         if !quantInput && d.pruned != nil {
-            throw r.bad("fastText model has a pruned dictionary but a dense input matrix (an outdated model file)", at: r.at)
+            throw r.bad(
+                "fastText model has a pruned dictionary but a dense input matrix (an outdated model file)", at: r.at)
         }
         let inputAt = r.at
         let input = quantInput ? try r.quantMatrix("input matrix") : try r.denseMatrix("input matrix")
@@ -132,14 +142,18 @@ extension FastTextModel {
             if let p = d.pruned { needRows = nwords + Int(p.maxValue) + 1 } else { needRows = nwords + a.bucket }
         }
         guard input.cols == a.dim, input.rows >= needRows else {
-            throw r.bad("fastText input matrix is \(input.rows)×\(input.cols), the model needs at least \(needRows)×\(a.dim)", at: inputAt)
+            throw r.bad(
+                "fastText input matrix is \(input.rows)×\(input.cols), the model needs at least \(needRows)×\(a.dim)",
+                at: inputAt)
         }
         // Output matrix.
         let qout = try r.bool("qout flag")
         let outputAt = r.at
         let output = quantInput && qout ? try r.quantMatrix("output matrix") : try r.denseMatrix("output matrix")
         guard output.cols == a.dim, output.rows == nlabels else {
-            throw r.bad("fastText output matrix is \(output.rows)×\(output.cols), the model needs \(nlabels)×\(a.dim)", at: outputAt)
+            throw r.bad(
+                "fastText output matrix is \(output.rows)×\(output.cols), the model needs \(nlabels)×\(a.dim)",
+                at: outputAt)
         }
         guard r.remaining == 0 else {
             throw r.bad("\(r.remaining) unexpected bytes after the output matrix of the fastText model", at: r.at)
@@ -184,7 +198,8 @@ private struct ModelReader {
         Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: try take(8, what), as: Int64.self))
     }
     mutating func f64(_ what: String) throws -> Double {
-        Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: try take(8, what), as: UInt64.self)))
+        Double(
+            bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: try take(8, what), as: UInt64.self)))
     }
     /// A NUL-terminated string (the NUL is consumed, not returned).
     mutating func cString(_ what: String) throws -> UnsafeRawBufferPointer.SubSequence {
@@ -199,7 +214,9 @@ private struct ModelReader {
         guard n >= 0, n <= remaining / 4 else { throw bad("fastText model is truncated in the \(what)", at: at) }
         let start = try take(4 * n, what)
         let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(n, 1))
-        if n > 0 { UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: bytes.baseAddress! + start, byteCount: 4 * n) }
+        if n > 0 {
+            UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: bytes.baseAddress! + start, byteCount: 4 * n)
+        }
         return out  // fastText files are little-endian, as is every platform sluice builds for
     }
 
@@ -208,16 +225,22 @@ private struct ModelReader {
         let start = at
         let m = try i64(what)
         let n = try i64(what)
-        guard m >= 0, n >= 1, n <= 65_536 else { throw bad("fastText \(what) has impossible sizes \(m)×\(n)", at: start) }
+        guard m >= 0, n >= 1, n <= 65_536 else {
+            throw bad("fastText \(what) has impossible sizes \(m)×\(n)", at: start)
+        }
         guard m <= Int64(remaining / 4) / n else {
-            throw bad("fastText model is truncated in the \(what) (\(m)×\(n) floats do not fit in \(remaining) bytes)", at: start)
+            throw bad(
+                "fastText model is truncated in the \(what) (\(m)×\(n) floats do not fit in \(remaining) bytes)",
+                at: start)
         }
         let values = try floats(Int(m * n), what)
         return FastTextMatrix(rows: Int(m), cols: Int(n), values: values)
     }
 
     /// `ProductQuantizer::load`: dim, nsubq, dsub, lastdsub (int32), then 256 × dim centroids.
-    mutating func quantizer(_ what: String) throws -> (dim: Int, nsubq: Int, dsub: Int, lastdsub: Int, centroids: UnsafeMutableBufferPointer<Float>) {
+    mutating func quantizer(_ what: String) throws -> (
+        dim: Int, nsubq: Int, dsub: Int, lastdsub: Int, centroids: UnsafeMutableBufferPointer<Float>
+    ) {
         let start = at
         let dim = Int(try i32(what))
         let nsubq = Int(try i32(what))
@@ -226,7 +249,9 @@ private struct ModelReader {
         guard (1...65_536).contains(dim), nsubq >= 1, dsub >= 1, lastdsub >= 1,
             (nsubq - 1) * dsub + lastdsub == dim
         else {
-            throw bad("fastText \(what) has an impossible product quantizer (dim \(dim), nsubq \(nsubq), dsub \(dsub), lastdsub \(lastdsub))", at: start)
+            throw bad(
+                "fastText \(what) has an impossible product quantizer (dim \(dim), nsubq \(nsubq), dsub \(dsub), lastdsub \(lastdsub))",
+                at: start)
         }
         return (dim, nsubq, dsub, lastdsub, try floats(256 * dim, what))
     }
@@ -243,14 +268,18 @@ private struct ModelReader {
             throw bad("fastText quantized \(what) has impossible sizes \(m)×\(n) with \(codesize) codes", at: start)
         }
         guard m <= Int64(remaining) else {
-            throw bad("fastText model is truncated in the quantized \(what) (\(m) rows cannot fit in \(remaining) bytes)", at: start)
+            throw bad(
+                "fastText model is truncated in the quantized \(what) (\(m) rows cannot fit in \(remaining) bytes)",
+                at: start)
         }
         let codesAt = try take(codesize, what)
         let codes = [UInt8](bytes[codesAt..<(codesAt + codesize)])
         let pq = try quantizer(what)
         guard pq.dim == Int(n), codesize == Int(m) * pq.nsubq else {
             pq.centroids.deallocate()
-            throw bad("fastText quantized \(what): \(codesize) codes do not match \(m) rows × \(pq.nsubq) sub-quantizers of \(n) columns", at: start)
+            throw bad(
+                "fastText quantized \(what): \(codesize) codes do not match \(m) rows × \(pq.nsubq) sub-quantizers of \(n) columns",
+                at: start)
         }
         var normCodes: [UInt8] = []
         var normCentroids: [Float] = []
@@ -260,7 +289,9 @@ private struct ModelReader {
                 normCodes = [UInt8](bytes[normAt..<(normAt + Int(m))])
                 let npq = try quantizer(what + " norms")
                 defer { npq.centroids.deallocate() }
-                guard npq.dim == 1, npq.nsubq == 1 else { throw bad("fastText quantized \(what) has a bad norm quantizer", at: normAt) }
+                guard npq.dim == 1, npq.nsubq == 1 else {
+                    throw bad("fastText quantized \(what) has a bad norm quantizer", at: normAt)
+                }
                 normCentroids = Array(npq.centroids.prefix(256))
             } catch {
                 pq.centroids.deallocate()

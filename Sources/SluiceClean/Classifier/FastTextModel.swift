@@ -146,7 +146,8 @@ public final class FastTextModel: @unchecked Sendable {
         let eosHash = fastTextHash(Self.eos)
         self.eosHash = eosHash
         var eos: Int32 = -1
-        for e in 0..<n where dictionary.hashes[e] == eosHash
+        for e in 0..<n
+        where dictionary.hashes[e] == eosHash
             && dictionary.bytes[dictionary.starts[e]..<dictionary.starts[e + 1]].elementsEqual(Self.eos)
         {
             eos = Int32(e)
@@ -228,7 +229,9 @@ public final class FastTextModel: @unchecked Sendable {
                     if entryHashes[e] == h {
                         let s = entryStarts[e]
                         let len = entryStarts[e + 1] - s
-                        if len == token.count && (len == 0 || memcmp(bytes.baseAddress! + s, token.baseAddress!, len) == 0) {
+                        if len == token.count
+                            && (len == 0 || memcmp(bytes.baseAddress! + s, token.baseAddress!, len) == 0)
+                        {
                             return e
                         }
                     }
@@ -238,7 +241,6 @@ public final class FastTextModel: @unchecked Sendable {
         }
     }
 }
-
 
 /// How a model turns n-gram hashes into input rows (`Dictionary::computeSubwords`, `pushHash`).
 struct NgramRows: Sendable {

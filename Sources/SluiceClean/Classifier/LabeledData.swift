@@ -42,7 +42,8 @@ public enum LabeledData {
         path: String, textField: String, labelField: String?, format: LabeledFormat? = nil
     ) throws -> [LabeledExample] {
         guard let format = format ?? LabeledFormat.guess(path: path) else {
-            throw SluiceError(.config, "cannot tell the format from the extension; pass --format csv|tsv|jsonl", file: path)
+            throw SluiceError(
+                .config, "cannot tell the format from the extension; pass --format csv|tsv|jsonl", file: path)
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SluiceError(.io, "cannot read the file", file: path)
@@ -130,11 +131,14 @@ public enum LabeledData {
         _ b: [UInt8], path: String, separator: UInt8, quoted: Bool, _ textField: String, _ labelField: String?
     ) throws -> [LabeledExample] {
         let rows = records(b, separator: separator, quoted: quoted)
-        guard let header = rows.first else { throw SluiceError(.corruptInput, "the file is empty (no header row)", file: path) }
+        guard let header = rows.first else {
+            throw SluiceError(.corruptInput, "the file is empty (no header row)", file: path)
+        }
         func column(_ name: String) throws -> Int {
             guard let k = header.fields.firstIndex(of: name) else {
                 let known = header.fields.map { "'\($0)'" }.joined(separator: ", ")
-                throw SluiceError(.corruptInput, "no column '\(name)' in the header (columns: \(known))", file: path, line: 1)
+                throw SluiceError(
+                    .corruptInput, "no column '\(name)' in the header (columns: \(known))", file: path, line: 1)
             }
             return k
         }
@@ -146,14 +150,17 @@ public enum LabeledData {
             let need = max(textColumn, labelColumn ?? 0)
             guard row.fields.count > need else {
                 throw SluiceError(
-                    .corruptInput, "row has \(row.fields.count) fields, needs at least \(need + 1)", file: path, line: row.line)
+                    .corruptInput, "row has \(row.fields.count) fields, needs at least \(need + 1)", file: path,
+                    line: row.line)
             }
             out.append(LabeledExample(text: row.fields[textColumn], label: labelColumn.map { row.fields[$0] } ?? ""))
         }
         return out
     }
 
-    static func readJSONL(_ b: [UInt8], path: String, _ textField: String, _ labelField: String?) throws -> [LabeledExample] {
+    static func readJSONL(_ b: [UInt8], path: String, _ textField: String, _ labelField: String?) throws
+        -> [LabeledExample]
+    {
         var out: [LabeledExample] = []
         var lineNumber = 0
         var start = 0
@@ -175,7 +182,8 @@ public enum LabeledData {
                 switch object[labelField] {
                 case let s as String: label = s
                 case let n as NSNumber: label = n.stringValue
-                default: throw SluiceError(.corruptInput, "no label field '\(labelField)'", file: path, line: lineNumber)
+                default:
+                    throw SluiceError(.corruptInput, "no label field '\(labelField)'", file: path, line: lineNumber)
                 }
             }
             out.append(LabeledExample(text: text, label: label))

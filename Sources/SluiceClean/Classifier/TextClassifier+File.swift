@@ -80,7 +80,9 @@ extension TextClassifier {
         }
         guard bytes.count >= 8 + 36 else { throw bad("model file is truncated (\(bytes.count) bytes)") }
         let body = bytes.count - 8
-        let stored = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: body, as: UInt64.self)) }
+        let stored = bytes.withUnsafeBytes {
+            UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: body, as: UInt64.self))
+        }
         let computed = bytes.withUnsafeBytes { xxHash64(UnsafeRawBufferPointer(rebasing: $0[0..<body])) }
         var at = 4
         func u32() throws -> UInt32 {
@@ -115,14 +117,17 @@ extension TextClassifier {
         var bias: [Float] = []
         for _ in 0..<k { bias.append(Float(bitPattern: try u32())) }
         let rows = Int(try u32())
-        guard rows <= buckets, at + rows * (4 + 4 * k) == body else { throw bad("model weights have the wrong size", at) }
+        guard rows <= buckets, at + rows * (4 + 4 * k) == body else {
+            throw bad("model weights have the wrong size", at)
+        }
         var weights = [Float](repeating: 0, count: buckets * k)
         for _ in 0..<rows {
             let r = Int(try u32())
             guard r < buckets else { throw bad("weight row \(r) is out of range", at - 4) }
             for l in 0..<k { weights[r * k + l] = Float(bitPattern: try u32()) }
         }
-        let config = FeatureConfig(buckets: buckets, wordNgrams: wordNgrams, minn: minn, maxn: maxn, lowercase: flags & 1 != 0)
+        let config = FeatureConfig(
+            buckets: buckets, wordNgrams: wordNgrams, minn: minn, maxn: maxn, lowercase: flags & 1 != 0)
         return TextClassifier(labels: labels, config: config, weights: weights, bias: bias)
     }
 }

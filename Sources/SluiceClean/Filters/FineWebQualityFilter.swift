@@ -44,7 +44,8 @@ public struct FineWebQualityFilter: Filter {
             "new_line_ratio", default: 0.3, range: 0...1_000_000, "max newlines per word")
         icuWords = try options.bool(
             "icu_words", default: false,
-            "split unspaced scripts (Chinese, Japanese, Thai…) into ICU dictionary words, not one token per run as datatrove")
+            "split unspaced scripts (Chinese, Japanese, Thai…) into ICU dictionary words, not one token per run as datatrove"
+        )
     }
 
     /// Gives this task its own scratch state (a copied stage must not share the scanner across threads).

@@ -12,7 +12,8 @@ import SluiceCore
 /// Drops documents that fail any Gopher quality rule; the reason names the rule.
 public struct GopherQualityFilter: Filter {
     public static let name = "gopher_quality"
-    public static let summary = "Gopher (MassiveText) quality rules: word count, word length, symbols, bullets, stop words"
+    public static let summary =
+        "Gopher (MassiveText) quality rules: word count, word length, symbols, bullets, stop words"
 
     public static let wordCount = DropReason("gopher_quality:word_count")
     public static let meanWordLength = DropReason("gopher_quality:mean_word_length")
@@ -63,7 +64,8 @@ public struct GopherQualityFilter: Filter {
         stopWordBytes = stopWordList.map { Array($0.utf8) }
         icuWords = try options.bool(
             "icu_words", default: false,
-            "split unspaced scripts (Chinese, Japanese, Thai…) into ICU dictionary words, not one token per run as datatrove")
+            "split unspaced scripts (Chinese, Japanese, Thai…) into ICU dictionary words, not one token per run as datatrove"
+        )
         maxStopWordBytes = stopWordBytes.map(\.count).max() ?? 0
     }
 
@@ -85,12 +87,16 @@ public struct GopherQualityFilter: Filter {
             nonSymbol += 1
             nonSymbolChars += t.charCount(b, i)
         }
-        if nonSymbol < minWords || (maxWords > 0 && nonSymbol > maxWords) || nWords == 0 { return .drop(Self.wordCount) }
+        if nonSymbol < minWords || (maxWords > 0 && nonSymbol > maxWords) || nWords == 0 {
+            return .drop(Self.wordCount)
+        }
         let mean = Double(nonSymbolChars) / Double(nonSymbol)
         if mean < minMeanWordLength || mean > maxMeanWordLength { return .drop(Self.meanWordLength) }
         let all = 0..<b.count
         if maxSymbolWordRatio > 0 {
-            if Double(countOccurrences(b, all, "#")) / Double(nWords) > maxSymbolWordRatio { return .drop(Self.hashRatio) }
+            if Double(countOccurrences(b, all, "#")) / Double(nWords) > maxSymbolWordRatio {
+                return .drop(Self.hashRatio)
+            }
             let ellipses = countOccurrences(b, all, "...") + countOccurrences(b, all, "…")
             if Double(ellipses) / Double(nWords) > maxSymbolWordRatio { return .drop(Self.ellipsisRatio) }
         }
@@ -209,7 +215,8 @@ extension GopherQualityFilter: DropExplaining {
             case Self.stopWords:
                 var present: [String] = []
                 for i in 0..<nWords where t.ends[i] - t.starts[i] <= maxStopWordBytes {
-                    for (k, w) in stopWordBytes.enumerated() where t.equals(b, i, w) && !present.contains(stopWordList[k]) {
+                    for (k, w) in stopWordBytes.enumerated()
+                    where t.equals(b, i, w) && !present.contains(stopWordList[k]) {
                         present.append(stopWordList[k])
                     }
                 }

@@ -58,7 +58,8 @@ public struct GopherRepetitionFilter: Filter {
         func parse(_ key: String, _ list: [String]) throws -> [(Int, Double)] {
             try list.map { item in
                 let parts = item.split(separator: ":")
-                guard parts.count == 2, let n = Int(parts[0]), n >= 1, n <= 100, let f = Double(parts[1]), f >= 0, f <= 1
+                guard parts.count == 2, let n = Int(parts[0]), n >= 1, n <= 100, let f = Double(parts[1]), f >= 0,
+                    f <= 1
                 else { throw options.error(key, "'\(item)' is not n:fraction such as 2:0.2") }
                 return (n, f)
             }
@@ -69,7 +70,8 @@ public struct GopherRepetitionFilter: Filter {
         for (n, _) in duplicateNGrams { dropReasons[-n] = Self.duplicateNGram(n) }
         icuWords = try options.bool(
             "icu_words", default: false,
-            "split unspaced scripts (Chinese, Japanese, Thai…) into ICU dictionary words, not one token per run as datatrove")
+            "split unspaced scripts (Chinese, Japanese, Thai…) into ICU dictionary words, not one token per run as datatrove"
+        )
     }
 
     /// Gives this task its own scratch state (a copied stage must not share the scanner across threads).

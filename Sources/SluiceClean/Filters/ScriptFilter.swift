@@ -30,7 +30,9 @@ public struct ScriptFilter: Filter {
             "drop_without_letters", default: true, "drop documents with no letters at all (when keep is set)")
         if !options.describing {
             for name in keep {
-                guard let code = Self.scriptCode(name) else { throw options.error("keep", "'\(name)' is not a script code") }
+                guard let code = Self.scriptCode(name) else {
+                    throw options.error("keep", "'\(name)' is not a script code")
+                }
                 keepCodes.insert(code)
             }
         }
@@ -68,7 +70,8 @@ public struct ScriptFilter: Filter {
                 letters += 1
             }
         }
-        guard letters > 0, let top = counts.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })
+        guard letters > 0,
+            let top = counts.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })
         else {
             return keepCodes.isEmpty || !dropWithoutLetters ? .keep : .drop(Self.noLetters)
         }

@@ -60,8 +60,9 @@ public struct SpamHeuristicsFilter: Filter {
         var i = 0
         while i < n {
             let c = b[i]
-            if (c == 0x68 || c == 0x77) && (hasPrefix(b, i..<n, "http://") || hasPrefix(b, i..<n, "https://")
-                || hasPrefix(b, i..<n, "www."))
+            if (c == 0x68 || c == 0x77)
+                && (hasPrefix(b, i..<n, "http://") || hasPrefix(b, i..<n, "https://")
+                    || hasPrefix(b, i..<n, "www."))
             {
                 var j = i
                 while j < n && b[j] > 0x20 { j += 1 }
@@ -71,7 +72,8 @@ public struct SpamHeuristicsFilter: Filter {
                 continue
             }
             if c >= 65 && c <= 90 { upper += 1 } else if c >= 97 && c <= 122 { lower += 1 }
-            let repeatable = (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x21 || c == 0x3F
+            let repeatable =
+                (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x21 || c == 0x3F
             if i > 0 && repeatable && b[i - 1] == c {
                 run += 1
                 if run > maxCharRun { return .drop(Self.charRun) }
@@ -138,7 +140,8 @@ extension SpamHeuristicsFilter: DropExplaining {
             while i < n {
                 let c = b[i]
                 if (c == 0x68 || c == 0x77)
-                    && (hasPrefix(b, i..<n, "http://") || hasPrefix(b, i..<n, "https://") || hasPrefix(b, i..<n, "www."))
+                    && (hasPrefix(b, i..<n, "http://") || hasPrefix(b, i..<n, "https://")
+                        || hasPrefix(b, i..<n, "www."))
                 {
                     var j = i
                     while j < n && b[j] > 0x20 { j += 1 }
@@ -169,7 +172,8 @@ extension SpamHeuristicsFilter: DropExplaining {
                 var words: [String] = []
                 var k = 0
                 while k < n && words.count < 10 {
-                    guard b[k] >= 65 && b[k] <= 90, k == 0 || !(b[k - 1] | 0x20 >= 0x61 && b[k - 1] | 0x20 <= 0x7A) else {
+                    guard b[k] >= 65 && b[k] <= 90, k == 0 || !(b[k - 1] | 0x20 >= 0x61 && b[k - 1] | 0x20 <= 0x7A)
+                    else {
                         k += 1
                         continue
                     }
@@ -201,7 +205,9 @@ extension SpamHeuristicsFilter: DropExplaining {
                     }
                     counts[h, default: (0, k)].count += 1
                 }
-                guard let top = counts.values.max(by: { ($0.count, $1.first) < ($1.count, $0.first) }) else { return nil }
+                guard let top = counts.values.max(by: { ($0.count, $1.first) < ($1.count, $0.first) }) else {
+                    return nil
+                }
                 object["match"] = .array([.string(text(t.starts[top.first]..<t.ends[top.first]))])
                 object["count"] = .int(Int64(top.count))
                 object["words"] = .int(Int64(words))

@@ -48,7 +48,11 @@ public struct URLBlocklistFilter: Filter {
     /// The lowercased host of `url` (`https://User@Sub.Example.com:8080/x` → `sub.example.com`).
     static func host(of url: String) -> Substring? {
         var rest = Substring(url.lowercased())
-        if let r = rest.range(of: "://") { rest = rest[r.upperBound...] } else if rest.hasPrefix("//") { rest = rest.dropFirst(2) }
+        if let r = rest.range(of: "://") {
+            rest = rest[r.upperBound...]
+        } else if rest.hasPrefix("//") {
+            rest = rest.dropFirst(2)
+        }
         if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
         if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
         if let colon = rest.lastIndex(of: ":"), !rest.hasPrefix("[") { rest = rest[..<colon] }

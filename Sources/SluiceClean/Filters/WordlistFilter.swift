@@ -51,7 +51,9 @@ public struct WordlistFilter: Filter {
         self.scanner = scanner
         phrases.removeAll()
         longest = 0
-        for raw in String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
+        for raw in String(decoding: data, as: UTF8.self).split(whereSeparator: {
+            $0 == "\n" || $0 == "\r\n" || $0 == "\r"
+        }) {
             let entry = try normalizer.foldCase(String(raw))
             var words: [UInt64] = []
             withUTF8Bytes(entry) { b in

@@ -223,13 +223,15 @@ func countSentences(_ l: UnsafeBufferPointer<UInt8>) -> Int {
                 // `.`), unless the whole is a special case (`e.g.`): then it ends the sentence.
                 let p = decodeScalar(l, at: previousScalarStart(l, before: bodyEnd)).scalar
                 let splits =
-                    (p >= 0x30 && p <= 0x39) || (p >= 0x61 && p <= 0x7A) || (p >= 0x80 && isLetter(p) && !isUppercase(p))
+                    (p >= 0x30 && p <= 0x39) || (p >= 0x61 && p <= 0x7A)
+                    || (p >= 0x80 && isLetter(p) && !isUppercase(p))
                 if splits && !isAbbreviation(l, bodyStart..<(bodyEnd + 1)) { inner = false }
             }
             let word = String(decoding: UnsafeBufferPointer(rebasing: l[bodyStart..<bodyEnd]), as: UTF8.self)
             let singleCapital = bodyEnd - bodyStart == 1 && l[bodyStart] >= 65 && l[bodyStart] <= 90
             if inner || singleCapital || abbreviations.contains(word) {
-                ends = l[bodyEnd] == 0x2E && (bodyEnd + 1 < end) && tableContains(sentenceEndTable, UInt32(l[bodyEnd + 1]))
+                ends =
+                    l[bodyEnd] == 0x2E && (bodyEnd + 1 < end) && tableContains(sentenceEndTable, UInt32(l[bodyEnd + 1]))
             }
         }
         if ends { periodSeen = true }

@@ -9,7 +9,8 @@ import SluiceCore
 /// Scores documents with a trained classifier and filters on one label's probability.
 public struct ClassifyStep: PreparingStep {
     public static let name = "classify"
-    public static let summary = "score with a trained classifier (toxicity, spam, quality); drop above/below a threshold"
+    public static let summary =
+        "score with a trained classifier (toxicity, spam, quality); drop above/below a threshold"
 
     public var modelPath: String
     public var label: String
@@ -23,7 +24,8 @@ public struct ClassifyStep: PreparingStep {
 
     public init(options: inout StageOptions) throws {
         modelPath = try options.string(
-            "model", "model file from `sluice classifier train`, or a fastText .bin/.ftz model (recognised by its magic number)")
+            "model",
+            "model file from `sluice classifier train`, or a fastText .bin/.ftz model (recognised by its magic number)")
         label = try options.string("label", "the label whose probability is scored (e.g. spam)")
         threshold = try options.double("threshold", default: 0.5, range: 0...1, "probability threshold")
         direction = try options.choice(

@@ -36,7 +36,9 @@ public struct KeepTopFraction: CorpusStage {
     /// +1 to keep the highest scores, −1 to keep the lowest (the score is negated throughout).
     var sign: Double { order == "lowest" ? -1 : 1 }
 
-    public func passes() -> [any CorpusPass] { [TopScoresPass(key: key, sign: sign), TopThresholdPass(fraction: fraction, sign: sign)] }
+    public func passes() -> [any CorpusPass] {
+        [TopScoresPass(key: key, sign: sign), TopThresholdPass(fraction: fraction, sign: sign)]
+    }
 
     public func makeStep(environment: PassEnvironment) throws -> (any Step)? {
         try KeepTopFilter(key: key, sign: sign, workDirectory: environment.workDirectory)
@@ -61,7 +63,9 @@ enum TopOrder {
     /// A document's place in the corpus: file in the high 24 bits, ordinal in the low 40.
     @inline(__always)
     static func documentKey(file: Int, ordinal: Int) -> UInt64 { UInt64(file) << 40 | UInt64(ordinal) }
-    static func scoresPath(_ work: String, _ task: Int) -> String { work + "/scores/" + String(format: "%05d", task) + ".bin" }
+    static func scoresPath(_ work: String, _ task: Int) -> String {
+        work + "/scores/" + String(format: "%05d", task) + ".bin"
+    }
     static func thresholdPath(_ work: String) -> String { work + "/threshold.json" }
 
     /// Writes `data` to `path` through a temporary name and a rename.
@@ -159,7 +163,8 @@ struct TopThresholdPass: CorpusPass {
         if kept > 0 {
             let word = all[2 * (kept - 1)]
             let threshold = sign * TopOrder.score(word)
-            json += ", \"threshold\": \(threshold), \"score_word\": \"\(String(word, radix: 16))\", \"document_key\": \"\(String(all[2 * (kept - 1) + 1], radix: 16))\""
+            json +=
+                ", \"threshold\": \(threshold), \"score_word\": \"\(String(word, radix: 16))\", \"document_key\": \"\(String(all[2 * (kept - 1) + 1], radix: 16))\""
             context.count("threshold_x1e6", by: Int((threshold * 1e6).rounded()))
         }
         json += "}\n"
@@ -208,7 +213,8 @@ public struct KeepTopFilter: Step {
         guard let s = document.metadata[key]?.doubleValue, !s.isNaN else { return .drop(KeepTopFraction.noScore) }
         guard let cut else { return .drop(KeepTopFraction.belowThreshold) }
         let p = WordPair(
-            a: TopOrder.word(sign * s), b: TopOrder.documentKey(file: context.currentInputIndex, ordinal: context.documentOrdinal))
+            a: TopOrder.word(sign * s),
+            b: TopOrder.documentKey(file: context.currentInputIndex, ordinal: context.documentOrdinal))
         return p < cut || p == cut ? .keep : .drop(KeepTopFraction.belowThreshold)
     }
 }

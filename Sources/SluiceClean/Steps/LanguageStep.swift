@@ -60,7 +60,9 @@ public struct LanguageStep: Step {
             tried.append(env)
         }
         var starts: [URL] = []
-        if let exe = Bundle.main.executableURL { starts.append(exe.resolvingSymlinksInPath().deletingLastPathComponent()) }
+        if let exe = Bundle.main.executableURL {
+            starts.append(exe.resolvingSymlinksInPath().deletingLastPathComponent())
+        }
         starts.append(URL(fileURLWithPath: fm.currentDirectoryPath))
         if let first = starts.first {
             let beside = first.appendingPathComponent("lid.176.ftz").path
@@ -79,7 +81,8 @@ public struct LanguageStep: Step {
         }
         throw SluiceError(
             .config,
-            "language.model: cannot find lid.176.ftz (set SLUICE_LID_MODEL, put it beside the sluice binary, or give model: PATH)")
+            "language.model: cannot find lid.176.ftz (set SLUICE_LID_MODEL, put it beside the sluice binary, or give model: PATH)"
+        )
     }
 
     private func loadModel() throws -> (any ClassifierModel, String) {
@@ -138,7 +141,8 @@ public struct LanguageStep: Step {
             best = 0
             for l in 1..<p.count where p[l] > p[best] { best = l }
             bestScore = p[best]
-            kept = keptLabels.isEmpty ? Double(bestScore) > threshold : keptLabels.contains { Double(p[$0]) > threshold }
+            kept =
+                keptLabels.isEmpty ? Double(bestScore) > threshold : keptLabels.contains { Double(p[$0]) > threshold }
         }
         guard best >= 0 else {
             // No input row at all (a model without `</s>` and an empty text): no language.

@@ -26,11 +26,13 @@ public struct NormalizeStep: Step {
 
     public init(options: inout StageOptions) throws {
         let f = try options.choice(
-            "form", default: "NFC", ["NFC", "NFD", "NFKC", "NFKD", "NFKC_Casefold", "none"], "Unicode normalization form")
+            "form", default: "NFC", ["NFC", "NFD", "NFKC", "NFKD", "NFKC_Casefold", "none"],
+            "Unicode normalization form")
         form = NormalizationForm(rawValue: f)
         caseFold = try options.bool("case_fold", default: false, "full Unicode case folding (ß → ss)")
         removeControls = try options.bool(
-            "remove_controls", default: true, "remove control (Cc) and format (Cf) characters except \\n, \\t, ZWJ, ZWNJ")
+            "remove_controls", default: true,
+            "remove control (Cc) and format (Cf) characters except \\n, \\t, ZWJ, ZWNJ")
         whitespace = try options.bool(
             "whitespace", default: true,
             "\\r\\n and \\r → \\n, space runs → one space, no trailing spaces, no leading/trailing blank lines")

@@ -48,7 +48,8 @@ public struct PIIStep: Step {
         for kind in PIIKind.allCases {
             replacements.append(
                 try options.string(
-                    kind.key + "_replacement", default: "<\(kind.entity)>", "placeholder for \(kind.key) in redact mode"))
+                    kind.key + "_replacement", default: "<\(kind.entity)>", "placeholder for \(kind.key) in redact mode"
+                ))
         }
         maxMatches = try options.int(
             "max_matches", default: 0, range: 0...Int.max, "drop mode: drop documents with more matches than this")

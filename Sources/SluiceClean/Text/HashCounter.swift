@@ -38,7 +38,7 @@ struct HashCounter {
                 return (Int(counts[i]), Int(firsts[i]))
             }
             if existing == 0 {
-                if used.count * 2 >= keys.count { grow() ; return add(key, at: position) }
+                if used.count * 2 >= keys.count { grow(); return add(key, at: position) }
                 keys[i] = k
                 counts[i] = 1
                 firsts[i] = Int32(truncatingIfNeeded: position)

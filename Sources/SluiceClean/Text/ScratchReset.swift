@@ -5,7 +5,9 @@
 extension Set {
     /// Empties the set, keeping its storage unless it is much larger than `expected` elements need.
     mutating func reset(expecting expected: Int) {
-        if capacity > Swift.max(1024, 4 * expected) { self = Set(minimumCapacity: expected) } else {
+        if capacity > Swift.max(1024, 4 * expected) {
+            self = Set(minimumCapacity: expected)
+        } else {
             removeAll(keepingCapacity: true)
         }
     }
@@ -14,7 +16,9 @@ extension Set {
 extension Dictionary {
     /// Empties the dictionary, keeping its storage unless it is much larger than `expected` needs.
     mutating func reset(expecting expected: Int) {
-        if capacity > Swift.max(1024, 4 * expected) { self = Dictionary(minimumCapacity: expected) } else {
+        if capacity > Swift.max(1024, 4 * expected) {
+            self = Dictionary(minimumCapacity: expected)
+        } else {
             removeAll(keepingCapacity: true)
         }
     }

@@ -168,7 +168,8 @@ final class TokenScanner {
                 let ps = previousScalarStart(b, before: s)
                 let p = decodeScalar(b, at: ps).scalar
                 // spaCy: after a lowercase letter, digit, % ² - + or punctuation, or after two capitals.
-                var splits = (p >= 0x61 && p <= 0x7A) || (p >= 0x30 && p <= 0x39) || p == 0x25 || p == 0xB2
+                var splits =
+                    (p >= 0x61 && p <= 0x7A) || (p >= 0x30 && p <= 0x39) || p == 0x25 || p == 0xB2
                     || p == 0x2D || p == 0x2B || isSpaCySuffix(p) || (p >= 0x80 && isLetter(p) && !isUppercase(p))
                 if !splits && ps > lo && isUppercaseLetter(p) {
                     splits = isUppercaseLetter(decodeScalar(b, at: previousScalarStart(b, before: ps)).scalar)
@@ -190,7 +191,8 @@ final class TokenScanner {
         suffixStart = hi
         _ = suffixStart
         // `9pm`, `11am`: an hour followed by am/pm splits.
-        if hi - lo >= 3 && hi - lo <= 4, (b[hi - 1] | 0x20) == 0x6D, (b[hi - 2] | 0x20) == 0x61 || (b[hi - 2] | 0x20) == 0x70
+        if hi - lo >= 3 && hi - lo <= 4, (b[hi - 1] | 0x20) == 0x6D,
+            (b[hi - 2] | 0x20) == 0x61 || (b[hi - 2] | 0x20) == 0x70
         {
             let digits = lo..<(hi - 2)
             if digits.allSatisfy({ b[$0] >= 0x30 && b[$0] <= 0x39 }),
@@ -307,7 +309,8 @@ final class TokenScanner {
                 let ok: Bool
                 if tail == 1 {
                     // 's always; n't after a stem of two or more letters; 'd and 'm after pronouns.
-                    ok = t0 == 0x73 || (t0 == 0x74 && a - 2 > r.lowerBound && lower(a - 1) == 0x6E)
+                    ok =
+                        t0 == 0x73 || (t0 == 0x74 && a - 2 > r.lowerBound && lower(a - 1) == 0x6E)
                         || ((t0 == 0x6D || t0 == 0x64) && isPronoun(b, r.lowerBound..<a))
                 } else {
                     let t1 = lower(end - 1)

@@ -96,7 +96,9 @@ public struct SlurmScripts: Sendable {
     /// left out (and nothing depends on them: their outputs are already complete).
     /// - Returns: (pass, script path, job id or nil on a dry run) for each written script.
     /// - Throws: `SluiceError(.io)` when a script cannot be written or `sbatch` fails.
-    public func submit(_ passes: [SlurmPass], dryRun: Bool) throws -> [(pass: SlurmPass, script: String, jobID: String?)] {
+    public func submit(_ passes: [SlurmPass], dryRun: Bool) throws -> [(
+        pass: SlurmPass, script: String, jobID: String?
+    )] {
         let fm = FileManager.default
         try fm.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         var results: [(SlurmPass, String, String?)] = []
@@ -120,7 +122,8 @@ public struct SlurmScripts: Sendable {
     private func sbatch(_ script: String) throws -> String {
         let r = try runTool("sbatch", ["--parsable", script])
         guard r.status == 0 else {
-            throw SluiceError(.io, "sbatch failed: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))", file: script)
+            throw SluiceError(
+                .io, "sbatch failed: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))", file: script)
         }
         // --parsable prints "jobid" or "jobid;cluster".
         let id = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init)
@@ -158,5 +161,6 @@ func runTool(_ tool: String, _ arguments: [String]) throws -> ToolResult {
     let e = try err.fileHandleForReading.readToEndRetryingInterrupts()
     p.waitUntilExit()
     return ToolResult(
-        status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+        stderr: String(decoding: e, as: UTF8.self))
 }

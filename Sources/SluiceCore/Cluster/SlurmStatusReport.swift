@@ -22,7 +22,8 @@ public struct SlurmStatusReport: Sendable {
     public static func load(outputDirectory out: String) throws -> SlurmStatusReport {
         let fm = FileManager.default
         let scriptDir = out + "/_slurm"
-        guard let names = try? fm.contentsOfDirectory(atPath: scriptDir).filter({ $0.hasSuffix(".sbatch") }), !names.isEmpty
+        guard let names = try? fm.contentsOfDirectory(atPath: scriptDir).filter({ $0.hasSuffix(".sbatch") }),
+            !names.isEmpty
         else {
             throw SluiceError(.config, "no Slurm scripts here: run `sluice slurm submit` first", file: scriptDir)
         }
@@ -33,7 +34,8 @@ public struct SlurmStatusReport: Sendable {
             guard let dash = base.firstIndex(of: "-"), let index = Int(base[..<dash]) else { continue }
             let pass = String(base[base.index(after: dash)...])
             let text = (try? String(contentsOfFile: scriptDir + "/" + name, encoding: .utf8)) ?? ""
-            guard let tasks = Int(argument(after: "--tasks", in: text) ?? ""), let passTasks = passTaskCount(text, tasks)
+            guard let tasks = Int(argument(after: "--tasks", in: text) ?? ""),
+                let passTasks = passTaskCount(text, tasks)
             else { continue }
             var status = PassStatus(index: index, name: pass, tasks: passTasks)
             let jobName = line(startingWith: "#SBATCH --job-name=", in: text) ?? ""

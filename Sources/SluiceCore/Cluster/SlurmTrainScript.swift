@@ -62,7 +62,8 @@ public struct SlurmTrainScript: Sendable {
         case .mpirun:
             // OpenMPI's mpirun reads the allocation (nodes, tasks) from Slurm's environment;
             // it refuses root unless told, and a job runs as whoever submitted it.
-            lines.append("if [ \"$(id -u)\" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi")
+            lines.append(
+                "if [ \"$(id -u)\" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi")
             lines.append("exec mpirun -np \"$SLURM_NTASKS\" --bind-to none " + args)
         }
         return lines.joined(separator: "\n") + "\n"
@@ -81,7 +82,8 @@ public struct SlurmTrainScript: Sendable {
         if dryRun { return nil }
         let r = try runTool("sbatch", ["--parsable", scriptPath])
         guard r.status == 0 else {
-            throw SluiceError(.io, "sbatch failed: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))", file: scriptPath)
+            throw SluiceError(
+                .io, "sbatch failed: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))", file: scriptPath)
         }
         // --parsable prints "jobid" or "jobid;cluster".
         let id = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init)
@@ -103,7 +105,8 @@ public struct SlurmTrainScript: Sendable {
             }
         case .srun:
             guard findExecutable("srun", environment: environment) != nil else {
-                throw SluiceError(.config, "srun is not on PATH: run this on a Slurm login node, or launch with --launcher mpirun")
+                throw SluiceError(
+                    .config, "srun is not on PATH: run this on a Slurm login node, or launch with --launcher mpirun")
             }
             let r = try runTool("srun", ["--mpi=list"])
             let text = r.stdout + r.stderr
@@ -118,7 +121,9 @@ public struct SlurmTrainScript: Sendable {
 }
 
 /// The full path of `name` in `PATH`, or nil.
-public func findExecutable(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+public func findExecutable(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+    -> String?
+{
     let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
     for dir in path.split(separator: ":") where !dir.isEmpty {
         let p = dir + "/" + name

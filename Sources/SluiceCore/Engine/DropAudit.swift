@@ -42,7 +42,8 @@ public struct DropAuditRule: Sendable, Equatable {
             case "false", "no", "off": return nil
             default:
                 throw SluiceError(
-                    .config, "\(name): expected true, false or a map {output, sample, max_per_reason, edits}", file: file,
+                    .config, "\(name): expected true, false or a map {output, sample, max_per_reason, edits}",
+                    file: file,
                     line: value.line == 0 ? nil : value.line)
             }
         }
@@ -66,7 +67,8 @@ public struct DropAuditRule: Sendable, Equatable {
         {
             throw o.error(
                 "output",
-                "'\(rule.output)' is not a folder inside the run folder: give a relative name such as dropped (not starting with _)")
+                "'\(rule.output)' is not a folder inside the run folder: give a relative name such as dropped (not starting with _)"
+            )
         }
         rule.output = parts.joined(separator: "/")
         return rule
@@ -157,7 +159,9 @@ final class DropAuditWriter {
     @inline(__always) func wantsEdits(_ s: Int) -> Bool { rules[s]?.edits == true }
 
     /// Keeps `document`, dropped by step `s` for `reason`, when the rule samples it.
-    func dropped(_ document: Document, reason: DropReason, step s: Int, explainer: any Step, context: TaskContext) throws {
+    func dropped(_ document: Document, reason: DropReason, step s: Int, explainer: any Step, context: TaskContext)
+        throws
+    {
         guard let rule = rules[s], rule.samples(id: document.id), admit(rule, reason.rawValue) else { return }
         var d = document
         d.raw = nil
@@ -220,9 +224,12 @@ final class DropAuditWriter {
         var files: [String: State.File] = [:]
         for key in writers.keys.sorted() {
             let w = writers[key]!
-            files[key] = State.File(path: w.path, size: try w.checkpoint(), documents: w.documentCount, bytes: w.byteCount)
+            files[key] = State.File(
+                path: w.path, size: try w.checkpoint(), documents: w.documentCount, bytes: w.byteCount)
         }
-        let auxiliary = context.auxiliaryOutputs.map { TaskCheckpoint.Output(temporary: $0.temporary, final: $0.final, owner: -1) }
+        let auxiliary = context.auxiliaryOutputs.map {
+            TaskCheckpoint.Output(temporary: $0.temporary, final: $0.final, owner: -1)
+        }
         return State(files: files, kept: kept, auxiliary: auxiliary)
     }
 
@@ -234,7 +241,8 @@ final class DropAuditWriter {
         kept = state.kept
         writers = [:]
         for (key, f) in state.files {
-            writers[key] = try JSONLWriter(resuming: f.path, size: f.size, documentCount: f.documents, byteCount: f.bytes)
+            writers[key] = try JSONLWriter(
+                resuming: f.path, size: f.size, documentCount: f.documents, byteCount: f.bytes)
         }
     }
 

@@ -25,7 +25,9 @@ public struct LocalExecutor: Sendable {
     public var showProgress: Bool
     public var logger: Logger
 
-    public init(workers: Int? = nil, force: Bool = false, showProgress: Bool = false, logger: Logger = Logger(label: "sluice")) {
+    public init(
+        workers: Int? = nil, force: Bool = false, showProgress: Bool = false, logger: Logger = Logger(label: "sluice")
+    ) {
         self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
         self.force = force
         self.showProgress = showProgress
@@ -66,12 +68,14 @@ public struct LocalExecutor: Sendable {
             summary.skipped.append((pass.name, pass.taskCount - pending.count))
             if !pending.isEmpty {
                 if pending.count < pass.taskCount {
-                    logger.info("\(pass.name): \(pass.taskCount - pending.count) of \(pass.taskCount) tasks already done")
+                    logger.info(
+                        "\(pass.name): \(pass.taskCount - pending.count) of \(pass.taskCount) tasks already done")
                 }
                 try runTasks(plan, passIndex: p, tasks: pending)
             }
             for (t, old) in damaged where plan.marker(passIndex: p, task: t)?.files != old.files {
-                logger.warning("\(pass.name)/\(t): the redone task wrote other bytes than before; redoing the later passes")
+                logger.warning(
+                    "\(pass.name)/\(t): the redone task wrote other bytes than before; redoing the later passes")
                 redoRest = true
             }
         }

@@ -116,7 +116,8 @@ public final class OutputLock {
             case EINTR: continue
             case EWOULDBLOCK: return .busy
             default:
-                warning = "the file system does not support locks (\(String(cString: strerror(errno)))); concurrent runs on this output folder are not detected"
+                warning =
+                    "the file system does not support locks (\(String(cString: strerror(errno)))); concurrent runs on this output folder are not detected"
                 return .unsupported
             }
         }

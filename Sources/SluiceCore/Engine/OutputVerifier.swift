@@ -40,7 +40,8 @@ public enum OutputVerifier {
                 fingerprints.insert(marker.fingerprint)
                 if let t = Int(name.dropLast(5)) { seen.insert(t) }
                 guard let count = marker.taskCount else {
-                    report.problems.append("\(path): records no files (written by an older sluice); rerun with --force to record them")
+                    report.problems.append(
+                        "\(path): records no files (written by an older sluice); rerun with --force to record them")
                     continue
                 }
                 expected = max(expected ?? 0, count)
@@ -48,17 +49,21 @@ public enum OutputVerifier {
                     report.files += 1
                     report.bytes += f.checksum.size
                 }
-                report.problems += marker.problems(root: root, checksums: true).map { "\($0) (\(pass) task \(name.dropLast(5)))" }
+                report.problems += marker.problems(root: root, checksums: true).map {
+                    "\($0) (\(pass) task \(name.dropLast(5)))"
+                }
             }
             if let expected {
                 for t in 0..<expected where !seen.contains(t) {
-                    report.problems.append("\(pass): task \(OutputLayout.stem(t)) of \(expected) is not finished (no marker)")
+                    report.problems.append(
+                        "\(pass): task \(OutputLayout.stem(t)) of \(expected) is not finished (no marker)")
                 }
             }
         }
         if fingerprints.count > 1 {
             report.problems.append(
-                "\(root): markers of \(fingerprints.count) different pipeline configurations; use one output folder per configuration")
+                "\(root): markers of \(fingerprints.count) different pipeline configurations; use one output folder per configuration"
+            )
         }
         return report
     }

@@ -67,7 +67,8 @@ public struct PathListing: Sendable, Equatable {
                 if let limit, paths.count >= limit { break }
             }
         } catch let e as SluiceError {
-            throw SluiceError(.config, "input.paths_file: the listing is unreadable: \(e.message)", file: file, line: number + 1)
+            throw SluiceError(
+                .config, "input.paths_file: the listing is unreadable: \(e.message)", file: file, line: number + 1)
         }
         if paths.isEmpty {
             throw SluiceError(.config, "input.paths_file: the listing names no input (\(number) lines)", file: file)

@@ -93,7 +93,8 @@ public struct PipelineDescription: @unchecked Sendable {
                 }
             }
             throw SluiceError(
-                .config, "the pipeline file is not valid UTF-8 (byte \(offset) of the file); save it as UTF-8", file: path,
+                .config, "the pipeline file is not valid UTF-8 (byte \(offset) of the file); save it as UTF-8",
+                file: path,
                 line: line)
         }
         return try parse(yaml: text, file: path)
@@ -104,13 +105,18 @@ public struct PipelineDescription: @unchecked Sendable {
         var d = PipelineDescription(file: file)
         let root = try ConfigValue.parseYAML(yaml, file: file)
         guard let top = root.mapValue else {
-            throw SluiceError(.config, "a pipeline file is a map with input, output, tasks, stages", file: file, line: root.line)
+            throw SluiceError(
+                .config, "a pipeline file is a map with input, output, tasks, stages", file: file, line: root.line)
         }
         if top.isEmpty {
-            throw SluiceError(.config, "the pipeline file is empty: give it input, output and stages (see Pipelines/quickstart.yaml)", file: file)
+            throw SluiceError(
+                .config, "the pipeline file is empty: give it input, output and stages (see Pipelines/quickstart.yaml)",
+                file: file)
         }
         // A training configuration (Pipelines/train-tiny.yaml) is not a pipeline.
-        if let key = top.first(where: { $0.key == "model" || $0.key == "train" }), !top.contains(where: { $0.key == "stages" }) {
+        if let key = top.first(where: { $0.key == "model" || $0.key == "train" }),
+            !top.contains(where: { $0.key == "stages" })
+        {
             throw SluiceError(
                 .config,
                 "\(key.key): this is a training configuration (it has `\(key.key)`); run it with `sluice train \(file)`",
@@ -139,7 +145,9 @@ public struct PipelineDescription: @unchecked Sendable {
                     d.inputPatterns = try stringList(value, "input").map { ($0.0, $0.1) }
                     continue
                 }
-                guard let m = value.mapValue else { throw fail(value, "input", "expected a map with paths, reader, options") }
+                guard let m = value.mapValue else {
+                    throw fail(value, "input", "expected a map with paths, reader, options")
+                }
                 for (k, v) in m {
                     switch k {
                     case "paths": d.inputPatterns = try stringList(v, "input.paths").map { ($0.0, $0.1) }
@@ -149,7 +157,9 @@ public struct PipelineDescription: @unchecked Sendable {
                         d.readerLine = v.line
                     case "options":
                         if let s = v.scalar, s.isEmpty || s == "null" || s == "~" { continue }
-                        guard let o = v.mapValue else { throw fail(v, "input.options", "expected a map of reader options") }
+                        guard let o = v.mapValue else {
+                            throw fail(v, "input.options", "expected a map of reader options")
+                        }
                         d.readerOptions = o
                     case "paths_file", "prefix", "limit", "sample", "seed":
                         try parseListingKey(k, v, into: &d, fail: fail)
@@ -161,11 +171,13 @@ public struct PipelineDescription: @unchecked Sendable {
                     default:
                         throw fail(
                             v, "input.\(k)",
-                            "unknown key (known: paths, paths_file, prefix, limit, sample, seed, on_missing, reader, options)")
+                            "unknown key (known: paths, paths_file, prefix, limit, sample, seed, on_missing, reader, options)"
+                        )
                     }
                 }
                 if d.pathsListing?.file.isEmpty == true {
-                    throw fail(value, "input", "prefix, limit, sample and seed go with paths_file: set input.paths_file")
+                    throw fail(
+                        value, "input", "prefix, limit, sample and seed go with paths_file: set input.paths_file")
                 }
             case "output":
                 guard let s = value.scalar, !s.isEmpty else { throw fail(value, "output", "expected a folder path") }
@@ -216,7 +228,9 @@ public struct PipelineDescription: @unchecked Sendable {
             guard let n = Int(s), n >= 1 else { throw fail(v, "input.limit", "expected a positive integer") }
             listing.limit = n
         case "sample":
-            guard let f = Double(s), f > 0, f <= 1 else { throw fail(v, "input.sample", "expected a fraction in (0, 1]") }
+            guard let f = Double(s), f > 0, f <= 1 else {
+                throw fail(v, "input.sample", "expected a fraction in (0, 1]")
+            }
             listing.sample = f
         default:
             guard let n = UInt64(s) else { throw fail(v, "input.seed", "expected a non-negative integer") }
@@ -235,7 +249,9 @@ public struct PipelineOverrides: Sendable {
     public var workers: Int?
     /// `stage.key=value` settings; the value is YAML.
     public var settings: [String] = []
-    public init(inputs: [String] = [], output: String? = nil, tasks: Int? = nil, workers: Int? = nil, settings: [String] = []) {
+    public init(
+        inputs: [String] = [], output: String? = nil, tasks: Int? = nil, workers: Int? = nil, settings: [String] = []
+    ) {
         self.inputs = inputs
         self.output = output
         self.tasks = tasks
@@ -324,11 +340,14 @@ public struct Pipeline: Sendable {
         if let listing {
             let (paths, problems) = try listing.paths()
             for p in problems.prefix(5) {
-                FileHandle.standardError.write(Data("sluice: warning: input.paths_file \(listing.file): \(p); skipped\n".utf8))
+                FileHandle.standardError.write(
+                    Data("sluice: warning: input.paths_file \(listing.file): \(p); skipped\n".utf8))
             }
             if problems.count > 5 {
                 FileHandle.standardError.write(
-                    Data("sluice: warning: input.paths_file \(listing.file): \(problems.count) malformed lines skipped\n".utf8))
+                    Data(
+                        "sluice: warning: input.paths_file \(listing.file): \(problems.count) malformed lines skipped\n"
+                            .utf8))
             }
             found += paths
         }
@@ -345,7 +364,9 @@ public struct Pipeline: Sendable {
             }
             let matches = Glob.expand(pattern)
             if matches.isEmpty {
-                throw SluiceError(.config, "no input matches '\(pattern)'", file: line == 0 ? "--input" : file, line: line == 0 ? nil : line)
+                throw SluiceError(
+                    .config, "no input matches '\(pattern)'", file: line == 0 ? "--input" : file,
+                    line: line == 0 ? nil : line)
             }
             found += matches
         }
@@ -355,7 +376,8 @@ public struct Pipeline: Sendable {
         if let name = d.reader {
             guard let type = registry.stage(named: name) as? any DocumentReader.Type else {
                 throw configError(
-                    "input.reader: '\(name)' is not a reader (readers: \(Pipeline.readerNames(registry)))", line: d.readerLine)
+                    "input.reader: '\(name)' is not a reader (readers: \(Pipeline.readerNames(registry)))",
+                    line: d.readerLine)
             }
             readers = [StageSpec(name: name, type: type, values: d.readerOptions, file: file, line: d.readerLine)]
             inputReader = Array(repeating: 0, count: inputs.count)
@@ -363,27 +385,34 @@ public struct Pipeline: Sendable {
             for path in inputs {
                 guard let type = registry.reader(forPath: path) else {
                     throw configError(
-                        "no reader for '\(path)' from its extension: set input.reader (readers: \(Pipeline.readerNames(registry)))")
+                        "no reader for '\(path)' from its extension: set input.reader (readers: \(Pipeline.readerNames(registry)))"
+                    )
                 }
                 if let i = readers.firstIndex(where: { $0.name == type.name }) {
                     inputReader.append(i)
                 } else {
                     inputReader.append(readers.count)
-                    readers.append(StageSpec(name: type.name, type: type, values: d.readerOptions, file: file, line: d.readerLine))
+                    readers.append(
+                        StageSpec(name: type.name, type: type, values: d.readerOptions, file: file, line: d.readerLine))
                 }
             }
             // Options keyed by reader name (`options: {text: {split: paragraph}}`) go to that reader;
             // otherwise they go to the one reader in use.
             let names = Set(readers.map(\.name))
-            let keyed = !d.readerOptions.isEmpty
-                && d.readerOptions.allSatisfy { registry.stage(named: $0.key) is any DocumentReader.Type && $0.value.mapValue != nil }
+            let keyed =
+                !d.readerOptions.isEmpty
+                && d.readerOptions.allSatisfy {
+                    registry.stage(named: $0.key) is any DocumentReader.Type && $0.value.mapValue != nil
+                }
             if keyed {
                 // Options of readers no input uses (after `--input`) are ignored.
                 for (name, value) in d.readerOptions {
                     if let i = readers.firstIndex(where: { $0.name == name }) {
                         readers[i].values = value.mapValue ?? []
                     } else if let type = registry.stage(named: name) {
-                        _ = try StageSpec(name: name, type: type, values: value.mapValue ?? [], file: file, line: value.line).build()
+                        _ = try StageSpec(
+                            name: name, type: type, values: value.mapValue ?? [], file: file, line: value.line
+                        ).build()
                     }
                 }
                 for i in readers.indices where !d.readerOptions.contains(where: { $0.key == readers[i].name }) {
@@ -417,7 +446,8 @@ public struct Pipeline: Sendable {
             }
             if !applied {
                 let names = (readers + stages).map(\.name).joined(separator: ", ")
-                throw SluiceError(.config, "--set \(setting): the pipeline has no stage '\(stageName)' (it has: \(names))")
+                throw SluiceError(
+                    .config, "--set \(setting): the pipeline has no stage '\(stageName)' (it has: \(names))")
             }
         }
 
@@ -466,7 +496,9 @@ public struct Pipeline: Sendable {
             }
             return previous[b.count]
         }
-        let best = registry.stages.map { ($0.name, distance(Array(name.utf8), Array($0.name.utf8))) }.min { $0.1 < $1.1 }
+        let best = registry.stages.map { ($0.name, distance(Array(name.utf8), Array($0.name.utf8))) }.min {
+            $0.1 < $1.1
+        }
         if let best, best.1 <= max(2, name.count / 3) { return " (did you mean '\(best.0)'?)" }
         return " (`sluice stages` lists them)"
     }

@@ -117,8 +117,13 @@ public struct PipelinePlan: Sendable {
                 current.writers.append(i)
             } else if spec.type is any CorpusStage.Type {
                 segments.append(current)
-                passes.append(PlannedPass(name: unique("segment-\(current.index)"), kind: .segment(current.index), taskCount: pipeline.tasks))
-                guard let corpus = try spec.build() as? any CorpusStage else { preconditionFailure("corpus stage type") }
+                passes.append(
+                    PlannedPass(
+                        name: unique("segment-\(current.index)"), kind: .segment(current.index),
+                        taskCount: pipeline.tasks))
+                guard let corpus = try spec.build() as? any CorpusStage else {
+                    preconditionFailure("corpus stage type")
+                }
                 let directory = "\(layout.root)/_work/\(unique(spec.name))"
                 directories[i] = directory
                 let environment = PassEnvironment(
@@ -127,7 +132,10 @@ public struct PipelinePlan: Sendable {
                 for (p, pass) in corpus.passes().enumerated() {
                     let count = pass.taskCount(environment: environment)
                     precondition(count >= 0, "\(spec.name).\(pass.name): negative task count")
-                    passes.append(PlannedPass(name: unique("\(spec.name).\(pass.name)"), kind: .corpus(stage: i, pass: p), taskCount: count))
+                    passes.append(
+                        PlannedPass(
+                            name: unique("\(spec.name).\(pass.name)"), kind: .corpus(stage: i, pass: p),
+                            taskCount: count))
                 }
                 current = Segment(index: current.index + 1, corpusBefore: i, steps: [], writers: [])
             } else {
@@ -137,11 +145,15 @@ public struct PipelinePlan: Sendable {
         // A pipeline ending in a corpus stage (tokenizer training) has no final segment.
         if !(current.corpusBefore != nil && current.steps.isEmpty && current.writers.isEmpty) {
             segments.append(current)
-            passes.append(PlannedPass(name: unique("segment-\(current.index)"), kind: .segment(current.index), taskCount: pipeline.tasks))
+            passes.append(
+                PlannedPass(
+                    name: unique("segment-\(current.index)"), kind: .segment(current.index), taskCount: pipeline.tasks))
         }
         if segments.contains(where: \.intermediate) {
             guard registry.stage(named: Self.intermediateWriter) is any DocumentWriter.Type else {
-                throw SluiceError(.config, "corpus stages need the '\(Self.intermediateWriter)' stage registered", file: pipeline.file)
+                throw SluiceError(
+                    .config, "corpus stages need the '\(Self.intermediateWriter)' stage registered", file: pipeline.file
+                )
             }
             guard registry.reader(forPath: "x.jsonl.zst") != nil else {
                 throw SluiceError(.config, "corpus stages need a reader for .jsonl.zst registered", file: pipeline.file)
@@ -201,7 +213,9 @@ public struct PipelinePlan: Sendable {
         let pass = passes[passIndex]
         let folder = "\(layout.root)/_markers/\(pass.name)"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        let extra = names.compactMap { $0.hasSuffix(".done") ? Int($0.dropLast(5)) : nil }.filter { $0 >= pass.taskCount }
+        let extra = names.compactMap { $0.hasSuffix(".done") ? Int($0.dropLast(5)) : nil }.filter {
+            $0 >= pass.taskCount
+        }
         if let first = extra.min() {
             throw SluiceError(
                 .usage,
@@ -217,7 +231,8 @@ public struct PipelinePlan: Sendable {
 
     /// The environment a corpus stage's passes see.
     func environment(corpusStage i: Int) -> PassEnvironment {
-        let segment = segments.first { $0.corpusBefore == i }.map { $0.index - 1 }
+        let segment =
+            segments.first { $0.corpusBefore == i }.map { $0.index - 1 }
             ?? segments.last!.index  // the pipeline ends with this corpus stage
         return PassEnvironment(
             documentFiles: (0..<pipeline.tasks).map { layout.segmentFile(segment, task: $0) },
@@ -242,12 +257,15 @@ public struct PipelinePlan: Sendable {
         try? fm.removeItem(atPath: marker)
         let temporary = layout.temporary(pass: pass.name, task: task)
         // A checkpoint of this configuration in the temporary folder: the task resumes from it.
-        let resumable = pipeline.checkpointEvery != nil && TaskCheckpoint.load(temporary: temporary, fingerprint: fingerprint) != nil
+        let resumable =
+            pipeline.checkpointEvery != nil
+            && TaskCheckpoint.load(temporary: temporary, fingerprint: fingerprint) != nil
         if !resumable { try? fm.removeItem(atPath: temporary) }
         makeParentDirectories(of: temporary + "/x")
         var isFolder: ObjCBool = false
         guard fm.fileExists(atPath: temporary, isDirectory: &isFolder), isFolder.boolValue else {
-            throw SluiceError(.io, "cannot create a temporary folder: \(String(cString: strerror(errno)))", file: temporary)
+            throw SluiceError(
+                .io, "cannot create a temporary folder: \(String(cString: strerror(errno)))", file: temporary)
         }
         WrittenFileLedger.shared.watch(temporary)
         defer { WrittenFileLedger.shared.unwatch(temporary) }
@@ -321,7 +339,8 @@ public struct PipelinePlan: Sendable {
             // Later segments and corpus passes expect exactly one file per task under a known name.
             guard outputs.count <= 1 else {
                 throw SluiceError(
-                    .library, "the intermediate writer wrote \(outputs.count) files; one is expected", file: intermediateFile)
+                    .library, "the intermediate writer wrote \(outputs.count) files; one is expected",
+                    file: intermediateFile)
             }
             if outputs.isEmpty {
                 // The task kept no documents: the writer never opened a file.
@@ -336,14 +355,17 @@ public struct PipelinePlan: Sendable {
         for (temporary, final) in outputs + context.auxiliaryOutputs {
             var checksum = WrittenFileLedger.shared.take(temporary)
             if checksum?.size != SegmentTask.fileSize(temporary) { checksum = try FileChecksum.of(path: temporary) }
-            try fm.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try fm.createDirectory(
+                atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             guard rename(temporary, final) == 0 else {
-                throw SluiceError(.io, "cannot rename \(temporary) into place: \(String(cString: strerror(errno)))", file: final)
+                throw SluiceError(
+                    .io, "cannot rename \(temporary) into place: \(String(cString: strerror(errno)))", file: final)
             }
             files.append(CompletionMarker.File(path: try relativePath(final), checksum: checksum!))
         }
         for final in context.committedFiles {
-            files.append(CompletionMarker.File(path: try relativePath(final), checksum: try FileChecksum.of(path: final)))
+            files.append(
+                CompletionMarker.File(path: try relativePath(final), checksum: try FileChecksum.of(path: final)))
         }
         // Every file is in place with the size written before the task is marked done.
         let marker = CompletionMarker(fingerprint: fingerprint, pass: "", task: 0, taskCount: 0, files: files)
@@ -384,7 +406,9 @@ public struct PipelinePlan: Sendable {
             while done < buffer.count {
                 let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
                 if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw SluiceError(.io, "cannot write: \(String(cString: strerror(errno)))", file: path) }
+                guard n > 0 else {
+                    throw SluiceError(.io, "cannot write: \(String(cString: strerror(errno)))", file: path)
+                }
                 done += n
             }
         }

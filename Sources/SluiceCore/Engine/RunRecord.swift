@@ -52,7 +52,8 @@ extension PipelinePlan {
         let stages = pipeline.stages.enumerated().map { i, s in
             RunRecord.StageRecord(
                 name: s.name,
-                options: s.values.map { "\($0.key): " + text($0.value) } + s.overrides.map { "--set \($0.key)=\($0.yaml)" },
+                options: s.values.map { "\($0.key): " + text($0.value) }
+                    + s.overrides.map { "--set \($0.key)=\($0.yaml)" },
                 dropped: pipeline.dropAudit.rules[i].map {
                     "\($0.output) sample=\($0.sample) max_per_reason=\($0.maxPerReason.map(String.init) ?? "none") edits=\($0.edits)"
                 })
@@ -61,7 +62,8 @@ extension PipelinePlan {
             String(data: $0, encoding: .utf8)
         }
         return RunRecord(
-            version: SluiceVersion.string, fingerprint: fingerprint, pipelineFile: pipeline.file, pipelineText: fileText,
+            version: SluiceVersion.string, fingerprint: fingerprint, pipelineFile: pipeline.file,
+            pipelineText: fileText,
             tasks: pipeline.tasks, inputs: pipeline.inputs.count, readers: pipeline.readers.map(\.name), stages: stages,
             passes: passes.map { "\($0.name) \($0.taskCount)" })
     }
@@ -73,7 +75,8 @@ extension PipelinePlan {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let path = RunRecord.path(root: layout.root)
         try Self.writeAtomically(
-            try encoder.encode(runRecord), to: path, through: path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)")
+            try encoder.encode(runRecord), to: path, through: path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        )
     }
 }
 

@@ -63,7 +63,8 @@ struct SegmentTask {
         } else {
             writerSpecs = segment.writers.map { pipeline.stages[$0] }
         }
-        stageNames = readerSpecs.map(\.name) + (corpusStep.map { [$0.name] } ?? []) + stepSpecs.map(\.name)
+        stageNames =
+            readerSpecs.map(\.name) + (corpusStep.map { [$0.name] } ?? []) + stepSpecs.map(\.name)
             + writerSpecs.map(\.name)
         let stepStages = (segment.corpusBefore.map { [$0] } ?? []) + segment.steps
         let rules = stepStages.map { pipeline.dropAudit.rules[$0] }
@@ -134,7 +135,8 @@ struct SegmentTask {
             }
             if let state = c.audit { try audit?.restore(state, context: context) }
             taskDocuments = c.documents
-            let at = "sluice: resuming \(c.pass)/\(context.taskStem) at record \(StatsReport.grouped(c.ordinal)) of \(c.input)"
+            let at =
+                "sluice: resuming \(c.pass)/\(context.taskStem) at record \(StatsReport.grouped(c.ordinal)) of \(c.input)"
             FileHandle.standardError.write(Data((at + "\n").utf8))
         }
 
@@ -217,7 +219,8 @@ struct SegmentTask {
                     while outputOwner.count < context.outputs.count { outputOwner.append(writers.count - 1) }
                     try saveCheckpoint(
                         place, fileIndex: fileIndex, input: path, ordinal: ordinal, documents: taskDocuments,
-                        outputOwner: outputOwner, firstStep: steps.firstSlot, firstWriter: firstWriter, context: context)
+                        outputOwner: outputOwner, firstStep: steps.firstSlot, firstWriter: firstWriter, context: context
+                    )
                 }
                 if pendingDocuments >= 256, let progress {
                     progress.add(documents: pendingDocuments, bytes: pendingBytes)
@@ -270,7 +273,8 @@ struct SegmentTask {
             }
         }
         let outputs = context.outputs.enumerated().map {
-            TaskCheckpoint.Output(temporary: $0.element.temporary, final: $0.element.final, owner: outputOwner[$0.offset])
+            TaskCheckpoint.Output(
+                temporary: $0.element.temporary, final: $0.element.final, owner: outputOwner[$0.offset])
         }
         try TaskCheckpoint(
             fingerprint: place.fingerprint, pass: place.pass, task: context.taskIndex, fileIndex: fileIndex,

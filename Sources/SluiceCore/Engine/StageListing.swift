@@ -23,7 +23,9 @@ public enum StageListing {
                 let defaults = specs.map { $0.defaultValue.map { "= " + $0 } ?? "(required)" }
                 let defaultWidth = defaults.map(\.count).max() ?? 0
                 for (spec, d) in zip(specs, defaults) {
-                    out += "    " + pad(spec.key, keyWidth) + "  " + pad(spec.type, typeWidth) + "  " + pad(d, defaultWidth)
+                    out +=
+                        "    " + pad(spec.key, keyWidth) + "  " + pad(spec.type, typeWidth) + "  "
+                        + pad(d, defaultWidth)
                         + "  " + spec.help + "\n"
                 }
             }

@@ -64,7 +64,8 @@ public struct StatsReport: Sendable, Equatable, Codable {
         let root = OutputLayout(root: outputDirectory).statsDirectory
         let fm = FileManager.default
         guard let passFolders = try? fm.contentsOfDirectory(atPath: root) else {
-            throw SluiceError(.io, "no stats here (expected \(root)); has a run written to this folder?", file: outputDirectory)
+            throw SluiceError(
+                .io, "no stats here (expected \(root)); has a run written to this folder?", file: outputDirectory)
         }
         var files: [TaskStatsFile] = []
         for folder in passFolders.sorted() {
@@ -100,7 +101,8 @@ public struct StatsReport: Sendable, Equatable, Codable {
             } else {
                 passes.append(
                     PassStats(
-                        pass: f.pass, passIndex: f.passIndex, tasksReported: 1, taskCount: f.taskCount, seconds: f.seconds,
+                        pass: f.pass, passIndex: f.passIndex, tasksReported: 1, taskCount: f.taskCount,
+                        seconds: f.seconds,
                         stages: f.stages))
             }
         }
@@ -118,7 +120,8 @@ public struct StatsReport: Sendable, Equatable, Codable {
     public func table() -> String {
         var out = ""
         for p in passes {
-            out += "\(p.pass): \(p.tasksReported) of \(p.taskCount) tasks, "
+            out +=
+                "\(p.pass): \(p.tasksReported) of \(p.taskCount) tasks, "
                 + String(format: "%.2f", p.seconds) + " s task time\n"
             let header = ["stage", "docs in", "docs out", "MB in", "MB out", "seconds"]
             var rows: [[String]] = [header]
@@ -129,9 +132,15 @@ public struct StatsReport: Sendable, Equatable, Codable {
                     Self.megabytes(s.bytesOut), String(format: "%.2f", s.seconds),
                 ])
                 var lines: [String] = []
-                for (k, v) in s.drops.sorted(by: { $0.key < $1.key }) { lines.append("dropped  \(k)  \(Self.grouped(v))") }
-                for (k, v) in s.errors.sorted(by: { $0.key < $1.key }) { lines.append("error    \(k)  \(Self.grouped(v))") }
-                for (k, v) in s.counters.sorted(by: { $0.key < $1.key }) { lines.append("counter  \(k)  \(Self.grouped(v))") }
+                for (k, v) in s.drops.sorted(by: { $0.key < $1.key }) {
+                    lines.append("dropped  \(k)  \(Self.grouped(v))")
+                }
+                for (k, v) in s.errors.sorted(by: { $0.key < $1.key }) {
+                    lines.append("error    \(k)  \(Self.grouped(v))")
+                }
+                for (k, v) in s.counters.sorted(by: { $0.key < $1.key }) {
+                    lines.append("counter  \(k)  \(Self.grouped(v))")
+                }
                 details[i + 1] = lines
             }
             var widths = Array(repeating: 0, count: header.count)

@@ -85,13 +85,15 @@ public final class TaskContext {
     ///   - reason: `stage:kind`, e.g. `warc:truncated_record`.
     /// The first `loggedRecordsPerReason` of each reason are logged; the rest are only counted,
     /// so a file full of broken lines does not flood the log.
-    public func reportBadRecord(_ reason: String, file: String, offset: Int? = nil, line: Int? = nil, _ message: String) {
+    public func reportBadRecord(_ reason: String, file: String, offset: Int? = nil, line: Int? = nil, _ message: String)
+    {
         let n = (stats.stages[stageIndex].errors[reason] ?? 0) + 1
         stats.stages[stageIndex].errors[reason] = n
         guard n <= Self.loggedRecordsPerReason else { return }
         var at = file
         if let line { at += ":\(line)" } else if let offset { at += ":\(offset)" }
-        let more = n == Self.loggedRecordsPerReason ? " (further \(reason) records of this task are counted, not logged)" : ""
+        let more =
+            n == Self.loggedRecordsPerReason ? " (further \(reason) records of this task are counted, not logged)" : ""
         logger.warning("\(reason): \(message) (\(at))\(more)")
     }
 

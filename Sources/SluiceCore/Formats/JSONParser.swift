@@ -309,7 +309,8 @@ public struct JSONParser {
         let text = String(decoding: UnsafeBufferPointer(start: base + start, count: i - start), as: UTF8.self)
         guard let d = Double(text) else { throw JSONSyntaxError("invalid number", offset: start) }
         guard d.isFinite else {
-            throw JSONSyntaxError("number \(text.prefix(40)) is out of range for a double", offset: start, outOfRange: true)
+            throw JSONSyntaxError(
+                "number \(text.prefix(40)) is out of range for a double", offset: start, outOfRange: true)
         }
         return .double(d)
     }
@@ -418,7 +419,9 @@ public struct JSONParser {
                 if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
                 i += 1
             }
-            if i > runStart { scratch.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
+            if i > runStart {
+                scratch.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart))
+            }
             guard i < count else { break }
             let c = base[i]
             if c == UInt8(ascii: "\"") {

@@ -149,7 +149,8 @@ struct TextIterator: DocumentIterator {
             paragraph += 1
         }
         if invalid > 0 {
-            context.reportBadRecord(TextReader.invalidUTF8, file: path, line: lines.lineNumber, "invalid UTF-8 replaced by U+FFFD")
+            context.reportBadRecord(
+                TextReader.invalidUTF8, file: path, line: lines.lineNumber, "invalid UTF-8 replaced by U+FFFD")
         }
         var document = Document(id: id, text: text, source: "text")
         if truncated && split == .file { document.metadata["truncated"] = true }

@@ -34,7 +34,9 @@ public struct OptionSetting: Sendable, Equatable {
     /// - Throws: `SluiceError(.config)` "--set X: expected stage.key=value" without `=` or the dot.
     public static func stageOption(_ flag: String) throws -> (stage: String, key: String, value: String) {
         let s = try OptionSetting(parsing: flag)
-        guard let (stage, key) = s.stageAndKey else { throw SluiceError(.config, "--set \(flag): expected stage.key=value") }
+        guard let (stage, key) = s.stageAndKey else {
+            throw SluiceError(.config, "--set \(flag): expected stage.key=value")
+        }
         return (stage, key, s.value)
     }
 }

@@ -33,7 +33,8 @@ public enum StageBuilder {
         named name: String, in stages: [any Stage.Type], options: inout StageOptions, validate: Bool = true
     ) throws -> any Stage {
         guard let type = stages.first(where: { $0.name == name }) else {
-            throw SluiceError(.config, "unknown stage '\(name)' (known: \(stages.map { $0.name }.joined(separator: ", ")))")
+            throw SluiceError(
+                .config, "unknown stage '\(name)' (known: \(stages.map { $0.name }.joined(separator: ", ")))")
         }
         return try buildRegistered(type, options: &options, validate: validate)
     }

@@ -91,7 +91,8 @@ public indirect enum ConfigValue: Sendable, Equatable {
         }
         switch node {
         case .scalar(let s): self = .scalar(s.string, line: line)
-        case .sequence(let s): self = .list(try s.map { try ConfigValue(node: $0, file: file, budget: &budget) }, line: line)
+        case .sequence(let s):
+            self = .list(try s.map { try ConfigValue(node: $0, file: file, budget: &budget) }, line: line)
         case .mapping(let m):
             var pairs: [(key: String, value: ConfigValue)] = []
             for (k, v) in m {
@@ -179,7 +180,9 @@ public struct StageOptions {
             throw e
         }
         let value: ConfigValue = if case .map(let m, _) = v, m.isEmpty { .scalar(yaml, line: 0) } else { v }
-        if let i = values.firstIndex(where: { $0.key == key }) { values[i].value = value } else {
+        if let i = values.firstIndex(where: { $0.key == key }) {
+            values[i].value = value
+        } else {
             values.append((key, value))
         }
         overrideFlags[key] = flag
@@ -268,7 +271,9 @@ public struct StageOptions {
         guard let v = take(key, "int", String(def), help) else { return def }
         let s = try scalar(key, v, "integer").replacingOccurrences(of: "_", with: "")
         guard let i = Int(s) else { throw error(key, "'\(s)' is not an integer") }
-        if let range, !range.contains(i) { throw error(key, "\(i) is outside \(range.lowerBound)...\(range.upperBound)") }
+        if let range, !range.contains(i) {
+            throw error(key, "\(i) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
         return i
     }
 
@@ -277,7 +282,9 @@ public struct StageOptions {
         let s = try scalar(key, v, "integer")
         if s == "null" || s == "~" { return nil }
         guard let i = Int(s) else { throw error(key, "'\(s)' is not an integer") }
-        if let range, !range.contains(i) { throw error(key, "\(i) is outside \(range.lowerBound)...\(range.upperBound)") }
+        if let range, !range.contains(i) {
+            throw error(key, "\(i) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
         return i
     }
 
@@ -287,7 +294,9 @@ public struct StageOptions {
         guard let v = take(key, "number", String(def), help) else { return def }
         let s = try scalar(key, v, "number")
         guard let d = Double(s), d.isFinite else { throw error(key, "'\(s)' is not a number") }
-        if let range, !range.contains(d) { throw error(key, "\(d) is outside \(range.lowerBound)...\(range.upperBound)") }
+        if let range, !range.contains(d) {
+            throw error(key, "\(d) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
         return d
     }
 

@@ -35,9 +35,15 @@ public enum Compression: String, Sendable, CaseIterable {
 
     /// `.gz` → gzip, `.zst` → zstd, `.bz2` → bzip2, anything else none.
     public init(path: String) {
-        if path.hasSuffix(".gz") { self = .gzip } else if path.hasSuffix(".zst") || path.hasSuffix(".zstd") {
+        if path.hasSuffix(".gz") {
+            self = .gzip
+        } else if path.hasSuffix(".zst") || path.hasSuffix(".zstd") {
             self = .zstd
-        } else if path.hasSuffix(".bz2") { self = .bzip2 } else { self = .none }
+        } else if path.hasSuffix(".bz2") {
+            self = .bzip2
+        } else {
+            self = .none
+        }
     }
 
     /// The extension appended for this compression (`.zst`), "" for none.

@@ -83,7 +83,9 @@ final class FileInput {
             position += n
             return n
         }
-        let n = try remote?.read(buffer.baseAddress!, buffer.count) ?? readFully(fd, buffer.baseAddress!, buffer.count, path: path)
+        let n =
+            try remote?.read(buffer.baseAddress!, buffer.count)
+            ?? readFully(fd, buffer.baseAddress!, buffer.count, path: path)
         fileOffset += n
         if n == 0 { atEOF = true }
         return n
@@ -132,7 +134,8 @@ final class FileOutput {
                 lseek(fd, off_t(resumeAt), SEEK_SET) == off_t(resumeAt)
             else {
                 _ = sysClose(fd)
-                throw SluiceError(.io, "cannot resume: the file is shorter than its checkpoint", file: path, offset: resumeAt)
+                throw SluiceError(
+                    .io, "cannot resume: the file is shorter than its checkpoint", file: path, offset: resumeAt)
             }
             self.fd = fd
             self.capacity = capacity
@@ -196,7 +199,9 @@ final class FileOutput {
         let r = sysClose(fd)
         fd = -1
         if r != 0 { throw SluiceError(.io, "close failed: \(errnoMessage())", file: path) }
-        if let checksum { WrittenFileLedger.shared.record(path, FileChecksum(size: checksum.count, xxh64: checksum.digest())) }
+        if let checksum {
+            WrittenFileLedger.shared.record(path, FileChecksum(size: checksum.count, xxh64: checksum.digest()))
+        }
     }
 
     private func writeAll(_ p: UnsafeRawPointer, _ n: Int) throws {

@@ -182,7 +182,9 @@ final class RemoteStream {
     ///   sends an HTML page for a file that is not one, `.io` when the server cannot be reached or
     ///   keeps failing after the retries, `.config` for a bad location.
     init(path: String, settings: RemoteSettings = .current) throws {
-        guard curlReady, let m = curl_multi_init() else { throw SluiceError(.library, "curl_global_init failed", file: path) }
+        guard curlReady, let m = curl_multi_init() else {
+            throw SluiceError(.library, "curl_global_init failed", file: path)
+        }
         self.path = path
         self.settings = settings
         multi = m
@@ -366,7 +368,8 @@ final class RemoteStream {
             } else {
                 let text = String(cString: errorText)
                 let name = String(cString: curl_easy_strerror(code))
-                let fatal = code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_UNSUPPORTED_PROTOCOL
+                let fatal =
+                    code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_UNSUPPORTED_PROTOCOL
                     || code == CURLE_URL_MALFORMAT || code == CURLE_SSL_CACERT_BADFILE
                     || code == CURLE_PEER_FAILED_VERIFICATION
                 problem = (text.isEmpty ? name : "\(name): \(text)", !fatal, .io)
@@ -391,7 +394,8 @@ final class RemoteStream {
             pendingError = SluiceError(
                 .corruptInput, "truncated: \(problem.message)\(tries); \(url)", file: path, offset: received)
         } else {
-            pendingError = SluiceError(problem.code, problem.message + tries + (url == path ? "" : " (\(url))"), file: path)
+            pendingError = SluiceError(
+                problem.code, problem.message + tries + (url == path ? "" : " (\(url))"), file: path)
         }
     }
 
@@ -450,7 +454,10 @@ final class RemoteStream {
         }
         if status == 206 {
             guard let s = rangeStart, s <= requestedFrom else {
-                failure = ("the server resumed at another byte than asked (\(rangeStart ?? -1), not \(requestedFrom))", true, .io)
+                failure = (
+                    "the server resumed at another byte than asked (\(rangeStart ?? -1), not \(requestedFrom))", true,
+                    .io
+                )
                 return false
             }
             skip = requestedFrom - s
@@ -510,7 +517,9 @@ final class RemoteStream {
     }
 }
 
-private func remoteWriteCallback(_ p: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ me: UnsafeMutableRawPointer?)
+private func remoteWriteCallback(
+    _ p: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ me: UnsafeMutableRawPointer?
+)
     -> Int
 {
     guard let p, let me else { return 0 }
@@ -518,7 +527,9 @@ private func remoteWriteCallback(_ p: UnsafeMutablePointer<CChar>?, _ size: Int,
     return stream.write(UnsafeRawBufferPointer(start: p, count: size * count))
 }
 
-private func remoteHeaderCallback(_ p: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ me: UnsafeMutableRawPointer?)
+private func remoteHeaderCallback(
+    _ p: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ me: UnsafeMutableRawPointer?
+)
     -> Int
 {
     guard let p, let me else { return 0 }

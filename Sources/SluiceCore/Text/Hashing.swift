@@ -138,7 +138,9 @@ public struct XXHash64Stream: Sendable {
         if tailCount > 0 {
             let take = min(32 - tailCount, n)
             let used = tailCount
-            withUnsafeMutableBytes(of: &tail) { $0.baseAddress!.advanced(by: used).copyMemory(from: p, byteCount: take) }
+            withUnsafeMutableBytes(of: &tail) {
+                $0.baseAddress!.advanced(by: used).copyMemory(from: p, byteCount: take)
+            }
             tailCount += take
             p += take
             n -= take

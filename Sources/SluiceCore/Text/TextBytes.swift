@@ -20,8 +20,10 @@ public func decodeScalar(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> (scalar:
     if c0 < 0x80 { return (c0, 1) }
     let n = b.count
     if c0 >= 0xF0, i + 3 < n {
-        return (((c0 & 0x07) << 18) | ((UInt32(b[i + 1]) & 0x3F) << 12) | ((UInt32(b[i + 2]) & 0x3F) << 6)
-            | (UInt32(b[i + 3]) & 0x3F), 4)
+        return (
+            ((c0 & 0x07) << 18) | ((UInt32(b[i + 1]) & 0x3F) << 12) | ((UInt32(b[i + 2]) & 0x3F) << 6)
+                | (UInt32(b[i + 3]) & 0x3F), 4
+        )
     }
     if c0 >= 0xE0, i + 2 < n {
         return (((c0 & 0x0F) << 12) | ((UInt32(b[i + 1]) & 0x3F) << 6) | (UInt32(b[i + 2]) & 0x3F), 3)

@@ -70,7 +70,9 @@ public final class WordSegmenter {
         var text = text
         return text.withUTF8 { buf in
             var out: [String] = []
-            forEachWord(in: buf) { r, _ in out.append(String(decoding: UnsafeBufferPointer(rebasing: buf[r]), as: UTF8.self)) }
+            forEachWord(in: buf) { r, _ in
+                out.append(String(decoding: UnsafeBufferPointer(rebasing: buf[r]), as: UTF8.self))
+            }
             return out
         }
     }

@@ -66,7 +66,8 @@ public struct WriteStage: DocumentWriter {
             }
         }
         if writer == nil {
-            writer = try JSONLWriter(path: context.outputPath(fileName(stem: context.taskStem, part: part)), level: level)
+            writer = try JSONLWriter(
+                path: context.outputPath(fileName(stem: context.taskStem, part: part)), level: level)
         }
         try line.bytes.withUnsafeBytes { try writer!.write(line: $0) }
     }
@@ -105,7 +106,8 @@ extension WriteStage: CheckpointingStage {
         if let path = state["path"], let size = state["size"].flatMap({ Int($0) }),
             let documents = state["documents"].flatMap({ Int($0) }), let bytes = state["bytes"].flatMap({ Int($0) })
         {
-            writer = try JSONLWriter(resuming: path, level: level, size: size, documentCount: documents, byteCount: bytes)
+            writer = try JSONLWriter(
+                resuming: path, level: level, size: size, documentCount: documents, byteCount: bytes)
         }
     }
 }

@@ -70,7 +70,8 @@ public struct DecontamMatchPass: CorpusPass {
             ids.matched.append(MatchedDocument(key: key, id: String(decoding: id, as: UTF8.self)))
             context.count("documents_matched")
         }
-        try RecordFile.write(out, width: 3, magic: DecontamLayout.matchMagic, to: DecontamLayout.matchPath(work, file: task))
+        try RecordFile.write(
+            out, width: 3, magic: DecontamLayout.matchMagic, to: DecontamLayout.matchPath(work, file: task))
         try writeJSON(ids, to: DecontamLayout.matchIDsPath(work, file: task))
         context.recordCommittedFile(DecontamLayout.matchPath(work, file: task))
         context.recordCommittedFile(DecontamLayout.matchIDsPath(work, file: task))

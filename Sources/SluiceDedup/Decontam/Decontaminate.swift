@@ -101,7 +101,8 @@ public struct DecontamSettings: Sendable {
         reportNgrams = try options.int(
             "report_ngrams", default: 50, range: 0...1_000_000, "matched n-grams listed per eval set in the report")
         reportDocuments = try options.int(
-            "report_documents", default: 100, range: 0...1_000_000, "matched documents listed per eval set in the report")
+            "report_documents", default: 100, range: 0...1_000_000,
+            "matched documents listed per eval set in the report")
     }
 
     /// `lambada` for `evals/lambada.test.jsonl.gz`; two files with one name are an error.
@@ -126,8 +127,12 @@ enum DecontamLayout {
 
     static func indexPath(_ work: String) -> String { work + "/index/ngrams.bin" }
     static func indexSummaryPath(_ work: String) -> String { work + "/index/eval-sets.json" }
-    static func matchPath(_ work: String, file: Int) -> String { work + "/matches/" + zeroPadded(file, width: 5) + ".bin" }
-    static func matchIDsPath(_ work: String, file: Int) -> String { work + "/matches/" + zeroPadded(file, width: 5) + ".json" }
+    static func matchPath(_ work: String, file: Int) -> String {
+        work + "/matches/" + zeroPadded(file, width: 5) + ".bin"
+    }
+    static func matchIDsPath(_ work: String, file: Int) -> String {
+        work + "/matches/" + zeroPadded(file, width: 5) + ".json"
+    }
     static func decisionPath(_ work: String) -> String { work + "/summary/decisions.bin" }
     static func summaryPath(_ work: String) -> String { work + "/summary/decontam-summary.json" }
 }

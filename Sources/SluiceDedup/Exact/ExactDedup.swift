@@ -65,9 +65,12 @@ enum ExactLayout {
     static let hashMagic: StaticString = "SLEXHSH1"
     static let duplicateMagic: StaticString = "SLEXDUP1"
 
-    static func partitionDirectory(_ work: String, _ p: Int) -> String { work + "/hashes/part-" + zeroPadded(p, width: 4) }
+    static func partitionDirectory(_ work: String, _ p: Int) -> String {
+        work + "/hashes/part-" + zeroPadded(p, width: 4)
+    }
     static func runPath(_ work: String, partition: Int, file: Int, run: Int) -> String {
-        partitionDirectory(work, partition) + "/" + zeroPadded(file, width: 5) + "-" + zeroPadded(run, width: 4) + ".bin"
+        partitionDirectory(work, partition) + "/" + zeroPadded(file, width: 5) + "-" + zeroPadded(run, width: 4)
+            + ".bin"
     }
     static func duplicatePath(_ work: String, partition: Int) -> String {
         work + "/duplicates/part-" + zeroPadded(partition, width: 4) + ".bin"

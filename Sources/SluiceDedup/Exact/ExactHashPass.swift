@@ -15,7 +15,9 @@ public struct ExactHashPass: CorpusPass {
     public func run(task: Int, environment: PassEnvironment, context: TaskContext) throws {
         let work = environment.workDirectory
         let parts = settings.partitions
-        for p in 0..<parts { removeFiles(ExactLayout.partitionDirectory(work, p), prefix: zeroPadded(task, width: 5) + "-") }
+        for p in 0..<parts {
+            removeFiles(ExactLayout.partitionDirectory(work, p), prefix: zeroPadded(task, width: 5) + "-")
+        }
         let hasher = ExactHasher(settings: settings)
         var runs = PartitionedRunWriter(
             partitions: parts, width: 3, magic: ExactLayout.hashMagic, sortBuffer: settings.sortBuffer,

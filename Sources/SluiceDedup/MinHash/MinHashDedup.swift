@@ -55,19 +55,29 @@ enum MinHashLayout {
     static let offsetMagic: StaticString = "SLMHOFF1"
     static let fullSignatureMagic: StaticString = "SLMHFSG1"
 
-    static func bandDirectory(_ work: String, _ band: Int) -> String { work + "/signatures/band-" + zeroPadded(band, width: 4) }
+    static func bandDirectory(_ work: String, _ band: Int) -> String {
+        work + "/signatures/band-" + zeroPadded(band, width: 4)
+    }
     static func runPath(_ work: String, band: Int, file: Int, run: Int) -> String {
         bandDirectory(work, band) + "/" + zeroPadded(file, width: 5) + "-" + zeroPadded(run, width: 4) + ".bin"
     }
-    static func countPath(_ work: String, file: Int) -> String { work + "/signatures/counts/" + zeroPadded(file, width: 5) + ".bin" }
-    static func shinglePath(_ work: String, file: Int) -> String { work + "/shingles/" + zeroPadded(file, width: 5) + ".bin" }
-    static func offsetPath(_ work: String, file: Int) -> String { work + "/shingles/" + zeroPadded(file, width: 5) + ".offsets.bin" }
+    static func countPath(_ work: String, file: Int) -> String {
+        work + "/signatures/counts/" + zeroPadded(file, width: 5) + ".bin"
+    }
+    static func shinglePath(_ work: String, file: Int) -> String {
+        work + "/shingles/" + zeroPadded(file, width: 5) + ".bin"
+    }
+    static func offsetPath(_ work: String, file: Int) -> String {
+        work + "/shingles/" + zeroPadded(file, width: 5) + ".offsets.bin"
+    }
     static func fullSignaturePath(_ work: String, file: Int) -> String {
         work + "/minhashes/" + zeroPadded(file, width: 5) + ".bin"
     }
     /// Words per full-signature record: the `permutations` values truncated to 32 bits, two per word.
     static func fullSignatureWidth(permutations: Int) -> Int { (permutations + 1) / 2 }
-    static func pairPath(_ work: String, band: Int) -> String { work + "/buckets/band-" + zeroPadded(band, width: 4) + ".bin" }
+    static func pairPath(_ work: String, band: Int) -> String {
+        work + "/buckets/band-" + zeroPadded(band, width: 4) + ".bin"
+    }
     static func memberPath(_ work: String) -> String { work + "/clusters/members.bin" }
     static func summaryPath(_ work: String) -> String { work + "/clusters/minhash-summary.json" }
 }

@@ -22,7 +22,9 @@ public struct MinHashSignaturePass: CorpusPass {
         let work = environment.workDirectory
         let bands = settings.bands
         // A rerun after a crash starts this task over: remove its runs from the earlier attempt.
-        for band in 0..<bands { removeFiles(MinHashLayout.bandDirectory(work, band), prefix: zeroPadded(task, width: 5) + "-") }
+        for band in 0..<bands {
+            removeFiles(MinHashLayout.bandDirectory(work, band), prefix: zeroPadded(task, width: 5) + "-")
+        }
         let hasher = settings.makeHasher()
         let shingler = try settings.makeShingler()
         var shingles: [UInt64] = []

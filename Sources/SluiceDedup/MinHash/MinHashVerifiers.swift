@@ -344,7 +344,8 @@ final class ShingleSetStore: CandidateVerifier {
         let f = DocumentKey.file(key)
         let o = DocumentKey.ordinal(key)
         precondition(
-            f < descriptors.count && o < counts[f], "document key \(DocumentKey.describe(key)) has no stored shingle set")
+            f < descriptors.count && o < counts[f],
+            "document key \(DocumentKey.describe(key)) has no stored shingle set")
         let start = Int(offsets[f][o])
         let n = Int(offsets[f][o + 1]) - start
         if n > Self.cachedShingles {
@@ -363,7 +364,9 @@ final class ShingleSetStore: CandidateVerifier {
     }
 
     @inline(never)
-    private func read(file f: Int, ordinal o: Int, start: Int, count n: Int, into p: UnsafeMutablePointer<UInt64>) throws {
+    private func read(file f: Int, ordinal o: Int, start: Int, count n: Int, into p: UnsafeMutablePointer<UInt64>)
+        throws
+    {
         let bytes = n * 8
         let offset = RecordFile.headerBytes + start * 8
         var done = 0

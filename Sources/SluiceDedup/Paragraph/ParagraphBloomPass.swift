@@ -78,7 +78,8 @@ public struct ParagraphBloomPass: CorpusPass {
         let summary = ParagraphLayout.summaryPath(work, partition: 0)
         try writeJSON(
             ParagraphSummary(
-                partition: 0, units: units, distinct: units - duplicates.count / 2, duplicateUnits: duplicates.count / 2,
+                partition: 0, units: units, distinct: units - duplicates.count / 2,
+                duplicateUnits: duplicates.count / 2,
                 duplicateBytes: bytes, bloomBits: filter.bits, bloomHashes: filter.hashes,
                 estimatedFalsePositive: filter.estimatedFalsePositive),
             to: summary)
@@ -86,6 +87,8 @@ public struct ParagraphBloomPass: CorpusPass {
         context.recordCommittedFile(summary)
         context.count("duplicate_units", by: duplicates.count / 2)
         // Past its capacity the filter's false-positive rate grows; the summary gives the rate reached.
-        if units > settings.bloomCapacity { context.count("units_over_bloom_capacity", by: units - settings.bloomCapacity) }
+        if units > settings.bloomCapacity {
+            context.count("units_over_bloom_capacity", by: units - settings.bloomCapacity)
+        }
     }
 }

@@ -15,7 +15,9 @@ public struct ParagraphHashPass: CorpusPass {
     public func run(task: Int, environment: PassEnvironment, context: TaskContext) throws {
         let work = environment.workDirectory
         let parts = settings.partitions
-        for p in 0..<parts { removeFiles(ParagraphLayout.partitionDirectory(work, p), prefix: zeroPadded(task, width: 5) + "-") }
+        for p in 0..<parts {
+            removeFiles(ParagraphLayout.partitionDirectory(work, p), prefix: zeroPadded(task, width: 5) + "-")
+        }
         var splitter = UnitSplitter(unit: settings.unit)
         var runs = PartitionedRunWriter(
             partitions: parts, width: 4, magic: ParagraphLayout.hashMagic, sortBuffer: settings.sortBuffer,

@@ -71,10 +71,13 @@ public enum CodeLanguages {
         ("XML", ["xml", "xsd", "xsl", "xslt", "plist", "csproj", "vcxproj", "svg", "storyboard", "xib"], []),
         ("YAML", ["yaml", "yml"], [".clang-format", ".travis.yml"]),
         ("Zig", ["zig"], []),
-        ("Text", ["txt", "text"], [
-            "LICENSE", "LICENCE", "COPYING", "README", "AUTHORS", "CONTRIBUTORS", "NOTICE", "CHANGES", "CHANGELOG",
-            "INSTALL", "TODO", "NEWS", "THANKS", "CODEOWNERS", ".gitignore", ".gitattributes", ".dockerignore",
-        ]),
+        (
+            "Text", ["txt", "text"],
+            [
+                "LICENSE", "LICENCE", "COPYING", "README", "AUTHORS", "CONTRIBUTORS", "NOTICE", "CHANGES", "CHANGELOG",
+                "INSTALL", "TODO", "NEWS", "THANKS", "CODEOWNERS", ".gitignore", ".gitattributes", ".dockerignore",
+            ]
+        ),
     ]
 
     private static let byExtension: [String: String] = {

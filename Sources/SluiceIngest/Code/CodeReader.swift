@@ -36,7 +36,9 @@ public struct CodeReader: DocumentReader {
         guard maxFileSize > 0 else { throw options.error("max_file_size", "must be positive") }
     }
 
-    public init(mode: String = "auto", revision: String = "HEAD", maxFileSize: Int = 1_000_000, repositoryName: String? = nil) {
+    public init(
+        mode: String = "auto", revision: String = "HEAD", maxFileSize: Int = 1_000_000, repositoryName: String? = nil
+    ) {
         self.mode = mode
         self.revision = revision
         self.maxFileSize = maxFileSize
@@ -50,7 +52,9 @@ public struct CodeReader: DocumentReader {
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir) else {
             throw SluiceError(.io, "no such directory or repository", file: path)
         }
-        guard isDir.boolValue else { throw SluiceError(.io, "the code reader takes a directory or repository", file: path) }
+        guard isDir.boolValue else {
+            throw SluiceError(.io, "the code reader takes a directory or repository", file: path)
+        }
         let name = repositoryName ?? Self.repositoryName(of: root)
         let useGit = mode == "git" || (mode == "auto" && GitRepository.isRepository(root))
         if useGit {
@@ -405,7 +409,9 @@ final class DirectoryFileIterator: DocumentIterator {
         let full = dir.isEmpty ? root : root + "/" + dir
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: full).sorted() } catch {
-            if dir.isEmpty { throw SluiceError(.io, "cannot list directory: \(error.localizedDescription)", file: root) }
+            if dir.isEmpty {
+                throw SluiceError(.io, "cannot list directory: \(error.localizedDescription)", file: root)
+            }
             context.reportBadRecord("code:unreadable_directory", file: full, "cannot list directory")
             return
         }

@@ -220,7 +220,9 @@ final class GitCatFile {
                     out += [UInt8](repeating: 0, count: remaining)
                     var got = 0
                     while got < remaining {
-                        let n = out.withUnsafeMutableBytes { Glibc.read(output, $0.baseAddress! + old + got, remaining - got) }
+                        let n = out.withUnsafeMutableBytes {
+                            Glibc.read(output, $0.baseAddress! + old + got, remaining - got)
+                        }
                         if n < 0 && errno == EINTR { continue }
                         if n <= 0 { throw SluiceError(.io, "git cat-file ended early", file: repository) }
                         got += n

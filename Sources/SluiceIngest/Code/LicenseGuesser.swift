@@ -152,7 +152,8 @@ public enum LicenseGuesser {
             while s < n && bytes[s] == 32 { s += 1 }
             var e = s
             while e < n && bytes[e] != 10 && bytes[e] != 13 && bytes[e] != UInt8(ascii: "*") { e += 1 }
-            var value = String(decoding: UnsafeBufferPointer(rebasing: bytes[s..<e]), as: UTF8.self).trimmingASCIIWhitespace()
+            var value = String(decoding: UnsafeBufferPointer(rebasing: bytes[s..<e]), as: UTF8.self)
+                .trimmingASCIIWhitespace()
             if value.hasSuffix("-->") { value = String(value.dropLast(3)).trimmingASCIIWhitespace() }
             return value.isEmpty ? nil : value
         }

@@ -31,17 +31,21 @@ public struct ExtractStep: Step {
 
     public init(options o: inout StageOptions) throws {
         options.mainContent = try o.bool(
-            "main_content", default: true, "keep only the main content (false: every visible block, no boilerplate removal)")
+            "main_content", default: true,
+            "keep only the main content (false: every visible block, no boilerplate removal)")
         options.keepHeadings = try o.bool("keep_headings", default: true, "keep h1–h6")
         options.keepLists = try o.bool("keep_lists", default: true, "keep ul/ol/dl items, one per line")
-        options.keepTables = try o.bool("keep_tables", default: true, "keep tables, a row per line, cells tab-separated")
+        options.keepTables = try o.bool(
+            "keep_tables", default: true, "keep tables, a row per line, cells tab-separated")
         options.keepCode = try o.bool("keep_code", default: true, "keep pre/code with their line breaks")
         options.keepBlockquotes = try o.bool("keep_blockquotes", default: true, "keep blockquote text")
         options.keepCaptions = try o.bool("keep_captions", default: false, "keep figcaption and table captions")
         maxBytes = try o.bytes("max_bytes", default: 10_000_000, "larger pages are dropped as extract:too_large")
-        minBytes = try o.int("min_bytes", default: 1, range: 0...1_000_000, "shorter results are dropped as extract:empty")
+        minBytes = try o.int(
+            "min_bytes", default: 1, range: 0...1_000_000, "shorter results are dropped as extract:empty")
         let t = try o.double(
-            "timeout", default: 10, range: 0...86_400, "CPU seconds per page before it is dropped as extract:timeout (0: no limit)")
+            "timeout", default: 10, range: 0...86_400,
+            "CPU seconds per page before it is dropped as extract:timeout (0: no limit)")
         timeout = t > 0 ? t : nil
     }
 
@@ -121,7 +125,8 @@ public enum HTMLPage {
         if n >= 4 {
             let sig = (bytes[0], bytes[1], bytes[2], bytes[3])
             if sig == (0x89, 0x50, 0x4e, 0x47) || sig == (0x25, 0x50, 0x44, 0x46) || sig == (0x50, 0x4b, 0x03, 0x04)
-                || sig == (0x47, 0x49, 0x46, 0x38) || (sig.0 == 0xff && sig.1 == 0xd8) || (sig.0 == 0x1f && sig.1 == 0x8b)
+                || sig == (0x47, 0x49, 0x46, 0x38) || (sig.0 == 0xff && sig.1 == 0xd8)
+                || (sig.0 == 0x1f && sig.1 == 0x8b)
             {
                 return true
             }
@@ -142,7 +147,8 @@ public enum HTMLPage {
         var i = 0
         func lower(_ k: Int) -> UInt8 { bytes[k] | (bytes[k] >= 0x41 && bytes[k] <= 0x5a ? 0x20 : 0) }
         while i + 5 < n {
-            if bytes[i] == 0x3c, lower(i + 1) == 0x6d, lower(i + 2) == 0x65, lower(i + 3) == 0x74, lower(i + 4) == 0x61 {
+            if bytes[i] == 0x3c, lower(i + 1) == 0x6d, lower(i + 2) == 0x65, lower(i + 3) == 0x74, lower(i + 4) == 0x61
+            {
                 // Inside <meta …>: find "charset".
                 var j = i + 5
                 while j + 7 < n && bytes[j] != 0x3e {
@@ -161,12 +167,15 @@ public enum HTMLPage {
                         while e < n {
                             let c = bytes[e]
                             let ok =
-                                (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7a) || c == 0x2d || c == 0x5f
+                                (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7a) || c == 0x2d
+                                || c == 0x5f
                                 || c == 0x2e || c == 0x3a
                             if !ok { break }
                             e += 1
                         }
-                        if e > k { return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[k..<e]), as: UTF8.self) }
+                        if e > k {
+                            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[k..<e]), as: UTF8.self)
+                        }
                         j = e
                         continue
                     }

@@ -28,7 +28,8 @@ extension HTMLExtractor {
         for b in blocks { chars.append(characters(b)) }
         var best = selectMainContent(exclude: classBoilerplate | tagBoilerplate | hiddenBoilerplate)
         var bestLength = length(best)
-        for mask in [tagBoilerplate | hiddenBoilerplate, hiddenBoilerplate, 0] where bestLength < Self.enoughCharacters {
+        for mask in [tagBoilerplate | hiddenBoilerplate, hiddenBoilerplate, 0] where bestLength < Self.enoughCharacters
+        {
             if budget.check() { break }
             let relaxed = selectMainContent(exclude: mask)
             let l = length(relaxed)
@@ -381,11 +382,14 @@ extension HTMLExtractor {
     private func initialScore(_ n: UnsafeMutablePointer<xmlNode>) -> Double {
         var s = 0.0
         if let name = n.pointee.name {
-            if nameEquals(name, "div") || nameEquals(name, "article") || nameEquals(name, "main") || nameEquals(name, "section") {
+            if nameEquals(name, "div") || nameEquals(name, "article") || nameEquals(name, "main")
+                || nameEquals(name, "section")
+            {
                 s += 5
             } else if nameEquals(name, "pre") || nameEquals(name, "td") || nameEquals(name, "blockquote") {
                 s += 3
-            } else if nameEquals(name, "ol") || nameEquals(name, "ul") || nameEquals(name, "dl") || nameEquals(name, "li")
+            } else if nameEquals(name, "ol") || nameEquals(name, "ul") || nameEquals(name, "dl")
+                || nameEquals(name, "li")
                 || nameEquals(name, "form") || nameEquals(name, "address")
             {
                 s -= 3
@@ -447,7 +451,8 @@ enum HTMLWords {
         "-ad-", "ai2html", "banner", "breadcrumb", "combx", "comment", "community", "cover-wrap", "disqus", "extra",
         "footer", "gdpr", "header", "legends", "menu", "related", "remark", "replies", "rss", "shoutbox", "sidebar",
         "skyscraper", "social", "sponsor", "supplemental", "ad-break", "agegate", "pagination", "pager", "popup",
-        "yom-remote", "cookie", "consent", "share", "sharing", "newsletter", "subscribe", "promo", "advert", "recommend",
+        "yom-remote", "cookie", "consent", "share", "sharing", "newsletter", "subscribe", "promo", "advert",
+        "recommend",
         "outbrain", "taboola", "trending", "most-popular", "navbar", "signup", "sign-up", "login", "paywall", "modal",
         "toolbar", "skip-link", "sr-only", "visually-hidden", "screen-reader",
     ]
@@ -473,4 +478,3 @@ enum HTMLWords {
         "search",
     ]
 }
-

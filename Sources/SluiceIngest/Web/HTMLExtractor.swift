@@ -465,7 +465,8 @@ public final class HTMLExtractor {
         while let attr = a {
             if let an = attr.pointee.name {
                 if nameEquals(an, "hidden") { return true }
-                if nameEquals(an, "aria-hidden"), let v = attr.pointee.children?.pointee.content, nameEquals(v, "true") {
+                if nameEquals(an, "aria-hidden"), let v = attr.pointee.children?.pointee.content, nameEquals(v, "true")
+                {
                     return true
                 }
                 if nameEquals(an, "style"), let v = attr.pointee.children?.pointee.content {
@@ -511,14 +512,17 @@ public final class HTMLExtractor {
     /// The NFC form of UTF-8 `bytes` (ICU; a quick check first, so most pages are not copied twice).
     func normalizeNFC(_ bytes: [UInt8]) -> String {
         var status: Int32 = 0
-        let ok = bytes.withUnsafeBufferPointer { sluice_icu_is_normalized(Int32(SLUICE_NFC), $0.baseAddress, Int32($0.count), &status) }
+        let ok = bytes.withUnsafeBufferPointer {
+            sluice_icu_is_normalized(Int32(SLUICE_NFC), $0.baseAddress, Int32($0.count), &status)
+        }
         if ok == 1 { return String(decoding: bytes, as: UTF8.self) }
         var cap = bytes.count + bytes.count / 2 + 16
         for _ in 0..<2 {
             var needed: Int32 = 0
             let out = [UInt8](unsafeUninitializedCapacity: cap) { buf, n in
                 needed = bytes.withUnsafeBufferPointer {
-                    sluice_icu_normalize(Int32(SLUICE_NFC), $0.baseAddress, Int32($0.count), buf.baseAddress, Int32(cap), &status)
+                    sluice_icu_normalize(
+                        Int32(SLUICE_NFC), $0.baseAddress, Int32($0.count), buf.baseAddress, Int32(cap), &status)
                 }
                 n = needed >= 0 && Int(needed) <= cap ? Int(needed) : 0
             }

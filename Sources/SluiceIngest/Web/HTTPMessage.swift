@@ -198,7 +198,8 @@ func parseContentType(_ v: UnsafeBufferPointer<UInt8>) -> (String, String?) {
         let paramStart = i
         while i < n && v[i] != 0x3b { i += 1 }
         let p = UnsafeBufferPointer(rebasing: v[paramStart..<i])
-        guard p.count > 8, bytesEqualLower(UnsafeBufferPointer(rebasing: p[p.startIndex..<(p.startIndex + 8)]), "charset=")
+        guard p.count > 8,
+            bytesEqualLower(UnsafeBufferPointer(rebasing: p[p.startIndex..<(p.startIndex + 8)]), "charset=")
         else { continue }
         var s = p.startIndex + 8
         var e = p.endIndex

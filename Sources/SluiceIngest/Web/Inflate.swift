@@ -19,7 +19,9 @@ struct DeflateDecoder: ~Copyable {
     private let handle: OpaquePointer
 
     init() {
-        guard let h = libdeflate_alloc_decompressor() else { preconditionFailure("libdeflate_alloc_decompressor failed") }
+        guard let h = libdeflate_alloc_decompressor() else {
+            preconditionFailure("libdeflate_alloc_decompressor failed")
+        }
         handle = h
     }
 

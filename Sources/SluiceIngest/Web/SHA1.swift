@@ -5,7 +5,9 @@ import SluiceCore
 
 /// Incremental SHA-1.
 struct SHA1 {
-    private var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
+    private var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (
+        0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0
+    )
     private var block = [UInt8](repeating: 0, count: 64)
     private var used = 0
     private var length: UInt64 = 0
@@ -56,7 +58,8 @@ struct SHA1 {
 
     private mutating func compress(_ p: UnsafePointer<UInt8>) {
         for t in 0..<16 {
-            w[t] = UInt32(p[4 * t]) << 24 | UInt32(p[4 * t + 1]) << 16 | UInt32(p[4 * t + 2]) << 8 | UInt32(p[4 * t + 3])
+            w[t] =
+                UInt32(p[4 * t]) << 24 | UInt32(p[4 * t + 1]) << 16 | UInt32(p[4 * t + 2]) << 8 | UInt32(p[4 * t + 3])
         }
         for t in 16..<80 {
             let x = w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16]

@@ -18,7 +18,8 @@ enum TagTable {
         (
             .skip,
             [
-                "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas", "button",
+                "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas",
+                "button",
                 "select", "input", "textarea", "option", "link", "audio", "video", "map", "datalist", "dialog", "menu",
                 "source", "track", "picture", "frameset", "frame", "applet", "param",
             ]

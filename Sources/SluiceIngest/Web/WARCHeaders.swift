@@ -22,8 +22,10 @@ public struct WARCHeaders: Sendable {
                 }
                 guard let colon = line.firstIndex(of: 0x3a) else { return true }
                 out.append(
-                    (trimmedString(UnsafeBufferPointer(rebasing: line[..<colon])),
-                     trimmedString(UnsafeBufferPointer(rebasing: line[(colon + 1)...]))))
+                    (
+                        trimmedString(UnsafeBufferPointer(rebasing: line[..<colon])),
+                        trimmedString(UnsafeBufferPointer(rebasing: line[(colon + 1)...]))
+                    ))
                 return true
             }
         }

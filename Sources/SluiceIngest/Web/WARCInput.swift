@@ -38,7 +38,8 @@ final class MappedFile {
         if (st.st_mode & S_IFMT) == S_IFDIR { throw SluiceError(.io, "is a directory, not a WARC file", file: path) }
         let size = Int(st.st_size)
         if (st.st_mode & S_IFMT) == S_IFREG, size > 0,
-            let p = mmap(nil, size, PROT_READ, MAP_PRIVATE | (size <= MappedFile.populateLimit ? MAP_POPULATE : 0), fd, 0),
+            let p = mmap(
+                nil, size, PROT_READ, MAP_PRIVATE | (size <= MappedFile.populateLimit ? MAP_POPULATE : 0), fd, 0),
             p != MAP_FAILED
         {
             _ = madvise(p, size, MADV_SEQUENTIAL)
@@ -211,7 +212,8 @@ final class WARCInput {
             members = [(0, 0)]
         case .lz4, .xz:
             throw SluiceError(
-                .corruptInput, "\(container.rawValue)-compressed WARC files are not supported (use .warc, .warc.gz or .warc.zst)",
+                .corruptInput,
+                "\(container.rawValue)-compressed WARC files are not supported (use .warc, .warc.gz or .warc.zst)",
                 file: path, offset: 0)
         }
         if let sniffProblem { problems.append(sniffProblem) }
@@ -465,7 +467,8 @@ final class WARCInput {
             let e = error as? SluiceError
             problems.append(
                 InputProblem(
-                    reason: "warc:download_failed", offset: e?.offset ?? compressedEnd, message: e?.message ?? "\(error)"))
+                    reason: "warc:download_failed", offset: e?.offset ?? compressedEnd,
+                    message: e?.message ?? "\(error)"))
         }
     }
 
@@ -531,7 +534,8 @@ final class ZlibMemberStream {
 
     init(start: Int) { self.start = start }
 
-    func step(_ input: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> (produced: Int, state: State) {
+    func step(_ input: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> (produced: Int, state: State)
+    {
         let r = stream.step(input, into: out)
         totalProduced += r.produced
         return (r.produced, r.state)

@@ -56,8 +56,14 @@ public enum WARCInspector {
         var options = StageOptions(
             stageName: "warc",
             values: [
-                ("record_types", .list(["warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion",
-                    "continuation", "unknown", "arc_header"].map { .scalar($0, line: 0) }, line: 0)),
+                (
+                    "record_types",
+                    .list(
+                        [
+                            "warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion",
+                            "continuation", "unknown", "arc_header",
+                        ].map { .scalar($0, line: 0) }, line: 0)
+                ),
                 ("mime_types", .list([], line: 0)), ("status", .list([], line: 0)),
                 ("max_payload", .scalar("1GB", line: 0)),
             ], file: nil)

@@ -36,11 +36,13 @@ public struct WARCReader: DocumentReader {
             "mime_types", default: ["text/html", "application/xhtml+xml"],
             "payload MIME types to keep ([] keeps all); text/plain payloads go straight to text"
         ).map { $0.lowercased() }
-        statuses = try options.intList("status", default: [200], "HTTP statuses to keep for response records ([] keeps all)")
+        statuses = try options.intList(
+            "status", default: [200], "HTTP statuses to keep for response records ([] keeps all)")
         maxPayload = try options.bytes(
             "max_payload", default: 10_000_000, "larger payloads are skipped (counter skipped_too_large)")
         verifyDigests = try options.bool(
-            "verify_digests", default: false, "check WARC-Block-Digest / WARC-Payload-Digest (SHA-1); mismatches are bad records")
+            "verify_digests", default: false,
+            "check WARC-Block-Digest / WARC-Payload-Digest (SHA-1); mismatches are bad records")
         if maxPayload <= 0 { throw options.error("max_payload", "must be positive") }
     }
 
@@ -156,7 +158,9 @@ struct WARCDocumentIterator: DocumentIterator {
         let encoding = http?.contentEncoding ?? ""
         let maxBytes = reader.maxPayload
         func decode(_ r: UnsafeRawBufferPointer) -> Result<[UInt8]?, BodyProblem> {
-            do throws(BodyProblem) { return .success(try decodeContentEncoding(r, encoding: encoding, maxBytes: maxBytes)) } catch {
+            do throws(BodyProblem) {
+                return .success(try decodeContentEncoding(r, encoding: encoding, maxBytes: maxBytes))
+            } catch {
                 return .failure(error)
             }
         }
@@ -232,7 +236,9 @@ struct WARCDocumentIterator: DocumentIterator {
     }
 
     /// Checks the SHA-1 digests the record declares; reports `warc:digest_mismatch` on failure.
-    private func digestsMatch(_ head: WARCRecordHead, block: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) -> Bool {
+    private func digestsMatch(_ head: WARCRecordHead, block: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer)
+        -> Bool
+    {
         if let v = head.headers.value("WARC-Block-Digest"), let expected = WARCDigest.expectedSHA1(v),
             SHA1.digest(block) != expected
         {
@@ -276,7 +282,9 @@ func httpBodyOffset(_ block: UnsafeRawBufferPointer) -> Int {
 /// Whether a record's Content-Type is `application/http` (any parameters, any case).
 func isHTTPContentType(_ s: String) -> Bool {
     var u = s
-    return u.withUTF8 { b in b.count >= 16 && bytesEqualLower(UnsafeBufferPointer(rebasing: b[0..<16]), "application/http") }
+    return u.withUTF8 { b in
+        b.count >= 16 && bytesEqualLower(UnsafeBufferPointer(rebasing: b[0..<16]), "application/http")
+    }
 }
 
 /// Whether stored bytes look like `mime` (after a Content-Encoding that did not decode): for

@@ -109,7 +109,6 @@ public final class WARCScanner {
         }
     }
 
-
     /// Skips blank lines and NUL padding between records, then garbage up to the next `WARC/`
     /// line (reported once). Returns false at the end of the input.
     private func skipSeparators() throws -> Bool {
@@ -129,7 +128,9 @@ public final class WARCScanner {
             quietGarbage = false
             guard let k = try findWARCLine(from: pos + 1) else {
                 if !quiet {
-                    report("warc:garbage", at: start, "\(input.count - start) bytes without a WARC record skipped up to the end")
+                    report(
+                        "warc:garbage", at: start,
+                        "\(input.count - start) bytes without a WARC record skipped up to the end")
                 }
                 pos = input.count
                 return false
@@ -161,7 +162,9 @@ public final class WARCScanner {
                 continue
             }
             let j = input.bytes.distance(to: UnsafeRawPointer(p))
-            let lineStart = j == 0 || byte(j - 1) == 0x0a || input.memberStarts(at: j) || input.damage(after: j - 1, through: j) != nil
+            let lineStart =
+                j == 0 || byte(j - 1) == 0x0a || input.memberStarts(at: j)
+                || input.damage(after: j - 1, through: j) != nil
             if lineStart, try isWARCLine(at: j) { return j }
             i = j + 1
         }
@@ -213,7 +216,8 @@ public final class WARCScanner {
         while base[lineEnd] != 0x0a { lineEnd += 1 }
         var versionEnd = lineEnd
         if versionEnd > start && base[versionEnd - 1] == 0x0d { versionEnd -= 1 }
-        let version = String(decoding: UnsafeBufferPointer(start: base + start, count: versionEnd - start), as: UTF8.self)
+        let version = String(
+            decoding: UnsafeBufferPointer(start: base + start, count: versionEnd - start), as: UTF8.self)
         let fieldsStart = lineEnd + 1
         var type: String?
         var recordID: String?
@@ -232,8 +236,11 @@ public final class WARCScanner {
             let value = UnsafeBufferPointer(rebasing: line[(colon + 1)...])
             switch name.count {
             case 9:
-                if type == nil, bytesEqualLower(name, "warc-type") { type = trimmedString(value) }
-                else if date == nil, bytesEqualLower(name, "warc-date") { date = trimmedString(value) }
+                if type == nil, bytesEqualLower(name, "warc-type") {
+                    type = trimmedString(value)
+                } else if date == nil, bytesEqualLower(name, "warc-date") {
+                    date = trimmedString(value)
+                }
             case 12:
                 if contentType == nil, bytesEqualLower(name, "content-type") { contentType = trimmedString(value) }
             case 14:
@@ -270,7 +277,8 @@ public final class WARCScanner {
             return nil
         }
         let headers = WARCHeaders(
-            version: version, block: Array(UnsafeBufferPointer(start: base + fieldsStart, count: max(0, end - fieldsStart))))
+            version: version,
+            block: Array(UnsafeBufferPointer(start: base + fieldsStart, count: max(0, end - fieldsStart))))
         pos = end
         contentStart = end
         contentEnd = end + length

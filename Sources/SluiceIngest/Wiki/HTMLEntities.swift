@@ -38,9 +38,13 @@ enum HTMLEntities {
                 while i < end, digits < 8 {
                     let c = s[i]
                     let d: UInt32
-                    if c >= 48 && c <= 57 { d = UInt32(c - 48) } else if c | 0x20 >= 97 && c | 0x20 <= 102 {
+                    if c >= 48 && c <= 57 {
+                        d = UInt32(c - 48)
+                    } else if c | 0x20 >= 97 && c | 0x20 <= 102 {
                         d = UInt32((c | 0x20) - 87)
-                    } else { break }
+                    } else {
+                        break
+                    }
                     value = value &* 16 &+ d
                     digits += 1
                     i += 1
@@ -130,7 +134,8 @@ enum HTMLEntities {
         ("scaron", 0x161), ("sdot", 0x22C5), ("sect", 0xA7), ("shy", 0xAD), ("sigma", 0x3C3), ("sigmaf", 0x3C2),
         ("sim", 0x223C), ("spades", 0x2660), ("sub", 0x2282), ("sube", 0x2286), ("sum", 0x2211), ("sup", 0x2283),
         ("sup1", 0xB9), ("sup2", 0xB2), ("sup3", 0xB3), ("supe", 0x2287), ("szlig", 0xDF), ("tau", 0x3C4),
-        ("there4", 0x2234), ("theta", 0x3B8), ("thetasym", 0x3D1), ("thinsp", 0x2009), ("thorn", 0xFE), ("tilde", 0x2DC),
+        ("there4", 0x2234), ("theta", 0x3B8), ("thetasym", 0x3D1), ("thinsp", 0x2009), ("thorn", 0xFE),
+        ("tilde", 0x2DC),
         ("times", 0xD7), ("trade", 0x2122), ("uArr", 0x21D1), ("uacute", 0xFA), ("uarr", 0x2191), ("ucirc", 0xFB),
         ("ugrave", 0xF9), ("uml", 0xA8), ("upsih", 0x3D2), ("upsilon", 0x3C5), ("uuml", 0xFC), ("weierp", 0x2118),
         ("xi", 0x3BE), ("yacute", 0xFD), ("yen", 0xA5), ("yuml", 0xFF), ("zeta", 0x3B6), ("zwj", 0x200D),

@@ -6,7 +6,7 @@
 @preconcurrency internal import CXML2
 import SluiceCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What went wrong in a dump, with a named reason for the stats.
@@ -167,7 +167,8 @@ final class MediaWikiDumpParser {
             // The page failed on its own: it is the broken one.
             let page = feeder.isolatedPage
             feeder.dropFrontPage()
-            return dropped(page, title: parsedTitle, xmlMessage: xmlMessage, sourceMessage: sourceMessage, offset: offset)
+            return dropped(
+                page, title: parsedTitle, xmlMessage: xmlMessage, sourceMessage: sourceMessage, offset: offset)
         }
         if feeder.canReplayFront, let page = feeder.frontPage {
             feeder.startIsolation()
@@ -183,13 +184,15 @@ final class MediaWikiDumpParser {
         if let page = feeder.frontPage {
             // Not replayable (its start is no longer held): drop it.
             feeder.dropFrontPage()
-            return dropped(page, title: parsedTitle, xmlMessage: xmlMessage, sourceMessage: sourceMessage, offset: offset)
+            return dropped(
+                page, title: parsedTitle, xmlMessage: xmlMessage, sourceMessage: sourceMessage, offset: offset)
         }
         // No page pending: the damage is outside pages.
         if let sourceMessage {
             finished = true
             return .damage(
-                DumpDamage(reason: "wikipedia:truncated_stream", message: sourceMessage, offset: offset, pageInProgress: nil))
+                DumpDamage(
+                    reason: "wikipedia:truncated_stream", message: sourceMessage, offset: offset, pageInProgress: nil))
         }
         if feeder.atEnd && feeder.cursor >= feeder.heldEnd && !xmlMessage.contains("Extra content") {
             finished = true
@@ -199,7 +202,8 @@ final class MediaWikiDumpParser {
                     offset: offset, pageInProgress: nil))
         }
         restartAtNextPage()
-        return .damage(DumpDamage(reason: "wikipedia:xml_error", message: xmlMessage, offset: offset, pageInProgress: nil))
+        return .damage(
+            DumpDamage(reason: "wikipedia:xml_error", message: xmlMessage, offset: offset, pageInProgress: nil))
     }
 
     /// Starts the next reader at the next `<page` the scan finds, or finishes when there is none.
@@ -222,7 +226,8 @@ final class MediaWikiDumpParser {
             restartReader(at: end)
             if page.tooLarge {
                 damage = DumpDamage(
-                    reason: "wikipedia:page_too_large", message: "longer than \(maxPageBytes) bytes" + at, offset: offset,
+                    reason: "wikipedia:page_too_large", message: "longer than \(maxPageBytes) bytes" + at,
+                    offset: offset,
                     pageInProgress: name, tooLarge: true)
             } else {
                 damage = DumpDamage(
@@ -239,7 +244,8 @@ final class MediaWikiDumpParser {
             finished = true  // the page never ends: the input stops inside it
             if let sourceMessage {
                 damage = DumpDamage(
-                    reason: "wikipedia:truncated_stream", message: sourceMessage + at, offset: offset, pageInProgress: name)
+                    reason: "wikipedia:truncated_stream", message: sourceMessage + at, offset: offset,
+                    pageInProgress: name)
             } else {
                 damage = DumpDamage(
                     reason: "wikipedia:truncated_xml", message: "the XML ends before </mediawiki>: \(xmlMessage)" + at,
@@ -275,8 +281,9 @@ final class MediaWikiDumpParser {
 
     @inline(__always)
     private static func equals(_ p: UnsafePointer<xmlChar>, _ s: StaticString) -> Bool {
-        strcmp(UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self),
-               UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)) == 0
+        strcmp(
+            UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self),
+            UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)) == 0
     }
 
     private func startElement(name: UnsafePointer<xmlChar>, reader: xmlTextReaderPtr, empty: Bool) {
@@ -743,7 +750,8 @@ final class DumpFeeder {
                         pageOpen = true
                         pageOrdinal += 1
                         pages.append(
-                            DumpPageRecord(start: at, inputOffset: at + elided, ordinal: pageOrdinal, junkBefore: gapDirty))
+                            DumpPageRecord(
+                                start: at, inputOffset: at + elided, ordinal: pageOrdinal, junkBefore: gapDirty))
                         gapDirty = false
                     }
                 case 2:

@@ -172,7 +172,8 @@ public final class ParallelBzip2Source: ByteSource {
                         return
                     }
                     scanFinished = true
-                    scanFailure = SluiceError(.corruptInput, "not bzip2 data (bad magic)", file: path, offset: header >> 3)
+                    scanFailure = SluiceError(
+                        .corruptInput, "not bzip2 data (bad magic)", file: path, offset: header >> 3)
                     return
                 }
                 level = window[at + 3]
@@ -235,7 +236,8 @@ public final class ParallelBzip2Source: ByteSource {
                         Job(start: start, end: (windowBase + window.count) * 8, level: level, truncated: true))
                     openBlock = nil
                 } else {
-                    scanFailure = SluiceError(.corruptInput, "truncated bzip2 stream", file: path, offset: compressedOffset)
+                    scanFailure = SluiceError(
+                        .corruptInput, "truncated bzip2 stream", file: path, offset: compressedOffset)
                 }
                 return
             }
@@ -320,7 +322,8 @@ public final class ParallelBzip2Source: ByteSource {
     private func copyBits(_ job: Job) -> BlockBits {
         let first = job.start >> 3 - windowBase
         let last = min(window.count, (job.end + 7) >> 3 - windowBase)
-        return BlockBits(bytes: Array(window[first..<last]), startBit: job.start & 7, endBit: job.end - (job.start >> 3) * 8)
+        return BlockBits(
+            bytes: Array(window[first..<last]), startBit: job.start & 7, endBit: job.end - (job.start >> 3) * 8)
     }
 
     /// `BZh<level>` + the block's bits + end-of-stream magic + the block CRC as the stream CRC.

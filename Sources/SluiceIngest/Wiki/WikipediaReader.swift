@@ -40,11 +40,14 @@ public struct WikipediaReader: DocumentReader {
         guard let parsed = WikitextConverter.Options.parseKeepTemplates(keep) else {
             throw options.error("keep_templates", "template names must not be empty")
         }
-        let keepTables = try options.bool("keep_tables", default: false, "keep table cell text instead of removing tables")
+        let keepTables = try options.bool(
+            "keep_tables", default: false, "keep table cell text instead of removing tables")
         let proseWords = try options.int(
             "prose_words", default: 3, range: 0...1000,
-            "with tables removed, keep captions, and table cells and file captions of at least this many words (0: none)")
-        converterOptions = WikitextConverter.Options(keepTemplates: parsed, keepTables: keepTables, proseWords: proseWords)
+            "with tables removed, keep captions, and table cells and file captions of at least this many words (0: none)"
+        )
+        converterOptions = WikitextConverter.Options(
+            keepTemplates: parsed, keepTables: keepTables, proseWords: proseWords)
         wiki = try options.optionalString("wiki", "wiki name for document ids (default: the dump's <dbname>)")
         keepWikitext = try options.bool("keep_wikitext", default: false, "emit raw wikitext instead of plain text")
         decodeThreads = try options.int(
@@ -76,7 +79,8 @@ public struct WikipediaReader: DocumentReader {
             ? try ParallelBzip2Source(path: path, threads: decodeThreads == 0 ? nil : decodeThreads)
             : try openByteSource(path)
         return WikipediaPageIterator(
-            parser: MediaWikiDumpParser(source: source, maxPageBytes: maxPageBytes), reader: self, converter: WikitextConverter(options: converterOptions),
+            parser: MediaWikiDumpParser(source: source, maxPageBytes: maxPageBytes), reader: self,
+            converter: WikitextConverter(options: converterOptions),
             context: context)
     }
 }
@@ -121,7 +125,7 @@ struct WikipediaPageIterator: DocumentIterator {
         context.count("pages_too_large")
         let message =
             "wikipedia: page '\(title)' is longer than \(parser.maxPageBytes) bytes (max_page_bytes) and skipped "
-                + "(\(parser.path):\(offset))"
+            + "(\(parser.path):\(offset))"
         context.logger.warning("\(message)")
     }
 

@@ -101,7 +101,9 @@ extension WikitextConverter {
                 if let kind = WikiNames.linkNamespaces.lookup(s, tStart, pEnd) {
                     switch kind {
                     case .file:
-                        if options.proseWords > 0 && depth < Self.maxDepth { fileCaption(s, c + 1, innerEnd, depth: depth) }
+                        if options.proseWords > 0 && depth < Self.maxDepth {
+                            fileCaption(s, c + 1, innerEnd, depth: depth)
+                        }
                         return end
                     case .interlanguage:
                         return end

@@ -127,7 +127,9 @@ extension WikitextConverter {
 
     /// Where a `{{` opened in `s[from..<lineEnd]` closes, when that is past the line; nil when
     /// every template on the line closes on it (or never closes).
-    private mutating func templateSpill(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ lineEnd: Int, _ end: Int) -> Int? {
+    private mutating func templateSpill(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ lineEnd: Int, _ end: Int)
+        -> Int?
+    {
         var k = from
         while k + 1 < lineEnd {
             if s[k] == UInt8(ascii: "{") && s[k + 1] == UInt8(ascii: "{") {

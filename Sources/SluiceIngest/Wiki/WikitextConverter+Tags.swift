@@ -115,7 +115,8 @@ extension WikitextConverter {
     private mutating func literal(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, decodeEntities: Bool) {
         var i = from
         while i < to {
-            if decodeEntities && s[i] == UInt8(ascii: "&"), let (scalar, next) = HTMLEntities.decode(s, at: i, end: to) {
+            if decodeEntities && s[i] == UInt8(ascii: "&"), let (scalar, next) = HTMLEntities.decode(s, at: i, end: to)
+            {
                 HTMLEntities.appendUTF8(scalar, to: &out)
                 i = next
             } else {

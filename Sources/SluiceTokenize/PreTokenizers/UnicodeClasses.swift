@@ -50,7 +50,9 @@ enum UnicodeClasses {
         var seen: [[UInt8]: UInt16] = [:]
         for b in 0..<0x1100 {
             let block = Array(flat[(b << 8)..<((b + 1) << 8)])
-            if let k = seen[block] { stage1[b] = k } else {
+            if let k = seen[block] {
+                stage1[b] = k
+            } else {
                 let k = UInt16(stage2.count >> 8)
                 seen[block] = k
                 stage1[b] = k

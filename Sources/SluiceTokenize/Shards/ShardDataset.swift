@@ -39,7 +39,8 @@ public final class ShardDataset {
     ///   `.corruptInput` naming the file for a damaged shard or shards that disagree;
     ///   `.config` naming the file when the tokenizer's fingerprint differs from the shard's.
     public init(
-        directory: String, split: ShardSplit = .train, tokenizer: Tokenizer? = nil, cacheBytes: Int = ShardDataset.defaultCacheBytes
+        directory: String, split: ShardSplit = .train, tokenizer: Tokenizer? = nil,
+        cacheBytes: Int = ShardDataset.defaultCacheBytes
     ) throws {
         self.directory = directory
         self.split = split
@@ -48,7 +49,9 @@ public final class ShardDataset {
             throw SluiceError(.io, "no \(split.rawValue) split: folder missing", file: folder)
         }
         files = names.filter { $0.hasSuffix(".shard") }.sorted().map { folder + "/" + $0 }
-        guard !files.isEmpty else { throw SluiceError(.io, "no .shard files in the \(split.rawValue) split", file: folder) }
+        guard !files.isEmpty else {
+            throw SluiceError(.io, "no .shard files in the \(split.rawValue) split", file: folder)
+        }
         let perShard = cacheBytes / files.count
         shards = try files.map { try ShardReader(path: $0, cacheBytes: perShard) }
         var starts = [0]
@@ -81,7 +84,8 @@ public final class ShardDataset {
                 file: file)
         }
         if Int(header.vocabSize) != tokenizer.vocabSize {
-            throw SluiceError(.config, "vocab size mismatch: shard \(header.vocabSize), tokenizer \(tokenizer.vocabSize)", file: file)
+            throw SluiceError(
+                .config, "vocab size mismatch: shard \(header.vocabSize), tokenizer \(tokenizer.vocabSize)", file: file)
         }
     }
 
@@ -102,7 +106,8 @@ public final class ShardDataset {
     /// - Throws: `.usage` for a range outside the split; `.corruptInput` for a damaged frame.
     public func read(_ range: Range<Int>, into buffer: UnsafeMutableBufferPointer<UInt32>) throws {
         guard range.lowerBound >= 0, range.upperBound <= tokenCount else {
-            throw SluiceError(.usage, "token range \(range) outside 0..<\(tokenCount)", file: directory + "/" + split.rawValue)
+            throw SluiceError(
+                .usage, "token range \(range) outside 0..<\(tokenCount)", file: directory + "/" + split.rawValue)
         }
         precondition(buffer.count >= range.count, "buffer of \(buffer.count) for \(range.count) tokens")
         var position = range.lowerBound

@@ -50,7 +50,8 @@ public enum ShardExport {
     }
 
     static func create(_ path: String) throws -> FileHandle {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path)
+        else {
             throw SluiceError(.io, "cannot create export file", file: path)
         }
         return h
@@ -86,7 +87,8 @@ public enum ShardExport {
 
     static func nanogpt(_ dataset: ShardDataset, path: String) throws -> Result {
         guard dataset.tokenCount <= Int(Int32.max) else {
-            throw SluiceError(.usage, "llm.c headers hold at most 2^31 − 1 tokens per file; export a smaller split", file: path)
+            throw SluiceError(
+                .usage, "llm.c headers hold at most 2^31 − 1 tokens per file; export a smaller split", file: path)
         }
         let wide = dataset.vocabSize > 65_536
         var header = [UInt8]()

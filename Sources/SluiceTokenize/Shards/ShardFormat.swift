@@ -87,10 +87,12 @@ public struct ShardHeader: Sendable, Equatable {
     ///   or dtype, or a header checksum mismatch.
     public init(decoding bytes: UnsafeRawBufferPointer, file: String) throws {
         guard bytes.count >= ShardHeader.size else {
-            throw SluiceError(.corruptInput, "truncated shard: \(bytes.count) bytes, shorter than the 64-byte header", file: file)
+            throw SluiceError(
+                .corruptInput, "truncated shard: \(bytes.count) bytes, shorter than the 64-byte header", file: file)
         }
         guard bytes.prefix(8).elementsEqual(ShardHeader.magic) else {
-            throw SluiceError(.corruptInput, "not a Sluice token shard (wrong magic, expected SLUICETK)", file: file, offset: 0)
+            throw SluiceError(
+                .corruptInput, "not a Sluice token shard (wrong magic, expected SLUICETK)", file: file, offset: 0)
         }
         let crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<56]))
         guard crc == UInt32(readLE(bytes, 56, 4)) else {
@@ -98,7 +100,8 @@ public struct ShardHeader: Sendable, Equatable {
         }
         version = UInt16(readLE(bytes, 8, 2))
         guard version == ShardHeader.currentVersion else {
-            throw SluiceError(.corruptInput, "unsupported shard version \(version) (this build reads 1)", file: file, offset: 8)
+            throw SluiceError(
+                .corruptInput, "unsupported shard version \(version) (this build reads 1)", file: file, offset: 8)
         }
         guard let dt = ShardDType(rawValue: bytes[10]) else {
             throw SluiceError(.corruptInput, "unknown dtype code \(bytes[10])", file: file, offset: 10)
@@ -119,7 +122,8 @@ public struct ShardHeader: Sendable, Equatable {
         // beyond 2^48) would overflow the size arithmetic below or allocate a frame of gigabytes.
         guard frameTokens <= 1 << 24, documentCount <= tokenCount, tokenCount < 1 << 48, indexOffset < 1 << 48 else {
             throw SluiceError(
-                .corruptInput, "header values out of range (frame size \(frameTokens), \(tokenCount) tokens, "
+                .corruptInput,
+                "header values out of range (frame size \(frameTokens), \(tokenCount) tokens, "
                     + "\(documentCount) documents, index offset \(indexOffset))", file: file, offset: 20)
         }
     }
@@ -175,9 +179,15 @@ public enum CRC32 {
             var i = 0
             let n = bytes.count
             while i + 8 <= n {
-                let lo = c ^ (UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
-                let hi = UInt32(bytes[i + 4]) | UInt32(bytes[i + 5]) << 8 | UInt32(bytes[i + 6]) << 16 | UInt32(bytes[i + 7]) << 24
-                c = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)]
+                let lo =
+                    c
+                    ^ (UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3])
+                        << 24)
+                let hi =
+                    UInt32(bytes[i + 4]) | UInt32(bytes[i + 5]) << 8 | UInt32(bytes[i + 6]) << 16 | UInt32(bytes[i + 7])
+                    << 24
+                c =
+                    t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)]
                     ^ t[5 * 256 + Int((lo >> 16) & 0xFF)] ^ t[4 * 256 + Int(lo >> 24)]
                     ^ t[3 * 256 + Int(hi & 0xFF)] ^ t[2 * 256 + Int((hi >> 8) & 0xFF)]
                     ^ t[1 * 256 + Int((hi >> 16) & 0xFF)] ^ t[0 * 256 + Int(hi >> 24)]

@@ -2,9 +2,9 @@
 // only the zstd frames a token range touches. Every frame's zstd checksum is verified on read,
 // so a reader never returns damaged tokens. Not thread-safe: open one reader per thread.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import SluiceCore
 
@@ -56,7 +56,9 @@ public final class ShardReader {
         do {
             var h = [UInt8](repeating: 0, count: ShardHeader.size)
             let n = try Self.readAt(fd, &h, 0, path)
-            let header = try h.withUnsafeBytes { try ShardHeader(decoding: UnsafeRawBufferPointer(rebasing: $0[0..<n]), file: path) }
+            let header = try h.withUnsafeBytes {
+                try ShardHeader(decoding: UnsafeRawBufferPointer(rebasing: $0[0..<n]), file: path)
+            }
             guard header.indexOffset >= UInt64(ShardHeader.size), fileSize == header.fileSize else {
                 throw SluiceError(
                     .corruptInput,
@@ -68,7 +70,8 @@ public final class ShardReader {
             var index = [UInt8](repeating: 0, count: header.indexSize)
             let got = try Self.readAt(fd, &index, Int(header.indexOffset), path)
             guard got == index.count else {
-                throw SluiceError(.corruptInput, "truncated shard index", file: path, offset: Int(header.indexOffset) + got)
+                throw SluiceError(
+                    .corruptInput, "truncated shard index", file: path, offset: Int(header.indexOffset) + got)
             }
             let crc = index.withUnsafeBytes { CRC32.checksum($0) }
             guard crc == header.indexCRC else {
@@ -84,16 +87,22 @@ public final class ShardReader {
             // Index consistency: frames ascend from the header to the index; documents ascend
             // from 0 to the token count.
             guard offsets.first == UInt64(ShardHeader.size) || frames == 0, offsets.last == header.indexOffset else {
-                throw SluiceError(.corruptInput, "frame index does not span the file", file: path, offset: Int(header.indexOffset))
+                throw SluiceError(
+                    .corruptInput, "frame index does not span the file", file: path, offset: Int(header.indexOffset))
             }
             for i in 0..<frames where offsets[i] >= offsets[i + 1] {
-                throw SluiceError(.corruptInput, "frame \(i) has a non-positive size in the index", file: path, offset: Int(header.indexOffset) + 8 * i)
+                throw SluiceError(
+                    .corruptInput, "frame \(i) has a non-positive size in the index", file: path,
+                    offset: Int(header.indexOffset) + 8 * i)
             }
             guard ends.first == 0, ends.last == header.tokenCount else {
-                throw SluiceError(.corruptInput, "document index does not end at the token count", file: path, offset: Int(header.indexOffset))
+                throw SluiceError(
+                    .corruptInput, "document index does not end at the token count", file: path,
+                    offset: Int(header.indexOffset))
             }
             for i in 0..<(ends.count - 1) where ends[i] >= ends[i + 1] {
-                throw SluiceError(.corruptInput, "document \(i) is empty in the index (every document ends with EOS)", file: path)
+                throw SluiceError(
+                    .corruptInput, "document \(i) is empty in the index (every document ends with EOS)", file: path)
             }
             self.header = header
             self.frameOffsets = offsets
@@ -164,7 +173,8 @@ public final class ShardReader {
             let limit = header.vocabSize
             if let bad = frameTokens.firstIndex(where: { $0 >= limit }) {
                 throw SluiceError(
-                    .corruptInput, "token \(frameTokens[bad]) at \(i * Int(header.frameTokens) + bad) is not below the vocab size \(limit)",
+                    .corruptInput,
+                    "token \(frameTokens[bad]) at \(i * Int(header.frameTokens) + bad) is not below the vocab size \(limit)",
                     file: path, offset: Int(frameOffsets[i]))
             }
         }
@@ -172,7 +182,9 @@ public final class ShardReader {
             let end = Int(documentEnds[d + 1]) - 1
             let t = try read(end..<(end + 1))[0]
             if t != header.eosID {
-                throw SluiceError(.corruptInput, "document \(d) does not end with the EOS id \(header.eosID) (found \(t))", file: path)
+                throw SluiceError(
+                    .corruptInput, "document \(d) does not end with the EOS id \(header.eosID) (found \(t))", file: path
+                )
             }
         }
     }
@@ -191,7 +203,9 @@ public final class ShardReader {
         let size = Int(frameOffsets[i + 1]) - start
         if compressed.count < size { compressed = [UInt8](repeating: 0, count: size) }
         let got = try Self.readAt(fd, &compressed, start, path, count: size)
-        guard got == size else { throw SluiceError(.corruptInput, "truncated frame \(i)", file: path, offset: start + got) }
+        guard got == size else {
+            throw SluiceError(.corruptInput, "truncated frame \(i)", file: path, offset: start + got)
+        }
         let width = header.dtype.width
         if raw.count != tokens * width { raw = [UInt8](repeating: 0, count: tokens * width) }
         let problem = compressed.withUnsafeBytes { c in
@@ -209,7 +223,9 @@ public final class ShardReader {
                     for k in 0..<tokens { t[k] = UInt32(r[2 * k]) | UInt32(r[2 * k + 1]) << 8 }
                 } else {
                     for k in 0..<tokens {
-                        t[k] = UInt32(r[4 * k]) | UInt32(r[4 * k + 1]) << 8 | UInt32(r[4 * k + 2]) << 16 | UInt32(r[4 * k + 3]) << 24
+                        t[k] =
+                            UInt32(r[4 * k]) | UInt32(r[4 * k + 1]) << 8 | UInt32(r[4 * k + 2]) << 16 | UInt32(
+                                r[4 * k + 3]) << 24
                     }
                 }
             }
@@ -232,7 +248,9 @@ public final class ShardReader {
         }
     }
 
-    private static func readAt(_ fd: Int32, _ buffer: inout [UInt8], _ offset: Int, _ path: String, count: Int? = nil) throws -> Int {
+    private static func readAt(_ fd: Int32, _ buffer: inout [UInt8], _ offset: Int, _ path: String, count: Int? = nil)
+        throws -> Int
+    {
         let want = count ?? buffer.count
         return try buffer.withUnsafeMutableBytes { b in
             var done = 0
@@ -240,7 +258,9 @@ public final class ShardReader {
                 let n = pread(fd, b.baseAddress! + done, want - done, off_t(offset + done))
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw SluiceError(.io, "cannot read shard: \(String(cString: strerror(errno)))", file: path, offset: offset + done)
+                    throw SluiceError(
+                        .io, "cannot read shard: \(String(cString: strerror(errno)))", file: path, offset: offset + done
+                    )
                 }
                 if n == 0 { break }
                 done += n

@@ -34,7 +34,10 @@ public enum ShardTools {
                 DispatchQueue.concurrentPerform(iterations: n) { w in
                     var i = w
                     while i < inputs.count {
-                        do { s[i] = try writeOne(inputs[i], task: i, tasks: inputs.count, output: output, writer: template) } catch {
+                        do {
+                            s[i] = try writeOne(
+                                inputs[i], task: i, tasks: inputs.count, output: output, writer: template)
+                        } catch {
                             e[i] = error as? SluiceError ?? SluiceError(.io, "\(error)", file: inputs[i])
                         }
                         i += n
@@ -53,10 +56,13 @@ public enum ShardTools {
         return total
     }
 
-    static func writeOne(_ input: String, task: Int, tasks: Int, output: String, writer: TokenizeWriter) throws -> WriteSummary {
+    static func writeOne(_ input: String, task: Int, tasks: Int, output: String, writer: TokenizeWriter) throws
+        -> WriteSummary
+    {
         var w = writer
         let context = TaskContext(
-            taskIndex: task, taskCount: tasks, outputDirectory: output, temporaryDirectory: output, stageNames: ["tokenize"])
+            taskIndex: task, taskCount: tasks, outputDirectory: output, temporaryDirectory: output,
+            stageNames: ["tokenize"])
         try w.prepare(context: context)
         var summary = WriteSummary()
         var ordinal = 0
@@ -74,7 +80,9 @@ public enum ShardTools {
             }
         }
         try w.finish(context: context)
-        summary.tokens = context.stats.stages[0].counters.filter { $0.key.hasPrefix("tokens_") }.reduce(0) { $0 + $1.value }
+        summary.tokens = context.stats.stages[0].counters.filter { $0.key.hasPrefix("tokens_") }.reduce(0) {
+            $0 + $1.value
+        }
         return summary
     }
 
@@ -90,7 +98,9 @@ public enum ShardTools {
     /// Reads `windows` random windows of `length` tokens (seeded) from a split.
     public static func sample(_ data: ShardDataset, windows: Int, length: Int, seed: UInt64) throws -> SampleSummary {
         guard data.tokenCount > length else {
-            throw SluiceError(.usage, "split has \(data.tokenCount) tokens, not more than the window length \(length)", file: data.directory)
+            throw SluiceError(
+                .usage, "split has \(data.tokenCount) tokens, not more than the window length \(length)",
+                file: data.directory)
         }
         var state = seed
         var buffer = [UInt32](repeating: 0, count: length)

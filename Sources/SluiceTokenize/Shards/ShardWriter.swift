@@ -2,9 +2,9 @@
 // followed by the end-of-text id, cut into zstd frames of a fixed token count. Writes go to the
 // path given; the caller makes it final by rename (TaskContext.outputPath does).
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import SluiceCore
 
@@ -88,7 +88,9 @@ public final class ShardWriter {
         precondition(!finished, "ShardWriter.appendDocument after finish")
         let limit = UInt32(truncatingIfNeeded: vocabSize)
         for t in tokens {
-            if t >= limit { throw SluiceError(.usage, "token id \(t) is not below the vocab size \(vocabSize)", file: path) }
+            if t >= limit {
+                throw SluiceError(.usage, "token id \(t) is not below the vocab size \(vocabSize)", file: path)
+            }
             try appendToken(t)
         }
         try appendToken(eosID)
@@ -145,7 +147,9 @@ public final class ShardWriter {
             tokenizerFingerprint: tokenizerFingerprint, indexOffset: indexOffset, indexCRC: indexCRC)
         let h = header.encoded()
         let n = h.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        guard n == h.count else { throw SluiceError(.io, "cannot write shard header: \(String(cString: strerror(errno)))", file: path) }
+        guard n == h.count else {
+            throw SluiceError(.io, "cannot write shard header: \(String(cString: strerror(errno)))", file: path)
+        }
         guard close(fd) == 0 else {
             fd = -1
             throw SluiceError(.io, "cannot close shard: \(String(cString: strerror(errno)))", file: path)
@@ -161,7 +165,9 @@ public final class ShardWriter {
                 let n = write(fd, buf.baseAddress! + done, buf.count - done)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw SluiceError(.io, "cannot write shard: \(String(cString: strerror(errno)))", file: path, offset: bytesWritten + done)
+                    throw SluiceError(
+                        .io, "cannot write shard: \(String(cString: strerror(errno)))", file: path,
+                        offset: bytesWritten + done)
                 }
                 done += n
             }

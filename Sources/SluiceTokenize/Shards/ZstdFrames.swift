@@ -52,7 +52,8 @@ struct ZstdFrameDecompressor: ~Copyable {
         if size != UInt64(destination.count) {
             return "frame holds \(size) bytes, the index says \(destination.count)"
         }
-        let n = ZSTD_decompressDCtx(context, destination.baseAddress, destination.count, source.baseAddress, source.count)
+        let n = ZSTD_decompressDCtx(
+            context, destination.baseAddress, destination.count, source.baseAddress, source.count)
         if ZSTD_isError(n) != 0 { return String(cString: ZSTD_getErrorName(n)) }
         if n != destination.count { return "frame decompressed to \(n) bytes, expected \(destination.count)" }
         return nil
@@ -61,4 +62,3 @@ struct ZstdFrameDecompressor: ~Copyable {
 
 /// The libzstd version string, for `shards inspect`.
 func zstdVersionString() -> String { String(cString: ZSTD_versionString()) }
-

@@ -7,7 +7,8 @@ import SluiceCore
 /// Writes documents as token shards.
 public struct TokenizeWriter: DocumentWriter {
     public static let name = "tokenize"
-    public static let summary = "Encodes documents with a tokenizer.json into packed zstd token shards (train/validation split)."
+    public static let summary =
+        "Encodes documents with a tokenizer.json into packed zstd token shards (train/validation split)."
 
     public var tokenizerPath: String
     public var shardTokens: Int
@@ -29,19 +30,26 @@ public struct TokenizeWriter: DocumentWriter {
     public init(options: inout StageOptions) throws {
         tokenizerPath = try options.string(
             "tokenizer", default: "tokenizer.json",
-            "tokenizer.json path; a relative path is looked up in the working folder, then in the output folder (where train_tokenizer writes it)")
+            "tokenizer.json path; a relative path is looked up in the working folder, then in the output folder (where train_tokenizer writes it)"
+        )
         shardTokens = try options.int(
-            "shard_tokens", default: 100_000_000, range: 1...Int(Int32.max), "tokens per shard file before a new one starts")
+            "shard_tokens", default: 100_000_000, range: 1...Int(Int32.max),
+            "tokens per shard file before a new one starts")
         frameTokens = try options.int(
-            "frame_tokens", default: ShardWriter.defaultFrameTokens, range: 1...(1 << 24), "tokens per zstd frame (random-access granularity)")
+            "frame_tokens", default: ShardWriter.defaultFrameTokens, range: 1...(1 << 24),
+            "tokens per zstd frame (random-access granularity)")
         validationFraction = try options.double(
-            "validation_fraction", default: 0.005, range: 0...1, "share of documents (by id hash) written to validation/")
-        dtype = try options.choice("dtype", default: "auto", ["auto", "uint16", "uint32"], "id width; auto = uint16 when the vocab fits")
+            "validation_fraction", default: 0.005, range: 0...1,
+            "share of documents (by id hash) written to validation/")
+        dtype = try options.choice(
+            "dtype", default: "auto", ["auto", "uint16", "uint32"], "id width; auto = uint16 when the vocab fits")
         compressionLevel = try options.int("compression_level", default: 3, range: 1...19, "zstd level of the frames")
     }
 
-    public init(tokenizerPath: String, shardTokens: Int = 100_000_000, frameTokens: Int = ShardWriter.defaultFrameTokens,
-                validationFraction: Double = 0.005, dtype: String = "auto", compressionLevel: Int = 3) {
+    public init(
+        tokenizerPath: String, shardTokens: Int = 100_000_000, frameTokens: Int = ShardWriter.defaultFrameTokens,
+        validationFraction: Double = 0.005, dtype: String = "auto", compressionLevel: Int = 3
+    ) {
         self.tokenizerPath = tokenizerPath
         self.shardTokens = shardTokens
         self.frameTokens = frameTokens
@@ -60,7 +68,9 @@ public struct TokenizeWriter: DocumentWriter {
         let resolved = Self.resolve(tokenizerPath, outputDirectory: context.outputDirectory)
         let tok = try Tokenizer.load(path: resolved)
         guard tok.eosID != nil else {
-            throw SluiceError(.config, "tokenize: the tokenizer has no end-of-text special token (<|endoftext|>, </s>, <eos>)", file: tokenizerPath)
+            throw SluiceError(
+                .config, "tokenize: the tokenizer has no end-of-text special token (<|endoftext|>, </s>, <eos>)",
+                file: tokenizerPath)
         }
         if dtype == "uint16" && tok.vocabSize > 65_536 {
             throw SluiceError(.config, "tokenize.dtype: uint16 cannot hold \(tok.vocabSize) ids", file: tokenizerPath)
@@ -78,8 +88,10 @@ public struct TokenizeWriter: DocumentWriter {
         }
         tokenizer = tok
         encoder = Tokenizer.Encoder(tok, recognizeAddedTokens: false)
-        try FileManager.default.createDirectory(atPath: context.temporaryDirectory + "/train", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: context.temporaryDirectory + "/validation", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: context.temporaryDirectory + "/train", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: context.temporaryDirectory + "/validation", withIntermediateDirectories: true)
     }
 
     /// Validation when the document id's hash falls below the fraction (stable across runs and task layouts).
@@ -101,7 +113,8 @@ public struct TokenizeWriter: DocumentWriter {
             let name = "\(s.rawValue)/\(context.taskStem)_\(zeroPadded(n, width: 5)).shard"
             writers[s] = try ShardWriter(
                 path: context.outputPath(name), dtype: dtype == "auto" ? nil : (dtype == "uint16" ? .uint16 : .uint32),
-                vocabSize: tok.vocabSize, eosID: tok.eosID!, tokenizerFingerprint: tok.fingerprint, frameTokens: frameTokens,
+                vocabSize: tok.vocabSize, eosID: tok.eosID!, tokenizerFingerprint: tok.fingerprint,
+                frameTokens: frameTokens,
                 compressionLevel: compressionLevel)
         }
         try writers[s]!.appendDocument(ids)

@@ -7,14 +7,16 @@ import SluiceCore
 /// Trains a tokenizer on the documents reaching this point of a pipeline.
 public struct TrainTokenizerStage: CorpusStage {
     public static let name = "train_tokenizer"
-    public static let summary = "Trains a byte-level BPE or Unigram tokenizer on the corpus; writes tokenizer.json to the output folder."
+    public static let summary =
+        "Trains a byte-level BPE or Unigram tokenizer on the corpus; writes tokenizer.json to the output folder."
 
     public var settings: TokenizerTrainingSettings
     public var output: String
 
     public init(options: inout StageOptions) throws {
         settings = try TokenizerTrainingSettings(options: &options)
-        output = try options.string("output", default: "tokenizer.json", "file name of the tokenizer, relative to the output folder")
+        output = try options.string(
+            "output", default: "tokenizer.json", "file name of the tokenizer, relative to the output folder")
     }
 
     public init(settings: TokenizerTrainingSettings, output: String = "tokenizer.json") {
@@ -70,7 +72,9 @@ public struct TrainTokenizerStage: CorpusStage {
             let tok = try settings.train(counts)
             context.count("vocab_size", by: tok.vocabSize)
             try tok.save(path: context.outputPath(output))
-            context.logger.info("trained \(settings.model) tokenizer: \(tok.vocabSize) tokens, fingerprint \(zeroPaddedHex(tok.fingerprint))")
+            context.logger.info(
+                "trained \(settings.model) tokenizer: \(tok.vocabSize) tokens, fingerprint \(zeroPaddedHex(tok.fingerprint))"
+            )
         }
     }
 }
@@ -86,7 +90,9 @@ public struct TokenizerTrainingSettings: Sendable {
     public var byteFallback: Bool = true
     public var nfkc: Bool = true
 
-    public init(model: String = "bpe", vocabSize: Int = 32_768, specialTokens: [String] = [], pattern: SplitPattern = .gpt2) {
+    public init(
+        model: String = "bpe", vocabSize: Int = 32_768, specialTokens: [String] = [], pattern: SplitPattern = .gpt2
+    ) {
         self.model = model
         self.vocabSize = vocabSize
         self.specialTokens = specialTokens
@@ -94,15 +100,21 @@ public struct TokenizerTrainingSettings: Sendable {
     }
 
     public init(options: inout StageOptions) throws {
-        model = try options.choice("model", default: "bpe", ["bpe", "unigram"], "byte-level BPE or sentencepiece Unigram")
-        vocabSize = try options.int("vocab_size", default: 32_768, range: 260...(1 << 24), "vocabulary size, special tokens included")
+        model = try options.choice(
+            "model", default: "bpe", ["bpe", "unigram"], "byte-level BPE or sentencepiece Unigram")
+        vocabSize = try options.int(
+            "vocab_size", default: 32_768, range: 260...(1 << 24), "vocabulary size, special tokens included")
         specialTokens = try options.stringList(
-            "special_tokens", default: [], "special tokens at ids 0…; default [<|endoftext|>] for BPE, [<unk>, <s>, </s>] for Unigram")
-        minFrequency = try options.int("min_frequency", default: 0, range: 0...Int.max, "BPE: stop merging below this pair count")
-        maxTokenLength = try options.optionalInt("max_token_length", range: 1...1024, "BPE: no token longer than this many bytes")
+            "special_tokens", default: [],
+            "special tokens at ids 0…; default [<|endoftext|>] for BPE, [<unk>, <s>, </s>] for Unigram")
+        minFrequency = try options.int(
+            "min_frequency", default: 0, range: 0...Int.max, "BPE: stop merging below this pair count")
+        maxTokenLength = try options.optionalInt(
+            "max_token_length", range: 1...1024, "BPE: no token longer than this many bytes")
         let p = try options.choice("pattern", default: "gpt2", ["gpt2", "cl100k"], "BPE split pattern")
         pattern = SplitPattern(rawValue: p)!
-        byteFallback = try options.bool("byte_fallback", default: true, "Unigram: <0xNN> pieces for characters outside the vocabulary")
+        byteFallback = try options.bool(
+            "byte_fallback", default: true, "Unigram: <0xNN> pieces for characters outside the vocabulary")
         nfkc = try options.bool("nfkc", default: true, "Unigram: NFKC-normalize text first")
     }
 
@@ -117,9 +129,13 @@ public struct TokenizerTrainingSettings: Sendable {
     }
 
     /// Trains on counted words.
-    public func train(_ counts: WordCounts, workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Tokenizer {
+    public func train(_ counts: WordCounts, workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws
+        -> Tokenizer
+    {
         if model == "bpe" {
-            var t = BPETrainer(vocabSize: vocabSize, minFrequency: UInt64(minFrequency), specialTokens: effectiveSpecialTokens, pattern: pattern)
+            var t = BPETrainer(
+                vocabSize: vocabSize, minFrequency: UInt64(minFrequency), specialTokens: effectiveSpecialTokens,
+                pattern: pattern)
             t.maxTokenLength = maxTokenLength
             return try t.train(counts)
         }

@@ -114,7 +114,9 @@ struct BytesTable: Sendable {
                 var duplicate = false
                 while slots[i] >= 0 {
                     let o = Int(slots[i])
-                    if hashes[i] == h, offsets[o + 1] - offsets[o] == len, memcmp(b.baseAddress! + offsets[o], p, len) == 0 {
+                    if hashes[i] == h, offsets[o + 1] - offsets[o] == len,
+                        memcmp(b.baseAddress! + offsets[o], p, len) == 0
+                    {
                         duplicate = true
                         break
                     }
@@ -130,7 +132,9 @@ struct BytesTable: Sendable {
 
     /// The id whose bytes equal `p[0..<n]`.
     @inline(__always)
-    func get(_ p: UnsafePointer<UInt8>, _ n: Int, bytes: UnsafeBufferPointer<UInt8>, offsets: UnsafeBufferPointer<Int>) -> UInt32? {
+    func get(_ p: UnsafePointer<UInt8>, _ n: Int, bytes: UnsafeBufferPointer<UInt8>, offsets: UnsafeBufferPointer<Int>)
+        -> UInt32?
+    {
         let h = fnv1aHash(p, n)
         return slots.withUnsafeBufferPointer { s in
             hashes.withUnsafeBufferPointer { hs in
@@ -140,7 +144,9 @@ struct BytesTable: Sendable {
                     if id < 0 { return nil }
                     if hs[i] == h {
                         let o = offsets[Int(id)]
-                        if offsets[Int(id) + 1] - o == n, memcmp(bytes.baseAddress! + o, p, n) == 0 { return UInt32(id) }
+                        if offsets[Int(id) + 1] - o == n, memcmp(bytes.baseAddress! + o, p, n) == 0 {
+                            return UInt32(id)
+                        }
                     }
                     i = (i + 1) & mask
                 }
@@ -150,7 +156,7 @@ struct BytesTable: Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

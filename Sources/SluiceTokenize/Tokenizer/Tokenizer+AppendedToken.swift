@@ -19,7 +19,8 @@ extension Tokenizer {
         // A Unigram model scores every piece it lists; tokenizer.json gives an added piece 0 (never used:
         // added tokens are matched before the model runs), so the copy does too and survives a round trip.
         let s = scores.count == vocab.count && kind == .unigram ? scores + [0] : scores
-        return try rebuilt(vocab: vocab + [content], scores: s, addedTokens: addedTokens + [AddedToken(id: id, content: content)])
+        return try rebuilt(
+            vocab: vocab + [content], scores: s, addedTokens: addedTokens + [AddedToken(id: id, content: content)])
     }
 
     /// The tokenizer without the special added token `content` when it holds the last id (the

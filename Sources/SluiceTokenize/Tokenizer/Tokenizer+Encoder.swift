@@ -70,14 +70,17 @@ extension Tokenizer {
                     var matched = -1
                     var matchedLength = 0
                     for (k, a) in addedBytes.enumerated() where a.count > matchedLength && i + a.count <= n {
-                        if a.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress! + i, a.count) == 0 }) {
+                        if a.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress! + i, a.count) == 0 })
+                        {
                             matched = k
                             matchedLength = a.count
                         }
                     }
                     if matched >= 0 {
                         if i > segmentStart {
-                            encodeSegment(UnsafeBufferPointer(rebasing: bytes[segmentStart..<i]), first: segmentStart == 0, into: &out)
+                            encodeSegment(
+                                UnsafeBufferPointer(rebasing: bytes[segmentStart..<i]), first: segmentStart == 0,
+                                into: &out)
                         }
                         out.append(tokenizer.addedTokens[matched].id)
                         i += matchedLength
@@ -88,11 +91,13 @@ extension Tokenizer {
                 i += 1
             }
             if segmentStart < n {
-                encodeSegment(UnsafeBufferPointer(rebasing: bytes[segmentStart..<n]), first: segmentStart == 0, into: &out)
+                encodeSegment(
+                    UnsafeBufferPointer(rebasing: bytes[segmentStart..<n]), first: segmentStart == 0, into: &out)
             }
         }
 
-        private mutating func encodeSegment(_ bytes: UnsafeBufferPointer<UInt8>, first: Bool, into out: inout [UInt32]) {
+        private mutating func encodeSegment(_ bytes: UnsafeBufferPointer<UInt8>, first: Bool, into out: inout [UInt32])
+        {
             if let n = unicodeNormalizer, !bytes.allSatisfy({ $0 < 0x80 }) {
                 // NFKC (ICU through SluiceCore); ASCII is already normal.
                 let text = String(decoding: bytes, as: UTF8.self)
@@ -103,7 +108,9 @@ extension Tokenizer {
             encodeNormalized(bytes, first: first, into: &out)
         }
 
-        private mutating func encodeNormalized(_ bytes: UnsafeBufferPointer<UInt8>, first: Bool, into out: inout [UInt32]) {
+        private mutating func encodeNormalized(
+            _ bytes: UnsafeBufferPointer<UInt8>, first: Bool, into out: inout [UInt32]
+        ) {
             switch tokenizer.preTokenizer {
             case .byteLevel(let pattern, let addPrefixSpace):
                 if addPrefixSpace && bytes.first != 0x20 {
@@ -128,7 +135,9 @@ extension Tokenizer {
 
         /// Ids go to raw scratch first (a piece gives at most one id per byte, so one reservation
         /// covers the segment), then into `out` in one copy: no per-token Array bookkeeping.
-        private mutating func splitBPE(_ bytes: UnsafeBufferPointer<UInt8>, pattern: SplitPattern?, into out: inout [UInt32]) {
+        private mutating func splitBPE(
+            _ bytes: UnsafeBufferPointer<UInt8>, pattern: SplitPattern?, into out: inout [UInt32]
+        ) {
             guard let base = bytes.baseAddress, bytes.count > 0 else { return }
             work.reserveOutput(bytes.count)
             let o = work.output
@@ -194,7 +203,9 @@ extension Tokenizer {
         @inline(__always)
         private func lookup(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32? {
             tokenizer.tokenBytes.withUnsafeBufferPointer { b in
-                tokenizer.tokenOffsets.withUnsafeBufferPointer { o in tokenizer.bytesTable.get(p, n, bytes: b, offsets: o) }
+                tokenizer.tokenOffsets.withUnsafeBufferPointer { o in
+                    tokenizer.bytesTable.get(p, n, bytes: b, offsets: o)
+                }
             }
         }
 
@@ -332,7 +343,9 @@ extension Tokenizer {
 
         /// Best segmentation of `text[from..<to]` by summed piece log-probabilities (sentencepiece
         /// Viterbi); characters no piece covers become unk (fused), or bytes with byte fallback.
-        private mutating func viterbi(_ text: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, into out: inout [UInt32]) {
+        private mutating func viterbi(
+            _ text: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, into out: inout [UInt32]
+        ) {
             let n = to - from
             guard n > 0 else { return }
             best.removeAll(keepingCapacity: true)
@@ -480,7 +493,7 @@ func utf8Length(_ b: UInt8) -> Int {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

@@ -97,8 +97,10 @@ public final class Tokenizer: @unchecked Sendable {
     ///   not in the vocabulary, a byte missing from a byte-level alphabet).
     public init(
         kind: Kind, vocab: [String], merges: [(UInt32, UInt32)] = [], scores: [Double] = [], unkID: UInt32? = nil,
-        byteFallback: Bool = false, ignoreMerges: Bool = false, preTokenizer: PreTokenizer, normalizer: Normalizer = .none,
-        addedTokens: [AddedToken] = [], templatePrefix: [UInt32] = [], templateSuffix: [UInt32] = [], source: String = "tokenizer"
+        byteFallback: Bool = false, ignoreMerges: Bool = false, preTokenizer: PreTokenizer,
+        normalizer: Normalizer = .none,
+        addedTokens: [AddedToken] = [], templatePrefix: [UInt32] = [], templateSuffix: [UInt32] = [],
+        source: String = "tokenizer"
     ) throws {
         self.kind = kind
         self.vocab = vocab
@@ -135,37 +137,49 @@ public final class Tokenizer: @unchecked Sendable {
         tokenBytes = bytes
         tokenOffsets = offsets
         // Only model pieces are looked up by bytes (never added tokens, never byte-fallback pieces).
-        bytesTable = Self.makeTable(bytes: bytes, offsets: offsets, suppressed: { id in
-            added.contains(UInt32(id)) || (byteFallback && Self.fallbackByte(vocab[id]) != nil)
-        })
+        bytesTable = Self.makeTable(
+            bytes: bytes, offsets: offsets,
+            suppressed: { id in
+                added.contains(UInt32(id)) || (byteFallback && Self.fallbackByte(vocab[id]) != nil)
+            })
         maxPieceBytes = (0..<vocab.count).reduce(0) { max($0, offsets[$1 + 1] - offsets[$1]) }
 
         var ids = [UInt32](repeating: UInt32.max, count: 256)
         var table = PairTable(capacity: max(merges.count, 1))
         if kind == .bpe {
             guard isByteLevel else {
-                throw SluiceError(.config, "BPE without a ByteLevel pre-tokenizer is not supported (only byte-level BPE)", file: source)
+                throw SluiceError(
+                    .config, "BPE without a ByteLevel pre-tokenizer is not supported (only byte-level BPE)",
+                    file: source)
             }
             for id in 0..<vocab.count where !added.contains(UInt32(id)) && offsets[id + 1] - offsets[id] == 1 {
                 let b = Int(bytes[offsets[id]])
                 if ids[b] == UInt32.max { ids[b] = UInt32(id) }
             }
             if let missing = ids.firstIndex(of: UInt32.max) {
-                throw SluiceError(.config, "byte-level vocabulary lacks the byte 0x\(String(missing, radix: 16))", file: source)
+                throw SluiceError(
+                    .config, "byte-level vocabulary lacks the byte 0x\(String(missing, radix: 16))", file: source)
             }
             let lookup = BytesTable(bytes: bytes, offsets: offsets)
             for (rank, (a, b)) in merges.enumerated() {
                 guard Int(a) < vocab.count, Int(b) < vocab.count else {
                     throw SluiceError(.config, "merge \(rank) refers to an id outside the vocabulary", file: source)
                 }
-                let merged = Array(bytes[offsets[Int(a)]..<offsets[Int(a) + 1]]) + Array(bytes[offsets[Int(b)]..<offsets[Int(b) + 1]])
+                let merged =
+                    Array(bytes[offsets[Int(a)]..<offsets[Int(a) + 1]])
+                    + Array(bytes[offsets[Int(b)]..<offsets[Int(b) + 1]])
                 let id = merged.withUnsafeBufferPointer { m in
                     bytes.withUnsafeBufferPointer { bb in
-                        offsets.withUnsafeBufferPointer { oo in lookup.get(m.baseAddress!, m.count, bytes: bb, offsets: oo) }
+                        offsets.withUnsafeBufferPointer { oo in
+                            lookup.get(m.baseAddress!, m.count, bytes: bb, offsets: oo)
+                        }
                     }
                 }
                 guard let id else {
-                    throw SluiceError(.config, "merge \(rank) (\(vocab[Int(a)]) \(vocab[Int(b)])) makes a token not in the vocabulary", file: source)
+                    throw SluiceError(
+                        .config,
+                        "merge \(rank) (\(vocab[Int(a)]) \(vocab[Int(b)])) makes a token not in the vocabulary",
+                        file: source)
                 }
                 let key = UInt64(a) << 32 | UInt64(b)
                 if table.get(key) == nil { table.insert(key, UInt64(rank) << 32 | UInt64(id)) }
@@ -173,7 +187,8 @@ public final class Tokenizer: @unchecked Sendable {
         } else {
             // Added tokens may sit past the scored pieces; every scored piece is in the vocabulary.
             guard scores.count <= vocab.count, !scores.contains(where: { !$0.isFinite }) else {
-                throw SluiceError(.config, "Unigram scores do not match the vocabulary (or are not finite)", file: source)
+                throw SluiceError(
+                    .config, "Unigram scores do not match the vocabulary (or are not finite)", file: source)
             }
             if byteFallback {
                 for id in 0..<vocab.count { if let b = Self.fallbackByte(vocab[id]) { ids[Int(b)] = UInt32(id) } }
@@ -184,7 +199,8 @@ public final class Tokenizer: @unchecked Sendable {
         let minScore = scores.min() ?? 0
         unkScore = minScore - 10  // sentencepiece's kUnkPenalty
         fast = FastTables(
-            byteIDs: ids, pairs: table, mergeCount: merges.count, vocabSize: vocab.count, bytes: bytes, offsets: offsets)
+            byteIDs: ids, pairs: table, mergeCount: merges.count, vocabSize: vocab.count, bytes: bytes, offsets: offsets
+        )
         fingerprint = Self.computeFingerprint(
             kind: kind, vocab: vocab, merges: merges, scores: scores, added: self.addedTokens, pre: preTokenizer,
             normalizer: normalizer, byteFallback: byteFallback, ignoreMerges: ignoreMerges)
@@ -246,7 +262,9 @@ public final class Tokenizer: @unchecked Sendable {
     public func id(forToken token: String) -> UInt32? { vocab.firstIndex(of: token).map { UInt32($0) } }
 
     /// The raw bytes of token `id`.
-    public func bytes(of id: UInt32) -> ArraySlice<UInt8> { tokenBytes[tokenOffsets[Int(id)]..<tokenOffsets[Int(id) + 1]] }
+    public func bytes(of id: UInt32) -> ArraySlice<UInt8> {
+        tokenBytes[tokenOffsets[Int(id)]..<tokenOffsets[Int(id) + 1]]
+    }
 
     // MARK: - Encoding and decoding
 
@@ -260,7 +278,9 @@ public final class Tokenizer: @unchecked Sendable {
     }
 
     /// Encodes many texts on `workers` threads (all cores by default); order is kept.
-    public func encodeBatch(_ texts: [String], workers: Int = ProcessInfo.processInfo.activeProcessorCount) -> [[UInt32]] {
+    public func encodeBatch(_ texts: [String], workers: Int = ProcessInfo.processInfo.activeProcessorCount)
+        -> [[UInt32]]
+    {
         var results = [[UInt32]](repeating: [], count: texts.count)
         let n = max(1, min(workers, texts.count))
         results.withUnsafeMutableBufferPointer { r in
@@ -317,7 +337,8 @@ public final class Tokenizer: @unchecked Sendable {
     // MARK: - Fingerprint
 
     static func computeFingerprint(
-        kind: Kind, vocab: [String], merges: [(UInt32, UInt32)], scores: [Double], added: [AddedToken], pre: PreTokenizer,
+        kind: Kind, vocab: [String], merges: [(UInt32, UInt32)], scores: [Double], added: [AddedToken],
+        pre: PreTokenizer,
         normalizer: Normalizer, byteFallback: Bool, ignoreMerges: Bool
     ) -> UInt64 {
         var h = FingerprintHasher()

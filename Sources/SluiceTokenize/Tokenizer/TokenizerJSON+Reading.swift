@@ -17,7 +17,8 @@ extension TokenizerJSON {
         } catch let e as JSONSyntaxError {
             let (line, column) = lineAndColumn(data, offset: e.offset)
             throw SluiceError(
-                .config, "tokenizer.json is not valid JSON: \(e.message) at byte \(e.offset) (line \(line), column \(column))",
+                .config,
+                "tokenizer.json is not valid JSON: \(e.message) at byte \(e.offset) (line \(line), column \(column))",
                 file: source, offset: e.offset)
         }
         let f = Fields(source: source)
@@ -32,7 +33,10 @@ extension TokenizerJSON {
             let id = try f.int(o["id"], path + ".id", below: 1 << 32)
             let content = try f.string(o["content"], path + ".content")
             guard !content.isEmpty else { throw f.error(path + ".content", "an added token cannot be empty") }
-            added.append(.init(id: UInt32(id), content: content, special: try f.bool(o["special"], path + ".special", default: false)))
+            added.append(
+                .init(
+                    id: UInt32(id), content: content,
+                    special: try f.bool(o["special"], path + ".special", default: false)))
         }
 
         // Normalizer.
@@ -43,7 +47,10 @@ extension TokenizerJSON {
             let items: [(JSONObject, String)] =
                 type == "Sequence"
                 ? try f.array(n["normalizers"], "normalizer.normalizers").enumerated().map {
-                    (try f.object($0.element, "normalizer.normalizers[\($0.offset)]"), "normalizer.normalizers[\($0.offset)]")
+                    (
+                        try f.object($0.element, "normalizer.normalizers[\($0.offset)]"),
+                        "normalizer.normalizers[\($0.offset)]"
+                    )
                 } : [(n, "normalizer")]
             var sawPrepend = false
             var sawReplace = false
@@ -57,10 +64,15 @@ extension TokenizerJSON {
                     && (try f.string(item["content"], path + ".content")) == "▁":
                     sawReplace = true
                 default:
-                    throw f.error(path, "normalizer \"\(type)\" is not supported (supported: NFKC, Sequence[NFKC, Prepend ▁, Replace ' ' → ▁])")
+                    throw f.error(
+                        path,
+                        "normalizer \"\(type)\" is not supported (supported: NFKC, Sequence[NFKC, Prepend ▁, Replace ' ' → ▁])"
+                    )
                 }
             }
-            guard sawPrepend == sawReplace else { throw f.error("normalizer", "Prepend(▁) needs Replace(' ', ▁) after it, as sentencepiece") }
+            guard sawPrepend == sawReplace else {
+                throw f.error("normalizer", "Prepend(▁) needs Replace(' ', ▁) after it, as sentencepiece")
+            }
             normalizer.dummyPrefix = sawPrepend
         }
 
@@ -73,7 +85,8 @@ extension TokenizerJSON {
         // Decoder and post-processor: checked, then implied by the pre-tokenizer.
         if let d = try f.optionalObject(root["decoder"], "decoder") {
             let type = try f.string(d["type"], "decoder.type")
-            guard ["ByteLevel", "Metaspace", "Sequence", "ByteFallback", "Fuse", "Replace", "Strip"].contains(type) else {
+            guard ["ByteLevel", "Metaspace", "Sequence", "ByteFallback", "Fuse", "Replace", "Strip"].contains(type)
+            else {
                 throw f.error("decoder.type", "decoder type \"\(type)\" is not supported")
             }
         }
@@ -84,7 +97,8 @@ extension TokenizerJSON {
             switch type {
             case "ByteLevel": break
             case "TemplateProcessing":
-                let specials = try f.optionalObject(p["special_tokens"], "post_processor.special_tokens") ?? JSONObject()
+                let specials =
+                    try f.optionalObject(p["special_tokens"], "post_processor.special_tokens") ?? JSONObject()
                 var seenSequence = false
                 for (k, item) in try f.array(p["single"], "post_processor.single").enumerated() {
                     let path = "post_processor.single[\(k)]"
@@ -93,9 +107,12 @@ extension TokenizerJSON {
                         seenSequence = true
                         continue
                     }
-                    let name = try f.string(try f.object(o["SpecialToken"], path + ".SpecialToken")["id"], path + ".SpecialToken.id")
+                    let name = try f.string(
+                        try f.object(o["SpecialToken"], path + ".SpecialToken")["id"], path + ".SpecialToken.id")
                     guard let spec = specials[name] else {
-                        throw f.error(path, "names the special token \"\(name)\" that post_processor.special_tokens does not define")
+                        throw f.error(
+                            path,
+                            "names the special token \"\(name)\" that post_processor.special_tokens does not define")
                     }
                     let specPath = "post_processor.special_tokens[\"\(name)\"]"
                     let ids = try f.array(try f.object(spec, specPath)["ids"], specPath + ".ids").enumerated().map {
@@ -103,7 +120,8 @@ extension TokenizerJSON {
                     }
                     if seenSequence { suffix += ids } else { prefix += ids }
                 }
-            default: throw f.error("post_processor.type", "\"\(type)\" is not supported (ByteLevel, TemplateProcessing)")
+            default:
+                throw f.error("post_processor.type", "\"\(type)\" is not supported (ByteLevel, TemplateProcessing)")
             }
         }
 
@@ -170,14 +188,18 @@ extension TokenizerJSON {
             tokenizer = try Tokenizer(
                 kind: .bpe, vocab: vocab, merges: merges,
                 byteFallback: try f.bool(model["byte_fallback"], "model.byte_fallback", default: false),
-                ignoreMerges: try f.bool(model["ignore_merges"], "model.ignore_merges", default: false), preTokenizer: pre,
-                normalizer: normalizer, addedTokens: added, templatePrefix: prefix, templateSuffix: suffix, source: source)
+                ignoreMerges: try f.bool(model["ignore_merges"], "model.ignore_merges", default: false),
+                preTokenizer: pre,
+                normalizer: normalizer, addedTokens: added, templatePrefix: prefix, templateSuffix: suffix,
+                source: source)
         case "Unigram":
             var vocab: [String] = []
             var scores: [Double] = []
             for (i, e) in try f.array(model["vocab"], "model.vocab").enumerated() {
                 let path = "model.vocab[\(i)]"
-                guard case .array(let pair) = e, pair.count == 2 else { throw f.typeError(path, expected: "[piece, score]", found: e) }
+                guard case .array(let pair) = e, pair.count == 2 else {
+                    throw f.typeError(path, expected: "[piece, score]", found: e)
+                }
                 vocab.append(try f.string(pair[0], path + "[0]"))
                 // A Unigram score is a log probability; 1e12 bounds it far beyond any trained one.
                 guard let sc = pair[1].doubleValue, sc.isFinite, sc.magnitude < 1e12 else {
@@ -188,7 +210,8 @@ extension TokenizerJSON {
             guard !vocab.isEmpty else { throw f.error("model.vocab", "a Unigram model needs at least one piece") }
             for (k, a) in added.enumerated() where Int(a.id) >= vocab.count {
                 guard Int(a.id) < vocab.count + added.count else {
-                    throw f.error("added_tokens[\(k)].id", "\(a.id) is out of range (model.vocab has \(vocab.count) entries)")
+                    throw f.error(
+                        "added_tokens[\(k)].id", "\(a.id) is out of range (model.vocab has \(vocab.count) entries)")
                 }
                 while vocab.count < Int(a.id) { vocab.append("") }
                 vocab.append(a.content)
@@ -197,13 +220,17 @@ extension TokenizerJSON {
             if let u = model["unk_id"], u != .null { unk = UInt32(try f.int(u, "model.unk_id", below: scores.count)) }
             tokenizer = try Tokenizer(
                 kind: .unigram, vocab: vocab, scores: scores, unkID: unk,
-                byteFallback: try f.bool(model["byte_fallback"], "model.byte_fallback", default: false), preTokenizer: pre,
-                normalizer: normalizer, addedTokens: added, templatePrefix: prefix, templateSuffix: suffix, source: source)
+                byteFallback: try f.bool(model["byte_fallback"], "model.byte_fallback", default: false),
+                preTokenizer: pre,
+                normalizer: normalizer, addedTokens: added, templatePrefix: prefix, templateSuffix: suffix,
+                source: source)
         default:
             throw f.error("model.type", "\"\(type)\" is not supported (BPE, Unigram)")
         }
         for (k, id) in (prefix + suffix).enumerated() where Int(id) >= tokenizer.vocabSize {
-            throw f.error("post_processor.special_tokens", "id \(id) (template token \(k)) is outside the vocabulary of \(tokenizer.vocabSize)")
+            throw f.error(
+                "post_processor.special_tokens",
+                "id \(id) (template token \(k)) is outside the vocabulary of \(tokenizer.vocabSize)")
         }
         return tokenizer
     }
@@ -214,7 +241,8 @@ extension TokenizerJSON {
         case "ByteLevel":
             let useRegex = try f.bool(p["use_regex"], "pre_tokenizer.use_regex", default: true)
             return .byteLevel(
-                pattern: useRegex ? .gpt2 : nil, addPrefixSpace: try f.bool(p["add_prefix_space"], "pre_tokenizer.add_prefix_space", default: false))
+                pattern: useRegex ? .gpt2 : nil,
+                addPrefixSpace: try f.bool(p["add_prefix_space"], "pre_tokenizer.add_prefix_space", default: false))
         case "Metaspace":
             guard try f.optionalString(p["replacement"], "pre_tokenizer.replacement") ?? "▁" == "▁" else {
                 throw f.error("pre_tokenizer.replacement", "a Metaspace replacement other than ▁ is not supported")
@@ -226,13 +254,17 @@ extension TokenizerJSON {
             if p["prepend_scheme"] == nil, let add = p["add_prefix_space"] {
                 scheme = try f.bool(add, "pre_tokenizer.add_prefix_space", default: true) ? "always" : "never"
             }
-            return .metaspace(prependScheme: scheme, split: try f.bool(p["split"], "pre_tokenizer.split", default: true))
+            return .metaspace(
+                prependScheme: scheme, split: try f.bool(p["split"], "pre_tokenizer.split", default: true))
         case "Sequence":
             let items = try f.array(p["pretokenizers"], "pre_tokenizer.pretokenizers").enumerated().map {
                 try f.object($0.element, "pre_tokenizer.pretokenizers[\($0.offset)]")
             }
-            guard items.count == 2, items[0]["type"]?.stringValue == "Split", items[1]["type"]?.stringValue == "ByteLevel" else {
-                throw f.error("pre_tokenizer.pretokenizers", "a Sequence other than [Split, ByteLevel] is not supported")
+            guard items.count == 2, items[0]["type"]?.stringValue == "Split",
+                items[1]["type"]?.stringValue == "ByteLevel"
+            else {
+                throw f.error(
+                    "pre_tokenizer.pretokenizers", "a Sequence other than [Split, ByteLevel] is not supported")
             }
             let s = "pre_tokenizer.pretokenizers[0]"
             let pattern = try f.string(try f.object(items[0]["pattern"], s + ".pattern")["Regex"], s + ".pattern.Regex")
@@ -245,9 +277,11 @@ extension TokenizerJSON {
                 throw f.error(s + ".behavior", "Split behavior other than Isolated (not inverted) is not supported")
             }
             let b = "pre_tokenizer.pretokenizers[1].add_prefix_space"
-            return .byteLevel(pattern: split, addPrefixSpace: try f.bool(items[1]["add_prefix_space"], b, default: false))
+            return .byteLevel(
+                pattern: split, addPrefixSpace: try f.bool(items[1]["add_prefix_space"], b, default: false))
         default:
-            throw f.error("pre_tokenizer.type", "\"\(type)\" is not supported (ByteLevel, Sequence[Split, ByteLevel], Metaspace)")
+            throw f.error(
+                "pre_tokenizer.type", "\"\(type)\" is not supported (ByteLevel, Sequence[Split, ByteLevel], Metaspace)")
         }
     }
 

@@ -24,29 +24,38 @@ enum TokenizerJSON {
         switch norms.count {
         case 0: s += "  \"normalizer\": null,\n"
         case 1: s += "  \"normalizer\": \(norms[0]),\n"
-        default: s += "  \"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [\(norms.joined(separator: ", "))]},\n"
+        default:
+            s += "  \"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [\(norms.joined(separator: ", "))]},\n"
         }
         switch t.preTokenizer {
         case .byteLevel(let pattern, let prefix):
-            let bl = "{\"type\": \"ByteLevel\", \"add_prefix_space\": \(prefix), \"trim_offsets\": true, \"use_regex\": %R}"
+            let bl =
+                "{\"type\": \"ByteLevel\", \"add_prefix_space\": \(prefix), \"trim_offsets\": true, \"use_regex\": %R}"
             if pattern == .gpt2 || pattern == nil {
-                s += "  \"pre_tokenizer\": \(bl.replacingOccurrences(of: "%R", with: pattern == nil ? "false" : "true")),\n"
+                s +=
+                    "  \"pre_tokenizer\": \(bl.replacingOccurrences(of: "%R", with: pattern == nil ? "false" : "true")),\n"
             } else {
-                s += "  \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": "
+                s +=
+                    "  \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": "
                 s += quote(pattern!.regex) + "}, \"behavior\": \"Isolated\", \"invert\": false}, "
                 s += bl.replacingOccurrences(of: "%R", with: "false") + "]},\n"
             }
-            s += "  \"post_processor\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": false, \"use_regex\": true},\n"
-            s += "  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true},\n"
+            s +=
+                "  \"post_processor\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": false, \"use_regex\": true},\n"
+            s +=
+                "  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true},\n"
         case .metaspace(let scheme, let split):
-            let m = "{\"type\": \"Metaspace\", \"replacement\": \"▁\", \"prepend_scheme\": \(quote(scheme)), \"split\": \(split)}"
+            let m =
+                "{\"type\": \"Metaspace\", \"replacement\": \"▁\", \"prepend_scheme\": \(quote(scheme)), \"split\": \(split)}"
             s += "  \"pre_tokenizer\": \(m),\n"
             // The decoder drops the first space when a ▁ was prepended (by the scheme or the normalizer).
             let decoderScheme = t.normalizer.dummyPrefix ? "always" : scheme
-            let m2 = "{\"type\": \"Metaspace\", \"replacement\": \"▁\", \"prepend_scheme\": \(quote(decoderScheme)), \"split\": \(split)}"
+            let m2 =
+                "{\"type\": \"Metaspace\", \"replacement\": \"▁\", \"prepend_scheme\": \(quote(decoderScheme)), \"split\": \(split)}"
             s += "  \"post_processor\": null,\n"
             if t.byteFallback {
-                s += "  \"decoder\": {\"type\": \"Sequence\", \"decoders\": [\(m2), {\"type\": \"ByteFallback\"}, {\"type\": \"Fuse\"}]},\n"
+                s +=
+                    "  \"decoder\": {\"type\": \"Sequence\", \"decoders\": [\(m2), {\"type\": \"ByteFallback\"}, {\"type\": \"Fuse\"}]},\n"
             } else {
                 s += "  \"decoder\": \(m2),\n"
             }
@@ -54,8 +63,10 @@ enum TokenizerJSON {
         switch t.kind {
         case .bpe:
             s += "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": null,\n"
-            s += "    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n    \"fuse_unk\": false,\n"
-            s += "    \"byte_fallback\": \(t.byteFallback),\n    \"ignore_merges\": \(t.ignoreMerges),\n    \"vocab\": {"
+            s +=
+                "    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n    \"fuse_unk\": false,\n"
+            s +=
+                "    \"byte_fallback\": \(t.byteFallback),\n    \"ignore_merges\": \(t.ignoreMerges),\n    \"vocab\": {"
             for (id, v) in t.vocab.enumerated() {
                 s += id == 0 ? "\n      " : ",\n      "
                 s += "\(quote(v)): \(id)"
@@ -67,7 +78,8 @@ enum TokenizerJSON {
             }
             s += t.merges.isEmpty ? "]\n  }\n}\n" : "\n    ]\n  }\n}\n"
         case .unigram:
-            s += "  \"model\": {\n    \"type\": \"Unigram\",\n    \"unk_id\": \(t.unkID.map { String($0) } ?? "null"),\n    \"vocab\": ["
+            s +=
+                "  \"model\": {\n    \"type\": \"Unigram\",\n    \"unk_id\": \(t.unkID.map { String($0) } ?? "null"),\n    \"vocab\": ["
             for (id, v) in t.vocab.enumerated() {
                 s += id == 0 ? "\n      " : ",\n      "
                 let score = id < t.scores.count ? t.scores[id] : 0

@@ -23,7 +23,10 @@ public struct BPETrainer: Sendable {
     /// The split pattern the tokenizer uses (it must be the one the counts were made with).
     public var pattern: SplitPattern = .gpt2
 
-    public init(vocabSize: Int, minFrequency: UInt64 = 0, specialTokens: [String] = ["<|endoftext|>"], maxTokenLength: Int? = nil, pattern: SplitPattern = .gpt2) {
+    public init(
+        vocabSize: Int, minFrequency: UInt64 = 0, specialTokens: [String] = ["<|endoftext|>"],
+        maxTokenLength: Int? = nil, pattern: SplitPattern = .gpt2
+    ) {
         self.vocabSize = vocabSize
         self.minFrequency = minFrequency
         self.specialTokens = specialTokens
@@ -136,7 +139,9 @@ public struct BPETrainer: Sendable {
             let b = UInt32(truncatingIfNeeded: top.key)
             let merged = tokenBytes[Int(a)] + tokenBytes[Int(b)]
             let newID: UInt32
-            if let existing = tokenIndex[merged] { newID = existing } else {
+            if let existing = tokenIndex[merged] {
+                newID = existing
+            } else {
                 newID = UInt32(tokenBytes.count)
                 tokenBytes.append(merged)
                 tokenIndex[merged] = newID

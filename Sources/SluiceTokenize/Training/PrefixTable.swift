@@ -34,7 +34,9 @@ struct PrefixTable: @unchecked Sendable {
         var i = Int(truncatingIfNeeded: h) & mask
         while slots[i] >= 0 {
             let e = Int(slots[i])
-            if hashes[e] == h && Int(lengths[e]) == n && arena.withUnsafeBufferPointer({ memcmp($0.baseAddress! + starts[e], p, n) == 0 }) {
+            if hashes[e] == h && Int(lengths[e]) == n
+                && arena.withUnsafeBufferPointer({ memcmp($0.baseAddress! + starts[e], p, n) == 0 })
+            {
                 if id >= 0 { ids[e] = id }
                 return
             }
@@ -64,7 +66,9 @@ struct PrefixTable: @unchecked Sendable {
         while true {
             let e = Int(slots[i])
             if e < 0 { return nil }
-            if hashes[e] == h && Int(lengths[e]) == n && arena.withUnsafeBufferPointer({ memcmp($0.baseAddress! + starts[e], p, n) == 0 }) {
+            if hashes[e] == h && Int(lengths[e]) == n
+                && arena.withUnsafeBufferPointer({ memcmp($0.baseAddress! + starts[e], p, n) == 0 })
+            {
                 return ids[e]
             }
             i = (i + 1) & mask
@@ -73,7 +77,7 @@ struct PrefixTable: @unchecked Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

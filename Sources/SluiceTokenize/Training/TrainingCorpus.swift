@@ -131,7 +131,9 @@ public enum TrainingCorpus {
             case .pattern(let p): counts.addText(seq, pattern: p)
             case .metaspace:
                 if let normalizer, !seq.allSatisfy({ $0 < 0x80 }) {
-                    var s = (try? normalizer.normalize(String(decoding: seq, as: UTF8.self))) ?? String(decoding: seq, as: UTF8.self)
+                    var s =
+                        (try? normalizer.normalize(String(decoding: seq, as: UTF8.self)))
+                        ?? String(decoding: seq, as: UTF8.self)
                     s.withUTF8 { addMetaspaceWords($0, into: &counts) }
                 } else {
                     addMetaspaceWords(seq, into: &counts)
@@ -184,7 +186,8 @@ public enum TrainingCorpus {
         var parser = JSONParser()  // SluiceCore's byte-level parser
         let value = try? parser.parse(UnsafeRawBufferPointer(line))
         guard let text = value?.objectValue?["text"]?.stringValue else {
-            throw SluiceError(.corruptInput, "JSONL line is not an object with a string \"text\"", file: path, offset: offset)
+            throw SluiceError(
+                .corruptInput, "JSONL line is not an object with a string \"text\"", file: path, offset: offset)
         }
         return text
     }

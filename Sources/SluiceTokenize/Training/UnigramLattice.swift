@@ -21,7 +21,10 @@ struct UnigramLattice: @unchecked Sendable {
     /// Calls `body(startChar, endChar, id or −1 for unk, score)` for every lattice node of word
     /// w, by start; a character no single piece covers gets an unk node.
     @inline(__always)
-    func forEachNode(_ words: UnigramWords, _ b: UnsafeBufferPointer<UInt8>, _ w: Int, excluded: Int = -1, _ body: (Int, Int, Int, Double) -> Void) {
+    func forEachNode(
+        _ words: UnigramWords, _ b: UnsafeBufferPointer<UInt8>, _ w: Int, excluded: Int = -1,
+        _ body: (Int, Int, Int, Double) -> Void
+    ) {
         let m = words.chars(w)
         var k = store.wordNodes[w]
         let end = store.wordNodes[w + 1]
@@ -42,7 +45,10 @@ struct UnigramLattice: @unchecked Sendable {
 
     /// Nodes by prefix lookups in `table` (for strings outside the store: the pieces themselves).
     @inline(__always)
-    func forEachNode(_ words: UnigramWords, _ b: UnsafeBufferPointer<UInt8>, _ w: Int, table: PrefixTable, excluded: Int, _ body: (Int, Int, Int, Double) -> Void) {
+    func forEachNode(
+        _ words: UnigramWords, _ b: UnsafeBufferPointer<UInt8>, _ w: Int, table: PrefixTable, excluded: Int,
+        _ body: (Int, Int, Int, Double) -> Void
+    ) {
         let m = words.chars(w)
         for i in 0..<m {
             var single = false
@@ -86,33 +92,34 @@ struct UnigramLattice: @unchecked Sendable {
 
     /// Expected piece counts over all words (forward–backward).
     func expectedCounts(_ words: UnigramWords, workers: Int) -> [Double] {
-        sum(perChunk(words, workers: workers) { range in
-            var exp = [Double](repeating: 0, count: pieces.count)
-            var alpha: [Double] = []
-            var beta: [Double] = []
-            var nodes: [(Int32, Int32, Int32, Double)] = []
-            words.bytes.withUnsafeBufferPointer { b in
-                for w in range {
-                    let m = words.chars(w)
-                    nodes.removeAll(keepingCapacity: true)
-                    forEachNode(words, b, w) { i, k, id, s in nodes.append((Int32(i), Int32(k), Int32(id), s)) }
-                    alpha.removeAll(keepingCapacity: true)
-                    alpha.append(contentsOf: repeatElement(-Double.infinity, count: m + 1))
-                    beta.removeAll(keepingCapacity: true)
-                    beta.append(contentsOf: repeatElement(-Double.infinity, count: m + 1))
-                    alpha[0] = 0
-                    for (i, k, _, s) in nodes { alpha[Int(k)] = logAdd(alpha[Int(k)], alpha[Int(i)] + s) }
-                    beta[m] = 0
-                    for (i, k, _, s) in nodes.reversed() { beta[Int(i)] = logAdd(beta[Int(i)], s + beta[Int(k)]) }
-                    let z = alpha[m]
-                    let f = words.freq[w]
-                    for (i, k, id, s) in nodes where id >= 0 {
-                        exp[Int(id)] += f * Foundation.exp(alpha[Int(i)] + s + beta[Int(k)] - z)
+        sum(
+            perChunk(words, workers: workers) { range in
+                var exp = [Double](repeating: 0, count: pieces.count)
+                var alpha: [Double] = []
+                var beta: [Double] = []
+                var nodes: [(Int32, Int32, Int32, Double)] = []
+                words.bytes.withUnsafeBufferPointer { b in
+                    for w in range {
+                        let m = words.chars(w)
+                        nodes.removeAll(keepingCapacity: true)
+                        forEachNode(words, b, w) { i, k, id, s in nodes.append((Int32(i), Int32(k), Int32(id), s)) }
+                        alpha.removeAll(keepingCapacity: true)
+                        alpha.append(contentsOf: repeatElement(-Double.infinity, count: m + 1))
+                        beta.removeAll(keepingCapacity: true)
+                        beta.append(contentsOf: repeatElement(-Double.infinity, count: m + 1))
+                        alpha[0] = 0
+                        for (i, k, _, s) in nodes { alpha[Int(k)] = logAdd(alpha[Int(k)], alpha[Int(i)] + s) }
+                        beta[m] = 0
+                        for (i, k, _, s) in nodes.reversed() { beta[Int(i)] = logAdd(beta[Int(i)], s + beta[Int(k)]) }
+                        let z = alpha[m]
+                        let f = words.freq[w]
+                        for (i, k, id, s) in nodes where id >= 0 {
+                            exp[Int(id)] += f * Foundation.exp(alpha[Int(i)] + s + beta[Int(k)] - z)
+                        }
                     }
                 }
-            }
-            return exp
-        })
+                return exp
+            })
     }
 
     /// Viterbi path of word w (piece ids, −1 for unk), `excluded` left out; nil when no path.
@@ -130,7 +137,11 @@ struct UnigramLattice: @unchecked Sendable {
                 back[k] = (Int32(i), Int32(id))
             }
         }
-        if let table { forEachNode(words, b, w, table: table, excluded: excluded, visit) } else { forEachNode(words, b, w, visit) }
+        if let table {
+            forEachNode(words, b, w, table: table, excluded: excluded, visit)
+        } else {
+            forEachNode(words, b, w, visit)
+        }
         path.removeAll(keepingCapacity: true)
         guard best[m] > -Double.infinity else { return false }
         var k = m
@@ -165,16 +176,17 @@ struct UnigramLattice: @unchecked Sendable {
         }
         // Viterbi frequencies over the corpus (a piece counted once per occurrence, weighted by
         // the word's count), on `workers` threads.
-        let freq = sum(perChunk(words, workers: workers) { range in
-            var f = [Double](repeating: 0, count: pieces.count)
-            var path: [Int32] = []
-            words.bytes.withUnsafeBufferPointer { b in
-                for w in range where viterbi(words, b, w, into: &path) {
-                    for id in path where id >= 0 { f[Int(id)] += words.freq[w] }
+        let freq = sum(
+            perChunk(words, workers: workers) { range in
+                var f = [Double](repeating: 0, count: pieces.count)
+                var path: [Int32] = []
+                words.bytes.withUnsafeBufferPointer { b in
+                    for w in range where viterbi(words, b, w, into: &path) {
+                        for id in path where id >= 0 { f[Int(id)] += words.freq[w] }
+                    }
                 }
-            }
-            return f
-        })
+                return f
+            })
         let wordFreqOfPiece = freq
         let vsum = words.freq.reduce(0, +)
         let sum = freq.reduce(0, +)

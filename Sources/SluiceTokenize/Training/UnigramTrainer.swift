@@ -32,7 +32,8 @@ public struct UnigramTrainer: Sendable {
     public func train(_ counts: WordCounts) throws -> Tokenizer {
         let meta = specialTokens.count + (byteFallback ? 256 : 0)
         guard vocabSize > meta + 1 else {
-            throw SluiceError(.config, "Unigram vocab size \(vocabSize) leaves no room beyond \(meta) special and byte pieces")
+            throw SluiceError(
+                .config, "Unigram vocab size \(vocabSize) leaves no room beyond \(meta) special and byte pieces")
         }
         let target = vocabSize - meta
         let words = UnigramWords(counts)
@@ -67,7 +68,10 @@ public struct UnigramTrainer: Sendable {
                 }
             }
         }
-        var charOrder = (0..<chars.distinct).sorted { chars.counts[$0] != chars.counts[$1] ? chars.counts[$0] > chars.counts[$1] : chars.word($0).lexicographicallyPrecedes(chars.word($1)) }
+        var charOrder = (0..<chars.distinct).sorted {
+            chars.counts[$0] != chars.counts[$1]
+                ? chars.counts[$0] > chars.counts[$1] : chars.word($0).lexicographicallyPrecedes(chars.word($1))
+        }
         let totalChars = Double(chars.total)
         var covered = 0.0
         var keep = 0
@@ -89,8 +93,12 @@ public struct UnigramTrainer: Sendable {
             if !allCharsRequired(w, required) { continue }
             candidates.append((s, Double(substrings.counts[s]) * Double(charCount(w))))
         }
-        candidates.sort { $0.1 != $1.1 ? $0.1 > $1.1 : substrings.word($0.0).lexicographicallyPrecedes(substrings.word($1.0)) }
-        for (s, score) in candidates.prefix(max(0, seedSize - seeds.count)) { seeds.append((Array(substrings.word(s)), score)) }
+        candidates.sort {
+            $0.1 != $1.1 ? $0.1 > $1.1 : substrings.word($0.0).lexicographicallyPrecedes(substrings.word($1.0))
+        }
+        for (s, score) in candidates.prefix(max(0, seedSize - seeds.count)) {
+            seeds.append((Array(substrings.word(s)), score))
+        }
         let logTotal = log(seeds.reduce(0) { $0 + $1.score })
         var pieces = seeds.map { $0.piece }
         var scores = seeds.map { log($0.score) - logTotal }
@@ -119,7 +127,8 @@ public struct UnigramTrainer: Sendable {
             }
             if pieces.count <= desired { break }
             let model = UnigramLattice(pieces: pieces, scores: scores, store: store)
-            let kept = model.prune(words, keep: max(desired, Int(shrinkingFactor * Double(pieces.count))), workers: workers)
+            let kept = model.prune(
+                words, keep: max(desired, Int(shrinkingFactor * Double(pieces.count))), workers: workers)
             var remap = [Int32](repeating: -1, count: pieces.count)
             for (k, i) in kept.enumerated() { remap[i] = Int32(k) }
             pieces = kept.map { pieces[$0] }
@@ -137,7 +146,9 @@ public struct UnigramTrainer: Sendable {
             final.append((p, index[p].map { scores[$0] } ?? minScore - 10))
             have.insert(p)
         }
-        let byScore = (0..<pieces.count).sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : pieces[$0].lexicographicallyPrecedes(pieces[$1]) }
+        let byScore = (0..<pieces.count).sorted {
+            scores[$0] != scores[$1] ? scores[$0] > scores[$1] : pieces[$0].lexicographicallyPrecedes(pieces[$1])
+        }
         for i in byScore where final.count < target && !have.contains(pieces[i]) {
             final.append((pieces[i], scores[i]))
             have.insert(pieces[i])
@@ -159,8 +170,10 @@ public struct UnigramTrainer: Sendable {
         }
         return try Tokenizer(
             kind: .unigram, vocab: vocab, scores: allScores, unkID: 0, byteFallback: byteFallback,
-            preTokenizer: .metaspace(prependScheme: "never", split: true), normalizer: Normalizer(nfkc: nfkc, dummyPrefix: true),
-            addedTokens: specialTokens.enumerated().map { .init(id: UInt32($0.offset), content: $0.element) }, source: "Unigram trainer")
+            preTokenizer: .metaspace(prependScheme: "never", split: true),
+            normalizer: Normalizer(nfkc: nfkc, dummyPrefix: true),
+            addedTokens: specialTokens.enumerated().map { .init(id: UInt32($0.offset), content: $0.element) },
+            source: "Unigram trainer")
     }
 
     private func allCharsRequired(_ w: ArraySlice<UInt8>, _ required: Set<[UInt8]>) -> Bool {

@@ -56,7 +56,10 @@ struct UnigramWords: @unchecked Sendable {
                             if b[cs] == 0xE2 && b[cs + 1] == 0x96 && b[cs + 2] == 0x81 { break }
                             let leadMeta = b[s] == 0xE2 && b[s + 1] == 0x96 && b[s + 2] == 0x81
                             let prevIsMeta = leadMeta && k - 2 == i
-                            if !prevIsMeta && isDigit(b[cs]) != (leadMeta ? isDigit(b[boundary(w, i + 1)]) : firstDigit) { break }
+                            if !prevIsMeta && isDigit(b[cs]) != (leadMeta ? isDigit(b[boundary(w, i + 1)]) : firstDigit)
+                            {
+                                break
+                            }
                         }
                         let e = boundary(w, k)
                         hash.add(b.baseAddress! + cs, e - cs)

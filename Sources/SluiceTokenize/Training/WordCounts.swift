@@ -26,7 +26,9 @@ public struct WordCounts: Sendable {
     /// Sum of all counts.
     public var total: UInt64 { counts.reduce(0, &+) }
     /// Approximate bytes held (arena, entries and table).
-    public var memoryBytes: Int { arena.capacity + starts.capacity * 8 + lengths.capacity * 4 + counts.capacity * 16 + slots.count * 4 }
+    public var memoryBytes: Int {
+        arena.capacity + starts.capacity * 8 + lengths.capacity * 4 + counts.capacity * 16 + slots.count * 4
+    }
 
     /// The bytes of word `i`.
     public func word(_ i: Int) -> ArraySlice<UInt8> { arena[starts[i]..<(starts[i] + Int(lengths[i]))] }
@@ -82,7 +84,9 @@ public struct WordCounts: Sendable {
     public mutating func merge(_ other: WordCounts) {
         other.arena.withUnsafeBufferPointer { a in
             for e in 0..<other.counts.count {
-                add(a.baseAddress! + other.starts[e], Int(other.lengths[e]), hash: other.hashes[e], count: other.counts[e])
+                add(
+                    a.baseAddress! + other.starts[e], Int(other.lengths[e]), hash: other.hashes[e],
+                    count: other.counts[e])
             }
         }
     }
@@ -120,7 +124,9 @@ public struct WordCounts: Sendable {
             var at = 16
             let bytes = b.bindMemory(to: UInt8.self)
             for _ in 0..<n {
-                guard at + 4 <= b.count else { throw SluiceError(.corruptInput, "truncated word-count file", file: path, offset: at) }
+                guard at + 4 <= b.count else {
+                    throw SluiceError(.corruptInput, "truncated word-count file", file: path, offset: at)
+                }
                 let len = Int(readLE(b, at, 4))
                 guard at + 4 + len + 8 <= b.count else {
                     throw SluiceError(.corruptInput, "truncated word-count file", file: path, offset: at)
@@ -128,13 +134,15 @@ public struct WordCounts: Sendable {
                 add(bytes.baseAddress! + at + 4, len, count: readLE(b, at + 4 + len, 8))
                 at += 4 + len + 8
             }
-            guard at == b.count else { throw SluiceError(.corruptInput, "trailing bytes in word-count file", file: path, offset: at) }
+            guard at == b.count else {
+                throw SluiceError(.corruptInput, "trailing bytes in word-count file", file: path, offset: at)
+            }
         }
     }
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

@@ -32,10 +32,12 @@ public enum Checkpoint {
         if model.config.isLlamaCompatible {
             // HF Llama layout: LlamaForCausalLM loads it (see LlamaLayout.swift).
             let (tensors, data) = llamaBuffer(model)
-            try Safetensors.write(path: tmp + "/model.safetensors", tensors: tensors, data: data, metadata: ["format": "pt"])
+            try Safetensors.write(
+                path: tmp + "/model.safetensors", tensors: tensors, data: data, metadata: ["format": "pt"])
         } else {
             let tensors = model.layout.tensors.map { (name: $0.name, shape: $0.shape, range: $0.range) }
-            try Safetensors.write(path: tmp + "/model.safetensors", tensors: tensors, data: model.params, metadata: ["format": "pt"])
+            try Safetensors.write(
+                path: tmp + "/model.safetensors", tensors: tensors, data: model.params, metadata: ["format": "pt"])
         }
         let cfg = try JSONSerialization.data(
             withJSONObject: model.config.isLlamaCompatible ? recorded.llamaJSON() : recorded.huggingFaceJSON(),
@@ -45,10 +47,13 @@ public enum Checkpoint {
             let n = opt.m.count
             try Safetensors.write(
                 path: tmp + "/optimizer.safetensors",
-                tensors: [(name: "adam.m", shape: [n], range: 0..<n), (name: "adam.v", shape: [n], range: n..<(2 * n))],
+                tensors: [
+                    (name: "adam.m", shape: [n], range: 0..<n), (name: "adam.v", shape: [n], range: n..<(2 * n)),
+                ],
                 data: opt.m + opt.v,
                 metadata: [
-                    "step": String(opt.step), "beta1": String(opt.beta1), "beta2": String(opt.beta2), "eps": String(opt.eps),
+                    "step": String(opt.step), "beta1": String(opt.beta1), "beta2": String(opt.beta2),
+                    "eps": String(opt.eps),
                     "weight_decay": String(opt.weightDecay), "optimizer": opt.muon ? "muon" : "adamw",
                 ])
         }
@@ -57,18 +62,23 @@ public enum Checkpoint {
             try atomicWrite(d, to: tmp + "/trainer_state.json")
         }
         if let tokenizerPath {
-            guard let d = fm.contents(atPath: tokenizerPath) else { throw SluiceError(.io, "cannot read tokenizer", file: tokenizerPath) }
+            guard let d = fm.contents(atPath: tokenizerPath) else {
+                throw SluiceError(.io, "cannot read tokenizer", file: tokenizerPath)
+            }
             try atomicWrite(d, to: tmp + "/tokenizer.json")
         }
         for (name, data) in extraFiles.sorted(by: { $0.key < $1.key }) { try atomicWrite(data, to: tmp + "/" + name) }
         if fm.fileExists(atPath: dir) {
             let old = dir + ".old-\(getpid())"
             guard rename(dir, old) == 0 else { throw SluiceError(.io, "cannot replace checkpoint", file: dir) }
-            guard rename(tmp, dir) == 0 else { throw SluiceError(.io, "cannot rename checkpoint into place", file: dir) }
+            guard rename(tmp, dir) == 0 else {
+                throw SluiceError(.io, "cannot rename checkpoint into place", file: dir)
+            }
             try? fm.removeItem(atPath: old)
         } else {
             guard rename(tmp, dir) == 0 else {
-                throw SluiceError(.io, "cannot rename checkpoint into place: \(String(cString: strerror(errno)))", file: dir)
+                throw SluiceError(
+                    .io, "cannot rename checkpoint into place: \(String(cString: strerror(errno)))", file: dir)
             }
         }
     }
@@ -118,10 +128,13 @@ public enum Checkpoint {
             return try QuantizedCheckpoint.loadDecodeModel(dir, threads: threads).dequantizedGPT()
         }
         let isLlama = json?["model_type"] as? String == "llama"
-        let config = try isLlama ? GPTConfig.fromLlama(json!, file: cfgPath) : GPTConfig.fromHuggingFace(cfgData, file: cfgPath)
+        let config =
+            try isLlama ? GPTConfig.fromLlama(json!, file: cfgPath) : GPTConfig.fromHuggingFace(cfgData, file: cfgPath)
         let model = try GPT(config: config, threads: threads)
         let weights = dir + "/model.safetensors"
-        guard fm.fileExists(atPath: weights) else { throw SluiceError(.io, "checkpoint has no model.safetensors", file: dir) }
+        guard fm.fileExists(atPath: weights) else {
+            throw SluiceError(.io, "checkpoint has no model.safetensors", file: dir)
+        }
         var (tensors, _) = try Safetensors.read(path: weights)
         if isLlama {
             try loadLlama(model, tensors: tensors, file: weights)
@@ -144,15 +157,21 @@ public enum Checkpoint {
             model.params.replaceSubrange(spec.range, with: t.values)
         }
         if !missing.isEmpty {
-            let shown = missing.prefix(6).joined(separator: ", ") + (missing.count > 6 ? ", … (\(missing.count) in all)" : "")
+            let shown =
+                missing.prefix(6).joined(separator: ", ") + (missing.count > 6 ? ", … (\(missing.count) in all)" : "")
             throw SluiceError(.corruptInput, "checkpoint is missing tensors: \(shown)", file: weights)
         }
         if !wrong.isEmpty {
-            throw SluiceError(.corruptInput, "checkpoint tensors have wrong shapes: \(wrong.prefix(4).joined(separator: "; "))", file: weights)
+            throw SluiceError(
+                .corruptInput, "checkpoint tensors have wrong shapes: \(wrong.prefix(4).joined(separator: "; "))",
+                file: weights)
         }
         let unknown = tensors.keys.filter { model.layout[$0] == nil && !isIgnorable($0) }.sorted()
         if !unknown.isEmpty {
-            throw SluiceError(.corruptInput, "checkpoint has tensors this architecture does not: \(unknown.prefix(6).joined(separator: ", "))", file: weights)
+            throw SluiceError(
+                .corruptInput,
+                "checkpoint has tensors this architecture does not: \(unknown.prefix(6).joined(separator: ", "))",
+                file: weights)
         }
         return model
     }
@@ -161,12 +180,19 @@ public enum Checkpoint {
     public static func loadOptimizer(_ dir: String, parameterCount: Int) throws -> AdamW {
         let path = dir + "/optimizer.safetensors"
         guard FileManager.default.fileExists(atPath: path) else {
-            throw SluiceError(.io, "checkpoint has no optimizer state; it cannot be resumed (use --init-from to start a new run from it)", file: dir)
+            throw SluiceError(
+                .io,
+                "checkpoint has no optimizer state; it cannot be resumed (use --init-from to start a new run from it)",
+                file: dir)
         }
         let (t, meta) = try Safetensors.read(path: path)
-        guard let m = t["adam.m"], let v = t["adam.v"], m.values.count == parameterCount, v.values.count == parameterCount,
+        guard let m = t["adam.m"], let v = t["adam.v"], m.values.count == parameterCount,
+            v.values.count == parameterCount,
             let step = meta["step"].flatMap({ Int($0) })
-        else { throw SluiceError(.corruptInput, "optimizer state does not match the model (\(parameterCount) parameters)", file: path) }
+        else {
+            throw SluiceError(
+                .corruptInput, "optimizer state does not match the model (\(parameterCount) parameters)", file: path)
+        }
         var opt = AdamW(parameterCount: parameterCount)
         opt.m = m.values
         opt.v = v.values

@@ -35,7 +35,9 @@ extension GPTConfig {
     /// - Throws: a config error for what the model cannot run (grouped KV heads, rope_scaling, another activation).
     static func fromLlama(_ j: [String: Any], file: String) throws -> GPTConfig {
         func int(_ k: String) throws -> Int {
-            guard let v = j[k] as? Int else { throw SluiceError(.config, "config.json has no integer '\(k)'", file: file) }
+            guard let v = j[k] as? Int else {
+                throw SluiceError(.config, "config.json has no integer '\(k)'", file: file)
+            }
             return v
         }
         let heads = try int("num_attention_heads"), width = try int("hidden_size")
@@ -53,7 +55,8 @@ extension GPTConfig {
         }
         let attnBias = (j["attention_bias"] as? Bool) ?? false, mlpBias = (j["mlp_bias"] as? Bool) ?? false
         guard attnBias == mlpBias else {
-            throw SluiceError(.config, "attention_bias and mlp_bias must agree (got \(attnBias), \(mlpBias))", file: file)
+            throw SluiceError(
+                .config, "attention_bias and mlp_bias must agree (got \(attnBias), \(mlpBias))", file: file)
         }
         var c = GPTConfig(
             vocabSize: try int("vocab_size"), contextLength: try int("max_position_embeddings"),
@@ -72,7 +75,8 @@ extension GPTConfig {
         let inter = try int("intermediate_size")
         guard inter == c.mlpHidden else {
             throw SluiceError(
-                .config, "intermediate_size \(inter) is not the \(c.mlpHidden) Sluice uses for hidden_size \(width) (8·C/3 rounded up to 8)",
+                .config,
+                "intermediate_size \(inter) is not the \(c.mlpHidden) Sluice uses for hidden_size \(width) (8·C/3 rounded up to 8)",
                 file: file)
         }
         do { try c.validate() } catch var e as SluiceError {
@@ -112,11 +116,19 @@ extension ParameterLayout {
             let p = "model.layers.\(l)."
             t.append(LlamaTensor(name: p + "input_layernorm.weight", shape: [C], offset: b.ln1w, stride: 0))
             for (k, n) in ["q", "k", "v"].enumerated() {
-                t.append(LlamaTensor(name: p + "self_attn.\(n)_proj.weight", shape: [C, C], offset: b.qkvw + k * C, stride: 3 * C))
-                if c.bias { t.append(LlamaTensor(name: p + "self_attn.\(n)_proj.bias", shape: [C], offset: b.qkvb + k * C, stride: 0)) }
+                t.append(
+                    LlamaTensor(
+                        name: p + "self_attn.\(n)_proj.weight", shape: [C, C], offset: b.qkvw + k * C, stride: 3 * C))
+                if c.bias {
+                    t.append(
+                        LlamaTensor(name: p + "self_attn.\(n)_proj.bias", shape: [C], offset: b.qkvb + k * C, stride: 0)
+                    )
+                }
             }
             t.append(LlamaTensor(name: p + "self_attn.o_proj.weight", shape: [C, C], offset: b.projw, stride: C))
-            if c.bias { t.append(LlamaTensor(name: p + "self_attn.o_proj.bias", shape: [C], offset: b.projb, stride: 0)) }
+            if c.bias {
+                t.append(LlamaTensor(name: p + "self_attn.o_proj.bias", shape: [C], offset: b.projb, stride: 0))
+            }
             t.append(LlamaTensor(name: p + "post_attention_layernorm.weight", shape: [C], offset: b.ln2w, stride: 0))
             t.append(LlamaTensor(name: p + "mlp.gate_proj.weight", shape: [H, C], offset: b.fcw, stride: 2 * H))
             t.append(LlamaTensor(name: p + "mlp.up_proj.weight", shape: [H, C], offset: b.fcw + H, stride: 2 * H))
@@ -128,14 +140,17 @@ extension ParameterLayout {
             }
         }
         t.append(LlamaTensor(name: "model.norm.weight", shape: [C], offset: lnfw, stride: 0))
-        if !c.tieEmbeddings { t.append(LlamaTensor(name: "lm_head.weight", shape: [c.vocabSize, C], offset: head, stride: 0)) }
+        if !c.tieEmbeddings {
+            t.append(LlamaTensor(name: "lm_head.weight", shape: [c.vocabSize, C], offset: head, stride: 0))
+        }
         return t
     }
 }
 
 extension Checkpoint {
     /// Writes `params` in the Llama layout: the tensors and one buffer that holds them in order.
-    static func llamaBuffer(_ model: GPT) -> (tensors: [(name: String, shape: [Int], range: Range<Int>)], data: [Float]) {
+    static func llamaBuffer(_ model: GPT) -> (tensors: [(name: String, shape: [Int], range: Range<Int>)], data: [Float])
+    {
         let specs = model.layout.llamaTensors(model.config)
         var data = [Float](repeating: 0, count: specs.reduce(0) { $0 + $1.shape.reduce(1, *) })
         var out: [(name: String, shape: [Int], range: Range<Int>)] = []
@@ -167,16 +182,25 @@ extension Checkpoint {
             for k in 0..<t.values.count { model.params[s.ours(k)] = t.values[k] }
         }
         if !missing.isEmpty {
-            throw SluiceError(.corruptInput, "checkpoint is missing tensors: \(missing.prefix(6).joined(separator: ", "))", file: file)
+            throw SluiceError(
+                .corruptInput, "checkpoint is missing tensors: \(missing.prefix(6).joined(separator: ", "))", file: file
+            )
         }
         if !wrong.isEmpty {
-            throw SluiceError(.corruptInput, "checkpoint tensors have wrong shapes: \(wrong.prefix(4).joined(separator: "; "))", file: file)
+            throw SluiceError(
+                .corruptInput, "checkpoint tensors have wrong shapes: \(wrong.prefix(4).joined(separator: "; "))",
+                file: file)
         }
         let known = Set(specs.map(\.name))
         // A tied HF checkpoint may still carry lm_head.weight (a copy of the embedding); rotary caches are buffers.
-        let unknown = tensors.keys.filter { !known.contains($0) && $0 != "lm_head.weight" && !$0.hasSuffix("rotary_emb.inv_freq") }
+        let unknown = tensors.keys.filter {
+            !known.contains($0) && $0 != "lm_head.weight" && !$0.hasSuffix("rotary_emb.inv_freq")
+        }
         if !unknown.isEmpty {
-            throw SluiceError(.corruptInput, "checkpoint has tensors this architecture does not: \(unknown.sorted().prefix(6).joined(separator: ", "))", file: file)
+            throw SluiceError(
+                .corruptInput,
+                "checkpoint has tensors this architecture does not: \(unknown.sorted().prefix(6).joined(separator: ", "))",
+                file: file)
         }
     }
 }

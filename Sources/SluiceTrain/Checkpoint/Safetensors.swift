@@ -17,7 +17,8 @@ public enum Safetensors {
     /// Writes `tensors` (name, shape, float data) as F32 to `path` atomically (temporary name, then rename).
     /// The data of tensor i is `data[ranges[i]]`.
     public static func write(
-        path: String, tensors: [(name: String, shape: [Int], range: Range<Int>)], data: [Float], metadata: [String: String] = [:]
+        path: String, tensors: [(name: String, shape: [Int], range: Range<Int>)], data: [Float],
+        metadata: [String: String] = [:]
     ) throws {
         var header: [String: Any] = [:]
         var offset = 0
@@ -48,13 +49,16 @@ public enum Safetensors {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SluiceError(.io, "cannot read safetensors file", file: path)
         }
-        guard data.count >= 8 else { throw SluiceError(.corruptInput, "file too short for a safetensors header", file: path) }
+        guard data.count >= 8 else {
+            throw SluiceError(.corruptInput, "file too short for a safetensors header", file: path)
+        }
         let n64 = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard n64 > 0, n64 <= UInt64(data.count - 8) else {
             throw SluiceError(.corruptInput, "safetensors header length \(n64) exceeds the file", file: path, offset: 0)
         }
         let n = Int(n64)
-        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as? [String: Any] else {
+        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as? [String: Any]
+        else {
             throw SluiceError(.corruptInput, "safetensors header is not a JSON object", file: path, offset: 8)
         }
         let base = 8 + n
@@ -83,7 +87,8 @@ public enum Safetensors {
             guard count >= 0, count <= room / width, offs[0] >= 0, offs[1] >= offs[0], offs[1] <= room,
                 offs[1] - offs[0] == count * width
             else {
-                throw SluiceError(.corruptInput, "tensor '\(name)' data_offsets \(offs) do not match its shape \(shape)", file: path)
+                throw SluiceError(
+                    .corruptInput, "tensor '\(name)' data_offsets \(offs) do not match its shape \(shape)", file: path)
             }
             var values = [Float](repeating: 0, count: count)
             data.withUnsafeBytes { raw in
@@ -91,14 +96,24 @@ public enum Safetensors {
                 values.withUnsafeMutableBufferPointer { dst in
                     switch dtype {
                     case "F32":
-                        for i in 0..<count { dst[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+                        for i in 0..<count {
+                            dst[i] = Float(
+                                bitPattern: UInt32(
+                                    littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                        }
                     case "BF16":
                         for i in 0..<count {
-                            dst[i] = Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+                            dst[i] = Float(
+                                bitPattern: UInt32(
+                                    UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                                    << 16)
                         }
                     default:
                         for i in 0..<count {
-                            dst[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+                            dst[i] = Float(
+                                Float16(
+                                    bitPattern: UInt16(
+                                        littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
                         }
                     }
                 }

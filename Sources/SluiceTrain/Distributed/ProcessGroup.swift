@@ -66,7 +66,8 @@ public final class ProcessGroup: @unchecked Sendable {
             var provided: Int32 = 0
             try mpiCheck(sluice_mpi_init(&provided), "MPI_Init_thread")
             if provided < sluice_mpi_thread_serialized() {
-                throw SluiceError(.library, "the MPI library gives thread level \(provided), Sluice needs MPI_THREAD_SERIALIZED")
+                throw SluiceError(
+                    .library, "the MPI library gives thread level \(provided), Sluice needs MPI_THREAD_SERIALIZED")
             }
         }
         try mpiCheck(sluice_mpi_errors_return(), "MPI_Comm_set_errhandler")
@@ -146,7 +147,9 @@ public final class ProcessGroup: @unchecked Sendable {
         let t0 = DispatchTime.now().uptimeNanoseconds
         defer { communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
         var v = values
-        try v.withUnsafeMutableBufferPointer { try mpiCheck(sluice_mpi_allreduce_sum_double($0.baseAddress, Int32($0.count)), "MPI_Allreduce") }
+        try v.withUnsafeMutableBufferPointer {
+            try mpiCheck(sluice_mpi_allreduce_sum_double($0.baseAddress, Int32($0.count)), "MPI_Allreduce")
+        }
         return v
     }
 
@@ -165,7 +168,9 @@ public final class ProcessGroup: @unchecked Sendable {
     /// Every rank's `value`, indexed by rank (`MPI_Allgather`).
     public func gather(_ value: UInt64) throws -> [UInt64] {
         var all = [UInt64](repeating: 0, count: size)
-        try all.withUnsafeMutableBufferPointer { try mpiCheck(sluice_mpi_allgather_uint64(value, $0.baseAddress), "MPI_Allgather") }
+        try all.withUnsafeMutableBufferPointer {
+            try mpiCheck(sluice_mpi_allgather_uint64(value, $0.baseAddress), "MPI_Allgather")
+        }
         return all
     }
 
@@ -222,13 +227,15 @@ public final class ProcessGroup: @unchecked Sendable {
         var difference = ""
         if rank == odd {
             let mine = description.components(separatedBy: "; "), theirs = reference.components(separatedBy: "; ")
-            let i = (0..<min(mine.count, theirs.count)).first { mine[$0] != theirs[$0] } ?? min(mine.count, theirs.count)
+            let i =
+                (0..<min(mine.count, theirs.count)).first { mine[$0] != theirs[$0] } ?? min(mine.count, theirs.count)
             let m = i < mine.count ? mine[i] : "(nothing)", t = i < theirs.count ? theirs[i] : "(nothing)"
             difference = "rank \(rank) runs with \(Self.clip(m)) where rank 0 has \(Self.clip(t))"
         }
         let text = try broadcast(difference, from: odd)
         failureIsShared = true
-        throw SluiceError(.config, "the ranks of this run disagree: \(text); every rank must get the same configuration and data")
+        throw SluiceError(
+            .config, "the ranks of this run disagree: \(text); every rank must get the same configuration and data")
     }
 
     static func oneLine(_ error: any Error) -> String {

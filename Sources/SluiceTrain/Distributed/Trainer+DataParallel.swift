@@ -50,7 +50,9 @@ extension Trainer {
     /// optimizer state.
     var replicaDescription: String {
         var fields = Mirror(reflecting: options).children.map { "\($0.label ?? "?"): \($0.value)" }
-        fields.append("training data: \(train.label), \(train.tokenCount) tokens, tokenizer \(hex(train.tokenizerFingerprint ?? 0))")
+        fields.append(
+            "training data: \(train.label), \(train.tokenCount) tokens, tokenizer \(hex(train.tokenizerFingerprint ?? 0))"
+        )
         fields.append("validation data: \(val.map { "\($0.label), \($0.tokenCount) tokens" } ?? "none")")
         fields.append("start step: \(startStep)")
         fields.append("weights and optimizer state: hash \(hex(stateHash()))")
@@ -98,10 +100,18 @@ extension Trainer {
         guard let group else { return }
         let hashes = try group.gather(stateHash())
         guard hashes.contains(where: { $0 != hashes[0] }) else { return }
-        try model.params.withUnsafeMutableBufferPointer { try group.broadcast($0.baseAddress!, count: $0.count, from: 0) }
-        try optimizer.m.withUnsafeMutableBufferPointer { try group.broadcast($0.baseAddress!, count: $0.count, from: 0) }
-        try optimizer.v.withUnsafeMutableBufferPointer { try group.broadcast($0.baseAddress!, count: $0.count, from: 0) }
+        try model.params.withUnsafeMutableBufferPointer {
+            try group.broadcast($0.baseAddress!, count: $0.count, from: 0)
+        }
+        try optimizer.m.withUnsafeMutableBufferPointer {
+            try group.broadcast($0.baseAddress!, count: $0.count, from: 0)
+        }
+        try optimizer.v.withUnsafeMutableBufferPointer {
+            try group.broadcast($0.baseAddress!, count: $0.count, from: 0)
+        }
         let odd = hashes.indices.filter { hashes[$0] != hashes[0] }.map(String.init).joined(separator: ", ")
-        log("ranks \(odd) had drifted from rank 0 (reduction order); copied rank 0's weights and optimizer state to every rank")
+        log(
+            "ranks \(odd) had drifted from rank 0 (reduction order); copied rank 0's weights and optimizer state to every rank"
+        )
     }
 }

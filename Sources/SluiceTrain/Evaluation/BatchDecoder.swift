@@ -71,7 +71,10 @@ public final class BatchDecoder {
         scratchRows = max(rows, scratchRows)
         scratchSeqs = max(seqs, scratchSeqs)
         let n = scratchRows, s = scratchSeqs
-        let sizes = [n * C, n * C, n * C, n * C, n * 3 * C, n * cfg.mlpFCOut, n * cfg.mlpHidden, n * 2 * cfg.heads, s * C, s * cfg.vocabSize]
+        let sizes = [
+            n * C, n * C, n * C, n * C, n * 3 * C, n * cfg.mlpFCOut, n * cfg.mlpHidden, n * 2 * cfg.heads, s * C,
+            s * cfg.vocabSize,
+        ]
         scratch = sizes.map {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: $0)
             p.initialize(repeating: 0, count: $0)
@@ -88,7 +91,8 @@ public final class BatchDecoder {
     /// The INT8 weight path plugs in here.
     @inline(__always)
     func linear(
-        _ P: UnsafePointer<Float>, out: FloatPointer, inp: UnsafePointer<Float>, weight: Int, bias: Int, rows: Int, inC: Int,
+        _ P: UnsafePointer<Float>, out: FloatPointer, inp: UnsafePointer<Float>, weight: Int, bias: Int, rows: Int,
+        inC: Int,
         outC: Int, layout: WeightLayout = .inOut, accumulate: Bool = false
     ) {
         switch layout {
@@ -114,14 +118,16 @@ public final class BatchDecoder {
         // Row ranges: sequence s owns rows rowStart[s] ..< rowStart[s + 1].
         var rowStart = [0]
         for (i, inp) in inputs.enumerated() {
-            precondition(!inp.tokens.isEmpty && inp.start >= 0 && inp.start + inp.tokens.count <= T, "KV cache overflow")
+            precondition(
+                !inp.tokens.isEmpty && inp.start >= 0 && inp.start + inp.tokens.count <= T, "KV cache overflow")
             precondition(inp.slot >= 0 && inp.slot < slots, "no such slot")
             precondition(!inputs[..<i].contains { $0.slot == inp.slot }, "slot used twice in one step")
             rowStart.append(rowStart[i] + inp.tokens.count)
         }
         let N = rowStart[S]
         ensureScratch(rows: N, seqs: S)
-        let x = scratch[0], h = scratch[1], r = scratch[2], a = scratch[3], q = scratch[4], f = scratch[5], fg = scratch[6]
+        let x = scratch[0], h = scratch[1], r = scratch[2], a = scratch[3], q = scratch[4], f = scratch[5],
+            fg = scratch[6]
         let qr = scratch[7], lnf = scratch[8], lg = scratch[9]
         let cachePtrs = inputs.map { cache($0.slot) }
         let layerStride = T * C, kvStride = L * T * C
@@ -150,7 +156,8 @@ public final class BatchDecoder {
                         let r0 = rowStart[s], n = rowStart[s + 1] - r0, p0 = inputs[s].start
                         if cfg.positions == .rope {
                             Kernels.rope(
-                                q + r0 * 3 * C, rows: n, T: n, start: p0, C: C, NH: NH, table: RT.baseAddress!, tableT: T,
+                                q + r0 * 3 * C, rows: n, T: n, start: p0, C: C, NH: NH, table: RT.baseAddress!,
+                                tableT: T,
                                 threads: th)
                         }
                         let kc = cachePtrs[s] + l * layerStride, vc = cachePtrs[s] + kvStride + l * layerStride
@@ -165,12 +172,14 @@ public final class BatchDecoder {
                             let r0 = rowStart[s], n = rowStart[s + 1] - r0
                             let kc = cachePtrs[s] + l * layerStride, vc = cachePtrs[s] + kvStride + l * layerStride
                             Generator.attend(
-                                out: a + r0 * C, q: q + r0 * 3 * C, kc: kc, vc: vc, n: n, p0: inputs[s].start, C: C, NH: NH,
+                                out: a + r0 * C, q: q + r0 * 3 * C, kc: kc, vc: vc, n: n, p0: inputs[s].start, C: C,
+                                NH: NH,
                                 hs: hs)
                         }
                     }
                     r.update(from: x, count: N * C)
-                    linear(P, out: r, inp: a, weight: w.projw, bias: w.projb, rows: N, inC: C, outC: C, accumulate: true)
+                    linear(
+                        P, out: r, inp: a, weight: w.projw, bias: w.projb, rows: N, inC: C, outC: C, accumulate: true)
                     model.normForward(P, out: h, mean: nil, rstd: nil, inp: r, w: w.ln2w, b: w.ln2b, rows: N)
                     linear(P, out: f, inp: h, weight: w.fcw, bias: w.fcb, rows: N, inC: C, outC: F)
                     switch cfg.mlp {
@@ -179,17 +188,22 @@ public final class BatchDecoder {
                     case .swiglu: Kernels.swigluForward(out: fg, inp: f, rows: N, H: H, threads: th)
                     }
                     x.update(from: r, count: N * C)
-                    linear(P, out: x, inp: fg, weight: w.fcprojw, bias: w.fcprojb, rows: N, inC: H, outC: C, accumulate: true)
+                    linear(
+                        P, out: x, inp: fg, weight: w.fcprojw, bias: w.fcprojb, rows: N, inC: H, outC: C,
+                        accumulate: true)
                 }
             }
             // The final norm and the head on each sequence's last row only.
             for s in 0..<S {
                 model.normForward(
-                    P, out: lnf + s * C, mean: nil, rstd: nil, inp: x + (rowStart[s + 1] - 1) * C, w: lay.lnfw, b: lay.lnfb,
+                    P, out: lnf + s * C, mean: nil, rstd: nil, inp: x + (rowStart[s + 1] - 1) * C, w: lay.lnfw,
+                    b: lay.lnfb,
                     rows: 1)
             }
             linear(P, out: lg, inp: lnf, weight: lay.head, bias: -1, rows: S, inC: C, outC: V, layout: .outIn)
-            if cfg.logitSoftcap > 0 { Kernels.softcapForward(lg, tanhOut: nil, n: S * V, cap: Float(cfg.logitSoftcap), threads: 1) }
+            if cfg.logitSoftcap > 0 {
+                Kernels.softcapForward(lg, tanhOut: nil, n: S * V, cap: Float(cfg.logitSoftcap), threads: 1)
+            }
             result = (0..<S).map { s in Array(UnsafeBufferPointer(start: lg + s * V, count: V)) }
         }
         return result

@@ -58,7 +58,8 @@ extension Evaluator {
     }
 
     /// `evaluateMasked` over a text tokenized with `codec`.
-    public func evaluateMasked(text: String, codec: any TextCodec, masking: MaskedLM, seed: UInt64) -> MaskedEvalResult {
+    public func evaluateMasked(text: String, codec: any TextCodec, masking: MaskedLM, seed: UInt64) -> MaskedEvalResult
+    {
         evaluateMasked(ids: codec.encode(text), masking: masking, seed: seed)
     }
 

@@ -44,7 +44,9 @@ public struct TaskResult: Sendable, Equatable {
     /// correct / examples.
     public var accuracy: Double { examples == 0 ? 0 : Double(correct) / Double(examples) }
     /// `{"task", "examples", "correct", "accuracy"}`.
-    public var json: String { "{\"task\": \"\(task)\", \"examples\": \(examples), \"correct\": \(correct), \"accuracy\": \(fmt(accuracy))}" }
+    public var json: String {
+        "{\"task\": \"\(task)\", \"examples\": \(examples), \"correct\": \(correct), \"accuracy\": \(fmt(accuracy))}"
+    }
 }
 
 /// Evaluations of a loaded model.
@@ -141,7 +143,10 @@ public struct Evaluator {
         try forEachJSONLine(path) { obj, line in
             guard let context = obj["context"] as? String, let endings = obj["endings"] as? [String], !endings.isEmpty,
                 let label = obj["label"] as? Int, endings.indices.contains(label)
-            else { throw SluiceError(.corruptInput, "expected {\"context\", \"endings\": [...], \"label\"}", file: path, line: line) }
+            else {
+                throw SluiceError(
+                    .corruptInput, "expected {\"context\", \"endings\": [...], \"label\"}", file: path, line: line)
+            }
             let ctx = codec.encode(context)
             var best = 0, bestLoss = Double.infinity
             for (i, e) in endings.enumerated() {
@@ -163,7 +168,8 @@ public struct Evaluator {
     public func lambada(path: String, codec: any TextCodec) throws -> TaskResult {
         var result = TaskResult(task: "lambada", examples: 0, correct: 0)
         try forEachJSONLine(path) { obj, line in
-            guard let text = obj["text"] as? String, let cut = text.utf8.lastIndex(of: 0x20), cut > text.utf8.startIndex else {
+            guard let text = obj["text"] as? String, let cut = text.utf8.lastIndex(of: 0x20), cut > text.utf8.startIndex
+            else {
                 throw SluiceError(.corruptInput, "expected {\"text\"} with at least two words", file: path, line: line)
             }
             let context = String(text[..<cut]), target = String(text[cut...])
@@ -177,7 +183,9 @@ public struct Evaluator {
 
 /// Calls `body` with each non-empty line of a JSONL file parsed as an object, and its 1-based line.
 func forEachJSONLine(_ path: String, _ body: ([String: Any], Int) throws -> Void) throws {
-    guard let data = FileManager.default.contents(atPath: path) else { throw SluiceError(.io, "cannot read", file: path) }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw SluiceError(.io, "cannot read", file: path)
+    }
     var line = 0
     for raw in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
         line += 1

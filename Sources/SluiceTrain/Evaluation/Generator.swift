@@ -88,43 +88,62 @@ public final class Generator {
                                     fcg.withUnsafeMutableBufferPointer { FG in
                                         qkRstd.withUnsafeMutableBufferPointer { QR in
                                             model.ropeTable.withUnsafeBufferPointer { RT in
-                                                let h = H_.baseAddress!, q = Q.baseAddress!, a = A.baseAddress!, r = R.baseAddress!
+                                                let h = H_.baseAddress!, q = Q.baseAddress!, a = A.baseAddress!,
+                                                    r = R.baseAddress!
                                                 let f = F_.baseAddress!, fg = FG.baseAddress!
                                                 for l in 0..<L {
                                                     let w = model.blocks[l]
                                                     model.normForward(P, out: h, inp: x, w: w.ln1w, b: w.ln1b, rows: n)
-                                                    decodeLinear(h, rows: n, w.qkv, bias: model.opt(P, w.qkvb), out: q, threads: th)
+                                                    decodeLinear(
+                                                        h, rows: n, w.qkv, bias: model.opt(P, w.qkvb), out: q,
+                                                        threads: th)
                                                     if cfg.qkNorm {
-                                                        Kernels.qkNormForward(qkv: q, rstd: QR.baseAddress!, rows: n, C: C, NH: NH, threads: th)
+                                                        Kernels.qkNormForward(
+                                                            qkv: q, rstd: QR.baseAddress!, rows: n, C: C, NH: NH,
+                                                            threads: th)
                                                     }
                                                     if cfg.positions == .rope {
                                                         // Rows are positions p0…p0+n−1.
                                                         Kernels.rope(
-                                                            q, rows: n, T: n, start: p0, C: C, NH: NH, table: RT.baseAddress!, tableT: T,
+                                                            q, rows: n, T: n, start: p0, C: C, NH: NH,
+                                                            table: RT.baseAddress!, tableT: T,
                                                             threads: th)
                                                     }
                                                     kCache[l].withUnsafeMutableBufferPointer { KB in
                                                         vCache[l].withUnsafeMutableBufferPointer { VB in
                                                             let kc = KB.baseAddress!, vc = VB.baseAddress!
                                                             for i in 0..<n {
-                                                                (kc + (p0 + i) * C).update(from: q + i * 3 * C + C, count: C)
-                                                                (vc + (p0 + i) * C).update(from: q + i * 3 * C + 2 * C, count: C)
+                                                                (kc + (p0 + i) * C).update(
+                                                                    from: q + i * 3 * C + C, count: C)
+                                                                (vc + (p0 + i) * C).update(
+                                                                    from: q + i * 3 * C + 2 * C, count: C)
                                                             }
-                                                            Generator.attend(out: a, q: q, kc: kc, vc: vc, n: n, p0: p0, C: C, NH: NH, hs: hs)
+                                                            Generator.attend(
+                                                                out: a, q: q, kc: kc, vc: vc, n: n, p0: p0, C: C,
+                                                                NH: NH, hs: hs)
                                                         }
                                                     }
                                                     r.update(from: x, count: n * C)
-                                                    decodeLinear(a, rows: n, w.proj, bias: model.opt(P, w.projb), out: r, accumulate: true, threads: th)
+                                                    decodeLinear(
+                                                        a, rows: n, w.proj, bias: model.opt(P, w.projb), out: r,
+                                                        accumulate: true, threads: th)
                                                     model.normForward(P, out: h, inp: r, w: w.ln2w, b: w.ln2b, rows: n)
-                                                    decodeLinear(h, rows: n, w.fc, bias: model.opt(P, w.fcb), out: f, threads: th)
+                                                    decodeLinear(
+                                                        h, rows: n, w.fc, bias: model.opt(P, w.fcb), out: f, threads: th
+                                                    )
                                                     switch cfg.mlp {
-                                                    case .gelu: Kernels.geluForward(out: fg, inp: f, n: n * H, threads: th)
-                                                    case .relu2: Kernels.relu2Forward(out: fg, inp: f, n: n * H, threads: th)
-                                                    case .swiglu: Kernels.swigluForward(out: fg, inp: f, rows: n, H: H, threads: th)
+                                                    case .gelu:
+                                                        Kernels.geluForward(out: fg, inp: f, n: n * H, threads: th)
+                                                    case .relu2:
+                                                        Kernels.relu2Forward(out: fg, inp: f, n: n * H, threads: th)
+                                                    case .swiglu:
+                                                        Kernels.swigluForward(
+                                                            out: fg, inp: f, rows: n, H: H, threads: th)
                                                     }
                                                     x.update(from: r, count: n * C)
                                                     decodeLinear(
-                                                        fg, rows: n, w.fcproj, bias: model.opt(P, w.fcprojb), out: x, accumulate: true, threads: th)
+                                                        fg, rows: n, w.fcproj, bias: model.opt(P, w.fcprojb), out: x,
+                                                        accumulate: true, threads: th)
                                                 }
                                             }
                                         }
@@ -135,11 +154,13 @@ public final class Generator {
                     }
                 }
                 lnf.withUnsafeMutableBufferPointer { LN in
-                    model.normForward(P, out: LN.baseAddress!, inp: x + (n - 1) * C, w: model.lnfw, b: model.lnfb, rows: 1)
+                    model.normForward(
+                        P, out: LN.baseAddress!, inp: x + (n - 1) * C, w: model.lnfw, b: model.lnfb, rows: 1)
                     logits.withUnsafeMutableBufferPointer { LG in
                         decodeLinear(LN.baseAddress!, rows: 1, model.head, out: LG.baseAddress!, threads: th)
                         if cfg.logitSoftcap > 0 {
-                            Kernels.softcapForward(LG.baseAddress!, tanhOut: nil, n: V, cap: Float(cfg.logitSoftcap), threads: 1)
+                            Kernels.softcapForward(
+                                LG.baseAddress!, tanhOut: nil, n: V, cap: Float(cfg.logitSoftcap), threads: 1)
                         }
                     }
                 }

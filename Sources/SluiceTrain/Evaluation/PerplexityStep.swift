@@ -29,7 +29,8 @@ public struct PerplexityStep: Step {
     private var codec: TokenizerCodec?
 
     public init(options: inout StageOptions) throws {
-        checkpoint = try options.string("checkpoint", "checkpoint folder (config.json, model.safetensors, tokenizer.json)")
+        checkpoint = try options.string(
+            "checkpoint", "checkpoint folder (config.json, model.safetensors, tokenizer.json)")
         maxTokens = try options.int(
             "max_tokens", default: 512, range: 2...1_000_000, "score the first this many tokens of each document")
         threads = try options.int("threads", default: 1, range: 1...256, "BLAS threads per task")
@@ -37,7 +38,8 @@ public struct PerplexityStep: Step {
             "max_bits_per_byte", default: 0, range: 0...1000, "drop documents above this many bits per byte (0: never)")
         maxBitsPerByte = limit > 0 ? limit : nil
         let edges = try options.stringList(
-            "buckets", default: [], "two perplexity edges [head_max, middle_max]: tag perplexity_bucket head/middle/tail")
+            "buckets", default: [],
+            "two perplexity edges [head_max, middle_max]: tag perplexity_bucket head/middle/tail")
         buckets = try edges.map { s in
             guard let d = Double(s), d.isFinite else { throw options.error("buckets", "'\(s)' is not a number") }
             return d
@@ -51,8 +53,10 @@ public struct PerplexityStep: Step {
 
     public func validate() throws {
         let fm = FileManager.default
-        for f in ["config.json", "model.safetensors", "tokenizer.json"] where !fm.fileExists(atPath: checkpoint + "/" + f) {
-            throw SluiceError(.config, "perplexity.checkpoint: no \(f) (a folder written by `sluice train`)", file: checkpoint)
+        for f in ["config.json", "model.safetensors", "tokenizer.json"]
+        where !fm.fileExists(atPath: checkpoint + "/" + f) {
+            throw SluiceError(
+                .config, "perplexity.checkpoint: no \(f) (a folder written by `sluice train`)", file: checkpoint)
         }
     }
 

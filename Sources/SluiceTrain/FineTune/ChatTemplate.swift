@@ -76,7 +76,9 @@ public struct ChatTemplate: Sendable, Equatable {
     public var jinja: String {
         var s = "{% for message in messages %}"
         for (k, r) in roles.enumerated() {
-            s += (k == 0 ? "{% if" : "{% elif") + " message['role'] == \(jinjaString(r.role)) %}{{ \(jinjaString(r.marker)) }}"
+            s +=
+                (k == 0 ? "{% if" : "{% elif")
+                + " message['role'] == \(jinjaString(r.role)) %}{{ \(jinjaString(r.marker)) }}"
         }
         s += "{% else %}{{ raise_exception('unknown role: ' + message['role']) }}{% endif %}"
         s += "{{ message['content'] + \(jinjaString(endOfTurn)) }}{% endfor %}"
@@ -100,14 +102,17 @@ public struct ChatTemplate: Sendable, Equatable {
         for m in missing {
             if let id = tokenizer.vocab.firstIndex(of: m) {
                 throw SluiceError(
-                    .config, "chat marker \(m) is already the ordinary token \(id) of the tokenizer; choose another marker")
+                    .config,
+                    "chat marker \(m) is already the ordinary token \(id) of the tokenizer; choose another marker")
             }
             added.append(.init(id: UInt32(vocab.count), content: m, special: true))
             vocab.append(m)
         }
         let t = try Tokenizer(
-            kind: tokenizer.kind, vocab: vocab, merges: tokenizer.merges, scores: tokenizer.scores, unkID: tokenizer.unkID,
-            byteFallback: tokenizer.byteFallback, ignoreMerges: tokenizer.ignoreMerges, preTokenizer: tokenizer.preTokenizer,
+            kind: tokenizer.kind, vocab: vocab, merges: tokenizer.merges, scores: tokenizer.scores,
+            unkID: tokenizer.unkID,
+            byteFallback: tokenizer.byteFallback, ignoreMerges: tokenizer.ignoreMerges,
+            preTokenizer: tokenizer.preTokenizer,
             normalizer: tokenizer.normalizer, addedTokens: added, templatePrefix: tokenizer.templatePrefix,
             templateSuffix: tokenizer.templateSuffix)
         return (t, missing)
@@ -118,10 +123,14 @@ public struct ChatTemplate: Sendable, Equatable {
         let special = tokenizer.specialTokens
         var roleIDs: [String: Int32] = [:]
         for r in roles {
-            guard let id = special[r.marker] else { throw SluiceError(.config, "the tokenizer has no special token \(r.marker)") }
+            guard let id = special[r.marker] else {
+                throw SluiceError(.config, "the tokenizer has no special token \(r.marker)")
+            }
             roleIDs[r.role] = Int32(bitPattern: id)
         }
-        guard let end = special[endOfTurn] else { throw SluiceError(.config, "the tokenizer has no special token \(endOfTurn)") }
+        guard let end = special[endOfTurn] else {
+            throw SluiceError(.config, "the tokenizer has no special token \(endOfTurn)")
+        }
         return ChatTemplateIDs(roles: roleIDs, endOfTurn: Int32(bitPattern: end), assistant: roleIDs[assistantRole]!)
     }
 
@@ -162,8 +171,11 @@ public struct ChatTemplate: Sendable, Equatable {
             throw SluiceError(.corruptInput, "not a JSON object", file: path)
         }
         guard let rs = o["sluice_chat_roles"] else { return nil }
-        guard let list = rs as? [[String]], list.allSatisfy({ $0.count == 2 }), let end = o["sluice_end_of_turn"] as? String else {
-            throw SluiceError(.corruptInput, "sluice_chat_roles must be [[role, marker], …] beside sluice_end_of_turn", file: path)
+        guard let list = rs as? [[String]], list.allSatisfy({ $0.count == 2 }),
+            let end = o["sluice_end_of_turn"] as? String
+        else {
+            throw SluiceError(
+                .corruptInput, "sluice_chat_roles must be [[role, marker], …] beside sluice_end_of_turn", file: path)
         }
         var t = ChatTemplate(roles: list.map { (role: $0[0], marker: $0[1]) }, endOfTurn: end)
         if let a = o["sluice_assistant_role"] as? String { t.assistantRole = a }

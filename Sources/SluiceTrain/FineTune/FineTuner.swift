@@ -40,16 +40,19 @@ public final class FineTuner {
         BLAS.setThreads(opts.threads)
         let base = try Checkpoint.load(initFrom, threads: opts.threads)
         guard base.config.contextLength >= T else {
-            throw SluiceError(.config, "context_length \(T) exceeds the \(base.config.contextLength) positions of \(initFrom)")
+            throw SluiceError(
+                .config, "context_length \(T) exceeds the \(base.config.contextLength) positions of \(initFrom)")
         }
         let tokPath = opts.tokenizer ?? initFrom + "/tokenizer.json"
         guard FileManager.default.fileExists(atPath: tokPath) else {
-            throw SluiceError(.config, "no tokenizer: \(initFrom) has no tokenizer.json and data.tokenizer is not set", file: tokPath)
+            throw SluiceError(
+                .config, "no tokenizer: \(initFrom) has no tokenizer.json and data.tokenizer is not set", file: tokPath)
         }
         let baseTokenizer = try Tokenizer.load(path: tokPath)
         guard baseTokenizer.vocabSize <= base.config.vocabSize else {
             throw SluiceError(
-                .config, "the tokenizer has \(baseTokenizer.vocabSize) ids, more than the model's \(base.config.vocabSize)",
+                .config,
+                "the tokenizer has \(baseTokenizer.vocabSize) ids, more than the model's \(base.config.vocabSize)",
                 file: tokPath)
         }
         let (tok, added) = try template.extend(baseTokenizer)
@@ -62,7 +65,8 @@ public final class FineTuner {
         if !added.isEmpty {
             log(
                 "added \(added.joined(separator: " ")) to the tokenizer (ids \(newRows.lowerBound)…\(newRows.upperBound - 1)); "
-                    + "model vocabulary \(base.config.vocabSize) → \(m.config.vocabSize), new rows: \(sftOpts.newTokenInit)")
+                    + "model vocabulary \(base.config.vocabSize) → \(m.config.vocabSize), new rows: \(sftOpts.newTokenInit)"
+            )
         }
         let ids = try template.ids(in: tok)
         markerIDs = ids
@@ -150,13 +154,18 @@ public final class FineTuner {
         log(
             "fine-tuning \(options.initFrom!): \(model.params.count) parameters; train \(trainCounts.kept) conversations in "
                 + "\(trainWindows.count) windows of \(T) (\(trainWindows.targetCount) assistant tokens), val "
-                + "\(valWindows.map { "\(valCounts.kept) conversations, \($0.targetCount) assistant tokens" } ?? "none")")
+                + "\(valWindows.map { "\(valCounts.kept) conversations, \($0.targetCount) assistant tokens" } ?? "none")"
+        )
         let metricsPath = out + "/metrics.jsonl"
         try atomicWrite(Data(), to: metricsPath)
-        guard let metrics = FileHandle(forWritingAtPath: metricsPath) else { throw SluiceError(.io, "cannot open", file: metricsPath) }
+        guard let metrics = FileHandle(forWritingAtPath: metricsPath) else {
+            throw SluiceError(.io, "cannot open", file: metricsPath)
+        }
         defer { try? metrics.close() }
         func emit(_ obj: [String: Any]) {
-            if let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) { metrics.write(d + Data([0x0A])) }
+            if let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) {
+                metrics.write(d + Data([0x0A]))
+            }
         }
         if let v = validationLoss() {
             validation.append((0, v))
@@ -175,7 +184,8 @@ public final class FineTuner {
                 tokens += y.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
                 model.dropoutSeed = UInt64(options.seed) &* 0xA24B_AED4_963E_E407 ^ (UInt64(step) << 20) ^ UInt64(micro)
                 loss += model.forward(
-                    tokens: x, targets: y, B: B, T: T, recompute: options.recompute, forTraining: true, segmentStarts: s)
+                    tokens: x, targets: y, B: B, T: T, recompute: options.recompute, forTraining: true, segmentStarts: s
+                )
                 model.backward(lossScale: 1 / Float(accum))
             }
             loss /= Double(accum)
@@ -192,7 +202,10 @@ public final class FineTuner {
                 "tokens_per_second": rec.tokensPerSecond, "assistant_tokens": tokens,
             ])
             if rec.step % options.logEvery == 0 || rec.step == options.steps {
-                log(String(format: "step %d/%d loss %.4f lr %.3e norm %.3f %.0f tok/s", rec.step, options.steps, loss, lr, norm, rec.tokensPerSecond))
+                log(
+                    String(
+                        format: "step %d/%d loss %.4f lr %.3e norm %.3f %.0f tok/s", rec.step, options.steps, loss, lr,
+                        norm, rec.tokensPerSecond))
             }
             ran += 1
             let done = step + 1
@@ -202,10 +215,14 @@ public final class FineTuner {
                 emit(["step": done, "val_loss": v])
                 log(String(format: "step %d validation loss %.4f", done, v))
             }
-            if (options.checkpointEvery > 0 && done % options.checkpointEvery == 0) || last { try saveCheckpoint(step: done) }
+            if (options.checkpointEvery > 0 && done % options.checkpointEvery == 0) || last {
+                try saveCheckpoint(step: done)
+            }
             if last { break }
         }
-        let svg = LossCurve.svg(train: records.map { ($0.step, $0.loss) }, val: validation.map { ($0.step, $0.loss) }, title: "fine-tuning loss — \(out)")
+        let svg = LossCurve.svg(
+            train: records.map { ($0.step, $0.loss) }, val: validation.map { ($0.step, $0.loss) },
+            title: "fine-tuning loss — \(out)")
         try atomicWrite(Data(svg.utf8), to: out + "/loss.svg")
         return records
     }
@@ -222,9 +239,13 @@ public final class FineTuner {
             "train_conversations": trainCounts.kept, "train_windows": trainWindows.count,
         ]
         try Checkpoint.save(
-            model: model, to: dir, optimizer: optimizer, trainerState: state, tokenizerPath: options.out + "/tokenizer.json",
+            model: model, to: dir, optimizer: optimizer, trainerState: state,
+            tokenizerPath: options.out + "/tokenizer.json",
             config: config,
-            extraFiles: ["tokenizer_config.json": sft.template.tokenizerConfig(tokenizer: tokenizer, modelMaxLength: model.config.contextLength)])
+            extraFiles: [
+                "tokenizer_config.json": sft.template.tokenizerConfig(
+                    tokenizer: tokenizer, modelMaxLength: model.config.contextLength)
+            ])
         let link = options.out + "/latest", tmp = link + ".tmp-\(getpid())"
         unlink(tmp)
         guard symlink("checkpoints/" + name, tmp) == 0, rename(tmp, link) == 0 else {

@@ -17,7 +17,9 @@ extension GPT {
 
     /// This model with at least `vocab` token rows (a new model when it must grow, else this one),
     /// rows `newRows` initialised per `initialization`; every other parameter is copied unchanged.
-    public func withVocabulary(_ vocab: Int, newRows: Range<Int>, initialization: NewRowInit = .mean, seed: UInt64 = 0) throws -> GPT {
+    public func withVocabulary(_ vocab: Int, newRows: Range<Int>, initialization: NewRowInit = .mean, seed: UInt64 = 0)
+        throws -> GPT
+    {
         precondition(newRows.upperBound <= max(vocab, config.vocabSize))
         let C = config.width, oldV = config.vocabSize
         let m: GPT
@@ -27,7 +29,9 @@ extension GPT {
             m = try GPT(config: cfg, threads: threads)
             m.dropout = dropout
             for t in m.layout.tensors {
-                guard let old = layout[t.name] else { preconditionFailure("tensor \(t.name) missing after a vocabulary change") }
+                guard let old = layout[t.name] else {
+                    preconditionFailure("tensor \(t.name) missing after a vocabulary change")
+                }
                 // Token rows are the outer dimension ([V, C]): the old ones are a prefix.
                 m.params.replaceSubrange(t.offset..<(t.offset + old.count), with: params[old.range])
             }

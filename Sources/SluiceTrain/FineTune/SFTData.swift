@@ -111,19 +111,28 @@ public enum SFTReader {
             }
             if list.isEmpty { return .failure(Drop(reason: SFTCounts.emptyConversation, detail: "messages is empty")) }
             for (k, item) in list.enumerated() {
-                guard let mo = item.objectValue, let role = mo["role"]?.stringValue, let content = mo["content"]?.stringValue else {
-                    return .failure(Drop(reason: SFTCounts.badRecord, detail: "messages[\(k)] is not {\"role\", \"content\"} strings"))
+                guard let mo = item.objectValue, let role = mo["role"]?.stringValue,
+                    let content = mo["content"]?.stringValue
+                else {
+                    return .failure(
+                        Drop(
+                            reason: SFTCounts.badRecord, detail: "messages[\(k)] is not {\"role\", \"content\"} strings"
+                        ))
                 }
                 messages.append(ChatMessage(role: role, content: content))
             }
         } else if let p = o["prompt"] {
-            guard let prompt = p.stringValue else { return .failure(Drop(reason: SFTCounts.badRecord, detail: "prompt is not a string")) }
+            guard let prompt = p.stringValue else {
+                return .failure(Drop(reason: SFTCounts.badRecord, detail: "prompt is not a string"))
+            }
             let r = o["response"] ?? o["completion"]
             guard let r, r != .null else { return .failure(Drop(reason: SFTCounts.noResponse, detail: "no response")) }
             guard let response = r.stringValue else {
                 return .failure(Drop(reason: SFTCounts.badRecord, detail: "response is not a string"))
             }
-            if let s = o["system"], let system = s.stringValue { messages.append(ChatMessage(role: "system", content: system)) }
+            if let s = o["system"], let system = s.stringValue {
+                messages.append(ChatMessage(role: "system", content: system))
+            }
             messages.append(ChatMessage(role: "user", content: prompt))
             messages.append(ChatMessage(role: template.assistantRole, content: response))
         } else {
@@ -133,7 +142,8 @@ public enum SFTReader {
             throw SluiceError(
                 .config,
                 "message \(k) has role '\(m.role)', which the chat template does not know (roles: "
-                    + template.roles.map(\.role).joined(separator: ", ") + "; add it under sft.roles)", file: file, line: line)
+                    + template.roles.map(\.role).joined(separator: ", ") + "; add it under sft.roles)", file: file,
+                line: line)
         }
         guard messages.contains(where: { $0.role == template.assistantRole && !$0.content.isEmpty }) else {
             return .failure(Drop(reason: SFTCounts.noResponse, detail: "no non-empty \(template.assistantRole) turn"))

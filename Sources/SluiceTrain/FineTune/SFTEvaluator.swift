@@ -26,12 +26,14 @@ public struct SFTEvaluation: Sendable {
 
     public var json: String {
         var o: JSONObject = [
-            "task": "sft", "conversations": .int(Int64(conversations)), "assistant_tokens": .int(Int64(assistantTokens)),
+            "task": "sft", "conversations": .int(Int64(conversations)),
+            "assistant_tokens": .int(Int64(assistantTokens)),
             "loss": .double(loss), "exact_match": .double(exactMatch), "matched": .int(Int64(matched)),
             "generated": .int(Int64(generated)),
         ]
         o["counts"] = .object(counts.json)
-        o["samples"] = .array(samples.map { .object(["reference": .string($0.reference), "response": .string($0.response)]) })
+        o["samples"] = .array(
+            samples.map { .object(["reference": .string($0.reference), "response": .string($0.response)]) })
         return JSONSerializer.spacedString(.object(o))
     }
 }
@@ -119,7 +121,8 @@ public enum SFTEvaluator {
         var counts = SFTCounts()
         let examples = try SFTReader.read(paths: paths, template: template, counts: &counts, log: log)
         return try evaluate(
-            model: model, tokenizer: tokenizer, template: template, examples: examples, counts: counts, batchSize: batchSize,
+            model: model, tokenizer: tokenizer, template: template, examples: examples, counts: counts,
+            batchSize: batchSize,
             maxNewTokens: maxNewTokens, exactMatchLimit: exactMatchLimit)
     }
 }

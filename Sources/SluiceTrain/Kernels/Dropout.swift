@@ -31,7 +31,9 @@ struct Dropout {
     }
 
     /// `out[i] = x[i] + branch[i]·factor(site, i)`: a residual connection with a dropped branch.
-    func addBranch(out: FloatPointer, x: UnsafePointer<Float>, branch: UnsafePointer<Float>, n: Int, site: UInt64, threads: Int) {
+    func addBranch(
+        out: FloatPointer, x: UnsafePointer<Float>, branch: UnsafePointer<Float>, n: Int, site: UInt64, threads: Int
+    ) {
         parallelRanges(n, threads: threads, grain: 4096) { r in
             for i in r { out[i] = x[i] + branch[i] * factor(site, i) }
         }

@@ -6,7 +6,9 @@ typealias Float8 = SIMD8<Float>
 
 extension UnsafeMutablePointer where Pointee == Float {
     @inline(__always) func load8(_ i: Int) -> Float8 { UnsafeRawPointer(self + i).loadUnaligned(as: Float8.self) }
-    @inline(__always) func store8(_ i: Int, _ v: Float8) { UnsafeMutableRawPointer(self + i).storeBytes(of: v, as: Float8.self) }
+    @inline(__always) func store8(_ i: Int, _ v: Float8) {
+        UnsafeMutableRawPointer(self + i).storeBytes(of: v, as: Float8.self)
+    }
 }
 
 extension UnsafePointer where Pointee == Float {

@@ -34,14 +34,16 @@ public func decodeLinear(
             let w = S.baseAddress! + m.offset
             if !m.outMajor {
                 Kernels.matmulForward(
-                    out: out, inp: x, weight: w, bias: bias, rows: rows, inC: m.inC, outC: m.outC, accumulate: accumulate,
+                    out: out, inp: x, weight: w, bias: bias, rows: rows, inC: m.inC, outC: m.outC,
+                    accumulate: accumulate,
                     threads: threads)
                 return
             }
             if let bias { Int8Kernels.addBias(out: out, bias: bias, rows: rows, outC: m.outC, accumulate: accumulate) }
             let beta: Float = (bias != nil || accumulate) ? 1 : 0
             Kernels.sgemm(
-                transA: false, transB: true, m: rows, n: m.outC, k: m.inC, x, lda: m.inC, w, ldb: m.inC, beta: beta, out,
+                transA: false, transB: true, m: rows, n: m.outC, k: m.inC, x, lda: m.inC, w, ldb: m.inC, beta: beta,
+                out,
                 ldc: m.outC)
         }
     case .int8(let m):
@@ -60,7 +62,9 @@ enum Int8Kernels {
     static let panelRows = 8
 
     /// `out[r, :] = bias` or `out[r, :] += bias`.
-    static func addBias(out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, outC: Int, accumulate: Bool) {
+    static func addBias(
+        out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, outC: Int, accumulate: Bool
+    ) {
         for r in 0..<rows {
             let o = out + r * outC
             if accumulate {
@@ -129,7 +133,8 @@ enum Int8Kernels {
 
     /// The dot-product kernel for a few rows; channels split across `threads`.
     static func matvec(
-        _ x: UnsafePointer<Float>, rows: Int, _ m: Int8Matrix, bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
+        _ x: UnsafePointer<Float>, rows: Int, _ m: Int8Matrix, bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>,
         accumulate: Bool, threads: Int
     ) {
         let inC = m.inC, outC = m.outC
@@ -165,7 +170,8 @@ enum Int8Kernels {
     /// Many rows: widen a panel of channels to f32 (scales applied), then cblas_sgemm per panel,
     /// so the widening is paid once per call rather than once per row.
     static func panelGEMM(
-        _ x: UnsafePointer<Float>, rows: Int, _ m: Int8Matrix, bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
+        _ x: UnsafePointer<Float>, rows: Int, _ m: Int8Matrix, bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>,
         accumulate: Bool
     ) {
         let inC = m.inC, outC = m.outC
@@ -194,7 +200,8 @@ enum Int8Kernels {
                     }
                     // out[:, o0..<o0+p] (+)= x · panelᵀ
                     Kernels.sgemm(
-                        transA: false, transB: true, m: rows, n: p, k: inC, x, lda: inC, t, ldb: inC, beta: beta, out + o0,
+                        transA: false, transB: true, m: rows, n: p, k: inC, x, lda: inC, t, ldb: inC, beta: beta,
+                        out + o0,
                         ldc: outC)
                     o0 += p
                 }

@@ -53,7 +53,9 @@ extension Kernels {
     // MARK: - QK norm (parameter-free RMS norm of each head's q and k, as modded-nanogpt)
 
     /// Normalises, in place, every head slice of q and k in qkv (rows, 3C) to unit RMS; rstd (rows, 2·NH).
-    static func qkNormForward(qkv: FloatPointer, rstd: FloatPointer, rows: Int, C: Int, NH: Int, eps: Float = 1e-6, threads: Int) {
+    static func qkNormForward(
+        qkv: FloatPointer, rstd: FloatPointer, rows: Int, C: Int, NH: Int, eps: Float = 1e-6, threads: Int
+    ) {
         let hs = C / NH
         parallelRanges(rows, threads: threads, grain: 16) { range in
             for r in range {
@@ -114,7 +116,8 @@ extension Kernels {
     /// `start + r mod T`: (x₁, x₂) → (x₁·cos − x₂·sin, x₂·cos + x₁·sin) for the pairs (i, i + hs/2).
     /// `inverse` applies the transposed rotation (the backward pass). table: `ropeTable(T: Tmax, …)`.
     static func rope(
-        _ qkv: FloatPointer, rows: Int, T: Int, start: Int = 0, C: Int, NH: Int, table: UnsafePointer<Float>, tableT: Int,
+        _ qkv: FloatPointer, rows: Int, T: Int, start: Int = 0, C: Int, NH: Int, table: UnsafePointer<Float>,
+        tableT: Int,
         inverse: Bool = false, threads: Int
     ) {
         let hs = C / NH, half = hs / 2
@@ -149,7 +152,9 @@ extension Kernels {
     }
 
     /// `dinp = dout · 2·max(x, 0)`; dinp may be dout.
-    static func relu2Backward(dinp: FloatPointer, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, n: Int, threads: Int) {
+    static func relu2Backward(
+        dinp: FloatPointer, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, n: Int, threads: Int
+    ) {
         parallelRanges(n, threads: threads, grain: 8192) { r in
             for i in r { dinp[i] = dout[i] * 2 * max(inp[i], 0) }
         }

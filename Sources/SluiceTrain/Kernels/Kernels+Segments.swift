@@ -53,7 +53,8 @@ extension Kernels {
     /// and dropout as `attentionForward`.
     static func attentionForward(
         out: FloatPointer, att: FloatPointer, qkv: UnsafePointer<Float>, segmentStarts seg: UnsafePointer<Int32>,
-        B: Int, T: Int, C: Int, NH: Int, threads: Int, dropout: Dropout? = nil, site: UInt64 = 0, scratch: FloatPointer? = nil
+        B: Int, T: Int, C: Int, NH: Int, threads: Int, dropout: Dropout? = nil, site: UInt64 = 0,
+        scratch: FloatPointer? = nil
     ) {
         let hs = C / NH
         let scale = 1 / Float(hs).squareRoot()
@@ -61,7 +62,9 @@ extension Kernels {
             for h in 0..<NH {
                 let q = qkv + b * T * 3 * C + h * hs
                 let s = att + (b * NH + h) * T * T
-                sgemm(transA: false, transB: true, m: T, n: T, k: hs, alpha: scale, q, lda: 3 * C, q + C, ldb: 3 * C, beta: 0, s, ldc: T)
+                sgemm(
+                    transA: false, transB: true, m: T, n: T, k: hs, alpha: scale, q, lda: 3 * C, q + C, ldb: 3 * C,
+                    beta: 0, s, ldc: T)
             }
         }
         softmaxSegmented(att, segmentStarts: seg, B: B, NH: NH, T: T, threads: threads)
@@ -70,17 +73,22 @@ extension Kernels {
                 let v = qkv + b * T * 3 * C + 2 * C + h * hs
                 var s = UnsafePointer(att + (b * NH + h) * T * T)
                 if let dropout, let scratch {
-                    dropout.masked(out: scratch, s, n: T * T, site: site, offset: (b * NH + h) * T * T, threads: threads)
+                    dropout.masked(
+                        out: scratch, s, n: T * T, site: site, offset: (b * NH + h) * T * T, threads: threads)
                     s = UnsafePointer(scratch)
                 }
-                sgemm(transA: false, transB: false, m: T, n: hs, k: T, s, lda: T, v, ldb: 3 * C, beta: 0, out + b * T * C + h * hs, ldc: C)
+                sgemm(
+                    transA: false, transB: false, m: T, n: hs, k: T, s, lda: T, v, ldb: 3 * C, beta: 0,
+                    out + b * T * C + h * hs, ldc: C)
             }
         }
     }
 
     /// Row-wise softmax in place over (B, NH, T, T) scores; the row of time step t in sequence b
     /// sees columns start(b,t)…t; the rest are set to zero.
-    static func softmaxSegmented(_ att: FloatPointer, segmentStarts seg: UnsafePointer<Int32>, B: Int, NH: Int, T: Int, threads: Int) {
+    static func softmaxSegmented(
+        _ att: FloatPointer, segmentStarts seg: UnsafePointer<Int32>, B: Int, NH: Int, T: Int, threads: Int
+    ) {
         parallelRanges(B * NH * T, threads: threads, grain: 32) { range in
             for r in range {
                 let t = r % T, b = r / (NH * T)
@@ -115,7 +123,9 @@ extension Kernels {
 
 extension NaiveKernels {
     /// Learned token + position embeddings with positions counted from each segment's start.
-    static func encoderForward(tokens: [Int32], wte: [Float], wpe: [Float], segmentStarts: [Int32], B: Int, T: Int, C: Int) -> [Float] {
+    static func encoderForward(
+        tokens: [Int32], wte: [Float], wpe: [Float], segmentStarts: [Int32], B: Int, T: Int, C: Int
+    ) -> [Float] {
         var out = [Float](repeating: 0, count: B * T * C)
         for r in 0..<(B * T) {
             let t = r % T - Int(segmentStarts[r])
@@ -150,7 +160,9 @@ extension NaiveKernels {
                     }
                     for i in 0..<hs {
                         var y = 0.0
-                        for t2 in lo...t { y += scores[t2] / sum * Double(qkv[b * T * 3 * C + t2 * 3 * C + 2 * C + h * hs + i]) }
+                        for t2 in lo...t {
+                            y += scores[t2] / sum * Double(qkv[b * T * 3 * C + t2 * 3 * C + 2 * C + h * hs + i])
+                        }
                         out[b * T * C + t * C + h * hs + i] = Float(y)
                     }
                 }

@@ -161,7 +161,9 @@ enum Kernels {
             }
         }
         let beta: Float = (bias != nil || accumulate) ? 1 : 0
-        sgemm(transA: false, transB: false, m: rows, n: outC, k: inC, inp, lda: inC, weight, ldb: outC, beta: beta, out, ldc: outC)
+        sgemm(
+            transA: false, transB: false, m: rows, n: outC, k: inC, inp, lda: inC, weight, ldb: outC, beta: beta, out,
+            ldc: outC)
     }
 
     /// Linear backward: dinp = dout·weightᵀ (overwritten), dweight += inpᵀ·dout, dbias += Σ_rows dout.
@@ -169,8 +171,12 @@ enum Kernels {
         dinp: FloatPointer, dweight: FloatPointer, dbias: FloatPointer?, dout: UnsafePointer<Float>,
         inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, rows: Int, inC: Int, outC: Int, threads: Int
     ) {
-        sgemm(transA: false, transB: true, m: rows, n: inC, k: outC, dout, lda: outC, weight, ldb: outC, beta: 0, dinp, ldc: inC)
-        sgemm(transA: true, transB: false, m: inC, n: outC, k: rows, inp, lda: inC, dout, ldb: outC, beta: 1, dweight, ldc: outC)
+        sgemm(
+            transA: false, transB: true, m: rows, n: inC, k: outC, dout, lda: outC, weight, ldb: outC, beta: 0, dinp,
+            ldc: inC)
+        sgemm(
+            transA: true, transB: false, m: inC, n: outC, k: rows, inp, lda: inC, dout, ldb: outC, beta: 1, dweight,
+            ldc: outC)
         if let dbias {
             parallelRanges(outC, threads: threads, grain: 64) { cs in
                 for r in 0..<rows {
@@ -208,7 +214,9 @@ enum Kernels {
 
     /// GELU backward: `dinp = dout · gelu'(inp)`, gelu' = s + 2·x·s·(1 − s)·u′ with s = σ(2u);
     /// dinp may be the same buffer as dout.
-    static func geluBackward(dinp: FloatPointer, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, n: Int, threads: Int) {
+    static func geluBackward(
+        dinp: FloatPointer, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, n: Int, threads: Int
+    ) {
         @inline(__always) func grad(_ x: Float8) -> Float8 {
             let s = geluSigmoid(x)
             let du: Float8 = geluScale * (1 + 0.134145 * x * x)  // d/dx of u; 0.134145 = 3·0.044715
@@ -241,7 +249,9 @@ enum Kernels {
                 let q = qkv + b * T * 3 * C + h * hs
                 let s = att + (b * NH + h) * T * T
                 // S = scale · Q Kᵀ  (T×hs · hs×T)
-                sgemm(transA: false, transB: true, m: T, n: T, k: hs, alpha: scale, q, lda: 3 * C, q + C, ldb: 3 * C, beta: 0, s, ldc: T)
+                sgemm(
+                    transA: false, transB: true, m: T, n: T, k: hs, alpha: scale, q, lda: 3 * C, q + C, ldb: 3 * C,
+                    beta: 0, s, ldc: T)
             }
         }
         softmaxCausal(att, rows: B * NH * T, T: T, threads: threads, causal: causal)
@@ -251,11 +261,14 @@ enum Kernels {
                 var s = UnsafePointer(att + (b * NH + h) * T * T)
                 if let dropout, let scratch {
                     // Dropped probabilities P ⊙ m go to scratch; att keeps P for the softmax backward.
-                    dropout.masked(out: scratch, s, n: T * T, site: site, offset: (b * NH + h) * T * T, threads: threads)
+                    dropout.masked(
+                        out: scratch, s, n: T * T, site: site, offset: (b * NH + h) * T * T, threads: threads)
                     s = UnsafePointer(scratch)
                 }
                 // Y = P V  (T×T · T×hs), written into out's head slice.
-                sgemm(transA: false, transB: false, m: T, n: hs, k: T, s, lda: T, v, ldb: 3 * C, beta: 0, out + b * T * C + h * hs, ldc: C)
+                sgemm(
+                    transA: false, transB: false, m: T, n: hs, k: T, s, lda: T, v, ldb: 3 * C, beta: 0,
+                    out + b * T * C + h * hs, ldc: C)
             }
         }
     }
@@ -311,10 +324,13 @@ enum Kernels {
                 let dp = datt + (b * NH + h) * T * T
                 sgemm(transA: false, transB: true, m: T, n: T, k: hs, dy, lda: C, v, ldb: 3 * C, beta: 0, dp, ldc: T)
                 if let dropout, let scratch {
-                    dropout.masked(out: scratch, p, n: T * T, site: site, offset: (b * NH + h) * T * T, threads: threads)
+                    dropout.masked(
+                        out: scratch, p, n: T * T, site: site, offset: (b * NH + h) * T * T, threads: threads)
                     p = UnsafePointer(scratch)
                 }
-                sgemm(transA: true, transB: false, m: T, n: hs, k: T, p, lda: T, dy, ldb: C, beta: 0, dqkv + b * T * 3 * C + 2 * C + h * hs, ldc: 3 * C)
+                sgemm(
+                    transA: true, transB: false, m: T, n: hs, k: T, p, lda: T, dy, ldb: C, beta: 0,
+                    dqkv + b * T * 3 * C + 2 * C + h * hs, ldc: 3 * C)
             }
         }
         parallelRanges(B * NH * T, threads: threads, grain: 32) { range in
@@ -335,8 +351,12 @@ enum Kernels {
                 let q = qkv + b * T * 3 * C + h * hs
                 let ds = datt + (b * NH + h) * T * T
                 let dq = dqkv + b * T * 3 * C + h * hs
-                sgemm(transA: false, transB: false, m: T, n: hs, k: T, alpha: scale, ds, lda: T, q + C, ldb: 3 * C, beta: 0, dq, ldc: 3 * C)
-                sgemm(transA: true, transB: false, m: T, n: hs, k: T, alpha: scale, ds, lda: T, q, ldb: 3 * C, beta: 0, dq + C, ldc: 3 * C)
+                sgemm(
+                    transA: false, transB: false, m: T, n: hs, k: T, alpha: scale, ds, lda: T, q + C, ldb: 3 * C,
+                    beta: 0, dq, ldc: 3 * C)
+                sgemm(
+                    transA: true, transB: false, m: T, n: hs, k: T, alpha: scale, ds, lda: T, q, ldb: 3 * C, beta: 0,
+                    dq + C, ldc: 3 * C)
             }
         }
     }

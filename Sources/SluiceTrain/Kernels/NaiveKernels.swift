@@ -27,7 +27,8 @@ enum NaiveKernels {
         return out
     }
 
-    static func matmulForward(inp: [Float], weight: [Float], bias: [Float]?, rows: Int, inC: Int, outC: Int) -> [Float] {
+    static func matmulForward(inp: [Float], weight: [Float], bias: [Float]?, rows: Int, inC: Int, outC: Int) -> [Float]
+    {
         var out = [Float](repeating: 0, count: rows * outC)
         for r in 0..<rows {
             for j in 0..<outC {
@@ -72,7 +73,9 @@ enum NaiveKernels {
                     }
                     for i in 0..<hs {
                         var y = 0.0
-                        for t2 in 0...last { y += scores[t2] / sum * Double(qkv[b * T * 3 * C + t2 * 3 * C + 2 * C + h * hs + i]) }
+                        for t2 in 0...last {
+                            y += scores[t2] / sum * Double(qkv[b * T * 3 * C + t2 * 3 * C + 2 * C + h * hs + i])
+                        }
                         out[b * T * C + t * C + h * hs + i] = Float(y)
                     }
                 }

@@ -53,7 +53,9 @@ final class Activations {
         // means/rstds 4 BT; att B·NH·T²; QK-norm rstds.
         let block = 7 * BTC + BT * F + BT * H + 4 * BT + B * NH * T * T + qkn
         var total = (L + 1) * BTC + sets * block + BTC + 2 * BT + BT * V + BT + (capped ? BT * V : 0)
-        if withGradients { total += BTC + BTC + 3 * BTC + BTC + BT * F + (swiglu ? BT * H : 0) + B * NH * T * T + T * T }
+        if withGradients {
+            total += BTC + BTC + 3 * BTC + BTC + BT * F + (swiglu ? BT * H : 0) + B * NH * T * T + T * T
+        }
         floats = total
         storage = .allocate(capacity: total)
         storage.initialize(repeating: 0, count: total)

@@ -112,7 +112,9 @@ public final class GPT {
         precondition(T <= config.contextLength)
         let a = activations(B: B, T: T, recompute: recompute || !forTraining, withGradients: forTraining)
         tokens.withUnsafeBufferPointer { a.tokens.update(from: $0.baseAddress!, count: B * T) }
-        for i in 0..<(B * T) { precondition(tokens[i] >= 0 && Int(tokens[i]) < config.vocabSize, "token id out of range") }
+        for i in 0..<(B * T) {
+            precondition(tokens[i] >= 0 && Int(tokens[i]) < config.vocabSize, "token id out of range")
+        }
         if let targets { targets.withUnsafeBufferPointer { a.targets.update(from: $0.baseAddress!, count: B * T) } }
         a.segmented = segmentStarts != nil
         if let segmentStarts { a.setSegments(segmentStarts) }
@@ -145,22 +147,30 @@ public final class GPT {
         let B = a.B, T = a.T, BT = B * T
         if a.segmented {
             Kernels.encoderForward(
-                out: a.resid, tokens: a.tokens, wte: P + layout.wte, wpe: opt(P, layout.wpe), segmentStarts: a.segmentStarts, B: B,
+                out: a.resid, tokens: a.tokens, wte: P + layout.wte, wpe: opt(P, layout.wpe),
+                segmentStarts: a.segmentStarts, B: B,
                 T: T, C: C, threads: threads)
         } else {
             Kernels.encoderForward(
-                out: a.resid, tokens: a.tokens, wte: P + layout.wte, wpe: opt(P, layout.wpe), B: B, T: T, C: C, threads: threads)
+                out: a.resid, tokens: a.tokens, wte: P + layout.wte, wpe: opt(P, layout.wpe), B: B, T: T, C: C,
+                threads: threads)
         }
         a.dropout?.apply(a.resid, n: BT * C, site: Dropout.embeddingSite, threads: threads)
         for l in 0..<L { blockForward(P, a, l, set: a.recompute ? 0 : l) }
-        normForward(P, out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: a.resid + L * BT * C, w: layout.lnfw, b: layout.lnfb, rows: BT)
+        normForward(
+            P, out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: a.resid + L * BT * C, w: layout.lnfw, b: layout.lnfb,
+            rows: BT)
         // logits = lnf · headᵀ (head = wte when tied).
-        Kernels.sgemm(transA: false, transB: true, m: BT, n: V, k: C, a.lnf, lda: C, P + layout.head, ldb: C, beta: 0, a.logits, ldc: V)
+        Kernels.sgemm(
+            transA: false, transB: true, m: BT, n: V, k: C, a.lnf, lda: C, P + layout.head, ldb: C, beta: 0, a.logits,
+            ldc: V)
         if config.logitSoftcap > 0 {
-            Kernels.softcapForward(a.logits, tanhOut: a.capTanh, n: BT * V, cap: Float(config.logitSoftcap), threads: threads)
+            Kernels.softcapForward(
+                a.logits, tanhOut: a.capTanh, n: BT * V, cap: Float(config.logitSoftcap), threads: threads)
         }
         if withTargets {
-            Kernels.crossEntropyForward(logits: a.logits, losses: a.losses, targets: a.targets, rows: BT, V: V, threads: threads)
+            Kernels.crossEntropyForward(
+                logits: a.logits, losses: a.losses, targets: a.targets, rows: BT, V: V, threads: threads)
         }
     }
 
@@ -170,36 +180,49 @@ public final class GPT {
         let w = layout.blocks[l], x = a.resid + l * BTC, out = a.resid + (l + 1) * BTC
         let ac = a.blocks[s]
         normForward(P, out: ac.ln1, mean: ac.ln1Mean, rstd: ac.ln1Rstd, inp: x, w: w.ln1w, b: w.ln1b, rows: BT)
-        Kernels.matmulForward(out: ac.qkv, inp: ac.ln1, weight: P + w.qkvw, bias: opt(P, w.qkvb), rows: BT, inC: C, outC: 3 * C, threads: threads)
-        if config.qkNorm { Kernels.qkNormForward(qkv: ac.qkv, rstd: ac.qkRstd, rows: BT, C: C, NH: NH, threads: threads) }
+        Kernels.matmulForward(
+            out: ac.qkv, inp: ac.ln1, weight: P + w.qkvw, bias: opt(P, w.qkvb), rows: BT, inC: C, outC: 3 * C,
+            threads: threads)
+        if config.qkNorm {
+            Kernels.qkNormForward(qkv: ac.qkv, rstd: ac.qkRstd, rows: BT, C: C, NH: NH, threads: threads)
+        }
         if config.positions == .rope {
             ropeTable.withUnsafeBufferPointer { tb in
-                Kernels.rope(ac.qkv, rows: BT, T: T, C: C, NH: NH, table: tb.baseAddress!, tableT: config.contextLength, threads: threads)
+                Kernels.rope(
+                    ac.qkv, rows: BT, T: T, C: C, NH: NH, table: tb.baseAddress!, tableT: config.contextLength,
+                    threads: threads)
             }
         }
         let d = a.dropout
         if a.segmented {
             Kernels.attentionForward(
-                out: ac.atty, att: ac.att, qkv: ac.qkv, segmentStarts: a.segmentStarts, B: B, T: T, C: C, NH: NH, threads: threads,
+                out: ac.atty, att: ac.att, qkv: ac.qkv, segmentStarts: a.segmentStarts, B: B, T: T, C: C, NH: NH,
+                threads: threads,
                 dropout: d, site: Dropout.attentionSite(l), scratch: a.attScratch)
         } else {
-        Kernels.attentionForward(
-            out: ac.atty, att: ac.att, qkv: ac.qkv, B: B, T: T, C: C, NH: NH, threads: threads, dropout: d,
-            site: Dropout.attentionSite(l), scratch: a.attScratch, causal: config.causalAttention)
+            Kernels.attentionForward(
+                out: ac.atty, att: ac.att, qkv: ac.qkv, B: B, T: T, C: C, NH: NH, threads: threads, dropout: d,
+                site: Dropout.attentionSite(l), scratch: a.attScratch, causal: config.causalAttention)
         }
         if let d {
             // Dropped branch: res2 = x + m ⊙ proj(atty), the branch built in the dln scratch.
-            Kernels.matmulForward(out: a.dln, inp: ac.atty, weight: P + w.projw, bias: opt(P, w.projb), rows: BT, inC: C, outC: C, threads: threads)
-            d.addBranch(out: ac.res2, x: x, branch: a.dln, n: BTC, site: Dropout.attentionResidualSite(l), threads: threads)
+            Kernels.matmulForward(
+                out: a.dln, inp: ac.atty, weight: P + w.projw, bias: opt(P, w.projb), rows: BT, inC: C, outC: C,
+                threads: threads)
+            d.addBranch(
+                out: ac.res2, x: x, branch: a.dln, n: BTC, site: Dropout.attentionResidualSite(l), threads: threads)
         } else {
             ac.res2.update(from: x, count: BTC)
             Kernels.matmulForward(
-                out: ac.res2, inp: ac.atty, weight: P + w.projw, bias: opt(P, w.projb), rows: BT, inC: C, outC: C, accumulate: true,
+                out: ac.res2, inp: ac.atty, weight: P + w.projw, bias: opt(P, w.projb), rows: BT, inC: C, outC: C,
+                accumulate: true,
                 threads: threads)
         }
         normForward(P, out: ac.ln2, mean: ac.ln2Mean, rstd: ac.ln2Rstd, inp: ac.res2, w: w.ln2w, b: w.ln2b, rows: BT)
         let F = config.mlpFCOut, H = config.mlpHidden
-        Kernels.matmulForward(out: ac.fch, inp: ac.ln2, weight: P + w.fcw, bias: opt(P, w.fcb), rows: BT, inC: C, outC: F, threads: threads)
+        Kernels.matmulForward(
+            out: ac.fch, inp: ac.ln2, weight: P + w.fcw, bias: opt(P, w.fcb), rows: BT, inC: C, outC: F,
+            threads: threads)
         switch config.mlp {
         case .gelu: Kernels.geluForward(out: ac.fchGelu, inp: ac.fch, n: BT * H, threads: threads)
         case .relu2: Kernels.relu2Forward(out: ac.fchGelu, inp: ac.fch, n: BT * H, threads: threads)
@@ -207,7 +230,8 @@ public final class GPT {
         }
         if let d {
             Kernels.matmulForward(
-                out: a.dln, inp: ac.fchGelu, weight: P + w.fcprojw, bias: opt(P, w.fcprojb), rows: BT, inC: H, outC: C, threads: threads)
+                out: a.dln, inp: ac.fchGelu, weight: P + w.fcprojw, bias: opt(P, w.fcprojb), rows: BT, inC: H, outC: C,
+                threads: threads)
             d.addBranch(out: out, x: ac.res2, branch: a.dln, n: BTC, site: Dropout.mlpResidualSite(l), threads: threads)
         } else {
             out.update(from: ac.res2, count: BTC)
@@ -228,29 +252,35 @@ public final class GPT {
 
     /// Layer norm or RMS norm of `rows` rows with the gain at `w` (and the bias at `b`, layer norm only).
     func normForward(
-        _ P: UnsafePointer<Float>, out: FloatPointer, mean: FloatPointer?, rstd: FloatPointer?, inp: UnsafePointer<Float>,
+        _ P: UnsafePointer<Float>, out: FloatPointer, mean: FloatPointer?, rstd: FloatPointer?,
+        inp: UnsafePointer<Float>,
         w: Int, b: Int, rows: Int
     ) {
         if config.norm == .rmsnorm {
-            Kernels.rmsNormForward(out: out, rstd: rstd, inp: inp, weight: P + w, rows: rows, C: config.width, threads: threads)
+            Kernels.rmsNormForward(
+                out: out, rstd: rstd, inp: inp, weight: P + w, rows: rows, C: config.width, threads: threads)
         } else {
             Kernels.layerNormForward(
-                out: out, mean: mean, rstd: rstd, inp: inp, weight: P + w, bias: P + b, rows: rows, C: config.width, threads: threads)
+                out: out, mean: mean, rstd: rstd, inp: inp, weight: P + w, bias: P + b, rows: rows, C: config.width,
+                threads: threads)
         }
     }
 
     /// The backward pass of `normForward`: adds to dinp and the gain's (and bias's) gradient.
     private func normBackward(
-        _ P: UnsafePointer<Float>, _ G: FloatPointer, dinp: FloatPointer, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>,
+        _ P: UnsafePointer<Float>, _ G: FloatPointer, dinp: FloatPointer, dout: UnsafePointer<Float>,
+        inp: UnsafePointer<Float>,
         mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, w: Int, b: Int, rows: Int
     ) {
         if config.norm == .rmsnorm {
             Kernels.rmsNormBackward(
-                dinp: dinp, dweight: G + w, dout: dout, inp: inp, weight: P + w, rstd: rstd, rows: rows, C: config.width,
+                dinp: dinp, dweight: G + w, dout: dout, inp: inp, weight: P + w, rstd: rstd, rows: rows,
+                C: config.width,
                 threads: threads)
         } else {
             Kernels.layerNormBackward(
-                dinp: dinp, dweight: G + w, dbias: G + b, dout: dout, inp: inp, weight: P + w, mean: mean, rstd: rstd, rows: rows,
+                dinp: dinp, dweight: G + w, dbias: G + b, dout: dout, inp: inp, weight: P + w, mean: mean, rstd: rstd,
+                rows: rows,
                 C: config.width, threads: threads)
         }
     }
@@ -276,11 +306,18 @@ public final class GPT {
     private func backwardPass(_ P: UnsafePointer<Float>, _ G: FloatPointer, _ a: Activations, scale: Float) {
         let C = config.width, V = config.vocabSize, L = config.layers
         let B = a.B, T = a.T, BT = B * T, BTC = BT * C
-        Kernels.crossEntropyBackward(probs: a.logits, targets: a.targets, rows: BT, V: V, scale: scale, threads: threads)
-        if config.logitSoftcap > 0, let t = a.capTanh { Kernels.softcapBackward(a.logits, tanh: t, n: BT * V, threads: threads) }
+        Kernels.crossEntropyBackward(
+            probs: a.logits, targets: a.targets, rows: BT, V: V, scale: scale, threads: threads)
+        if config.logitSoftcap > 0, let t = a.capTanh {
+            Kernels.softcapBackward(a.logits, tanh: t, n: BT * V, threads: threads)
+        }
         // Output projection (head = wte when tied): dlnf = dlogits · head; dhead += dlogitsᵀ · lnf.
-        Kernels.sgemm(transA: false, transB: false, m: BT, n: C, k: V, a.logits, lda: V, P + layout.head, ldb: C, beta: 0, a.dln, ldc: C)
-        Kernels.sgemm(transA: true, transB: false, m: V, n: C, k: BT, a.logits, lda: V, a.lnf, ldb: C, beta: 1, G + layout.head, ldc: C)
+        Kernels.sgemm(
+            transA: false, transB: false, m: BT, n: C, k: V, a.logits, lda: V, P + layout.head, ldb: C, beta: 0, a.dln,
+            ldc: C)
+        Kernels.sgemm(
+            transA: true, transB: false, m: V, n: C, k: BT, a.logits, lda: V, a.lnf, ldb: C, beta: 1, G + layout.head,
+            ldc: C)
         a.dR.update(repeating: 0, count: BTC)
         normBackward(
             P, G, dinp: a.dR, dout: a.dln, inp: a.resid + L * BTC, mean: a.lnfMean, rstd: a.lnfRstd, w: layout.lnfw,
@@ -294,11 +331,13 @@ public final class GPT {
         a.dropout?.apply(a.dR, n: BTC, site: Dropout.embeddingSite, threads: threads)
         if a.segmented {
             Kernels.encoderBackward(
-                dwte: G + layout.wte, dwpe: opt(G, layout.wpe), dout: a.dR, tokens: a.tokens, segmentStarts: a.segmentStarts, B: B,
+                dwte: G + layout.wte, dwpe: opt(G, layout.wpe), dout: a.dR, tokens: a.tokens,
+                segmentStarts: a.segmentStarts, B: B,
                 T: T, C: C, threads: threads)
         } else {
-        Kernels.encoderBackward(
-            dwte: G + layout.wte, dwpe: opt(G, layout.wpe), dout: a.dR, tokens: a.tokens, B: B, T: T, C: C, threads: threads)
+            Kernels.encoderBackward(
+                dwte: G + layout.wte, dwpe: opt(G, layout.wpe), dout: a.dR, tokens: a.tokens, B: B, T: T, C: C,
+                threads: threads)
         }
         gradientsReady?(G, layout.embeddingGradientRange)
     }
@@ -317,7 +356,8 @@ public final class GPT {
         }
         let F = config.mlpFCOut, H = config.mlpHidden
         Kernels.matmulBackward(
-            dinp: a.dact, dweight: G + w.fcprojw, dbias: opt(G, w.fcprojb), dout: dBranch, inp: ac.fchGelu, weight: P + w.fcprojw,
+            dinp: a.dact, dweight: G + w.fcprojw, dbias: opt(G, w.fcprojb), dout: dBranch, inp: ac.fchGelu,
+            weight: P + w.fcprojw,
             rows: BT, inC: H, outC: C, threads: threads)
         switch config.mlp {
         case .gelu: Kernels.geluBackward(dinp: a.dfch, inp: ac.fch, dout: a.dact, n: BT * H, threads: threads)
@@ -325,9 +365,12 @@ public final class GPT {
         case .swiglu: Kernels.swigluBackward(dinp: a.dfch, inp: ac.fch, dout: a.dact, rows: BT, H: H, threads: threads)
         }
         Kernels.matmulBackward(
-            dinp: a.dln, dweight: G + w.fcw, dbias: opt(G, w.fcb), dout: a.dfch, inp: ac.ln2, weight: P + w.fcw, rows: BT,
+            dinp: a.dln, dweight: G + w.fcw, dbias: opt(G, w.fcb), dout: a.dfch, inp: ac.ln2, weight: P + w.fcw,
+            rows: BT,
             inC: C, outC: F, threads: threads)
-        normBackward(P, G, dinp: a.dR, dout: a.dln, inp: ac.res2, mean: ac.ln2Mean, rstd: ac.ln2Rstd, w: w.ln2w, b: w.ln2b, rows: BT)
+        normBackward(
+            P, G, dinp: a.dR, dout: a.dln, inp: ac.res2, mean: ac.ln2Mean, rstd: ac.ln2Rstd, w: w.ln2w, b: w.ln2b,
+            rows: BT)
         // Attention branch: res2 = x + m ⊙ proj(attn(ln1(x))).
         dBranch = UnsafePointer(a.dR)
         if let d {
@@ -335,24 +378,31 @@ public final class GPT {
             dBranch = UnsafePointer(a.dln)
         }
         Kernels.matmulBackward(
-            dinp: a.datty, dweight: G + w.projw, dbias: opt(G, w.projb), dout: dBranch, inp: ac.atty, weight: P + w.projw,
+            dinp: a.datty, dweight: G + w.projw, dbias: opt(G, w.projb), dout: dBranch, inp: ac.atty,
+            weight: P + w.projw,
             rows: BT, inC: C, outC: C, threads: threads)
         Kernels.attentionBackward(
-            dqkv: a.dqkv, datt: a.datt, dout: a.datty, att: ac.att, qkv: ac.qkv, B: B, T: T, C: C, NH: NH, threads: threads,
+            dqkv: a.dqkv, datt: a.datt, dout: a.datty, att: ac.att, qkv: ac.qkv, B: B, T: T, C: C, NH: NH,
+            threads: threads,
             dropout: d, site: Dropout.attentionSite(l), scratch: a.attScratch, causal: config.causalAttention)
         // QK norm's backward runs on the rotated values (see `qkNormBackward`), then RoPE's transpose.
-        if config.qkNorm { Kernels.qkNormBackward(dqkv: a.dqkv, qkv: ac.qkv, rstd: ac.qkRstd, rows: BT, C: C, NH: NH, threads: threads) }
+        if config.qkNorm {
+            Kernels.qkNormBackward(dqkv: a.dqkv, qkv: ac.qkv, rstd: ac.qkRstd, rows: BT, C: C, NH: NH, threads: threads)
+        }
         if config.positions == .rope {
             ropeTable.withUnsafeBufferPointer { tb in
                 Kernels.rope(
-                    a.dqkv, rows: BT, T: T, C: C, NH: NH, table: tb.baseAddress!, tableT: config.contextLength, inverse: true,
+                    a.dqkv, rows: BT, T: T, C: C, NH: NH, table: tb.baseAddress!, tableT: config.contextLength,
+                    inverse: true,
                     threads: threads)
             }
         }
         Kernels.matmulBackward(
-            dinp: a.dln, dweight: G + w.qkvw, dbias: opt(G, w.qkvb), dout: a.dqkv, inp: ac.ln1, weight: P + w.qkvw, rows: BT,
+            dinp: a.dln, dweight: G + w.qkvw, dbias: opt(G, w.qkvb), dout: a.dqkv, inp: ac.ln1, weight: P + w.qkvw,
+            rows: BT,
             inC: C, outC: 3 * C, threads: threads)
-        normBackward(P, G, dinp: a.dR, dout: a.dln, inp: x, mean: ac.ln1Mean, rstd: ac.ln1Rstd, w: w.ln1w, b: w.ln1b, rows: BT)
+        normBackward(
+            P, G, dinp: a.dR, dout: a.dln, inp: x, mean: ac.ln1Mean, rstd: ac.ln1Rstd, w: w.ln1w, b: w.ln1b, rows: BT)
     }
 
     // MARK: - Gradient utilities
@@ -386,4 +436,3 @@ public final class GPT {
         }
     }
 }
-

@@ -76,7 +76,10 @@ public struct GPTConfig: Sendable, Equatable, Codable {
     /// The `[MASK]` id of an MLM model (config.json `mask_token_id`); nil for causal models.
     public var maskTokenID: Int?
 
-    public init(vocabSize: Int, contextLength: Int, layers: Int, heads: Int, width: Int, dropout: Double = 0, eosTokenID: Int? = nil) {
+    public init(
+        vocabSize: Int, contextLength: Int, layers: Int, heads: Int, width: Int, dropout: Double = 0,
+        eosTokenID: Int? = nil
+    ) {
         self.vocabSize = vocabSize
         self.contextLength = contextLength
         self.layers = layers
@@ -99,7 +102,8 @@ public struct GPTConfig: Sendable, Equatable, Codable {
     /// Every architecture option at its GPT-2 value (zero init only changes the initialisation, so a
     /// zero-initialised GPT-2 is still one).
     public var isGPT2: Bool {
-        positions == .learned && norm == .layernorm && !qkNorm && mlp == .gelu && tieEmbeddings && logitSoftcap == 0 && bias
+        positions == .learned && norm == .layernorm && !qkNorm && mlp == .gelu && tieEmbeddings && logitSoftcap == 0
+            && bias
             && objective == .causal
     }
 
@@ -128,7 +132,9 @@ public struct GPTConfig: Sendable, Equatable, Codable {
         if logitSoftcap > 0 { s += ", softcap \(logitSoftcap)" }
         if zeroInitProjections { s += ", zero-init projections" }
         if !bias { s += ", no biases" }
-        if objective != .causal { s += ", objective \(objective.rawValue)" + (maskTokenID.map { " (mask id \($0))" } ?? "") }
+        if objective != .causal {
+            s += ", objective \(objective.rawValue)" + (maskTokenID.map { " (mask id \($0))" } ?? "")
+        }
         return s
     }
 
@@ -167,10 +173,14 @@ public struct GPTConfig: Sendable, Equatable, Codable {
         guard dropout >= 0 && dropout < 1 else { throw bad("dropout must be in [0, 1) (got \(dropout))") }
         guard vocabSize < Int(Int32.max) else { throw bad("vocab_size \(vocabSize) does not fit 32-bit ids") }
         if positions == .rope {
-            guard headSize % 2 == 0 else { throw bad("positions: rope needs an even head size (width / heads = \(headSize))") }
+            guard headSize % 2 == 0 else {
+                throw bad("positions: rope needs an even head size (width / heads = \(headSize))")
+            }
             guard ropeTheta > 1, ropeTheta.isFinite else { throw bad("rope_theta must be > 1 (got \(ropeTheta))") }
         }
-        guard logitSoftcap >= 0, logitSoftcap.isFinite else { throw bad("logit_softcap must be ≥ 0 (got \(logitSoftcap))") }
+        guard logitSoftcap >= 0, logitSoftcap.isFinite else {
+            throw bad("logit_softcap must be ≥ 0 (got \(logitSoftcap))")
+        }
         if let m = maskTokenID, !(0..<vocabSize).contains(m) {
             throw bad("mask_token_id \(m) is outside the vocabulary of \(vocabSize)")
         }
@@ -258,7 +268,9 @@ public struct GPTConfig: Sendable, Equatable, Codable {
             throw SluiceError(.config, "untied word embeddings are not supported", file: file)
         }
         func int(_ k: String) throws -> Int {
-            guard let v = j[k] as? Int else { throw SluiceError(.config, "config.json has no integer '\(k)'", file: file) }
+            guard let v = j[k] as? Int else {
+                throw SluiceError(.config, "config.json has no integer '\(k)'", file: file)
+            }
             return v
         }
         var c = GPTConfig(
@@ -276,7 +288,9 @@ public struct GPTConfig: Sendable, Equatable, Codable {
     /// Reads the config.json of a Sluice-only architecture (model_type `sluice_gpt`).
     static func fromSluiceJSON(_ j: [String: Any], file: String) throws -> GPTConfig {
         func int(_ k: String) throws -> Int {
-            guard let v = j[k] as? Int else { throw SluiceError(.config, "config.json has no integer '\(k)'", file: file) }
+            guard let v = j[k] as? Int else {
+                throw SluiceError(.config, "config.json has no integer '\(k)'", file: file)
+            }
             return v
         }
         func choice<E: RawRepresentable<String>>(_ k: String, _ def: E) throws -> E {
@@ -288,7 +302,9 @@ public struct GPTConfig: Sendable, Equatable, Codable {
         }
         func number(_ k: String, _ def: Double) throws -> Double {
             guard let v = j[k] else { return def }
-            guard let d = (v as? NSNumber)?.doubleValue else { throw SluiceError(.config, "config.json: '\(k)' is not a number", file: file) }
+            guard let d = (v as? NSNumber)?.doubleValue else {
+                throw SluiceError(.config, "config.json: '\(k)' is not a number", file: file)
+            }
             return d
         }
         var c = GPTConfig(
@@ -309,7 +325,8 @@ public struct GPTConfig: Sendable, Equatable, Codable {
             throw SluiceError(.config, "config.json: objective mlm needs an integer 'mask_token_id'", file: file)
         }
         if let inner = j["n_inner"] as? Int, inner != c.mlpHidden {
-            throw SluiceError(.config, "n_inner \(inner) is not the \(c.mlpHidden) of mlp_type \(c.mlp.rawValue)", file: file)
+            throw SluiceError(
+                .config, "n_inner \(inner) is not the \(c.mlpHidden) of mlp_type \(c.mlp.rawValue)", file: file)
         }
         do { try c.validate() } catch var e as SluiceError {
             e.file = file

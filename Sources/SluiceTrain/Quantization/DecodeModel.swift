@@ -20,7 +20,8 @@ public final class DecodeModel: @unchecked Sendable {
     /// One block: offsets into `vectors` (−1 when the architecture has no such tensor) and its matrices.
     public struct Block: @unchecked Sendable {
         /// Offsets in `vectors` of ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj gains (w) and biases (b).
-        public internal(set) var ln1w = -1, ln1b = -1, qkvb = -1, projb = -1, ln2w = -1, ln2b = -1, fcb = -1, fcprojb = -1
+        public internal(set) var ln1w = -1, ln1b = -1, qkvb = -1, projb = -1, ln2w = -1, ln2b = -1, fcb = -1,
+            fcprojb = -1
         /// attn.c_attn (C → 3C), attn.c_proj (C → C), mlp.c_fc (C → F), mlp.c_proj (H → C).
         public var qkv: DecodeWeights, proj: DecodeWeights, fc: DecodeWeights, fcproj: DecodeWeights
     }
@@ -75,7 +76,8 @@ public final class DecodeModel: @unchecked Sendable {
         for l in 0..<config.layers {
             let p = "h.\(l)."
             var b = Block(
-                qkv: matrix(p + "attn.c_attn.weight"), proj: matrix(p + "attn.c_proj.weight"), fc: matrix(p + "mlp.c_fc.weight"),
+                qkv: matrix(p + "attn.c_attn.weight"), proj: matrix(p + "attn.c_proj.weight"),
+                fc: matrix(p + "mlp.c_fc.weight"),
                 fcproj: matrix(p + "mlp.c_proj.weight"))
             b.ln1w = vector(p + "ln_1.weight")
             b.ln1b = vector(p + "ln_1.bias")
@@ -109,7 +111,8 @@ public final class DecodeModel: @unchecked Sendable {
             matrix: { name in
                 let spec = layout[name]!
                 let o = DecodeModel.orientation(spec)
-                return .f32(F32Matrix(storage: params, offset: spec.offset, inC: o.inC, outC: o.outC, outMajor: o.outMajor))
+                return .f32(
+                    F32Matrix(storage: params, offset: spec.offset, inC: o.inC, outC: o.outC, outMajor: o.outMajor))
             })
     }
 
@@ -126,7 +129,8 @@ public final class DecodeModel: @unchecked Sendable {
                 } else {
                     let o = orientation(spec)
                     matrices[spec.name] = .int8(
-                        Int8Matrix(quantizing: P.baseAddress! + spec.offset, inC: o.inC, outC: o.outC, outMajor: o.outMajor))
+                        Int8Matrix(
+                            quantizing: P.baseAddress! + spec.offset, inC: o.inC, outC: o.outC, outMajor: o.outMajor))
                 }
             }
         }
@@ -143,7 +147,9 @@ public final class DecodeModel: @unchecked Sendable {
         case "lm_head.weight": return config.tieEmbeddings ? nil : head
         default:
             let parts = name.split(separator: ".")
-            guard parts.count >= 4, parts[0] == "h", let l = Int(parts[1]), blocks.indices.contains(l) else { return nil }
+            guard parts.count >= 4, parts[0] == "h", let l = Int(parts[1]), blocks.indices.contains(l) else {
+                return nil
+            }
             switch parts[2...].joined(separator: ".") {
             case "attn.c_attn.weight": return blocks[l].qkv
             case "attn.c_proj.weight": return blocks[l].proj
@@ -201,7 +207,9 @@ public final class DecodeModel: @unchecked Sendable {
                 case .int8(let m): m.dequantize(into: dst, outMajor: o.outMajor)
                 case .f32(let m):
                     precondition(m.outMajor == o.outMajor)
-                    m.storage.withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + m.offset, count: spec.count) }
+                    m.storage.withUnsafeBufferPointer {
+                        dst.update(from: $0.baseAddress! + m.offset, count: spec.count)
+                    }
                 }
             }
         }
@@ -215,12 +223,17 @@ public final class DecodeModel: @unchecked Sendable {
 
     /// Layer norm or RMS norm of `rows` rows of `config.width` (gain at offset `w`, bias at `b` of
     /// `V` = `vectors`' storage), as `GPT.normForward`.
-    public func normForward(_ V: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, w: Int, b: Int, rows: Int) {
+    public func normForward(
+        _ V: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, w: Int, b: Int,
+        rows: Int
+    ) {
         if config.norm == .rmsnorm {
-            Kernels.rmsNormForward(out: out, rstd: nil, inp: inp, weight: V + w, rows: rows, C: config.width, threads: threads)
+            Kernels.rmsNormForward(
+                out: out, rstd: nil, inp: inp, weight: V + w, rows: rows, C: config.width, threads: threads)
         } else {
             Kernels.layerNormForward(
-                out: out, mean: nil, rstd: nil, inp: inp, weight: V + w, bias: V + b, rows: rows, C: config.width, threads: threads)
+                out: out, mean: nil, rstd: nil, inp: inp, weight: V + w, bias: V + b, rows: rows, C: config.width,
+                threads: threads)
         }
     }
 }

@@ -38,9 +38,12 @@ public struct DecodeSpeed: Sendable {
                 logits = gen.append([Int32(best)])
             }
         }
-        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+        func seconds(_ d: Duration) -> Double {
+            Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
         return DecodeSpeed(
-            quantized: decoder.isQuantized, weightBytes: decoder.weightBytes, promptTokens: promptTokens, tokens: tokens,
+            quantized: decoder.isQuantized, weightBytes: decoder.weightBytes, promptTokens: promptTokens,
+            tokens: tokens,
             prefillSeconds: seconds(prefill), decodeSeconds: seconds(decode), ids: ids)
     }
 }

@@ -74,7 +74,9 @@ public enum QuantizedCheckpoint {
                 keep.append(v.withUnsafeBytes { Array($0) })
                 entries.append((spec.name, "F32", spec.shape))
             } else {
-                guard case .int8(let m) = model.matrix(spec.name)! else { preconditionFailure("F32 matrix in an INT8 model") }
+                guard case .int8(let m) = model.matrix(spec.name)! else {
+                    preconditionFailure("F32 matrix in an INT8 model")
+                }
                 keep.append(m.q.withUnsafeBytes { Array($0) })
                 entries.append((spec.name, "I8", [m.outC, m.inC]))
                 keep.append(m.scales.withUnsafeBytes { Array($0) })
@@ -98,23 +100,31 @@ public enum QuantizedCheckpoint {
         for bytes in keep { out.append(contentsOf: bytes) }
         try atomicWrite(out, to: tmp + "/model.safetensors")
         var cfg = configJSON
-        cfg["quantization_config"] = [
-            "quant_method": method, "bits": 8, "symmetric": true, "granularity": "per_output_channel",
-            "weight_dtype": "int8", "scale_dtype": "float32", "prune_fraction": pruneFraction,
-        ] as [String: Any]
-        try atomicWrite(try JSONSerialization.data(withJSONObject: cfg, options: [.prettyPrinted, .sortedKeys]), to: tmp + "/config.json")
+        cfg["quantization_config"] =
+            [
+                "quant_method": method, "bits": 8, "symmetric": true, "granularity": "per_output_channel",
+                "weight_dtype": "int8", "scale_dtype": "float32", "prune_fraction": pruneFraction,
+            ] as [String: Any]
+        try atomicWrite(
+            try JSONSerialization.data(withJSONObject: cfg, options: [.prettyPrinted, .sortedKeys]),
+            to: tmp + "/config.json")
         if let tokenizerPath {
-            guard let d = fm.contents(atPath: tokenizerPath) else { throw SluiceError(.io, "cannot read tokenizer", file: tokenizerPath) }
+            guard let d = fm.contents(atPath: tokenizerPath) else {
+                throw SluiceError(.io, "cannot read tokenizer", file: tokenizerPath)
+            }
             try atomicWrite(d, to: tmp + "/tokenizer.json")
         }
         if fm.fileExists(atPath: dir) {
             let old = dir + ".old-\(getpid())"
             guard rename(dir, old) == 0 else { throw SluiceError(.io, "cannot replace folder", file: dir) }
-            guard rename(tmp, dir) == 0 else { throw SluiceError(.io, "cannot rename checkpoint into place", file: dir) }
+            guard rename(tmp, dir) == 0 else {
+                throw SluiceError(.io, "cannot rename checkpoint into place", file: dir)
+            }
             try? fm.removeItem(atPath: old)
         } else {
             guard rename(tmp, dir) == 0 else {
-                throw SluiceError(.io, "cannot rename checkpoint into place: \(String(cString: strerror(errno)))", file: dir)
+                throw SluiceError(
+                    .io, "cannot rename checkpoint into place: \(String(cString: strerror(errno)))", file: dir)
             }
         }
     }
@@ -134,7 +144,9 @@ public enum QuantizedCheckpoint {
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
             throw SluiceError(.io, "cannot read safetensors file", file: path)
         }
-        guard data.count >= 8 else { throw SluiceError(.corruptInput, "file too short for a safetensors header", file: path) }
+        guard data.count >= 8 else {
+            throw SluiceError(.corruptInput, "file too short for a safetensors header", file: path)
+        }
         let n64 = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard n64 > 0, n64 <= UInt64(data.count - 8) else {
             throw SluiceError(.corruptInput, "safetensors header length \(n64) exceeds the file", file: path, offset: 0)
@@ -152,7 +164,10 @@ public enum QuantizedCheckpoint {
             switch dtype {
             case "I8": width = 1
             case "F32": width = 4
-            default: throw SluiceError(.corruptInput, "tensor '\(name)' has dtype \(dtype); a quantized checkpoint has I8 and F32 only", file: path)
+            default:
+                throw SluiceError(
+                    .corruptInput, "tensor '\(name)' has dtype \(dtype); a quantized checkpoint has I8 and F32 only",
+                    file: path)
             }
             let count = shape.reduce(1) { c, d in
                 let (p, overflow) = c.multipliedReportingOverflow(by: d)
@@ -162,7 +177,8 @@ public enum QuantizedCheckpoint {
             guard count >= 0, count <= room / width, offs[0] >= 0, offs[1] >= offs[0], offs[1] <= room,
                 offs[1] - offs[0] == count * width
             else {
-                throw SluiceError(.corruptInput, "tensor '\(name)' data_offsets \(offs) do not match its shape \(shape)", file: path)
+                throw SluiceError(
+                    .corruptInput, "tensor '\(name)' data_offsets \(offs) do not match its shape \(shape)", file: path)
             }
             tensors[name] = RawTensor(dtype: dtype, shape: shape, range: (base + offs[0])..<(base + offs[1]))
         }
@@ -174,14 +190,19 @@ public enum QuantizedCheckpoint {
     ///   missing, misshapen or unknown tensors.
     public static func loadDecodeModel(_ dir: String, threads: Int = 2) throws -> DecodeModel {
         guard let q = try quantizationConfig(dir) else {
-            throw SluiceError(.config, "checkpoint is not quantized (config.json has no quantization_config)", file: dir)
+            throw SluiceError(
+                .config, "checkpoint is not quantized (config.json has no quantization_config)", file: dir)
         }
         guard q["quant_method"] as? String == method else {
-            throw SluiceError(.config, "quantization method '\(q["quant_method"] ?? "none")' is not supported (\(method) only)", file: dir)
+            throw SluiceError(
+                .config, "quantization method '\(q["quant_method"] ?? "none")' is not supported (\(method) only)",
+                file: dir)
         }
         let (config, _) = try readConfig(dir)
         let path = dir + "/model.safetensors"
-        guard FileManager.default.fileExists(atPath: path) else { throw SluiceError(.io, "checkpoint has no model.safetensors", file: dir) }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw SluiceError(.io, "checkpoint has no model.safetensors", file: dir)
+        }
         let (data, tensors) = try readRaw(path)
         let layout = ParameterLayout(config)
         var vectors: [Float] = [], offsets: [String: Int] = [:], matrices: [String: DecodeWeights] = [:]
@@ -191,7 +212,10 @@ public enum QuantizedCheckpoint {
             [Float](unsafeUninitializedCapacity: t.range.count / 4) { buf, n in
                 data.withUnsafeBytes { raw in
                     for i in 0..<(t.range.count / 4) {
-                        buf[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: t.range.lowerBound + 4 * i, as: UInt32.self)))
+                        buf[i] = Float(
+                            bitPattern: UInt32(
+                                littleEndian: raw.loadUnaligned(
+                                    fromByteOffset: t.range.lowerBound + 4 * i, as: UInt32.self)))
                     }
                 }
                 n = t.range.count / 4
@@ -219,12 +243,16 @@ public enum QuantizedCheckpoint {
                 continue
             }
             guard t.dtype == "I8", t.shape == [o.outC, o.inC], s.dtype == "F32", s.shape == [o.outC] else {
-                wrong.append("\(spec.name) is \(t.dtype) \(t.shape) with scale \(s.dtype) \(s.shape), expected I8 [\(o.outC), \(o.inC)] and F32 [\(o.outC)]")
+                wrong.append(
+                    "\(spec.name) is \(t.dtype) \(t.shape) with scale \(s.dtype) \(s.shape), expected I8 [\(o.outC), \(o.inC)] and F32 [\(o.outC)]"
+                )
                 continue
             }
             let qs = [Int8](unsafeUninitializedCapacity: t.range.count) { buf, n in
                 data.withUnsafeBytes { raw in
-                    buf.baseAddress!.initialize(from: (raw.baseAddress! + t.range.lowerBound).assumingMemoryBound(to: Int8.self), count: t.range.count)
+                    buf.baseAddress!.initialize(
+                        from: (raw.baseAddress! + t.range.lowerBound).assumingMemoryBound(to: Int8.self),
+                        count: t.range.count)
                 }
                 n = t.range.count
             }
@@ -236,18 +264,26 @@ public enum QuantizedCheckpoint {
             matrices[spec.name] = .int8(Int8Matrix(inC: o.inC, outC: o.outC, q: qs, scales: scales))
         }
         if !missing.isEmpty {
-            let shown = missing.prefix(6).joined(separator: ", ") + (missing.count > 6 ? ", … (\(missing.count) in all)" : "")
+            let shown =
+                missing.prefix(6).joined(separator: ", ") + (missing.count > 6 ? ", … (\(missing.count) in all)" : "")
             throw SluiceError(.corruptInput, "quantized checkpoint is missing tensors: \(shown)", file: path)
         }
         if !wrong.isEmpty {
-            throw SluiceError(.corruptInput, "quantized checkpoint tensors have wrong types or shapes: \(wrong.prefix(3).joined(separator: "; "))", file: path)
+            throw SluiceError(
+                .corruptInput,
+                "quantized checkpoint tensors have wrong types or shapes: \(wrong.prefix(3).joined(separator: "; "))",
+                file: path)
         }
         let unknown = tensors.keys.filter { !expected.contains($0) }.sorted()
         if !unknown.isEmpty {
-            throw SluiceError(.corruptInput, "quantized checkpoint has tensors this architecture does not: \(unknown.prefix(6).joined(separator: ", "))", file: path)
+            throw SluiceError(
+                .corruptInput,
+                "quantized checkpoint has tensors this architecture does not: \(unknown.prefix(6).joined(separator: ", "))",
+                file: path)
         }
         return DecodeModel(
-            config: config, threads: threads, vectors: vectors, vectorCount: vectors.count, vector: { offsets[$0] ?? -1 },
+            config: config, threads: threads, vectors: vectors, vectorCount: vectors.count,
+            vector: { offsets[$0] ?? -1 },
             matrix: { matrices[$0]! })
     }
 

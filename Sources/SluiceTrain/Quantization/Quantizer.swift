@@ -42,7 +42,8 @@ public struct QuantizeSummary: Sendable {
         s += "\"prune_fraction\": \(fmt(pruneFraction)), \"pruned_matrices\": \(prunedMatrices), "
         s += "\"pruned_sparsity\": \(fmt(prunedSparsity)), \"sparsity\": \(fmt(sparsity))"
         if let a = bitsPerByteF32, let b = bitsPerByteInt8 {
-            s += ", \"bits_per_byte_f32\": \(fmt(a)), \"bits_per_byte_int8\": \(fmt(b)), \"bits_per_byte_change\": \(fmt((b - a) / a))"
+            s +=
+                ", \"bits_per_byte_f32\": \(fmt(a)), \"bits_per_byte_int8\": \(fmt(b)), \"bits_per_byte_change\": \(fmt((b - a) / a))"
         }
         return s + "}"
     }
@@ -63,7 +64,8 @@ public enum Quantizer {
             throw SluiceError(.config, "--bits \(options.bits) is not supported: INT8 (--bits 8) is the only width")
         }
         guard options.prune >= 0 && options.prune < 1 else {
-            throw SluiceError(.config, "--prune \(options.prune) is outside [0, 1): it is the fraction of each matrix zeroed")
+            throw SluiceError(
+                .config, "--prune \(options.prune) is outside [0, 1): it is the fraction of each matrix zeroed")
         }
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -72,24 +74,31 @@ public enum Quantizer {
         }
         if let q = try QuantizedCheckpoint.quantizationConfig(checkpoint) {
             throw SluiceError(
-                .config, "checkpoint is already quantized (\(q["quant_method"] ?? "unknown method")); quantize its F32 source instead",
+                .config,
+                "checkpoint is already quantized (\(q["quant_method"] ?? "unknown method")); quantize its F32 source instead",
                 file: checkpoint)
         }
         guard fm.fileExists(atPath: checkpoint + "/model.safetensors") else {
             throw SluiceError(.io, "not a checkpoint folder (no model.safetensors)", file: checkpoint)
         }
-        let src = URL(fileURLWithPath: checkpoint).standardizedFileURL.path, dst = URL(fileURLWithPath: out).standardizedFileURL.path
-        guard src != dst else { throw SluiceError(.config, "--out must be a new folder, not the checkpoint itself", file: out) }
+        let src = URL(fileURLWithPath: checkpoint).standardizedFileURL.path,
+            dst = URL(fileURLWithPath: out).standardizedFileURL.path
+        guard src != dst else {
+            throw SluiceError(.config, "--out must be a new folder, not the checkpoint itself", file: out)
+        }
         if fm.fileExists(atPath: out) {
             guard (try? QuantizedCheckpoint.quantizationConfig(out)) != nil else {
-                throw SluiceError(.config, "--out exists and is not a quantized checkpoint; choose a new folder", file: out)
+                throw SluiceError(
+                    .config, "--out exists and is not a quantized checkpoint; choose a new folder", file: out)
             }
         }
         var text: String?
         var codec: TokenizerCodec?
         if let path = options.evalText {
             guard let d = fm.contents(atPath: path) else { throw SluiceError(.io, "cannot read", file: path) }
-            guard let s = String(data: d, encoding: .utf8) else { throw SluiceError(.corruptInput, "not valid UTF-8", file: path) }
+            guard let s = String(data: d, encoding: .utf8) else {
+                throw SluiceError(.corruptInput, "not valid UTF-8", file: path)
+            }
             text = s
             codec = try TokenizerCodec.load(checkpoint: checkpoint)
         }
@@ -125,7 +134,8 @@ public enum Quantizer {
         summary.int8Bytes = quantized.weightBytes
         let tokenizer = checkpoint + "/tokenizer.json"
         try QuantizedCheckpoint.save(
-            quantized, configJSON: configJSON, to: out, tokenizerPath: fm.fileExists(atPath: tokenizer) ? tokenizer : nil,
+            quantized, configJSON: configJSON, to: out,
+            tokenizerPath: fm.fileExists(atPath: tokenizer) ? tokenizer : nil,
             pruneFraction: options.prune)
         if let text, let codec {
             // The quantized function in F32 (scale · q in place of each weight), as `sluice eval` runs it.

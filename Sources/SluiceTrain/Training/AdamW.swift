@@ -46,7 +46,8 @@ public struct AdamW {
                             let o = t.offset
                             parallelRanges(t.count, threads: threads, grain: 1 << 15) { r in
                                 AdamW.kernel(
-                                    p + o + r.lowerBound, g + o + r.lowerBound, mm + o + r.lowerBound, vv + o + r.lowerBound,
+                                    p + o + r.lowerBound, g + o + r.lowerBound, mm + o + r.lowerBound,
+                                    vv + o + r.lowerBound,
                                     count: r.count, lr: lr, decay: decay, b1: b1, b2: b2, c1: c1, c2: c2, eps: eps)
                             }
                         }

@@ -20,7 +20,9 @@ public enum BLAS {
         var best = 0.0
         for r in 0...repeats {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0,
+                &c, Int32(n))
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             if r > 0 { best = max(best, 2 * Double(n) * Double(n) * Double(n) / dt) }
         }

@@ -14,16 +14,19 @@ public enum LossCurve {
         lo = max(0, lo - 0.05 * (hi - lo))
         func x(_ s: Int) -> Double { left + Double(s) / maxStep * (w - left - right) }
         func y(_ l: Double) -> Double { top + (hi - l) / (hi - lo) * (h - top - bottom) }
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" viewBox=\"0 0 \(Int(w)) \(Int(h))\">\n"
+        var s =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" viewBox=\"0 0 \(Int(w)) \(Int(h))\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         s += "<text x=\"\(left)\" y=\"24\" font-family=\"sans-serif\" font-size=\"14\">\(escape(title))</text>\n"
         s += "<line x1=\"\(left)\" y1=\"\(h - bottom)\" x2=\"\(w - right)\" y2=\"\(h - bottom)\" stroke=\"black\"/>\n"
         s += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(h - bottom)\" stroke=\"black\"/>\n"
         for frac in [0.0, 0.25, 0.5, 0.75, 1.0] {
             let l = lo + frac * (hi - lo)
-            s += "<text x=\"4\" y=\"\(fmt(y(l) + 4))\" font-family=\"sans-serif\" font-size=\"11\">\(String(format: "%.3f", l))</text>\n"
+            s +=
+                "<text x=\"4\" y=\"\(fmt(y(l) + 4))\" font-family=\"sans-serif\" font-size=\"11\">\(String(format: "%.3f", l))</text>\n"
         }
-        s += "<text x=\"\(w - right - 60)\" y=\"\(h - 12)\" font-family=\"sans-serif\" font-size=\"11\">step \(Int(maxStep))</text>\n"
+        s +=
+            "<text x=\"\(w - right - 60)\" y=\"\(h - 12)\" font-family=\"sans-serif\" font-size=\"11\">step \(Int(maxStep))</text>\n"
         s += "<text x=\"\(left)\" y=\"\(h - 12)\" font-family=\"sans-serif\" font-size=\"11\">0</text>\n"
         if !train.isEmpty {
             let pts = train.filter { $0.1.isFinite }.map { "\(fmt(x($0.0))),\(fmt(y($0.1)))" }.joined(separator: " ")
@@ -32,8 +35,10 @@ public enum LossCurve {
         for (st, l) in val where l.isFinite {
             s += "<circle cx=\"\(fmt(x(st)))\" cy=\"\(fmt(y(l)))\" r=\"3.5\" fill=\"#d62728\"/>\n"
         }
-        s += "<text x=\"\(w - 230)\" y=\"24\" font-family=\"sans-serif\" font-size=\"12\" fill=\"#1f77b4\">train loss</text>\n"
-        s += "<text x=\"\(w - 140)\" y=\"24\" font-family=\"sans-serif\" font-size=\"12\" fill=\"#d62728\">validation loss</text>\n"
+        s +=
+            "<text x=\"\(w - 230)\" y=\"24\" font-family=\"sans-serif\" font-size=\"12\" fill=\"#1f77b4\">train loss</text>\n"
+        s +=
+            "<text x=\"\(w - 140)\" y=\"24\" font-family=\"sans-serif\" font-size=\"12\" fill=\"#d62728\">validation loss</text>\n"
         s += "</svg>\n"
         return s
     }

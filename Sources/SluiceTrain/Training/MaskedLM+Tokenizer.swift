@@ -22,11 +22,13 @@ extension MaskedLM {
         let id = Int(extended.specialTokens[maskToken]!)
         if extended !== tokenizer, id < train.vocabSize {
             throw SluiceError(
-                .config, "the data's vocabulary (\(train.vocabSize)) is larger than its tokenizer's (\(tokenizer.vocabSize))",
+                .config,
+                "the data's vocabulary (\(train.vocabSize)) is larger than its tokenizer's (\(tokenizer.vocabSize))",
                 file: path)
         }
         let masking = MaskedLM(
-            maskID: Int32(id), vocab: max(extended.vocabSize, train.vocabSize), probability: options.mlmProbability, skipID: skip)
+            maskID: Int32(id), vocab: max(extended.vocabSize, train.vocabSize), probability: options.mlmProbability,
+            skipID: skip)
         if extended === tokenizer { return (masking, path) }
         do {
             try FileManager.default.createDirectory(atPath: options.out, withIntermediateDirectories: true)
@@ -42,14 +44,17 @@ extension MaskedLM {
     /// replacements over its tokenizer's vocabulary, end-of-text never chosen.
     /// - Throws: a config error for a causal checkpoint or a mask id outside the tokenizer.
     public static func of(
-        checkpoint config: GPTConfig, tokenizer: Tokenizer, probability: Double = defaultProbability, file: String? = nil
+        checkpoint config: GPTConfig, tokenizer: Tokenizer, probability: Double = defaultProbability,
+        file: String? = nil
     ) throws -> MaskedLM {
         guard config.objective == .mlm, let id = config.maskTokenID else {
-            throw SluiceError(.config, "this checkpoint was trained with objective \(config.objective.rawValue), not mlm", file: file)
+            throw SluiceError(
+                .config, "this checkpoint was trained with objective \(config.objective.rawValue), not mlm", file: file)
         }
         guard id < tokenizer.vocabSize, tokenizer.vocabSize >= 2 else {
             throw SluiceError(
-                .config, "mask_token_id \(id) is outside the checkpoint tokenizer's \(tokenizer.vocabSize) ids", file: file)
+                .config, "mask_token_id \(id) is outside the checkpoint tokenizer's \(tokenizer.vocabSize) ids",
+                file: file)
         }
         return MaskedLM(
             maskID: Int32(id), vocab: tokenizer.vocabSize, probability: probability,

@@ -74,7 +74,8 @@ public struct Muon {
                                                 X[i * c + j] = nesterov ? (1 - beta) * gi + beta * mi : mi
                                             }
                                         }
-                                        let O = Muon.newtonSchulz(X, Y, AB.baseAddress!, BB.baseAddress!, rows: r, cols: c)
+                                        let O = Muon.newtonSchulz(
+                                            X, Y, AB.baseAddress!, BB.baseAddress!, rows: r, cols: c)
                                         // Shape scaling with HF/torch's (out, in) = our (cols, rows).
                                         let scale = lr * max(1, Float(c) / Float(r)).squareRoot()
                                         for i in 0..<r {
@@ -107,17 +108,22 @@ public struct Muon {
         let wide = r <= c, m = wide ? r : c
         for _ in 0..<iterations {
             if wide {
-                Kernels.sgemm(transA: false, transB: true, m: r, n: r, k: c, cur, lda: c, cur, ldb: c, beta: 0, A, ldc: r)
+                Kernels.sgemm(
+                    transA: false, transB: true, m: r, n: r, k: c, cur, lda: c, cur, ldb: c, beta: 0, A, ldc: r)
             } else {
-                Kernels.sgemm(transA: true, transB: false, m: c, n: c, k: r, cur, lda: c, cur, ldb: c, beta: 0, A, ldc: c)
+                Kernels.sgemm(
+                    transA: true, transB: false, m: c, n: c, k: r, cur, lda: c, cur, ldb: c, beta: 0, A, ldc: c)
             }
             for i in 0..<(m * m) { B[i] = cb * A[i] }
-            Kernels.sgemm(transA: false, transB: false, m: m, n: m, k: m, alpha: cc, A, lda: m, A, ldb: m, beta: 1, B, ldc: m)
+            Kernels.sgemm(
+                transA: false, transB: false, m: m, n: m, k: m, alpha: cc, A, lda: m, A, ldb: m, beta: 1, B, ldc: m)
             for i in 0..<n { next[i] = ca * cur[i] }
             if wide {
-                Kernels.sgemm(transA: false, transB: false, m: r, n: c, k: r, B, lda: r, cur, ldb: c, beta: 1, next, ldc: c)
+                Kernels.sgemm(
+                    transA: false, transB: false, m: r, n: c, k: r, B, lda: r, cur, ldb: c, beta: 1, next, ldc: c)
             } else {
-                Kernels.sgemm(transA: false, transB: false, m: r, n: c, k: c, cur, lda: c, B, ldb: c, beta: 1, next, ldc: c)
+                Kernels.sgemm(
+                    transA: false, transB: false, m: r, n: c, k: c, cur, lda: c, B, ldb: c, beta: 1, next, ldc: c)
             }
             swap(&cur, &next)
         }

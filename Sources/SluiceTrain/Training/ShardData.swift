@@ -29,10 +29,12 @@ public final class ConcatTokenStream: TokenStream {
     let starts: [Int]
     public init(_ parts: [any TokenStream]) throws {
         precondition(!parts.isEmpty)
-        for p in parts.dropFirst() where p.tokenizerFingerprint != parts[0].tokenizerFingerprint || p.vocabSize != parts[0].vocabSize {
+        for p in parts.dropFirst()
+        where p.tokenizerFingerprint != parts[0].tokenizerFingerprint || p.vocabSize != parts[0].vocabSize {
             throw SluiceError(
                 .config,
-                "\(p.label) was made by another tokenizer than \(parts[0].label) (fingerprint \(hex(p.tokenizerFingerprint ?? 0)) vs \(hex(parts[0].tokenizerFingerprint ?? 0)))")
+                "\(p.label) was made by another tokenizer than \(parts[0].label) (fingerprint \(hex(p.tokenizerFingerprint ?? 0)) vs \(hex(parts[0].tokenizerFingerprint ?? 0)))"
+            )
         }
         self.parts = parts
         var s = [0]
@@ -62,12 +64,16 @@ public struct TokenizerCodec: TextCodec {
     public init(path: String) throws { tokenizer = try Tokenizer.load(path: path) }
     public var vocabSize: Int { tokenizer.vocabSize }
     public func encode(_ text: String) -> [Int32] { tokenizer.encode(text).map { Int32(bitPattern: $0) } }
-    public func decode(_ ids: [Int32]) -> String { tokenizer.decode(ids.map { UInt32(bitPattern: $0) }, skipSpecialTokens: true) }
+    public func decode(_ ids: [Int32]) -> String {
+        tokenizer.decode(ids.map { UInt32(bitPattern: $0) }, skipSpecialTokens: true)
+    }
     /// The tokenizer.json inside a checkpoint folder.
     public static func load(checkpoint dir: String) throws -> TokenizerCodec {
         let path = dir + "/tokenizer.json"
         guard FileManager.default.fileExists(atPath: path) else {
-            throw SluiceError(.io, "checkpoint has no tokenizer.json (copy the tokenizer the model was trained with into it)", file: dir)
+            throw SluiceError(
+                .io, "checkpoint has no tokenizer.json (copy the tokenizer the model was trained with into it)",
+                file: dir)
         }
         return try TokenizerCodec(path: path)
     }
@@ -115,26 +121,37 @@ public struct TrainingData {
     public static func open(_ options: TrainOptions) throws -> TrainingData {
         let fm = FileManager.default
         if !options.textData.isEmpty {
-            guard options.trainData.isEmpty else { throw SluiceError(.config, "data: give train (shards) or text, not both") }
+            guard options.trainData.isEmpty else {
+                throw SluiceError(.config, "data: give train (shards) or text, not both")
+            }
             guard let tokPath = options.tokenizer else { throw SluiceError(.config, "data.text needs data.tokenizer") }
             let tokenizer = try Tokenizer.load(path: tokPath)
             var ids: [Int32] = []
             for path in options.textData {
                 guard let d = fm.contents(atPath: path) else { throw SluiceError(.io, "cannot read", file: path) }
-                guard let text = String(data: d, encoding: .utf8) else { throw SluiceError(.corruptInput, "not valid UTF-8", file: path) }
+                guard let text = String(data: d, encoding: .utf8) else {
+                    throw SluiceError(.corruptInput, "not valid UTF-8", file: path)
+                }
                 ids += tokenizer.encode(text).map { Int32(bitPattern: $0) }
                 if let eos = tokenizer.eosID { ids.append(Int32(bitPattern: eos)) }
             }
             let stream = ArrayTokenStream(
-                ids, vocabSize: tokenizer.vocabSize, eosID: tokenizer.eosID.map { Int($0) }, fingerprint: tokenizer.fingerprint,
+                ids, vocabSize: tokenizer.vocabSize, eosID: tokenizer.eosID.map { Int($0) },
+                fingerprint: tokenizer.fingerprint,
                 label: options.textData.joined(separator: "+"))
             return TrainingData(train: stream, val: nil, tokenizerPath: tokPath)
         }
-        guard !options.trainData.isEmpty else { throw SluiceError(.config, "data.train: no training shards (or data.text files) given") }
+        guard !options.trainData.isEmpty else {
+            throw SluiceError(.config, "data.train: no training shards (or data.text files) given")
+        }
         var tokPath = options.tokenizer
-        if tokPath == nil, fm.fileExists(atPath: options.trainData[0] + "/tokenizer.json") { tokPath = options.trainData[0] + "/tokenizer.json" }
+        if tokPath == nil, fm.fileExists(atPath: options.trainData[0] + "/tokenizer.json") {
+            tokPath = options.trainData[0] + "/tokenizer.json"
+        }
         let tokenizer = try tokPath.map { try Tokenizer.load(path: $0) }
-        let trains = try options.trainData.map { try ShardTokenStream(directory: $0, split: .train, tokenizer: tokenizer) as any TokenStream }
+        let trains = try options.trainData.map {
+            try ShardTokenStream(directory: $0, split: .train, tokenizer: tokenizer) as any TokenStream
+        }
         let train: any TokenStream = trains.count == 1 ? trains[0] : try ConcatTokenStream(trains)
         var vals: [any TokenStream] = []
         if !options.valData.isEmpty {
@@ -151,7 +168,8 @@ public struct TrainingData {
         if let v = val, v.tokenizerFingerprint != train.tokenizerFingerprint {
             throw SluiceError(
                 .config,
-                "validation shards \(v.label) were made by another tokenizer than \(train.label) (fingerprint \(hex(v.tokenizerFingerprint ?? 0)) vs \(hex(train.tokenizerFingerprint ?? 0)))")
+                "validation shards \(v.label) were made by another tokenizer than \(train.label) (fingerprint \(hex(v.tokenizerFingerprint ?? 0)) vs \(hex(train.tokenizerFingerprint ?? 0)))"
+            )
         }
         return TrainingData(train: train, val: val, tokenizerPath: tokPath)
     }

@@ -28,7 +28,9 @@ public final class ArrayTokenStream: TokenStream {
     public var label: String
     public var tokenCount: Int { tokens.count }
 
-    public init(_ tokens: [Int32], vocabSize: Int, eosID: Int? = nil, fingerprint: UInt64? = nil, label: String = "memory") {
+    public init(
+        _ tokens: [Int32], vocabSize: Int, eosID: Int? = nil, fingerprint: UInt64? = nil, label: String = "memory"
+    ) {
         self.tokens = tokens
         self.vocabSize = vocabSize
         self.eosID = eosID

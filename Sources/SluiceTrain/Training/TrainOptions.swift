@@ -124,19 +124,23 @@ public struct TrainOptions: Sendable {
     /// Reads a YAML run file (top-level sections `model`, `data`, `train`, plus `out`, `init_from`)
     /// and applies `overrides` (`"train.steps": "100"`, `"out": "runs/x"`).
     /// - Throws: config errors naming the file, line and key.
-    public static func load(yaml text: String, file: String?, overrides: [(String, String)] = []) throws -> TrainOptions {
+    public static func load(yaml text: String, file: String?, overrides: [(String, String)] = []) throws -> TrainOptions
+    {
         try load(root: try ConfigValue.parseYAML(text, file: file), file: file, overrides: overrides)
     }
 
     /// `load(yaml:)` on an already parsed file (or a part of one: `sluice ablate` passes its
     /// `model` and `train` sections with their lines).
-    public static func load(root: ConfigValue, file: String?, overrides: [(String, String)] = []) throws -> TrainOptions {
+    public static func load(root: ConfigValue, file: String?, overrides: [(String, String)] = []) throws -> TrainOptions
+    {
         guard let top = root.mapValue else { throw SluiceError(.config, "a training file is a YAML map", file: file) }
         var sections: [String: [(key: String, value: ConfigValue)]] = ["model": [], "data": [], "train": []]
         var topValues: [(key: String, value: ConfigValue)] = []
         for (k, v) in top {
             if sections[k] != nil {
-                guard let m = v.mapValue else { throw SluiceError(.config, "'\(k)' must be a map", file: file, line: v.line) }
+                guard let m = v.mapValue else {
+                    throw SluiceError(.config, "'\(k)' must be a map", file: file, line: v.line)
+                }
                 sections[k] = m
             } else {
                 topValues.append((k, v))
@@ -156,61 +160,105 @@ public struct TrainOptions: Sendable {
             }
         }
         var o = TrainOptions()
-        o.vocabSize = try model.optionalInt("vocab_size", range: 1...Int(Int32.max - 1), "vocabulary size (default: the data's)")
-        o.contextLength = try model.int("context_length", default: o.contextLength, range: 1...65_536, "tokens per sequence (T)")
+        o.vocabSize = try model.optionalInt(
+            "vocab_size", range: 1...Int(Int32.max - 1), "vocabulary size (default: the data's)")
+        o.contextLength = try model.int(
+            "context_length", default: o.contextLength, range: 1...65_536, "tokens per sequence (T)")
         o.layers = try model.int("layers", default: o.layers, range: 1...512, "transformer blocks")
         o.heads = try model.int("heads", default: o.heads, range: 1...1024, "attention heads; width must be a multiple")
         o.width = try model.int("width", default: o.width, range: 1...65_536, "channels (d_model)")
-        o.dropout = try model.double("dropout", default: 0, range: 0...0.95, "dropout probability in training (embeddings, attention, residual branches)")
+        o.dropout = try model.double(
+            "dropout", default: 0, range: 0...0.95,
+            "dropout probability in training (embeddings, attention, residual branches)")
         var a = o.architecture
-        a.positions = GPTConfig.Positions(rawValue: try model.choice("positions", default: "learned", ["learned", "rope"], "learned position embeddings (GPT-2) or rotary embeddings of q and k"))!
-        a.ropeTheta = try model.double("rope_theta", default: a.ropeTheta, range: 2...1e9, "RoPE base θ (with positions: rope)")
-        a.norm = GPTConfig.Norm(rawValue: try model.choice("norm", default: "layernorm", ["layernorm", "rmsnorm"], "layer norm (GPT-2) or RMS norm"))!
-        a.qkNorm = try model.bool("qk_norm", default: false, "RMS-normalise each head's queries and keys before attention")
-        a.mlp = GPTConfig.MLP(rawValue: try model.choice("mlp", default: "gelu", ["gelu", "relu2", "swiglu"], "MLP: tanh-GELU 4·C (GPT-2), ReLU² 4·C, or SwiGLU 8·C/3"))!
-        a.tieEmbeddings = try model.bool("tie_embeddings", default: true, "the output head is the token embedding (GPT-2) or its own matrix")
-        a.logitSoftcap = try model.double("logit_softcap", default: 0, range: 0...1e4, "logits = cap·tanh(z/cap) (0: off)")
-        a.zeroInitProjections = try model.bool("zero_init", default: false, "zero-initialise attn.c_proj, mlp.c_proj and an untied head")
+        a.positions = GPTConfig.Positions(
+            rawValue: try model.choice(
+                "positions", default: "learned", ["learned", "rope"],
+                "learned position embeddings (GPT-2) or rotary embeddings of q and k"))!
+        a.ropeTheta = try model.double(
+            "rope_theta", default: a.ropeTheta, range: 2...1e9, "RoPE base θ (with positions: rope)")
+        a.norm = GPTConfig.Norm(
+            rawValue: try model.choice(
+                "norm", default: "layernorm", ["layernorm", "rmsnorm"], "layer norm (GPT-2) or RMS norm"))!
+        a.qkNorm = try model.bool(
+            "qk_norm", default: false, "RMS-normalise each head's queries and keys before attention")
+        a.mlp = GPTConfig.MLP(
+            rawValue: try model.choice(
+                "mlp", default: "gelu", ["gelu", "relu2", "swiglu"],
+                "MLP: tanh-GELU 4·C (GPT-2), ReLU² 4·C, or SwiGLU 8·C/3"))!
+        a.tieEmbeddings = try model.bool(
+            "tie_embeddings", default: true, "the output head is the token embedding (GPT-2) or its own matrix")
+        a.logitSoftcap = try model.double(
+            "logit_softcap", default: 0, range: 0...1e4, "logits = cap·tanh(z/cap) (0: off)")
+        a.zeroInitProjections = try model.bool(
+            "zero_init", default: false, "zero-initialise attn.c_proj, mlp.c_proj and an untied head")
         a.bias = try model.bool("bias", default: true, "biases in the linear layers (GPT-2: true)")
-        a.objective = GPTConfig.Objective(rawValue: try model.choice("objective", default: "causal", ["causal", "mlm"], "next-token prediction (GPT) or masked language modelling with bidirectional attention (BERT)"))!
-        o.mlmProbability = try model.double("mlm_probability", default: o.mlmProbability, range: 0.01...1, "share of positions chosen per sequence with objective mlm (BERT: 0.15)")
+        a.objective = GPTConfig.Objective(
+            rawValue: try model.choice(
+                "objective", default: "causal", ["causal", "mlm"],
+                "next-token prediction (GPT) or masked language modelling with bidirectional attention (BERT)"))!
+        o.mlmProbability = try model.double(
+            "mlm_probability", default: o.mlmProbability, range: 0.01...1,
+            "share of positions chosen per sequence with objective mlm (BERT: 0.15)")
         o.architecture = a
         try model.finish()
         o.trainData = try data.stringList("train", default: [], "training shard folder or files")
-        o.textData = try data.stringList("text", default: [], "plain-text files to tokenize in memory instead of shards")
-        o.valData = try data.stringList("val", default: [], "validation shard folder or files (default: hold out val_fraction)")
-        o.valFraction = try data.double("val_fraction", default: o.valFraction, range: 0...0.5, "share of training tokens held out when val is empty")
+        o.textData = try data.stringList(
+            "text", default: [], "plain-text files to tokenize in memory instead of shards")
+        o.valData = try data.stringList(
+            "val", default: [], "validation shard folder or files (default: hold out val_fraction)")
+        o.valFraction = try data.double(
+            "val_fraction", default: o.valFraction, range: 0...0.5,
+            "share of training tokens held out when val is empty")
         o.tokenizer = try data.optionalString("tokenizer", "tokenizer.json the shards were made with")
         try data.finish()
-        o.batchSize = try train.int("batch_size", default: o.batchSize, range: 1...4096, "sequences per micro-batch (B)")
-        o.gradAccum = try train.int("grad_accum", default: o.gradAccum, range: 1...4096, "micro-batches per optimizer step")
-        o.globalBatch = try train.optionalInt("global_batch", range: 1...1_048_576, "sequences per step over all ranks (sets grad_accum)")
+        o.batchSize = try train.int(
+            "batch_size", default: o.batchSize, range: 1...4096, "sequences per micro-batch (B)")
+        o.gradAccum = try train.int(
+            "grad_accum", default: o.gradAccum, range: 1...4096, "micro-batches per optimizer step")
+        o.globalBatch = try train.optionalInt(
+            "global_batch", range: 1...1_048_576, "sequences per step over all ranks (sets grad_accum)")
         if o.globalBatch != nil && train.has("grad_accum") {
-            throw train.error("global_batch", "give train.global_batch or train.grad_accum, not both (global_batch sets grad_accum)")
+            throw train.error(
+                "global_batch", "give train.global_batch or train.grad_accum, not both (global_batch sets grad_accum)")
         }
         o.steps = try train.int("steps", default: o.steps, range: 1...100_000_000, "optimizer steps")
         o.lr = try train.double("lr", default: o.lr, range: 0...10, "peak learning rate")
         o.minLR = try train.double("min_lr", default: o.minLR, range: 0...10, "learning rate at the end of the cosine")
         o.warmup = try train.int("warmup", default: o.warmup, range: 0...100_000_000, "linear warm-up steps")
-        o.weightDecay = try train.double("weight_decay", default: o.weightDecay, range: 0...10, "AdamW decay of matmul weights")
+        o.weightDecay = try train.double(
+            "weight_decay", default: o.weightDecay, range: 0...10, "AdamW decay of matmul weights")
         o.beta1 = try train.double("beta1", default: o.beta1, range: 0...0.999999, "Adam β1")
         o.beta2 = try train.double("beta2", default: o.beta2, range: 0...0.999999, "Adam β2")
-        o.optimizer = try train.choice("optimizer", default: "adamw", ["adamw", "muon"], "AdamW for everything, or Muon for the hidden matrices and AdamW for the rest")
-        o.muonLR = try train.double("muon_lr", default: o.muonLR, range: 0...10, "peak learning rate of the Muon matrices")
-        o.muonMomentum = try train.double("muon_momentum", default: o.muonMomentum, range: 0...0.999999, "Muon momentum β (Nesterov)")
-        o.muonWeightDecay = try train.double("muon_weight_decay", default: 0, range: 0...10, "Muon's decoupled weight decay")
-        let e = try train.double("embedding_lr", default: -1, range: -1...100, "peak AdamW rate of the embeddings (-1: lr)")
+        o.optimizer = try train.choice(
+            "optimizer", default: "adamw", ["adamw", "muon"],
+            "AdamW for everything, or Muon for the hidden matrices and AdamW for the rest")
+        o.muonLR = try train.double(
+            "muon_lr", default: o.muonLR, range: 0...10, "peak learning rate of the Muon matrices")
+        o.muonMomentum = try train.double(
+            "muon_momentum", default: o.muonMomentum, range: 0...0.999999, "Muon momentum β (Nesterov)")
+        o.muonWeightDecay = try train.double(
+            "muon_weight_decay", default: 0, range: 0...10, "Muon's decoupled weight decay")
+        let e = try train.double(
+            "embedding_lr", default: -1, range: -1...100, "peak AdamW rate of the embeddings (-1: lr)")
         o.embeddingLR = e < 0 ? nil : e
         let h = try train.double("head_lr", default: -1, range: -1...100, "peak AdamW rate of an untied head (-1: lr)")
         o.headLR = h < 0 ? nil : h
-        o.gradClip = try train.double("grad_clip", default: o.gradClip, range: 0...1e9, "clip the global gradient norm (0: off)")
+        o.gradClip = try train.double(
+            "grad_clip", default: o.gradClip, range: 0...1e9, "clip the global gradient norm (0: off)")
         o.seed = try train.int("seed", default: o.seed, range: 0...Int.max, "seed for initialisation and batches")
-        o.recompute = try train.bool("recompute", default: false, "recompute block activations in backward (less memory)")
+        o.recompute = try train.bool(
+            "recompute", default: false, "recompute block activations in backward (less memory)")
         o.threads = try train.int("threads", default: o.threads, range: 1...256, "threads for kernels and OpenBLAS")
-        o.evalEvery = try train.int("eval_every", default: o.evalEvery, range: 0...100_000_000, "validation every N steps (0: only at the end)")
-        o.evalBatches = try train.int("eval_batches", default: o.evalBatches, range: 1...100_000, "validation micro-batches")
-        o.checkpointEvery = try train.int("checkpoint_every", default: o.checkpointEvery, range: 0...100_000_000, "checkpoint every N steps (0: only at the end)")
-        o.keepCheckpoints = try train.int("keep_checkpoints", default: o.keepCheckpoints, range: 1...1000, "step checkpoints kept")
+        o.evalEvery = try train.int(
+            "eval_every", default: o.evalEvery, range: 0...100_000_000, "validation every N steps (0: only at the end)")
+        o.evalBatches = try train.int(
+            "eval_batches", default: o.evalBatches, range: 1...100_000, "validation micro-batches")
+        o.checkpointEvery = try train.int(
+            "checkpoint_every", default: o.checkpointEvery, range: 0...100_000_000,
+            "checkpoint every N steps (0: only at the end)")
+        o.keepCheckpoints = try train.int(
+            "keep_checkpoints", default: o.keepCheckpoints, range: 1...1000, "step checkpoints kept")
         o.logEvery = try train.int("log_every", default: o.logEvery, range: 1...100_000, "print a line every N steps")
         try train.finish()
         o.out = try topOpts.string("out", default: o.out, "run folder")

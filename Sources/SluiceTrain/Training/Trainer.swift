@@ -50,7 +50,8 @@ public final class Trainer {
         log: @escaping (String) -> Void = { _ in }
     ) throws {
         self.options = options
-        let mlm = options.objective == .mlm ? try MaskedLM.prepare(options, train: train, tokenizerPath: tokenizerPath) : nil
+        let mlm =
+            options.objective == .mlm ? try MaskedLM.prepare(options, train: train, tokenizerPath: tokenizerPath) : nil
         masking = mlm?.masking
         self.tokenizerPath = mlm != nil ? mlm!.tokenizerPath : tokenizerPath
         self.log = log
@@ -58,10 +59,12 @@ public final class Trainer {
         if let v = val, let a = train.tokenizerFingerprint, let b = v.tokenizerFingerprint, a != b {
             throw SluiceError(
                 .config,
-                "validation data \(v.label) was made by another tokenizer (fingerprint \(hex(b)) vs \(hex(a)) for \(train.label))")
+                "validation data \(v.label) was made by another tokenizer (fingerprint \(hex(b)) vs \(hex(a)) for \(train.label))"
+            )
         }
         if let v = val, v.vocabSize != train.vocabSize {
-            throw SluiceError(.config, "validation vocabulary \(v.vocabSize) differs from training vocabulary \(train.vocabSize)")
+            throw SluiceError(
+                .config, "validation vocabulary \(v.vocabSize) differs from training vocabulary \(train.vocabSize)")
         }
         var trainStream = train
         var valStream = val
@@ -73,10 +76,15 @@ public final class Trainer {
             }
         }
         guard trainStream.tokenCount >= T + 1 else {
-            throw SluiceError(.config, "training data \(train.label) has \(trainStream.tokenCount) tokens; context_length \(T) needs at least \(T + 1)")
+            throw SluiceError(
+                .config,
+                "training data \(train.label) has \(trainStream.tokenCount) tokens; context_length \(T) needs at least \(T + 1)"
+            )
         }
         if let v = valStream, v.tokenCount < T + 1 {
-            throw SluiceError(.config, "validation data \(v.label) has \(v.tokenCount) tokens; context_length \(T) needs at least \(T + 1)")
+            throw SluiceError(
+                .config,
+                "validation data \(v.label) has \(v.tokenCount) tokens; context_length \(T) needs at least \(T + 1)")
         }
         self.train = trainStream
         self.val = valStream
@@ -100,22 +108,29 @@ public final class Trainer {
             let m = try Checkpoint.load(latest, threads: options.threads)
             try checkObjective(of: m.config, in: latest, against: wanted)
             try checkCheckpointTokenizer(latest, against: train, log: log)
-            if options.initFrom == nil, m.config.contextLength != wanted.contextLength || m.config.layers != wanted.layers
-                || m.config.heads != wanted.heads || m.config.width != wanted.width || m.config.vocabSize != wanted.vocabSize
+            if options.initFrom == nil,
+                m.config.contextLength != wanted.contextLength || m.config.layers != wanted.layers
+                    || m.config.heads != wanted.heads || m.config.width != wanted.width
+                    || m.config.vocabSize != wanted.vocabSize
             {
-                throw SluiceError(.config, "the checkpoint in \(latest) has another model shape than the configuration; resume with the same model settings")
+                throw SluiceError(
+                    .config,
+                    "the checkpoint in \(latest) has another model shape than the configuration; resume with the same model settings"
+                )
             }
             if options.initFrom == nil, !m.config.sameArchitecture(as: wanted) {
                 throw SluiceError(
                     .config,
-                    "the checkpoint in \(latest) has another architecture (\(m.config.architectureSummary)) than the configuration (\(wanted.architectureSummary)); resume with the same model settings")
+                    "the checkpoint in \(latest) has another architecture (\(m.config.architectureSummary)) than the configuration (\(wanted.architectureSummary)); resume with the same model settings"
+                )
             }
             model = m
             optimizer = try Checkpoint.loadOptimizer(latest, parameterCount: m.params.count)
             if optimizer.muon != (options.optimizer == "muon") {
                 throw SluiceError(
                     .config,
-                    "the checkpoint in \(latest) was trained with \(optimizer.muon ? "muon" : "adamw"), the configuration says \(options.optimizer); resume with the same optimizer")
+                    "the checkpoint in \(latest) was trained with \(optimizer.muon ? "muon" : "adamw"), the configuration says \(options.optimizer); resume with the same optimizer"
+                )
             }
             startStep = (Checkpoint.trainerState(latest)?["step"] as? Int) ?? optimizer.step
         } else {
@@ -124,7 +139,9 @@ public final class Trainer {
                 try checkObjective(of: model.config, in: initFrom, against: wanted)
                 try checkCheckpointTokenizer(initFrom, against: train, log: log)
                 guard model.config.contextLength >= T else {
-                    throw SluiceError(.config, "context_length \(T) exceeds the \(model.config.contextLength) positions of \(initFrom)")
+                    throw SluiceError(
+                        .config,
+                        "context_length \(T) exceeds the \(model.config.contextLength) positions of \(initFrom)")
                 }
             } else {
                 model = try GPT(config: wanted, threads: options.threads)
@@ -141,7 +158,10 @@ public final class Trainer {
             muon = mu
         }
         guard train.vocabSize <= model.config.vocabSize else {
-            throw SluiceError(.config, "the data's vocabulary (\(train.vocabSize)) does not fit the model's vocab_size \(model.config.vocabSize)")
+            throw SluiceError(
+                .config,
+                "the data's vocabulary (\(train.vocabSize)) does not fit the model's vocab_size \(model.config.vocabSize)"
+            )
         }
         model.dropout = Float(options.dropout)
         optimizer.beta1 = Float(options.beta1)
@@ -158,7 +178,8 @@ public final class Trainer {
         let B = options.batchSize, T = options.contextLength
         var rng = SplitMix64(seed: UInt64(options.seed) &* 0x9E37_79B9_7F4A_7C15 ^ (UInt64(step) << 16) ^ UInt64(micro))
         if let masking {
-            var maskRNG = SplitMix64(seed: UInt64(options.seed) &* 0xD1B5_4A32_D192_ED03 ^ (UInt64(step) << 16) ^ UInt64(micro))
+            var maskRNG = SplitMix64(
+                seed: UInt64(options.seed) &* 0xD1B5_4A32_D192_ED03 ^ (UInt64(step) << 16) ^ UInt64(micro))
             return try maskedWindows(B: B, T: T, masking: masking, rng: &maskRNG) { _ in
                 Int(rng.next() % UInt64(train.tokenCount - T))
             }
@@ -231,7 +252,9 @@ public final class Trainer {
                 + "train \(train.tokenCount) tokens, val \(val?.tokenCount ?? 0); "
                 + "MFU over a peak of \(String(format: "%.1f", peak.flops / 1e9)) GFLOP/s (\(peak.source))")
         if !model.config.isGPT2 || model.config.zeroInitProjections || muon != nil {
-            log("architecture: \(model.config.architectureSummary); optimizer \(muon == nil ? "adamw" : "muon (hidden matrices) + adamw")")
+            log(
+                "architecture: \(model.config.architectureSummary); optimizer \(muon == nil ? "adamw" : "muon (hidden matrices) + adamw")"
+            )
         }
         if tokenizerPath == nil {
             log(
@@ -259,8 +282,10 @@ public final class Trainer {
             for micro in 0..<accum {
                 let global = rank * accum + micro  // this rank's slice of the step's ranks × accum micro-batches
                 let (x, y) = try batch(step: step, micro: global)
-                model.dropoutSeed = UInt64(options.seed) &* 0xA24B_AED4_963E_E407 ^ (UInt64(step) << 20) ^ UInt64(global)
-                loss += model.forward(tokens: x, targets: y, B: B, T: T, recompute: options.recompute, forTraining: true)
+                model.dropoutSeed =
+                    UInt64(options.seed) &* 0xA24B_AED4_963E_E407 ^ (UInt64(step) << 20) ^ UInt64(global)
+                loss += model.forward(
+                    tokens: x, targets: y, B: B, T: T, recompute: options.recompute, forTraining: true)
                 if micro == accum - 1 { startGradientSum() }
                 model.backward(lossScale: 1 / Float(accum * ranks))
             }
@@ -284,7 +309,8 @@ public final class Trainer {
             if rec.step % options.logEvery == 0 || rec.step == options.steps {
                 log(
                     String(
-                        format: "step %d/%d loss %.4f lr %.3e norm %.3f %.0f tok/s MFU %.1f%%", rec.step, options.steps, loss, lr,
+                        format: "step %d/%d loss %.4f lr %.3e norm %.3f %.0f tok/s MFU %.1f%%", rec.step, options.steps,
+                        loss, lr,
                         norm, rec.tokensPerSecond, rec.mfu * 100))
             }
             step += 1
@@ -331,7 +357,9 @@ public final class Trainer {
         var kept = Data()
         if startStep > 0, let d = FileManager.default.contents(atPath: path) {
             for line in d.split(separator: 0x0A) {
-                if let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let s = o["step"] as? Int, s <= startStep {
+                if let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                    let s = o["step"] as? Int, s <= startStep
+                {
                     kept.append(Data(line) + Data([0x0A]))
                 }
             }
@@ -343,7 +371,9 @@ public final class Trainer {
         var tr: [(Int, Double)] = [], va: [(Int, Double)] = []
         if let d = FileManager.default.contents(atPath: metricsPath) {
             for line in d.split(separator: 0x0A) {
-                guard let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let s = o["step"] as? Int else { continue }
+                guard let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                    let s = o["step"] as? Int
+                else { continue }
                 if let l = o["loss"] as? Double { tr.append((s, l)) }
                 if let l = o["val_loss"] as? Double { va.append((s, l)) }
             }
@@ -398,6 +428,7 @@ func hex(_ v: UInt64) -> String { String(v, radix: 16) }
 /// Throws `corruptInput` when a window holds an id the model has no embedding for (a damaged shard).
 func checkIDs(_ ids: [Int32], vocab: Int, source: String, at start: Int) throws {
     for (i, id) in ids.enumerated() where id < 0 || Int(id) >= vocab {
-        throw SluiceError(.corruptInput, "token id \(id) at token \(start + i) is outside the vocabulary of \(vocab)", file: source)
+        throw SluiceError(
+            .corruptInput, "token id \(id) at token \(start + i) is outside the vocabulary of \(vocab)", file: source)
     }
 }
