@@ -94,28 +94,7 @@ extension Kernels {
                 let t = r % T, b = r / (NH * T)
                 let lo = min(max(Int(seg[b * T + t]), 0), t)
                 let row = att + r * T
-                let n = t + 1
-                var mx = -Float.infinity
-                for j in lo..<n where row[j] > mx { mx = row[j] }
-                var s8 = Float8()
-                var j = lo
-                while j + 8 <= n {
-                    let e = exp8(row.load8(j) - mx)
-                    row.store8(j, e)
-                    s8 += e
-                    j += 8
-                }
-                var sum = s8.sum()
-                while j < n {
-                    let e = exp1(row[j] - mx)
-                    row[j] = e
-                    sum += e
-                    j += 1
-                }
-                let inv = 1 / sum
-                for j in lo..<n { row[j] *= inv }
-                for j in 0..<lo { row[j] = 0 }
-                for j in n..<T { row[j] = 0 }
+                softmaxRow(row, from: lo, to: t + 1, width: T)
             }
         }
     }

@@ -280,27 +280,7 @@ enum Kernels {
             for r in range {
                 let t = r % T
                 let row = att + r * T
-                let n = causal ? t + 1 : T  // columns this row attends to
-                var mx = -Float.infinity
-                for j in 0..<n where row[j] > mx { mx = row[j] }
-                var s8 = Float8()
-                var j = 0
-                while j + 8 <= n {
-                    let e = exp8(row.load8(j) - mx)
-                    row.store8(j, e)
-                    s8 += e
-                    j += 8
-                }
-                var sum = s8.sum()
-                while j < n {
-                    let e = exp1(row[j] - mx)
-                    row[j] = e
-                    sum += e
-                    j += 1
-                }
-                let inv = 1 / sum
-                for j in 0..<n { row[j] *= inv }
-                for j in n..<T { row[j] = 0 }
+                softmaxRow(row, from: 0, to: causal ? t + 1 : T, width: T)  // columns this row attends to
             }
         }
     }
@@ -424,5 +404,34 @@ enum Kernels {
                 row[tgt] -= scale
             }
         }
+    }
+}
+
+extension Kernels {
+    /// Softmax of `row[lo..<n]` in place (max-subtracted, vectorised exp), zeros in the other
+    /// columns of the `width`-wide row: the one row kernel of causal, bidirectional and segmented attention.
+    @inline(__always)
+    static func softmaxRow(_ row: FloatPointer, from lo: Int, to n: Int, width T: Int) {
+        var mx = -Float.infinity
+        for j in lo..<n where row[j] > mx { mx = row[j] }
+        var s8 = Float8()
+        var j = lo
+        while j + 8 <= n {
+            let e = exp8(row.load8(j) - mx)
+            row.store8(j, e)
+            s8 += e
+            j += 8
+        }
+        var sum = s8.sum()
+        while j < n {
+            let e = exp1(row[j] - mx)
+            row[j] = e
+            sum += e
+            j += 1
+        }
+        let inv = 1 / sum
+        for j in lo..<n { row[j] *= inv }
+        for j in 0..<lo { row[j] = 0 }
+        for j in n..<T { row[j] = 0 }
     }
 }
