@@ -37,9 +37,10 @@ step run Pipelines/code.yaml --input Fixtures/code/Files --output out/code
 step run Pipelines/tokenize.yaml --input 'out/quickstart/*.jsonl.zst' --output out/tokenize
 step shards inspect out/tokenize
 
-# A short training run of the tiny GPT on those shards, its evaluation, and a sample.
-step train Pipelines/train-tiny.yaml --set "data.train=[out/tokenize]" --steps 20 --set train.warmup=2 \
-    --set train.eval_every=10 --out out/train-quickstart
+# A short training run of the small model (the default, modern recipe) on those shards, its
+# evaluation, and a sample.
+step train Pipelines/train-small.yaml --set "data.train=[out/tokenize]" --steps 20 --set train.warmup=2 \
+    --set train.grad_accum=1 --set train.eval_every=10 --out out/train-quickstart
 step_into out/train-quickstart/eval-tinyshakespeare.json \
     eval --checkpoint out/train-quickstart/latest --text Fixtures/quickstart/tinyshakespeare-head.txt
 step generate --checkpoint out/train-quickstart/latest --prompt "ROMEO:" --max-tokens 40 --seed 1

@@ -265,9 +265,30 @@ def main():
                         float(np.median(ours)), float(np.median(base)), "the same trainer before issue 23 (main's binary)",
                         notes=f"`sluice dev train-speed`, alternating, median of 3 each: {[round(x) for x in ours]} vs "
                               f"{[round(x) for x in base]}; goal within 5 %; load average {os.getloadavg()[0]:.1f}"))
+    if not os.environ.get("SLUICE_RECIPE_ABLATE"):
+        rows += carried_ablation_rows({r["benchmark"] for r in rows})
     json.dump(rows, open(a.out, "w"), indent=1)
     for r in rows:
         print(json.dumps(r))
+
+
+def carried_ablation_rows(present):
+    """The ablation rows of the last results file, kept when this run does not measure them (they take
+    an hour; SLUICE_RECIPE_ABLATE=1 remeasures them), each marked with the run that measured it."""
+    path = os.path.join(ROOT, "Benchmarks", "results", "train-recipe.json")
+    try:
+        old = json.load(open(path))
+    except (OSError, ValueError):
+        return []
+    kept = []
+    for r in old.get("rows", []):
+        if r["benchmark"].startswith("ablation:") and r["benchmark"] not in present:
+            r = dict(r)
+            note = r.get("notes") or ""
+            if "carried over" not in note:
+                r["notes"] = f"{note}; carried over from the results file of {old.get('date', '?')}"
+            kept.append(r)
+    return kept
 
 
 if __name__ == "__main__":

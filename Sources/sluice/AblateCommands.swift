@@ -205,7 +205,7 @@ struct AblateSubmit: ParsableCommand {
             slurm.cpusPerTask = cpusPerTask
             slurm.memory = mem
             slurm.jobName = "sluice-ablate"
-            slurm.extraArguments = ["--chdir=\(cwd)"] + sbatchArguments
+            slurm.extraArguments = [sbatchOption("chdir", cwd)] + sbatchArguments
             let passes = ablation.passes.enumerated().map { i, p in
                 SlurmPass(index: i, name: p.name, taskCount: p.taskCount, pendingTasks: ablation.pendingTasks(pass: i))
             }

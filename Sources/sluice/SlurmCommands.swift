@@ -90,7 +90,7 @@ struct SlurmSubmit: ParsableCommand {
             slurm.cpusPerTask = cpusPerTask
             slurm.memory = mem
             slurm.maxConcurrent = maxParallel
-            slurm.extraArguments = ["--chdir=\(cwd)"] + sbatchArguments
+            slurm.extraArguments = [sbatchOption("chdir", cwd)] + sbatchArguments
             let passes = plan.passes.enumerated().map { i, p in
                 SlurmPass(index: i, name: p.name, taskCount: p.taskCount, pendingTasks: plan.pendingTasks(passIndex: i))
             }

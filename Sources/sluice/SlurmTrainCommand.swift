@@ -71,7 +71,7 @@ struct SlurmTrain: ParsableCommand {
             slurm.time = time
             slurm.cpusPerTask = cpusPerTask ?? options.threads
             slurm.memory = mem
-            slurm.extraArguments = ["--chdir=\(cwd)"] + sbatchArguments
+            slurm.extraArguments = [sbatchOption("chdir", cwd)] + sbatchArguments
             let job = SlurmTrainScript(
                 nodes: nodes, tasksPerNode: tasksPerNode, settings: slurm, launcher: MPILauncher(rawValue: launcher)!,
                 command: command, outputDirectory: runFolder)

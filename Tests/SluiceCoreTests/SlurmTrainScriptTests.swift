@@ -47,6 +47,27 @@ import Testing
             ])
     }
 
+    /// sbatch's own line parser ends a value at a space and reads `#` as a comment: such values are quoted.
+    @Test func spacesQuotesAndHashesInSBATCHValuesAreEscaped() throws {
+        var s = SlurmSettings()
+        s.jobName = ##"run "#1\"##
+        let j = SlurmTrainScript(
+            nodes: 1, tasksPerNode: 2, settings: s, launcher: .srun, command: ["sluice", "train", "a.yaml"],
+            outputDirectory: "/work/My Runs/it's")
+        let lines = j.script.split(separator: "\n").map(String.init)
+        #expect(lines.contains(##"#SBATCH --job-name="run \"#1\\-train""##))
+        #expect(lines.contains(##"#SBATCH --output="/work/My Runs/it's/_slurm/logs/train-%j.log""##))
+        var broken = s
+        broken.jobName = "a\nb"
+        let error = #expect(throws: SluiceError.self) {
+            _ = try SlurmTrainScript(
+                nodes: 1, tasksPerNode: 1, settings: broken, launcher: .srun, command: ["x"],
+                outputDirectory: "/tmp/none"
+            ).submit(dryRun: true)
+        }
+        #expect(error?.message.contains("line break") == true)
+    }
+
     @Test func mpirunMissingIsNamedBeforeSubmitting() {
         let error = #expect(throws: SluiceError.self) {
             try job(.mpirun).checkLauncher(environment: ["PATH": "/nonexistent"])

@@ -72,10 +72,10 @@ public struct SlurmScripts: Sendable {
     public func script(for pass: SlurmPass, dependency: String?) -> String {
         var lines = ["#!/usr/bin/env bash", "# sluice-pass-tasks: \(pass.taskCount)"]
         let name = "\(settings.jobName)-\(pass.index)-\(pass.name)"
-        lines.append("#SBATCH --job-name=\(name)")
+        lines.append(sbatchLine("job-name", name))
         lines.append("#SBATCH --array=\(arraySpec(pass.pendingTasks))")
-        lines.append("#SBATCH --output=\(logDirectory)/\(pass.index)-\(pass.name)-%a.log")
-        if let p = settings.partition { lines.append("#SBATCH --partition=\(p)") }
+        lines.append(sbatchLine("output", "\(logDirectory)/\(pass.index)-\(pass.name)-%a.log"))
+        if let p = settings.partition { lines.append(sbatchLine("partition", p)) }
         if let t = settings.time { lines.append("#SBATCH --time=\(t)") }
         if let c = settings.cpusPerTask { lines.append("#SBATCH --cpus-per-task=\(c)") }
         if let m = settings.memory { lines.append("#SBATCH --mem=\(m)") }
@@ -100,6 +100,7 @@ public struct SlurmScripts: Sendable {
         pass: SlurmPass, script: String, jobID: String?
     )] {
         let fm = FileManager.default
+        try sbatchSafe([logDirectory, settings.jobName, settings.partition ?? ""], file: scriptDirectory)
         try fm.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         var results: [(SlurmPass, String, String?)] = []
         var previous: String?
@@ -132,12 +133,43 @@ public struct SlurmScripts: Sendable {
     }
 }
 
+/// An `#SBATCH --name=value` line. sbatch reads these lines with its own parser, not bash: an
+/// unquoted space ends the value (the rest is read as another directive) and a `#` can start a
+/// comment. A value with anything but letters, digits and `/._-=,:+@%` (a log folder under
+/// "My Runs", a job named "a#1") is written in double quotes, with `"` and `\` escaped by a
+/// backslash, which sbatch 22 reads back exactly (checked by hand against the local cluster). A
+/// newline cannot be written into one line; `sbatchSafe` refuses it before a script is written.
+func sbatchLine(_ name: String, _ value: String) -> String { "#SBATCH " + sbatchOption(name, value) }
+
+/// `--name=value` as an `#SBATCH` line needs it (`sbatchLine`), for options given as extra arguments.
+public func sbatchOption(_ name: String, _ value: String) -> String {
+    if isPlainWord(value) { return "--\(name)=\(value)" }
+    var v = "\""
+    for c in value.unicodeScalars {
+        if c == "\"" || c == "\\" { v.append("\\") }
+        v.unicodeScalars.append(c)
+    }
+    return "--\(name)=\(v)\""
+}
+
+/// Throws when a value cannot go into an `#SBATCH` line (it holds a line break).
+func sbatchSafe(_ values: [String], file: String) throws {
+    for v in values where v.contains(where: { $0.isNewline }) {
+        throw SluiceError(.config, "an #SBATCH value cannot hold a line break: \(v.debugDescription)", file: file)
+    }
+}
+
 /// Quotes a word for bash when it needs it.
 func shellQuote(_ s: String) -> String {
-    let safe = s.utf8.allSatisfy { c in
-        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || "/._-=,:+@%".utf8.contains(c)
-    }
-    return safe && !s.isEmpty ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    isPlainWord(s) ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// Non-empty and only letters, digits and `/._-=,:+@%`: a word bash and sbatch read as written.
+func isPlainWord(_ s: String) -> Bool {
+    !s.isEmpty
+        && s.utf8.allSatisfy { c in
+            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || "/._-=,:+@%".utf8.contains(c)
+        }
 }
 
 /// Output of a finished external tool.

@@ -44,11 +44,11 @@ public struct SlurmTrainScript: Sendable {
     /// The text of the sbatch script.
     public var script: String {
         var lines = ["#!/usr/bin/env bash", "# sluice-train-ranks: \(ranks)"]
-        lines.append("#SBATCH --job-name=\(settings.jobName)-train")
+        lines.append(sbatchLine("job-name", settings.jobName + "-train"))
         lines.append("#SBATCH --nodes=\(nodes)")
         lines.append("#SBATCH --ntasks-per-node=\(tasksPerNode)")
-        lines.append("#SBATCH --output=\(logDirectory)/train-%j.log")
-        if let p = settings.partition { lines.append("#SBATCH --partition=\(p)") }
+        lines.append(sbatchLine("output", logDirectory + "/train-%j.log"))
+        if let p = settings.partition { lines.append(sbatchLine("partition", p)) }
         if let t = settings.time { lines.append("#SBATCH --time=\(t)") }
         if let c = settings.cpusPerTask { lines.append("#SBATCH --cpus-per-task=\(c)") }
         if let m = settings.memory { lines.append("#SBATCH --mem=\(m)") }
@@ -73,6 +73,7 @@ public struct SlurmTrainScript: Sendable {
     /// - Returns: the job id, or nil on a dry run.
     /// - Throws: `SluiceError(.io)` when the script cannot be written or `sbatch` fails.
     public func submit(dryRun: Bool) throws -> String? {
+        try sbatchSafe([logDirectory, settings.jobName, settings.partition ?? ""], file: scriptPath)
         do {
             try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
             try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
