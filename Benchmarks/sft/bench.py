@@ -94,7 +94,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="sluice-sft-") as d:
         pre = os.path.join(d, "pre.yaml")
         open(pre, "w").write(f"""
-model: {{context_length: {S['context']}, layers: {S['layers']}, heads: {S['heads']}, width: {S['width']}}}
+model: {{recipe: gpt2, context_length: {S['context']}, layers: {S['layers']}, heads: {S['heads']}, width: {S['width']}}}
 data: {{text: [{TEXT}], tokenizer: {TOK}, val_fraction: 0.05}}
 train: {{batch_size: {S['batch']}, steps: {a.pretrain_steps}, lr: 1.0e-3, warmup: 30, eval_every: 0, checkpoint_every: 0, log_every: 100}}
 out: {d}/pre
