@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "SluiceTokenize", dependencies: ["SluiceCore", "CZstd"], swiftSettings: swiftSettings),
         .target(
             name: "SluiceTrain", dependencies: ["SluiceCore", "SluiceTokenize", "COpenBLAS", "CMPI"],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings + optimizedInDebug),
         .target(name: "SluiceReport", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
         .target(
             name: "SluiceAblate",
@@ -119,3 +119,9 @@ let package = Package(
 var swiftSettings: [SwiftSetting] {
     [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)), .enableExperimentalFeature("Lifetimes")]
 }
+
+// The trainer's kernels (attention, norms, activations, cross-entropy, Muon, INT8 decoding) run
+// 10-50× slower unoptimised, which made the test suite spend most of its time in debug arithmetic.
+// Debug builds compile SluiceTrain with -O (checks kept, unlike release's -Ounchecked; -enable-testing
+// still applies, so @testable imports work). To step through it in a debugger, drop it locally.
+var optimizedInDebug: [SwiftSetting] { [.unsafeFlags(["-O"], .when(configuration: .debug))] }

@@ -45,7 +45,7 @@ stages:
 
 def write_config(d, steps):
     s = SHAPE
-    cfg = f"""model: {{context_length: {s['context']}, layers: {s['layers']}, heads: {s['heads']}, width: {s['width']}, vocab_size: {s['vocab']}}}
+    cfg = f"""model: {{recipe: gpt2, context_length: {s['context']}, layers: {s['layers']}, heads: {s['heads']}, width: {s['width']}, vocab_size: {s['vocab']}}}
 data: {{train: [{d}/shards], val_fraction: 0}}
 train: {{batch_size: {s['batch']}, global_batch: {s['global_batch']}, steps: {steps}, lr: 1.0e-3, warmup: 2, eval_every: 0,
         checkpoint_every: 0, log_every: 1000}}

@@ -54,7 +54,7 @@ def run_config(d, name, data, tok, steps, seed, model_extra, train_extra):
     cfg = os.path.join(d, name + ".yaml")
     warm = max(1, steps // 10)
     open(cfg, "w").write(f"""
-model: {{context_length: {S['context']}, layers: {S['layers']}, heads: {S['heads']}, width: {S['width']}{model_extra}}}
+model: {{recipe: gpt2, context_length: {S['context']}, layers: {S['layers']}, heads: {S['heads']}, width: {S['width']}{model_extra}}}
 data: {{text: [{data}], tokenizer: {tok}, val_fraction: 0.1}}
 train: {{batch_size: {S['batch']}, steps: {steps}, warmup: {warm}, seed: {seed}, eval_every: {EVAL_EVERY}, eval_batches: 4,
         checkpoint_every: 0, log_every: 50, grad_clip: 1.0{train_extra}}}
@@ -227,7 +227,7 @@ def main():
                 need, budget, "Sluice GPT-2 recipe (AdamW, learned positions, LayerNorm, GELU, tied head)", higher=False,
                 notes=f"target val loss {target:.4f} nats/token (GPT-2 recipe after {budget} tokens); modern recipe: "
                       f"RoPE, RMSNorm, QK-norm, ReLU², untied head, soft-cap 15, zero-init projections, no biases, Muon "
-                      f"(Pipelines/train-modern.yaml); goal ≤ 0.6× the tokens; {load}"))
+                      f"(Pipelines/train-small.yaml); goal ≤ 0.6× the tokens; {load}"))
             if need is not None:
                 rows.append(row(
                     f"wall time to the GPT-2 recipe's final val loss, {shape}, seed {seed}", "seconds", m_wall, torch_wall,

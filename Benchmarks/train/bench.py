@@ -181,7 +181,7 @@ def shakespeare(sluice, rows, steps):
         B, T = 8, 256
         cfg = os.path.join(d, "run.yaml")
         open(cfg, "w").write(f"""
-model: {{context_length: {T}, layers: 4, heads: 4, width: 256}}
+model: {{recipe: gpt2, context_length: {T}, layers: 4, heads: 4, width: 256}}
 data: {{text: [{train_txt}], tokenizer: {tok}, val_fraction: 0.05}}
 train: {{batch_size: {B}, steps: {steps}, lr: 2.0e-3, min_lr: 2.0e-4, warmup: {max(1, steps // 10)}, beta2: 0.99,
         eval_every: 0, checkpoint_every: 0, eval_batches: 4, log_every: 25}}

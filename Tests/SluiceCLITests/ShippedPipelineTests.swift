@@ -14,7 +14,7 @@ import Testing
         "ablation.yaml", "ablation-fixtures.yaml",  // sluice ablate files: Tests/SluiceAblateTests
         "train-mlm.yaml",  // trained, resumed and evaluated in MaskedLMCLITests
         "train-tiny.yaml",
-        "train-modern.yaml",
+        "train-small.yaml",
         "sft.yaml",  // sluice finetune: Tests/SluiceCLITests/FineTuneCLITests.swift
         "wikipedia.yaml",
     ]
@@ -118,15 +118,15 @@ import Testing
             ],
             in: dir)
         #expect(FileManager.default.fileExists(atPath: dir + "/runs/train-tiny/latest"))
-        // train-modern.yaml (issue 23) reads the same shards.
+        // train-small.yaml (issue 23) reads the same shards.
         try Self.ok(
             [
-                "train", "Pipelines/train-modern.yaml", "--steps", "1", "--batch-size", "1", "--set",
+                "train", "Pipelines/train-small.yaml", "--steps", "1", "--batch-size", "1", "--set",
                 "train.grad_accum=1",
                 "--set", "train.warmup=0", "--set", "train.eval_batches=1",
             ],
             in: dir)
-        #expect(FileManager.default.fileExists(atPath: dir + "/runs/train-modern/latest/config.json"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/runs/train-small/latest/config.json"))
     }
 
     /// A classify step without a model file or labels says which command creates the file.

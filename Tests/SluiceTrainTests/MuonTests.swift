@@ -76,7 +76,7 @@ import Testing
     }
 
     @Test func modernRecipeWithMuonLearnsARepeatingText() throws {
-        let dir = try TestSupport.temporaryDirectory("train-modern")
+        let dir = try TestSupport.temporaryDirectory("train-small")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var o = modernOptions(out: dir)
         o.steps = 80
@@ -142,10 +142,21 @@ import Testing
         #expect(
             o.optimizer == "muon" && o.muonLR == 0.03 && o.muonMomentum == 0.9 && o.embeddingLR == 0.3
                 && o.headLR == 0.004)
-        let defaults = try TrainOptions.load(yaml: "model: {layers: 2}", file: "x.yaml")
+        let gpt2 = try TrainOptions.load(yaml: "model: {layers: 2, recipe: gpt2}", file: "x.yaml")
         #expect(
-            defaults.modelConfig(vocab: 30, eos: nil).isGPT2 && defaults.optimizer == "adamw"
-                && defaults.embeddingLR == nil)
+            gpt2.modelConfig(vocab: 30, eos: nil).isGPT2 && gpt2.optimizer == "adamw" && gpt2.embeddingLR == nil
+                && gpt2.lr == 1e-3 && gpt2.weightDecay == 0.1)
+        // Masked LM keeps BERT's architecture (GPT-2's) unless the file asks for another.
+        let mlm = try TrainOptions.load(yaml: "model: {layers: 2, objective: mlm}", file: "x.yaml")
+        var mc = mlm.modelConfig(vocab: 30, eos: nil)
+        mc.objective = .causal
+        #expect(mc.isGPT2 && mlm.optimizer == "adamw")
+        // A key set in the file wins over its recipe default.
+        let mixed = try TrainOptions.load(yaml: "model: {mlp: gelu}\ntrain: {optimizer: adamw}", file: "x.yaml")
+        #expect(mixed.architecture.mlp == .gelu && mixed.architecture.positions == .rope && mixed.optimizer == "adamw")
+        #expect { _ = try TrainOptions.load(yaml: "model: {recipe: llama}", file: "x.yaml") } throws: {
+            "\($0)".contains("recipe") && "\($0)".contains("llama")
+        }
         #expect { _ = try TrainOptions.load(yaml: "model: {mlp: swish}", file: "x.yaml") } throws: {
             "\($0)".contains("mlp") && "\($0)".contains("swish")
         }
@@ -158,12 +169,25 @@ import Testing
         #expect(overridden.architecture.positions == .rope && overridden.optimizer == "muon")
     }
 
-    @Test func trainModernPipelineParses() throws {
-        let path = TestSupport.packageRoot + "/Pipelines/train-modern.yaml"
+    /// A run file without architecture or optimizer keys trains the measured recipe, the one
+    /// Pipelines/train-small.yaml spells out key by key.
+    @Test func theDefaultsOfANewRunAreTheShippedSmallRecipe() throws {
+        let path = TestSupport.packageRoot + "/Pipelines/train-small.yaml"
         let o = try TrainOptions.load(yaml: try String(contentsOfFile: path, encoding: .utf8), file: path)
         let c = o.modelConfig(vocab: 4096, eos: 0)
         try c.validate()
         #expect(c.positions == .rope && c.norm == .rmsnorm && c.qkNorm && c.mlp == .relu2 && !c.tieEmbeddings)
+        #expect(c.logitSoftcap == 15 && c.zeroInitProjections && !c.bias)
         #expect(o.optimizer == "muon")
+        let d = try TrainOptions.load(yaml: "model: {layers: 2}", file: "x.yaml")
+        let dc = d.modelConfig(vocab: 4096, eos: 0)
+        #expect(
+            dc.positions == c.positions && dc.ropeTheta == c.ropeTheta && dc.norm == c.norm && dc.qkNorm == c.qkNorm
+                && dc.mlp == c.mlp && dc.tieEmbeddings == c.tieEmbeddings && dc.logitSoftcap == c.logitSoftcap
+                && dc.zeroInitProjections == c.zeroInitProjections && dc.bias == c.bias)
+        #expect(
+            d.optimizer == o.optimizer && d.muonLR == o.muonLR && d.muonMomentum == o.muonMomentum && d.lr == o.lr
+                && d.minLR == o.minLR && d.embeddingLR == o.embeddingLR && d.headLR == o.headLR
+                && d.weightDecay == o.weightDecay)
     }
 }

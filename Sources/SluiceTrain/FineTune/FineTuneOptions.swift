@@ -62,7 +62,8 @@ public struct FineTuneOptions {
                 trainOverrides.append((k, v))
             }
         }
-        let train = try TrainOptions.load(root: .map(rest, line: root.line), file: file, overrides: trainOverrides)
+        let train = try TrainOptions.load(
+            root: .map(rest, line: root.line), file: file, overrides: trainOverrides, defaultRecipe: .gpt2)
         guard train.trainData.isEmpty, train.textData.isEmpty, train.valData.isEmpty else {
             throw SluiceError(
                 .config,

@@ -131,8 +131,11 @@ public struct TrainOptions: Sendable {
 
     /// `load(yaml:)` on an already parsed file (or a part of one: `sluice ablate` passes its
     /// `model` and `train` sections with their lines).
-    public static func load(root: ConfigValue, file: String?, overrides: [(String, String)] = []) throws -> TrainOptions
-    {
+    /// `defaultRecipe` is the recipe when `model.recipe` is absent (fine-tuning passes `.gpt2`: its
+    /// architecture comes from `init_from`, and it trains every tensor with one AdamW rate).
+    public static func load(
+        root: ConfigValue, file: String?, overrides: [(String, String)] = [], defaultRecipe: Recipe = .modern
+    ) throws -> TrainOptions {
         guard let top = root.mapValue else { throw SluiceError(.config, "a training file is a YAML map", file: file) }
         var sections: [String: [(key: String, value: ConfigValue)]] = ["model": [], "data": [], "train": []]
         var topValues: [(key: String, value: ConfigValue)] = []
@@ -170,33 +173,43 @@ public struct TrainOptions: Sendable {
         o.dropout = try model.double(
             "dropout", default: 0, range: 0...0.95,
             "dropout probability in training (embeddings, attention, residual branches)")
+        let objective = GPTConfig.Objective(
+            rawValue: try model.choice(
+                "objective", default: "causal", ["causal", "mlm"],
+                "next-token prediction (GPT) or masked language modelling with bidirectional attention (BERT)"))!
+        let recipe = try Recipe(
+            rawValue: model.choice(
+                "recipe", default: (objective == .mlm ? Recipe.gpt2 : defaultRecipe).rawValue,
+                Recipe.allCases.map(\.rawValue),
+                "defaults of the architecture and optimizer keys: modern (RoPE, RMSNorm, QK-norm, ReLU², untied "
+                    + "head, soft-cap 15, zero init, no biases, Muon) or gpt2 (GPT-2 of 2019 with AdamW; the "
+                    + "default of objective: mlm, whose BERT architecture it is)"))!
+        let modern = recipe == .modern
         var a = o.architecture
+        a.objective = objective
         a.positions = GPTConfig.Positions(
             rawValue: try model.choice(
-                "positions", default: "learned", ["learned", "rope"],
+                "positions", default: modern ? "rope" : "learned", ["learned", "rope"],
                 "learned position embeddings (GPT-2) or rotary embeddings of q and k"))!
         a.ropeTheta = try model.double(
             "rope_theta", default: a.ropeTheta, range: 2...1e9, "RoPE base θ (with positions: rope)")
         a.norm = GPTConfig.Norm(
             rawValue: try model.choice(
-                "norm", default: "layernorm", ["layernorm", "rmsnorm"], "layer norm (GPT-2) or RMS norm"))!
+                "norm", default: modern ? "rmsnorm" : "layernorm", ["layernorm", "rmsnorm"],
+                "layer norm (GPT-2) or RMS norm"))!
         a.qkNorm = try model.bool(
-            "qk_norm", default: false, "RMS-normalise each head's queries and keys before attention")
+            "qk_norm", default: modern, "RMS-normalise each head's queries and keys before attention")
         a.mlp = GPTConfig.MLP(
             rawValue: try model.choice(
-                "mlp", default: "gelu", ["gelu", "relu2", "swiglu"],
+                "mlp", default: modern ? "relu2" : "gelu", ["gelu", "relu2", "swiglu"],
                 "MLP: tanh-GELU 4·C (GPT-2), ReLU² 4·C, or SwiGLU 8·C/3"))!
         a.tieEmbeddings = try model.bool(
-            "tie_embeddings", default: true, "the output head is the token embedding (GPT-2) or its own matrix")
+            "tie_embeddings", default: !modern, "the output head is the token embedding (GPT-2) or its own matrix")
         a.logitSoftcap = try model.double(
-            "logit_softcap", default: 0, range: 0...1e4, "logits = cap·tanh(z/cap) (0: off)")
+            "logit_softcap", default: modern ? 15 : 0, range: 0...1e4, "logits = cap·tanh(z/cap) (0: off)")
         a.zeroInitProjections = try model.bool(
-            "zero_init", default: false, "zero-initialise attn.c_proj, mlp.c_proj and an untied head")
-        a.bias = try model.bool("bias", default: true, "biases in the linear layers (GPT-2: true)")
-        a.objective = GPTConfig.Objective(
-            rawValue: try model.choice(
-                "objective", default: "causal", ["causal", "mlm"],
-                "next-token prediction (GPT) or masked language modelling with bidirectional attention (BERT)"))!
+            "zero_init", default: modern, "zero-initialise attn.c_proj, mlp.c_proj and an untied head")
+        a.bias = try model.bool("bias", default: !modern, "biases in the linear layers (GPT-2: true)")
         o.mlmProbability = try model.double(
             "mlm_probability", default: o.mlmProbability, range: 0.01...1,
             "share of positions chosen per sequence with objective mlm (BERT: 0.15)")
@@ -223,15 +236,17 @@ public struct TrainOptions: Sendable {
                 "global_batch", "give train.global_batch or train.grad_accum, not both (global_batch sets grad_accum)")
         }
         o.steps = try train.int("steps", default: o.steps, range: 1...100_000_000, "optimizer steps")
-        o.lr = try train.double("lr", default: o.lr, range: 0...10, "peak learning rate")
-        o.minLR = try train.double("min_lr", default: o.minLR, range: 0...10, "learning rate at the end of the cosine")
+        o.lr = try train.double("lr", default: modern ? Recipe.modernLR : o.lr, range: 0...10, "peak learning rate")
+        o.minLR = try train.double(
+            "min_lr", default: modern ? Recipe.modernLR / 10 : o.minLR, range: 0...10,
+            "learning rate at the end of the cosine")
         o.warmup = try train.int("warmup", default: o.warmup, range: 0...100_000_000, "linear warm-up steps")
         o.weightDecay = try train.double(
-            "weight_decay", default: o.weightDecay, range: 0...10, "AdamW decay of matmul weights")
+            "weight_decay", default: modern ? 0 : o.weightDecay, range: 0...10, "AdamW decay of matmul weights")
         o.beta1 = try train.double("beta1", default: o.beta1, range: 0...0.999999, "Adam β1")
         o.beta2 = try train.double("beta2", default: o.beta2, range: 0...0.999999, "Adam β2")
         o.optimizer = try train.choice(
-            "optimizer", default: "adamw", ["adamw", "muon"],
+            "optimizer", default: modern ? "muon" : "adamw", ["adamw", "muon"],
             "AdamW for everything, or Muon for the hidden matrices and AdamW for the rest")
         o.muonLR = try train.double(
             "muon_lr", default: o.muonLR, range: 0...10, "peak learning rate of the Muon matrices")
@@ -240,9 +255,12 @@ public struct TrainOptions: Sendable {
         o.muonWeightDecay = try train.double(
             "muon_weight_decay", default: 0, range: 0...10, "Muon's decoupled weight decay")
         let e = try train.double(
-            "embedding_lr", default: -1, range: -1...100, "peak AdamW rate of the embeddings (-1: lr)")
+            "embedding_lr", default: modern ? Recipe.modernEmbeddingLR : -1, range: -1...100,
+            "peak AdamW rate of the embeddings (-1: lr)")
         o.embeddingLR = e < 0 ? nil : e
-        let h = try train.double("head_lr", default: -1, range: -1...100, "peak AdamW rate of an untied head (-1: lr)")
+        let h = try train.double(
+            "head_lr", default: modern ? Recipe.modernHeadLR : -1, range: -1...100,
+            "peak AdamW rate of an untied head (-1: lr)")
         o.headLR = h < 0 ? nil : h
         o.gradClip = try train.double(
             "grad_clip", default: o.gradClip, range: 0...1e9, "clip the global gradient norm (0: off)")
@@ -265,5 +283,23 @@ public struct TrainOptions: Sendable {
         o.initFrom = try topOpts.optionalString("init_from", "checkpoint folder to start from")
         try topOpts.finish()
         return o
+    }
+}
+
+extension TrainOptions {
+    /// `model.recipe`: which defaults the architecture and optimizer keys take. Every key set in the
+    /// file wins over its recipe default. `modern` is the combination the recipe ablation measured
+    /// best (docs/training.md#the-recipe); `gpt2` is the 2019 model with AdamW, kept for parity with
+    /// GPT-2, nanoGPT and llm.c.
+    public enum Recipe: String, CaseIterable, Sendable {
+        case modern, gpt2
+
+        /// AdamW rate of the norm gains (and of any group without its own rate) under `modern`.
+        static let modernLR = 2e-3
+        /// AdamW rate of the token embeddings under `modern` (modded-nanogpt and nanochat give
+        /// embeddings a far higher rate than the rest).
+        static let modernEmbeddingLR = 0.05
+        /// AdamW rate of the untied head under `modern` (modded-nanogpt: 0.008).
+        static let modernHeadLR = 0.008
     }
 }
