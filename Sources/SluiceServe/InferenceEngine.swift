@@ -80,8 +80,10 @@ public final class InferenceEngine: @unchecked Sendable {
     /// The model's context length.
     public var contextLength: Int { decoder.model.config.contextLength }
 
+    /// - Parameters:
+    ///   - model: the weights (F32, or INT8 kept INT8: every linear layer goes through `decodeLinear`).
     public init(
-        model: GPT, codec: TokenizerCodec, maxBatch: Int, maxQueue: Int, safety: SafetyFilter? = nil,
+        model: DecodeModel, codec: TokenizerCodec, maxBatch: Int, maxQueue: Int, safety: SafetyFilter? = nil,
         metrics: ServeMetrics? = nil
     ) {
         precondition(maxBatch > 0 && maxQueue >= 0)

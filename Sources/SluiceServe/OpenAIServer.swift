@@ -88,6 +88,8 @@ public final class OpenAIServer: @unchecked Sendable {
     let engine: InferenceEngine
     let codec: TokenizerCodec
     let modelName: String
+    /// For an INT8 checkpoint: its quantization method and the bytes of its weights (nil for F32).
+    let weights: (method: String, bytes: Int)?
     let template: JinjaChatTemplate?
     let templateProblem: String?
     let safety: SafetyFilter?
@@ -103,7 +105,9 @@ public final class OpenAIServer: @unchecked Sendable {
     public init(_ configuration: ServeConfiguration, log: @escaping @Sendable (String) -> Void) throws {
         self.configuration = configuration
         self.log = log
-        let model = try Checkpoint.load(configuration.checkpoint, threads: configuration.threads)
+        // F32, or INT8 kept INT8 for a quantized checkpoint (docs/quantize.md).
+        let model = try QuantizedCheckpoint.loadAny(configuration.checkpoint, threads: configuration.threads)
+        weights = model.isQuantized ? (QuantizedCheckpoint.method, model.weightBytes) : nil
         let codec = try TokenizerCodec.load(checkpoint: configuration.checkpoint)
         self.codec = codec
         let metrics = ServeMetrics()
@@ -171,7 +175,9 @@ public final class OpenAIServer: @unchecked Sendable {
 
         var logger = Logger(label: "sluice-serve")
         logger.logLevel = .warning
-        let host = configuration.host, name = modelName, maxBatch = configuration.maxBatch, log = self.log
+        let host = configuration.host, maxBatch = configuration.maxBatch, log = self.log
+        // An INT8 model says so, with its weight bytes; an F32 one prints what it always did.
+        let name = modelName + (weights.map { ", INT8 (\($0.method)), \($0.bytes) bytes of weights" } ?? "")
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "sluice"),
@@ -217,10 +223,16 @@ public final class OpenAIServer: @unchecked Sendable {
     }
 
     var modelObject: JSONValue {
-        [
+        var o: JSONObject = [
             "id": .string(modelName), "object": "model", "created": .int(created), "owned_by": "sluice",
             "max_model_len": .int(Int64(engine.contextLength)),
         ]
+        if let weights {
+            // Not OpenAI fields: an INT8 checkpoint's method and weight bytes (clients ignore extra keys).
+            o["quantization"] = .string(weights.method)
+            o["weight_bytes"] = .int(Int64(weights.bytes))
+        }
+        return .object(o)
     }
 
     func unknownModel(_ name: String) -> APIError {

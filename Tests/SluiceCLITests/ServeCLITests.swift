@@ -16,6 +16,8 @@ final class ServeProcess {
     let process: Process
     let port: Int
     let stderrPipe: Pipe
+    /// stderr up to and including the "listening on" line.
+    let startup: String
     var url: String { "http://127.0.0.1:\(port)" }
 
     /// Starts the server on port 0 and waits for its "listening on" line.
@@ -38,7 +40,8 @@ final class ServeProcess {
             seen += String(decoding: data, as: UTF8.self)
             if let r = seen.range(of: "listening on http://127.0.0.1:") {
                 let digits = seen[r.upperBound...].prefix { $0.isNumber }
-                if !digits.isEmpty, seen[r.upperBound...].dropFirst(digits.count).first != nil { found = Int(digits) }
+                // The whole line, so `startup` holds what it says about the model.
+                if !digits.isEmpty, seen[r.upperBound...].contains("\n") { found = Int(digits) }
             }
         }
         guard let found else {
@@ -46,6 +49,7 @@ final class ServeProcess {
             throw TestSupportError("sluice serve did not start: \(seen)")
         }
         port = found
+        startup = seen
         // Keep draining stderr so the server never blocks on a full pipe.
         handle.readabilityHandler = { h in _ = h.availableData }
     }
@@ -213,18 +217,18 @@ final class ServeProcess {
         #expect(metrics.contains("sluice_request_duration_seconds_count 32"))
     }
 
-    @Test func sameSeedSameTextAsGenerate() throws {
-        let dir = try Self.fixture.get()
-        let server = try ServeProcess(["--checkpoint", dir + "/plain", "--model-name", Self.model])
-        defer { server.stop() }
-        for (prompt, temperature, seed) in [
-            ("ROMEO:", "0.8", "7"), ("First Citizen:\nBefore we proceed", "1.0", "123"), ("KING", "0", "1"),
-        ] {
-            let api = try Self.python(["complete", server.url, Self.model, prompt, "20", temperature, seed])
+    /// For each (prompt, temperature, seed): the completion `server` gives equals what `sluice generate`
+    /// prints for `checkpoint` with the same settings.
+    static func expectSameTextAsGenerate(
+        _ server: ServeProcess, checkpoint: String, maxTokens: Int, _ cases: [(String, String, String)]
+    ) throws {
+        let dir = try fixture.get()
+        for (prompt, temperature, seed) in cases {
+            let api = try python(["complete", server.url, model, prompt, "\(maxTokens)", temperature, seed])
             let text = (((api["json"] as? [String: Any])?["choices"] as? [[String: Any]])?.first?["text"] as? String)
             let g = try CLI.sluice(
                 [
-                    "generate", "--checkpoint", dir + "/plain", "--prompt", prompt, "--max-tokens", "20",
+                    "generate", "--checkpoint", checkpoint, "--prompt", prompt, "--max-tokens", "\(maxTokens)",
                     "--temperature", temperature, "--seed", seed,
                 ],
                 in: dir)
@@ -232,8 +236,46 @@ final class ServeProcess {
             let t = try #require(text, "\(api)")
             #expect(
                 g.stdout == prompt + t + "\n",
-                "seed \(seed): generate printed \(g.stdout.debugDescription), the API gave \(t.debugDescription)")
+                "\(checkpoint) seed \(seed): generate \(g.stdout.debugDescription), the API \(t.debugDescription)")
         }
+    }
+
+    @Test func sameSeedSameTextAsGenerate() throws {
+        let dir = try Self.fixture.get()
+        let server = try ServeProcess(["--checkpoint", dir + "/plain", "--model-name", Self.model])
+        defer { server.stop() }
+        try Self.expectSameTextAsGenerate(
+            server, checkpoint: dir + "/plain", maxTokens: 20,
+            [("ROMEO:", "0.8", "7"), ("First Citizen:\nBefore we proceed", "1.0", "123"), ("KING", "0", "1")])
+    }
+
+    /// A quantized checkpoint is served INT8 (the start-up line and /v1/models say so, with the weight
+    /// bytes `sluice quantize` reported) and its text is `sluice generate`'s on the same folder; an
+    /// F32 checkpoint reports neither.
+    @Test func quantizedCheckpointIsServedInt8LikeGenerate() throws {
+        let dir = try Self.fixture.get()
+        try? FileManager.default.removeItem(atPath: dir + "/int8")
+        let q = try CLI.sluice(["quantize", "--checkpoint", dir + "/plain", "--out", dir + "/int8"], in: dir)
+        try #require(q.status == 0, "quantize failed: \(q.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(q.stdout.utf8)) as? [String: Any])
+        let bytes = try #require(summary["int8_bytes"] as? Int)
+
+        let server = try ServeProcess(["--checkpoint", dir + "/int8", "--model-name", Self.model])
+        defer { server.stop() }
+        #expect(server.startup.contains("INT8 (sluice_int8), \(bytes) bytes of weights"), "\(server.startup)")
+        let models = try Self.python(["get", server.url, "/v1/models"])
+        let entry = try #require(((models["json"] as? [String: Any])?["data"] as? [[String: Any]])?.first)
+        #expect(entry["id"] as? String == Self.model && entry["max_model_len"] as? Int == 1024, "\(entry)")
+        #expect(entry["quantization"] as? String == "sluice_int8" && entry["weight_bytes"] as? Int == bytes)
+        try Self.expectSameTextAsGenerate(
+            server, checkpoint: dir + "/int8", maxTokens: 16, [("KING", "0", "1"), ("ROMEO:", "0.8", "7")])
+
+        let f32 = try ServeProcess(["--checkpoint", dir + "/plain", "--model-name", Self.model])
+        defer { f32.stop() }
+        #expect(!f32.startup.contains("INT8") && f32.startup.contains("(model \(Self.model), max batch 8)"))
+        let plain = try Self.python(["get", f32.url, "/v1/models"])
+        let f32Entry = try #require(((plain["json"] as? [String: Any])?["data"] as? [[String: Any]])?.first)
+        #expect(f32Entry["quantization"] == nil && f32Entry["weight_bytes"] == nil, "\(f32Entry)")
     }
 
     @Test func fullQueueGets429AndALeavingClientFreesItsSlot() throws {

@@ -1,7 +1,8 @@
-// The batched decoder of `sluice serve` against `Generator`: alone, a sequence gets Generator's
-// exact ids (every architecture option, sampling settings, a context that fills and is rebuilt);
-// batched with others of different lengths and positions, its logits stay within float rounding
-// of Generator's and its greedy ids are the same; slots are reused.
+// The batched decoder of `sluice serve` against `Generator`, over F32 and INT8 weights: alone, a
+// sequence gets Generator's exact ids (every architecture option, sampling settings, a context that
+// fills and is rebuilt); batched with others of different lengths and positions, its logits stay
+// within float rounding of Generator's and its greedy ids are the same; the thread count changes
+// nothing; slots are reused.
 import Foundation
 import SluiceCore
 import Testing
@@ -36,10 +37,16 @@ import Testing
         return o
     }
 
-    @Test(arguments: ["gpt2", "all", "llama", "qk_norm+swiglu"])
-    func oneSequenceIsGeneratorExactly(name: String) throws {
-        let m = try Self.model(name)
-        let decoder = BatchDecoder(model: m, slots: 2)
+    /// F32 weights (shared with `m`), or every matrix of `m` quantized to INT8.
+    static func weights(_ m: GPT, int8: Bool) -> DecodeModel {
+        int8 ? DecodeModel.quantizing(m) : DecodeModel(model: m)
+    }
+
+    @Test(arguments: ["gpt2", "all", "llama", "qk_norm+swiglu"], [false, true])
+    func oneSequenceIsGeneratorExactly(name: String, int8: Bool) throws {
+        let w = Self.weights(try Self.model(name), int8: int8)
+        #expect(w.isQuantized == int8)
+        let decoder = BatchDecoder(model: w, slots: 2)
         let cases: [([Int32], SamplingOptions)] = [
             ([1, 2, 3], Self.sampling(maxTokens: 10, temperature: 0)),
             ([5, 9, 11, 4, 2], Self.sampling(maxTokens: 12, temperature: 0.9, topP: 0.8, seed: 42)),
@@ -49,19 +56,21 @@ import Testing
             ([3], Self.sampling(maxTokens: 0, temperature: 0)),
         ]
         for (prompt, o) in cases {
-            let want = Generator(model: m).generate(prompt: prompt, options: o)
+            let want = Generator(decoder: w).generate(prompt: prompt, options: o)
             let got = decoder.generate(prompts: [prompt], options: [o])[0]
-            #expect(got == want, "\(name) prompt \(prompt): \(got) vs \(want)")
+            #expect(got == want, "\(name) int8 \(int8) prompt \(prompt): \(got) vs \(want)")
             #expect(got.count == o.maxTokens || o.stopID != nil)
         }
     }
 
-    @Test(arguments: ["gpt2", "llama"])
-    func batchedLogitsMatchGeneratorPerSequence(name: String) throws {
-        let m = try Self.model(name)
-        let decoder = BatchDecoder(model: m, slots: 3)
-        let prompts: [[Int32]] = [[1, 2, 3, 4, 5, 6, 7], [9], [10, 20, 30]]
-        let gens = prompts.map { _ in Generator(model: m) }
+    /// Prompts of 7, 1, 3, 2 and 5 ids: the first step has 18 rows (INT8 takes the panel path), the
+    /// next ones 5 (INT8's four-row dot products), where each solo run has one row.
+    @Test(arguments: ["gpt2", "llama"], [false, true])
+    func batchedLogitsMatchGeneratorPerSequence(name: String, int8: Bool) throws {
+        let w = Self.weights(try Self.model(name), int8: int8)
+        let prompts: [[Int32]] = [[1, 2, 3, 4, 5, 6, 7], [9], [10, 20, 30], [4, 4], [60, 2, 5, 7, 11]]
+        let decoder = BatchDecoder(model: w, slots: prompts.count)
+        let gens = prompts.map { _ in Generator(decoder: w) }
         var inputs = prompts.enumerated().map { BatchDecoder.Input(slot: $0.offset, tokens: $0.element, start: 0) }
         var worst: Float = 0
         for _ in 0..<8 {
@@ -74,14 +83,36 @@ import Testing
                 inputs[s] = .init(slot: s, tokens: [Int32(best)], start: inputs[s].start + inputs[s].tokens.count)
             }
         }
-        #expect(worst < 1e-4, "largest relative logit difference \(worst)")
+        #expect(worst < 1e-4, "int8 \(int8): largest relative logit difference \(worst)")
 
         // Greedy runs of different lengths together: each gets its solo ids.
-        let opts = [4, 9, 6].map { Self.sampling(maxTokens: $0, temperature: 0) }
+        let opts = [4, 9, 6, 12, 3].map { Self.sampling(maxTokens: $0, temperature: 0) }
         let together = decoder.generate(prompts: prompts, options: opts)
         for s in prompts.indices {
-            #expect(together[s] == Generator(model: m).generate(prompt: prompts[s], options: opts[s]))
+            let solo = Generator(decoder: w).generate(prompt: prompts[s], options: opts[s])
+            #expect(together[s] == solo, "int8 \(int8) sequence \(s): \(together[s]) vs \(solo)")
         }
+    }
+
+    /// Channels are split across threads, never a dot product: 1 and 3 threads give the same bits.
+    /// A vocabulary of 601 makes the head wide enough to be split (the kernels' grain is 256).
+    @Test(arguments: [false, true])
+    func threadCountChangesNothing(int8: Bool) throws {
+        let m = try GPT(config: GPTConfig(vocabSize: 601, contextLength: 16, layers: 1, heads: 2, width: 16))
+        m.initialize(seed: 4)
+        var outs: [[[Float]]] = []
+        for threads in [1, 3] {
+            let w = Self.weights(m, int8: int8)
+            w.threads = threads
+            let d = BatchDecoder(model: w, slots: 3)
+            let first = d.step([.init(slot: 0, tokens: [1, 2, 3], start: 0), .init(slot: 2, tokens: [7], start: 0)])
+            let second = d.step([
+                .init(slot: 0, tokens: [4], start: 3), .init(slot: 1, tokens: [600, 5], start: 0),
+                .init(slot: 2, tokens: [8], start: 1),
+            ])
+            outs.append(first + second)
+        }
+        #expect(outs[0] == outs[1], "int8 \(int8): results depend on the thread count")
     }
 
     @Test func slotsAreReusedAndReleased() throws {

@@ -8,6 +8,7 @@ HTTP (http.client) so that malformed requests and the exact server-sent-event fr
     serve_client.py bad BASE_URL MODEL MAX_BODY
     serve_client.py concurrent BASE_URL MODEL N MAX_TOKENS
     serve_client.py complete BASE_URL MODEL PROMPT MAX_TOKENS TEMPERATURE SEED
+    serve_client.py get BASE_URL PATH
     serve_client.py disconnect BASE_URL MODEL
     serve_client.py sigterm BASE_URL MODEL PID
     serve_client.py chat BASE_URL MODEL
@@ -291,6 +292,8 @@ def main():
         out = mode_concurrent(base, args[0], int(args[1]), int(args[2]))
     elif mode == "complete":
         out = mode_complete(base, *args)
+    elif mode == "get":
+        out = request(base, "GET", args[0])
     elif mode == "queue":
         out = mode_queue(base, args[0])
     elif mode == "disconnect":

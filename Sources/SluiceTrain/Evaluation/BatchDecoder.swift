@@ -1,15 +1,17 @@
 // Continuous batching: several sequences, each with its own key/value cache and position, advance
-// together. Every linear layer runs once over the rows of all sequences (one SGEMM); attention runs
-// per sequence over its own cache. A new sequence's prompt rides in the same step as the others'
-// single tokens. For one sequence the arithmetic is `Generator.append`'s, operation for operation.
+// together. Every linear layer, the head included, runs once over the rows of all sequences through
+// `decodeLinear` (F32 or INT8 weights of a `DecodeModel`); attention runs per sequence over its own
+// cache. A new sequence's prompt rides in the same step as the others' single tokens. `Generator` is
+// this decoder with one slot, so for one sequence the arithmetic is the same, operation for operation.
 // It does not schedule or sample: `DecodingSequence` samples, a server schedules.
 import Foundation
 import SluiceCore
 
-/// Incremental inference for up to `slots` sequences at once, each with its own KV cache.
+/// Incremental inference for up to `slots` sequences at once, each with its own KV cache, over F32
+/// or INT8 weights (`DecodeModel`).
 public final class BatchDecoder {
-    /// The model decoded.
-    public let model: GPT
+    /// The weights decoded with.
+    public let model: DecodeModel
     /// Sequences that can hold a cache at once.
     public let slots: Int
     let C: Int, T: Int
@@ -30,7 +32,11 @@ public final class BatchDecoder {
         }
     }
 
-    public init(model: GPT, slots: Int) {
+    /// A decoder over `model`'s F32 weights (its parameter buffer is shared, not copied).
+    public convenience init(model: GPT, slots: Int) { self.init(model: DecodeModel(model: model), slots: slots) }
+
+    /// A decoder over `model`'s weights (F32 or INT8) with `slots` caches.
+    public init(model: DecodeModel, slots: Int) {
         precondition(slots > 0)
         self.model = model
         self.slots = slots
@@ -82,31 +88,6 @@ public final class BatchDecoder {
         }
     }
 
-    /// How a linear layer's weight is stored.
-    enum WeightLayout { case inOut, outIn }
-
-    /// Every linear layer of the decoder, the head included, goes through this one function:
-    /// `out (rows, outC) = inp (rows, inC) · W (+ bias)`, or `out += …` when `accumulate`.
-    /// W is at `weight` in the parameters, stored (inC, outC) (HF Conv1D) or (outC, inC) (the head).
-    /// The INT8 weight path plugs in here.
-    @inline(__always)
-    func linear(
-        _ P: UnsafePointer<Float>, out: FloatPointer, inp: UnsafePointer<Float>, weight: Int, bias: Int, rows: Int,
-        inC: Int,
-        outC: Int, layout: WeightLayout = .inOut, accumulate: Bool = false
-    ) {
-        switch layout {
-        case .inOut:
-            Kernels.matmulForward(
-                out: out, inp: inp, weight: P + weight, bias: model.opt(P, bias), rows: rows, inC: inC, outC: outC,
-                accumulate: accumulate, threads: model.threads)
-        case .outIn:
-            Kernels.sgemm(
-                transA: false, transB: true, m: rows, n: outC, k: inC, inp, lda: inC, P + weight, ldb: inC,
-                beta: accumulate ? 1 : 0, out, ldc: outC)
-        }
-    }
-
     /// Runs every input's tokens through the model, writing their keys and values into their slots'
     /// caches, and returns for each input the logits of its last token (V floats), in input order.
     /// - Precondition: distinct slots, at least one token each, `start + tokens.count ≤ context`.
@@ -114,7 +95,7 @@ public final class BatchDecoder {
         let S = inputs.count
         guard S > 0 else { return [] }
         let cfg = model.config, L = cfg.layers, NH = cfg.heads, hs = cfg.headSize, V = cfg.vocabSize
-        let F = cfg.mlpFCOut, H = cfg.mlpHidden, th = model.threads, lay = model.layout
+        let H = cfg.mlpHidden, th = model.threads
         // Row ranges: sequence s owns rows rowStart[s] ..< rowStart[s + 1].
         var rowStart = [0]
         for (i, inp) in inputs.enumerated() {
@@ -131,34 +112,34 @@ public final class BatchDecoder {
         let qr = scratch[7], lnf = scratch[8], lg = scratch[9]
         let cachePtrs = inputs.map { cache($0.slot) }
         let layerStride = T * C, kvStride = L * T * C
-        var result: [[Float]] = []
-        model.params.withUnsafeBufferPointer { PB in
-            let P = PB.baseAddress!
-            for (s, inp) in inputs.enumerated() {
-                for (i, tok) in inp.tokens.enumerated() {
-                    let row = x + (rowStart[s] + i) * C
-                    let e = P + lay.wte + Int(tok) * C
-                    if lay.wpe >= 0 {
-                        let pe = P + lay.wpe + (inp.start + i) * C
-                        for c in 0..<C { row[c] = e[c] + pe[c] }
-                    } else {
-                        row.update(from: e, count: C)
-                    }
+        // Token row + position row: F32 rows are copied, INT8 rows dequantized (the position row
+        // goes through h, which the first norm overwrites).
+        for (s, inp) in inputs.enumerated() {
+            for (i, tok) in inp.tokens.enumerated() {
+                let row = rowStart[s] + i
+                model.wte.embeddingRow(Int(tok), into: x + row * C)
+                if let wpe = model.wpe {
+                    let e = x + row * C, pe = h + row * C
+                    wpe.embeddingRow(inp.start + i, into: pe)
+                    for c in 0..<C { e[c] = e[c] + pe[c] }
                 }
             }
+        }
+        model.vectors.withUnsafeBufferPointer { PB in
+            let P = PB.baseAddress!
             model.ropeTable.withUnsafeBufferPointer { RT in
                 for l in 0..<L {
-                    let w = lay.blocks[l]
-                    model.normForward(P, out: h, mean: nil, rstd: nil, inp: x, w: w.ln1w, b: w.ln1b, rows: N)
-                    linear(P, out: q, inp: h, weight: w.qkvw, bias: w.qkvb, rows: N, inC: C, outC: 3 * C)
+                    let w = model.blocks[l]
+                    model.normForward(P, out: h, inp: x, w: w.ln1w, b: w.ln1b, rows: N)
+                    decodeLinear(h, rows: N, w.qkv, bias: model.opt(P, w.qkvb), out: q, threads: th)
                     if cfg.qkNorm { Kernels.qkNormForward(qkv: q, rstd: qr, rows: N, C: C, NH: NH, threads: th) }
                     for s in 0..<S {
                         let r0 = rowStart[s], n = rowStart[s + 1] - r0, p0 = inputs[s].start
                         if cfg.positions == .rope {
+                            // Rows r0… are positions p0…p0+n−1.
                             Kernels.rope(
                                 q + r0 * 3 * C, rows: n, T: n, start: p0, C: C, NH: NH, table: RT.baseAddress!,
-                                tableT: T,
-                                threads: th)
+                                tableT: T, threads: th)
                         }
                         let kc = cachePtrs[s] + l * layerStride, vc = cachePtrs[s] + kvStride + l * layerStride
                         for i in 0..<n {
@@ -171,42 +152,71 @@ public final class BatchDecoder {
                         for s in range {
                             let r0 = rowStart[s], n = rowStart[s + 1] - r0
                             let kc = cachePtrs[s] + l * layerStride, vc = cachePtrs[s] + kvStride + l * layerStride
-                            Generator.attend(
+                            Self.attend(
                                 out: a + r0 * C, q: q + r0 * 3 * C, kc: kc, vc: vc, n: n, p0: inputs[s].start, C: C,
-                                NH: NH,
-                                hs: hs)
+                                NH: NH, hs: hs)
                         }
                     }
                     r.update(from: x, count: N * C)
-                    linear(
-                        P, out: r, inp: a, weight: w.projw, bias: w.projb, rows: N, inC: C, outC: C, accumulate: true)
-                    model.normForward(P, out: h, mean: nil, rstd: nil, inp: r, w: w.ln2w, b: w.ln2b, rows: N)
-                    linear(P, out: f, inp: h, weight: w.fcw, bias: w.fcb, rows: N, inC: C, outC: F)
+                    decodeLinear(a, rows: N, w.proj, bias: model.opt(P, w.projb), out: r, accumulate: true, threads: th)
+                    model.normForward(P, out: h, inp: r, w: w.ln2w, b: w.ln2b, rows: N)
+                    decodeLinear(h, rows: N, w.fc, bias: model.opt(P, w.fcb), out: f, threads: th)
                     switch cfg.mlp {
                     case .gelu: Kernels.geluForward(out: fg, inp: f, n: N * H, threads: th)
                     case .relu2: Kernels.relu2Forward(out: fg, inp: f, n: N * H, threads: th)
                     case .swiglu: Kernels.swigluForward(out: fg, inp: f, rows: N, H: H, threads: th)
                     }
                     x.update(from: r, count: N * C)
-                    linear(
-                        P, out: x, inp: fg, weight: w.fcprojw, bias: w.fcprojb, rows: N, inC: H, outC: C,
-                        accumulate: true)
+                    decodeLinear(
+                        fg, rows: N, w.fcproj, bias: model.opt(P, w.fcprojb), out: x, accumulate: true, threads: th)
                 }
             }
             // The final norm and the head on each sequence's last row only.
             for s in 0..<S {
                 model.normForward(
-                    P, out: lnf + s * C, mean: nil, rstd: nil, inp: x + (rowStart[s + 1] - 1) * C, w: lay.lnfw,
-                    b: lay.lnfb,
-                    rows: 1)
+                    P, out: lnf + s * C, inp: x + (rowStart[s + 1] - 1) * C, w: model.lnfw, b: model.lnfb, rows: 1)
             }
-            linear(P, out: lg, inp: lnf, weight: lay.head, bias: -1, rows: S, inC: C, outC: V, layout: .outIn)
-            if cfg.logitSoftcap > 0 {
-                Kernels.softcapForward(lg, tanhOut: nil, n: S * V, cap: Float(cfg.logitSoftcap), threads: 1)
-            }
-            result = (0..<S).map { s in Array(UnsafeBufferPointer(start: lg + s * V, count: V)) }
         }
-        return result
+        decodeLinear(lnf, rows: S, model.head, out: lg, threads: th)
+        if cfg.logitSoftcap > 0 {
+            Kernels.softcapForward(lg, tanhOut: nil, n: S * V, cap: Float(cfg.logitSoftcap), threads: 1)
+        }
+        return (0..<S).map { s in Array(UnsafeBufferPointer(start: lg + s * V, count: V)) }
+    }
+
+    /// Causal attention of `n` new rows (positions p0…) over the cached keys/values 0…p0+i.
+    static func attend(
+        out: FloatPointer, q: UnsafePointer<Float>, kc: UnsafePointer<Float>, vc: UnsafePointer<Float>, n: Int, p0: Int,
+        C: Int, NH: Int, hs: Int
+    ) {
+        let scale = 1 / Float(hs).squareRoot()
+        var scores = [Float](repeating: 0, count: p0 + n)
+        for i in 0..<n {
+            let p = p0 + i
+            for hd in 0..<NH {
+                let qi = q + i * 3 * C + hd * hs
+                var mx = -Float.infinity
+                for t in 0...p {
+                    let k = kc + t * C + hd * hs
+                    var s: Float = 0
+                    for d in 0..<hs { s += qi[d] * k[d] }
+                    s *= scale
+                    scores[t] = s
+                    mx = max(mx, s)
+                }
+                var sum: Float = 0
+                for t in 0...p {
+                    scores[t] = exp1(scores[t] - mx)
+                    sum += scores[t]
+                }
+                let o = out + i * C + hd * hs
+                for d in 0..<hs { o[d] = 0 }
+                for t in 0...p {
+                    let wgt = scores[t] / sum, v = vc + t * C + hd * hs
+                    for d in 0..<hs { o[d] += wgt * v[d] }
+                }
+            }
+        }
     }
 }
 

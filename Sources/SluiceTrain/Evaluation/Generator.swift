@@ -23,27 +23,24 @@ public struct SamplingOptions: Sendable {
 }
 
 /// Incremental GPT-2 inference with a KV cache for one sequence, over F32 or INT8 weights
-/// (`DecodeModel`); every matrix multiply goes through `decodeLinear`.
+/// (`DecodeModel`): a `BatchDecoder` with one slot, so single-stream and batched decoding share one
+/// forward pass (every matrix multiply goes through `decodeLinear`).
 public final class Generator {
     /// The weights decoded with.
-    public let decoder: DecodeModel
-    let C: Int, T: Int
-    /// Per layer: keys and values of cached positions, (T, C) each.
-    var kCache: [[Float]], vCache: [[Float]]
+    public var decoder: DecodeModel { batch.model }
+    /// The forward pass and the cache (slot 0).
+    let batch: BatchDecoder
+    let T: Int
     /// Positions in the cache.
     public private(set) var length = 0
-    var scratch: [Float] = []
 
     /// A generator over `model`'s F32 weights (shared, not copied).
     public convenience init(model: GPT) { self.init(decoder: DecodeModel(model: model)) }
 
     /// A generator over `decoder`'s weights (F32 or INT8).
     public init(decoder: DecodeModel) {
-        self.decoder = decoder
-        C = decoder.config.width
+        batch = BatchDecoder(model: decoder, slots: 1)
         T = decoder.config.contextLength
-        kCache = Array(repeating: [Float](repeating: 0, count: T * C), count: decoder.config.layers)
-        vCache = kCache
     }
 
     /// Empties the cache.
@@ -54,155 +51,9 @@ public final class Generator {
     public func append(_ tokens: [Int32]) -> [Float] {
         let n = tokens.count
         precondition(n > 0 && length + n <= T, "KV cache overflow")
-        let model = decoder, cfg = model.config, L = cfg.layers, NH = cfg.heads, hs = cfg.headSize, V = cfg.vocabSize
-        let F = cfg.mlpFCOut, H = cfg.mlpHidden
-        let th = model.threads, p0 = length
-        var x = [Float](repeating: 0, count: n * C), h = x, res2 = x, atty = x
-        var qkv = [Float](repeating: 0, count: n * 3 * C), fc = [Float](repeating: 0, count: n * F)
-        var fcg = [Float](repeating: 0, count: n * H), qkRstd = [Float](repeating: 0, count: n * 2 * NH)
-        var logits = [Float](repeating: 0, count: V)
-        var lnf = [Float](repeating: 0, count: C)
-        var row = [Float](repeating: 0, count: C)
-        model.vectors.withUnsafeBufferPointer { PB in
-            let P = PB.baseAddress!
-            x.withUnsafeMutableBufferPointer { X in
-                let x = X.baseAddress!
-                row.withUnsafeMutableBufferPointer { RB in
-                    let e = RB.baseAddress!
-                    for i in 0..<n {
-                        // Token row (+ position row): F32 rows are copied, INT8 rows dequantized.
-                        model.wte.embeddingRow(Int(tokens[i]), into: e)
-                        if let wpe = model.wpe {
-                            wpe.embeddingRow(p0 + i, into: x + i * C)
-                            for c in 0..<C { x[i * C + c] = e[c] + x[i * C + c] }
-                        } else {
-                            (x + i * C).update(from: e, count: C)
-                        }
-                    }
-                }
-                h.withUnsafeMutableBufferPointer { H_ in
-                    qkv.withUnsafeMutableBufferPointer { Q in
-                        atty.withUnsafeMutableBufferPointer { A in
-                            res2.withUnsafeMutableBufferPointer { R in
-                                fc.withUnsafeMutableBufferPointer { F_ in
-                                    fcg.withUnsafeMutableBufferPointer { FG in
-                                        qkRstd.withUnsafeMutableBufferPointer { QR in
-                                            model.ropeTable.withUnsafeBufferPointer { RT in
-                                                let h = H_.baseAddress!, q = Q.baseAddress!, a = A.baseAddress!,
-                                                    r = R.baseAddress!
-                                                let f = F_.baseAddress!, fg = FG.baseAddress!
-                                                for l in 0..<L {
-                                                    let w = model.blocks[l]
-                                                    model.normForward(P, out: h, inp: x, w: w.ln1w, b: w.ln1b, rows: n)
-                                                    decodeLinear(
-                                                        h, rows: n, w.qkv, bias: model.opt(P, w.qkvb), out: q,
-                                                        threads: th)
-                                                    if cfg.qkNorm {
-                                                        Kernels.qkNormForward(
-                                                            qkv: q, rstd: QR.baseAddress!, rows: n, C: C, NH: NH,
-                                                            threads: th)
-                                                    }
-                                                    if cfg.positions == .rope {
-                                                        // Rows are positions p0…p0+n−1.
-                                                        Kernels.rope(
-                                                            q, rows: n, T: n, start: p0, C: C, NH: NH,
-                                                            table: RT.baseAddress!, tableT: T,
-                                                            threads: th)
-                                                    }
-                                                    kCache[l].withUnsafeMutableBufferPointer { KB in
-                                                        vCache[l].withUnsafeMutableBufferPointer { VB in
-                                                            let kc = KB.baseAddress!, vc = VB.baseAddress!
-                                                            for i in 0..<n {
-                                                                (kc + (p0 + i) * C).update(
-                                                                    from: q + i * 3 * C + C, count: C)
-                                                                (vc + (p0 + i) * C).update(
-                                                                    from: q + i * 3 * C + 2 * C, count: C)
-                                                            }
-                                                            Generator.attend(
-                                                                out: a, q: q, kc: kc, vc: vc, n: n, p0: p0, C: C,
-                                                                NH: NH, hs: hs)
-                                                        }
-                                                    }
-                                                    r.update(from: x, count: n * C)
-                                                    decodeLinear(
-                                                        a, rows: n, w.proj, bias: model.opt(P, w.projb), out: r,
-                                                        accumulate: true, threads: th)
-                                                    model.normForward(P, out: h, inp: r, w: w.ln2w, b: w.ln2b, rows: n)
-                                                    decodeLinear(
-                                                        h, rows: n, w.fc, bias: model.opt(P, w.fcb), out: f, threads: th
-                                                    )
-                                                    switch cfg.mlp {
-                                                    case .gelu:
-                                                        Kernels.geluForward(out: fg, inp: f, n: n * H, threads: th)
-                                                    case .relu2:
-                                                        Kernels.relu2Forward(out: fg, inp: f, n: n * H, threads: th)
-                                                    case .swiglu:
-                                                        Kernels.swigluForward(
-                                                            out: fg, inp: f, rows: n, H: H, threads: th)
-                                                    }
-                                                    x.update(from: r, count: n * C)
-                                                    decodeLinear(
-                                                        fg, rows: n, w.fcproj, bias: model.opt(P, w.fcprojb), out: x,
-                                                        accumulate: true, threads: th)
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                lnf.withUnsafeMutableBufferPointer { LN in
-                    model.normForward(
-                        P, out: LN.baseAddress!, inp: x + (n - 1) * C, w: model.lnfw, b: model.lnfb, rows: 1)
-                    logits.withUnsafeMutableBufferPointer { LG in
-                        decodeLinear(LN.baseAddress!, rows: 1, model.head, out: LG.baseAddress!, threads: th)
-                        if cfg.logitSoftcap > 0 {
-                            Kernels.softcapForward(
-                                LG.baseAddress!, tanhOut: nil, n: V, cap: Float(cfg.logitSoftcap), threads: 1)
-                        }
-                    }
-                }
-            }
-        }
+        let logits = batch.step([.init(slot: 0, tokens: tokens, start: length)])[0]
         length += n
         return logits
-    }
-
-    /// Causal attention of `n` new rows (positions p0…) over the cached keys/values 0…p0+i.
-    static func attend(
-        out: FloatPointer, q: UnsafePointer<Float>, kc: UnsafePointer<Float>, vc: UnsafePointer<Float>, n: Int, p0: Int,
-        C: Int, NH: Int, hs: Int
-    ) {
-        let scale = 1 / Float(hs).squareRoot()
-        var scores = [Float](repeating: 0, count: p0 + n)
-        for i in 0..<n {
-            let p = p0 + i
-            for hd in 0..<NH {
-                let qi = q + i * 3 * C + hd * hs
-                var mx = -Float.infinity
-                for t in 0...p {
-                    let k = kc + t * C + hd * hs
-                    var s: Float = 0
-                    for d in 0..<hs { s += qi[d] * k[d] }
-                    s *= scale
-                    scores[t] = s
-                    mx = max(mx, s)
-                }
-                var sum: Float = 0
-                for t in 0...p {
-                    scores[t] = exp1(scores[t] - mx)
-                    sum += scores[t]
-                }
-                let o = out + i * C + hd * hs
-                for d in 0..<hs { o[d] = 0 }
-                for t in 0...p {
-                    let wgt = scores[t] / sum, v = vc + t * C + hd * hs
-                    for d in 0..<hs { o[d] += wgt * v[d] }
-                }
-            }
-        }
     }
 
     /// Continues `prompt` by up to `options.maxTokens` sampled ids (returned without the prompt).
