@@ -32,6 +32,8 @@ let package = Package(
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        // AVX2 + FMA INT8 dot products for decoding, chosen at run time (baseline x86-64 elsewhere).
+        .target(name: "CInt8Kernels"),
         .target(
             name: "CICUShim",
             linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]
@@ -54,7 +56,7 @@ let package = Package(
         .target(name: "SluiceDedup", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
         .target(name: "SluiceTokenize", dependencies: ["SluiceCore", "CZstd"], swiftSettings: swiftSettings),
         .target(
-            name: "SluiceTrain", dependencies: ["SluiceCore", "SluiceTokenize", "COpenBLAS", "CMPI"],
+            name: "SluiceTrain", dependencies: ["SluiceCore", "SluiceTokenize", "COpenBLAS", "CMPI", "CInt8Kernels"],
             swiftSettings: swiftSettings + optimizedInDebug),
         .target(name: "SluiceReport", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
         .target(

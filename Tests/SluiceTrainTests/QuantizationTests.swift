@@ -118,6 +118,34 @@ func modernConfig() -> GPTConfig {
         }
     }
 
+    /// Both dot-product kernels, the portable SIMD8 one and the AVX2 + FMA one the CPU may run
+    /// instead (decodeLinear above takes whichever this machine has), against a Double sum, for every
+    /// length around the 8- and 32-wide steps.
+    @Test func portableAndAVX2DotProductsAgreeWithTheOracle() throws {
+        let n = 75, ld = 80
+        let x = gaussianFloats(4 * ld, seed: 7)
+        let q: [Int8] = (0..<n).map { Int8(truncatingIfNeeded: ($0 &* 37 &+ 11) % 255 - 127) }
+        for len in 0...n {
+            q.withUnsafeBufferPointer { Q in
+                x.withUnsafeBufferPointer { X in
+                    let qp = Q.baseAddress!, xp = X.baseAddress!
+                    var want = [Double](repeating: 0, count: 4)
+                    for k in 0..<4 {
+                        for i in 0..<len { want[k] += Double(qp[i]) * Double(xp[k * ld + i]) }
+                    }
+                    // Sums of up to 75 products of magnitude ≤ 127·4: compare relative to 100 near zero.
+                    func close(_ a: Float, _ b: Double) -> Bool { abs(Double(a) - b) <= 1e-5 * max(100, abs(b)) }
+                    #expect(close(Int8Kernels.dot(qp, xp, len), want[0]), "portable dot, n \(len)")
+                    #expect(close(Int8Kernels.fastDot(qp, xp, len), want[0]), "fast dot, n \(len)")
+                    let p4 = Int8Kernels.dot4(qp, xp, ld: ld, len), f4 = Int8Kernels.fastDot4(qp, xp, ld: ld, len)
+                    for k in 0..<4 {
+                        #expect(close(p4[k], want[k]) && close(f4[k], want[k]), "dot4 row \(k), n \(len)")
+                    }
+                }
+            }
+        }
+    }
+
     /// F32 weights take the same cblas_sgemm path as the training forward pass: bit-identical.
     @Test func f32DecodeLinearIsTheTrainingLinearLayer() throws {
         let inC = 24, outC = 40, rows = 3

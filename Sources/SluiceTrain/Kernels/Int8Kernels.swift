@@ -5,6 +5,7 @@
 // bound by arithmetic instead, so INT8 weights are widened a panel of channels at a time into f32
 // and multiplied with cblas_sgemm. F32 weights go straight to cblas_sgemm, as training does.
 // Channels are split across threads, never a dot product, so results do not depend on the thread count.
+import CInt8Kernels
 import COpenBLAS
 import Foundation
 
@@ -131,6 +132,28 @@ enum Int8Kernels {
         return s
     }
 
+    /// Whether the AVX2 + FMA dot products (CInt8Kernels) run: decided once, from the CPU.
+    /// `SLUICE_INT8_AVX2=0` keeps the portable SIMD8 kernels (for comparing the two).
+    static let avx2: Bool =
+        sluice_int8_avx2_available() != 0 && ProcessInfo.processInfo.environment["SLUICE_INT8_AVX2"] != "0"
+
+    /// `dot` on this CPU's fastest kernel.
+    @inline(__always)
+    static func fastDot(_ q: UnsafePointer<Int8>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        avx2 ? sluice_int8_dot_avx2(q, x, n) : dot(q, x, n)
+    }
+
+    /// `dot4` on this CPU's fastest kernel.
+    @inline(__always)
+    static func fastDot4(_ q: UnsafePointer<Int8>, _ x: UnsafePointer<Float>, ld: Int, _ n: Int) -> SIMD4<Float> {
+        guard avx2 else { return dot4(q, x, ld: ld, n) }
+        var r = SIMD4<Float>()
+        withUnsafeMutableBytes(of: &r) {
+            sluice_int8_dot4_avx2(q, x, ld, n, $0.baseAddress!.assumingMemoryBound(to: Float.self))
+        }
+        return r
+    }
+
     /// The dot-product kernel for a few rows; channels split across `threads`.
     static func matvec(
         _ x: UnsafePointer<Float>, rows: Int, _ m: Int8Matrix, bias: UnsafePointer<Float>?,
@@ -148,7 +171,7 @@ enum Int8Kernels {
                         let w = q + o * inC, b = bias?[o] ?? 0
                         var r = 0
                         while r + 4 <= rows {
-                            let d = dot4(w, x + r * inC, ld: inC, inC) * s[o]
+                            let d = fastDot4(w, x + r * inC, ld: inC, inC) * s[o]
                             for k in 0..<4 {
                                 let y = out + (r + k) * outC + o
                                 y.pointee = (accumulate ? y.pointee : 0) + (d[k] + b)
@@ -156,7 +179,7 @@ enum Int8Kernels {
                             r += 4
                         }
                         while r < rows {
-                            let d = dot(w, x + r * inC, inC) * s[o] + b
+                            let d = fastDot(w, x + r * inC, inC) * s[o] + b
                             let y = out + r * outC + o
                             y.pointee = accumulate ? y.pointee + d : d
                             r += 1
