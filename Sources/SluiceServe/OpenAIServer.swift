@@ -107,6 +107,7 @@ public final class OpenAIServer: @unchecked Sendable {
         self.log = log
         // F32, or INT8 kept INT8 for a quantized checkpoint (docs/quantize.md).
         let model = try QuantizedCheckpoint.loadAny(configuration.checkpoint, threads: configuration.threads)
+        try model.config.requireCausal("sluice serve", file: configuration.checkpoint)
         weights = model.isQuantized ? (QuantizedCheckpoint.method, model.weightBytes) : nil
         let codec = try TokenizerCodec.load(checkpoint: configuration.checkpoint)
         self.codec = codec

@@ -63,5 +63,7 @@ import Testing
         try "{\"text\": \"to be or not to be\"}\n".write(toFile: dir + "/l.jsonl", atomically: true, encoding: .utf8)
         let task = try CLI.sluice(["eval", "--checkpoint", ckpt, "--task", "lambada", "l.jsonl"], in: dir)
         #expect(task.status != 0 && task.stderr.contains("--task lambada needs a causal model"), "\(task.stderr)")
+        let serve = try CLI.sluice(["serve", "--checkpoint", ckpt, "--port", "0"], in: dir)
+        #expect(serve.status != 0 && serve.stderr.contains("sluice serve needs a causal model"), "\(serve.stderr)")
     }
 }
