@@ -13,7 +13,10 @@ struct DevCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
         abstract: "Developer measurements the benchmarks call (not a stable interface).",
-        subcommands: [TrainSpeed.self, EncodeSpeed.self, ShardsSample.self, WARCCount.self, DecodeSpeedCommand.self]
+        subcommands: [
+            TrainSpeed.self, EncodeSpeed.self, ShardsSample.self, WARCCount.self, DecodeSpeedCommand.self,
+            ExtractThreads.self,
+        ]
     )
 }
 
@@ -127,5 +130,49 @@ struct WARCCount: ParsableCommand {
 
     func run() throws {
         try reportingErrors { print(try WARCInspector.count(paths: files)) }
+    }
+}
+
+/// `sluice dev extract-threads`: one HTML file extracted on N threads that start at the same moment,
+/// the first libxml2 use of the process (Tests/SluiceCLITests/LibXML2ThreadsTests.swift; libxml2's
+/// global set-up must not race, Sources/SluiceIngest/LibXML2.swift).
+struct ExtractThreads: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extract-threads",
+        abstract: "Extract one HTML file on N threads started together; print each thread's character count as JSON.")
+    @Option var threads = 4
+    @Argument var file: String
+
+    /// The threads' meeting point and their results.
+    final class Start: @unchecked Sendable {
+        let gate = NSCondition()
+        var arrived = 0
+        var counts: [Int]
+        init(_ n: Int) { counts = Array(repeating: -1, count: n) }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let bytes = try openByteSource(file).readAll()
+            let n = max(1, threads), start = Start(n), group = DispatchGroup()
+            for t in 0..<n {
+                group.enter()
+                Thread.detachNewThread {
+                    let extractor = HTMLExtractor()  // made first, so the threads reach libxml2 together
+                    start.gate.lock()
+                    start.arrived += 1
+                    start.gate.broadcast()
+                    while start.arrived < n { start.gate.wait() }
+                    start.gate.unlock()
+                    let page = bytes.withUnsafeBytes { extractor.extract(utf8: $0) }
+                    start.gate.lock()
+                    start.counts[t] = page?.text.utf8.count ?? 0
+                    start.gate.unlock()
+                    group.leave()
+                }
+            }
+            group.wait()
+            print("{\"characters\": [\(start.counts.map(String.init).joined(separator: ", "))]}")
+        }
     }
 }

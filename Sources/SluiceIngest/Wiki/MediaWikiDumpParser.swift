@@ -125,6 +125,7 @@ final class MediaWikiDumpParser {
             XML_PARSE_NONET.rawValue | XML_PARSE_HUGE.rawValue | XML_PARSE_COMPACT.rawValue
                 | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
         let context = Unmanaged.passUnretained(feeder).toOpaque()
+        LibXML2.ready
         reader = xmlReaderForIO(dumpRead, nil, context, feeder.source.path, nil, options)
         if let reader { xmlTextReaderSetStructuredErrorHandler(reader, dumpError, context) }
         inPage = false
