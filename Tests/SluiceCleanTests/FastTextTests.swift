@@ -230,6 +230,32 @@ func expectSamePredictions(
         #expect(m.minn == 2 && m.maxn == 4 && m.bucket == 2_000_000 && m.wordNgrams == 1)
     }
 
+    /// `top` on a hierarchical softmax searches for the best leaf alone, skipping subtrees; it must
+    /// give the full search's label and probability bit for bit, and `lastProbability` any other
+    /// label's: every line of the multilingual UDHR fixture (and slices of it) through lid.176.
+    @Test func prunedTopEqualsTheFullTreeOnLid176() throws {
+        let m = try FastTextModel.load(path: lid)
+        let text = try String(contentsOfFile: TestSupport.fixture("tokenize/udhr-multilingual.txt"), encoding: .utf8)
+        var lines = text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        lines += lines.prefix(200).map { String($0.prefix(12)) } + ["", " ", "a", "12345", "😀"]
+        let pruned = m.makePredictor(), full = m.makePredictor()
+        let checked = [0, 1, 5, 40, 175]  // en, ru, fr, …: labels the language step asks for
+        var compared = 0
+        for line in lines {
+            let p = full.probabilities(line)
+            guard let top = pruned.top(line) else {
+                #expect(p.allSatisfy { $0 == 0 }, "no top for \(line.debugDescription) but probabilities")
+                continue
+            }
+            var best = 0
+            for i in 1..<p.count where p[i] > p[best] { best = i }
+            #expect(top.label == best && top.probability == p[best], "\(line.prefix(40))")
+            for l in checked { #expect(pruned.lastProbability(of: l) == p[l], "label \(l): \(line.prefix(40))") }
+            compared += 1
+        }
+        #expect(compared > 300)
+    }
+
     @Test(arguments: [0, 3, 10, 40, 63, 70, 5_000, 200_000, 600_000, -1])
     func truncatedFilesAreClearErrors(cut: Int) throws {
         let b = try bytes()

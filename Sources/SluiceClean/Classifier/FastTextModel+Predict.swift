@@ -27,6 +27,9 @@ extension FastTextModel {
         private var hashes: [Int32] = []
         private var padded: [UInt8] = []
         private var stack: [(node: Int32, score: Float)] = []
+        /// Whether `raw` holds every label's score (false after `top` on a hierarchical softmax,
+        /// which scores only the best leaf; `lastProbability` then walks to the label asked for).
+        private var rawComplete = true
         /// Input rows averaged for the last text (0: fastText predicts nothing).
         public private(set) var rowCount = 0
 
@@ -61,8 +64,16 @@ extension FastTextModel {
             withUTF8Bytes(text) { top(bytes: $0) }
         }
 
-        /// `top` over UTF-8 bytes.
+        /// `top` over UTF-8 bytes. A hierarchical softmax searches for the best leaf alone
+        /// (`topLeaf`); the other losses score every label.
         public func top(bytes: UnsafeBufferPointer<UInt8>) -> (label: Int, probability: Float)? {
+            if model.loss == .hierarchicalSoftmax {
+                rowCount = computeHidden(bytes)
+                guard rowCount > 0 else { return nil }
+                rawComplete = false
+                let best = topLeaf()
+                return (best, report(best))
+            }
             guard score(bytes) else { return nil }
             var best = 0
             for i in 1..<model.labels.count where raw[i] > raw[best] { best = i }
@@ -75,7 +86,11 @@ extension FastTextModel {
         }
 
         /// The probability of label `label` for the text last given to `top` (0 if it had no input row).
-        public func lastProbability(of label: Int) -> Float { rowCount > 0 ? report(label) : 0 }
+        public func lastProbability(of label: Int) -> Float {
+            guard rowCount > 0 else { return 0 }
+            if !rawComplete { raw[label] = pathScore(label) }
+            return report(label)
+        }
 
         /// fastText's reported value of label `i` from `raw`.
         @inline(__always)
@@ -91,7 +106,70 @@ extension FastTextModel {
             rowCount = computeHidden(b)
             guard rowCount > 0 else { return false }
             computeOutput()
+            rawComplete = true
             return true
+        }
+
+        // MARK: - Hierarchical softmax, best leaf only
+
+        /// The best leaf of the tree for the current `hidden`, with its log score in `raw`: the
+        /// full search's answer, bit for bit, for a fraction of the nodes. A step down the tree
+        /// adds std_log(p) = log(p + 1e-5), which is at most log(1 + 1e-5) ≈ 1e-5, so a subtree
+        /// whose score plus that gain at every remaining level (doubled, for float rounding) is
+        /// still below the best leaf found cannot hold a better one and is skipped; the more
+        /// probable child goes first, so a good leaf is found early. Each leaf's score is summed
+        /// root to leaf, as the full search sums it, and equal scores keep the lower label, as
+        /// `top`'s scan does.
+        private func topLeaf() -> Int {
+            let m = model, k = m.labels.count
+            let h = UnsafePointer(hidden.baseAddress!)
+            let slack = 2 * Float(m.treeDepth) * stdLog(1)
+            var best = -1
+            var bestScore = -Float.infinity
+            stack.removeAll(keepingCapacity: true)
+            stack.append((Int32(2 * k - 2), 0))
+            while let item = stack.popLast() {
+                let n = Int(item.node)
+                let score = item.score
+                if score + slack < bestScore { continue }
+                if m.treeLeft[n] == -1 && m.treeRight[n] == -1 {
+                    raw[n] = score
+                    if score > bestScore || (score == bestScore && n < best) {
+                        best = n
+                        bestScore = score
+                    }
+                    continue
+                }
+                let (right, left) = branchScores(n, score, h)
+                // The stack pops the last push first: the more probable child goes on last.
+                if right >= left {
+                    stack.append((m.treeLeft[n], left))
+                    stack.append((m.treeRight[n], right))
+                } else {
+                    stack.append((m.treeRight[n], right))
+                    stack.append((m.treeLeft[n], left))
+                }
+            }
+            return best
+        }
+
+        /// Node `n`'s children's scores from the parent's `score`: (right, left), as the full search adds them.
+        @inline(__always)
+        private func branchScores(_ n: Int, _ score: Float, _ h: UnsafePointer<Float>) -> (Float, Float) {
+            let dot = model.output.dotRow(n - model.labels.count, h)
+            let f = Float(1.0 / Double(1 + expf(-dot)))
+            return (score + stdLog(f), score + stdLog(Float(1.0 - Double(f))))
+        }
+
+        /// The log score of leaf `label`, summed root to leaf along its path (`model.treePaths`).
+        private func pathScore(_ label: Int) -> Float {
+            let h = UnsafePointer(hidden.baseAddress!)
+            var score: Float = 0
+            for (node, goesRight) in model.treePaths[label] {
+                let (right, left) = branchScores(Int(node), score, h)
+                score = goesRight ? right : left
+            }
+            return score
         }
 
         private func computeHidden(_ b: UnsafeBufferPointer<UInt8>) -> Int {

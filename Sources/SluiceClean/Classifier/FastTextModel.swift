@@ -85,6 +85,11 @@ public final class FastTextModel: @unchecked Sendable {
     /// Hierarchical softmax: children of each node (−1 for leaves); nodes `0..<labels` are leaves.
     let treeLeft: [Int32]
     let treeRight: [Int32]
+    /// Hierarchical softmax: for each label, its path from the root, (internal node, goes right)
+    /// per step; empty for the other losses.
+    let treePaths: [[(node: Int32, goesRight: Bool)]]
+    /// The longest of `treePaths` (0 without a tree).
+    let treeDepth: Int
     /// fastText's sigmoid lookup table (512 + 1 entries over [−8, 8]), used by `ova` and `ns`.
     let sigmoidTable: [Float]
 
@@ -161,6 +166,10 @@ public final class FastTextModel: @unchecked Sendable {
         let tree = args.loss == .hierarchicalSoftmax ? Self.huffmanTree(counts: dictionary.labelCounts) : ([], [])
         treeLeft = tree.0
         treeRight = tree.1
+        treePaths = Self.paths(
+            left: tree.0, right: tree.1, labels: dictionary.labelCounts.count,
+            hierarchical: args.loss == .hierarchicalSoftmax)
+        treeDepth = treePaths.map(\.count).max() ?? 0
         // Subword rows of every word, computed once (fastText's initNgrams).
         var starts: [Int32] = [0]
         var ids: [Int32] = []
@@ -464,6 +473,35 @@ final class FastTextMatrix: @unchecked Sendable {
                 for n in 0..<d { res += xin[n] * cen[n] }
             }
             return res * alpha
+        }
+    }
+}
+
+extension FastTextModel {
+    /// Each leaf's path from the root of a hierarchical-softmax tree (nodes 0..<k are the leaves,
+    /// 2k−2 the root), as (internal node, goes right) steps.
+    static func paths(left: [Int32], right: [Int32], labels k: Int, hierarchical: Bool)
+        -> [[(node: Int32, goesRight: Bool)]]
+    {
+        guard hierarchical, k > 1, left.count >= 2 * k - 1, right.count >= 2 * k - 1 else {
+            return Array(repeating: [], count: k)
+        }
+        var parent = [Int32](repeating: -1, count: 2 * k - 1)
+        var isRight = [Bool](repeating: false, count: 2 * k - 1)
+        for n in k..<(2 * k - 1) {
+            for (child, r) in [(left[n], false), (right[n], true)] where child >= 0 && Int(child) < 2 * k - 1 {
+                parent[Int(child)] = Int32(n)
+                isRight[Int(child)] = r
+            }
+        }
+        return (0..<k).map { leaf in
+            var path: [(node: Int32, goesRight: Bool)] = []
+            var n = leaf
+            while parent[n] >= 0 && path.count < 2 * k {
+                path.append((parent[n], isRight[n]))
+                n = Int(parent[n])
+            }
+            return path.reversed()
         }
     }
 }
