@@ -60,10 +60,15 @@ import Testing
         let finalLoss = { (s: String) in s.split(separator: ",").first { $0.contains("final_loss") } }
         #expect(finalLoss(resumed.stdout) != nil && finalLoss(resumed.stdout) == finalLoss(full.stdout))
 
-        // SIGKILL once the first checkpoint exists, then resume: still the uninterrupted losses.
+        // SIGKILL once the first checkpoint exists, then resume: still the uninterrupted losses. The
+        // run is long (400 steps) so that it is still running when the kill comes (8 steps of this
+        // model can finish within one poll of the checkpoint file).
+        let long = ["--steps", "400"]
+        let uninterrupted = try TestSupport.run(sluice, ["train", cfg, "--out", dir + "/run-d"] + long)
+        #expect(uninterrupted.status == 0, "\(uninterrupted.stderr)")
         let killed = Process()
         killed.executableURL = URL(fileURLWithPath: sluice)
-        killed.arguments = ["train", cfg, "--out", dir + "/run-c"]
+        killed.arguments = ["train", cfg, "--out", dir + "/run-c"] + long
         killed.standardError = FileHandle.nullDevice
         killed.standardOutput = FileHandle.nullDevice
         try killed.run()
@@ -75,10 +80,12 @@ import Testing
         }
         kill(killed.processIdentifier, SIGKILL)
         killed.waitUntilExit()
-        let after = try TestSupport.run(sluice, ["train", cfg, "--out", dir + "/run-c", "--resume"])
+        #expect(killed.terminationReason == .uncaughtSignal, "the run finished before it was killed")
+        let after = try TestSupport.run(sluice, ["train", cfg, "--out", dir + "/run-c", "--resume"] + long)
         #expect(after.status == 0, "\(after.stderr)")
         #expect(
-            finalLoss(after.stdout) == finalLoss(full.stdout), "killed and resumed: \(after.stdout) vs \(full.stdout)")
+            finalLoss(after.stdout) != nil && finalLoss(after.stdout) == finalLoss(uninterrupted.stdout),
+            "killed and resumed: \(after.stdout) vs \(uninterrupted.stdout)")
 
         // Eval: identical figures with 1 and 2 threads, and on every run.
         let text = TestSupport.fixture("train/tinyshakespeare-16k.txt")
