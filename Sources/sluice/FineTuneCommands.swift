@@ -28,14 +28,7 @@ struct Finetune: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
-                throw SluiceError(.io, "cannot read fine-tuning configuration", file: config)
-            }
-            var overrides: [(String, String)] = []
-            for s in sets {
-                let setting = try OptionSetting(parsing: s, expecting: "section.key=value")
-                overrides.append((setting.path, setting.value))
-            }
+            var (text, overrides) = try readRunConfiguration(config, kind: "fine-tuning", sets: sets)
             if let out { overrides.append(("out", out)) }
             if let steps { overrides.append(("train.steps", String(steps))) }
             if let lr { overrides.append(("train.lr", String(lr))) }

@@ -47,14 +47,7 @@ struct SlurmTrain: ParsableCommand {
         try reportingErrors {
             let cwd = FileManager.default.currentDirectoryPath
             func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : cwd + "/" + p }
-            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
-                throw SluiceError(.io, "cannot read training configuration", file: config)
-            }
-            var overrides: [(String, String)] = []
-            for s in sets {
-                let setting = try OptionSetting(parsing: s, expecting: "section.key=value")
-                overrides.append((setting.path, setting.value))
-            }
+            var (text, overrides) = try readRunConfiguration(config, kind: "training", sets: sets)
             if let out { overrides.append(("out", out)) }
             // The ranks' own check, done now: a bad file or a rank count that does not divide
             // train.global_batch fails here rather than in the queue.

@@ -50,14 +50,7 @@ struct Train: ParsableCommand {
         let quiet = (group?.rank ?? 0) != 0  // rank 0 alone logs
         let log: (String) -> Void = { if !quiet { stderrLine($0) } }
         func build() throws -> Trainer {
-            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
-                throw SluiceError(.io, "cannot read training configuration", file: config)
-            }
-            var overrides: [(String, String)] = []
-            for s in sets {
-                let setting = try OptionSetting(parsing: s, expecting: "section.key=value")
-                overrides.append((setting.path, setting.value))
-            }
+            var (text, overrides) = try readRunConfiguration(config, kind: "training", sets: sets)
             if let out { overrides.append(("out", out)) }
             if let steps { overrides.append(("train.steps", String(steps))) }
             if let batchSize { overrides.append(("train.batch_size", String(batchSize))) }
@@ -262,4 +255,19 @@ struct Generate: ParsableCommand {
             print(prompt + codec.decode(ids))
         }
     }
+}
+
+/// The text of a training or fine-tuning configuration file and its `--set section.key=value`
+/// overrides, in order (`train`, `finetune` and `slurm train` add their flags after them).
+func readRunConfiguration(_ config: String, kind: String, sets: [String]) throws -> (
+    text: String, overrides: [(String, String)]
+) {
+    guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
+        throw SluiceError(.io, "cannot read \(kind) configuration", file: config)
+    }
+    let overrides = try sets.map { s in
+        let setting = try OptionSetting(parsing: s, expecting: "section.key=value")
+        return (setting.path, setting.value)
+    }
+    return (text, overrides)
 }

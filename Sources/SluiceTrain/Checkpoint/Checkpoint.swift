@@ -61,13 +61,24 @@ public enum Checkpoint {
             let d = try JSONSerialization.data(withJSONObject: trainerState, options: [.prettyPrinted, .sortedKeys])
             try atomicWrite(d, to: tmp + "/trainer_state.json")
         }
-        if let tokenizerPath {
-            guard let d = fm.contents(atPath: tokenizerPath) else {
-                throw SluiceError(.io, "cannot read tokenizer", file: tokenizerPath)
-            }
-            try atomicWrite(d, to: tmp + "/tokenizer.json")
-        }
+        try copyTokenizer(tokenizerPath, into: tmp)
         for (name, data) in extraFiles.sorted(by: { $0.key < $1.key }) { try atomicWrite(data, to: tmp + "/" + name) }
+        try moveIntoPlace(tmp, dir)
+    }
+
+    /// Copies `tokenizerPath` (when given) into the folder being written as tokenizer.json.
+    static func copyTokenizer(_ tokenizerPath: String?, into tmp: String) throws {
+        guard let tokenizerPath else { return }
+        guard let d = FileManager.default.contents(atPath: tokenizerPath) else {
+            throw SluiceError(.io, "cannot read tokenizer", file: tokenizerPath)
+        }
+        try atomicWrite(d, to: tmp + "/tokenizer.json")
+    }
+
+    /// Renames the finished folder `tmp` to `dir`, replacing an existing `dir` (moved aside to
+    /// `dir.old-PID` first, then removed), so a reader sees the old folder or the new one, never a mix.
+    static func moveIntoPlace(_ tmp: String, _ dir: String) throws {
+        let fm = FileManager.default
         if fm.fileExists(atPath: dir) {
             let old = dir + ".old-\(getpid())"
             guard rename(dir, old) == 0 else { throw SluiceError(.io, "cannot replace checkpoint", file: dir) }

@@ -108,25 +108,8 @@ public enum QuantizedCheckpoint {
         try atomicWrite(
             try JSONSerialization.data(withJSONObject: cfg, options: [.prettyPrinted, .sortedKeys]),
             to: tmp + "/config.json")
-        if let tokenizerPath {
-            guard let d = fm.contents(atPath: tokenizerPath) else {
-                throw SluiceError(.io, "cannot read tokenizer", file: tokenizerPath)
-            }
-            try atomicWrite(d, to: tmp + "/tokenizer.json")
-        }
-        if fm.fileExists(atPath: dir) {
-            let old = dir + ".old-\(getpid())"
-            guard rename(dir, old) == 0 else { throw SluiceError(.io, "cannot replace folder", file: dir) }
-            guard rename(tmp, dir) == 0 else {
-                throw SluiceError(.io, "cannot rename checkpoint into place", file: dir)
-            }
-            try? fm.removeItem(atPath: old)
-        } else {
-            guard rename(tmp, dir) == 0 else {
-                throw SluiceError(
-                    .io, "cannot rename checkpoint into place: \(String(cString: strerror(errno)))", file: dir)
-            }
-        }
+        try Checkpoint.copyTokenizer(tokenizerPath, into: tmp)
+        try Checkpoint.moveIntoPlace(tmp, dir)
     }
 
     // MARK: - Reading
