@@ -58,23 +58,8 @@ let modernNames = [
         for (k, t) in model.layout.tensors.enumerated() {
             for s in sampleIndices(t.count, 4, seed: UInt64(k)) { indices.append(t.offset + s) }
         }
-        let base = model.params
-        let h: Float = 1e-2
-        var worst = 0.0, worstName = "", num = 0.0, den = 0.0
-        for i in indices {
-            model.params = base
-            model.params[i] += h
-            let lp = model.forward(tokens: x, targets: y, B: B, T: T, forTraining: true)
-            model.params[i] -= 2 * h
-            let lm = model.forward(tokens: x, targets: y, B: B, T: T, forTraining: true)
-            let fd = (lp - lm) / (2 * Double(h)), an = Double(analytic[i])
-            num += (fd - an) * (fd - an)
-            den += an * an
-            let rel = abs(fd - an) / (abs(an) + 1e-2)
-            if rel > worst {
-                worst = rel
-                worstName = model.layout.tensors.first { $0.range.contains(i) }!.name + " fd \(fd) analytic \(an)"
-            }
+        let (num, den, worst, worstName) = finiteDifferences(model, analytic: analytic, at: indices) {
+            model.forward(tokens: x, targets: y, B: B, T: T, forTraining: true)
         }
         #expect((num / den).squareRoot() < 1e-2, "\(name): relative gradient error \((num / den).squareRoot())")
         #expect(worst < 5e-2, "\(name): worst entry \(worst): \(worstName)")

@@ -150,21 +150,9 @@ import Testing
         for (k, t) in model.layout.tensors.enumerated() {
             for s in sampleIndices(t.count, 4, seed: UInt64(k)) { indices.append(t.offset + s) }
         }
-        let base = model.params
-        let h: Float = 1e-2
-        var num = 0.0, den = 0.0
-        for i in indices {
-            model.params = base
-            model.params[i] += h
-            let lp = model.forward(tokens: x, targets: y, B: B, T: T, forTraining: true, segmentStarts: Self.segments)
-            model.params[i] -= 2 * h
-            let lm = model.forward(tokens: x, targets: y, B: B, T: T, forTraining: true, segmentStarts: Self.segments)
-            let fd = (lp - lm) / (2 * Double(h))
-            let an = Double(analytic[i])
-            num += (fd - an) * (fd - an)
-            den += an * an
+        let (num, den, _, _) = finiteDifferences(model, analytic: analytic, at: indices) {
+            model.forward(tokens: x, targets: y, B: B, T: T, forTraining: true, segmentStarts: Self.segments)
         }
-        model.params = base
         #expect((num / den).squareRoot() < 1e-2, "relative gradient error \((num / den).squareRoot())")
     }
 }
