@@ -56,32 +56,10 @@ extension Kernels {
         B: Int, T: Int, C: Int, NH: Int, threads: Int, dropout: Dropout? = nil, site: UInt64 = 0,
         scratch: FloatPointer? = nil
     ) {
-        let hs = C / NH
-        let scale = 1 / Float(hs).squareRoot()
-        for b in 0..<B {
-            for h in 0..<NH {
-                let q = qkv + b * T * 3 * C + h * hs
-                let s = att + (b * NH + h) * T * T
-                sgemm(
-                    transA: false, transB: true, m: T, n: T, k: hs, alpha: scale, q, lda: 3 * C, q + C, ldb: 3 * C,
-                    beta: 0, s, ldc: T)
-            }
-        }
-        softmaxSegmented(att, segmentStarts: seg, B: B, NH: NH, T: T, threads: threads)
-        for b in 0..<B {
-            for h in 0..<NH {
-                let v = qkv + b * T * 3 * C + 2 * C + h * hs
-                var s = UnsafePointer(att + (b * NH + h) * T * T)
-                if let dropout, let scratch {
-                    dropout.masked(
-                        out: scratch, s, n: T * T, site: site, offset: (b * NH + h) * T * T, threads: threads)
-                    s = UnsafePointer(scratch)
-                }
-                sgemm(
-                    transA: false, transB: false, m: T, n: hs, k: T, s, lda: T, v, ldb: 3 * C, beta: 0,
-                    out + b * T * C + h * hs, ldc: C)
-            }
-        }
+        attention(
+            out: out, att: att, qkv: qkv, B: B, T: T, C: C, NH: NH, threads: threads, dropout: dropout, site: site,
+            scratch: scratch
+        ) { softmaxSegmented($0, segmentStarts: seg, B: B, NH: NH, T: T, threads: threads) }
     }
 
     /// Row-wise softmax in place over (B, NH, T, T) scores; the row of time step t in sequence b

@@ -242,6 +242,18 @@ enum Kernels {
         out: FloatPointer, att: FloatPointer, qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int, threads: Int,
         dropout: Dropout? = nil, site: UInt64 = 0, scratch: FloatPointer? = nil, causal: Bool = true
     ) {
+        attention(
+            out: out, att: att, qkv: qkv, B: B, T: T, C: C, NH: NH, threads: threads, dropout: dropout, site: site,
+            scratch: scratch
+        ) { softmaxCausal($0, rows: B * NH * T, T: T, threads: threads, causal: causal) }
+    }
+
+    /// Scores, `normalize` (a softmax over every row of att, in place), then the weighted sum: the
+    /// body of every attention variant, which differ only in which columns a row's softmax sees.
+    static func attention(
+        out: FloatPointer, att: FloatPointer, qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int, threads: Int,
+        dropout: Dropout?, site: UInt64, scratch: FloatPointer?, normalize: (FloatPointer) -> Void
+    ) {
         let hs = C / NH
         let scale = 1 / Float(hs).squareRoot()
         for b in 0..<B {
@@ -254,7 +266,7 @@ enum Kernels {
                     beta: 0, s, ldc: T)
             }
         }
-        softmaxCausal(att, rows: B * NH * T, T: T, threads: threads, causal: causal)
+        normalize(att)
         for b in 0..<B {
             for h in 0..<NH {
                 let v = qkv + b * T * 3 * C + 2 * C + h * hs
