@@ -29,6 +29,10 @@ extension FastTextModel {
         private var stack: [(node: Int32, score: Float)] = []
         /// The rows of recently seen tokens (the same rows fastText would compute, in its order).
         private let cache: FastTextTokenCache
+        /// The n-gram buckets of the word being looked up.
+        private var buckets: [Int] = []
+        /// The tokens of the current text: (start, end, FNV hash).
+        private var spans: [(Int, Int, UInt32)] = []
         /// Whether `raw` holds every label's score (false after `top` on a hierarchical softmax,
         /// which scores only the best leaf; `lastProbability` then walks to the label asked for).
         private var rawComplete = true
@@ -186,6 +190,8 @@ extension FastTextModel {
             let n = b.count
             var i = 0
             var endedByEOS = false
+            // The tokens first, so that each token's cache slot can be read a few tokens ahead.
+            spans.removeAll(keepingCapacity: true)
             while i < n {
                 while i < n && isFastTextSpace(b[i]) { i += 1 }
                 if i >= n { break }
@@ -195,12 +201,19 @@ extension FastTextModel {
                     hash = fnvStep(hash, b[i])
                     i += 1
                 }
-                let token = UnsafeBufferPointer(rebasing: b[start..<i])
-                rows += addToken(token, hash: hash)
+                spans.append((start, i, hash))
                 // A literal `</s>` ends the line in fastText (`getLine` breaks on EOS).
-                if hash == m.eosHash && token.elementsEqual(FastTextModel.eos) {
+                if hash == m.eosHash && b[start..<i].elementsEqual(FastTextModel.eos) {
                     endedByEOS = true
                     break
+                }
+            }
+            let ahead = 6
+            spans.withUnsafeBufferPointer { sp in
+                for t in 0..<sp.count {
+                    if t + ahead < sp.count { cache.prefetch(sp[t + ahead].2) }
+                    let (start, end, hash) = sp[t]
+                    rows += addToken(UnsafeBufferPointer(rebasing: b[start..<end]), hash: hash)
                 }
             }
             if !endedByEOS {
@@ -278,8 +291,17 @@ extension FastTextModel {
                 padded.append(0x3C)
                 padded.append(contentsOf: token)
                 padded.append(0x3E)
+                // The buckets first, so that every pruned-index probe is asked for before the first
+                // is made (a new word's n-grams are scattered over megabytes).
+                buckets.removeAll(keepingCapacity: true)
                 padded.withUnsafeBufferPointer { p in
-                    m.ngrams.forEachCharNgram(p) { cache.append($0) }
+                    m.ngrams.forEachCharNgramBucket(p) { buckets.append($0) }
+                }
+                if let pruned = m.ngrams.pruned, !m.ngrams.dropsAll {
+                    for b in buckets { pruned.prefetch(Int32(b)) }
+                }
+                for b in buckets {
+                    if let row = m.ngrams.ngramRow(b) { cache.append(row) }
                 }
             }
             return true

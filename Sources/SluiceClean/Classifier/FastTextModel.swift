@@ -3,6 +3,7 @@
 // norms, pruned n-gram index). This file holds the model and its parser; tokenising and predicting
 // are in FastTextModel+Predict.swift. Word-vector models (cbow, skipgram) are refused: they do not
 // classify. Nothing here writes fastText files.
+import CPrefetch
 import Foundation
 import SluiceCore
 
@@ -281,11 +282,20 @@ struct NgramRows: Sendable {
     }
 
     /// Calls `body` with the input row of each character n-gram of `word` (which includes the `<`
-    /// and `>` boundaries), in fastText's order (`Dictionary::computeSubwords`): n-grams of
-    /// `minn…maxn` UTF-8 sequences, hashed with FNV-1a modulo `bucket`, mapped through the pruned
-    /// index when there is one. The single `<` and `>` are not n-grams.
+    /// and `>` boundaries), in fastText's order (`Dictionary::computeSubwords`), mapped through
+    /// the pruned index when there is one.
     @inline(__always)
     func forEachCharNgram(_ word: UnsafeBufferPointer<UInt8>, _ body: (Int32) -> Void) {
+        forEachCharNgramBucket(word) { b in
+            if let row = ngramRow(b) { body(row) }
+        }
+    }
+
+    /// Calls `body` with the bucket of each character n-gram of `word`, in fastText's order:
+    /// n-grams of `minn…maxn` UTF-8 sequences, hashed with FNV-1a modulo `bucket`. The single `<`
+    /// and `>` are not n-grams.
+    @inline(__always)
+    func forEachCharNgramBucket(_ word: UnsafeBufferPointer<UInt8>, _ body: (Int) -> Void) {
         let count = word.count
         guard maxn > 0 else { return }
         for i in 0..<count where word[i] & 0xC0 != 0x80 {
@@ -299,9 +309,7 @@ struct NgramRows: Sendable {
                     h = fnvStep(h, word[j])
                     j += 1
                 }
-                if n >= minn && !(n == 1 && (i == 0 || j == count)) {
-                    if let row = ngramRow(Int(bucketOf(h))) { body(row) }
-                }
+                if n >= minn && !(n == 1 && (i == 0 || j == count)) { body(Int(bucketOf(h))) }
                 n += 1
             }
         }
@@ -376,6 +384,14 @@ struct PrunedIndex: Sendable {
             // A repeated key: the later pair wins, as in fastText's map.
             slots[slot] = UInt64(UInt32(bitPattern: k)) | UInt64(UInt32(bitPattern: v)) << 32
             maxValue = max(maxValue, v)
+        }
+    }
+
+    /// Asks for the slot of key `k` ahead of its `lookup` (the index is megabytes).
+    @inline(__always)
+    func prefetch(_ k: Int32) {
+        slots.withUnsafeBufferPointer { s in
+            sluice_prefetch(s.baseAddress! + (Int(UInt32(bitPattern: k) &* 2_654_435_761) & mask))
         }
     }
 

@@ -3,6 +3,7 @@
 // bucket modulo and pruned-index probe (lid.176 knows 7,235 words, so most words of a crawl page
 // take that path). A hit replays the same row ids in the same order, so predictions stay bit for bit
 // fastText's. Bounded: when its table or arenas fill, it starts over empty.
+import CPrefetch
 import Foundation
 
 /// What a token contributes to a fastText input line: its rows, and whether it takes part in word
@@ -59,6 +60,11 @@ final class FastTextTokenCache {
 
     @inline(__always)
     private func home(_ hash: UInt32) -> Int { Int((hash &* 2_654_435_761) >> UInt32(32 - slotBits)) }
+
+    /// Asks for the home slot of a token that comes a few tokens later, so that its cache line is
+    /// on its way when the token's turn comes (the slots are megabytes: a cold probe waits on memory).
+    @inline(__always)
+    func prefetch(_ hash: UInt32) { sluice_prefetch(slots.baseAddress! + home(hash)) }
 
     /// The cached rows of `token` (FNV hash `hash`): (first row in `rows`, count, takes part in n-grams).
     @inline(__always)
