@@ -1,8 +1,11 @@
 // Small stages for the engine tests, independent of the real readers and writers: a reader of
-// `.lines` files (one document per line; a line `CORRUPT` throws like a broken stream), an
-// upper-casing step, a filter, a writer of `id<TAB>text` lines, and an exact-dedup corpus stage.
+// `.lines` files (one document per line; a line `CORRUPT` throws like a broken stream), an upper-casing step,
+// a filter, a writer of `id<TAB>text` lines, and an exact-dedup corpus stage; and helpers to make inputs,
+// load a pipeline, list outputs and catch config errors.
 import Foundation
 import SluiceCore
+import SluiceTestSupport
+import Testing
 
 /// One document per line of a `.lines` file; a line reading `CORRUPT` ends the file with a
 /// `.corruptInput` error, as a truncated stream does. Option `prefix` is prepended to ids.
@@ -237,4 +240,37 @@ struct JSONLDedup: CorpusStage {
             try drops.write(toFile: environment.workDirectory + "/drop.txt", atomically: true, encoding: .utf8)
         }
     }
+}
+
+/// A folder with `n` input files `in/f<i>.lines`, each holding `lines(i)`.
+func makeInputs(_ dir: String, count n: Int, lines: (Int) -> [String]) throws {
+    try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
+    for i in 0..<n {
+        try (lines(i).joined(separator: "\n") + "\n").write(
+            toFile: dir + "/in/f\(i).lines", atomically: true, encoding: .utf8)
+    }
+}
+
+/// Every regular file under `root` except engine bookkeeping, as relative path → contents.
+func outputFiles(_ root: String, excluding: [String] = ["_stats", "_markers", "_tmp", "_lock", "_locks"]) -> [String:
+    Data]
+{
+    TestSupport.regularFiles(under: root, excluding: excluding)
+}
+
+func pipeline(_ yaml: String, in dir: String, overrides: PipelineOverrides = .init()) throws -> Pipeline {
+    let path = dir + "/pipeline.yaml"
+    try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+    let cwd = FileManager.default.currentDirectoryPath
+    FileManager.default.changeCurrentDirectoryPath(dir)
+    defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+    var o = overrides
+    o.inputs = o.inputs.map { $0.hasPrefix("/") ? $0 : dir + "/" + $0 }
+    // Inputs and output in tests are given absolute, so the working directory does not matter later.
+    return try Pipeline.load(path: path, registry: engineTestRegistry, overrides: o)
+}
+
+func configError(_ body: () throws -> Void) -> SluiceError? {
+    do { try body() } catch let e as SluiceError { return e } catch { return nil }
+    return nil
 }

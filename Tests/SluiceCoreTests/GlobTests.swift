@@ -4,7 +4,7 @@ import SluiceCore
 import SluiceTestSupport
 import Testing
 
-@Suite struct EngineGlobTests {
+@Suite struct GlobTests {
     @Test(arguments: [
         ("*.jsonl", "a.jsonl", true), ("*.jsonl", "a.jsonl.zst", false), ("*.jsonl*", "a.jsonl.zst", true),
         ("a?c", "abc", true), ("a?c", "ac", false), ("a?c", "aéc", true), ("[ab]*", "b1", true), ("[ab]*", "c1", false),
