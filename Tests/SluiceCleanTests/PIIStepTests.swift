@@ -6,7 +6,7 @@ import SluiceCore
 import SluiceTestSupport
 import Testing
 
-@Suite struct PIITests {
+@Suite struct PIIStepTests {
     func redact(_ text: String, _ options: [String: String] = [:]) throws -> String {
         try run("pii", text, options).1.text
     }
