@@ -7,7 +7,7 @@ import SluiceTestSupport
 import SluiceTokenize
 import Testing
 
-@Suite struct PipelineTests {
+@Suite struct TokenizePipelineTests {
     @Test func trainTokenizerThenShardsThroughTheCLI() throws {
         let sluice = try TestSupport.sluiceBinary()
         let dir = try TestSupport.temporaryDirectory("pipeline")

@@ -1,39 +1,13 @@
 // The train_tokenizer passes and the tokenize writer, run directly with a PassEnvironment and
-// TaskContexts (as the engine would): counts per document file, one training task, shards per
-// task with a deterministic validation split, identical bytes across runs.
+// TaskContexts (as the engine would): counts per document file, one training task, shards per task with a
+// deterministic validation split, identical bytes across runs and worker counts; unknown options.
 import Foundation
 import SluiceCore
 import SluiceTestSupport
 import SluiceTokenize
 import Testing
 
-func jsonlFile(_ path: String, _ texts: [String]) throws {
-    var s = ""
-    for (i, t) in texts.enumerated() {
-        let data = try JSONSerialization.data(withJSONObject: ["id": "doc\(i)", "text": t, "source": "test"])
-        s += String(decoding: data, as: UTF8.self) + "\n"
-    }
-    try s.write(toFile: path, atomically: true, encoding: .utf8)
-}
-
-func context(_ dir: String, task: Int, tasks: Int) throws -> TaskContext {
-    let tmp = dir + "/tmp-\(task)"
-    try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    return TaskContext(
-        taskIndex: task, taskCount: tasks, outputDirectory: dir + "/out", temporaryDirectory: tmp, stageNames: ["x"])
-}
-
-/// Moves a task's outputs to their final names, as the engine's commit does.
-func commit(_ c: TaskContext) throws {
-    for (tmp, final) in c.outputs where FileManager.default.fileExists(atPath: tmp) {
-        try FileManager.default.createDirectory(
-            atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        if FileManager.default.fileExists(atPath: final) { try FileManager.default.removeItem(atPath: final) }
-        try FileManager.default.moveItem(atPath: tmp, toPath: final)
-    }
-}
-
-@Suite struct StageTests {
+@Suite struct TrainTokenizerStageTests {
     @Test func trainThenTokenize() throws {
         let dir = try TestSupport.temporaryDirectory("stages")
         let lines = try fixtureLines("udhr-multilingual.txt")
@@ -96,25 +70,13 @@ func commit(_ c: TaskContext) throws {
         #expect(try run() == first)  // deterministic bytes
     }
 
-    @Test func tokenizeNeedsAnEOS() throws {
-        let dir = try TestSupport.temporaryDirectory("noeos")
-        let tok = try Tokenizer(
-            kind: .bpe, vocab: (0..<256).map { ByteLevelTestHelper.string(UInt8($0)) },
-            preTokenizer: .byteLevel(pattern: .gpt2, addPrefixSpace: false))
-        try tok.save(path: dir + "/t.json")
-        var w = try StageHarness.build(TokenizeWriter.self, [("tokenizer", dir + "/t.json")])
-        #expect(throws: SluiceError.self) { try w.prepare(context: context(dir, task: 0, tasks: 1)) }
-    }
-
     @Test func unknownOptionIsAnError() throws {
         let error = #expect(throws: SluiceError.self) {
             try StageHarness.build(TrainTokenizerStage.self, [("vocab_sise", "700")], file: "p.yaml")
         }
         #expect(error?.description.hasPrefix("config error: train_tokenizer.vocab_sise: unknown option") == true)
     }
-}
 
-@Suite struct DeterminismTests {
     @Test(arguments: ["bpe", "unigram"])
     func oneAndTwoWorkersGiveIdenticalFiles(model: String) throws {
         let path = TestSupport.fixture("tokenize/udhr-multilingual.txt")
@@ -122,20 +84,5 @@ func commit(_ c: TaskContext) throws {
         let a = try settings.train(paths: [path], workers: 1).0.jsonString()
         let b = try settings.train(paths: [path], workers: 2).0.jsonString()
         #expect(a == b)
-    }
-
-    @Test func frameCacheReturnsTheSameTokens() throws {
-        let dir = try TestSupport.temporaryDirectory("cache")
-        try FileManager.default.createDirectory(atPath: dir + "/train", withIntermediateDirectories: true)
-        let docs = sampleDocuments(count: 80, vocab: 500, seed: 4)
-        try writeShard(dir + "/train/a.shard", docs, vocab: 500, eos: 499, frame: 50)
-        let cached = try ShardDataset(directory: dir, cacheBytes: 1_000)  // a few frames: evictions happen
-        let plain = try ShardDataset(directory: dir, cacheBytes: 0)
-        var s: UInt64 = 3
-        for _ in 0..<300 {
-            s = s &* 6_364_136_223_846_793_005 &+ 1
-            let a = Int(s >> 35) % (plain.tokenCount - 100)
-            #expect(try cached.read(a..<(a + 100)) == plain.read(a..<(a + 100)))
-        }
     }
 }
