@@ -1,12 +1,10 @@
 // End to end through the `sluice` binary: Pipelines/commoncrawl.yaml on the Wget crawl excerpt
-// (WARC → extract → language → filters → write), `inspect warc` and `extract` output and exit codes, and a
-// .warc.zst written with SluiceCore's zstd sink.
+// (WARC → extract → language → filters → write), `inspect warc` and `extract` output and exit codes.
 import Foundation
 import SluiceCore
+import SluiceIngest
 import SluiceTestSupport
 import Testing
-
-@testable import SluiceIngest
 
 @Suite struct WebPipelineTests {
     /// Documents of every .jsonl.zst under `dir`, as JSON objects.
@@ -88,7 +86,7 @@ import Testing
         #expect(ok.status == 0)
         #expect(ok.stdout.split(separator: "\n").count == 4)  // as warcio: the short response is listed, marked
         #expect(ok.stderr.contains("warc:content_length_mismatch"))
-        let lz4 = try Web.temporaryFile("x.warc.lz4", [0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0, 0, 0])
+        let lz4 = try TestSupport.temporaryFile("x.warc.lz4", [0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0, 0, 0])
         let bad = try TestSupport.run(sluice, ["inspect", "warc", lz4])
         #expect(bad.status != 0)
         #expect(bad.stderr.split(separator: "\n").count == 1 && bad.stderr.contains("not supported"))
@@ -109,23 +107,5 @@ import Testing
         #expect(plain.stdout.hasPrefix(String((o["text"] as! String).prefix(40))))
         let missing = try TestSupport.run(sluice, ["extract", "/nonexistent.html"])
         #expect(missing.status != 0 && missing.stderr.contains("nonexistent"))
-    }
-
-    @Test func zstdWARCReadsThroughCoreStreams() throws {
-        // Re-compress the gzip fixture as one zstd stream with SluiceCore's sink.
-        let source = try openByteSource(TestSupport.fixture("warc/wget-crawl-excerpt.warc.gz"))
-        let dir = try TestSupport.temporaryDirectory("web")
-        let sink = try createByteSink(dir + "/crawl.warc.zst")
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
-            if n == 0 { break }
-            try chunk.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
-        try sink.close()
-        let (records, problems) = try Web.inspect(dir + "/crawl.warc.zst")
-        #expect(records.count == 119 && problems.isEmpty)
-        let (docs, _) = try Web.read(dir + "/crawl.warc.zst", try Web.reader())
-        #expect(docs.count == 50)
     }
 }

@@ -2,10 +2,9 @@
 // the fixture folder; code_quality's drops and the reader's skip counters land in the stats.
 import Foundation
 import SluiceCore
+import SluiceIngest
 import SluiceTestSupport
 import Testing
-
-@testable import SluiceIngest
 
 @Suite(.serialized) struct CodePipelineTests {
     @Test func codePipelineOnABareRepository() throws {

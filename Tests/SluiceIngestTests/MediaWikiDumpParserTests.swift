@@ -44,7 +44,7 @@ final class RepeatingSource: ByteSource {
     }
 }
 
-@Suite struct WikiDamageTests {
+@Suite struct MediaWikiDumpParserTests {
     static func page(_ title: String, _ id: Int, _ text: String) -> String {
         """
           <page>

@@ -8,7 +8,7 @@ import Testing
 
 @testable import SluiceIngest
 
-@Suite struct WikiParallelBzip2Tests {
+@Suite struct ParallelBzip2SourceTests {
     static func drain(_ source: any ByteSource, readSize: Int = 1 << 16) -> (bytes: [UInt8], error: SluiceError?) {
         var result: [UInt8] = []
         var block = [UInt8](repeating: 0, count: readSize)
