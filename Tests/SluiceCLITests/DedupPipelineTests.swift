@@ -3,10 +3,9 @@
 // the unfinished pass, and `sluice dedup report` describes the result.
 import Foundation
 import SluiceCore
+import SluiceDedup
 import SluiceTestSupport
 import Testing
-
-@testable import SluiceDedup
 
 @Suite(.serialized) struct DedupPipelineTests {
     func sluice(_ arguments: [String]) throws -> TestSupport.ProcessResult {

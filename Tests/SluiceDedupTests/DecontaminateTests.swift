@@ -7,7 +7,7 @@ import Testing
 
 @testable import SluiceDedup
 
-@Suite struct DecontaminationTests {
+@Suite struct DecontaminateTests {
     let p = paragraphs
 
     /// The first `count` space-separated tokens of `text`, from token `from`.
