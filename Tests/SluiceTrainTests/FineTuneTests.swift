@@ -2,7 +2,6 @@
 // grows, bad records (each a named count or an error with file and line), truncation from the
 // prompt side, packing, the grown embedding, a short fine-tuning run on the shipped Tatoeba set,
 // and Hugging Face `tokenizers` + Jinja reading what fine-tuning writes.
-// (In this target because it may import SluiceTokenize; the kernels' tests are in SluiceTrainTests.)
 import Foundation
 import SluiceCore
 import SluiceTestSupport
