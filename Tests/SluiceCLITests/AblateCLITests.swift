@@ -1,13 +1,13 @@
-// `sluice ablate`: a two-variant, two-seed ablation on Fixtures end to end; SIGKILL mid-run and a
+// `sluice ablate` end to end: a two-variant, two-seed ablation on Fixtures; SIGKILL mid-run and a
 // rerun give a byte-identical results.json; a budget above a variant's tokens is refused before any
-// training; configuration errors name file, line and key; the paired statistics; the PNG encoder.
+// training; the shipped ablation files on a fresh clone.
 import Foundation
 import SluiceAblate
 import SluiceCore
 import SluiceTestSupport
 import Testing
 
-@Suite struct AblationTests {
+@Suite struct AblateCLITests {
     /// A tiny ablation: `raw` is Common Crawl JSONL as it is, `clean` the same documents through
     /// the length filter (an inline pipeline); a 1-layer width-16 model, 8 steps of 64 tokens.
     static func write(in dir: String, seeds: [Int] = [1, 2], steps: Int = 8, extra: String = "") throws {
@@ -189,98 +189,6 @@ import Testing
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.contains("train\t2 tasks"), "\(ok.stdout)")
     }
-
-    // MARK: - Configuration errors (library level: no process)
-
-    static let registry = StageRegistry(CoreStages.all)
-
-    func configError(_ yaml: String, overrides: AblationConfig.Overrides = .init()) -> String {
-        do {
-            _ = try AblationConfig.parse(yaml: yaml, file: "bad.yaml", registry: Self.registry, overrides: overrides)
-            return "no error"
-        } catch {
-            return "\(error)"
-        }
-    }
-
-    static var good: String {
-        let fx = TestSupport.packageRoot + "/Fixtures"
-        return """
-            variants:
-              a: {documents: ["\(fx)/core/dolma-cc-head.jsonl"]}
-              b: {documents: ["\(fx)/clean/dolma-cc-en-4docs.jsonl"]}
-            baseline: a
-            tokenizer: {vocab_size: 300}
-            budget_tokens: 1000
-            seeds: [1]
-            model: {layers: 1, width: 16, heads: 2, context_length: 16}
-            train: {batch_size: 2, warmup: 1}
-            eval:
-              - {name: s, text: "\(fx)/train/tinyshakespeare-16k.txt"}
-            """
-    }
-
-    @Test func aGoodFileLoads() throws {
-        let c = try AblationConfig.parse(yaml: Self.good, file: "good.yaml", registry: Self.registry)
-        #expect(c.variants.map(\.name) == ["a", "b"])
-        #expect(c.steps == 1000 / 32)
-        #expect(c.train.layers == 1 && c.train.batchSize == 2)
-        #expect(c.validation == "s")
-        let plan = AblationPlan(config: c)
-        #expect(plan.passes.map(\.name) == ["tokenizer", "tokenize", "train", "report"])
-    }
-
-    @Test(arguments: [
-        ("variants:", "variantz:", "variantz: unknown key", "bad.yaml:2"),
-        ("baseline: a", "baseline: c", "baseline: 'c' is not a variant", "bad.yaml:4"),
-        ("{layers: 1,", "{layerz: 1,", "model.layerz: unknown option", "bad.yaml:8"),
-        ("{batch_size: 2,", "{steps: 9, batch_size: 2,", "train.steps: budget_tokens sets the steps", "bad.yaml:9"),
-        ("budget_tokens: 1000", "budget_tokens: lots", "budget_tokens: expected a positive number", "bad.yaml:6"),
-        ("seeds: [1]", "seeds: [1, 1]", "seeds: seed 1 appears twice", "bad.yaml:7"),
-        ("{vocab_size: 300}", "{vocab_size: 300, vocab: 3}", "tokenizer.vocab: unknown option", "bad.yaml:5"),
-        ("{documents: [", "{repeat: maybe, documents: [", "variants.a.repeat: expected true or false", "bad.yaml:2"),
-        ("{documents: [", "{docs: [", "variants.a.docs: unknown key", "bad.yaml:2"),
-        ("{name: s, text:", "{name: s, max_bytes: 10, txt:", "eval.s.txt: unknown option", "bad.yaml:11"),
-        (
-            "train: {batch_size: 2, warmup: 1}", "train: {batch_size: 2, warmup: 1}\ndata: {}",
-            "data: the ablation makes", "bad.yaml:10"
-        ),
-    ])
-    func configErrorsNameFileLineAndKey(_ change: (String, String, String, String)) throws {
-        let yaml = Self.good.replacingOccurrences(of: change.0, with: change.1)
-        #expect(yaml != Self.good)
-        let e = configError(yaml)
-        #expect(e.contains(change.2), "\(e)")
-        #expect(e.contains(change.3), "\(e)")
-    }
-
-    @Test func missingFilesAndSettingsNameTheirKeys() {
-        let e1 = configError(
-            Self.good.replacingOccurrences(of: "/core/dolma-cc-head.jsonl", with: "/core/nothing-*.jsonl"))
-        #expect(e1.contains("variants.a.documents: no JSONL file matches") && e1.contains("bad.yaml:2"), "\(e1)")
-        let e2 = configError(Self.good, overrides: .init(settings: ["train.lr=fast"]))
-        #expect(e2.contains("train.lr") && e2.contains("--set train.lr=fast"), "\(e2)")
-        let e3 = configError(Self.good, overrides: .init(settings: ["budget_tokens=-5"]))
-        #expect(e3.contains("budget_tokens: expected a positive number") && e3.contains("--set"), "\(e3)")
-        let e4 = configError(Self.good, overrides: .init(budgetTokens: 8))
-        #expect(e4.contains("less than one optimizer step (32 tokens"), "\(e4)")
-    }
-
-    // MARK: - Statistics
-
-    @Test func pairedDifferencesUseStudentT() {
-        // d = [1, 2, 3]: mean 2, s = 1, t(0.975, 2) = 4.302653 → half-width 4.302653/√3.
-        let d = AblationResults.pairedDifference([1, 2, 3])
-        #expect(d.mean == 2)
-        let half = 4.302653 / 3.0.squareRoot()
-        #expect(abs(d.ci95!.0 - (2 - half)) < 1e-9 && abs(d.ci95!.1 - (2 + half)) < 1e-9)
-        #expect(AblationResults.pairedDifference([0.5]).ci95 == nil)
-        #expect(abs(AblationResults.studentT975(degrees: 1) - 12.706205) < 1e-6)
-        #expect(abs(AblationResults.studentT975(degrees: 1000) - 1.962339) < 1e-3)
-        let s = AblationResults.summarize([2, 4, 4, 4, 5, 5, 7, 9])
-        #expect(s.mean == 5)
-        #expect(abs(s.std! - 2.138090) < 1e-6)
-    }
 }
 
 /// The shipped ablation files, as their headers document them.
@@ -299,10 +207,10 @@ import Testing
     @Test func fixturesAblationRunsOnAFreshClone() throws {
         let dir = try Self.freshClone()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let plan = try AblationTests.sluice(["ablate", "Pipelines/ablation-fixtures.yaml", "--plan"], in: dir)
+        let plan = try AblateCLITests.sluice(["ablate", "Pipelines/ablation-fixtures.yaml", "--plan"], in: dir)
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("documents\t2 tasks"), "\(plan.stdout)")
-        let r = try AblationTests.sluice(
+        let r = try AblateCLITests.sluice(
             [
                 "ablate", "Pipelines/ablation-fixtures.yaml", "--budget-tokens", "2048", "--set", "model.layers=1",
                 "--set", "model.width=16", "--set", "model.context_length=32", "--set", "train.warmup=1",
@@ -316,7 +224,7 @@ import Testing
     @Test func sharedAblationNamesTheMissingCrawl() throws {
         let dir = try Self.freshClone()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try AblationTests.sluice(["ablate", "Pipelines/ablation.yaml", "--plan"], in: dir)
+        let r = try AblateCLITests.sluice(["ablate", "Pipelines/ablation.yaml", "--plan"], in: dir)
         #expect(r.status != 0)
         #expect(
             r.stderr.contains("variants.extracted: no input matches '../shared/corpus/warc/crawl/*.warc.gz'"),
@@ -326,7 +234,7 @@ import Testing
     /// With the shared corpus beside the repository, ablation.yaml plans 4 variants × 3 seeds.
     @Test(.enabled(if: TestSupport.corpusAvailable, Comment(rawValue: TestSupport.corpusMissingReason)))
     func sharedAblationPlans() throws {
-        let r = try AblationTests.sluice(
+        let r = try AblateCLITests.sluice(
             ["ablate", "Pipelines/ablation.yaml", "--plan", "--out", NSTemporaryDirectory() + "ablate-plan"],
             in: TestSupport.packageRoot)
         #expect(r.status == 0, "\(r.stderr)")
