@@ -256,6 +256,22 @@ func expectSamePredictions(
         #expect(compared > 300)
     }
 
+    /// The token cache only replays rows: a predictor whose tiny cache starts over every few
+    /// tokens, one that has seen every line before, and a fresh one per line agree bit for bit.
+    @Test func tokenCacheNeverChangesAPrediction() throws {
+        let m = try FastTextModel.load(path: lid)
+        let text = try String(contentsOfFile: TestSupport.fixture("tokenize/udhr-multilingual.txt"), encoding: .utf8)
+        let lines = text.split(separator: "\n").map(String.init) + ["</s> after", "__label__en x", "a\u{0}b"]
+        let tiny = FastTextModel.Predictor(m, cacheSlotBits: 3)
+        let warm = m.makePredictor()
+        for line in lines { _ = warm.probabilities(line) }
+        for line in lines {
+            let fresh = m.makePredictor().probabilities(line)
+            #expect(tiny.probabilities(line) == fresh, "\(line.prefix(40))")
+            #expect(warm.probabilities(line) == fresh, "\(line.prefix(40))")
+        }
+    }
+
     @Test(arguments: [0, 3, 10, 40, 63, 70, 5_000, 200_000, 600_000, -1])
     func truncatedFilesAreClearErrors(cut: Int) throws {
         let b = try bytes()
