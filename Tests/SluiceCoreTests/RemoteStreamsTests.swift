@@ -1,14 +1,14 @@
-// Remote byte streams (RemoteStreams.swift) against a loopback server the test controls: every
-// byte arrives once, in order, through resets, 503s, stalls and a server that ignores Range; a 404
-// and an HTML page are clear errors naming the URL; the compressed streams decode remote files.
-// Also the `input.paths_file` listing (PathListing.swift) and s3:// mapping.
+// Remote byte streams (RemoteStreams.swift, RemotePrefetch.swift) against a loopback server the test
+// controls: every byte arrives once, in order, through resets, 503s, stalls and a server that ignores Range; a
+// 404 and an HTML page are clear errors naming the URL; the compressed streams decode remote files. Also s3://
+// mapping and a paths_file listing fetched remotely (the listing itself: PathListingTests.swift).
 import Foundation
 import SluiceTestSupport
 import Testing
 
 import SluiceCore
 
-@Suite(.serialized) struct RemoteStreamTests {
+@Suite(.serialized) struct RemoteStreamsTests {
     /// 3 MB of varied bytes, and its gzip and zstd forms, in a fresh folder.
     static func makeFiles() throws -> (dir: String, bytes: [UInt8]) {
         let dir = try TestSupport.temporaryDirectory("remote")
