@@ -102,7 +102,8 @@ let package = Package(
         .testTarget(name: "SluiceCleanTests", dependencies: ["SluiceTestSupport", "SluiceClean"]),
         .testTarget(name: "SluiceDedupTests", dependencies: ["SluiceTestSupport", "SluiceDedup"]),
         .testTarget(name: "SluiceTokenizeTests", dependencies: ["SluiceTestSupport", "SluiceTokenize"]),
-        .testTarget(name: "SluiceTrainTests", dependencies: ["SluiceTestSupport", "SluiceTrain", "COpenBLAS"]),
+        .testTarget(
+            name: "SluiceTrainTests", dependencies: ["SluiceTestSupport", "SluiceTrain", "SluiceTokenize", "COpenBLAS"]),
         .testTarget(
             name: "SluiceCLITests",
             dependencies: [
