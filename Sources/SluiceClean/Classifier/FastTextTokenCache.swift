@@ -51,6 +51,10 @@ final class FastTextTokenCache {
         maxEntries = (1 << slotBits) / 2
         maxKeyBytes = maxEntries * 12
         maxRows = maxEntries * 24
+        // Reserved once, at the bound where the cache starts over: memory is touched only as it
+        // fills, and never copied by growth.
+        keys.reserveCapacity(maxKeyBytes)
+        rows.reserveCapacity(maxRows + 4096)
         slots = .allocate(capacity: 1 << slotBits)
         slots.initialize(repeating: Slot())
         mask = (1 << slotBits) - 1
