@@ -216,8 +216,9 @@ extension Tokenizer {
         @inline(__always)
         private func pair(_ a: UInt32, _ b: UInt32) -> UInt64 { fast.value(a, b) }
 
+        /// The merged id in pair value `v` (`idBits` is 16 or 32: the mask cannot wrap).
         @inline(__always)
-        private func mergedID(_ v: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: v & ((1 << idBits) &- 1)) }  // idBits is 16 or 32
+        private func mergedID(_ v: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: v & ((1 << idBits) &- 1)) }
 
         /// Short pieces: rescan the pair ranks (O(n²) over n ≤ `scanLimit`, in place).
         /// Long pieces: a linked list and a min-heap of rank << 32 | position, O(n log n), as HF.
