@@ -34,6 +34,8 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         // AVX2 + FMA INT8 dot products for decoding, chosen at run time (baseline x86-64 elsewhere).
         .target(name: "CInt8Kernels"),
+        // A memory prefetch hint for hot lookups (fastText's token cache).
+        .target(name: "CPrefetch"),
         .target(
             name: "CICUShim",
             linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]
@@ -52,7 +54,8 @@ let package = Package(
         .target(
             name: "SluiceIngest", dependencies: ["SluiceCore", "CXML2", "CICUShim", "CZlib", "CDeflate", "CBzip2"],
             swiftSettings: swiftSettings),
-        .target(name: "SluiceClean", dependencies: ["SluiceCore", "CICUShim"], swiftSettings: swiftSettings),
+        .target(
+            name: "SluiceClean", dependencies: ["SluiceCore", "CICUShim", "CPrefetch"], swiftSettings: swiftSettings),
         .target(name: "SluiceDedup", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
         .target(name: "SluiceTokenize", dependencies: ["SluiceCore", "CZstd"], swiftSettings: swiftSettings),
         .target(
@@ -99,7 +102,8 @@ let package = Package(
         .testTarget(name: "SluiceCleanTests", dependencies: ["SluiceTestSupport", "SluiceClean"]),
         .testTarget(name: "SluiceDedupTests", dependencies: ["SluiceTestSupport", "SluiceDedup"]),
         .testTarget(name: "SluiceTokenizeTests", dependencies: ["SluiceTestSupport", "SluiceTokenize"]),
-        .testTarget(name: "SluiceTrainTests", dependencies: ["SluiceTestSupport", "SluiceTrain", "COpenBLAS"]),
+        .testTarget(
+            name: "SluiceTrainTests", dependencies: ["SluiceTestSupport", "SluiceTrain", "SluiceTokenize", "COpenBLAS"]),
         .testTarget(
             name: "SluiceCLITests",
             dependencies: [

@@ -2,6 +2,7 @@
 // compressed through SluiceCore's sinks), reading outputs back, listing output trees.
 import Foundation
 import SluiceCore
+import SluiceIngest
 import SluiceTestSupport
 
 enum CLI {
@@ -71,5 +72,31 @@ enum CLI {
             let text = (0..<k).map { _ in lines[next() % lines.count] }.joined(separator: " ")
             return ("\(prefix)-\(n)", text)
         }
+    }
+}
+
+/// Runs a pipeline file from Pipelines/ in-process and reads back what it wrote.
+enum PipelineHarness {
+    static let registry = StageRegistry(CoreStages.all + IngestStages.all)
+
+    static func run(_ file: String, inputs: [String], settings: [String] = []) throws -> (
+        documents: [Document], stats: [StageStats], output: String
+    ) {
+        let output = try TestSupport.temporaryDirectory("pipeline")
+        let pipeline = try Pipeline.load(
+            path: TestSupport.packageRoot + "/Pipelines/" + file, registry: registry,
+            overrides: PipelineOverrides(inputs: inputs, output: output, settings: settings))
+        let plan = try PipelinePlan(pipeline: pipeline, registry: registry)
+        _ = try LocalExecutor(workers: 1).run(plan)
+        var documents: [Document] = []
+        let files = try FileManager.default.contentsOfDirectory(atPath: output).filter { $0.contains(".jsonl") }
+            .sorted()
+        let context = StageHarness.context("jsonl")
+        for f in files {
+            var it = try JSONLReader().open(output + "/" + f, context: context)
+            while let d = try it.next() { documents.append(d) }
+        }
+        let report = try StatsReport.load(outputDirectory: output)
+        return (documents, report.passes.flatMap(\.stages), output)
     }
 }

@@ -1,6 +1,7 @@
 // The `perplexity` step end to end: a tiny model trained by `sluice train` scores documents in a
 // pipeline; each document's perplexity and bits per byte equal `sluice eval --text` on the same
-// text; CCNet bucket tags follow the edges; a bits-per-byte threshold drops with its reason.
+// text (the step on two BLAS threads); CCNet bucket tags follow the edges; a bits-per-byte
+// threshold drops with its reason.
 import Foundation
 import SluiceTestSupport
 import Testing
@@ -32,7 +33,7 @@ import Testing
         input: {paths: ["\(dir)/in/docs.jsonl"]}
         output: \(dir)/scored
         stages:
-          - perplexity: {checkpoint: "\(checkpoint)", max_tokens: 100000, buckets: [20, 60]}
+          - perplexity: {checkpoint: "\(checkpoint)", max_tokens: 100000, buckets: [20, 60], threads: 2}
           - write: {compression: none}
         """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
         let run = try TestSupport.run(sluice, ["run", dir + "/p.yaml"], environment: ["SLUICE_NO_PROGRESS": "1"])

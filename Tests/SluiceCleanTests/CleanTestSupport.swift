@@ -4,6 +4,7 @@ import Foundation
 import SluiceClean
 import SluiceCore
 import SluiceTestSupport
+import Testing
 
 /// Builds step `name` with `options` (YAML scalars or flow lists) as a pipeline would.
 func makeStep(_ name: String, _ options: [String: String] = [:]) throws -> any Step {
@@ -45,3 +46,20 @@ func dolmaDocuments() throws -> [String] {
         return o["text"] as! String
     }
 }
+
+/// Whether `error` says `text`.
+func expectContains(_ error: SluiceError?, _ text: String) -> Bool { error?.message.contains(text) == true }
+
+/// Runs step `name` on `text`; on a drop, returns the reason and what the step says fired.
+func explain(_ name: String, _ text: String, _ options: [String: String] = [:]) throws -> (String, JSONObject)? {
+    var step = try makeStep(name, options)
+    let context = testContext(name)
+    try step.prepare(context: context)
+    var doc = Document(id: "t", text: text, source: "test")
+    guard case .drop(let reason) = try step.apply(to: &doc, context: context) else { return nil }
+    guard let explainer = step as? any DropExplaining, case .object(let o)? = explainer.explainDrop(doc, reason: reason)
+    else { return (reason.rawValue, JSONObject()) }
+    return (reason.rawValue, o)
+}
+
+func matchStrings(_ o: JSONObject) -> [String] { o["match"]?.arrayValue?.compactMap(\.stringValue) ?? [] }

@@ -97,4 +97,47 @@ func readAll(_ reader: any DocumentReader, _ path: String, _ context: TaskContex
         #expect(registry.reader(forPath: "b.txt.bz2") == TextReader.self)
         #expect(registry.reader(forPath: "notes.md") == TextReader.self)
     }
+
+    @Test func aZstdBombLineIsSkippedAndTheLinesAroundItKept() throws {
+        let dir = try TestSupport.temporaryDirectory("bomb")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/bomb.jsonl.zst"
+        // 8 MB of one line compresses to a few hundred bytes; the cap here is 64 KB.
+        let sink = try createByteSink(path)
+        try sink.write(Array("{\"id\":\"a\",\"text\":\"before\"}\n{\"id\":\"bomb\",\"text\":\"".utf8))
+        let block = [UInt8](repeating: UInt8(ascii: "A"), count: 1 << 20)
+        for _ in 0..<8 { try sink.write(block) }
+        try sink.write(Array("\"}\n{\"id\":\"b\",\"text\":\"after\"}\n".utf8))
+        try sink.close()
+        let compressed = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        #expect(compressed < 10_000)
+
+        let context = makeContext(dir, stage: "jsonl")
+        var options = StageOptions(
+            stageName: "jsonl", values: [("max_record_bytes", .scalar("64KB", line: 3))], file: "p.yaml")
+        let reader = try JSONLReader(options: &options)
+        #expect(reader.maxRecordBytes == 64_000)
+        let docs = try readAll(reader, path, context)
+        #expect(docs.map(\.id) == ["a", "b"])
+        #expect(context.stats.stages[0].errors == [JSONLReader.recordTooLarge: 1])
+        #expect(JSONLReader().maxRecordBytes == 64_000_000)
+    }
+
+    @Test func numbersOutOfRangeAreACountedBadRecord() throws {
+        let dir = try TestSupport.temporaryDirectory("bomb")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+        {"id":"a","text":"one","score":1e308}
+        {"id":"b","text":"two","score":1e999}
+        {"id":"c","text":"three","score":-2e400}
+        {"id":"d","text":"four","n":123456789012345678901234567890}
+        """.write(toFile: dir + "/n.jsonl", atomically: true, encoding: .utf8)
+        let context = makeContext(dir, stage: "jsonl")
+        let docs = try readAll(JSONLReader(), dir + "/n.jsonl", context)
+        #expect(docs.map(\.id) == ["a", "d"])
+        #expect(context.stats.stages[0].errors == [JSONLReader.numberOutOfRange: 2])
+        var parser = JSONParser()
+        #expect(throws: JSONSyntaxError.self) { _ = try parser.parse("1e999") }
+        #expect(try parser.parse("1e308") == .double(1e308))
+    }
 }

@@ -101,4 +101,24 @@ func allLines(_ reader: LineReader) throws -> [String] {
         try writeCompressed(Array((lines.joined(separator: "\n") + "\n").utf8), to: dir + "/l.txt" + ext)
         #expect(try allLines(LineReader(path: dir + "/l.txt" + ext)) == lines)
     }
+
+    @Test(arguments: [1, 7, 4096, 1 << 20])
+    func lineReaderSkipsAnOversizedLineWithoutGrowingPastTheCap(chunk: Int) throws {
+        let big = [UInt8](repeating: UInt8(ascii: "x"), count: 300_000)
+        let data = Array("first\n".utf8) + big + Array("\nlast\n".utf8) + big
+        let reader = LineReader(source: MemorySource(data, chunk: chunk), initialCapacity: 16, maxLineBytes: 1000)
+        var events: [String] = []
+        while let line = try reader.nextLine() {
+            switch line {
+            case .text(let b): events.append("text \(String(decoding: b, as: UTF8.self)) @\(reader.lineNumber)")
+            case .oversized(let n): events.append("oversized \(n) @\(reader.lineNumber):\(reader.lineOffset)")
+            }
+            #expect(reader.bufferCapacity <= 2 * 1016)
+        }
+        #expect(events == ["text first @1", "oversized 300000 @2:6", "text last @3", "oversized 300000 @4:300012"])
+        // A line of exactly the cap is kept.
+        let exact = LineReader(
+            source: MemorySource(Array(repeating: 0x61, count: 1000) + [0x0A], chunk: chunk), maxLineBytes: 1000)
+        #expect(try exact.next()?.count == 1000)
+    }
 }

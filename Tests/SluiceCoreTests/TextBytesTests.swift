@@ -2,7 +2,7 @@
 import SluiceCore
 import Testing
 
-@Suite struct TrimmingTests {
+@Suite struct TextBytesTests {
     @Test func stripsASCIIBlanksOnly() {
         #expect(" \t a b \r\n".trimmingASCIIWhitespace() == "a b")
         #expect("\u{A0}x\u{A0}".trimmingASCIIWhitespace() == "\u{A0}x\u{A0}")  // other spaces stay

@@ -84,4 +84,21 @@ import Testing
     @Test func rejectsUnknownSplit() {
         #expect(throws: SluiceError.self) { _ = try reader("sentence") }
     }
+
+    @Test func textReaderCapsFilesAndParagraphs() throws {
+        let dir = try TestSupport.temporaryDirectory("bomb")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let long = String(repeating: "word ", count: 400)  // 2000 bytes
+        try "short one\n\n\(long)\n\(long)\n\nshort two\n".write(
+            toFile: dir + "/t.txt", atomically: true, encoding: .utf8)
+        let context = makeContext(dir, stage: "text")
+        let docs = try readAll(TextReader(split: .paragraph, maxRecordBytes: 3000), dir + "/t.txt", context)
+        #expect(docs.map(\.text) == ["short one", "short two"])
+        #expect(docs.map(\.id) == ["t.txt:0", "t.txt:2"])
+        #expect(context.stats.stages[0].errors == [TextReader.recordTooLarge: 1])
+        let whole = makeContext(dir, stage: "text")
+        #expect(try readAll(TextReader(split: .file, maxRecordBytes: 3000), dir + "/t.txt", whole).isEmpty)
+        #expect(whole.stats.stages[0].errors == [TextReader.recordTooLarge: 1])
+        #expect(try readAll(TextReader(split: .file), dir + "/t.txt", makeContext(dir)).count == 1)
+    }
 }

@@ -70,13 +70,6 @@ import Testing
         #expect(c.stats.stages[0].errors == ["warc:digest_mismatch": 1])
     }
 
-    @Test func sha1MatchesKnownVectors() {
-        let abc = Array("abc".utf8).withUnsafeBytes { SHA1.digest($0) }
-        #expect(abc.map { String(format: "%02x", $0) }.joined() == "a9993e364706816aba3e25717850c26c9cd0d89d")
-        let long = [UInt8](repeating: 0x61, count: 1_000_000).withUnsafeBytes { SHA1.digest($0) }
-        #expect(long.map { String(format: "%02x", $0) }.joined() == "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
-    }
-
     @Test func inspectListsRecordsWithCompressedOffsets() throws {
         let (records, problems) = try Web.inspect(TestSupport.fixture("warc/commoncrawl-excerpt.warc.gz"))
         #expect(records.count == 50)
@@ -114,7 +107,7 @@ import Testing
         let range = try #require(text.range(of: "Content-Length: 7566"))
         let start = text.utf8.distance(from: text.startIndex, to: range.lowerBound)
         bytes.replaceSubrange(start..<(start + 20), with: Array("Content-Length: 7466".utf8))
-        let path = try Web.temporaryFile("short.warc", bytes)
+        let path = try TestSupport.temporaryFile("short.warc", bytes)
         let (records, problems) = try Web.inspect(path)
         // The response is kept (its first 7466 bytes, marked), the request after it found again.
         #expect(records.map { $0["type"] as! String } == ["warcinfo", "response", "request"])
@@ -138,7 +131,7 @@ import Testing
         let head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Padding: abcdef\r\n"
         let next = record("response", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>second</p>")
         let bytes = record("response", head, length: head.utf8.count + 240).dropLast(4) + next
-        let path = try Web.temporaryFile("head-cut.warc", Array(bytes))
+        let path = try TestSupport.temporaryFile("head-cut.warc", Array(bytes))
         // Every MIME type: the first record's head takes the next record's WARC Content-Type.
         let (docs, c) = try Web.read(path, try Web.reader([("mime_types", Web.list([]))]))
         #expect(docs.count == 2)
@@ -234,7 +227,7 @@ import Testing
         var file = Self.response(binary, headers: "Content-Type: text/html\r\nContent-Encoding: gzip")
         file += Self.response(html, headers: "Content-Type: text/html\r\nContent-Encoding: gzip")
         file += Self.response(text, headers: "Content-Type: text/plain\r\nContent-Encoding: deflate")
-        let path = try Web.temporaryFile("encodings.warc", file)
+        let path = try TestSupport.temporaryFile("encodings.warc", file)
         let (docs, c) = try Web.read(path, try Web.reader([("mime_types", Web.list([]))]))
         #expect(docs.map { $0.raw ?? Array($0.text.utf8) } == [html])
         #expect(c.stats.stages[0].errors == ["warc:bad_content_encoding": 2])
@@ -299,14 +292,14 @@ import Testing
         let lineEnd = try #require(text[r.upperBound...].firstIndex(of: "\r\n"))
         text.replaceSubrange(r.upperBound..<lineEnd, with: "5000000")
         records[10] = Array(text.utf8)
-        let path = try Web.temporaryFile("overrun.warc.gz", try Self.gzipMembers(records))
+        let path = try TestSupport.temporaryFile("overrun.warc.gz", try Self.gzipMembers(records))
         let (listed, read) = try Self.inspectAndReader(path)
         #expect(listed.count == 50)
         #expect(listed == read)
         let (_, problems) = try Web.inspect(path)
         #expect(problems.count == 1 && problems[0].hasPrefix("warc:content_length_mismatch"))
         // The same file plain: the same records.
-        let plainPath = try Web.temporaryFile("overrun.warc", records.flatMap { $0 })
+        let plainPath = try TestSupport.temporaryFile("overrun.warc", records.flatMap { $0 })
         let (plainListed, plainRead) = try Self.inspectAndReader(plainPath)
         #expect(plainListed.map { $0.split(separator: " ").last! } == listed.map { $0.split(separator: " ").last! })
         #expect(plainListed == plainRead)
@@ -321,7 +314,7 @@ import Testing
         try plain.withUnsafeBytes { try sink.write($0) }
         try sink.close()
         let bytes = try Web.bytes(dir + "/whole.warc.zst")
-        let path = try Web.temporaryFile("cut.warc.zst", Array(bytes[..<(bytes.count * 2 / 3)]))
+        let path = try TestSupport.temporaryFile("cut.warc.zst", Array(bytes[..<(bytes.count * 2 / 3)]))
         let (listed, problems) = try Web.inspect(path)
         #expect(listed.count > 10 && listed.count < 50)
         #expect(listed.last?["truncated"] as? String == "truncated_stream")
@@ -334,7 +327,7 @@ import Testing
     @Test func headerWithoutContentLengthIsSkipped() throws {
         var bytes = Array("WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:x>\r\n\r\n".utf8)
         bytes += try Web.bytes(TestSupport.fixture("warc/chunked.warc"))
-        let path = try Web.temporaryFile("badheader.warc", bytes)
+        let path = try TestSupport.temporaryFile("badheader.warc", bytes)
         let (records, problems) = try Web.inspect(path)
         #expect(records.count == 3)
         #expect(problems == ["warc:bad_header: record without a valid Content-Length (\(path):0)"])
@@ -346,7 +339,7 @@ import Testing
         var bytes = Array(String(repeating: "WARC/1.0\r\nWARC-Type: x\r\n", count: 100_000).utf8)
         bytes += Array("\r\n".utf8)
         bytes += try Web.bytes(TestSupport.fixture("warc/chunked.warc"))
-        let path = try Web.temporaryFile("noblank.warc", bytes)
+        let path = try TestSupport.temporaryFile("noblank.warc", bytes)
         let (records, problems) = try Web.inspect(path)
         #expect(
             problems.count <= 4
@@ -361,7 +354,7 @@ import Testing
         // Flip bytes in the middle of member 20's deflate data.
         let mid = (offsets[20] + offsets[21]) / 2
         for k in 0..<16 { bytes[mid + k] ^= 0x5a }
-        let path = try Web.temporaryFile("corrupt.warc.gz", bytes)
+        let path = try TestSupport.temporaryFile("corrupt.warc.gz", bytes)
         let (records, problems) = try Web.inspect(path)
         #expect(records.count == 49)
         #expect(records.map { $0["offset"] as! Int } == offsets.enumerated().filter { $0.offset != 20 }.map(\.element))
@@ -376,7 +369,7 @@ import Testing
         let bytes = try Web.bytes(source)
         // Cut 60 bytes before the end of member 30: its header decodes, part of its block does.
         let cut = offsets[31] - 60
-        let path = try Web.temporaryFile("cut.warc.gz", Array(bytes[..<cut]))
+        let path = try TestSupport.temporaryFile("cut.warc.gz", Array(bytes[..<cut]))
         let (records, problems) = try Web.inspect(path)
         // Records 0–29 whole; record 30's header and the bytes that decode, marked (as warcio).
         #expect(records.count == 31)
@@ -385,7 +378,7 @@ import Testing
         #expect(problems.count == 1 && problems[0].hasPrefix("warc:truncated_gzip_member"))
         // A plain WARC cut inside a record.
         let plain = try Web.bytes(TestSupport.fixture("warc/chunked.warc"))
-        let p2 = try Web.temporaryFile("cut.warc", Array(plain[..<(plain.count - 900)]))
+        let p2 = try TestSupport.temporaryFile("cut.warc", Array(plain[..<(plain.count - 900)]))
         let (r2, q2) = try Web.inspect(p2)
         // The cut falls in the response: kept as far as it goes; the request after it is gone.
         #expect(r2.map { $0["truncated"] as? String } == [nil, "truncated_record"])
@@ -397,7 +390,7 @@ import Testing
         let offsets = try Web.memberOffsets(source)
         var bytes = try Web.bytes(source)
         bytes.insert(contentsOf: Array("this is not gzip".utf8), at: offsets[10])
-        let path = try Web.temporaryFile("garbage.warc.gz", bytes)
+        let path = try TestSupport.temporaryFile("garbage.warc.gz", bytes)
         let (records, problems) = try Web.inspect(path)
         #expect(records.count == 50)
         #expect(
@@ -415,7 +408,7 @@ import Testing
     }
 
     @Test func unsupportedContainerIsABadFileNotAFailedRun() throws {
-        let path = try Web.temporaryFile("x.warc.lz4", [0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0, 0, 0])
+        let path = try TestSupport.temporaryFile("x.warc.lz4", [0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0, 0, 0])
         let (docs, c) = try Web.read(path, try Web.reader())
         #expect(docs.isEmpty)
         #expect(c.stats.stages[0].errors == ["warc:unsupported_format": 1])
@@ -424,11 +417,29 @@ import Testing
     }
 
     @Test func emptyAndJunkFilesEndCleanly() throws {
-        let empty = try Web.temporaryFile("empty.warc", [])
+        let empty = try TestSupport.temporaryFile("empty.warc", [])
         #expect(try Web.inspect(empty).records.isEmpty)
-        let junk = try Web.temporaryFile("junk.warc", Array(repeating: 0x41, count: 5000))
+        let junk = try TestSupport.temporaryFile("junk.warc", Array(repeating: 0x41, count: 5000))
         let (r, p) = try Web.inspect(junk)
         #expect(r.isEmpty && p.count == 1 && p[0].hasPrefix("warc:garbage"))
+    }
+
+    @Test func zstdWARCReadsThroughCoreStreams() throws {
+        // Re-compress the gzip fixture as one zstd stream with SluiceCore's sink.
+        let source = try openByteSource(TestSupport.fixture("warc/wget-crawl-excerpt.warc.gz"))
+        let dir = try TestSupport.temporaryDirectory("web")
+        let sink = try createByteSink(dir + "/crawl.warc.zst")
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { break }
+            try chunk.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        try sink.close()
+        let (records, problems) = try Web.inspect(dir + "/crawl.warc.zst")
+        #expect(records.count == 119 && problems.isEmpty)
+        let (docs, _) = try Web.read(dir + "/crawl.warc.zst", try Web.reader())
+        #expect(docs.count == 50)
     }
 }
 
@@ -483,7 +494,7 @@ import Testing
         let big = WARCReaderTests.response(
             Array("<html>".utf8) + [UInt8](repeating: 0x61, count: 80 << 20), headers: "Content-Type: text/html")
         records.insert(big, at: 5)
-        let path = try Web.temporaryFile("big.warc.gz", try WARCReaderTests.gzipMembers(records))
+        let path = try TestSupport.temporaryFile("big.warc.gz", try WARCReaderTests.gzipMembers(records))
         let (docs, c) = try Web.read(path, try Web.reader())
         #expect(docs.count == 16)
         #expect(c.stats.stages[0].counters["skipped_too_large"] == 1)

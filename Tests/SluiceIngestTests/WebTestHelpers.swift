@@ -38,14 +38,6 @@ enum Web {
         return (records, problems)
     }
 
-    /// Writes `bytes` to a fresh temporary file named `name`.
-    static func temporaryFile(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let dir = try TestSupport.temporaryDirectory("web")
-        let path = dir + "/" + name
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
     static func bytes(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }
 
     /// Offsets of gzip members in a per-record gzip file, from `inspect`.

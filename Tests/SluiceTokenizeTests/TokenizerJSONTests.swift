@@ -232,7 +232,7 @@ func jsonQuote(_ s: String) -> String {
     return out + "\""
 }
 
-/// Loads `json` from a file named t.json; returns the error text or "no error" (TokenizerTests too).
+/// Loads `json` from a file named t.json; returns the error text or "no error" (TokenizerFileErrors too).
 func loadTokenizerJSON(_ json: String) -> String {
     do {
         let dir = try TestSupport.temporaryDirectory("tokjson")
@@ -240,4 +240,28 @@ func loadTokenizerJSON(_ json: String) -> String {
         _ = try Tokenizer.load(path: dir + "/t.json")
         return "no error"
     } catch { return "\(error)" }
+}
+
+@Suite struct TokenizerFileErrors {
+    func load(_ json: String) -> String { loadTokenizerJSON(json) }
+
+    @Test func badFilesGiveClearErrors() {
+        #expect(load("{not json").contains("not valid JSON"))
+        #expect(
+            load(#"{"model": {"type": "WordPiece", "vocab": {}}, "pre_tokenizer": {"type": "ByteLevel"}}"#).contains(
+                "\"WordPiece\" is not supported"))
+        #expect(
+            load(
+                #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#
+            ).contains("\"Whitespace\" is not supported"))
+        #expect(
+            load(
+                #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}"#
+            ).contains("lacks the byte"))
+        #expect(
+            load(
+                #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a", "zz"]]}, "pre_tokenizer": {"type": "ByteLevel"}}"#
+            ).contains("not in model.vocab"))
+        #expect((try? Tokenizer.load(path: "/nonexistent/tokenizer.json")) == nil)
+    }
 }

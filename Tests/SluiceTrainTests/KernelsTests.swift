@@ -201,14 +201,4 @@ func sampleIndices(_ n: Int, _ k: Int, seed: UInt64) -> [Int] {
         #expect(maxRelDiff(dwte.array, fdE, floor: 1e-1).0 < 1e-3)
         #expect(maxRelDiff(dwpe.array, fdP, floor: 1e-1).0 < 1e-3)
     }
-
-    @Test func fastExpMatchesFoundation() {
-        var worst: Float = 0
-        for i in -800...800 {
-            let x = Float(i) / 10
-            let got = exp1(x), want = Float(exp(Double(x)))
-            worst = max(worst, abs(got - want) / want)
-        }
-        #expect(worst < 1e-6, "exp8 relative error \(worst)")
-    }
 }

@@ -27,14 +27,23 @@ extension FastTextModel {
         private var hashes: [Int32] = []
         private var padded: [UInt8] = []
         private var stack: [(node: Int32, score: Float)] = []
+        /// The rows of recently seen tokens (the same rows fastText would compute, in its order).
+        private let cache: FastTextTokenCache
+        /// The n-gram buckets of the word being looked up.
+        private var buckets: [Int] = []
+        /// The tokens of the current text: (start, end, FNV hash).
+        private var spans: [(Int, Int, UInt32)] = []
         /// Whether `raw` holds every label's score (false after `top` on a hierarchical softmax,
         /// which scores only the best leaf; `lastProbability` then walks to the label asked for).
         private var rawComplete = true
         /// Input rows averaged for the last text (0: fastText predicts nothing).
         public private(set) var rowCount = 0
 
-        init(_ model: FastTextModel) {
+        /// - Parameter cacheSlotBits: the token cache's size (2^bits slots); tests shrink it to
+        ///   make it start over often.
+        init(_ model: FastTextModel, cacheSlotBits: Int = FastTextTokenCache.defaultSlotBits) {
             self.model = model
+            cache = FastTextTokenCache(slotBits: cacheSlotBits)
             hidden = .allocate(capacity: model.dim)
             raw = .allocate(capacity: model.labels.count)
             reported = [Float](repeating: 0, count: model.labels.count)
@@ -181,6 +190,8 @@ extension FastTextModel {
             let n = b.count
             var i = 0
             var endedByEOS = false
+            // The tokens first, so that each token's cache slot can be read a few tokens ahead.
+            spans.removeAll(keepingCapacity: true)
             while i < n {
                 while i < n && isFastTextSpace(b[i]) { i += 1 }
                 if i >= n { break }
@@ -190,12 +201,19 @@ extension FastTextModel {
                     hash = fnvStep(hash, b[i])
                     i += 1
                 }
-                let token = UnsafeBufferPointer(rebasing: b[start..<i])
-                rows += addToken(token, hash: hash)
+                spans.append((start, i, hash))
                 // A literal `</s>` ends the line in fastText (`getLine` breaks on EOS).
-                if hash == m.eosHash && token.elementsEqual(FastTextModel.eos) {
+                if hash == m.eosHash && b[start..<i].elementsEqual(FastTextModel.eos) {
                     endedByEOS = true
                     break
+                }
+            }
+            let ahead = 6
+            spans.withUnsafeBufferPointer { sp in
+                for t in 0..<sp.count {
+                    if t + ahead < sp.count { cache.prefetch(sp[t + ahead].2) }
+                    let (start, end, hash) = sp[t]
+                    rows += addToken(UnsafeBufferPointer(rebasing: b[start..<end]), hash: hash)
                 }
             }
             if !endedByEOS {
@@ -227,39 +245,66 @@ extension FastTextModel {
         }
 
         /// Adds the rows of one token (`Dictionary::getLine` and `addSubwords`); returns how many.
+        /// The rows come from `cache` when the token was seen recently, else from `collectRows`.
         @inline(__always)
         private func addToken(_ token: UnsafeBufferPointer<UInt8>, hash: UInt32) -> Int {
             let m = model
             let h = hidden.baseAddress!
+            let start: Int
+            let count: Int
+            let ngrams: Bool
+            let hit = cache.lookup(token, hash: hash)
+            if let hit {
+                (start, count, ngrams) = hit
+            } else {
+                start = cache.begin()
+                ngrams = collectRows(token, hash: hash)
+                count = cache.rows.count - start
+            }
+            cache.rows.withUnsafeBufferPointer { r in
+                for k in start..<(start + count) { m.input.addRow(Int(r[k]), to: h) }
+            }
+            if ngrams { hashes.append(Int32(bitPattern: hash)) }
+            if hit == nil { cache.commit(token, hash: hash, from: start, ngrams: ngrams) }
+            return count
+        }
+
+        /// Appends the input rows of one token to `cache.rows`, in fastText's order; returns
+        /// whether the token takes part in word n-grams.
+        private func collectRows(_ token: UnsafeBufferPointer<UInt8>, hash: UInt32) -> Bool {
+            let m = model
             let e = m.entry(token, hash: hash)
             if e >= 0 {
-                guard e < m.wordCount else { return 0 }  // a label token: not a feature
+                guard e < m.wordCount else { return false }  // a label token: not a feature
                 let s = Int(m.subwordStarts[e])
                 let end = Int(m.subwordStarts[e + 1])
                 m.subwordIds.withUnsafeBufferPointer { ids in
-                    for k in s..<end { m.input.addRow(Int(ids[k]), to: h) }
+                    for k in s..<end { cache.append(ids[k]) }
                 }
-                hashes.append(Int32(bitPattern: hash))
-                return end - s
+                return true
             }
             // Out of vocabulary: a token that looks like a label is skipped; any other adds its
             // character n-grams (none for `</s>`) and takes part in word n-grams.
-            if token.starts(with: FastTextModel.labelPrefix) { return 0 }
-            var rows = 0
+            if token.starts(with: FastTextModel.labelPrefix) { return false }
             if !(hash == m.eosHash && token.elementsEqual(FastTextModel.eos)) && m.maxn > 0 {
                 padded.removeAll(keepingCapacity: true)
                 padded.append(0x3C)
                 padded.append(contentsOf: token)
                 padded.append(0x3E)
+                // The buckets first, so that every pruned-index probe is asked for before the first
+                // is made (a new word's n-grams are scattered over megabytes).
+                buckets.removeAll(keepingCapacity: true)
                 padded.withUnsafeBufferPointer { p in
-                    m.ngrams.forEachCharNgram(p) { row in
-                        m.input.addRow(Int(row), to: h)
-                        rows += 1
-                    }
+                    m.ngrams.forEachCharNgramBucket(p) { buckets.append($0) }
+                }
+                if let pruned = m.ngrams.pruned, !m.ngrams.dropsAll {
+                    for b in buckets { pruned.prefetch(Int32(b)) }
+                }
+                for b in buckets {
+                    if let row = m.ngrams.ngramRow(b) { cache.append(row) }
                 }
             }
-            hashes.append(Int32(bitPattern: hash))
-            return rows
+            return true
         }
 
         // MARK: - Output

@@ -61,7 +61,10 @@ public struct PerplexityStep: Step {
     }
 
     public mutating func prepare(context: TaskContext) throws {
-        // Each task gets its own model (the forward pass keeps activations in the model).
+        // Each task gets its own model (the forward pass keeps activations in the model). The
+        // process starts OpenBLAS with one thread (Sluice.swift), so `threads` must reach it too:
+        // without this the matrix products, nine tenths of the time, ran on one core.
+        BLAS.setThreads(threads)
         let model = try Checkpoint.load(checkpoint, threads: threads)
         try model.config.requireCausal("the perplexity step", file: checkpoint)
         evaluator = Evaluator(model: model)

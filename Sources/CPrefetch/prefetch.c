@@ -1,0 +1,3 @@
+#include "prefetch.h"
+
+void sluice_prefetch_call(const void *address) { sluice_prefetch(address); }
