@@ -118,13 +118,10 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// Release builds stay -Ounchecked for now: with -O (bounds, overflow, precondition and exclusivity
-// checks on) most benchmarked commands execute 5-33 % more instructions (BENCHMARKS.md, "release
-// build: instruction counts"), mostly run-time exclusivity checks and array bounds checks in hot
-// loops; those loops go first, then this flag (issue 18).
-var swiftSettings: [SwiftSetting] {
-    [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)), .enableExperimentalFeature("Lifetimes")]
-}
+// Release builds use SwiftPM's default -O: bounds, overflow, precondition and exclusivity checks stay
+// on. A hot loop that measurably loses to them uses unchecked access in that loop alone (a buffer
+// pointer, `&+`), with a comment saying why (BENCHMARKS.md, "release build: instruction counts").
+var swiftSettings: [SwiftSetting] { [.enableExperimentalFeature("Lifetimes")] }
 
 // The trainer's kernels (attention, norms, activations, cross-entropy, Muon, INT8 decoding) run
 // 10-50× slower unoptimised, which made the test suite spend most of its time in debug arithmetic.

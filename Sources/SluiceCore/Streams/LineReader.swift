@@ -32,11 +32,17 @@ public final class LineReader {
     /// Stream offset of `buffer[0]`.
     private var bufferOffset = 0
     /// The 1-based number of the line last returned (0 before the first).
-    public private(set) var lineNumber = 0
+    public var lineNumber: Int { currentLineNumber }
     /// The offset in the decompressed stream of the first byte of the line last returned.
-    public private(set) var lineOffset = 0
+    public var lineOffset: Int { currentLineOffset }
     /// Whether the line last returned ended with a terminator (false only for a file's last line).
-    public private(set) var lastLineTerminated = false
+    public var lastLineTerminated: Bool { currentLineTerminated }
+    // Stored privately: under -O every write to a public stored property of a class is checked
+    // for exclusive access at run time (other modules' accesses are out of the compiler's sight),
+    // three calls into the runtime per line; private ones are checked at compile time.
+    private var currentLineNumber = 0
+    private var currentLineOffset = 0
+    private var currentLineTerminated = false
     /// Lines longer than this many bytes are skipped without being buffered (see `nextLine()`).
     public let maxLineBytes: Int
     /// Bytes of the oversized line being skipped (-1 when not skipping).
@@ -97,7 +103,7 @@ public final class LineReader {
             scanned = end
             if skipped < 0 && end - start > maxLineBytes {
                 // Too long already: remember where it began and drop what is buffered.
-                lineOffset = bufferOffset + start
+                currentLineOffset = bufferOffset + start
                 skipped = 0
             }
             if skipped >= 0 {
@@ -118,13 +124,13 @@ public final class LineReader {
     /// Ends an oversized line at `lineEnd` and moves past its terminator.
     private func skipOversized(upTo lineEnd: Int, skip: Int) -> Line {
         if skipped < 0 {
-            lineOffset = bufferOffset + start
+            currentLineOffset = bufferOffset + start
             skipped = 0
         }
         let total = skipped + (lineEnd - start)
         skipped = -1
-        lineNumber += 1
-        lastLineTerminated = skip > 0
+        currentLineNumber += 1
+        currentLineTerminated = skip > 0
         checkedBOM = true
         start = lineEnd + skip
         scanned = start
@@ -136,10 +142,10 @@ public final class LineReader {
         var last = lineEnd
         if last > start && buffer.load(fromByteOffset: last - 1, as: UInt8.self) == 0x0D { last -= 1 }
         let line = UnsafeRawBufferPointer(start: buffer + start, count: last - start)
-        lineNumber += 1
-        lastLineTerminated = skip > 0
+        currentLineNumber += 1
+        currentLineTerminated = skip > 0
         checkedBOM = true  // a BOM only counts before the first line
-        lineOffset = bufferOffset + start
+        currentLineOffset = bufferOffset + start
         start = lineEnd + skip
         scanned = start
         return line

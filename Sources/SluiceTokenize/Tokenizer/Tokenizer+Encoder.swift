@@ -20,7 +20,9 @@ extension Tokenizer {
         private let idBits: UInt64
         /// Merge scratch: symbols, pair values, links, heap; owned (and freed) by `work`.
         private let work: MergeScratch
-        private var addedFirst = [Bool](repeating: false, count: 256)
+        /// Per byte, whether an added token starts with it (256 entries, in `work`): read
+        /// unchecked for every byte of the text, and a byte cannot index out of it.
+        private let addedFirst: UnsafeMutablePointer<Bool>
         private var addedBytes: [[UInt8]] = []
         private let unicodeNormalizer: UnicodeNormalizer?
 
@@ -37,6 +39,7 @@ extension Tokenizer {
             fast = tokenizer.fast
             byteIDs = fast.byteIDs
             idBits = fast.idBits
+            addedFirst = work.addedFirst
             for a in tokenizer.addedTokens {
                 let b = Array(a.content.utf8)
                 addedBytes.append(b)
@@ -88,7 +91,7 @@ extension Tokenizer {
                         continue
                     }
                 }
-                i += 1
+                i &+= 1  // < n
             }
             if segmentStart < n {
                 encodeSegment(
@@ -213,8 +216,9 @@ extension Tokenizer {
         @inline(__always)
         private func pair(_ a: UInt32, _ b: UInt32) -> UInt64 { fast.value(a, b) }
 
+        /// The merged id in pair value `v` (`idBits` is 16 or 32: the mask cannot wrap).
         @inline(__always)
-        private func mergedID(_ v: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: v & ((1 << idBits) - 1)) }
+        private func mergedID(_ v: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: v & ((1 << idBits) &- 1)) }
 
         /// Short pieces: rescan the pair ranks (O(n²) over n ≤ `scanLimit`, in place).
         /// Long pieces: a linked list and a min-heap of rank << 32 | position, O(n log n), as HF.
@@ -240,15 +244,16 @@ extension Tokenizer {
                 // both sides of the new symbol are looked up again.
                 s[bk] = mergedID(best)
                 m -= 1
-                var j = bk + 1
+                // j < m ≤ n ≤ scanLimit: `&+` cannot wrap.
+                var j = bk &+ 1
                 while j < m {
-                    s[j] = s[j + 1]
-                    j += 1
+                    s[j] = s[j &+ 1]
+                    j &+= 1
                 }
                 j = bk
-                while j < m - 1 {
-                    r[j] = r[j + 1]
-                    j += 1
+                while j < m &- 1 {
+                    r[j] = r[j &+ 1]
+                    j &+= 1
                 }
                 if bk > 0 { r[bk - 1] = pair(s[bk - 1], s[bk]) }
                 if bk < m - 1 { r[bk] = pair(s[bk], s[bk + 1]) }
@@ -432,6 +437,8 @@ final class MergeScratch {
     private(set) var prev = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     private(set) var heap = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
     let cache: UnsafeMutableRawPointer
+    /// The encoder's 256 added-token first-byte flags.
+    let addedFirst = UnsafeMutablePointer<Bool>.allocate(capacity: 256)
     /// Ids of the segment being encoded (at most one per byte).
     private(set) var output = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
     private(set) var outputCapacity = 0
@@ -439,6 +446,7 @@ final class MergeScratch {
     init(cacheBytes: Int) {
         cache = UnsafeMutableRawPointer.allocate(byteCount: cacheBytes, alignment: 64)
         cache.initializeMemory(as: UInt8.self, repeating: 0, count: cacheBytes)
+        addedFirst.initialize(repeating: false, count: 256)
         reserve(256)
     }
 
@@ -484,6 +492,7 @@ final class MergeScratch {
         free()
         output.deallocate()
         cache.deallocate()
+        addedFirst.deallocate()
     }
 }
 

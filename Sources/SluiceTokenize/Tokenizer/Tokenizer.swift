@@ -423,7 +423,7 @@ final class FastTables: @unchecked Sendable {
                 let e = pairs[i]
                 if e >> 32 == k32 { return e & 0xFFFF_FFFF }  // rank << 16 | merged
                 if e == .max { return .max }
-                i = (i + 1) & pairMask
+                i = (i &+ 1) & pairMask  // i ≤ pairMask: cannot wrap
             }
         }
         let key = UInt64(a) << 32 | UInt64(b)
@@ -432,7 +432,7 @@ final class FastTables: @unchecked Sendable {
             let k = pairs[2 * i]
             if k == key { return pairs[2 * i + 1] }
             if k == .max { return .max }
-            i = (i + 1) & pairMask
+            i = (i &+ 1) & pairMask
         }
     }
 }

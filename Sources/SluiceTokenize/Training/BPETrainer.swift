@@ -66,27 +66,44 @@ public struct BPETrainer: Sendable {
         var tokenIndex: [[UInt8]: UInt32] = [:]
         for (i, t) in tokenBytes.enumerated() where i >= specials { tokenIndex[t] = UInt32(i) }
 
-        // Words as symbol runs in one flat array (merging only shrinks a word).
+        // Words as symbol runs in one flat buffer (merging only shrinks a word). These are raw
+        // buffers, read without bounds checks in the loops below (under -O the checks added 40 %
+        // to this function): every index is a word w < nWords, or a position inside w's run
+        // wordStart[w] ..< wordStart[w] + wordLength[w], which lies in 0..<total and only shrinks.
         let nWords = counts.distinct
-        var wordStart = [Int](repeating: 0, count: nWords + 1)
-        var wordLength = [Int32](repeating: 0, count: nWords)
+        let wordStart = UnsafeMutablePointer<Int>.allocate(capacity: nWords + 1)
+        let wordLength = UnsafeMutablePointer<Int32>.allocate(capacity: max(nWords, 1))
+        let wordCount = UnsafeMutablePointer<Int64>.allocate(capacity: max(nWords, 1))
+        defer {
+            wordStart.deallocate()
+            wordLength.deallocate()
+            wordCount.deallocate()
+        }
         var total = 0
         for w in 0..<nWords {
+            let n = counts.word(w).count
             wordStart[w] = total
-            wordLength[w] = Int32(counts.word(w).count)
-            total += counts.word(w).count
+            wordLength[w] = Int32(n)
+            wordCount[w] = Int64(clamping: counts.counts[w])
+            total += n
         }
         wordStart[nWords] = total
-        var symbols = [UInt32](repeating: 0, count: total)
-        var symLen = [Int32](repeating: 1, count: total)  // byte length of each symbol
-        for w in 0..<nWords {
-            var k = wordStart[w]
-            for b in counts.word(w) {
-                symbols[k] = byteID[Int(b)]
-                k += 1
+        let symbols = UnsafeMutablePointer<UInt32>.allocate(capacity: max(total, 1))
+        let symLen = UnsafeMutablePointer<Int32>.allocate(capacity: max(total, 1))  // byte length of each symbol
+        defer {
+            symbols.deallocate()
+            symLen.deallocate()
+        }
+        symLen.initialize(repeating: 1, count: total)
+        byteID.withUnsafeBufferPointer { byteID in
+            for w in 0..<nWords {
+                var k = wordStart[w]
+                for b in counts.word(w) {
+                    symbols[k] = byteID[Int(b)]  // a byte indexes the 256 entries
+                    k &+= 1  // < total
+                }
             }
         }
-        let wordCount: [Int64] = counts.counts.map { Int64(clamping: $0) }
         let maxLen = maxTokenLength ?? Int.max
 
         // Pair table: key → index; per index a count and the words that (may) hold it.
@@ -98,21 +115,30 @@ public struct BPETrainer: Sendable {
         @inline(__always) func index(
             _ key: UInt64, _ pairIndex: inout PairIndex, _ pairCount: inout [Int64], _ pairWords: inout [[Int32]]
         ) -> Int {
-            let (i, inserted) = pairIndex.findOrInsert(key, next: Int32(pairCount.count))
+            let (i, inserted) = pairIndex.findOrInsert(key)
             if inserted {
                 pairCount.append(0)
                 pairWords.append([])
             }
             return Int(i)
         }
+        // The merge loop's updates of pair i, without bounds checks: i comes from `index`, which
+        // makes the pair's pairCount and pairWords entries with its index, so it is in range.
+        @inline(__always) func add(_ c: Int64, to i: Int, _ pairCount: inout [Int64]) {
+            pairCount.withUnsafeMutableBufferPointer { $0[i] += c }
+        }
+        @inline(__always) func note(_ w: Int32, in i: Int, _ pairWords: inout [[Int32]]) {
+            pairWords.withUnsafeMutableBufferPointer { if $0[i].last != w { $0[i].append(w) } }
+        }
         for w in 0..<nWords {
             let s = wordStart[w]
             let n = Int(wordLength[w])
             guard n >= 2 else { continue }
-            for k in s..<(s + n - 1) {
-                let i = index(UInt64(symbols[k]) << 32 | UInt64(symbols[k + 1]), &pairIndex, &pairCount, &pairWords)
-                pairCount[i] += wordCount[w]
-                if pairWords[i].last != Int32(w) { pairWords[i].append(Int32(w)) }
+            let w32 = Int32(w)
+            for k in s..<(s &+ n &- 1) {
+                let i = index(UInt64(symbols[k]) << 32 | UInt64(symbols[k &+ 1]), &pairIndex, &pairCount, &pairWords)
+                add(wordCount[w], to: i, &pairCount)
+                note(w32, in: i, &pairWords)
             }
         }
 
@@ -158,47 +184,50 @@ public struct BPETrainer: Sendable {
                 let s = wordStart[w]
                 var n = Int(wordLength[w])
                 let c = wordCount[w]
+                // Positions are in s ..< s + n (see the buffers above), so `&+`/`&-` cannot wrap.
+                var last = s &+ n &- 1  // the last position that starts a pair
                 var k = s
-                while k < s + n - 1 {
-                    guard symbols[k] == a && symbols[k + 1] == b else {
-                        k += 1
+                while k < last {
+                    guard symbols[k] == a && symbols[k &+ 1] == b else {
+                        k &+= 1
                         continue
                     }
                     if k > s {
-                        let prev = symbols[k - 1]
+                        let prev = symbols[k &- 1]
                         let old = index(UInt64(prev) << 32 | UInt64(a), &pairIndex, &pairCount, &pairWords)
-                        pairCount[old] -= c
-                        if Int(symLen[k - 1] + newLen) <= maxLen {
+                        add(-c, to: old, &pairCount)
+                        if Int(symLen[k &- 1] &+ newLen) <= maxLen {
                             let i = index(UInt64(prev) << 32 | UInt64(newID), &pairIndex, &pairCount, &pairWords)
-                            pairCount[i] += c
-                            if pairWords[i].last != w32 { pairWords[i].append(w32) }
+                            add(c, to: i, &pairCount)
+                            note(w32, in: i, &pairWords)
                             markTouched(i, &touched, &touchedMark)
                         }
                     }
                     symbols[k] = newID
                     symLen[k] = newLen
                     // Remove symbol k + 1.
-                    var m = k + 1
-                    while m < s + n - 1 {
-                        symbols[m] = symbols[m + 1]
-                        symLen[m] = symLen[m + 1]
-                        m += 1
+                    var m = k &+ 1
+                    while m < last {
+                        symbols[m] = symbols[m &+ 1]
+                        symLen[m] = symLen[m &+ 1]
+                        m &+= 1
                     }
-                    n -= 1
-                    if k < s + n - 1 {
-                        let next = symbols[k + 1]
+                    n &-= 1
+                    last &-= 1
+                    if k < last {
+                        let next = symbols[k &+ 1]
                         let old = index(UInt64(b) << 32 | UInt64(next), &pairIndex, &pairCount, &pairWords)
-                        pairCount[old] -= c
-                        if Int(symLen[k + 1] + newLen) <= maxLen {
+                        add(-c, to: old, &pairCount)
+                        if Int(symLen[k &+ 1] &+ newLen) <= maxLen {
                             let i = index(UInt64(newID) << 32 | UInt64(next), &pairIndex, &pairCount, &pairWords)
-                            pairCount[i] += c
-                            if pairWords[i].last != w32 { pairWords[i].append(w32) }
+                            add(c, to: i, &pairCount)
+                            note(w32, in: i, &pairWords)
                             markTouched(i, &touched, &touchedMark)
                         }
                     }
-                    k += 1
+                    k &+= 1
                 }
-                wordLength[w] = Int32(n)
+                wordLength[w] = Int32(truncatingIfNeeded: n)
             }
             for i in touched {
                 touchedMark[i] = false
@@ -218,9 +247,12 @@ public struct BPETrainer: Sendable {
     @inline(__always)
     private func markTouched(_ i: Int, _ touched: inout [Int], _ mark: inout [Bool]) {
         if i >= mark.count { mark.append(contentsOf: repeatElement(false, count: i + 1 - mark.count + 1024)) }
-        if !mark[i] {
-            mark[i] = true
-            touched.append(i)
+        // Unchecked: i (a pair index, ≥ 0) is below mark.count now.
+        mark.withUnsafeMutableBufferPointer { mark in
+            if !mark[i] {
+                mark[i] = true
+                touched.append(i)
+            }
         }
     }
 }
@@ -242,16 +274,22 @@ struct PairIndex {
 
     func keyOf(_ i: Int32) -> UInt64 { byIndex[Int(i)] }
 
-    /// The index of `key`, inserting it as `next` when new.
+    /// The index of `key`, and whether it is new (then its index is the count of keys before it).
     @inline(__always)
-    mutating func findOrInsert(_ key: UInt64, next: Int32) -> (Int32, Bool) {
-        var i = Int(truncatingIfNeeded: mixBits(key)) & mask
-        while true {
-            let k = keys[i]
-            if k == key { return (values[i], false) }
-            if k == .max { break }
-            i = (i + 1) & mask
+    mutating func findOrInsert(_ key: UInt64) -> (Int32, Bool) {
+        // Probed without bounds checks (called a few times per merged symbol): `& mask` keeps
+        // every slot inside both arrays, whose count is mask + 1.
+        let (i, found) = keys.withUnsafeBufferPointer { k -> (Int, Bool) in
+            var i = Int(truncatingIfNeeded: mixBits(key)) & mask
+            while true {
+                let x = k[i]
+                if x == key { return (i, true) }
+                if x == .max { return (i, false) }
+                i = (i &+ 1) & mask
+            }
         }
+        if found { return (values.withUnsafeBufferPointer { $0[i] }, false) }
+        let next = Int32(byIndex.count)
         keys[i] = key
         values[i] = next
         byIndex.append(key)

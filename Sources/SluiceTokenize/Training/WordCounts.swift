@@ -41,17 +41,10 @@ public struct WordCounts: Sendable {
 
     @inline(__always)
     mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, count: UInt64) {
-        var i = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let e = Int(slots[i])
-            if e < 0 { break }
-            if hashes[e] == h && Int(lengths[e]) == n
-                && arena.withUnsafeBufferPointer({ memcmp($0.baseAddress! + starts[e], p, n) == 0 })
-            {
-                counts[e] &+= count
-                return
-            }
-            i = (i + 1) & mask
+        let (i, e) = find(p, n, hash: h)
+        if e >= 0 {
+            counts.withUnsafeMutableBufferPointer { $0[e] &+= count }  // e < counts.count (see `find`)
+            return
         }
         slots[i] = Int32(counts.count)
         starts.append(arena.count)
@@ -60,6 +53,36 @@ public struct WordCounts: Sendable {
         counts.append(count)
         hashes.append(h)
         if counts.count * 2 > slots.count { grow() }
+    }
+
+    /// The slot holding `p[0..<n]` (hash `h`) and its entry; or the empty slot where it goes, and -1.
+    ///
+    /// Runs once per pre-token of the corpus, so it reads without bounds checks: `& mask` keeps
+    /// the slot inside `slots` (mask + 1 of them), and a slot holds an entry below `counts.count`,
+    /// which is also the count of `hashes`, `lengths` and `starts`.
+    @inline(__always)
+    private func find(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64) -> (slot: Int, entry: Int) {
+        slots.withUnsafeBufferPointer { slots in
+            hashes.withUnsafeBufferPointer { hashes in
+                lengths.withUnsafeBufferPointer { lengths in
+                    starts.withUnsafeBufferPointer { starts in
+                        arena.withUnsafeBufferPointer { arena in
+                            var i = Int(truncatingIfNeeded: h) & mask
+                            while true {
+                                let e = Int(slots[i])
+                                if e < 0 { return (i, -1) }
+                                if hashes[e] == h && Int(lengths[e]) == n
+                                    && memcmp(arena.baseAddress! + starts[e], p, n) == 0
+                                {
+                                    return (i, e)
+                                }
+                                i = (i &+ 1) & mask
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     private mutating func grow() {
@@ -75,9 +98,9 @@ public struct WordCounts: Sendable {
 
     /// Splits `text` with `pattern` and counts every pre-token.
     public mutating func addText(_ text: UnsafeBufferPointer<UInt8>, pattern: SplitPattern) {
-        guard text.count > 0 else { return }
+        guard let base = text.baseAddress, text.count > 0 else { return }
         var s = PreTokenSplitter(text, pattern: pattern)
-        while let r = s.next() { add(text.baseAddress! + r.lowerBound, r.count) }
+        while let r = s.next() { add(base + r.lowerBound, r.count) }
     }
 
     /// Adds every word of `other`.
