@@ -78,8 +78,9 @@ public struct GopherQualityFilter: Filter {
         return withUTF8Bytes(document.text) { b in evaluate(b, scanner) }
     }
 
-    private func evaluate(_ b: UnsafeBufferPointer<UInt8>, _ t: TokenScanner) -> Verdict {
-        t.scan(b)
+    private func evaluate(_ b: UnsafeBufferPointer<UInt8>, _ scanner: TokenScanner) -> Verdict {
+        scanner.scan(b)
+        let t = scanner.tokens  // a local value: no exclusivity check per token read (-O)
         let nWords = t.count
         var nonSymbol = 0
         var nonSymbolChars = 0

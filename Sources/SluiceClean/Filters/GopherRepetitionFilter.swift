@@ -125,8 +125,8 @@ public struct GopherRepetitionFilter: Filter {
         if Double(dupLines) / Double(lines.count) > maxDuplicateLineFraction { return .drop(Self.duplicateLines) }
         if Double(dupLineChars) / textChars > maxDuplicateLineCharFraction { return .drop(Self.duplicateLineChars) }
 
-        let t = scanner!
-        t.scan(b)
+        scanner!.scan(b)
+        let t = scanner!.tokens  // a local value: no exclusivity check per token read (-O)
         let n = t.count
         tokenHashes.removeAll(keepingCapacity: true)
         tokenChars.removeAll(keepingCapacity: true)
@@ -134,13 +134,27 @@ public struct GopherRepetitionFilter: Filter {
             tokenHashes.append(t.hash(b, k))
             tokenChars.append(t.charCount(b, k))
         }
+        // The n-gram loops read the token arrays through buffer pointers (every index is below n,
+        // their count): the checked subscripts cost a bounds check per token of each n-gram, -O.
+        let hashes = tokenHashes
+        let chars = tokenChars
+        return hashes.withUnsafeBufferPointer { h in
+            chars.withUnsafeBufferPointer { nGramVerdict(h, $0, textChars: textChars) }
+        }
+    }
+
+    /// The top and duplicate n-gram rules over the token hashes `h` and code point counts `tokenChars`.
+    private mutating func nGramVerdict(
+        _ h: UnsafeBufferPointer<UInt64>, _ tokenChars: UnsafeBufferPointer<Int>, textChars: Double
+    ) -> Verdict {
+        let n = h.count
         for (g, maxFraction) in topNGrams where n >= g {
             table.reset(expecting: n)
             var best = 0
             var bestFirst = Int.max
             var bestStart = 0
             for s in 0...(n - g) {
-                let (c, first) = table.add(gramHash(s, g), at: s)
+                let (c, first) = table.add(Self.gramHash(h, s, g), at: s)
                 // Counter.most_common(1) keeps the first-inserted n-gram among equal counts.
                 if c > best || (c == best && first < bestFirst) { (best, bestFirst, bestStart) = (c, first, s) }
             }
@@ -153,7 +167,7 @@ public struct GopherRepetitionFilter: Filter {
             var repeated = 0
             var s = 0
             while s < n - g + 1 {
-                if table.add(gramHash(s, g), at: s).count > 1 {
+                if table.add(Self.gramHash(h, s, g), at: s).count > 1 {
                     for k in s..<(s + g) { repeated += tokenChars[k] }
                     s += g
                 } else {
@@ -165,12 +179,12 @@ public struct GopherRepetitionFilter: Filter {
         return .keep
     }
 
-    /// A hash of the `g` token hashes starting at `s`.
+    /// A hash of the `g` token hashes `h[s..<(s + g)]`.
     @inline(__always)
-    private func gramHash(_ s: Int, _ g: Int) -> UInt64 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(g)
-        for k in s..<(s + g) { h = mix64(h ^ tokenHashes[k]) }
-        return h
+    private static func gramHash(_ h: UnsafeBufferPointer<UInt64>, _ s: Int, _ g: Int) -> UInt64 {
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(g)
+        for k in s..<(s + g) { x = mix64(x ^ h[k]) }
+        return x
     }
 }
 

@@ -5,18 +5,21 @@
 
 /// Counts 64-bit keys (hashes); remembers where each key was first seen.
 struct HashCounter {
-    private var keys: [UInt64] = []
-    private var counts: [Int32] = []
-    private var firsts: [Int32] = []
+    /// Power-of-two arrays of one size, `mask + 1` (what makes the unchecked probe below safe).
+    private var keys = [UInt64](repeating: 0, count: 16)
+    private var counts = [Int32](repeating: 0, count: 16)
+    private var firsts = [Int32](repeating: 0, count: 16)
     private var used: [Int32] = []
-    private var mask = 0
+    private var mask = 15
 
     /// Empties the table and sizes it for about `expected` distinct keys.
     mutating func reset(expecting expected: Int) {
         var capacity = 16
         while capacity < expected * 2 { capacity <<= 1 }
         if keys.count >= capacity && keys.count <= max(capacity * 4, 1 << 12) {
-            for slot in used { keys[Int(slot)] = 0 }
+            // Every slot in `used` is below keys.count: a buffer pointer skips the bounds check per slot (-O).
+            let used = self.used
+            keys.withUnsafeMutableBufferPointer { keys in for slot in used { keys[Int(slot)] = 0 } }
         } else {
             keys = [UInt64](repeating: 0, count: capacity)
             counts = [Int32](repeating: 0, count: capacity)
@@ -30,22 +33,37 @@ struct HashCounter {
     @inline(__always)
     mutating func add(_ key: UInt64, at position: Int) -> (count: Int, first: Int) {
         let k = key == 0 ? 1 : key
-        var i = Int(truncatingIfNeeded: k ^ (k >> 29)) & mask
-        while true {
-            let existing = keys[i]
-            if existing == k {
-                counts[i] += 1
-                return (Int(counts[i]), Int(firsts[i]))
+        let (slot, found) = probe(k)
+        var i = slot
+        if found {
+            counts[i] += 1
+            return (Int(counts[i]), Int(firsts[i]))
+        }
+        if used.count * 2 >= keys.count {
+            grow()
+            i = probe(k).slot
+        }
+        keys[i] = k
+        counts[i] = 1
+        firsts[i] = Int32(truncatingIfNeeded: position)
+        used.append(Int32(i))
+        return (1, position)
+    }
+
+    /// The slot holding `k`, or the empty slot where it goes.
+    @inline(__always)
+    private func probe(_ k: UInt64) -> (slot: Int, found: Bool) {
+        let mask = self.mask
+        // Through a buffer pointer: an index masked by `mask` (keys.count - 1) is in range, and the
+        // checked subscript cost a bounds check per probe under -O.
+        return keys.withUnsafeBufferPointer { keys in
+            var i = Int(truncatingIfNeeded: k ^ (k >> 29)) & mask
+            while true {
+                let existing = keys[i]
+                if existing == k { return (i, true) }
+                if existing == 0 { return (i, false) }
+                i = (i &+ 1) & mask
             }
-            if existing == 0 {
-                if used.count * 2 >= keys.count { grow(); return add(key, at: position) }
-                keys[i] = k
-                counts[i] = 1
-                firsts[i] = Int32(truncatingIfNeeded: position)
-                used.append(Int32(i))
-                return (1, position)
-            }
-            i = (i + 1) & mask
         }
     }
 

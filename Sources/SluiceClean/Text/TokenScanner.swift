@@ -10,11 +10,14 @@ import SluiceCore
 /// Word tokens of one document as byte ranges, with lazily computed per-token facts.
 final class TokenScanner {
     private let segmenter: WordSegmenter
+    /// The tokens of the last scanned text. A loop over them reads a local copy (`let t = scanner.tokens`):
+    /// reading a class property per token costs a run-time exclusivity check in an -O build.
+    private(set) var tokens = TokenList()
     /// Token byte ranges in the last scanned text.
-    private(set) var starts: [Int] = []
-    private(set) var ends: [Int] = []
+    var starts: [Int] { tokens.starts }
+    var ends: [Int] { tokens.ends }
     /// ICU said the token is a word (letters, numbers, kana, ideographs) rather than punctuation.
-    private(set) var isWordSegment: [Bool] = []
+    var isWordSegment: [Bool] { tokens.isWordSegment }
 
     /// Whether unspaced scripts get ICU dictionary words (false: spaCy English, one token per run).
     let icuWords: Bool
@@ -24,11 +27,49 @@ final class TokenScanner {
         do { segmenter = try WordSegmenter() } catch { preconditionFailure("ICU root word-break iterator: \(error)") }
     }
 
-    var count: Int { starts.count }
+    var count: Int { tokens.count }
 
     /// Tokenizes `b` (see the file comment for how it follows spaCy).
     /// - Complexity: O(n) in bytes.
     func scan(_ b: UnsafeBufferPointer<UInt8>) {
+        // The tokens leave the class for the scan and go back after it: appending to a class
+        // property costs a run-time exclusivity check per token in an -O build.
+        var tokens = self.tokens
+        self.tokens = TokenList()
+        tokens.scan(b, icuWords: icuWords, segmenter: segmenter)
+        self.tokens = tokens
+    }
+
+    /// Code points in token `i` (Python `len(word)`).
+    func charCount(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int { tokens.charCount(b, i) }
+
+    /// Whether token `i` has a letter (Python `any(c.isalpha() for c in w)`: categories L*).
+    func hasAlpha(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool { tokens.hasAlpha(b, i) }
+
+    /// Whether token `i` has a character outside datatrove's punctuation set (a "non-symbol word").
+    func hasNonPunctuation(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool { tokens.hasNonPunctuation(b, i) }
+
+    /// xxHash64 of token `i`'s bytes.
+    func hash(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt64 { tokens.hash(b, i) }
+
+    /// Whether token `i` equals `word` byte for byte.
+    func equals(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ word: [UInt8]) -> Bool { tokens.equals(b, i, word) }
+}
+
+/// The word tokens of one text as byte ranges, and the per-token facts the filters ask for. A value,
+/// so the scan appends to a local and a filter's loop reads a local (no exclusivity checks, -O).
+struct TokenList {
+    /// Token byte ranges.
+    private(set) var starts: [Int] = []
+    private(set) var ends: [Int] = []
+    /// ICU said the token is a word (letters, numbers, kana, ideographs) rather than punctuation.
+    private(set) var isWordSegment: [Bool] = []
+
+    var count: Int { starts.count }
+
+    /// Replaces the tokens with those of `b` (see the file comment for how it follows spaCy).
+    /// - Complexity: O(n) in bytes.
+    mutating func scan(_ b: UnsafeBufferPointer<UInt8>, icuWords: Bool, segmenter: WordSegmenter) {
         starts.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
         isWordSegment.removeAll(keepingCapacity: true)
@@ -49,7 +90,7 @@ final class TokenScanner {
                 if icuWords && d >= 0x0E00 && isUnspacedScript(d) { needsICU = true }
                 i += dl
             }
-            if needsICU { scanWithICU(b, start..<i) } else { scanChunk(b, start..<i) }
+            if needsICU { scanWithICU(b, start..<i, segmenter) } else { scanChunk(b, start..<i) }
         }
     }
 
@@ -61,7 +102,7 @@ final class TokenScanner {
             || (c >= 0x20000 && c <= 0x3FFFF)
     }
 
-    private func append(_ r: Range<Int>, word: Bool) {
+    private mutating func append(_ r: Range<Int>, word: Bool) {
         guard !r.isEmpty else { return }
         starts.append(r.lowerBound)
         ends.append(r.upperBound)
@@ -69,7 +110,9 @@ final class TokenScanner {
     }
 
     /// ICU word segments of a chunk; punctuation between them as runs of one character.
-    private func scanWithICU(_ b: UnsafeBufferPointer<UInt8>, _ chunk: Range<Int>) {
+    private mutating func scanWithICU(
+        _ b: UnsafeBufferPointer<UInt8>, _ chunk: Range<Int>, _ segmenter: WordSegmenter
+    ) {
         let sub = UnsafeBufferPointer(rebasing: b[chunk])
         let base = chunk.lowerBound
         segmenter.forEachSegment(in: sub) { range, kind in
@@ -102,7 +145,7 @@ final class TokenScanner {
     /// punctuation, suffix punctuation (a final period only after a lowercase letter, digit or
     /// punctuation, so `U.S.` stays whole), clitics, `9pm`, and infixes (hyphens and `...` between
     /// letters). What remains is one token even if it holds punctuation (`501(c)(3`).
-    private func scanChunk(_ b: UnsafeBufferPointer<UInt8>, _ chunk: Range<Int>) {
+    private mutating func scanChunk(_ b: UnsafeBufferPointer<UInt8>, _ chunk: Range<Int>) {
         let first = starts.count
         splitChunk(b, chunk)
         // spaCy merges split pieces that together spell a special case (`)` `:` → `):`).
@@ -131,7 +174,7 @@ final class TokenScanner {
         }
     }
 
-    private func splitChunk(_ b: UnsafeBufferPointer<UInt8>, _ chunk: Range<Int>) {
+    private mutating func splitChunk(_ b: UnsafeBufferPointer<UInt8>, _ chunk: Range<Int>) {
         var lo = chunk.lowerBound
         var hi = chunk.upperBound
         if isSpaCySpecialPunctuation(b, chunk) {  // `):`, `(=`, `^_^` are one token
@@ -264,7 +307,7 @@ final class TokenScanner {
 
     /// Appends a word segment, splitting an English clitic off its end (`n't`, `'s`, `'re`, `'ll`,
     /// `'ve`, `'m`, `'d`, with ' or ’).
-    private func appendWord(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) {
+    private mutating func appendWord(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) {
         guard !r.isEmpty else { return }
         let end = r.upperBound
         if isWholeClitic(b, r) {
@@ -469,6 +512,10 @@ func asciiLowercaseEquals(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ wo
 
 /// A chunk that is itself a clitic token in spaCy (`'s`, `'d`, `'em`, `n't` …).
 func isWholeClitic(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+    // Each clitic is 2-5 bytes starting with ', ’ (E2) or n: nearly every chunk skips the list.
+    guard r.count >= 2 && r.count <= 5 else { return false }
+    let c = b[r.lowerBound]
+    guard c == 0x27 || c == 0xE2 || c | 0x20 == 0x6E else { return false }
     for w: StaticString in ["'s", "'d", "'m", "'ll", "'re", "'ve", "'em", "n't", "’s", "’d", "’m", "’ll", "’re", "’ve"]
     where asciiLowercaseEquals(b, r, w) {
         return true
@@ -494,7 +541,10 @@ func isAbbreviation(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
 
 /// Whether `b[r]` is one of `list`'s byte strings.
 private func contains(_ list: [[UInt8]], _ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
-    for w in list where w.count == r.count {
+    guard !r.isEmpty else { return false }
+    let first = b[r.lowerBound]
+    // The first byte rules out nearly every entry before its bytes are compared.
+    for w in list where w.count == r.count && w[0] == first {
         var same = true
         for k in 0..<w.count where b[r.lowerBound + k] != w[k] {
             same = false

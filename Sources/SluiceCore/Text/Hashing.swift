@@ -19,12 +19,13 @@ public func xxHash64(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt6
         var v2 = seed &+ p2
         var v3 = seed
         var v4 = seed &- p1
-        while i + 32 <= n {
+        // i <= n, a buffer's size: the offsets wrap (`&+`) without overflow checks per stripe (-O).
+        while i &+ 32 <= n {
             v1 = round(v1, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
-            v2 = round(v2, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)))
-            v3 = round(v3, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)))
-            v4 = round(v4, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)))
-            i += 32
+            v2 = round(v2, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)))
+            v3 = round(v3, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &+ 16, as: UInt64.self)))
+            v4 = round(v4, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &+ 24, as: UInt64.self)))
+            i &+= 32
         }
         h = xxHash64Converge(v1, v2, v3, v4)
     } else {
@@ -63,21 +64,22 @@ func xxHash64Finish(_ hash: UInt64, _ tail: UnsafeRawPointer, count n: Int) -> U
     @inline(__always) func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
     var h = hash
     var i = 0
-    while i + 8 <= n {
+    // i <= n < 32: the offsets wrap (`&+`) without overflow checks (-O).
+    while i &+ 8 <= n {
         let k = UInt64(littleEndian: tail.loadUnaligned(fromByteOffset: i, as: UInt64.self))
         h ^= rotl(k &* p2, 31) &* p1
         h = rotl(h, 27) &* p1 &+ p4
-        i += 8
+        i &+= 8
     }
-    if i + 4 <= n {
+    if i &+ 4 <= n {
         h ^= UInt64(UInt32(littleEndian: tail.loadUnaligned(fromByteOffset: i, as: UInt32.self))) &* p1
         h = rotl(h, 23) &* p2 &+ p3
-        i += 4
+        i &+= 4
     }
     while i < n {
         h ^= UInt64(tail.load(fromByteOffset: i, as: UInt8.self)) &* p5
         h = rotl(h, 11) &* p1
-        i += 1
+        i &+= 1
     }
     return xxHash64Avalanche(h)
 }

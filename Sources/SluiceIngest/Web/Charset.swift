@@ -91,18 +91,20 @@ public enum CharsetDecoder {
         var i = 0
         let n = b.count
         var nonASCII = false
+        // i < n everywhere below (and i + need < n is checked), so the sums wrap (`&+`) without an
+        // overflow check per byte under -O.
         while i < n {
             // Fast path: 8 ASCII bytes at a time.
-            if i + 8 <= n {
+            if i &+ 8 <= n {
                 let w = UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self)
                 if w & 0x8080_8080_8080_8080 == 0 {
-                    i += 8
+                    i &+= 8
                     continue
                 }
             }
             let c = b[i]
             if c < 0x80 {
-                i += 1
+                i &+= 1
                 continue
             }
             nonASCII = true
@@ -124,14 +126,14 @@ public enum CharsetDecoder {
             } else {
                 return (false, true)
             }
-            guard i + need < n else { return (false, true) }
+            guard i &+ need < n else { return (false, true) }
             for k in 1...need {
-                let d = b[i + k]
+                let d = b[i &+ k]
                 guard d & 0xc0 == 0x80 else { return (false, true) }
                 v = (v << 6) | UInt32(d & 0x3f)
             }
             if v < minValue || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) { return (false, true) }
-            i += need + 1
+            i &+= need &+ 1
         }
         return (true, nonASCII)
     }

@@ -433,7 +433,7 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
         for i in 0..<nblock {
             let byte = symbols[i]
             let j = next[Int(byte)]
-            next[Int(byte)] = j + 1
+            next[Int(byte)] = j &+ 1  // j < nblock (the cumulative counts sum to nblock): no overflow
             forward[j] = UInt32(truncatingIfNeeded: i << 8) | UInt32(byte)
         }
 
@@ -499,7 +499,7 @@ final class Bzip2BlockDecoder: @unchecked Sendable {
                     continue
                 }
                 laneBytes[offset[lane]] = UInt8(truncatingIfNeeded: e)
-                offset[lane] += 1
+                offset[lane] &+= 1  // below the lanes' capacity: no overflow check per byte (-O)
                 row[lane] = Int((e >> 8) & 0x7F_FFFF)
             }
         }

@@ -94,8 +94,10 @@ extension WikitextConverter {
     ) -> (Int, Int)? {
         let n = nameEnd - name
         var j = from
-        while j + 2 + n < to {
-            if s[j] == UInt8(ascii: "<") && s[j + 1] == UInt8(ascii: "/") {
+        // `j < last` is `j + 2 + n < to` without two checked sums per byte; j + 1 < to (-O).
+        let last = to - 2 - n
+        while j < last {
+            if s[j] == UInt8(ascii: "<") && s[j &+ 1] == UInt8(ascii: "/") {
                 var same = true
                 for q in 0..<n where s[j + 2 + q] | 0x20 != s[name + q] | 0x20 {
                     same = false
@@ -107,7 +109,7 @@ extension WikitextConverter {
                     if e < to && s[e] == UInt8(ascii: ">") { return (j, e + 1) }
                 }
             }
-            j += 1
+            j &+= 1
         }
         return nil
     }
