@@ -24,15 +24,10 @@ extension FastTextModel {
         /// Per label: the probability (softmax, ova, ns) or the log score (hs) before fastText's report transform.
         private let raw: UnsafeMutableBufferPointer<Float>
         private var reported: [Float]
-        private var hashes: [Int32] = []
-        private var padded: [UInt8] = []
         private var stack: [(node: Int32, score: Float)] = []
-        /// The rows of recently seen tokens (the same rows fastText would compute, in its order).
-        private let cache: FastTextTokenCache
-        /// The n-gram buckets of the word being looked up.
-        private var buckets: [Int] = []
-        /// The tokens of the current text: (start, end, FNV hash).
-        private var spans: [(Int, Int, UInt32)] = []
+        /// The per-text scratch, with the rows of recently seen tokens (the same rows fastText
+        /// would compute, in its order).
+        private var line: FastTextLine
         /// Whether `raw` holds every label's score (false after `top` on a hierarchical softmax,
         /// which scores only the best leaf; `lastProbability` then walks to the label asked for).
         private var rawComplete = true
@@ -43,17 +38,16 @@ extension FastTextModel {
         ///   make it start over often.
         init(_ model: FastTextModel, cacheSlotBits: Int = FastTextTokenCache.defaultSlotBits) {
             self.model = model
-            cache = FastTextTokenCache(slotBits: cacheSlotBits)
+            line = FastTextLine(cacheSlotBits: cacheSlotBits)
             hidden = .allocate(capacity: model.dim)
             raw = .allocate(capacity: model.labels.count)
             reported = [Float](repeating: 0, count: model.labels.count)
-            hashes.reserveCapacity(256)
-            padded.reserveCapacity(64)
         }
 
         deinit {
             hidden.deallocate()
             raw.deallocate()
+            line.cache.deallocate()
         }
 
         /// Probabilities of every label for `text`, in `model.labels` order, as fastText's
@@ -181,130 +175,9 @@ extension FastTextModel {
             return score
         }
 
+        /// Fills `hidden` with the average of the text's input rows; returns how many rows.
         private func computeHidden(_ b: UnsafeBufferPointer<UInt8>) -> Int {
-            let m = model
-            let h = hidden.baseAddress!
-            for j in 0..<m.dim { h[j] = 0 }
-            hashes.removeAll(keepingCapacity: true)
-            var rows = 0
-            let n = b.count
-            var i = 0
-            var endedByEOS = false
-            // The tokens first, so that each token's cache slot can be read a few tokens ahead.
-            spans.removeAll(keepingCapacity: true)
-            while i < n {
-                while i < n && isFastTextSpace(b[i]) { i += 1 }
-                if i >= n { break }
-                let start = i
-                var hash: UInt32 = 2_166_136_261
-                while i < n && !isFastTextSpace(b[i]) {
-                    hash = fnvStep(hash, b[i])
-                    i += 1
-                }
-                spans.append((start, i, hash))
-                // A literal `</s>` ends the line in fastText (`getLine` breaks on EOS).
-                if hash == m.eosHash && b[start..<i].elementsEqual(FastTextModel.eos) {
-                    endedByEOS = true
-                    break
-                }
-            }
-            let ahead = 6
-            spans.withUnsafeBufferPointer { sp in
-                for t in 0..<sp.count {
-                    if t + ahead < sp.count { cache.prefetch(sp[t + ahead].2) }
-                    let (start, end, hash) = sp[t]
-                    rows += addToken(UnsafeBufferPointer(rebasing: b[start..<end]), hash: hash)
-                }
-            }
-            if !endedByEOS {
-                rows += FastTextModel.eos.withUnsafeBufferPointer { addToken($0, hash: m.eosHash) }
-            }
-            // Word n-grams (`Dictionary::addWordNgrams`): int32 hashes widened with sign extension.
-            if m.wordNgrams > 1 && !m.dropsAllNgrams {
-                let bucket = UInt64(m.bucket)
-                hashes.withUnsafeBufferPointer { hs in
-                    for a in 0..<hs.count {
-                        var g = UInt64(bitPattern: Int64(hs[a]))
-                        var j = a + 1
-                        while j < hs.count && j < a + m.wordNgrams {
-                            g = g &* 116_049_371 &+ UInt64(bitPattern: Int64(hs[j]))
-                            if let row = m.ngrams.ngramRow(Int(g % bucket)) {
-                                m.input.addRow(Int(row), to: h)
-                                rows += 1
-                            }
-                            j += 1
-                        }
-                    }
-                }
-            }
-            if rows > 0 {
-                let scale = Float(1.0 / Double(rows))
-                for j in 0..<m.dim { h[j] *= scale }
-            }
-            return rows
-        }
-
-        /// Adds the rows of one token (`Dictionary::getLine` and `addSubwords`); returns how many.
-        /// The rows come from `cache` when the token was seen recently, else from `collectRows`.
-        @inline(__always)
-        private func addToken(_ token: UnsafeBufferPointer<UInt8>, hash: UInt32) -> Int {
-            let m = model
-            let h = hidden.baseAddress!
-            let start: Int
-            let count: Int
-            let ngrams: Bool
-            let hit = cache.lookup(token, hash: hash)
-            if let hit {
-                (start, count, ngrams) = hit
-            } else {
-                start = cache.begin()
-                ngrams = collectRows(token, hash: hash)
-                count = cache.rows.count - start
-            }
-            cache.rows.withUnsafeBufferPointer { r in
-                for k in start..<(start + count) { m.input.addRow(Int(r[k]), to: h) }
-            }
-            if ngrams { hashes.append(Int32(bitPattern: hash)) }
-            if hit == nil { cache.commit(token, hash: hash, from: start, ngrams: ngrams) }
-            return count
-        }
-
-        /// Appends the input rows of one token to `cache.rows`, in fastText's order; returns
-        /// whether the token takes part in word n-grams.
-        private func collectRows(_ token: UnsafeBufferPointer<UInt8>, hash: UInt32) -> Bool {
-            let m = model
-            let e = m.entry(token, hash: hash)
-            if e >= 0 {
-                guard e < m.wordCount else { return false }  // a label token: not a feature
-                let s = Int(m.subwordStarts[e])
-                let end = Int(m.subwordStarts[e + 1])
-                m.subwordIds.withUnsafeBufferPointer { ids in
-                    for k in s..<end { cache.append(ids[k]) }
-                }
-                return true
-            }
-            // Out of vocabulary: a token that looks like a label is skipped; any other adds its
-            // character n-grams (none for `</s>`) and takes part in word n-grams.
-            if token.starts(with: FastTextModel.labelPrefix) { return false }
-            if !(hash == m.eosHash && token.elementsEqual(FastTextModel.eos)) && m.maxn > 0 {
-                padded.removeAll(keepingCapacity: true)
-                padded.append(0x3C)
-                padded.append(contentsOf: token)
-                padded.append(0x3E)
-                // The buckets first, so that every pruned-index probe is asked for before the first
-                // is made (a new word's n-grams are scattered over megabytes).
-                buckets.removeAll(keepingCapacity: true)
-                padded.withUnsafeBufferPointer { p in
-                    m.ngrams.forEachCharNgramBucket(p) { buckets.append($0) }
-                }
-                if let pruned = m.ngrams.pruned, !m.ngrams.dropsAll {
-                    for b in buckets { pruned.prefetch(Int32(b)) }
-                }
-                for b in buckets {
-                    if let row = m.ngrams.ngramRow(b) { cache.append(row) }
-                }
-            }
-            return true
+            line.computeHidden(b, model: model, hidden: hidden.baseAddress!)
         }
 
         // MARK: - Output
@@ -355,6 +228,151 @@ extension FastTextModel {
             if x > 8 { return 1 }
             return model.sigmoidTable[Int((x + 8) * 512 / 8 / 2)]
         }
+    }
+}
+
+/// A predictor's per-text scratch: the text's tokens, the hashes its word n-grams need, the
+/// n-gram buckets of the word being looked up, and the token cache. A struct that the predictor
+/// passes in place, so that the per-token work touches no class property (under -O each would be a
+/// run-time exclusivity check).
+struct FastTextLine {
+    var cache: FastTextTokenCache
+    var hashes: [Int32] = []
+    var padded: [UInt8] = []
+    /// The n-gram buckets of the word being looked up.
+    var buckets: [Int] = []
+    /// The tokens of the current text: (start, end, FNV hash).
+    var spans: [(Int, Int, UInt32)] = []
+
+    init(cacheSlotBits: Int) {
+        cache = FastTextTokenCache(slotBits: cacheSlotBits)
+        hashes.reserveCapacity(256)
+        padded.reserveCapacity(64)
+    }
+
+    mutating func computeHidden(
+        _ b: UnsafeBufferPointer<UInt8>, model m: FastTextModel, hidden h: UnsafeMutablePointer<Float>
+    ) -> Int {
+        for j in 0..<m.dim { h[j] = 0 }
+        hashes.removeAll(keepingCapacity: true)
+        var rows = 0
+        let n = b.count
+        var i = 0
+        var endedByEOS = false
+        // The tokens first, so that each token's cache slot can be read a few tokens ahead.
+        spans.removeAll(keepingCapacity: true)
+        while i < n {
+            while i < n && isFastTextSpace(b[i]) { i += 1 }
+            if i >= n { break }
+            let start = i
+            var hash: UInt32 = 2_166_136_261
+            while i < n && !isFastTextSpace(b[i]) {
+                hash = fnvStep(hash, b[i])
+                i += 1
+            }
+            spans.append((start, i, hash))
+            // A literal `</s>` ends the line in fastText (`getLine` breaks on EOS).
+            if hash == m.eosHash && b[start..<i].elementsEqual(FastTextModel.eos) {
+                endedByEOS = true
+                break
+            }
+        }
+        let ahead = 6
+        spans.withUnsafeBufferPointer { sp in
+            for t in 0..<sp.count {
+                if t + ahead < sp.count { cache.prefetch(sp[t + ahead].2) }
+                let (start, end, hash) = sp[t]
+                rows += addToken(UnsafeBufferPointer(rebasing: b[start..<end]), hash: hash, m, h)
+            }
+        }
+        if !endedByEOS {
+            rows += FastTextModel.eos.withUnsafeBufferPointer { addToken($0, hash: m.eosHash, m, h) }
+        }
+        // Word n-grams (`Dictionary::addWordNgrams`): int32 hashes widened with sign extension.
+        if m.wordNgrams > 1 && !m.dropsAllNgrams {
+            let bucket = UInt64(m.bucket)
+            hashes.withUnsafeBufferPointer { hs in
+                for a in 0..<hs.count {
+                    var g = UInt64(bitPattern: Int64(hs[a]))
+                    var j = a + 1
+                    while j < hs.count && j < a + m.wordNgrams {
+                        g = g &* 116_049_371 &+ UInt64(bitPattern: Int64(hs[j]))
+                        if let row = m.ngrams.ngramRow(Int(g % bucket)) {
+                            m.input.addRow(Int(row), to: h)
+                            rows += 1
+                        }
+                        j += 1
+                    }
+                }
+            }
+        }
+        if rows > 0 {
+            let scale = Float(1.0 / Double(rows))
+            for j in 0..<m.dim { h[j] *= scale }
+        }
+        return rows
+    }
+
+    /// Adds the rows of one token (`Dictionary::getLine` and `addSubwords`); returns how many.
+    /// The rows come from `cache` when the token was seen recently, else from `collectRows`.
+    @inline(__always)
+    private mutating func addToken(
+        _ token: UnsafeBufferPointer<UInt8>, hash: UInt32, _ m: FastTextModel, _ h: UnsafeMutablePointer<Float>
+    ) -> Int {
+        let start: Int
+        let count: Int
+        let ngrams: Bool
+        let hit = cache.lookup(token, hash: hash)
+        if let hit {
+            (start, count, ngrams) = hit
+        } else {
+            start = cache.begin()
+            ngrams = collectRows(token, hash: hash, m)
+            count = cache.rows.count - start
+        }
+        cache.rows.withUnsafeBufferPointer { r in
+            for k in start..<(start + count) { m.input.addRow(Int(r[k]), to: h) }
+        }
+        if ngrams { hashes.append(Int32(bitPattern: hash)) }
+        if hit == nil { cache.commit(token, hash: hash, from: start, ngrams: ngrams) }
+        return count
+    }
+
+    /// Appends the input rows of one token to `cache.rows`, in fastText's order; returns
+    /// whether the token takes part in word n-grams.
+    private mutating func collectRows(_ token: UnsafeBufferPointer<UInt8>, hash: UInt32, _ m: FastTextModel) -> Bool {
+        let e = m.entry(token, hash: hash)
+        if e >= 0 {
+            guard e < m.wordCount else { return false }  // a label token: not a feature
+            let s = Int(m.subwordStarts[e])
+            let end = Int(m.subwordStarts[e + 1])
+            m.subwordIds.withUnsafeBufferPointer { ids in
+                for k in s..<end { cache.append(ids[k]) }
+            }
+            return true
+        }
+        // Out of vocabulary: a token that looks like a label is skipped; any other adds its
+        // character n-grams (none for `</s>`) and takes part in word n-grams.
+        if token.starts(with: FastTextModel.labelPrefix) { return false }
+        if !(hash == m.eosHash && token.elementsEqual(FastTextModel.eos)) && m.maxn > 0 {
+            padded.removeAll(keepingCapacity: true)
+            padded.append(0x3C)
+            padded.append(contentsOf: token)
+            padded.append(0x3E)
+            // The buckets first, so that every pruned-index probe is asked for before the first
+            // is made (a new word's n-grams are scattered over megabytes).
+            buckets.removeAll(keepingCapacity: true)
+            padded.withUnsafeBufferPointer { p in
+                m.ngrams.forEachCharNgramBucket(p) { buckets.append($0) }
+            }
+            if let pruned = m.ngrams.pruned, !m.ngrams.dropsAll {
+                for b in buckets { pruned.prefetch(Int32(b)) }
+            }
+            for b in buckets {
+                if let row = m.ngrams.ngramRow(b) { cache.append(row) }
+            }
+        }
+        return true
     }
 }
 

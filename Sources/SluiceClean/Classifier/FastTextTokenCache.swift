@@ -8,7 +8,7 @@ import Foundation
 
 /// What a token contributes to a fastText input line: its rows, and whether it takes part in word
 /// n-grams (a label token does not).
-final class FastTextTokenCache {
+struct FastTextTokenCache {
     /// Tokens longer than this are not cached (long URLs, base64 runs: rarely repeated).
     static let maxTokenBytes = 48
     /// 2^18 slots, half of them used: about 8 MB with the arenas, room for the distinct words of a
@@ -60,7 +60,8 @@ final class FastTextTokenCache {
         mask = (1 << slotBits) - 1
     }
 
-    deinit { slots.deallocate() }
+    /// Frees the slot table (the owner calls this once, when it is done with the cache).
+    func deallocate() { slots.deallocate() }
 
     @inline(__always)
     private func home(_ hash: UInt32) -> Int { Int((hash &* 2_654_435_761) >> UInt32(32 - slotBits)) }
@@ -96,15 +97,15 @@ final class FastTextTokenCache {
     func begin() -> Int { rows.count }
 
     @inline(__always)
-    func append(_ row: Int32) { rows.append(row) }
+    mutating func append(_ row: Int32) { rows.append(row) }
 
     /// Drops the rows appended since `start` (a token not worth caching).
     @inline(__always)
-    func discard(from start: Int) { rows.removeSubrange(start...) }
+    mutating func discard(from start: Int) { rows.removeSubrange(start...) }
 
     /// Caches `token` with the rows appended since `start`; starts over first when full (the rows
     /// of this token are kept, moved to the front).
-    func commit(_ token: UnsafeBufferPointer<UInt8>, hash: UInt32, from start: Int, ngrams: Bool) {
+    mutating func commit(_ token: UnsafeBufferPointer<UInt8>, hash: UInt32, from start: Int, ngrams: Bool) {
         guard token.count <= Self.maxTokenBytes else { return discard(from: start) }
         var start = start
         if entries >= maxEntries || keys.count + token.count > maxKeyBytes || rows.count > maxRows {
