@@ -11,9 +11,10 @@ import Foundation
 struct FastTextTokenCache {
     /// Tokens longer than this are not cached (long URLs, base64 runs: rarely repeated).
     static let maxTokenBytes = 48
-    /// 2^16 slots, half of them used: at most about 6 MB with the arenas. A pipeline task (one WARC
-    /// file) gains little from more: 2^18 took the same CPU there and 10-70 MB more peak RSS.
-    static let defaultSlotBits = 16
+    /// 2^18 slots, half of them used: about 6 MB of slots and up to about 15 MB of arenas, room for
+    /// the distinct words of a few thousand pages. 2^16 (about 5 MB) cost the crawl-page and Tatoeba
+    /// rows of BENCHMARKS.md#quality a quarter to a third of their speed.
+    static let defaultSlotBits = 18
     private let slotBits: Int
     private let maxEntries: Int
     private let maxKeyBytes: Int
