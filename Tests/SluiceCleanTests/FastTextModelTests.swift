@@ -261,7 +261,12 @@ func expectSamePredictions(
     @Test func tokenCacheNeverChangesAPrediction() throws {
         let m = try FastTextModel.load(path: lid)
         let text = try String(contentsOfFile: TestSupport.fixture("tokenize/udhr-multilingual.txt"), encoding: .utf8)
-        let lines = text.split(separator: "\n").map(String.init) + ["</s> after", "__label__en x", "a\u{0}b"]
+        // Edge tokens too: a literal `</s>`, a label, a NUL, and tokens longer than the cache keeps.
+        let long = String(repeating: "abcdéf", count: 40)
+        let lines =
+            text.split(separator: "\n").map(String.init) + [
+                "</s> after", "__label__en x", "a\u{0}b", long + " word " + long, String(repeating: "ab", count: 24),
+            ]
         let tiny = FastTextModel.Predictor(m, cacheSlotBits: 3)
         let warm = m.makePredictor()
         for line in lines { _ = warm.probabilities(line) }
