@@ -213,10 +213,9 @@ extension FastTextModel {
                         raw[n] = score
                         continue
                     }
-                    let dot = m.output.dotRow(n - k, h)
-                    let f = Float(1.0 / Double(1 + expf(-dot)))
-                    stack.append((m.treeRight[n], score + stdLog(f)))
-                    stack.append((m.treeLeft[n], score + stdLog(Float(1.0 - Double(f)))))
+                    let (right, left) = branchScores(n, score, h)
+                    stack.append((m.treeRight[n], right))
+                    stack.append((m.treeLeft[n], left))
                 }
             }
         }

@@ -379,7 +379,7 @@ struct PrunedIndex: Sendable {
         slots = [UInt64](repeating: Self.empty, count: capacity)
         mask = capacity - 1
         for (k, v) in pairs {
-            var slot = Int(UInt32(bitPattern: k) &* 2_654_435_761) & mask
+            var slot = home(k)
             while slots[slot] != Self.empty && Int32(truncatingIfNeeded: slots[slot]) != k { slot = (slot + 1) & mask }
             // A repeated key: the later pair wins, as in fastText's map.
             slots[slot] = UInt64(UInt32(bitPattern: k)) | UInt64(UInt32(bitPattern: v)) << 32
@@ -387,17 +387,20 @@ struct PrunedIndex: Sendable {
         }
     }
 
+    @inline(__always)
+    private func home(_ k: Int32) -> Int { Int(UInt32(bitPattern: k) &* 2_654_435_761) & mask }
+
     /// Asks for the slot of key `k` ahead of its `lookup` (the index is megabytes).
     @inline(__always)
     func prefetch(_ k: Int32) {
         slots.withUnsafeBufferPointer { s in
-            sluice_prefetch(s.baseAddress! + (Int(UInt32(bitPattern: k) &* 2_654_435_761) & mask))
+            sluice_prefetch(s.baseAddress! + home(k))
         }
     }
 
     @inline(__always)
     func lookup(_ k: Int32) -> Int32? {
-        var slot = Int(UInt32(bitPattern: k) &* 2_654_435_761) & mask
+        var slot = home(k)
         return slots.withUnsafeBufferPointer { s in
             while true {
                 let pair = s[slot]

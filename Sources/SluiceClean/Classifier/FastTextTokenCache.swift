@@ -43,7 +43,8 @@ struct FastTextTokenCache {
     private let mask: Int
     private var entries = 0
     private var keys: [UInt8] = []
-    /// Row ids of every cached token, back to back; `pending` rows are appended here first.
+    /// Row ids of every cached token, back to back; a token looked up for the first time appends
+    /// its rows here before `commit`.
     private(set) var rows: [Int32] = []
 
     init(slotBits: Int = FastTextTokenCache.defaultSlotBits) {
@@ -93,21 +94,20 @@ struct FastTextTokenCache {
         }
     }
 
-    /// Starts a token's rows: call `append` for each, then `commit` (or `discard`).
+    /// Starts a token's rows: call `append` for each, then `commit`.
     @inline(__always)
     func begin() -> Int { rows.count }
 
     @inline(__always)
     mutating func append(_ row: Int32) { rows.append(row) }
 
-    /// Drops the rows appended since `start` (a token not worth caching).
-    @inline(__always)
-    mutating func discard(from start: Int) { rows.removeSubrange(start...) }
-
     /// Caches `token` with the rows appended since `start`; starts over first when full (the rows
-    /// of this token are kept, moved to the front).
+    /// of this token are kept, moved to the front). A token too long to cache has its rows dropped.
     mutating func commit(_ token: UnsafeBufferPointer<UInt8>, hash: UInt32, from start: Int, ngrams: Bool) {
-        guard token.count <= Self.maxTokenBytes else { return discard(from: start) }
+        guard token.count <= Self.maxTokenBytes else {
+            rows.removeSubrange(start...)
+            return
+        }
         var start = start
         if entries >= maxEntries || keys.count + token.count > maxKeyBytes || rows.count > maxRows {
             let mine = Array(rows[start...])
