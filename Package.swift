@@ -108,7 +108,7 @@ let package = Package(
             name: "SluiceCLITests",
             dependencies: [
                 "SluiceTestSupport", "SluiceCore", "SluiceIngest", "SluiceClean", "SluiceDedup", "SluiceTokenize",
-                "SluiceTrain",
+                "SluiceTrain", "SluiceAblate",
             ]
         ),
         .testTarget(name: "SluiceReportTests", dependencies: ["SluiceTestSupport", "SluiceReport"]),
