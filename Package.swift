@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "CInt8Kernels"),
         // A memory prefetch hint for hot lookups (fastText's token cache).
         .target(name: "CPrefetch"),
+        .target(name: "CHeap"),
         .target(
             name: "CICUShim",
             linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]
@@ -45,7 +46,7 @@ let package = Package(
         .target(
             name: "SluiceCore",
             dependencies: [
-                "CZstd", "CZlib", "CBzip2", "CDeflate", "CICUShim", "CCurl",
+                "CZstd", "CZlib", "CBzip2", "CDeflate", "CICUShim", "CCurl", "CHeap",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
