@@ -4,11 +4,8 @@
 #include <malloc.h>
 #endif
 
-void sluice_heap_set_thresholds(int bytes) {
+void sluice_heap_trim(void) {
 #if defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, bytes);
-    mallopt(M_TRIM_THRESHOLD, bytes);
-#else
-    (void)bytes;
+    malloc_trim(0);
 #endif
 }

@@ -2,9 +2,7 @@
 #ifndef SLUICE_HEAP_H
 #define SLUICE_HEAP_H
 
-/// mallopt(M_MMAP_THRESHOLD and M_TRIM_THRESHOLD, bytes): blocks of at least `bytes` are mapped on
-/// their own, an arena hands back free memory past `bytes` at its top, and neither threshold
-/// follows the largest block freed any more.
-void sluice_heap_set_thresholds(int bytes);
+/// malloc_trim(0): the free pages of every arena go back to the system.
+void sluice_heap_trim(void);
 
 #endif

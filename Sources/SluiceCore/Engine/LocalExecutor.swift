@@ -38,7 +38,6 @@ public struct LocalExecutor: Sendable {
     /// - Throws: the first task error (as `SluiceError` naming the pass and task); later passes do not start.
     @discardableResult
     public func run(_ plan: PipelinePlan, only: Int? = nil) throws -> RunSummary {
-        Heap.holdThresholds()
         let lock = try OutputLock.exclusive(root: plan.layout.root)
         defer { withExtendedLifetime(lock) {} }
         if let warning = lock.warning { logger.warning("\(warning)") }
@@ -95,7 +94,6 @@ public struct LocalExecutor: Sendable {
         guard task >= 0 && task < pass.taskCount else {
             throw SluiceError(.usage, "--task-index \(task) is outside 0..<\(pass.taskCount) for pass \(pass.name)")
         }
-        Heap.holdThresholds()
         let lock = try OutputLock.task(root: plan.layout.root, pass: pass.name, task: task)
         defer { withExtendedLifetime(lock) {} }
         if let warning = lock.warning { logger.warning("\(warning)") }
@@ -161,6 +159,8 @@ public struct LocalExecutor: Sendable {
                 while let task = queue.next() {
                     do {
                         try plan.run(passIndex: passIndex, task: task, logger: logger, progress: meter)
+                        // What the task freed goes back before the next one's bursts (see Heap).
+                        Heap.releaseFreePages()
                         meter?.finishedTask()
                     } catch {
                         queue.fail(Self.taskError(error, pass: pass.name, task: task))
