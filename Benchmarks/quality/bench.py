@@ -13,7 +13,8 @@
 2. A quality-style classifier: fastText supervised (softmax, wordNgrams 2, char n-grams 3–6,
    dim 16) trained by the library on the SMS spam file, then used by `classify` vs the library's
    predict(k=-1) on the dolma Common Crawl documents; docs/s and same-label share as above.
-   Also langid.py's `classify` on the same Tatoeba sentences (docs/s, prediction calls only).
+   Also langid.py's `classify` on the same Tatoeba sentences (docs/s, prediction calls only, in a
+   child with numpy's BLAS on one thread).
    Held-out accuracy of the `language` step (label_only, lid.176) against langid 1.1.6 and
    lingua-language-detector 2.1.1 (all languages loaded, high-accuracy mode): Tatoeba sentences
    (up to 500 per language with at least 20, seed 19) and UDHR segments (at least 20 characters,
@@ -310,22 +311,39 @@ def accuracy_rows(sluice, name, pairs, work):
     return rows
 
 
-def langid_speed_row(name, texts, sluice_docs_per_s, runs=3):
-    import langid
+LANGID_TIMING = """
+import json, statistics, sys, time
+import langid
+texts, runs = json.load(open(sys.argv[1], encoding="utf-8")), int(sys.argv[2])
+langid.classify("warm up")
+times = []
+for _ in range(runs):
+    t0 = time.perf_counter()
+    for t in texts:
+        langid.classify(t)
+    times.append(time.perf_counter() - t0)
+print(len(texts) / statistics.median(times))
+"""
 
-    langid.classify("warm up")
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        for t in texts:
-            langid.classify(t)
-        times.append(time.perf_counter() - t0)
-    r = len(texts) / statistics.median(times)
+
+def langid_speed_row(name, texts, sluice_docs_per_s, runs=3):
+    """langid's classify timed in a child whose numpy BLAS runs one thread: each call is one small
+    matrix-vector product, which a BLAS thread pool on a shared 2-core machine slows 2-3 times."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as f:
+        json.dump(texts, f)
+    try:
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        out = subprocess.run([sys.executable, "-c", LANGID_TIMING, f.name, str(runs)], env=env, check=True,
+                             capture_output=True, text=True).stdout
+    finally:
+        os.unlink(f.name)
+    r = float(out.strip().splitlines()[-1])
     return {"benchmark": f"{name} predict", "metric": "docs/s", "sluice": round(sluice_docs_per_s, 1),
             "reference": round(r, 1), "reference_tool": LANGID + " classify", "ratio": round(sluice_docs_per_s / r, 2),
             "higher_is_better": True,
             "notes": f"{len(texts)} docs; the sluice figure is the fastText row's (same run, same documents); "
-                     f"classify calls only, median of {runs}; load average {os.getloadavg()[0]:.1f}"}
+                     f"classify calls only, median of {runs}, numpy's BLAS on one thread; "
+                     f"load average {os.getloadavg()[0]:.1f}"}
 
 
 def f1_scores(gold, predicted):
